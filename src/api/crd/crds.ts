@@ -1,0 +1,177 @@
+// The three CustomResourceDefinitions of the external-secrets.io API. Every served version
+// has the same schema (conversion strategy None); v1 is stored.
+
+import { GROUP, SERVED_VERSIONS, STORED_VERSION } from '../types.js';
+import { externalSecretSpec, externalSecretStatus } from './externalsecret.js';
+import { obj, str } from './schema.js';
+import type { Schema } from './schema.js';
+import { storeSpec, storeStatus } from './secretstore.js';
+import type { StoreScope } from './secretstore.js';
+
+export interface PrinterColumn {
+  name: string;
+  type: 'string' | 'date' | 'integer' | 'boolean';
+  jsonPath: string;
+  description?: string;
+  priority?: number;
+}
+
+export interface CRDVersion {
+  name: string;
+  served: boolean;
+  storage: boolean;
+  deprecated?: boolean;
+  deprecationWarning?: string;
+  schema: { openAPIV3Schema: Schema };
+  subresources: { status: Record<string, never> };
+  additionalPrinterColumns: PrinterColumn[];
+  selectableFields?: { jsonPath: string }[];
+}
+
+export interface CustomResourceDefinition {
+  apiVersion: 'apiextensions.k8s.io/v1';
+  kind: 'CustomResourceDefinition';
+  metadata: { name: string; labels: Record<string, string> };
+  spec: {
+    group: string;
+    names: {
+      kind: string;
+      listKind: string;
+      plural: string;
+      singular: string;
+      shortNames: string[];
+      categories: string[];
+    };
+    scope: StoreScope;
+    conversion: { strategy: 'None' };
+    versions: CRDVersion[];
+  };
+}
+
+export const CATEGORY = 'external-secrets';
+
+const READY_REASON = '.status.conditions[?(@.type=="Ready")].reason';
+const READY_STATUS = '.status.conditions[?(@.type=="Ready")].status';
+
+interface Definition {
+  kind: string;
+  plural: string;
+  shortName: string;
+  scope: StoreScope;
+  description: string;
+  spec: Schema;
+  status: Schema;
+  columns: PrinterColumn[];
+  selectableFields?: string[];
+}
+
+function define(d: Definition): CustomResourceDefinition {
+  const openAPIV3Schema = obj(
+    {
+      apiVersion: str(),
+      kind: str(),
+      metadata: { type: 'object' },
+      spec: d.spec,
+      status: d.status,
+    },
+    { desc: d.description, required: ['spec'] },
+  );
+  const versions = SERVED_VERSIONS.map((name): CRDVersion => ({
+    name,
+    served: true,
+    storage: name === STORED_VERSION,
+    ...(name === STORED_VERSION
+      ? {}
+      : {
+          deprecated: true,
+          deprecationWarning: `${GROUP}/${name} ${d.kind} is deprecated; use ${GROUP}/${STORED_VERSION}`,
+        }),
+    schema: { openAPIV3Schema },
+    subresources: { status: {} },
+    additionalPrinterColumns: d.columns,
+    ...(d.selectableFields ? { selectableFields: d.selectableFields.map((jsonPath) => ({ jsonPath })) } : {}),
+  }));
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${d.plural}.${GROUP}`, labels: { 'app.kubernetes.io/part-of': 'syncret' } },
+    spec: {
+      group: GROUP,
+      names: {
+        kind: d.kind,
+        listKind: `${d.kind}List`,
+        plural: d.plural,
+        singular: d.kind.toLowerCase(),
+        shortNames: [d.shortName],
+        categories: [CATEGORY],
+      },
+      scope: d.scope,
+      conversion: { strategy: 'None' },
+      versions,
+    },
+  };
+}
+
+// Column names and paths as ESO prints them, so `kubectl get es,ss,css` looks the same.
+const STORE_COLUMNS: PrinterColumn[] = [
+  { name: 'AGE', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  { name: 'Status', type: 'string', jsonPath: READY_REASON },
+  { name: 'Capabilities', type: 'string', jsonPath: '.status.capabilities' },
+  { name: 'Ready', type: 'string', jsonPath: READY_STATUS },
+];
+
+export function externalSecretCRD(): CustomResourceDefinition {
+  return define({
+    kind: 'ExternalSecret',
+    plural: 'externalsecrets',
+    shortName: 'es',
+    scope: 'Namespaced',
+    description: 'Syncs values from a SecretStore or ClusterSecretStore into a Kubernetes Secret.',
+    spec: externalSecretSpec(),
+    status: externalSecretStatus(),
+    columns: [
+      { name: 'StoreType', type: 'string', jsonPath: '.spec.secretStoreRef.kind' },
+      { name: 'Store', type: 'string', jsonPath: '.spec.secretStoreRef.name' },
+      { name: 'Refresh Interval', type: 'string', jsonPath: '.spec.refreshInterval' },
+      { name: 'Status', type: 'string', jsonPath: READY_REASON },
+      { name: 'Ready', type: 'string', jsonPath: READY_STATUS },
+      { name: 'Last Sync', type: 'date', jsonPath: '.status.refreshTime' },
+    ],
+    selectableFields: [
+      '.spec.secretStoreRef.name',
+      '.spec.secretStoreRef.kind',
+      '.spec.target.name',
+      '.spec.refreshInterval',
+    ],
+  });
+}
+
+export function secretStoreCRD(): CustomResourceDefinition {
+  return define({
+    kind: 'SecretStore',
+    plural: 'secretstores',
+    shortName: 'ss',
+    scope: 'Namespaced',
+    description: 'A secret provider that ExternalSecrets of the same namespace read from.',
+    spec: storeSpec('Namespaced'),
+    status: storeStatus(),
+    columns: STORE_COLUMNS,
+  });
+}
+
+export function clusterSecretStoreCRD(): CustomResourceDefinition {
+  return define({
+    kind: 'ClusterSecretStore',
+    plural: 'clustersecretstores',
+    shortName: 'css',
+    scope: 'Cluster',
+    description: 'A secret provider that ExternalSecrets of any (or selected) namespaces read from.',
+    spec: storeSpec('Cluster'),
+    status: storeStatus(),
+    columns: STORE_COLUMNS,
+  });
+}
+
+export function allCRDs(): CustomResourceDefinition[] {
+  return [externalSecretCRD(), secretStoreCRD(), clusterSecretStoreCRD()];
+}

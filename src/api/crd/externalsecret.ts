@@ -1,0 +1,310 @@
+// The ExternalSecret schema (spec and status), with ESO's field names and enums.
+
+import { conditions, objectName, secretDataKey } from './common.js';
+import { arr, atLeastOne, bool, enumStr, exactlyOne, int, map, obj, rule, str } from './schema.js';
+import type { Schema } from './schema.js';
+
+export const STORE_KINDS = ['SecretStore', 'ClusterSecretStore'] as const;
+
+// ESO's list; the operator reports kinds it does not implement in status.
+export const GENERATOR_KINDS = [
+  'ACRAccessToken',
+  'BeyondtrustWorkloadCredentialsDynamicSecret',
+  'ClusterGenerator',
+  'CloudsmithAccessToken',
+  'ECRAuthorizationToken',
+  'Fake',
+  'GCRAccessToken',
+  'GithubAccessToken',
+  'GitlabDeployToken',
+  'QuayAccessToken',
+  'Password',
+  'SSHKey',
+  'STSSessionToken',
+  'UUID',
+  'VaultDynamicSecret',
+  'Webhook',
+  'Grafana',
+  'MFA',
+] as const;
+
+const CONVERSION_STRATEGIES = ['Default', 'Unicode'] as const;
+const DECODING_STRATEGIES = ['None', 'Base64', 'Base64URL', 'Auto'] as const;
+
+function storeRef(desc: string): Schema {
+  return obj(
+    {
+      name: objectName('Name of the SecretStore or ClusterSecretStore.'),
+      kind: enumStr(STORE_KINDS, { desc: 'Defaults to SecretStore.' }),
+    },
+    { desc },
+  );
+}
+
+function generatorRef(): Schema {
+  return obj(
+    {
+      apiVersion: str({ desc: 'Defaults to generators.external-secrets.io/v1alpha1.' }),
+      kind: enumStr(GENERATOR_KINDS),
+      name: objectName(),
+    },
+    { desc: 'A generator resource that produces the values.', required: ['kind', 'name'] },
+  );
+}
+
+function sourceRef(desc: string): Schema {
+  return obj(
+    { storeRef: storeRef('Reads this entry from another store.'), generatorRef: generatorRef() },
+    {
+      desc,
+      rules: [
+        exactlyOne(
+          ['storeRef', 'generatorRef'],
+          'sourceRef must set exactly one of storeRef or generatorRef',
+        ),
+      ],
+    },
+  );
+}
+
+function remoteRef(desc: string): Schema {
+  return obj(
+    {
+      key: str({ desc: 'Key (name, path or ARN) of the secret in the provider.' }),
+      property: str({ desc: 'A field of a structured value; dotted paths reach nested JSON.' }),
+      version: str({ desc: 'A provider-specific version of the secret.' }),
+      metadataPolicy: enumStr(['None', 'Fetch'], {
+        desc: 'Fetch reads metadata (tags, labels) instead of the value. Defaults to None.',
+      }),
+      conversionStrategy: enumStr(CONVERSION_STRATEGIES, { desc: 'Defaults to Default.' }),
+      decodingStrategy: enumStr(DECODING_STRATEGIES, {
+        desc: 'Decodes the value before it is stored. Defaults to None.',
+      }),
+      nullBytePolicy: enumStr(['Ignore', 'Fail'], {
+        desc: 'Whether values containing NUL bytes fail the sync.',
+      }),
+    },
+    { desc, required: ['key'], rules: [rule('size(self.key) > 0', 'key must not be empty')] },
+  );
+}
+
+function find(): Schema {
+  return obj(
+    {
+      path: str({ desc: 'A root path to search under.' }),
+      name: obj({ regexp: str({ desc: 'A regular expression the secret name must match.' }) }),
+      tags: map(str(), { desc: 'Tags (labels) the secret must carry.' }),
+      conversionStrategy: enumStr(CONVERSION_STRATEGIES, { desc: 'Defaults to Default.' }),
+      decodingStrategy: enumStr(DECODING_STRATEGIES, { desc: 'Defaults to None.' }),
+    },
+    { desc: 'Finds secrets by name or tags; each match becomes a key.' },
+  );
+}
+
+function rewrite(): Schema {
+  return obj(
+    {
+      regexp: obj(
+        {
+          source: str({ desc: 'A regular expression matched against each key.' }),
+          target: str({ desc: 'The replacement; $1 refers to a capture group.' }),
+        },
+        { required: ['source', 'target'] },
+      ),
+      transform: obj(
+        { template: str({ desc: 'A template applied to each key; .value is the key.' }) },
+        { required: ['template'] },
+      ),
+    },
+    {
+      rules: [
+        exactlyOne(['regexp', 'transform'], 'each rewrite must set exactly one of regexp or transform'),
+      ],
+    },
+  );
+}
+
+function dataEntry(): Schema {
+  return obj(
+    {
+      secretKey: secretDataKey('The key in the target Secret.'),
+      remoteRef: remoteRef('The remote secret to read.'),
+      sourceRef: sourceRef('Overrides the store for this entry.'),
+    },
+    { required: ['secretKey', 'remoteRef'] },
+  );
+}
+
+function dataFromEntry(): Schema {
+  return obj(
+    {
+      extract: remoteRef('Reads one remote JSON object; each top-level key becomes a Secret key.'),
+      find: find(),
+      sourceRef: sourceRef('A store for extract/find, or a generator.'),
+      rewrite: arr(rewrite(), { desc: 'Rewrites the keys of this entry, applied in order.' }),
+    },
+    {
+      rules: [
+        atLeastOne(
+          ['extract', 'find', 'sourceRef'],
+          'each dataFrom entry must set extract, find or sourceRef',
+        ),
+        rule('!(has(self.extract) && has(self.find))', 'a dataFrom entry must not set both extract and find'),
+        rule(
+          '!(has(self.sourceRef) && has(self.sourceRef.generatorRef) && (has(self.extract) || has(self.find)))',
+          'a dataFrom entry with sourceRef.generatorRef must not set extract or find',
+        ),
+      ],
+    },
+  );
+}
+
+function templateRef(desc: string): Schema {
+  return obj(
+    {
+      name: objectName(),
+      items: arr(
+        obj(
+          {
+            key: secretDataKey(),
+            templateAs: enumStr(['Values', 'KeysAndValues'], { desc: 'Defaults to Values.' }),
+          },
+          { required: ['key'] },
+        ),
+      ),
+    },
+    { desc, required: ['name', 'items'] },
+  );
+}
+
+function templateFrom(): Schema {
+  return obj({
+    configMap: templateRef('Templates from keys of a ConfigMap in the same namespace.'),
+    secret: templateRef('Templates from keys of a Secret in the same namespace.'),
+    // ESO compares the target case-insensitively; the length bound keeps CEL's cost estimate low.
+    target: str({
+      desc: 'Data (default), Annotations or Labels.',
+      maxLength: 64,
+      rules: [
+        rule(
+          "self.lowerAscii() in ['data', 'annotations', 'labels']",
+          'target must be Data, Annotations or Labels',
+        ),
+      ],
+    }),
+    literal: str({ desc: 'An inline template.' }),
+  });
+}
+
+const SA_TOKEN = 'kubernetes.io/service-account-token';
+
+function template(): Schema {
+  return obj(
+    {
+      type: str({ desc: 'The type of the target Secret.' }),
+      engineVersion: enumStr(['v2'], { desc: 'Defaults to v2.' }),
+      mergePolicy: enumStr(['Replace', 'Merge'], { desc: 'Defaults to Replace.' }),
+      metadata: obj({
+        labels: map(str()),
+        annotations: map(str()),
+        finalizers: arr(str()),
+      }),
+      data: map(str(), { desc: 'Secret keys and their templates.' }),
+      // The bound keeps the CEL cost estimate of the rules below (one lowerAscii per entry)
+      // inside the apiserver's budget; real templates use a handful of entries.
+      templateFrom: arr(templateFrom(), { maxItems: 100 }),
+    },
+    {
+      desc: 'A blueprint for the target Secret.',
+      // ESO rejects these so an ExternalSecret cannot mint tokens beyond its author's RBAC.
+      rules: [
+        rule(
+          "!has(self.type) || self.type != 'bootstrap.kubernetes.io/token'",
+          'template.type bootstrap.kubernetes.io/token is not allowed',
+        ),
+        rule(
+          `!(has(self.type) && self.type == '${SA_TOKEN}' && has(self.metadata) && has(self.metadata.annotations) && 'kubernetes.io/service-account.name' in self.metadata.annotations)`,
+          `template.type ${SA_TOKEN} with the annotation kubernetes.io/service-account.name is not allowed`,
+        ),
+        rule(
+          `!(has(self.type) && self.type == '${SA_TOKEN}' && has(self.templateFrom) && self.templateFrom.exists(t, has(t.target) && t.target.lowerAscii() == 'annotations'))`,
+          `template.type ${SA_TOKEN} with a templateFrom target Annotations is not allowed`,
+        ),
+      ],
+    },
+  );
+}
+
+function target(): Schema {
+  return obj(
+    {
+      name: objectName('Name of the target Secret. Defaults to the ExternalSecret name.'),
+      creationPolicy: enumStr(['Owner', 'Orphan', 'Merge', 'None'], {
+        desc: 'Owner (default): the Secret is owned by the ExternalSecret; Orphan: not owned; Merge: only merge into an existing Secret; None: do not write.',
+      }),
+      deletionPolicy: enumStr(['Retain', 'Delete', 'Merge'], {
+        desc: 'What happens when the provider has no data: Retain (default) keeps the Secret, Delete deletes it, Merge removes the keys.',
+      }),
+      immutable: bool({ desc: 'Creates the Secret as immutable.' }),
+      template: template(),
+    },
+    {
+      desc: 'The Secret to write.',
+      rules: [
+        rule(
+          "!(has(self.deletionPolicy) && self.deletionPolicy == 'Delete' && has(self.creationPolicy) && (self.creationPolicy == 'Merge' || self.creationPolicy == 'None'))",
+          'deletionPolicy Delete needs a Secret this ExternalSecret creates: use creationPolicy Owner or Orphan',
+        ),
+        rule(
+          "!(has(self.deletionPolicy) && self.deletionPolicy == 'Merge' && has(self.creationPolicy) && self.creationPolicy == 'None')",
+          'deletionPolicy Merge cannot be used with creationPolicy None: there is no Secret to merge into',
+        ),
+      ],
+    },
+  );
+}
+
+export function externalSecretSpec(): Schema {
+  return obj(
+    {
+      secretStoreRef: storeRef('The store to read from.'),
+      refreshInterval: str({
+        desc: 'Go duration between syncs (e.g. 1h, 15m, 30s); 0 syncs once. Defaults to 1h. An invalid value is reported in status.',
+      }),
+      refreshPolicy: enumStr(['CreatedOnce', 'Periodic', 'OnChange'], { desc: 'Defaults to Periodic.' }),
+      target: target(),
+      data: arr(dataEntry(), { desc: 'Secret keys, each read from one remote secret.' }),
+      dataFrom: arr(dataFromEntry(), {
+        desc: 'Remote secrets whose keys are all copied; later entries win.',
+      }),
+    },
+    {
+      rules: [
+        rule(
+          '(has(self.data) && size(self.data) > 0) || (has(self.dataFrom) && size(self.dataFrom) > 0)',
+          'at least one of spec.data or spec.dataFrom must be set',
+        ),
+      ],
+    },
+  );
+}
+
+export function externalSecretStatus(): Schema {
+  return obj(
+    {
+      conditions: conditions(),
+      // ESO writes null for a zero time; objects migrated from ESO must stay valid.
+      refreshTime: str({
+        format: 'date-time',
+        nullable: true,
+        desc: 'When the target Secret was last synced.',
+      }),
+      syncedResourceVersion: str({ desc: 'Generation and metadata hash of the last synced spec.' }),
+      observedGeneration: int({ format: 'int64', minimum: 0 }),
+      binding: obj({ name: str() }, { desc: 'The target Secret (servicebinding.io).' }),
+      // Later status fields (e.g. the lease list of dynamic secrets) are declared here. Until
+      // then, preserveUnknown below keeps whatever a newer operator writes.
+    },
+    { preserveUnknown: true },
+  );
+}

@@ -1,0 +1,48 @@
+// provider.aws: AWS Secrets Manager and Systems Manager Parameter Store.
+
+import { secretKeySelector, serviceAccountSelector } from '../common.js';
+import { arr, bool, enumStr, int, obj, str } from '../schema.js';
+import type { Schema } from '../schema.js';
+
+export function aws(): Schema {
+  return obj(
+    {
+      service: enumStr(['SecretsManager', 'ParameterStore']),
+      region: str(),
+      role: str({ desc: 'ARN of a role to assume.' }),
+      additionalRoles: arr(str(), { desc: 'Role ARNs assumed in order after role (chained).' }),
+      externalID: str({ desc: 'External ID for assuming role.' }),
+      sessionTags: arr(obj({ key: str(), value: str() }, { required: ['key', 'value'] })),
+      // ESO 2.9 defaults this to None, so manifests exported from an ESO cluster carry it.
+      sessionTagsPolicy: enumStr(['None'], { desc: 'Only None is supported.' }),
+      transitiveTagKeys: arr(str()),
+      prefix: str({ desc: 'Prepended to every remote key.' }),
+      secretsManager: obj(
+        {
+          forceDeleteWithoutRecovery: bool(),
+          recoveryWindowInDays: int({ format: 'int64' }),
+        },
+        { desc: 'Used only when pushing secrets.' },
+      ),
+      auth: obj(
+        {
+          secretRef: obj({
+            accessKeyIDSecretRef: secretKeySelector(),
+            secretAccessKeySecretRef: secretKeySelector(),
+            sessionTokenSecretRef: secretKeySelector(),
+          }),
+          jwt: obj(
+            {
+              serviceAccountRef: serviceAccountSelector(
+                'Its eks.amazonaws.com/role-arn annotation names the role (IRSA).',
+              ),
+            },
+            { desc: 'Web identity from a ServiceAccount token.' },
+          ),
+        },
+        { desc: 'Static keys or a ServiceAccount; without it the default credential chain is used.' },
+      ),
+    },
+    { desc: 'AWS Secrets Manager or Parameter Store.', required: ['service', 'region'] },
+  );
+}

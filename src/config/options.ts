@@ -1,0 +1,535 @@
+// The `syncret` command line. Flags follow Go's flag package conventions (one or two dashes,
+// `--flag value` or `--flag=value`, booleans as `--flag` or `--flag=false`), because operators
+// are deployed from manifests written for Go controllers. Every flag has an environment
+// fallback so a Helm chart can set it either way; the flag wins when both are given.
+// One table (FLAGS) drives parsing, environment lookup and `syncret help`, so they cannot drift.
+
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { LogFormat, LogLevel } from '../observability/logger.js';
+import { AddressError, parseListenAddress } from './address.js';
+import { DurationError, parseGoDuration } from './duration.js';
+
+export interface RunOptions {
+  /** kubeconfig file to load; undefined means the in-cluster service-account config. */
+  kubeconfig: string | undefined;
+  /** Namespaces to watch; empty = all namespaces. */
+  namespaces: string[];
+  concurrency: number;
+  controllerClass: string;
+  /** 'host:port' or ':port' for /metrics, /healthz, /readyz. */
+  metricsAddr: string;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaderElectionId: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  /** Client-side sustained request rate to the apiserver; 0 disables client-side limiting. */
+  kubeQps: number;
+  kubeBurst: number;
+  requeueOnErrorMaxMs: number;
+  storeRequeueIntervalMs: number;
+  fieldManager: string;
+}
+
+export type Command = { command: 'run'; options: RunOptions } | { command: 'version' } | { command: 'help' };
+
+/** A bad command line; the CLI prints the message and exits 2. */
+export class OptionsError extends Error {
+  override readonly name = 'OptionsError';
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+type FlagType = 'string' | 'bool' | 'list';
+
+interface FlagSpec {
+  name: string;
+  type: FlagType;
+  /** The value's placeholder in help, e.g. PATH. */
+  arg?: string;
+  env?: string;
+  /** Raw default, parsed like user input; undefined when computed (described by defaultText). */
+  default?: string;
+  defaultText?: string;
+  help: string;
+}
+
+export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
+export const LOG_FORMATS: readonly LogFormat[] = ['json', 'text'];
+
+const FLAGS: readonly FlagSpec[] = [
+  {
+    name: 'kubeconfig',
+    type: 'string',
+    arg: 'PATH',
+    env: 'KUBECONFIG',
+    defaultText: 'in-cluster config when KUBERNETES_SERVICE_HOST is set, else ~/.kube/config',
+    help: 'kubeconfig file to use (from $KUBECONFIG: its first entry).',
+  },
+  {
+    name: 'namespace',
+    type: 'list',
+    arg: 'NS',
+    env: 'SYNCRET_NAMESPACES',
+    defaultText: 'all namespaces',
+    help: 'Watch only these namespaces; repeat the flag or separate with commas.',
+  },
+  {
+    name: 'concurrency',
+    type: 'string',
+    arg: 'N',
+    env: 'SYNCRET_CONCURRENCY',
+    default: '8',
+    help: 'Reconciles running at once (at least 1).',
+  },
+  {
+    name: 'controller-class',
+    type: 'string',
+    arg: 'NAME',
+    env: 'SYNCRET_CONTROLLER_CLASS',
+    default: '',
+    help: 'Handle only stores whose spec.controller is NAME, and the ExternalSecrets using them (empty: stores without one).',
+  },
+  {
+    name: 'metrics-addr',
+    type: 'string',
+    arg: 'ADDR',
+    env: 'SYNCRET_METRICS_ADDR',
+    default: ':8080',
+    help: 'Listen address for /metrics, /healthz and /readyz ("host:port" or ":port").',
+  },
+  {
+    name: 'log-level',
+    type: 'string',
+    arg: 'LEVEL',
+    env: 'SYNCRET_LOG_LEVEL',
+    default: 'info',
+    help: `Log level: ${LOG_LEVELS.join(', ')}.`,
+  },
+  {
+    name: 'log-format',
+    type: 'string',
+    arg: 'FORMAT',
+    env: 'SYNCRET_LOG_FORMAT',
+    default: 'json',
+    help: `Log format: ${LOG_FORMATS.join(' or ')}.`,
+  },
+  {
+    name: 'leader-elect',
+    type: 'bool',
+    env: 'SYNCRET_LEADER_ELECT',
+    default: 'false',
+    help: 'Run leader election so only one replica reconciles (--leader-elect=false to disable).',
+  },
+  {
+    name: 'leader-election-namespace',
+    type: 'string',
+    arg: 'NS',
+    env: 'POD_NAMESPACE',
+    default: 'syncret-system',
+    help: 'Namespace of the leader election Lease.',
+  },
+  {
+    name: 'leader-election-id',
+    type: 'string',
+    arg: 'NAME',
+    env: 'SYNCRET_LEADER_ELECTION_ID',
+    default: 'syncret-leader',
+    help: 'Name of the leader election Lease.',
+  },
+  {
+    name: 'lease-duration',
+    type: 'string',
+    arg: 'DURATION',
+    env: 'SYNCRET_LEASE_DURATION',
+    default: '15s',
+    help: 'How long standby replicas wait before taking over a lease that was not renewed.',
+  },
+  {
+    name: 'renew-deadline',
+    type: 'string',
+    arg: 'DURATION',
+    env: 'SYNCRET_RENEW_DEADLINE',
+    default: '10s',
+    help: 'How long the leader keeps retrying to renew before it gives up leadership.',
+  },
+  {
+    name: 'retry-period',
+    type: 'string',
+    arg: 'DURATION',
+    env: 'SYNCRET_RETRY_PERIOD',
+    default: '2s',
+    help: 'Interval between leader election attempts.',
+  },
+  {
+    name: 'kube-qps',
+    type: 'string',
+    arg: 'QPS',
+    env: 'SYNCRET_KUBE_QPS',
+    default: '50',
+    help: 'Sustained requests per second to the Kubernetes API (0: no client-side limit).',
+  },
+  {
+    name: 'kube-burst',
+    type: 'string',
+    arg: 'N',
+    env: 'SYNCRET_KUBE_BURST',
+    default: '100',
+    help: 'Requests to the Kubernetes API that may go out at once before --kube-qps paces them.',
+  },
+  {
+    name: 'requeue-on-error-max',
+    type: 'string',
+    arg: 'DURATION',
+    env: 'SYNCRET_REQUEUE_ON_ERROR_MAX',
+    default: '5m',
+    help: 'Longest backoff between retries of a failing sync.',
+  },
+  {
+    name: 'store-requeue-interval',
+    type: 'string',
+    arg: 'DURATION',
+    env: 'SYNCRET_STORE_REQUEUE_INTERVAL',
+    default: '5m',
+    help: 'How often stores are validated again.',
+  },
+  {
+    name: 'field-manager',
+    type: 'string',
+    arg: 'NAME',
+    env: 'SYNCRET_FIELD_MANAGER',
+    default: 'syncret',
+    help: 'Field manager of server-side apply writes to Secrets.',
+  },
+];
+
+const BY_NAME = new Map(FLAGS.map((f) => [f.name, f]));
+
+const COMMANDS = ['run', 'version', 'help'] as const;
+
+// ---- argv scanning ----
+
+interface Scanned {
+  positionals: string[];
+  /** Flag name → values in order (one per occurrence). */
+  flags: Map<string, string[]>;
+  help: boolean;
+  version: boolean;
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j] ?? 0;
+      row[j] = Math.min(cur + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length] ?? 0;
+}
+
+function unknownFlag(name: string): OptionsError {
+  let best: string | undefined;
+  let bestDist = 3;
+  for (const f of FLAGS) {
+    const d = levenshtein(name, f.name);
+    if (d < bestDist) [best, bestDist] = [f.name, d];
+  }
+  return new OptionsError(`unknown flag --${name}${best ? ` (did you mean --${best}?)` : ''}`);
+}
+
+/** Go's strconv.ParseBool. */
+function parseBool(v: string): boolean | undefined {
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
+  return undefined;
+}
+
+function scan(argv: readonly string[]): Scanned {
+  const out: Scanned = { positionals: [], flags: new Map(), help: false, version: false };
+  for (let i = 0; i < argv.length; i++) {
+    const tok = argv[i] ?? '';
+    if (tok === '--') {
+      out.positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!tok.startsWith('-') || tok === '-') {
+      out.positionals.push(tok);
+      continue;
+    }
+    const body = tok.startsWith('--') ? tok.slice(2) : tok.slice(1);
+    const eq = body.indexOf('=');
+    const name = eq < 0 ? body : body.slice(0, eq);
+    const inline = eq < 0 ? undefined : body.slice(eq + 1);
+    if (name === '' || name.startsWith('-')) throw new OptionsError(`bad flag syntax: ${tok}`);
+    if ((name === 'help' || name === 'h') && inline === undefined) {
+      out.help = true;
+      continue;
+    }
+    if (name === 'version' && inline === undefined) {
+      out.version = true;
+      continue;
+    }
+    const spec = BY_NAME.get(name);
+    if (!spec) throw unknownFlag(name);
+    let value: string;
+    if (spec.type === 'bool') {
+      value = inline ?? 'true';
+    } else if (inline !== undefined) {
+      value = inline;
+    } else {
+      const next = argv[i + 1];
+      if (next === undefined) throw new OptionsError(`flag needs an argument: --${name}`);
+      value = next;
+      i++;
+    }
+    const list = out.flags.get(name) ?? [];
+    list.push(value);
+    out.flags.set(name, list);
+  }
+  return out;
+}
+
+// ---- values ----
+
+/** Where a value came from, for error messages. */
+interface Raw {
+  value: string;
+  /** Every occurrence, for list flags. */
+  values: string[];
+  from: string;
+}
+
+function raw(spec: FlagSpec, flags: Map<string, string[]>, env: Env): Raw | undefined {
+  const given = flags.get(spec.name);
+  if (given && given.length > 0) {
+    return { value: given[given.length - 1] ?? '', values: given, from: `--${spec.name}` };
+  }
+  const e = spec.env ? env[spec.env] : undefined;
+  // Unset and empty are the same: a chart's `value: ""` must not override the default.
+  if (spec.env && e !== undefined && e.trim() !== '') {
+    return { value: e.trim(), values: [e.trim()], from: `$${spec.env}` };
+  }
+  if (spec.default !== undefined) return { value: spec.default, values: [spec.default], from: 'default' };
+  return undefined;
+}
+
+function invalid(spec: FlagSpec, r: Raw, why: string): OptionsError {
+  const src = r.from === `--${spec.name}` ? r.from : `--${spec.name} (from ${r.from})`;
+  return new OptionsError(`invalid value "${r.value}" for ${src}: ${why}`);
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function isLabel(s: string): boolean {
+  return s.length <= 63 && DNS1123_LABEL.test(s);
+}
+
+function isSubdomain(s: string): boolean {
+  return s.length <= 253 && DNS1123_SUBDOMAIN.test(s);
+}
+
+function expandHome(p: string, home: string): string {
+  if (p === '~') return home;
+  if (p.startsWith('~/')) return join(home, p.slice(2));
+  return p;
+}
+
+export function parseCommandLine(argv: readonly string[], env: Env = {}): Command {
+  const s = scan(argv);
+  const [command, ...rest] = s.positionals;
+  if (s.help) return { command: 'help' };
+  if (s.version) return { command: 'version' };
+  if (command === undefined) throw new OptionsError(`missing command (one of: ${COMMANDS.join(', ')})`);
+  if (command === 'help') return { command: 'help' };
+  if (command === 'version') {
+    if (rest.length > 0) throw new OptionsError(`unexpected argument "${rest[0]}" after "version"`);
+    return { command: 'version' };
+  }
+  if (command !== 'run') {
+    throw new OptionsError(`unknown command "${command}" (one of: ${COMMANDS.join(', ')})`);
+  }
+  if (rest.length > 0) throw new OptionsError(`unexpected argument "${rest[0]}" after "run"`);
+  return { command: 'run', options: buildRunOptions(s.flags, env) };
+}
+
+function buildRunOptions(flags: Map<string, string[]>, env: Env): RunOptions {
+  const get = (name: string): [FlagSpec, Raw | undefined] => {
+    const spec = BY_NAME.get(name);
+    if (!spec) throw new Error(`BUG: no flag ${name}`);
+    return [spec, raw(spec, flags, env)];
+  };
+  const str = (name: string): string => get(name)[1]?.value ?? '';
+
+  const int = (name: string, min: number): number => {
+    const [spec, r] = get(name);
+    if (!r) throw new Error(`BUG: flag ${name} has no default`);
+    if (!/^[+]?\d+$/.test(r.value)) throw invalid(spec, r, `must be an integer >= ${min}`);
+    const n = Number(r.value);
+    if (!Number.isSafeInteger(n) || n < min) throw invalid(spec, r, `must be an integer >= ${min}`);
+    return n;
+  };
+
+  const num = (name: string, min: number): number => {
+    const [spec, r] = get(name);
+    if (!r) throw new Error(`BUG: flag ${name} has no default`);
+    const n = /^[+]?(\d+\.?\d*|\.\d+)$/.test(r.value) ? Number(r.value) : Number.NaN;
+    if (!Number.isFinite(n) || n < min) throw invalid(spec, r, `must be a number >= ${min}`);
+    return n;
+  };
+
+  const duration = (name: string): number => {
+    const [spec, r] = get(name);
+    if (!r) throw new Error(`BUG: flag ${name} has no default`);
+    let ms: number;
+    try {
+      ms = parseGoDuration(r.value);
+    } catch (e) {
+      if (e instanceof DurationError) throw invalid(spec, r, `${e.message} (use e.g. 30s, 5m, 1h30m)`);
+      throw e;
+    }
+    if (!(ms > 0)) throw invalid(spec, r, 'must be greater than zero');
+    return ms;
+  };
+
+  const bool = (name: string): boolean => {
+    const [spec, r] = get(name);
+    if (!r) return false;
+    const b = parseBool(r.value);
+    if (b === undefined) throw invalid(spec, r, 'must be true or false');
+    return b;
+  };
+
+  const oneOf = <T extends string>(name: string, allowed: readonly T[]): T => {
+    const [spec, r] = get(name);
+    if (!r) throw new Error(`BUG: flag ${name} has no default`);
+    const v = (allowed as readonly string[]).includes(r.value) ? (r.value as T) : undefined;
+    if (v === undefined) throw invalid(spec, r, `must be one of: ${allowed.join(', ')}`);
+    return v;
+  };
+
+  // --kubeconfig: explicit or $KUBECONFIG, then in-cluster, then the user's default file.
+  const home = env.HOME || homedir();
+  let kubeconfig: string | undefined;
+  const kcFlag = flags.get('kubeconfig');
+  const kcEnv = (env.KUBECONFIG ?? '')
+    .split(delimiter)
+    .map((p) => p.trim())
+    .find((p) => p !== '');
+  if (kcFlag && kcFlag.length > 0) {
+    const v = kcFlag[kcFlag.length - 1] ?? '';
+    if (v.trim() === '') throw new OptionsError('invalid value "" for --kubeconfig: must be a file path');
+    kubeconfig = expandHome(v, home);
+  } else if (kcEnv) {
+    kubeconfig = expandHome(kcEnv, home);
+  } else if (env.KUBERNETES_SERVICE_HOST) {
+    kubeconfig = undefined;
+  } else {
+    kubeconfig = join(home, '.kube', 'config');
+  }
+
+  // --namespace: the union of every occurrence, each comma-separated.
+  const [nsSpec, nsRaw] = get('namespace');
+  const namespaces: string[] = [];
+  if (nsRaw) {
+    for (const part of nsRaw.values.flatMap((v) => v.split(','))) {
+      const ns = part.trim();
+      if (ns === '') continue;
+      if (!isLabel(ns)) throw invalid(nsSpec, nsRaw, `"${ns}" is not a valid namespace name`);
+      if (!namespaces.includes(ns)) namespaces.push(ns);
+    }
+  }
+
+  const [addrSpec, addrRaw] = get('metrics-addr');
+  const metricsAddr = addrRaw?.value ?? ':8080';
+  try {
+    parseListenAddress(metricsAddr);
+  } catch (e) {
+    if (e instanceof AddressError && addrRaw) throw invalid(addrSpec, addrRaw, e.message);
+    throw e;
+  }
+
+  const [lnsSpec, lnsRaw] = get('leader-election-namespace');
+  const leaderElectionNamespace = lnsRaw?.value ?? '';
+  if (lnsRaw && !isLabel(leaderElectionNamespace))
+    throw invalid(lnsSpec, lnsRaw, 'must be a valid namespace name');
+  const [lidSpec, lidRaw] = get('leader-election-id');
+  const leaderElectionId = lidRaw?.value ?? '';
+  if (lidRaw && !isSubdomain(leaderElectionId))
+    throw invalid(lidSpec, lidRaw, 'must be a valid object name (lowercase DNS subdomain)');
+
+  const [fmSpec, fmRaw] = get('field-manager');
+  const fieldManager = fmRaw?.value ?? '';
+  // The apiserver rejects longer managers; saying so here beats a 422 on every Secret write.
+  if (fmRaw && (fieldManager === '' || fieldManager.length > 128))
+    throw invalid(fmSpec, fmRaw, 'must be 1 to 128 characters');
+
+  const opts: RunOptions = {
+    kubeconfig,
+    namespaces,
+    concurrency: int('concurrency', 1),
+    controllerClass: str('controller-class'),
+    metricsAddr,
+    logLevel: oneOf('log-level', LOG_LEVELS),
+    logFormat: oneOf('log-format', LOG_FORMATS),
+    leaderElect: bool('leader-elect'),
+    leaderElectionNamespace,
+    leaderElectionId,
+    leaseDurationMs: duration('lease-duration'),
+    renewDeadlineMs: duration('renew-deadline'),
+    retryPeriodMs: duration('retry-period'),
+    kubeQps: num('kube-qps', 0),
+    kubeBurst: int('kube-burst', 1),
+    requeueOnErrorMaxMs: duration('requeue-on-error-max'),
+    storeRequeueIntervalMs: duration('store-requeue-interval'),
+    fieldManager,
+  };
+
+  // client-go's leaderelection.NewLeaderElector rules: a leader must renew well before its
+  // lease can expire, and retries must fit into the renew deadline.
+  if (opts.leaderElect) {
+    if (opts.leaseDurationMs <= opts.renewDeadlineMs)
+      throw new OptionsError('--lease-duration must be greater than --renew-deadline');
+    if (opts.renewDeadlineMs <= 1.2 * opts.retryPeriodMs)
+      throw new OptionsError('--renew-deadline must be greater than 1.2 × --retry-period');
+  }
+  return opts;
+}
+
+/** `syncret help`: every command and flag with its environment variable and default. */
+export function usage(): string {
+  const lines = [
+    'syncret: syncs secrets from external stores into Kubernetes Secrets (external-secrets.io API).',
+    '',
+    'Usage:',
+    '  syncret run [flags]   run the operator',
+    '  syncret version       print the version (also --version)',
+    '  syncret help          print this help (also --help)',
+    '',
+    'Flags of "run" (a flag overrides its environment variable; durations are Go durations like 30s, 5m, 1h30m):',
+  ];
+  for (const f of FLAGS) {
+    const head = f.type === 'bool' ? `--${f.name}` : `--${f.name} ${f.arg ?? 'VALUE'}`;
+    const dflt = f.defaultText ?? (f.default === '' ? '""' : f.default);
+    lines.push(`  ${head}`);
+    lines.push(`        ${f.help}`);
+    const meta = [f.env ? `env ${f.env}` : undefined, dflt !== undefined ? `default ${dflt}` : undefined]
+      .filter((x) => x !== undefined)
+      .join('; ');
+    if (meta) lines.push(`        (${meta})`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The flag table, for tests and docs. */
+export function flagNames(): string[] {
+  return FLAGS.map((f) => f.name);
+}

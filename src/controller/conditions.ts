@@ -1,0 +1,58 @@
+import type { Condition } from '../api/types.js';
+
+/** Reasons Syncret writes on the Ready condition; ESO's names where ESO has one. */
+export const Reason = {
+  SecretSynced: 'SecretSynced',
+  SecretSyncedError: 'SecretSyncedError',
+  SecretDeleted: 'SecretDeleted',
+  SecretMissing: 'SecretMissing',
+  InvalidSpec: 'InvalidSpec',
+  StoreNotFound: 'StoreNotFound',
+  StoreNotAllowed: 'StoreNotAllowed',
+  InvalidStoreConfig: 'InvalidStoreConfiguration',
+  ProviderError: 'ProviderError',
+  SecretOwnedByOther: 'SecretOwnedByOther',
+  SecretWriteFailed: 'SecretWriteFailed',
+  SecretTooLarge: 'SecretTooLarge',
+  // store reasons
+  Valid: 'Valid',
+  InvalidProviderConfig: 'InvalidProviderConfig',
+  ValidationFailed: 'ValidationFailed',
+  ValidationUnknown: 'ValidationUnknown',
+} as const;
+
+/**
+ * Returns the conditions with `next` replacing the condition of the same type. The
+ * lastTransitionTime changes only when the status flips, as kstatus and Argo CD expect.
+ */
+export function setCondition(
+  conditions: Condition[] | undefined,
+  next: Omit<Condition, 'lastTransitionTime'>,
+  now: string,
+): Condition[] {
+  const list = conditions ?? [];
+  const prev = list.find((c) => c.type === next.type);
+  const lastTransitionTime =
+    prev && prev.status === next.status && prev.lastTransitionTime ? prev.lastTransitionTime : now;
+  const cond: Condition = { ...next, lastTransitionTime };
+  return [...list.filter((c) => c.type !== next.type), cond];
+}
+
+export function getCondition(conditions: Condition[] | undefined, type: string): Condition | undefined {
+  return conditions?.find((c) => c.type === type);
+}
+
+/** Deep equality for the JSON-ish status objects we write (key order independent). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
+  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
+  return ak.length === bk.length && ak.every((k) => jsonEqual(ao[k], bo[k]));
+}

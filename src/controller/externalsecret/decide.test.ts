@@ -1,0 +1,95 @@
+import { describe, expect, it } from '@jest/globals';
+import type { ExternalSecret } from '../../api/types.js';
+import { decideSync, errorDelayMs, syncedResourceVersion } from './reconcile.js';
+
+const NOW = Date.parse('2026-01-01T12:00:00Z');
+
+function es(status: ExternalSecret['status'], annotations: Record<string, string> = {}): ExternalSecret {
+  return { metadata: { name: 'e', namespace: 'n', generation: 3, annotations }, spec: {}, status };
+}
+
+function synced(e: ExternalSecret, minutesAgo: number, ready = 'True'): ExternalSecret {
+  e.status = {
+    refreshTime: new Date(NOW - minutesAgo * 60_000).toISOString(),
+    syncedResourceVersion: syncedResourceVersion(e),
+    conditions: [{ type: 'Ready', status: ready as 'True' }],
+  };
+  return e;
+}
+
+const base = {
+  trigger: 'refresh' as const,
+  policy: 'Periodic' as const,
+  intervalMs: 3_600_000,
+  targetMissing: false,
+  targetDrifted: false,
+  now: NOW,
+};
+
+describe('decideSync', () => {
+  it('syncs what never synced', () => {
+    const e = es(undefined);
+    expect(decideSync({ ...base, es: e, srv: syncedResourceVersion(e) }).sync).toBe(true);
+  });
+  it('honours status.refreshTime after a restart', () => {
+    const e = synced(es(undefined), 10);
+    expect(decideSync({ ...base, trigger: 'relist', es: e, srv: syncedResourceVersion(e) })).toEqual({
+      sync: false,
+      why: 'up to date',
+    });
+    const old = synced(es(undefined), 61);
+    expect(decideSync({ ...base, trigger: 'relist', es: old, srv: syncedResourceVersion(old) }).sync).toBe(
+      true,
+    );
+  });
+  it('forces a sync on an annotation change, for every interval including 0', () => {
+    const e = synced(es(undefined, { a: '1' }), 1);
+    const changed: ExternalSecret = {
+      ...e,
+      metadata: { ...e.metadata, annotations: { 'force-sync': '123' } },
+    };
+    for (const intervalMs of [0, 3_600_000]) {
+      expect(decideSync({ ...base, intervalMs, es: changed, srv: syncedResourceVersion(changed) }).sync).toBe(
+        true,
+      );
+    }
+  });
+  it('never refreshes interval 0 or OnChange on its own', () => {
+    const e = synced(es(undefined), 1000);
+    const srv = syncedResourceVersion(e);
+    expect(decideSync({ ...base, intervalMs: 0, es: e, srv }).sync).toBe(false);
+    expect(decideSync({ ...base, policy: 'OnChange', es: e, srv }).sync).toBe(false);
+  });
+  it('CreatedOnce ignores spec changes but restores a deleted Secret', () => {
+    const e = synced(es(undefined), 1000);
+    expect(decideSync({ ...base, policy: 'CreatedOnce', es: e, srv: 'other' }).sync).toBe(false);
+    expect(
+      decideSync({ ...base, policy: 'CreatedOnce', es: e, srv: 'other', targetMissing: true }).sync,
+    ).toBe(true);
+  });
+  it('repairs drift and retries failures', () => {
+    const e = synced(es(undefined), 1);
+    const srv = syncedResourceVersion(e);
+    expect(decideSync({ ...base, es: e, srv, targetDrifted: true }).sync).toBe(true);
+    const failed = synced(es(undefined), 1, 'False');
+    expect(decideSync({ ...base, es: failed, srv: syncedResourceVersion(failed) }).sync).toBe(true);
+  });
+  it('resyncs when the store changed', () => {
+    const e = synced(es(undefined), 1);
+    expect(decideSync({ ...base, trigger: 'store', es: e, srv: syncedResourceVersion(e) }).sync).toBe(true);
+  });
+});
+
+describe('errorDelayMs', () => {
+  it('grows, stays within bounds and never undercuts the refresh interval', () => {
+    const r = () => 0.5;
+    expect(errorDelayMs(0, 0, 300_000, r)).toBe(5000);
+    expect(errorDelayMs(3, 0, 300_000, r)).toBe(40_000);
+    expect(errorDelayMs(30, 0, 300_000, r)).toBe(300_000);
+    expect(errorDelayMs(0, 3_600_000, 300_000, r)).toBe(3_600_000);
+  });
+  it('jitters within ±20%', () => {
+    expect(errorDelayMs(0, 0, 300_000, () => 0)).toBe(4000);
+    expect(errorDelayMs(0, 0, 300_000, () => 1)).toBe(6000);
+  });
+});

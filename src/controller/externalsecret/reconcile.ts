@@ -1,0 +1,290 @@
+// The ExternalSecret reconciler: a pure-ish function of (object, world) → outcome.
+// It reads through `world` (stores from the watch cache, provider values through the shared
+// client cache, the target Secret's metadata) and returns what to write; it never writes.
+// The executor in ./execute.ts applies the outcome, so this function is unit-testable
+// with a fake world and no cluster.
+
+import { createHash } from 'node:crypto';
+import type { Condition, ExternalSecret, ExternalSecretStatus, RefreshPolicy } from '../../api/types.js';
+import { parseGoDuration } from '../../config/duration.js';
+import { ProviderError } from '../../providers/errors.js';
+import { SecretDataError } from '../../secrets/errors.js';
+import { Reason, getCondition, setCondition } from '../conditions.js';
+import type { QueueReason } from '../queue.js';
+import { nextRefresh } from '../schedule.js';
+import { resolveStore } from '../stores.js';
+import type { StoreLookup } from '../stores.js';
+import { collectData } from './data.js';
+import type { DataSource } from './data.js';
+import { buildTarget } from './target.js';
+import type { TargetSecretInfo, SecretWrite } from './target.js';
+
+export const DEFAULT_REFRESH_INTERVAL = '1h';
+
+export interface EsWorld extends StoreLookup {
+  now(): number;
+  /** Provider access for one store resolution (client cache, dedupe, credentials). */
+  source: DataSource;
+  /** Metadata of the target Secret (from the managed-Secret cache, else a GET), or undefined. */
+  targetSecret(namespace: string, name: string, withData: boolean): Promise<TargetSecretInfo | undefined>;
+  /** Longest delay between retries of a failing ExternalSecret. */
+  maxErrorBackoffMs: number;
+  /** Failures in a row so far for this key (for the retry delay). */
+  failures: number;
+  random?: () => number;
+}
+
+export interface EventSpec {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export interface EsOutcome {
+  /** The object is not ours (controller class) or is being deleted: do nothing at all. */
+  ignore?: boolean;
+  write?: SecretWrite;
+  /** The full status to have; the executor writes it only if it differs. */
+  status?: ExternalSecretStatus;
+  events: EventSpec[];
+  requeueAfterMs?: number;
+  /** The sync failed: count it for backoff and metrics. */
+  failed?: boolean;
+  /** Whether a provider fetch happened (for metrics: sync vs skipped). */
+  synced: boolean;
+  /** The store's provider name, for metrics labels. */
+  provider?: string;
+  storeKind?: string;
+}
+
+/** ESO's syncedResourceVersion: generation plus a hash of labels and annotations. */
+export function syncedResourceVersion(es: ExternalSecret): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify(sortedEntries(es.metadata.labels)));
+  h.update(JSON.stringify(sortedEntries(es.metadata.annotations)));
+  return `${es.metadata.generation ?? 0}-${h.digest('hex').slice(0, 32)}`;
+}
+
+function sortedEntries(m: Record<string, string> | undefined): [string, string][] {
+  return Object.entries(m ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function isoNow(world: EsWorld): string {
+  return new Date(world.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Delay before retrying a failed sync: jittered exponential, never sooner than the refresh interval allows. */
+export function errorDelayMs(
+  failures: number,
+  intervalMs: number,
+  maxMs: number,
+  random: () => number,
+): number {
+  const base = Math.min(maxMs, 5000 * 2 ** Math.min(failures, 20));
+  const jittered = base * (0.8 + 0.4 * random());
+  // Users pay per provider call: a failing ExternalSecret is not retried more often than
+  // its refresh interval (unless its spec or annotations change, which enqueues it anew).
+  return Math.round(intervalMs > 0 ? Math.max(jittered, intervalMs) : jittered);
+}
+
+function errorOutcome(
+  es: ExternalSecret,
+  world: EsWorld,
+  reason: string,
+  message: string,
+  opts: { intervalMs: number; synced: boolean; provider?: string; storeKind?: string; retry?: boolean },
+): EsOutcome {
+  const now = isoNow(world);
+  const status = withReady(es, world, { status: 'False', reason, message }, now);
+  const prev = getCondition(es.status?.conditions, 'Ready');
+  const changed = prev?.status !== 'False' || prev.reason !== reason || prev.message !== message;
+  return {
+    status,
+    events: changed ? [{ type: 'Warning', reason: 'UpdateFailed', message }] : [],
+    failed: true,
+    synced: opts.synced,
+    provider: opts.provider,
+    storeKind: opts.storeKind,
+    requeueAfterMs:
+      opts.retry === false
+        ? undefined
+        : errorDelayMs(world.failures, opts.intervalMs, world.maxErrorBackoffMs, world.random ?? Math.random),
+  };
+}
+
+function withReady(
+  es: ExternalSecret,
+  world: EsWorld,
+  cond: Pick<Condition, 'status' | 'reason' | 'message'>,
+  now: string,
+  extra: Partial<ExternalSecretStatus> = {},
+): ExternalSecretStatus {
+  const prev = es.status ?? {};
+  return {
+    ...prev,
+    ...extra,
+    observedGeneration: es.metadata.generation,
+    conditions: setCondition(
+      prev.conditions,
+      { type: 'Ready', ...cond, observedGeneration: es.metadata.generation },
+      now,
+    ),
+  };
+}
+
+interface SyncDecision {
+  sync: boolean;
+  why: string;
+}
+
+export function decideSync(args: {
+  trigger: QueueReason;
+  policy: RefreshPolicy;
+  intervalMs: number;
+  es: ExternalSecret;
+  srv: string;
+  targetMissing: boolean;
+  targetDrifted: boolean;
+  now: number;
+}): SyncDecision {
+  const { es, policy, trigger } = args;
+  const st = es.status ?? {};
+  const everSynced = !!st.syncedResourceVersion && !!st.refreshTime;
+  if (!everSynced) return { sync: true, why: 'never synced' };
+  if (args.targetMissing) return { sync: true, why: 'target Secret missing' };
+  if (args.targetDrifted) return { sync: true, why: 'target Secret changed outside Syncret' };
+  if (policy === 'CreatedOnce') return { sync: false, why: 'refreshPolicy CreatedOnce' };
+  if (st.syncedResourceVersion !== args.srv)
+    return { sync: true, why: 'spec, labels or annotations changed' };
+  if (trigger === 'store') return { sync: true, why: 'store changed' };
+  const ready = getCondition(st.conditions, 'Ready');
+  if (ready?.status !== 'True') return { sync: true, why: 'retrying after failure' };
+  if (policy === 'OnChange' || args.intervalMs === 0) return { sync: false, why: 'no periodic refresh' };
+  const last = Date.parse(st.refreshTime ?? '');
+  if (!Number.isFinite(last) || last + args.intervalMs <= args.now) return { sync: true, why: 'refresh due' };
+  return { sync: false, why: 'up to date' };
+}
+
+export async function reconcileExternalSecret(
+  es: ExternalSecret,
+  world: EsWorld,
+  trigger: QueueReason,
+): Promise<EsOutcome> {
+  if (es.metadata.deletionTimestamp) return { ignore: true, events: [], synced: false };
+  const ns = es.metadata.namespace ?? '';
+  const spec = es.spec ?? {};
+
+  const resolution = resolveStore(spec.secretStoreRef, ns, world);
+  if (!resolution.ok && resolution.reason === 'OtherController')
+    return { ignore: true, events: [], synced: false };
+
+  let intervalMs: number;
+  try {
+    intervalMs = parseGoDuration(spec.refreshInterval ?? DEFAULT_REFRESH_INTERVAL);
+    if (intervalMs < 0) throw new Error(`refreshInterval "${spec.refreshInterval}" must not be negative`);
+  } catch (e) {
+    const detail = e instanceof Error ? e.message : String(e);
+    return errorOutcome(es, world, Reason.InvalidSpec, `invalid refreshInterval: ${detail}`, {
+      intervalMs: 0,
+      synced: false,
+      retry: false,
+    });
+  }
+
+  if (!resolution.ok) {
+    // A missing store is fixed by creating it, which re-queues this object through the store
+    // watch; a periodic retry covers stores of other namespaces' cluster-wide changes.
+    return errorOutcome(es, world, resolution.reason, resolution.message, { intervalMs, synced: false });
+  }
+  const storeKind = resolution.info.kind;
+  const policy: RefreshPolicy = spec.refreshPolicy ?? 'Periodic';
+  const targetName = spec.target?.name || es.metadata.name || '';
+  const creation = spec.target?.creationPolicy ?? 'Owner';
+  const target =
+    creation === 'None' ? undefined : await world.targetSecret(ns, targetName, creation === 'Merge');
+  const srv = syncedResourceVersion(es);
+
+  const decision = decideSync({
+    trigger,
+    policy,
+    intervalMs,
+    es,
+    srv,
+    targetMissing: creation !== 'None' && !target,
+    targetDrifted: !!target && creation !== 'Merge' && target.drifted,
+    now: world.now(),
+  });
+  const schedule = (lastRefreshTime: number | undefined): number | undefined => {
+    if (policy !== 'Periodic') return undefined;
+    const next = nextRefresh({
+      refreshIntervalMs: intervalMs,
+      refreshPolicy: policy,
+      lastRefreshTime,
+      now: world.now(),
+      key: `${ns}/${es.metadata.name}`,
+    });
+    return 'dueAtMs' in next ? Math.max(0, next.dueAtMs - world.now()) : undefined;
+  };
+  if (!decision.sync) {
+    const last = es.status?.refreshTime ? Date.parse(es.status.refreshTime) : undefined;
+    return { events: [], synced: false, requeueAfterMs: schedule(last), storeKind };
+  }
+
+  let data: Record<string, Uint8Array>;
+  let providerName: string | undefined;
+  try {
+    const collected = await collectData(es, resolution.info, world);
+    data = collected.data;
+    providerName = collected.provider;
+  } catch (e) {
+    if (e instanceof ProviderError) {
+      const reason = e.reason === 'InvalidProviderConfig' ? Reason.InvalidStoreConfig : Reason.ProviderError;
+      return errorOutcome(es, world, reason, e.message, { intervalMs, synced: true, storeKind });
+    }
+    if (e instanceof SecretDataError) {
+      const reason = e.reason === 'TooLarge' ? Reason.SecretTooLarge : Reason.SecretSyncedError;
+      return errorOutcome(es, world, reason, e.message, { intervalMs, synced: true, storeKind });
+    }
+    throw e;
+  }
+
+  const now = isoNow(world);
+  const built = buildTarget({ es, data, target, targetName, creation, now });
+  if (!built.ok) {
+    return errorOutcome(es, world, built.reason, built.message, {
+      intervalMs,
+      synced: true,
+      provider: providerName,
+      storeKind,
+    });
+  }
+  const syncedExtra: Partial<ExternalSecretStatus> = {
+    refreshTime: now,
+    syncedResourceVersion: srv,
+    binding: creation === 'None' ? es.status?.binding : { name: targetName },
+  };
+  const status = withReady(es, world, built.ready, now, syncedExtra);
+  const events: EventSpec[] = [];
+  if (built.write?.op === 'apply') {
+    events.push({
+      type: 'Normal',
+      reason: target ? 'Updated' : 'Created',
+      message: target ? `Updated Secret "${targetName}"` : `Created Secret "${targetName}"`,
+    });
+  } else if (built.write?.op === 'delete') {
+    events.push({
+      type: 'Normal',
+      reason: 'Deleted',
+      message: `Deleted Secret "${targetName}": the provider returned no data (deletionPolicy Delete)`,
+    });
+  }
+  return {
+    write: built.write,
+    status,
+    events,
+    synced: true,
+    provider: providerName,
+    storeKind,
+    requeueAfterMs: schedule(world.now()),
+  };
+}

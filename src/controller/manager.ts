@@ -1,0 +1,617 @@
+// Wires watches, indexes, the work queue, the reconcilers and their executor.
+// Data flow (docs/ARCHITECTURE.md): watch event → handler decides a queue reason →
+// WorkQueue (dedupe, priority, backoff) → reconcile(object, world) → outcome →
+// execute (Secret write, status patch, events, metrics) → requeue at the next refresh.
+
+import type { ExternalSecret, KubeObject, Namespace, Secret, SecretStore, StoreKind } from '../api/types.js';
+import {
+  CLUSTER_SECRET_STORES,
+  EXTERNAL_SECRETS,
+  NAMESPACES,
+  SECRETS,
+  SECRET_STORES,
+  apiVersionOf,
+} from '../kube/resources.js';
+import { isKubeApiError } from '../kube/types.js';
+import type { KubeApi, ResourceType } from '../kube/types.js';
+import type { EventRecorder } from '../observability/events.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { ClientCache } from '../providers/clients.js';
+import { ProviderError } from '../providers/errors.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import type { Provider, StoreInfo } from '../providers/types.js';
+import { MANAGED_LABEL } from '../secrets/build.js';
+import { Reason, jsonEqual, setCondition } from './conditions.js';
+import { providerContext } from './credentials.js';
+import type { DataSource, StoreReader } from './externalsecret/data.js';
+import { reconcileExternalSecret } from './externalsecret/reconcile.js';
+import type { EsOutcome, EsWorld, EventSpec } from './externalsecret/reconcile.js';
+import { targetInfoFromSecret } from './externalsecret/target.js';
+import type { SecretWrite, TargetSecretInfo } from './externalsecret/target.js';
+import { WorkQueue } from './queue.js';
+import type { HandlerInfo, QueueReason, QueueResult } from './queue.js';
+import { reconcileStore, storeInfoOf } from './store/reconcile.js';
+import type { StoreWorld } from './store/reconcile.js';
+import { Reflector } from './watch.js';
+import type { ReflectorOptions } from './watch.js';
+
+export interface ManagerOptions {
+  api: KubeApi;
+  registry: ProviderRegistry;
+  logger: Logger;
+  metrics: Metrics;
+  events: EventRecorder;
+  /** Empty = all namespaces. */
+  namespaces: string[];
+  concurrency: number;
+  controllerClass: string;
+  fieldManager: string;
+  maxErrorBackoffMs: number;
+  storeRevalidateMs: number;
+}
+
+type EsKey = `es/${string}`;
+type StoreKey = `ss/${string}` | `css/${string}`;
+type Key = EsKey | StoreKey;
+
+/** Secrets in the cache keep metadata and a hash of their data, never the data. */
+interface CachedSecret extends KubeObject {
+  syncret: TargetSecretInfo;
+}
+
+function nsName(o: KubeObject): string {
+  return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : (o.metadata.name ?? '');
+}
+
+function storeKeyFor(kind: StoreKind, namespace: string | undefined, name: string): StoreKey {
+  return kind === 'ClusterSecretStore' ? `css/${name}` : `ss/${namespace}/${name}`;
+}
+
+function targetNameOf(es: ExternalSecret): string {
+  return es.spec?.target?.name || es.metadata.name || '';
+}
+
+/** Numeric resourceVersion comparison; RVs are etcd revisions in every real apiserver. */
+function newer(a: KubeObject | undefined, b: KubeObject | undefined): KubeObject | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  const ra = Number(a.metadata.resourceVersion);
+  const rb = Number(b.metadata.resourceVersion);
+  if (!Number.isFinite(ra) || !Number.isFinite(rb)) return a;
+  return rb >= ra ? b : a;
+}
+
+/** Removes any provider value that an apiserver error might echo back. */
+function scrub(message: string, values: Iterable<Uint8Array>): string {
+  let out = message;
+  for (const v of values) {
+    if (v.length < 4) continue;
+    const plain = Buffer.from(v).toString('utf8');
+    const b64 = Buffer.from(v).toString('base64');
+    for (const s of [plain, b64]) if (s.length >= 4 && out.includes(s)) out = out.split(s).join('[redacted]');
+  }
+  return out.length > 512 ? `${out.slice(0, 509)}...` : out;
+}
+
+export class Manager {
+  private readonly esWatch: Reflector<ExternalSecret>[];
+  private readonly ssWatch: Reflector<SecretStore>[];
+  private readonly cssWatch: Reflector<SecretStore>;
+  private readonly nsWatch: Reflector<Namespace>;
+  private readonly secretWatch: Reflector<CachedSecret>[];
+  private readonly queue: WorkQueue<Key>;
+  readonly clients: ClientCache;
+  private readonly abort = new AbortController();
+  /** store key → ExternalSecret keys that reference it (spec.secretStoreRef and sourceRefs). */
+  private readonly byStore = new Map<string, Set<EsKey>>();
+  private readonly storesOf = new Map<EsKey, string[]>();
+  /** target Secret ns/name → ExternalSecret keys writing it. */
+  private readonly byTarget = new Map<string, Set<EsKey>>();
+  private readonly targetOf = new Map<EsKey, string>();
+  /** Objects as our own status writes returned them, until the watch catches up. */
+  private readonly recent = new Map<string, KubeObject>();
+  private readonly recentSecrets = new Map<string, CachedSecret>();
+  private readonly log: Logger;
+  private started = false;
+
+  constructor(private readonly o: ManagerOptions) {
+    this.log = o.logger;
+    this.clients = new ClientCache({
+      onCall: (provider, operation, ok, seconds) => o.metrics.providerCall(provider, operation, ok, seconds),
+    });
+    const scopes = o.namespaces.length > 0 ? o.namespaces : [undefined];
+    const mk = <T extends KubeObject>(
+      type: ResourceType,
+      namespace?: string,
+      extra: Partial<ReflectorOptions<T>> = {},
+    ) =>
+      new Reflector<T>({
+        api: o.api,
+        type,
+        namespace,
+        logger: o.logger,
+        onRestart: (reason: string) => o.metrics.watchRestart(type.resource, reason),
+        ...extra,
+      });
+    this.esWatch = scopes.map((ns) =>
+      mk<ExternalSecret>(EXTERNAL_SECRETS, ns, { transform: stripManagedFields }),
+    );
+    this.ssWatch = scopes.map((ns) => mk<SecretStore>(SECRET_STORES, ns, { transform: stripManagedFields }));
+    this.cssWatch = mk<SecretStore>(CLUSTER_SECRET_STORES, undefined, { transform: stripManagedFields });
+    this.nsWatch = mk<Namespace>(NAMESPACES, undefined, { transform: stripManagedFields });
+    this.secretWatch = scopes.map((ns) =>
+      mk<CachedSecret>(SECRETS, ns, { labelSelector: `${MANAGED_LABEL}=true`, transform: toCachedSecret }),
+    );
+    this.queue = new WorkQueue<Key>({
+      concurrency: o.concurrency,
+      handler: (key, info) => this.handle(key, info),
+      autoStart: false,
+      maxBackoffMs: o.maxErrorBackoffMs,
+      onDepth: (n) => o.metrics.queueDepth(n),
+      onAdd: (reason) => o.metrics.queueAdd(reason),
+      onStart: (waitSeconds) => o.metrics.queueWait(waitSeconds),
+      onInflight: (n) => o.metrics.inflight(n),
+    });
+    this.wireHandlers();
+  }
+
+  private wireHandlers(): void {
+    for (const w of this.esWatch) {
+      w.onAdd((es) => {
+        const key = `es/${nsName(es)}` as EsKey;
+        this.index(key, es);
+        this.queue.add(key, { reason: this.started ? 'create' : 'relist' });
+      });
+      w.onUpdate((old, es) => {
+        const key = `es/${nsName(es)}` as EsKey;
+        this.index(key, es);
+        this.catchUp(this.recent, key, es);
+        if (old.metadata.generation !== es.metadata.generation) this.queue.add(key, { reason: 'spec' });
+        else if (
+          !jsonEqual(old.metadata.annotations, es.metadata.annotations) ||
+          !jsonEqual(old.metadata.labels, es.metadata.labels)
+        )
+          this.queue.add(key, { reason: 'annotation' });
+      });
+      w.onDelete((es) => {
+        const key = `es/${nsName(es)}` as EsKey;
+        this.unindex(key);
+        this.recent.delete(key);
+        this.queue.forget(key);
+      });
+    }
+    const storeHandlers = (kind: StoreKind) => (w: Reflector<SecretStore>) => {
+      const keyOf = (s: SecretStore) => storeKeyFor(kind, s.metadata.namespace, s.metadata.name ?? '');
+      w.onAdd((s) => {
+        this.queue.add(keyOf(s), { reason: this.started ? 'create' : 'relist' });
+        if (this.started) this.requeueUsers(keyOf(s));
+      });
+      w.onUpdate((old, s) => {
+        this.catchUp(this.recent, keyOf(s), s);
+        if (old.metadata.generation === s.metadata.generation) return;
+        this.clients.evictStore(storeInfoOf(s, kind));
+        this.queue.add(keyOf(s), { reason: 'spec' });
+        this.requeueUsers(keyOf(s));
+      });
+      w.onDelete((s) => {
+        this.clients.evictStore(storeInfoOf(s, kind));
+        this.queue.forget(keyOf(s));
+        this.recent.delete(keyOf(s));
+        this.requeueUsers(keyOf(s));
+      });
+    };
+    this.ssWatch.forEach(storeHandlers('SecretStore'));
+    storeHandlers('ClusterSecretStore')(this.cssWatch);
+    this.nsWatch.onUpdate((old, ns) => {
+      if (jsonEqual(old.metadata.labels, ns.metadata.labels)) return;
+      // ClusterSecretStore conditions may select on namespace labels.
+      for (const [storeKey, users] of this.byStore) {
+        if (!storeKey.startsWith('css/')) continue;
+        for (const k of users)
+          if (k.startsWith(`es/${ns.metadata.name}/`)) this.queue.add(k, { reason: 'store' });
+      }
+    });
+    for (const w of this.secretWatch) {
+      const onChange = (s: CachedSecret, deleted: boolean) => {
+        const users = this.byTarget.get(nsName(s));
+        if (!users) return;
+        if (deleted || s.syncret.drifted) for (const k of users) this.queue.add(k, { reason: 'drift' });
+      };
+      w.onAdd((s) => this.catchUp(this.recentSecrets, nsName(s), s));
+      w.onUpdate((_old, s) => {
+        this.catchUp(this.recentSecrets, nsName(s), s);
+        onChange(s, false);
+      });
+      w.onDelete((s) => {
+        this.recentSecrets.delete(nsName(s));
+        onChange(s, true);
+      });
+    }
+  }
+
+  /** Forgets our own write once the watch has delivered it (or something newer). */
+  private catchUp<T extends KubeObject>(recent: Map<string, T>, key: string, seen: KubeObject): void {
+    const r = recent.get(key);
+    if (r && newer(r, seen) === seen) recent.delete(key);
+  }
+
+  private index(key: EsKey, es: ExternalSecret): void {
+    this.unindex(key);
+    const ns = es.metadata.namespace ?? '';
+    const stores = new Set<string>();
+    const add = (ref: { name?: string; kind?: StoreKind } | undefined) => {
+      if (ref?.name) stores.add(storeKeyFor(ref.kind ?? 'SecretStore', ns, ref.name));
+    };
+    add(es.spec?.secretStoreRef);
+    for (const d of es.spec?.data ?? []) add(d.sourceRef?.storeRef);
+    for (const d of es.spec?.dataFrom ?? []) add(d.sourceRef?.storeRef);
+    for (const s of stores) {
+      let set = this.byStore.get(s);
+      if (!set) this.byStore.set(s, (set = new Set()));
+      set.add(key);
+    }
+    this.storesOf.set(key, [...stores]);
+    const target = `${ns}/${targetNameOf(es)}`;
+    let t = this.byTarget.get(target);
+    if (!t) this.byTarget.set(target, (t = new Set()));
+    t.add(key);
+    this.targetOf.set(key, target);
+  }
+
+  private unindex(key: EsKey): void {
+    for (const s of this.storesOf.get(key) ?? []) {
+      const set = this.byStore.get(s);
+      set?.delete(key);
+      if (set?.size === 0) this.byStore.delete(s);
+    }
+    this.storesOf.delete(key);
+    const t = this.targetOf.get(key);
+    if (t !== undefined) {
+      const set = this.byTarget.get(t);
+      set?.delete(key);
+      if (set?.size === 0) this.byTarget.delete(t);
+      this.targetOf.delete(key);
+    }
+  }
+
+  private requeueUsers(storeKey: string): void {
+    for (const k of this.byStore.get(storeKey) ?? []) this.queue.add(k, { reason: 'store' });
+  }
+
+  // ---- lookups ----
+
+  private lookup<T extends KubeObject>(watches: Reflector<T>[], key: string): T | undefined {
+    for (const w of watches) {
+      const o = w.store.get(key);
+      if (o) return o;
+    }
+    return undefined;
+  }
+
+  private currentEs(nsname: string): ExternalSecret | undefined {
+    const cached = this.lookup(this.esWatch, nsname);
+    if (!cached) return undefined;
+    return newer(cached, this.recent.get(`es/${nsname}`)) as ExternalSecret;
+  }
+
+  private storeObj(kind: StoreKind, namespace: string | undefined, name: string): SecretStore | undefined {
+    if (kind === 'ClusterSecretStore') return this.cssWatch.store.get(name);
+    return this.lookup(this.ssWatch, `${namespace}/${name}`);
+  }
+
+  private async targetSecret(
+    namespace: string,
+    name: string,
+    withData: boolean,
+  ): Promise<TargetSecretInfo | undefined> {
+    if (!withData) {
+      const key = `${namespace}/${name}`;
+      const cached = newer(this.lookup(this.secretWatch, key), this.recentSecrets.get(key)) as
+        CachedSecret | undefined;
+      if (cached) return cached.syncret;
+    }
+    try {
+      const s = await this.o.api.get<Secret>({ type: SECRETS, namespace, name }, this.abort.signal);
+      return targetInfoFromSecret(s, withData);
+    } catch (e) {
+      if (isKubeApiError(e) && e.notFound) return undefined;
+      throw e;
+    }
+  }
+
+  private dataSource(): DataSource {
+    return {
+      reader: async (info: StoreInfo): Promise<StoreReader> => {
+        const resolved = this.o.registry.resolve(info.provider);
+        if ('error' in resolved) throw new ProviderError('InvalidProviderConfig', resolved.error);
+        const provider = resolved.provider;
+        const invalid = provider.validateSpec(info);
+        if (invalid) throw new ProviderError('InvalidProviderConfig', invalid);
+        const client = await this.clients.client(provider, info, () =>
+          providerContext(this.o.api, info, this.abort.signal),
+        );
+        const id = this.clients.identity(provider, info);
+        const guard = async <T>(p: Promise<T>): Promise<T> => {
+          try {
+            return await p;
+          } catch (e) {
+            // Rejected credentials may have been rotated: reconnect on the next attempt.
+            if (e instanceof ProviderError && (e.reason === 'AuthFailed' || e.reason === 'AccessDenied'))
+              this.clients.invalidate(provider, info);
+            throw e;
+          }
+        };
+        return {
+          provider: provider.name,
+          get: (ref) => guard(this.clients.getSecret(provider.name, id, client, ref)),
+          find: (find) => {
+            if (!client.findSecrets)
+              throw new ProviderError(
+                'Unsupported',
+                `the ${provider.name} provider does not support dataFrom.find`,
+              );
+            return guard(client.findSecrets(find));
+          },
+        };
+      },
+    };
+  }
+
+  // ---- reconcile + execute ----
+
+  private async handle(key: Key, info: HandlerInfo): Promise<QueueResult> {
+    if (key.startsWith('es/')) return this.handleEs(key as EsKey, info.reason, info.failures);
+    return this.handleStore(key as StoreKey);
+  }
+
+  private async handleEs(key: EsKey, reason: QueueReason, failures: number): Promise<QueueResult> {
+    const es = this.currentEs(key.slice(3));
+    if (!es) return {};
+    const started = performance.now();
+    const world: EsWorld = {
+      now: Date.now,
+      controllerClass: this.o.controllerClass,
+      store: (kind, ns, name) => this.storeObj(kind, ns, name),
+      namespaceLabels: (ns) => this.nsWatch.store.get(ns)?.metadata.labels,
+      source: this.dataSource(),
+      targetSecret: (ns, name, withData) => this.targetSecret(ns, name, withData),
+      maxErrorBackoffMs: this.o.maxErrorBackoffMs,
+      failures,
+    };
+    let outcome: EsOutcome;
+    try {
+      outcome = await reconcileExternalSecret(es, world, reason);
+    } catch (e) {
+      // Unexpected (a bug or an API failure while reading): never crash, report and back off.
+      this.log.error(
+        { err: e, namespace: es.metadata.namespace, name: es.metadata.name },
+        'reconcile failed',
+      );
+      throw e;
+    }
+    if (outcome.ignore) return {};
+    let failed = !!outcome.failed;
+    let status = outcome.status;
+    const events: EventSpec[] = [...outcome.events];
+    if (outcome.write) {
+      try {
+        await this.executeWrite(es, outcome.write);
+      } catch (e) {
+        if (!isKubeApiError(e) && !(e instanceof Error)) throw e;
+        const detail = isKubeApiError(e) ? `${e.code} ${e.reason}: ${e.message}` : e.message;
+        const message = scrub(`writing Secret "${outcome.write.name}" failed: ${detail}`, []);
+        failed = true;
+        status = {
+          ...(es.status ?? {}),
+          observedGeneration: es.metadata.generation,
+          conditions: setCondition(
+            es.status?.conditions,
+            {
+              type: 'Ready',
+              status: 'False',
+              reason: Reason.SecretWriteFailed,
+              message,
+              observedGeneration: es.metadata.generation,
+            },
+            new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          ),
+        };
+        events.length = 0;
+        events.push({ type: 'Warning', reason: 'UpdateFailed', message });
+        this.log.warn(
+          {
+            namespace: es.metadata.namespace,
+            name: es.metadata.name,
+            code: isKubeApiError(e) ? e.code : undefined,
+          },
+          message,
+        );
+        // API failures are ours, not the user's: retry on the queue's backoff.
+        await this.writeStatus(key, es, status);
+        this.emit(es, events);
+        this.recordSync(outcome, false, started);
+        throw e;
+      }
+    } else if (outcome.synced && !failed) {
+      this.o.metrics.secretWriteSkipped();
+    }
+    if (status) await this.writeStatus(key, es, status);
+    this.emit(es, events);
+    this.recordSync(outcome, !failed, started);
+    if (failed) {
+      const first = failures === 0;
+      this.log.info(
+        {
+          namespace: es.metadata.namespace,
+          name: es.metadata.name,
+          reason: status?.conditions?.find((c) => c.type === 'Ready')?.reason,
+        },
+        first ? 'sync failed' : 'sync still failing',
+      );
+    } else if (outcome.synced) {
+      this.log.debug(
+        { namespace: es.metadata.namespace, name: es.metadata.name, wrote: outcome.write?.op ?? 'none' },
+        'synced',
+      );
+    }
+    return { error: failed, requeueAfterMs: outcome.requeueAfterMs };
+  }
+
+  private recordSync(outcome: EsOutcome, ok: boolean, started: number): void {
+    const seconds = (performance.now() - started) / 1000;
+    this.o.metrics.syncDone(
+      {
+        kind: 'ExternalSecret',
+        storeKind: outcome.storeKind ?? 'unknown',
+        provider: outcome.provider ?? 'unknown',
+      },
+      outcome.synced ? (ok ? 'success' : 'error') : ok ? 'skipped' : 'error',
+      seconds,
+    );
+  }
+
+  private emit(obj: KubeObject, events: EventSpec[]): void {
+    for (const e of events) this.o.events.record(obj, e.type, e.reason, e.message);
+  }
+
+  private async executeWrite(es: ExternalSecret, write: SecretWrite): Promise<void> {
+    const namespace = es.metadata.namespace ?? '';
+    const ref = { type: SECRETS, namespace, name: write.name };
+    if (write.op === 'delete' || write.op === 'recreate') {
+      try {
+        await this.o.api.delete(ref, { preconditionUid: write.uid, signal: this.abort.signal });
+      } catch (e) {
+        if (!(isKubeApiError(e) && e.notFound)) throw e;
+      }
+      this.o.metrics.secretWrite('delete');
+      if (write.op === 'delete') return;
+    }
+    const res = await this.o.api.apply<Secret>(ref, write.body, {
+      fieldManager: this.o.fieldManager,
+      force: true,
+      signal: this.abort.signal,
+    });
+    this.o.metrics.secretWrite(write.op === 'recreate' ? 'create' : 'update');
+    // Make the write visible to the next reconcile before the watch delivers it.
+    this.recentSecrets.set(`${namespace}/${write.name}`, toCachedSecret(res));
+  }
+
+  private async writeStatus(key: string, obj: ExternalSecret | SecretStore, status: object): Promise<void> {
+    if (jsonEqual(obj.status ?? {}, status)) {
+      this.o.metrics.statusWriteSkipped();
+      return;
+    }
+    const type = key.startsWith('es/')
+      ? EXTERNAL_SECRETS
+      : key.startsWith('css/')
+        ? CLUSTER_SECRET_STORES
+        : SECRET_STORES;
+    try {
+      const res = await this.o.api.mergePatch<KubeObject>(
+        { type, namespace: obj.metadata.namespace, name: obj.metadata.name, subresource: 'status' },
+        { status },
+        this.abort.signal,
+      );
+      this.o.metrics.statusWrite();
+      this.recent.set(key, res);
+    } catch (e) {
+      if (isKubeApiError(e) && e.notFound) return;
+      throw e;
+    }
+  }
+
+  private async handleStore(key: StoreKey): Promise<QueueResult> {
+    const kind: StoreKind = key.startsWith('css/') ? 'ClusterSecretStore' : 'SecretStore';
+    const nsname = key.slice(key.indexOf('/') + 1);
+    const cached =
+      kind === 'ClusterSecretStore' ? this.cssWatch.store.get(nsname) : this.lookup(this.ssWatch, nsname);
+    const store = newer(cached, cached ? this.recent.get(key) : undefined) as SecretStore | undefined;
+    if (!store) return {};
+    const world: StoreWorld = {
+      now: Date.now,
+      controllerClass: this.o.controllerClass,
+      registry: this.o.registry,
+      defaultRevalidateMs: this.o.storeRevalidateMs,
+      validate: async (provider: Provider, info: StoreInfo) => {
+        const client = await this.clients.client(provider, info, () =>
+          providerContext(this.o.api, info, this.abort.signal),
+        );
+        return client.validate();
+      },
+    };
+    const outcome = await reconcileStore(store, kind, world);
+    if (outcome.ignore) return {};
+    if (outcome.status) await this.writeStatus(key, store, outcome.status);
+    this.emit(store, outcome.events);
+    return { requeueAfterMs: outcome.requeueAfterMs };
+  }
+
+  // ---- lifecycle ----
+
+  async start(): Promise<void> {
+    const all: Reflector<KubeObject>[] = [
+      this.nsWatch,
+      this.cssWatch,
+      ...this.ssWatch,
+      ...this.secretWatch,
+      ...this.esWatch,
+    ] as Reflector<KubeObject>[];
+    // Stores, namespaces and managed Secrets first, so the first ExternalSecret reconciles
+    // see a complete world instead of failing with StoreNotFound.
+    for (const w of all) w.start();
+    await Promise.all(
+      [this.nsWatch, this.cssWatch, ...this.ssWatch, ...this.secretWatch].map((w) =>
+        w.waitForSync(this.abort.signal),
+      ),
+    );
+    await Promise.all(this.esWatch.map((w) => w.waitForSync(this.abort.signal)));
+    this.started = true;
+    this.queue.start();
+    this.log.info(
+      { externalSecrets: this.esWatch.reduce((n, w) => n + w.store.size, 0) },
+      'caches synced; reconciling',
+    );
+  }
+
+  hasSynced(): boolean {
+    return this.started;
+  }
+
+  async stop(drainMs = 10_000): Promise<void> {
+    await this.queue.shutdown({ drainMs });
+    this.abort.abort();
+    const all: Reflector<KubeObject>[] = [
+      this.nsWatch,
+      this.cssWatch,
+      ...this.ssWatch,
+      ...this.secretWatch,
+      ...this.esWatch,
+    ] as Reflector<KubeObject>[];
+    await Promise.all(all.map((w) => w.stop()));
+    await this.clients.closeAll();
+  }
+}
+
+function stripManagedFields<T extends KubeObject>(o: T): T {
+  if (o.metadata.managedFields) delete o.metadata.managedFields;
+  return o;
+}
+
+function toCachedSecret(s: Secret | CachedSecret): CachedSecret {
+  if ('syncret' in s) return s;
+  const info = targetInfoFromSecret(s, false);
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: s.metadata.name,
+      namespace: s.metadata.namespace,
+      uid: s.metadata.uid,
+      resourceVersion: s.metadata.resourceVersion,
+    },
+    syncret: info,
+  };
+}
+
+export { apiVersionOf };

@@ -1,0 +1,540 @@
+// The work queue between watch events and reconcilers, with controller-runtime / kube-rs semantics:
+// - a key waits at most once (dedupe), and never runs twice at once: an add while it runs marks it
+//   dirty and it runs once more afterwards;
+// - interactive reasons (HIGH) are served before background ones (LOW), so a new ExternalSecret
+//   becomes Ready within one handler slot even while thousands of refreshes wait;
+// - failures retry with per-key jittered exponential backoff;
+// - delayed adds (the next refresh, retries) share one timer heap (./timers.ts).
+//
+// Two intrusive doubly linked FIFO lists (HIGH, LOW) hold the waiting keys: push, pop, promotion
+// from LOW to HIGH and removal are O(1). p-queue only bounds concurrency; it is fed at most one task
+// per free slot and each task picks its key when it starts (late binding), so the priority decision
+// is made as late as possible and p-queue's own O(n) priority insert is never used.
+//
+// Timers: every run consumes the key's timer, and the handler's result decides the next one (kube-rs:
+// one schedule entry per object, earliest wins). So an immediate add cancels a pending timer of the
+// key, an addAfter for a key that is already waiting is dropped (it will run sooner anyway, and that
+// run reschedules it), and timers set while the key runs merge with the result (earliest wins).
+
+import PQueue from 'p-queue';
+import { ItemBackoff, jitteredBackoff } from './backoff.js';
+import { DelayQueue } from './timers.js';
+
+export type QueueReason =
+  'create' | 'spec' | 'annotation' | 'refresh' | 'drift' | 'store' | 'retry' | 'relist';
+export type QueuePriority = 'high' | 'low';
+
+/**
+ * Every reason, in precedence order: when several reasons merge into one run, the handler's
+ * `reason` is the first of them in this list. HIGH before LOW; within HIGH, reasons the handler
+ * cannot infer from object state come first ('store': only the event tells that a store changed;
+ * 'drift': the Secret changed), then the ones it can (spec, annotations, a new object).
+ */
+export const QUEUE_REASONS: readonly QueueReason[] = [
+  'store',
+  'drift',
+  'spec',
+  'annotation',
+  'create',
+  'retry',
+  'refresh',
+  'relist',
+];
+
+const HIGH_REASONS: ReadonlySet<QueueReason> = new Set(['create', 'spec', 'annotation', 'drift', 'store']);
+const RANK = new Map<QueueReason, number>(QUEUE_REASONS.map((r, i) => [r, i]));
+
+export function priorityOf(reason: QueueReason): QueuePriority {
+  return HIGH_REASONS.has(reason) ? 'high' : 'low';
+}
+
+export interface QueueResult {
+  /** Run the key again after this delay (the next refresh); merged with other timers, earliest wins. */
+  requeueAfterMs?: number;
+  /**
+   * The run failed but the handler chose the retry delay (`requeueAfterMs`), e.g. a provider error
+   * that must not retry more often than the refresh interval. Counts as a failure; without
+   * `requeueAfterMs` the queue's backoff picks the delay.
+   */
+  error?: boolean;
+}
+
+export interface HandlerInfo {
+  /** The highest-precedence reason among those merged into this run (see QUEUE_REASONS). */
+  reason: QueueReason;
+  /** Every distinct reason merged into this run, in arrival order. */
+  reasons: readonly QueueReason[];
+  priority: QueuePriority;
+  /** Consecutive failures of this key before this run (0 when the last run succeeded). */
+  failures: number;
+  /** Time from the (first) add to this start, ms. */
+  waitedMs: number;
+  /** Aborted when shutdown's drain time runs out. */
+  signal: AbortSignal;
+}
+
+export type QueueHandler<K> = (key: K, info: HandlerInfo) => Promise<QueueResult> | QueueResult;
+
+export interface AddOptions {
+  reason: QueueReason;
+  /** Default: priorityOf(reason). */
+  priority?: QueuePriority;
+}
+
+export interface WorkQueueOptions<K> {
+  handler: QueueHandler<K>;
+  /** Handlers running at once; default 8, at least 1. */
+  concurrency?: number;
+  /** First retry delay after a thrown error; default 500 ms. */
+  baseBackoffMs?: number;
+  /** Longest retry delay; default 5 min. */
+  maxBackoffMs?: number;
+  /** Replaces base/maxBackoffMs (tests inject one with a fixed random). */
+  backoff?: ItemBackoff<K>;
+  /**
+   * HIGH keys started in a row while LOW keys wait before one LOW key gets a slot; default 16.
+   * Keeps refreshes moving if something floods HIGH (e.g. a tool rewriting Secrets → endless drift)
+   * while costing a new HIGH key at most one extra slot in 17.
+   */
+  maxHighStreak?: number;
+  /** false: hold work until start() (e.g. until the caches have synced); default true. */
+  autoStart?: boolean;
+  /** Clock in epoch ms; default Date.now. */
+  now?: () => number;
+  /** true: no real timer for delayed keys; call tick() (tests). */
+  manualTimers?: boolean;
+
+  // Metric hooks. They must not throw; if one does, the error is ignored so the queue keeps its state.
+  /** Waiting keys (HIGH + LOW), on every change. */
+  onDepth?: (waiting: number) => void;
+  /** Every add that reaches the queue (not after shutdown); `deduped` when the key was already waiting or dirty. */
+  onAdd?: (reason: QueueReason, info: { deduped: boolean; priority: QueuePriority }) => void;
+  /** A handler starts; wait = time from the add, in seconds (Prometheus convention). */
+  onStart?: (waitSeconds: number, reason: QueueReason, priority: QueuePriority) => void;
+  /** Running handlers, on every change. */
+  onInflight?: (running: number) => void;
+  /** A handler finished; `retryInMs` is set when it failed. */
+  onDone?: (key: K, outcome: { ok: boolean; seconds: number; failures: number; retryInMs?: number }) => void;
+  /** A handler threw (before the retry is scheduled). */
+  onError?: (key: K, error: unknown, failures: number) => void;
+}
+
+// ---- intrusive FIFO ----
+
+interface Node<K> {
+  key: K;
+  prio: QueuePriority;
+  reason: QueueReason;
+  reasons: QueueReason[];
+  addedAt: number;
+  prev: Node<K> | undefined;
+  next: Node<K> | undefined;
+  list: Fifo<K> | undefined;
+}
+
+class Fifo<K> {
+  head: Node<K> | undefined;
+  tail: Node<K> | undefined;
+  size = 0;
+
+  push(n: Node<K>): void {
+    n.prev = this.tail;
+    n.next = undefined;
+    if (this.tail) this.tail.next = n;
+    else this.head = n;
+    this.tail = n;
+    n.list = this;
+    this.size++;
+  }
+
+  remove(n: Node<K>): void {
+    if (n.prev) n.prev.next = n.next;
+    else this.head = n.next;
+    if (n.next) n.next.prev = n.prev;
+    else this.tail = n.prev;
+    n.prev = n.next = undefined;
+    n.list = undefined;
+    this.size--;
+  }
+
+  clear(): void {
+    this.head = this.tail = undefined;
+    this.size = 0;
+  }
+
+  shift(): Node<K> | undefined {
+    const n = this.head;
+    if (n) this.remove(n);
+    return n;
+  }
+}
+
+/** A pending (re-)run: a waiting key, or the dirty mark of a running one. */
+interface Pending {
+  prio: QueuePriority;
+  reason: QueueReason;
+  reasons: QueueReason[];
+  addedAt: number;
+}
+
+interface Running {
+  /** Added again while running: run once more afterwards. */
+  dirty: Pending | undefined;
+  /** forget() was called while running: the result must not reschedule the key. */
+  forgotten: boolean;
+}
+
+function merge(p: Pending, reason: QueueReason, prio: QueuePriority): void {
+  if (!p.reasons.includes(reason)) p.reasons.push(reason);
+  if (prio === 'high') p.prio = 'high';
+  if (RANK.get(reason)! < RANK.get(p.reason)!) p.reason = reason;
+}
+
+export class WorkQueue<K extends string> {
+  private readonly high = new Fifo<K>();
+  private readonly low = new Fifo<K>();
+  private readonly waiting = new Map<K, Node<K>>();
+  private readonly running = new Map<K, Running>();
+  private readonly timers: DelayQueue<K>;
+  /** The reason each scheduled key will be added with. */
+  private readonly timerReasons = new Map<K, QueueReason>();
+  private readonly pq: PQueue;
+  private readonly backoff: ItemBackoff<K>;
+  private readonly handler: QueueHandler<K>;
+  private readonly concurrency: number;
+  private readonly maxHighStreak: number;
+  private readonly now: () => number;
+  private readonly abort = new AbortController();
+  private readonly o: WorkQueueOptions<K>;
+  /** Tasks handed to p-queue that have not picked a key yet. */
+  private reserved = 0;
+  private highStreak = 0;
+  private started: boolean;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(opts: WorkQueueOptions<K>) {
+    const concurrency = opts.concurrency ?? 8;
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new RangeError(`WorkQueue: concurrency must be an integer ≥ 1 (got ${concurrency})`);
+    this.o = opts;
+    this.handler = opts.handler;
+    this.concurrency = concurrency;
+    this.maxHighStreak = Math.max(1, opts.maxHighStreak ?? 16);
+    this.now = opts.now ?? Date.now;
+    this.backoff =
+      opts.backoff ??
+      new ItemBackoff<K>(
+        jitteredBackoff({ baseMs: opts.baseBackoffMs ?? 500, maxMs: opts.maxBackoffMs ?? 5 * 60_000 }),
+      );
+    this.started = opts.autoStart ?? true;
+    this.pq = new PQueue({ concurrency });
+    this.timers = new DelayQueue<K>({
+      now: this.now,
+      timer: !opts.manualTimers,
+      onDue: (key) => {
+        const reason = this.timerReasons.get(key) ?? 'refresh';
+        this.timerReasons.delete(key);
+        this.add(key, { reason });
+      },
+    });
+  }
+
+  // ---- adding ----
+
+  /**
+   * Queues `key` to run as soon as a slot frees (HIGH before LOW). A waiting key is not queued twice
+   * but is promoted if this add has a higher priority; a running key is marked to run once more.
+   * Returns false after shutdown.
+   */
+  add(key: K, opts: AddOptions): boolean {
+    if (this.closed) return false;
+    const { reason } = opts;
+    const prio = opts.priority ?? priorityOf(reason);
+    const run = this.running.get(key);
+    if (run) {
+      const deduped = run.dirty !== undefined;
+      if (run.dirty) merge(run.dirty, reason, prio);
+      else run.dirty = { prio, reason, reasons: [reason], addedAt: this.now() };
+      this.hook(() => this.o.onAdd?.(reason, { deduped, priority: prio }));
+      return true;
+    }
+    const node = this.waiting.get(key);
+    if (node) {
+      const was = node.prio;
+      merge(node, reason, prio);
+      if (was === 'low' && node.prio === 'high') {
+        this.low.remove(node);
+        this.high.push(node);
+      }
+      this.hook(() => this.o.onAdd?.(reason, { deduped: true, priority: prio }));
+      this.pump();
+      return true;
+    }
+    this.enqueue(key, { prio, reason, reasons: [reason], addedAt: this.now() });
+    this.hook(() => this.o.onAdd?.(reason, { deduped: false, priority: prio }));
+    return true;
+  }
+
+  /** add() after `delayMs` (≤ 0: now; Infinity or NaN: never). Keeps the earliest due time per key. */
+  addAfter(key: K, delayMs: number, reason: QueueReason = 'refresh'): void {
+    if (Number.isNaN(delayMs)) return;
+    if (delayMs <= 0) {
+      this.add(key, { reason });
+      return;
+    }
+    this.addAt(key, this.now() + delayMs, reason);
+  }
+
+  /** add() at epoch ms `atMs` (in the past: now). Keeps the earliest due time per key. */
+  addAt(key: K, atMs: number, reason: QueueReason = 'refresh'): void {
+    if (this.closed || Number.isNaN(atMs) || atMs === Infinity) return;
+    if (atMs <= this.now()) {
+      this.add(key, { reason });
+      return;
+    }
+    // Already waiting: it runs sooner than this, and that run decides its next time.
+    if (this.waiting.has(key)) return;
+    if (this.timers.schedule(key, atMs)) this.timerReasons.set(key, reason);
+  }
+
+  private enqueue(key: K, p: Pending): void {
+    // The run this add causes subsumes any timer the key had.
+    this.cancelTimer(key);
+    const node: Node<K> = { key, ...p, prev: undefined, next: undefined, list: undefined };
+    this.waiting.set(key, node);
+    (p.prio === 'high' ? this.high : this.low).push(node);
+    this.depthChanged();
+    this.pump();
+  }
+
+  private cancelTimer(key: K): void {
+    if (this.timers.cancel(key)) this.timerReasons.delete(key);
+  }
+
+  // ---- removing ----
+
+  /** Drops `key` everywhere (its object was deleted); a run in progress will not reschedule it. */
+  forget(key: K): void {
+    this.cancelTimer(key);
+    const node = this.waiting.get(key);
+    if (node) {
+      node.list!.remove(node);
+      this.waiting.delete(key);
+      this.depthChanged();
+    }
+    this.backoff.forget(key);
+    const run = this.running.get(key);
+    if (run) {
+      run.forgotten = true;
+      run.dirty = undefined;
+    }
+    this.checkIdle();
+  }
+
+  // ---- running ----
+
+  /** Starts processing when created with autoStart: false. Idempotent. */
+  start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    this.pump();
+  }
+
+  private pump(): void {
+    if (!this.started || this.closed) return;
+    // Hand p-queue one task per free slot and per waiting key not yet claimed by a reserved task.
+    while (this.running.size + this.reserved < this.concurrency && this.reserved < this.waiting.size) {
+      this.reserved++;
+      this.pq.add(() => this.runNext()).catch(() => undefined);
+    }
+  }
+
+  private pick(): Node<K> | undefined {
+    if (this.high.size > 0 && (this.low.size === 0 || this.highStreak < this.maxHighStreak)) {
+      this.highStreak = this.low.size === 0 ? 0 : this.highStreak + 1;
+      return this.high.shift();
+    }
+    this.highStreak = 0;
+    return this.low.shift();
+  }
+
+  private async runNext(): Promise<void> {
+    this.reserved--;
+    const node = this.closed ? undefined : this.pick();
+    if (!node) {
+      this.checkIdle();
+      return;
+    }
+    const { key } = node;
+    this.waiting.delete(key);
+    this.depthChanged();
+    const run: Running = { dirty: undefined, forgotten: false };
+    this.running.set(key, run);
+    this.hook(() => this.o.onInflight?.(this.running.size));
+    const startedAt = this.now();
+    const waitedMs = Math.max(0, startedAt - node.addedAt);
+    this.hook(() => this.o.onStart?.(waitedMs / 1000, node.reason, node.prio));
+    const failures = this.backoff.failures(key);
+
+    let result: QueueResult | undefined;
+    let thrown = false;
+    let error: unknown;
+    try {
+      result = await this.handler(key, {
+        reason: node.reason,
+        reasons: node.reasons,
+        priority: node.prio,
+        failures,
+        waitedMs,
+        signal: this.abort.signal,
+      });
+    } catch (e) {
+      thrown = true;
+      error = e;
+    }
+
+    this.running.delete(key);
+    this.hook(() => this.o.onInflight?.(this.running.size));
+    const seconds = Math.max(0, this.now() - startedAt) / 1000;
+    // Dirty first: the re-run subsumes whatever timer the result asks for (addAt drops it), while
+    // the failure count still moves.
+    if (run.dirty && !this.closed) this.enqueue(key, run.dirty);
+    if (!this.closed && !run.forgotten) this.settle(key, thrown, error, result ?? {}, seconds);
+    this.pump();
+    this.checkIdle();
+  }
+
+  private settle(key: K, thrown: boolean, error: unknown, result: QueueResult, seconds: number): void {
+    const requeue = result.requeueAfterMs;
+    if (thrown || result.error) {
+      let delay: number;
+      if (thrown) {
+        delay = this.backoff.next(key);
+        this.hook(() => this.o.onError?.(key, error, this.backoff.failures(key)));
+      } else {
+        const n = this.backoff.record(key);
+        delay = requeue !== undefined && !Number.isNaN(requeue) ? requeue : this.backoff.backoff.delay(n);
+      }
+      const failures = this.backoff.failures(key);
+      this.hook(() => this.o.onDone?.(key, { ok: false, seconds, failures, retryInMs: delay }));
+      this.addAfter(key, delay, 'retry');
+      return;
+    }
+    this.backoff.forget(key);
+    this.hook(() => this.o.onDone?.(key, { ok: true, seconds, failures: 0 }));
+    if (requeue !== undefined) this.addAfter(key, requeue, 'refresh');
+  }
+
+  // ---- lifecycle ----
+
+  /**
+   * Stops taking work (adds are ignored, timers dropped, waiting keys never start) and waits for the
+   * running handlers, at most `drainMs` (default 10 s). Resolves true when they all finished; when
+   * time runs out the handlers' signal is aborted and it resolves false.
+   */
+  async shutdown(opts: { drainMs?: number } = {}): Promise<boolean> {
+    const drainMs = opts.drainMs ?? 10_000;
+    if (!this.closed) {
+      this.closed = true;
+      this.timers.close();
+      this.timerReasons.clear();
+      this.high.clear();
+      this.low.clear();
+      this.waiting.clear();
+      this.depthChanged();
+      this.pq.clear();
+      this.reserved = 0;
+      this.checkIdle();
+    }
+    if (this.running.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.onIdle().then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, drainMs));
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!drained) this.abort.abort(new Error('work queue shut down'));
+    return drained;
+  }
+
+  /** Resolves when no key waits or runs (scheduled keys do not count). For tests and benchmarks. */
+  onIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.running.size === 0 && (this.waiting.size === 0 || this.closed);
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  // ---- introspection ----
+
+  /** Fires due timers now (with manualTimers). Returns how many keys came due. */
+  tick(): number {
+    return this.timers.tick();
+  }
+
+  /** Waiting keys (not running, not scheduled). */
+  get depth(): number {
+    return this.waiting.size;
+  }
+
+  get inflight(): number {
+    return this.running.size;
+  }
+
+  /** Keys waiting for a timer. */
+  get scheduled(): number {
+    return this.timers.size;
+  }
+
+  stats(): { high: number; low: number; inflight: number; scheduled: number; failing: number } {
+    return {
+      high: this.high.size,
+      low: this.low.size,
+      inflight: this.running.size,
+      scheduled: this.timers.size,
+      failing: this.backoff.size,
+    };
+  }
+
+  failures(key: K): number {
+    return this.backoff.failures(key);
+  }
+
+  isWaiting(key: K): boolean {
+    return this.waiting.has(key);
+  }
+
+  isRunning(key: K): boolean {
+    return this.running.has(key);
+  }
+
+  /** When `key`'s timer fires (epoch ms) and with which reason, or undefined. */
+  scheduledAt(key: K): { atMs: number; reason: QueueReason } | undefined {
+    const atMs = this.timers.dueAt(key);
+    return atMs === undefined ? undefined : { atMs, reason: this.timerReasons.get(key) ?? 'refresh' };
+  }
+
+  private depthChanged(): void {
+    this.hook(() => this.o.onDepth?.(this.waiting.size));
+  }
+
+  private hook(f: () => void): void {
+    try {
+      f();
+    } catch {
+      // See WorkQueueOptions: metrics must never corrupt the queue.
+    }
+  }
+}

@@ -1,0 +1,222 @@
+import { describe, expect, it } from '@jest/globals';
+import type { RefreshPolicy } from '../api/types.js';
+import {
+  MAX_REFRESH_JITTER_MS,
+  hashUnit,
+  nextRefresh,
+  refreshDue,
+  refreshJitterMs,
+  shouldSyncNow,
+} from './schedule.js';
+import type { ShouldSyncInput } from './schedule.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const NOW = Date.parse('2025-06-01T12:00:00Z');
+const POLICIES: RefreshPolicy[] = ['Periodic', 'CreatedOnce', 'OnChange'];
+
+function due(r: ReturnType<typeof nextRefresh>): number {
+  if (!('dueAtMs' in r)) throw new Error('expected a due time');
+  return r.dueAtMs;
+}
+
+describe('nextRefresh', () => {
+  it('syncs a never-synced object now, under every policy and interval', () => {
+    for (const refreshPolicy of POLICIES)
+      for (const refreshIntervalMs of [0, HOUR]) {
+        expect(nextRefresh({ refreshIntervalMs, refreshPolicy, now: NOW, key: 'a/b' })).toEqual({
+          dueAtMs: NOW,
+        });
+        expect(
+          nextRefresh({
+            refreshIntervalMs,
+            refreshPolicy,
+            lastRefreshTime: Number.NaN,
+            now: NOW,
+            key: 'a/b',
+          }),
+        ).toEqual({ dueAtMs: NOW });
+      }
+  });
+
+  it('honours status.refreshTime after a restart: refreshed 10 min ago, 1 h interval → due in ~50 min', () => {
+    const r = due(
+      nextRefresh({ refreshIntervalMs: HOUR, lastRefreshTime: NOW - 10 * MIN, now: NOW, key: 'ns/x' }),
+    );
+    expect(r - NOW).toBeGreaterThanOrEqual(50 * MIN);
+    expect(r - NOW).toBeLessThan(55 * MIN);
+  });
+
+  it('defaults to Periodic', () => {
+    const a = nextRefresh({ refreshIntervalMs: HOUR, lastRefreshTime: NOW, now: NOW, key: 'k' });
+    const b = nextRefresh({
+      refreshIntervalMs: HOUR,
+      refreshPolicy: 'Periodic',
+      lastRefreshTime: NOW,
+      now: NOW,
+      key: 'k',
+    });
+    expect(a).toEqual(b);
+  });
+
+  it('is due between interval and 1.1 × interval (and interval + 5 min) after the last refresh', () => {
+    for (const interval of [1_000, 30_000, MIN, 15 * MIN, HOUR, 24 * HOUR]) {
+      for (let i = 0; i < 500; i++) {
+        const key = `ns-${i % 7}/es-${i}`;
+        const d = due(nextRefresh({ refreshIntervalMs: interval, lastRefreshTime: NOW, now: NOW, key }));
+        expect(d - NOW).toBeGreaterThanOrEqual(interval);
+        expect(d - NOW).toBeLessThanOrEqual(interval * 1.1);
+        expect(d - NOW).toBeLessThanOrEqual(interval + MAX_REFRESH_JITTER_MS);
+      }
+    }
+  });
+
+  it('gives each key a stable offset', () => {
+    const input = { refreshIntervalMs: HOUR, lastRefreshTime: NOW - MIN, now: NOW, key: 'team/db-creds' };
+    expect(nextRefresh(input)).toEqual(nextRefresh({ ...input }));
+    expect(refreshJitterMs('team/db-creds', HOUR)).toBe(refreshJitterMs('team/db-creds', HOUR));
+    expect(refreshJitterMs('team/db-creds', HOUR)).not.toBe(refreshJitterMs('team/db-creds2', HOUR));
+  });
+
+  it('spreads 10,000 objects synced together across the jitter window', () => {
+    const buckets = new Array<number>(10).fill(0);
+    const seen = new Set<number>();
+    for (let i = 0; i < 10_000; i++) {
+      const d = due(
+        nextRefresh({ refreshIntervalMs: HOUR, lastRefreshTime: NOW, now: NOW, key: `default/es-${i}` }),
+      );
+      const off = d - NOW - HOUR;
+      seen.add(Math.floor(off / 1000));
+      buckets[Math.floor((off / MAX_REFRESH_JITTER_MS) * 10)]!++;
+    }
+    // 300 one-second slots, nearly all used; ten 30 s buckets within ±20 % of 1,000.
+    expect(seen.size).toBeGreaterThan(290);
+    for (const b of buckets) {
+      expect(b).toBeGreaterThan(800);
+      expect(b).toBeLessThan(1_200);
+    }
+  });
+
+  it('uses 10 % of short intervals as the window', () => {
+    for (let i = 0; i < 200; i++) expect(refreshJitterMs(`k${i}`, 10_000)).toBeLessThan(1_000);
+    expect(refreshJitterMs('k', 0)).toBe(0);
+    expect(refreshJitterMs('k', Number.NaN)).toBe(0);
+  });
+
+  it('is due now (never in the past) when overdue', () => {
+    expect(
+      nextRefresh({ refreshIntervalMs: HOUR, lastRefreshTime: NOW - 5 * HOUR, now: NOW, key: 'k' }),
+    ).toEqual({
+      dueAtMs: NOW,
+    });
+  });
+
+  it('treats a refreshTime in the future (clock skew) as now', () => {
+    const d = due(
+      nextRefresh({ refreshIntervalMs: HOUR, lastRefreshTime: NOW + 3 * HOUR, now: NOW, key: 'k' }),
+    );
+    expect(d - NOW).toBeGreaterThanOrEqual(HOUR);
+    expect(d - NOW).toBeLessThanOrEqual(1.1 * HOUR);
+  });
+
+  it('never refreshes again after the first sync with interval 0, CreatedOnce or OnChange', () => {
+    expect(nextRefresh({ refreshIntervalMs: 0, lastRefreshTime: NOW - HOUR, now: NOW, key: 'k' })).toEqual({
+      never: true,
+    });
+    expect(nextRefresh({ refreshIntervalMs: -5, lastRefreshTime: NOW, now: NOW, key: 'k' })).toEqual({
+      never: true,
+    });
+    expect(nextRefresh({ refreshIntervalMs: Infinity, lastRefreshTime: NOW, now: NOW, key: 'k' })).toEqual({
+      never: true,
+    });
+    for (const refreshPolicy of ['CreatedOnce', 'OnChange'] as const)
+      expect(
+        nextRefresh({
+          refreshIntervalMs: HOUR,
+          refreshPolicy,
+          lastRefreshTime: NOW - 5 * HOUR,
+          now: NOW,
+          key: 'k',
+        }),
+      ).toEqual({ never: true });
+  });
+});
+
+describe('refreshDue', () => {
+  it('is true once the jittered time has passed, and never for never-refreshing objects', () => {
+    const key = 'ns/es';
+    const at = NOW - HOUR - refreshJitterMs(key, HOUR);
+    expect(refreshDue({ refreshIntervalMs: HOUR, lastRefreshTime: at, now: NOW, key })).toBe(true);
+    expect(refreshDue({ refreshIntervalMs: HOUR, lastRefreshTime: at + 1, now: NOW, key })).toBe(false);
+    expect(refreshDue({ refreshIntervalMs: 0, lastRefreshTime: NOW - 10 * HOUR, now: NOW, key })).toBe(false);
+    expect(
+      refreshDue({ refreshIntervalMs: HOUR, refreshPolicy: 'OnChange', lastRefreshTime: 0, now: NOW, key }),
+    ).toBe(false);
+  });
+});
+
+describe('shouldSyncNow', () => {
+  const quiet: ShouldSyncInput = {
+    generationChanged: false,
+    annotationsChanged: false,
+    secretMissing: false,
+    neverSynced: false,
+    intervalDue: false,
+  };
+
+  it('does nothing when nothing happened', () => {
+    for (const policy of POLICIES)
+      expect(shouldSyncNow({ ...quiet, policy })).toEqual({ sync: false, reasons: [] });
+  });
+
+  it('syncs on spec or annotation changes under every policy (interval 0 included)', () => {
+    for (const policy of POLICIES) {
+      expect(shouldSyncNow({ ...quiet, policy, generationChanged: true })).toEqual({
+        sync: true,
+        reasons: ['spec-changed'],
+      });
+      expect(shouldSyncNow({ ...quiet, policy, annotationsChanged: true })).toEqual({
+        sync: true,
+        reasons: ['annotations-changed'],
+      });
+    }
+  });
+
+  it('syncs never-synced objects and missing or drifted Secrets under every policy', () => {
+    for (const policy of POLICIES) {
+      expect(shouldSyncNow({ ...quiet, policy, neverSynced: true }).reasons).toEqual(['never-synced']);
+      expect(shouldSyncNow({ ...quiet, policy, secretMissing: true }).reasons).toEqual(['secret-missing']);
+      expect(shouldSyncNow({ ...quiet, policy, secretDrifted: true }).reasons).toEqual(['secret-drifted']);
+    }
+  });
+
+  it('refreshes on the interval only under Periodic', () => {
+    expect(shouldSyncNow({ ...quiet, intervalDue: true })).toEqual({ sync: true, reasons: ['interval-due'] });
+    expect(shouldSyncNow({ ...quiet, policy: 'Periodic', intervalDue: true }).sync).toBe(true);
+    expect(shouldSyncNow({ ...quiet, policy: 'CreatedOnce', intervalDue: true }).sync).toBe(false);
+    expect(shouldSyncNow({ ...quiet, policy: 'OnChange', intervalDue: true }).sync).toBe(false);
+  });
+
+  it('lists every reason that applies', () => {
+    expect(
+      shouldSyncNow({
+        generationChanged: true,
+        annotationsChanged: true,
+        secretMissing: true,
+        neverSynced: true,
+        intervalDue: true,
+      }).reasons,
+    ).toEqual(['never-synced', 'spec-changed', 'annotations-changed', 'secret-missing', 'interval-due']);
+  });
+});
+
+describe('hashUnit', () => {
+  it('maps to [0, 1) deterministically', () => {
+    for (const s of ['', 'a', 'ns/name', 'x'.repeat(300), 'ünïcödé/名前']) {
+      const h = hashUnit(s);
+      expect(h).toBeGreaterThanOrEqual(0);
+      expect(h).toBeLessThan(1);
+      expect(hashUnit(s)).toBe(h);
+    }
+  });
+});

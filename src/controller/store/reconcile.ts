@@ -1,0 +1,130 @@
+// Store reconciler: static checks, then a live validation through the shared client, and a
+// Ready condition that says which of the two failed.
+
+import type { Condition, SecretStore, SecretStoreStatus, StoreKind } from '../../api/types.js';
+import { parseGoDuration } from '../../config/duration.js';
+import { ProviderError } from '../../providers/errors.js';
+import type { ProviderRegistry } from '../../providers/registry.js';
+import type { Provider, StoreInfo, ValidationResult } from '../../providers/types.js';
+import { Reason, getCondition, setCondition } from '../conditions.js';
+import type { EventSpec } from '../externalsecret/reconcile.js';
+
+export interface StoreWorld {
+  now(): number;
+  controllerClass: string;
+  registry: ProviderRegistry;
+  /** Connects through the shared client cache and runs the provider's validation. */
+  validate(provider: Provider, info: StoreInfo): Promise<ValidationResult>;
+  defaultRevalidateMs: number;
+}
+
+export interface StoreOutcome {
+  ignore?: boolean;
+  status?: SecretStoreStatus;
+  events: EventSpec[];
+  requeueAfterMs?: number;
+  provider?: string;
+}
+
+export function storeInfoOf(store: SecretStore, kind: StoreKind, requesterNamespace = ''): StoreInfo {
+  return {
+    kind,
+    name: store.metadata.name ?? '',
+    namespace: kind === 'SecretStore' ? store.metadata.namespace : undefined,
+    requesterNamespace: kind === 'SecretStore' ? (store.metadata.namespace ?? '') : requesterNamespace,
+    provider: store.spec?.provider ?? {},
+  };
+}
+
+/** ESO's store refreshInterval is in seconds; a Go duration string is accepted too. */
+function revalidateMs(v: number | string | undefined): number | undefined {
+  if (typeof v === 'number') return v > 0 ? v * 1000 : undefined;
+  if (typeof v === 'string' && v) {
+    try {
+      const ms = parseGoDuration(v);
+      return ms > 0 ? ms : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+export async function reconcileStore(
+  store: SecretStore,
+  kind: StoreKind,
+  world: StoreWorld,
+): Promise<StoreOutcome> {
+  if (store.metadata.deletionTimestamp) return { ignore: true, events: [] };
+  if ((store.spec?.controller ?? '') !== world.controllerClass) return { ignore: true, events: [] };
+  const now = new Date(world.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const revalidate = revalidateMs(store.spec?.refreshInterval) ?? world.defaultRevalidateMs;
+
+  const finish = (
+    cond: Pick<Condition, 'status' | 'reason' | 'message'>,
+    provider?: Provider,
+  ): StoreOutcome => {
+    const prev = getCondition(store.status?.conditions, 'Ready');
+    const status: SecretStoreStatus = {
+      ...(store.status ?? {}),
+      conditions: setCondition(
+        store.status?.conditions,
+        { type: 'Ready', ...cond, observedGeneration: store.metadata.generation },
+        now,
+      ),
+      ...(provider ? { capabilities: provider.capabilities } : {}),
+    };
+    const changed =
+      prev?.status !== cond.status || prev.reason !== cond.reason || prev.message !== cond.message;
+    const events: EventSpec[] =
+      changed && cond.status === 'False'
+        ? [{ type: 'Warning', reason: cond.reason ?? 'ValidationFailed', message: cond.message ?? '' }]
+        : [];
+    return { status, events, requeueAfterMs: revalidate, provider: provider?.name };
+  };
+
+  const resolved = world.registry.resolve(store.spec?.provider);
+  if ('error' in resolved)
+    return finish({ status: 'False', reason: Reason.InvalidProviderConfig, message: resolved.error });
+  const provider = resolved.provider;
+  const info = storeInfoOf(store, kind);
+  const invalid = provider.validateSpec(info);
+  if (invalid)
+    return finish({ status: 'False', reason: Reason.InvalidProviderConfig, message: invalid }, provider);
+
+  // A ClusterSecretStore whose credentials resolve in each requester's namespace can only
+  // be checked when an ExternalSecret uses it.
+  if (
+    kind === 'ClusterSecretStore' &&
+    provider.cacheScope?.({ ...info, requesterNamespace: '\u0000probe' })
+  ) {
+    return finish(
+      {
+        status: 'True',
+        reason: Reason.ValidationUnknown,
+        message: 'credentials resolve in each ExternalSecret namespace; they are checked at use',
+      },
+      provider,
+    );
+  }
+
+  let result: ValidationResult;
+  try {
+    result = await world.validate(provider, info);
+  } catch (e) {
+    const msg =
+      e instanceof ProviderError
+        ? e.message
+        : `validation failed: ${(e as Error)?.message ?? 'unknown error'}`;
+    const reason =
+      e instanceof ProviderError && e.reason === 'InvalidProviderConfig'
+        ? Reason.InvalidProviderConfig
+        : Reason.ValidationFailed;
+    return finish({ status: 'False', reason, message: msg }, provider);
+  }
+  if (result.result === 'Valid')
+    return finish({ status: 'True', reason: Reason.Valid, message: 'store validated' }, provider);
+  if (result.result === 'Unknown')
+    return finish({ status: 'True', reason: Reason.ValidationUnknown, message: result.message }, provider);
+  return finish({ status: 'False', reason: Reason.ValidationFailed, message: result.message }, provider);
+}

@@ -1,0 +1,119 @@
+// Resolving an ExternalSecret's store reference against the watched stores, with
+// ClusterSecretStore namespace conditions and controller classes enforced.
+
+import type {
+  ClusterSecretStoreCondition,
+  LabelSelector,
+  SecretStore,
+  StoreKind,
+  StoreRef,
+} from '../api/types.js';
+import type { StoreInfo } from '../providers/types.js';
+
+export interface StoreLookup {
+  store(kind: StoreKind, namespace: string | undefined, name: string): SecretStore | undefined;
+  namespaceLabels(namespace: string): Record<string, string> | undefined;
+  controllerClass: string;
+}
+
+export type StoreResolution =
+  | { ok: true; info: StoreInfo; store: SecretStore }
+  | {
+      ok: false;
+      reason: 'InvalidSpec' | 'StoreNotFound' | 'StoreNotAllowed' | 'OtherController';
+      message: string;
+    };
+
+export function matchesSelector(labels: Record<string, string>, sel: LabelSelector): boolean {
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of sel.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, e.key);
+    const val = labels[e.key];
+    const values = e.values ?? [];
+    switch (e.operator) {
+      case 'In':
+        if (!has || !values.includes(val!)) return false;
+        break;
+      case 'NotIn':
+        if (has && values.includes(val!)) return false;
+        break;
+      case 'Exists':
+        if (!has) return false;
+        break;
+      case 'DoesNotExist':
+        if (has) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+function compile(re: string): RegExp | undefined {
+  try {
+    return new RegExp(re);
+  } catch {
+    return undefined;
+  }
+}
+
+/** ESO semantics: no conditions → every namespace; otherwise any one condition must match. */
+export function namespaceAllowed(
+  conditions: ClusterSecretStoreCondition[] | undefined,
+  namespace: string,
+  labels: Record<string, string> | undefined,
+): boolean {
+  if (!conditions || conditions.length === 0) return true;
+  return conditions.some((c) => {
+    if (c.namespaces?.includes(namespace)) return true;
+    if (c.namespaceRegexes?.some((r) => compile(r)?.test(namespace))) return true;
+    if (c.namespaceSelector && labels && matchesSelector(labels, c.namespaceSelector)) return true;
+    return false;
+  });
+}
+
+export function resolveStore(
+  ref: StoreRef | undefined,
+  requesterNamespace: string,
+  world: StoreLookup,
+): StoreResolution {
+  const name = ref?.name;
+  if (!name) return { ok: false, reason: 'InvalidSpec', message: 'secretStoreRef.name must be set' };
+  const kind: StoreKind = ref.kind ?? 'SecretStore';
+  if (kind !== 'SecretStore' && kind !== 'ClusterSecretStore') {
+    return {
+      ok: false,
+      reason: 'InvalidSpec',
+      message: `secretStoreRef.kind "${String(kind)}" is not SecretStore or ClusterSecretStore`,
+    };
+  }
+  const ns = kind === 'SecretStore' ? requesterNamespace : undefined;
+  const store = world.store(kind, ns, name);
+  if (!store) {
+    const where = kind === 'SecretStore' ? ` in namespace "${requesterNamespace}"` : '';
+    return { ok: false, reason: 'StoreNotFound', message: `${kind} "${name}" not found${where}` };
+  }
+  if ((store.spec?.controller ?? '') !== world.controllerClass) {
+    return {
+      ok: false,
+      reason: 'OtherController',
+      message: `${kind} "${name}" belongs to controller class "${store.spec?.controller ?? ''}"`,
+    };
+  }
+  if (kind === 'ClusterSecretStore') {
+    const labels = world.namespaceLabels(requesterNamespace);
+    if (!namespaceAllowed(store.spec?.conditions, requesterNamespace, labels)) {
+      return {
+        ok: false,
+        reason: 'StoreNotAllowed',
+        message: `ClusterSecretStore "${name}" does not allow namespace "${requesterNamespace}" (spec.conditions)`,
+      };
+    }
+  }
+  return {
+    ok: true,
+    store,
+    info: { kind, name, namespace: ns, requesterNamespace, provider: store.spec?.provider ?? {} },
+  };
+}

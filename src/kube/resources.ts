@@ -1,0 +1,69 @@
+import type { ResourceType } from './types.js';
+
+export const SECRETS: ResourceType = {
+  group: '',
+  version: 'v1',
+  resource: 'secrets',
+  namespaced: true,
+  kind: 'Secret',
+};
+export const CONFIGMAPS: ResourceType = {
+  group: '',
+  version: 'v1',
+  resource: 'configmaps',
+  namespaced: true,
+  kind: 'ConfigMap',
+};
+export const NAMESPACES: ResourceType = {
+  group: '',
+  version: 'v1',
+  resource: 'namespaces',
+  namespaced: false,
+  kind: 'Namespace',
+};
+export const SERVICEACCOUNTS: ResourceType = {
+  group: '',
+  version: 'v1',
+  resource: 'serviceaccounts',
+  namespaced: true,
+  kind: 'ServiceAccount',
+};
+export const EVENTS: ResourceType = {
+  group: '',
+  version: 'v1',
+  resource: 'events',
+  namespaced: true,
+  kind: 'Event',
+};
+export const LEASES: ResourceType = {
+  group: 'coordination.k8s.io',
+  version: 'v1',
+  resource: 'leases',
+  namespaced: true,
+  kind: 'Lease',
+};
+export const EXTERNAL_SECRETS: ResourceType = {
+  group: 'external-secrets.io',
+  version: 'v1',
+  resource: 'externalsecrets',
+  namespaced: true,
+  kind: 'ExternalSecret',
+};
+export const SECRET_STORES: ResourceType = {
+  group: 'external-secrets.io',
+  version: 'v1',
+  resource: 'secretstores',
+  namespaced: true,
+  kind: 'SecretStore',
+};
+export const CLUSTER_SECRET_STORES: ResourceType = {
+  group: 'external-secrets.io',
+  version: 'v1',
+  resource: 'clustersecretstores',
+  namespaced: false,
+  kind: 'ClusterSecretStore',
+};
+
+export function apiVersionOf(t: ResourceType): string {
+  return t.group ? `${t.group}/${t.version}` : t.version;
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+// The `syncret` command: `run` starts the operator; `version` and `help` print and exit.
+
+import { hostname } from 'node:os';
+import { parseCommandLine, usage, OptionsError } from './config/options.js';
+import type { RunOptions } from './config/options.js';
+import { Manager } from './controller/manager.js';
+import { createKubeClient } from './kube/client.js';
+import { LeaderElector } from './kube/leader.js';
+import { EventRecorder } from './observability/events.js';
+import { createLogger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { startHttpServer } from './observability/server.js';
+import { fakeProvider } from './providers/fake/index.js';
+import { kubernetesProvider } from './providers/kubernetes/index.js';
+import { ProviderRegistry } from './providers/registry.js';
+import { KubeClient } from './kube/client.js';
+import { VERSION } from './version.js';
+
+export function defaultRegistry(): ProviderRegistry {
+  return new ProviderRegistry([fakeProvider, kubernetesProvider((cfg) => KubeClient.fromConfig(cfg))]);
+}
+
+async function run(opts: RunOptions): Promise<void> {
+  const logger = createLogger({ level: opts.logLevel, format: opts.logFormat });
+  const metrics = new Metrics({ version: VERSION });
+  const api = await createKubeClient({
+    kubeconfigPath: opts.kubeconfig,
+    qps: opts.kubeQps,
+    burst: opts.kubeBurst,
+    userAgent: `syncret/${VERSION}`,
+    onRequest: (info) => metrics.kubeRequest(info.verb, info.resource, info.code, info.seconds),
+  });
+  const events = new EventRecorder({ api, logger });
+  const manager = new Manager({
+    api,
+    registry: defaultRegistry(),
+    logger,
+    metrics,
+    events,
+    namespaces: opts.namespaces,
+    concurrency: opts.concurrency,
+    controllerClass: opts.controllerClass,
+    fieldManager: opts.fieldManager,
+    maxErrorBackoffMs: opts.requeueOnErrorMaxMs,
+    storeRevalidateMs: opts.storeRequeueIntervalMs,
+  });
+
+  let leading = !opts.leaderElect;
+  let broken = false;
+  const server = await startHttpServer({
+    address: opts.metricsAddr,
+    metrics,
+    logger,
+    health: {
+      live: () => !broken,
+      // A standby replica is ready: it serves health and takes over when the leader goes.
+      ready: () =>
+        !leading ? true : manager.hasSynced() ? true : { ok: false, detail: 'caches not synced' },
+    },
+  });
+  logger.info({ version: VERSION, address: server.address, namespaces: opts.namespaces }, 'syncret started');
+
+  let stopping = false;
+  const shutdown = async (signal: string, code = 0): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const hardStop = setTimeout(() => process.exit(code || 1), 20_000);
+    hardStop.unref();
+    try {
+      await manager.stop();
+      await elector?.stop();
+      await server.close();
+    } catch (e) {
+      logger.error({ err: e }, 'error during shutdown');
+    }
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('unhandledRejection', (e) => {
+    // A bug must not take down every sync: log it and keep serving.
+    logger.error({ err: e }, 'unhandled rejection');
+  });
+
+  const startManager = async (): Promise<void> => {
+    metrics.setLeader(true);
+    try {
+      await manager.start();
+    } catch (e) {
+      if (stopping) return;
+      broken = true;
+      logger.error({ err: e }, 'controller failed to start');
+      await shutdown('start-failure', 1);
+    }
+  };
+
+  let elector: LeaderElector | undefined;
+  if (opts.leaderElect) {
+    const identity = `${process.env.POD_NAME || hostname()}_${process.pid}`;
+    elector = new LeaderElector({
+      api,
+      namespace: opts.leaderElectionNamespace,
+      name: opts.leaderElectionId,
+      identity,
+      leaseDurationMs: opts.leaseDurationMs,
+      renewDeadlineMs: opts.renewDeadlineMs,
+      retryPeriodMs: opts.retryPeriodMs,
+      logger,
+      onStartedLeading: () => {
+        leading = true;
+        logger.info({ identity }, 'became leader');
+        void startManager();
+      },
+      onStoppedLeading: () => {
+        metrics.setLeader(false);
+        // Another replica may already be writing: stop at once, as controller-runtime does.
+        logger.warn({ identity }, 'lost leadership; exiting');
+        void shutdown('lost-leadership', 1);
+      },
+    });
+    logger.info(
+      { identity, lease: `${opts.leaderElectionNamespace}/${opts.leaderElectionId}` },
+      'waiting for leadership',
+    );
+    elector.start();
+  } else {
+    await startManager();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let cmd;
+  try {
+    cmd = parseCommandLine(argv, process.env);
+  } catch (e) {
+    if (e instanceof OptionsError) {
+      console.error(`syncret: ${e.message}\nRun 'syncret help' for usage.`);
+      return 2;
+    }
+    throw e;
+  }
+  if (cmd.command === 'version') {
+    process.stdout.write(`syncret ${VERSION}\n`);
+    return 0;
+  }
+  if (cmd.command === 'help') {
+    process.stdout.write(usage());
+    return 0;
+  }
+  await run(cmd.options);
+  return -1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (e: unknown) => {
+    console.error(`syncret: ${(e as Error)?.message ?? String(e)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,382 @@
+// Prometheus metrics. Each Metrics owns a Registry (never prom-client's global one) so tests
+// and several managers in one process do not collide. Callers use the typed methods below and
+// never build label objects: label values are kinds, provider names, verbs and results, never
+// object names or anything read from a provider, so series stay bounded at 10k objects and
+// /metrics cannot leak a secret.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type SyncResult = 'success' | 'error' | 'skipped';
+export type QueueAddReason =
+  'create' | 'spec' | 'annotation' | 'refresh' | 'drift' | 'store' | 'retry' | 'relist';
+export type SecretWriteOp = 'create' | 'update' | 'delete';
+/** 'closed' (the reflector's name for a server-ended stream) is reported as 'end'. */
+export type WatchRestartReason = 'end' | 'closed' | 'gone' | 'error' | 'inactivity' | 'relist';
+export type StoreKindLabel = 'SecretStore' | 'ClusterSecretStore';
+
+export interface SyncLabels {
+  /** 'ExternalSecret' (later possibly 'ClusterExternalSecret', 'PushSecret'). */
+  kind: string;
+  /** SecretStore | ClusterSecretStore | 'unknown' when the store could not be resolved. */
+  storeKind: string;
+  /** Provider name from the registry (e.g. 'vault', 'aws'), or 'unknown'. */
+  provider: string;
+}
+
+export interface ReadyCounts {
+  true: number;
+  false: number;
+  unknown: number;
+}
+
+export interface StoreCounts {
+  SecretStore: ReadyCounts;
+  ClusterSecretStore: ReadyCounts;
+}
+
+export interface MetricsOptions {
+  /** For syncret_build_info. */
+  version?: string;
+  /** Process and Node.js metrics (default true); tests creating many instances may skip them. */
+  defaultMetrics?: boolean;
+  /** Distinct values one label may take before further values are reported as 'other'. */
+  maxLabelValues?: number;
+}
+
+// 1 ms to 30 s: a cached read is ~1 ms, a slow provider call with retries can take 30 s.
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+// Queue waits grow with backlog (10k objects at startup), so reach further.
+const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300];
+
+const QUEUE_REASONS: readonly QueueAddReason[] = [
+  'create',
+  'spec',
+  'annotation',
+  'refresh',
+  'drift',
+  'store',
+  'retry',
+  'relist',
+];
+const WRITE_OPS: readonly SecretWriteOp[] = ['create', 'update', 'delete'];
+const RESTART_REASONS = new Set(['end', 'gone', 'error', 'inactivity', 'relist']);
+const READY_VALUES = ['true', 'false', 'unknown'] as const;
+const STORE_KINDS: readonly StoreKindLabel[] = ['SecretStore', 'ClusterSecretStore'];
+
+const LABEL_VALUE = /^[A-Za-z0-9_.:/-]{1,64}$/;
+
+/**
+ * Bounds every label's value set: a value that looks odd, or one beyond the first `max`
+ * distinct values of a label, becomes 'other'. A bug that passes user data as a label then
+ * costs one series, not one per object, and the data never reaches /metrics.
+ */
+class LabelGuard {
+  private readonly seen = new Map<string, Set<string>>();
+  constructor(private readonly max: number) {}
+
+  value(label: string, v: string): string {
+    if (!LABEL_VALUE.test(v)) return 'other';
+    let set = this.seen.get(label);
+    if (!set) this.seen.set(label, (set = new Set()));
+    if (set.has(v)) return v;
+    if (set.size >= this.max) return 'other';
+    set.add(v);
+    return v;
+  }
+}
+
+export class Metrics {
+  readonly registry: Registry;
+  private readonly guard: LabelGuard;
+
+  private readonly syncTotal: Counter<'kind' | 'store_kind' | 'provider' | 'result'>;
+  private readonly syncDuration: Histogram<'kind' | 'provider'>;
+  private readonly providerCalls: Counter<'provider' | 'operation' | 'result'>;
+  private readonly providerCallDuration: Histogram<'provider' | 'operation'>;
+  private readonly providerLogins: Counter<'provider'>;
+  private readonly queueDepthGauge: Gauge;
+  private readonly queueAdds: Counter<'reason'>;
+  private readonly queueWaitHist: Histogram;
+  private readonly inflightGauge: Gauge;
+  private readonly secretWrites: Counter<'operation'>;
+  private readonly secretWritesSkipped: Counter;
+  private readonly statusWrites: Counter;
+  private readonly statusWritesSkipped: Counter;
+  private readonly kubeRequests: Counter<'verb' | 'resource' | 'code'>;
+  private readonly kubeRequestDuration: Histogram<'verb'>;
+  private readonly watchRestarts: Counter<'resource' | 'reason'>;
+  private readonly watchEvents: Counter<'resource' | 'type'>;
+  private readonly externalSecrets: Gauge<'ready'>;
+  private readonly stores: Gauge<'kind' | 'ready'>;
+  private readonly leader: Gauge;
+  private readonly buildInfo: Gauge<'version' | 'node'>;
+
+  private esCountSource?: () => ReadyCounts;
+  private storeCountSource?: () => StoreCounts;
+
+  constructor(opts: MetricsOptions = {}) {
+    const registry = new Registry();
+    this.registry = registry;
+    this.guard = new LabelGuard(opts.maxLabelValues ?? 100);
+    const registers = [registry];
+    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+
+    this.syncTotal = new Counter({
+      name: 'syncret_sync_total',
+      help: 'Reconciles of sync objects by result: success (fetched and written or unchanged), error, skipped (not due).',
+      labelNames: ['kind', 'store_kind', 'provider', 'result'],
+      registers,
+    });
+    this.syncDuration = new Histogram({
+      name: 'syncret_sync_duration_seconds',
+      help: 'Duration of one reconcile of a sync object, provider calls and writes included.',
+      labelNames: ['kind', 'provider'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.providerCalls = new Counter({
+      name: 'syncret_provider_calls_total',
+      help: 'Calls to secret providers by operation and result.',
+      labelNames: ['provider', 'operation', 'result'],
+      registers,
+    });
+    this.providerCallDuration = new Histogram({
+      name: 'syncret_provider_call_duration_seconds',
+      help: 'Duration of calls to secret providers.',
+      labelNames: ['provider', 'operation'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.providerLogins = new Counter({
+      name: 'syncret_provider_logins_total',
+      help: 'Logins (new tokens or sessions) against secret providers.',
+      labelNames: ['provider'],
+      registers,
+    });
+    this.queueDepthGauge = new Gauge({
+      name: 'syncret_queue_depth',
+      help: 'Keys waiting in the work queue (ready to run, not delayed).',
+      registers,
+    });
+    this.queueAdds = new Counter({
+      name: 'syncret_queue_adds_total',
+      help: 'Keys added to the work queue, by why they were added.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.queueWaitHist = new Histogram({
+      name: 'syncret_queue_wait_seconds',
+      help: 'Time a key waited in the work queue between becoming due and starting.',
+      buckets: WAIT_BUCKETS,
+      registers,
+    });
+    this.inflightGauge = new Gauge({
+      name: 'syncret_inflight_reconciles',
+      help: 'Reconciles running now.',
+      registers,
+    });
+    this.secretWrites = new Counter({
+      name: 'syncret_secret_writes_total',
+      help: 'Writes to target Secrets by operation.',
+      labelNames: ['operation'],
+      registers,
+    });
+    this.secretWritesSkipped = new Counter({
+      name: 'syncret_secret_writes_skipped_total',
+      help: 'Syncs whose target Secret already held the data, so nothing was written.',
+      registers,
+    });
+    this.statusWrites = new Counter({
+      name: 'syncret_status_writes_total',
+      help: 'Status subresource writes.',
+      registers,
+    });
+    this.statusWritesSkipped = new Counter({
+      name: 'syncret_status_writes_skipped_total',
+      help: 'Status writes skipped because the status was unchanged.',
+      registers,
+    });
+    this.kubeRequests = new Counter({
+      name: 'syncret_kube_requests_total',
+      help: 'Kubernetes API requests by verb, resource and HTTP code (0: no response).',
+      labelNames: ['verb', 'resource', 'code'],
+      registers,
+    });
+    this.kubeRequestDuration = new Histogram({
+      name: 'syncret_kube_request_duration_seconds',
+      help: 'Kubernetes API request duration (for watches: until the response headers).',
+      labelNames: ['verb'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.watchRestarts = new Counter({
+      name: 'syncret_watch_restarts_total',
+      help: 'Restarts of a list/watch cycle by reason: end, gone, error, inactivity, relist.',
+      labelNames: ['resource', 'reason'],
+      registers,
+    });
+    this.watchEvents = new Counter({
+      name: 'syncret_watch_events_total',
+      help: 'Watch events received by resource and type.',
+      labelNames: ['resource', 'type'],
+      registers,
+    });
+    // Counts, not one series per object: 10k ExternalSecrets must not mean 10k series.
+    this.externalSecrets = new Gauge({
+      name: 'syncret_externalsecrets',
+      help: 'ExternalSecrets by Ready condition status (true, false, unknown).',
+      labelNames: ['ready'],
+      registers,
+      collect: () =>
+        this.pull(() => this.esCountSource && this.setExternalSecretCounts(this.esCountSource())),
+    });
+    this.stores = new Gauge({
+      name: 'syncret_stores',
+      help: 'SecretStores and ClusterSecretStores by kind and Ready condition status.',
+      labelNames: ['kind', 'ready'],
+      registers,
+      collect: () =>
+        this.pull(() => {
+          if (!this.storeCountSource) return;
+          const c = this.storeCountSource();
+          for (const kind of STORE_KINDS) this.setStoreCounts(kind, c[kind]);
+        }),
+    });
+    this.leader = new Gauge({
+      name: 'syncret_leader',
+      help: '1 when this replica is the leader (or runs without leader election), else 0.',
+      registers,
+    });
+    this.buildInfo = new Gauge({
+      name: 'syncret_build_info',
+      help: 'Always 1; labels carry the Syncret and Node.js versions.',
+      labelNames: ['version', 'node'],
+      registers,
+    });
+
+    // Known label sets start at zero, so rate() and absent() work before the first event.
+    for (const reason of QUEUE_REASONS) this.queueAdds.inc({ reason }, 0);
+    for (const operation of WRITE_OPS) this.secretWrites.inc({ operation }, 0);
+    this.setExternalSecretCounts({ true: 0, false: 0, unknown: 0 });
+    for (const kind of STORE_KINDS) this.setStoreCounts(kind, { true: 0, false: 0, unknown: 0 });
+    this.leader.set(0);
+    this.queueDepthGauge.set(0);
+    this.inflightGauge.set(0);
+    this.buildInfo.set({ version: opts.version ?? 'unknown', node: process.versions.node }, 1);
+  }
+
+  /** A failing count source keeps the last values: a scrape must not fail over a gauge. */
+  private pull(f: () => unknown): void {
+    try {
+      f();
+    } catch {
+      // Keep the previous values.
+    }
+  }
+
+  private l(label: string, v: string): string {
+    return this.guard.value(label, v);
+  }
+
+  /** One reconcile of a sync object finished. */
+  syncDone(labels: SyncLabels, result: SyncResult, seconds: number): void {
+    const kind = this.l('kind', labels.kind);
+    const provider = this.l('provider', labels.provider);
+    this.syncTotal.inc({ kind, store_kind: this.l('store_kind', labels.storeKind), provider, result });
+    this.syncDuration.observe({ kind, provider }, seconds);
+  }
+
+  /** One provider call (operation e.g. 'connect', 'get', 'find', 'validate'). */
+  providerCall(provider: string, operation: string, ok: boolean, seconds: number): void {
+    const p = this.l('provider', provider);
+    const op = this.l('operation', operation);
+    this.providerCalls.inc({ provider: p, operation: op, result: ok ? 'success' : 'error' });
+    this.providerCallDuration.observe({ provider: p, operation: op }, seconds);
+  }
+
+  providerLogin(provider: string): void {
+    this.providerLogins.inc({ provider: this.l('provider', provider) });
+  }
+
+  queueDepth(n: number): void {
+    this.queueDepthGauge.set(n);
+  }
+
+  queueAdd(reason: QueueAddReason): void {
+    this.queueAdds.inc({ reason: this.l('reason', reason) });
+  }
+
+  queueWait(seconds: number): void {
+    this.queueWaitHist.observe(seconds);
+  }
+
+  inflight(n: number): void {
+    this.inflightGauge.set(n);
+  }
+
+  secretWrite(operation: SecretWriteOp): void {
+    this.secretWrites.inc({ operation });
+  }
+
+  secretWriteSkipped(): void {
+    this.secretWritesSkipped.inc();
+  }
+
+  statusWrite(): void {
+    this.statusWrites.inc();
+  }
+
+  statusWriteSkipped(): void {
+    this.statusWritesSkipped.inc();
+  }
+
+  /** One HTTP attempt against the apiserver; resource may carry '/subresource'. */
+  kubeRequest(verb: string, resource: string, code: number, seconds: number): void {
+    const v = this.l('verb', verb);
+    this.kubeRequests.inc({ verb: v, resource: this.l('resource', resource), code: String(code) });
+    this.kubeRequestDuration.observe({ verb: v }, seconds);
+  }
+
+  /**
+   * Takes a plain string because reflectors report their own reason type; anything outside
+   * the documented set is counted as 'other' rather than creating a new series.
+   */
+  watchRestart(resource: string, reason: WatchRestartReason | string): void {
+    const r = reason === 'closed' ? 'end' : RESTART_REASONS.has(reason) ? reason : 'other';
+    this.watchRestarts.inc({ resource: this.l('resource', resource), reason: r });
+  }
+
+  watchEvent(resource: string, type: string): void {
+    this.watchEvents.inc({ resource: this.l('resource', resource), type: this.l('type', type) });
+  }
+
+  setExternalSecretCounts(c: ReadyCounts): void {
+    for (const ready of READY_VALUES) this.externalSecrets.set({ ready }, c[ready]);
+  }
+
+  setStoreCounts(kind: StoreKindLabel, c: ReadyCounts): void {
+    for (const ready of READY_VALUES) this.stores.set({ kind, ready }, c[ready]);
+  }
+
+  /** Counts computed at scrape time (from the informer caches) instead of pushed on change. */
+  externalSecretCountsFrom(source: () => ReadyCounts): void {
+    this.esCountSource = source;
+  }
+
+  storeCountsFrom(source: () => StoreCounts): void {
+    this.storeCountSource = source;
+  }
+
+  setLeader(leading: boolean): void {
+    this.leader.set(leading ? 1 : 0);
+  }
+
+  /** The exposition text for GET /metrics. */
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

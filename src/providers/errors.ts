@@ -1,0 +1,33 @@
+// Typed provider failures. Messages name keys, paths and policies, never values.
+
+export type ProviderErrorReason =
+  | 'NotFound'
+  | 'AccessDenied'
+  | 'InvalidProviderConfig'
+  | 'InvalidRequest'
+  | 'Unavailable'
+  | 'Throttled'
+  | 'AuthFailed'
+  | 'DecodeFailed'
+  | 'Unsupported';
+
+export class ProviderError extends Error {
+  override readonly name = 'ProviderError';
+  constructor(
+    readonly reason: ProviderErrorReason,
+    message: string,
+    /** Retry no sooner than this (e.g. Retry-After), in ms. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+
+  /** Transient failures keep the last good Secret and retry with backoff. */
+  get transient(): boolean {
+    return this.reason === 'Unavailable' || this.reason === 'Throttled';
+  }
+}
+
+export function isProviderError(e: unknown): e is ProviderError {
+  return e instanceof ProviderError;
+}

@@ -1,0 +1,275 @@
+// Reads Secrets of one namespace of a (possibly remote) Kubernetes cluster. The store's
+// identity comes from a ServiceAccount token (TokenRequest), a bearer token, a client
+// certificate or a kubeconfig (authRef) — never from the operator's own identity, so a
+// store grants exactly what its credentials grant.
+
+import { readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { FindRef, KubernetesProvider, Secret } from '../../api/types.js';
+import { SECRETS } from '../../kube/resources.js';
+import { isKubeApiError } from '../../kube/types.js';
+import type { KubeApi, ResourceType } from '../../kube/types.js';
+import { ProviderError } from '../errors.js';
+import type {
+  Provider,
+  ProviderContext,
+  RemoteKeyRef,
+  RemoteValue,
+  SecretsClient,
+  StoreInfo,
+  ValidationResult,
+} from '../types.js';
+
+export interface RemoteClusterConfig {
+  server: string;
+  caData?: string;
+  certData?: string;
+  keyData?: string;
+  token?: string;
+}
+
+export type RemoteKubeFactory = (cfg: RemoteClusterConfig) => KubeApi;
+
+const DEFAULT_SERVER = 'https://kubernetes.default.svc';
+const IN_CLUSTER_CA = '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt';
+/** TokenRequest tokens live this long; the client is rebuilt a minute before. */
+const SA_TOKEN_SECONDS = 600;
+
+const SELF_SUBJECT_ACCESS_REVIEWS: ResourceType = {
+  group: 'authorization.k8s.io',
+  version: 'v1',
+  resource: 'selfsubjectaccessreviews',
+  namespaced: false,
+  kind: 'SelfSubjectAccessReview',
+};
+
+interface AccessReview {
+  metadata: Record<string, never>;
+  status?: { allowed?: boolean; reason?: string };
+}
+
+const decoder = new TextDecoder();
+
+function secretToMap(secret: Secret): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(secret.data ?? {})) out[k] = new Uint8Array(Buffer.from(v, 'base64'));
+  return out;
+}
+
+function mapError(e: unknown, what: string, namespace: string): never {
+  if (e instanceof ProviderError) throw e;
+  if (isKubeApiError(e)) {
+    if (e.code === 404) throw new ProviderError('NotFound', `${what} not found in namespace "${namespace}"`);
+    if (e.code === 403)
+      throw new ProviderError(
+        'AccessDenied',
+        `the store's credentials may not read ${what} in namespace "${namespace}" (RBAC: get secrets)`,
+      );
+    if (e.code === 401)
+      throw new ProviderError('AuthFailed', `the remote apiserver rejected the store's credentials (401)`);
+    if (e.code === 429 || e.code >= 500 || e.code === 0)
+      throw new ProviderError(
+        e.code === 429 ? 'Throttled' : 'Unavailable',
+        `remote apiserver: ${e.reason || 'unavailable'} (${e.code})`,
+        e.retryAfterSeconds ? e.retryAfterSeconds * 1000 : undefined,
+      );
+    throw new ProviderError('InvalidRequest', `remote apiserver answered ${e.code} ${e.reason} for ${what}`);
+  }
+  throw new ProviderError('Unavailable', `remote apiserver: ${(e as Error)?.message ?? 'request failed'}`);
+}
+
+class KubernetesClient implements SecretsClient {
+  constructor(
+    private readonly api: KubeApi,
+    private readonly namespace: string,
+    readonly expiresAt: number | undefined,
+  ) {}
+
+  async getSecret(ref: RemoteKeyRef): Promise<RemoteValue> {
+    let secret: Secret;
+    try {
+      secret = await this.api.get<Secret>({ type: SECRETS, namespace: this.namespace, name: ref.key });
+    } catch (e) {
+      mapError(e, `Secret "${ref.key}"`, this.namespace);
+    }
+    if (ref.metadataPolicy === 'Fetch') {
+      return {
+        kind: 'map',
+        data: { labels: secret.metadata.labels ?? {}, annotations: secret.metadata.annotations ?? {} },
+      };
+    }
+    return { kind: 'map', data: secretToMap(secret) };
+  }
+
+  async findSecrets(find: FindRef): Promise<Map<string, RemoteValue>> {
+    let re: RegExp | undefined;
+    if (find.name?.regexp !== undefined) {
+      try {
+        re = new RegExp(find.name.regexp);
+      } catch {
+        throw new ProviderError('InvalidRequest', `find.name.regexp "${find.name.regexp}" is not valid`);
+      }
+    }
+    const labelSelector = Object.entries(find.tags ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    const out = new Map<string, RemoteValue>();
+    let cont: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.api.list<Secret>(SECRETS, {
+          namespace: this.namespace,
+          labelSelector: labelSelector || undefined,
+          limit: 500,
+          continue: cont,
+        });
+      } catch (e) {
+        mapError(e, 'Secrets', this.namespace);
+      }
+      for (const s of page.items) {
+        const name = s.metadata.name ?? '';
+        if (find.path && !name.startsWith(find.path)) continue;
+        if (re && !re.test(name)) continue;
+        out.set(name, { kind: 'map', data: secretToMap(s) });
+      }
+      cont = page.continue || undefined;
+    } while (cont);
+    return out;
+  }
+
+  async validate(): Promise<ValidationResult> {
+    try {
+      const review = await this.api.create<AccessReview>(
+        { type: SELF_SUBJECT_ACCESS_REVIEWS },
+        {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: { resourceAttributes: { namespace: this.namespace, verb: 'get', resource: 'secrets' } },
+        },
+      );
+      if (review.status?.allowed) return { result: 'Valid' };
+      return {
+        result: 'Error',
+        message: `the store's credentials may not get Secrets in namespace "${this.namespace}"`,
+      };
+    } catch (e) {
+      try {
+        mapError(e, 'access review', this.namespace);
+      } catch (pe) {
+        return { result: 'Error', message: (pe as Error).message };
+      }
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function readCA(spec: KubernetesProvider, ctx: ProviderContext): Promise<string | undefined> {
+  const server = spec.server ?? {};
+  if (server.caBundle) return Buffer.from(server.caBundle, 'base64').toString('utf8');
+  const p = server.caProvider;
+  if (p) {
+    const sel = { name: p.name, key: p.key, namespace: p.namespace };
+    if (p.type === 'ConfigMap') return ctx.readConfigMapKey(sel, 'server.caProvider');
+    return decoder.decode(await ctx.readSecretKey(sel, 'server.caProvider'));
+  }
+  try {
+    return readFileSync(IN_CLUSTER_CA, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A kubeconfig stored in a Secret (authRef): its current context's cluster and user. */
+function fromKubeconfig(text: string): RemoteClusterConfig {
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromString(text);
+  } catch {
+    throw new ProviderError('InvalidProviderConfig', 'authRef does not hold a valid kubeconfig');
+  }
+  const cluster = kc.getCurrentCluster();
+  const user = kc.getCurrentUser();
+  if (!cluster?.server)
+    throw new ProviderError('InvalidProviderConfig', 'authRef kubeconfig has no current cluster');
+  const b64 = (s: string | undefined): string | undefined =>
+    s ? Buffer.from(s, 'base64').toString('utf8') : undefined;
+  return {
+    server: cluster.server,
+    caData: b64(cluster.caData),
+    certData: b64(user?.certData),
+    keyData: b64(user?.keyData),
+    token: user?.token,
+  };
+}
+
+export function kubernetesProvider(factory: RemoteKubeFactory): Provider {
+  return {
+    name: 'kubernetes',
+    capabilities: 'ReadOnly',
+    validateSpec(store: StoreInfo): string | undefined {
+      const spec = store.provider.kubernetes;
+      if (!spec) return 'spec.provider.kubernetes is missing';
+      const auth = spec.auth ?? {};
+      const methods = [auth.cert, auth.token, auth.serviceAccount, spec.authRef].filter(Boolean).length;
+      if (methods === 0)
+        return 'spec.provider.kubernetes needs auth (serviceAccount, token or cert) or authRef';
+      if (methods > 1)
+        return 'spec.provider.kubernetes: set exactly one of auth.serviceAccount, auth.token, auth.cert, authRef';
+      if (auth.serviceAccount && !auth.serviceAccount.name)
+        return 'spec.provider.kubernetes.auth.serviceAccount.name must be set';
+      if (auth.cert && (!auth.cert.clientCert || !auth.cert.clientKey))
+        return 'spec.provider.kubernetes.auth.cert needs clientCert and clientKey';
+      const url = spec.server?.url;
+      if (url && !/^https?:\/\//.test(url))
+        return `spec.provider.kubernetes.server.url "${url}" must start with https://`;
+      return undefined;
+    },
+    // Credentials without an explicit namespace resolve in the ExternalSecret's namespace
+    // for a ClusterSecretStore, so clients are then per requesting namespace.
+    cacheScope(store: StoreInfo): string {
+      if (store.kind !== 'ClusterSecretStore') return '';
+      const spec = store.provider.kubernetes ?? {};
+      const a = spec.auth ?? {};
+      const sels = [
+        a.token?.bearerToken,
+        a.cert?.clientCert,
+        a.cert?.clientKey,
+        a.serviceAccount,
+        spec.authRef,
+      ];
+      const relative = sels.some((s) => s && !s.namespace);
+      return relative ? store.requesterNamespace : '';
+    },
+    async connect(store: StoreInfo, ctx: ProviderContext): Promise<SecretsClient> {
+      const spec = store.provider.kubernetes ?? {};
+      const namespace = spec.remoteNamespace || 'default';
+      const auth = spec.auth ?? {};
+      let cfg: RemoteClusterConfig;
+      let expiresAt: number | undefined;
+      if (spec.authRef) {
+        cfg = fromKubeconfig(decoder.decode(await ctx.readSecretKey(spec.authRef, 'authRef')));
+      } else {
+        cfg = { server: spec.server?.url || DEFAULT_SERVER, caData: await readCA(spec, ctx) };
+        if (auth.token?.bearerToken) {
+          cfg.token = decoder
+            .decode(await ctx.readSecretKey(auth.token.bearerToken, 'auth.token.bearerToken'))
+            .trim();
+        } else if (auth.cert?.clientCert && auth.cert.clientKey) {
+          cfg.certData = decoder.decode(
+            await ctx.readSecretKey(auth.cert.clientCert, 'auth.cert.clientCert'),
+          );
+          cfg.keyData = decoder.decode(await ctx.readSecretKey(auth.cert.clientKey, 'auth.cert.clientKey'));
+        } else if (auth.serviceAccount) {
+          cfg.token = await ctx.requestServiceAccountToken(auth.serviceAccount, {
+            audiences: auth.serviceAccount.audiences,
+            expirationSeconds: SA_TOKEN_SECONDS,
+          });
+          expiresAt = Date.now() + (SA_TOKEN_SECONDS - 60) * 1000;
+        }
+      }
+      return new KubernetesClient(factory(cfg), namespace, expiresAt);
+    },
+  };
+}

@@ -1,0 +1,93 @@
+// The one small interface every backend implements. Providers know nothing of Kubernetes
+// objects beyond their own store spec: credentials reach them through ProviderContext,
+// which is the only seam to the cluster (and the only thing a unit test has to fake).
+
+import type {
+  FindRef,
+  MetadataPolicy,
+  ProviderSpec,
+  SecretKeySelector,
+  ServiceAccountSelector,
+  StoreCapabilities,
+  StoreKind,
+} from '../api/types.js';
+
+/**
+ * What a backend returns for one remote key, before property selection and decoding
+ * (which are the same for every provider and live in src/secrets/).
+ * - `bytes`: an opaque value (a string or binary secret); a `property` parses it as JSON.
+ * - `map`: a structured value (Vault KV data, a Kubernetes Secret's data, tags); values are
+ *   JSON values or raw bytes.
+ */
+export type RemoteValue =
+  { kind: 'bytes'; data: Uint8Array } | { kind: 'map'; data: Record<string, unknown> };
+
+/** A request for one remote key; `property` is applied by the caller, not the provider. */
+export interface RemoteKeyRef {
+  key: string;
+  version?: string;
+  metadataPolicy?: MetadataPolicy;
+}
+
+/** The store as a provider sees it: identity for caching and messages, and its spec. */
+export interface StoreInfo {
+  kind: StoreKind;
+  name: string;
+  /** The store's namespace; undefined for a ClusterSecretStore. */
+  namespace?: string;
+  /** The namespace of the ExternalSecret being served (credential lookups for ClusterSecretStore). */
+  requesterNamespace: string;
+  provider: ProviderSpec;
+}
+
+/** Cluster access granted to a provider, scoped by store kind (see src/controller/credentials.ts). */
+export interface ProviderContext {
+  /** Reads one key of a Secret. A SecretStore may only read its own namespace. */
+  readSecretKey(selector: SecretKeySelector, what: string): Promise<Uint8Array>;
+  /** Reads one key of a ConfigMap (CA bundles). */
+  readConfigMapKey(selector: SecretKeySelector, what: string): Promise<string>;
+  /** A short-lived ServiceAccount token through the TokenRequest API. */
+  requestServiceAccountToken(
+    selector: ServiceAccountSelector,
+    opts?: { audiences?: string[]; expirationSeconds?: number },
+  ): Promise<string>;
+  /** Reads a ServiceAccount's annotations (IRSA role ARN, workload identity ids). */
+  readServiceAccountAnnotations(selector: ServiceAccountSelector): Promise<Record<string, string>>;
+  /** Aborted when the operator stops or the client is evicted. */
+  signal: AbortSignal;
+}
+
+export type ValidationResult =
+  { result: 'Valid' } | { result: 'Unknown'; message: string } | { result: 'Error'; message: string };
+
+/** A connected client for one store and identity; cached and shared between reconciles. */
+export interface SecretsClient {
+  /** Fetches one remote key. Throws ProviderError (reason NotFound, AccessDenied, ...). */
+  getSecret(ref: RemoteKeyRef): Promise<RemoteValue>;
+  /** Lists the remote keys matching `find`, with their values. Optional capability. */
+  findSecrets?(find: FindRef): Promise<Map<string, RemoteValue>>;
+  /** Checks the backend answers with these credentials. */
+  validate(): Promise<ValidationResult>;
+  /** Releases connections, revokes tokens. */
+  close(): Promise<void>;
+  /** When set (ms since epoch), the client cache drops this client then (short-lived credentials). */
+  readonly expiresAt?: number;
+}
+
+export interface Provider {
+  /** The key under spec.provider, e.g. 'fake', 'kubernetes', 'vault'. */
+  readonly name: string;
+  readonly capabilities: StoreCapabilities;
+  /**
+   * Static checks of the store spec, without I/O. Returns a message a user can act on,
+   * or undefined when the spec is acceptable.
+   */
+  validateSpec(store: StoreInfo): string | undefined;
+  /** Builds a client. Credentials are read through ctx; may throw ProviderError. */
+  connect(store: StoreInfo, ctx: ProviderContext): Promise<SecretsClient>;
+  /**
+   * What makes two clients of this provider interchangeable (besides the store itself),
+   * e.g. the requester namespace when credentials are namespace-relative.
+   */
+  cacheScope?(store: StoreInfo): string;
+}
