@@ -14,8 +14,8 @@ export default {
       { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'es6' } },
     ],
   },
-  globalSetup: '<rootDir>/e2e/setup/global-setup.ts',
-  globalTeardown: '<rootDir>/e2e/setup/global-teardown.ts',
+  globalSetup: '<rootDir>/e2e/setup/global-setup.mjs',
+  globalTeardown: '<rootDir>/e2e/setup/global-teardown.mjs',
   testTimeout: 120000,
   verbose: true,
 };

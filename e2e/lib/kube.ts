@@ -2,10 +2,11 @@
 // through @kubernetes/client-node, writes through `kubectl apply` as a user would.
 
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type { CoreV1Event, V1Secret } from '@kubernetes/client-node';
-import { ADMIN_KUBECONFIG } from './paths.js';
+import { ADMIN_KUBECONFIG, CLUSTER_ENV } from './paths.js';
 
 export interface Condition {
   type: string;
@@ -61,8 +62,15 @@ export function kubectl(args: string[], input?: string): string {
 
 /** Applies manifests (objects or YAML text) with client-side `kubectl apply`, as GitOps tools do. */
 export function apply(...docs: (object | string)[]): void {
-  const text = docs.map((d) => (typeof d === 'string' ? d : JSON.stringify(d))).join('\n---\n');
-  kubectl(['apply', '-f', '-'], text);
+  const objects = docs.filter((d): d is object => typeof d !== 'string');
+  const texts = docs.filter((d): d is string => typeof d === 'string');
+  if (objects.length > 0) kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+  if (texts.length > 0) kubectl(['apply', '-f', '-'], texts.join('\n---\n'));
+}
+
+/** Server-side apply: no last-applied annotation, so objects may exceed its 256 KiB limit. */
+export function applyServerSide(...docs: object[]): void {
+  kubectl(['apply', '--server-side', '--field-manager', 'e2e', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs }));
 }
 
 /** Like apply, but returns the error text instead of throwing (schema and CEL rejections). */
@@ -241,4 +249,66 @@ export function externalSecret(
     metadata: { name, namespace: ns, ...metadata },
     spec,
   };
+}
+
+export interface ClusterEnv {
+  APISERVER_URL: string;
+  APISERVER_CA: string;
+  SA_ISSUER: string;
+  SA_PUBLIC_KEY: string;
+}
+
+export function clusterEnv(): ClusterEnv {
+  const text = readFileSync(CLUSTER_ENV, 'utf8');
+  const env = Object.fromEntries(
+    text
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  return env as unknown as ClusterEnv;
+}
+
+/** A kubernetes-provider store reading `remoteNamespace` of the test cluster with `auth`. */
+export function kubernetesStore(ns: string, name: string, remoteNamespace: string, auth: object, extra: object = {}): object {
+  const env = clusterEnv();
+  return {
+    apiVersion: 'external-secrets.io/v1',
+    kind: 'SecretStore',
+    metadata: { name, namespace: ns },
+    spec: {
+      provider: {
+        kubernetes: {
+          remoteNamespace,
+          server: { url: env.APISERVER_URL, caBundle: readFileSync(env.APISERVER_CA).toString('base64') },
+          auth,
+          ...extra,
+        },
+      },
+    },
+  };
+}
+
+export function plainSecret(ns: string, name: string, stringData: Record<string, string>, metadata: object = {}): object {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns, ...metadata }, stringData };
+}
+
+/** Grants ServiceAccount `sa` of `saNs` get/list on Secrets of `ns`. */
+export function secretReaderRbac(ns: string, saNs: string, sa: string): object[] {
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: saNs } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: `read-${sa}`, namespace: ns },
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: `read-${sa}`, namespace: ns },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `read-${sa}` },
+      subjects: [{ kind: 'ServiceAccount', name: sa, namespace: saNs }],
+    },
+  ];
 }

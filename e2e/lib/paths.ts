@@ -7,5 +7,3 @@ export const ADMIN_KUBECONFIG = join(E2E_DIR, 'kubeconfig');
 export const OPERATOR_KUBECONFIG = join(E2E_DIR, 'operator.kubeconfig');
 export const LOG_DIR = join(E2E_DIR, 'logs');
 export const CLUSTER_ENV = join(E2E_DIR, 'cluster', 'env');
-/** Written by global setup: whether it started the cluster (teardown then stops it). */
-export const STARTED_MARKER = join(E2E_DIR, 'started-by-tests');
