@@ -64,13 +64,17 @@ export function kubectl(args: string[], input?: string): string {
 export function apply(...docs: (object | string)[]): void {
   const objects = docs.filter((d): d is object => typeof d !== 'string');
   const texts = docs.filter((d): d is string => typeof d === 'string');
-  if (objects.length > 0) kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+  if (objects.length > 0)
+    kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
   if (texts.length > 0) kubectl(['apply', '-f', '-'], texts.join('\n---\n'));
 }
 
 /** Server-side apply: no last-applied annotation, so objects may exceed its 256 KiB limit. */
 export function applyServerSide(...docs: object[]): void {
-  kubectl(['apply', '--server-side', '--field-manager', 'e2e', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs }));
+  kubectl(
+    ['apply', '--server-side', '--field-manager', 'e2e', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs }),
+  );
 }
 
 /** Like apply, but returns the error text instead of throwing (schema and CEL rejections). */
@@ -270,7 +274,13 @@ export function clusterEnv(): ClusterEnv {
 }
 
 /** A kubernetes-provider store reading `remoteNamespace` of the test cluster with `auth`. */
-export function kubernetesStore(ns: string, name: string, remoteNamespace: string, auth: object, extra: object = {}): object {
+export function kubernetesStore(
+  ns: string,
+  name: string,
+  remoteNamespace: string,
+  auth: object,
+  extra: object = {},
+): object {
   const env = clusterEnv();
   return {
     apiVersion: 'external-secrets.io/v1',
@@ -289,7 +299,12 @@ export function kubernetesStore(ns: string, name: string, remoteNamespace: strin
   };
 }
 
-export function plainSecret(ns: string, name: string, stringData: Record<string, string>, metadata: object = {}): object {
+export function plainSecret(
+  ns: string,
+  name: string,
+  stringData: Record<string, string>,
+  metadata: object = {},
+): object {
   return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns, ...metadata }, stringData };
 }
 

@@ -17,7 +17,10 @@ function run(cmd, args) {
 function clusterAlive() {
   if (!existsSync(ADMIN)) return false;
   try {
-    execFileSync('kubectl', ['--kubeconfig', ADMIN, 'get', '--raw', '/readyz'], { stdio: 'ignore', timeout: 10_000 });
+    execFileSync('kubectl', ['--kubeconfig', ADMIN, 'get', '--raw', '/readyz'], {
+      stdio: 'ignore',
+      timeout: 10_000,
+    });
     return true;
   } catch {
     return false;

@@ -33,7 +33,12 @@ beforeAll(async () => {
   op = await startOperator({ name: 'errors' });
   ns = newNamespace('e2e-err');
   other = newNamespace('e2e-err-other');
-  applyServerSide(fakeStore(ns, 'fake', [{ key: 'plain', value: plain }, { key: 'big', value: big }]));
+  applyServerSide(
+    fakeStore(ns, 'fake', [
+      { key: 'plain', value: plain },
+      { key: 'big', value: big },
+    ]),
+  );
   apply(fakeStore(other, 'elsewhere', [{ key: 'plain', value: plain }]));
 });
 
@@ -45,13 +50,20 @@ afterAll(async () => {
 });
 
 const good = (name: string) =>
-  externalSecret(ns, name, { secretStoreRef: { name: 'fake' }, data: [{ secretKey: 'v', remoteRef: { key: 'plain' } }] });
+  externalSecret(ns, name, {
+    secretStoreRef: { name: 'fake' },
+    data: [{ secretKey: 'v', remoteRef: { key: 'plain' } }],
+  });
 
 describe('bad input is reported in status while the operator serves the others', () => {
   const cases: { name: string; spec: Record<string, unknown>; reason: string; message: RegExp }[] = [
     {
       name: 'bad-duration',
-      spec: { refreshInterval: 'soon', secretStoreRef: { name: 'fake' }, data: [{ secretKey: 'v', remoteRef: { key: 'plain' } }] },
+      spec: {
+        refreshInterval: 'soon',
+        secretStoreRef: { name: 'fake' },
+        data: [{ secretKey: 'v', remoteRef: { key: 'plain' } }],
+      },
       reason: 'InvalidSpec',
       message: /invalid refreshInterval: time: invalid duration "soon"/,
     },
@@ -63,19 +75,28 @@ describe('bad input is reported in status while the operator serves the others',
     },
     {
       name: 'store-other-namespace',
-      spec: { secretStoreRef: { name: 'elsewhere' }, data: [{ secretKey: 'v', remoteRef: { key: 'plain' } }] },
+      spec: {
+        secretStoreRef: { name: 'elsewhere' },
+        data: [{ secretKey: 'v', remoteRef: { key: 'plain' } }],
+      },
       reason: 'StoreNotFound',
       message: /SecretStore "elsewhere" not found in namespace/,
     },
     {
       name: 'missing-key',
-      spec: { secretStoreRef: { name: 'fake' }, data: [{ secretKey: 'v', remoteRef: { key: 'does/not/exist' } }] },
+      spec: {
+        secretStoreRef: { name: 'fake' },
+        data: [{ secretKey: 'v', remoteRef: { key: 'does/not/exist' } }],
+      },
       reason: 'ProviderError',
       message: /key "does\/not\/exist" not found/,
     },
     {
       name: 'property-not-json',
-      spec: { secretStoreRef: { name: 'fake' }, data: [{ secretKey: 'v', remoteRef: { key: 'plain', property: 'user' } }] },
+      spec: {
+        secretStoreRef: { name: 'fake' },
+        data: [{ secretKey: 'v', remoteRef: { key: 'plain', property: 'user' } }],
+      },
       reason: 'SecretSyncedError',
       message: /remote key "plain" \(secretKey "v"\) is not JSON; property "user" cannot be read/,
     },
@@ -119,11 +140,24 @@ describe('bad input is reported in status while the operator serves the others',
     const cm = await kube().core.readNamespacedConfigMap({ name: 'owner', namespace: ns });
     const kept = secretValue('kept');
     apply(
-      plainSecret(ns, 'taken', { v: kept }, {
-        ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: cm.metadata!.uid, controller: true }],
+      plainSecret(
+        ns,
+        'taken',
+        { v: kept },
+        {
+          ownerReferences: [
+            { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: cm.metadata!.uid, controller: true },
+          ],
+        },
+      ),
+    );
+    apply(
+      externalSecret(ns, 'hijack', {
+        secretStoreRef: { name: 'fake' },
+        target: { name: 'taken' },
+        data: [{ secretKey: 'v', remoteRef: { key: 'plain' } }],
       }),
     );
-    apply(externalSecret(ns, 'hijack', { secretStoreRef: { name: 'fake' }, target: { name: 'taken' }, data: [{ secretKey: 'v', remoteRef: { key: 'plain' } }] }));
     const es = await waitEs(ns, 'hijack', { status: 'False', reason: 'SecretOwnedByOther' });
     expect(es.status!.conditions![0]!.message).toMatch(/controlled by ConfigMap "owner"/);
     expect(await secretData(ns, 'taken')).toEqual({ v: kept });
@@ -134,7 +168,12 @@ describe('bad input is reported in status while the operator serves the others',
       apiVersion: 'external-secrets.io/v1',
       kind: 'SecretStore',
       metadata: { name: 'two-providers', namespace: ns },
-      spec: { provider: { fake: { data: [] }, kubernetes: { auth: { token: { bearerToken: { name: 'a', key: 'b' } } } } } },
+      spec: {
+        provider: {
+          fake: { data: [] },
+          kubernetes: { auth: { token: { bearerToken: { name: 'a', key: 'b' } } } },
+        },
+      },
     });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toMatch(/provider must set exactly one of/);
@@ -156,12 +195,18 @@ describe('ClusterSecretStore conditions', () => {
         conditions: [{ namespaces: [allowed] }, { namespaceSelector: { matchLabels: { tier: 'gold' } } }],
       },
     });
-    const css = (n: string) => externalSecret(n, 'from-css', { secretStoreRef: { name: cssName, kind: 'ClusterSecretStore' }, data: [{ secretKey: 'v', remoteRef: { key: 'plain' } }] });
+    const css = (n: string) =>
+      externalSecret(n, 'from-css', {
+        secretStoreRef: { name: cssName, kind: 'ClusterSecretStore' },
+        data: [{ secretKey: 'v', remoteRef: { key: 'plain' } }],
+      });
     apply(css(allowed), css(byLabel), css(denied));
     await waitEs(allowed, 'from-css');
     await waitEs(byLabel, 'from-css');
     const es = await waitEs(denied, 'from-css', { status: 'False', reason: 'StoreNotAllowed' });
-    expect(es.status!.conditions![0]!.message).toBe(`ClusterSecretStore "${cssName}" does not allow namespace "${denied}" (spec.conditions)`);
+    expect(es.status!.conditions![0]!.message).toBe(
+      `ClusterSecretStore "${cssName}" does not allow namespace "${denied}" (spec.conditions)`,
+    );
     expect(await secretData(denied, 'from-css')).toBeUndefined();
     // Labelling the namespace admits it without touching the ExternalSecret.
     apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: denied, labels: { tier: 'gold' } } });
@@ -175,10 +220,21 @@ describe('credential scope', () => {
   it('does not let a SecretStore read credentials from another namespace', async () => {
     const tokenValue = secretValue('token');
     apply(plainSecret(other, 'creds', { token: tokenValue }));
-    apply(kubernetesStore(ns, 'cross-ns', 'default', { token: { bearerToken: { name: 'creds', key: 'token', namespace: other } } }));
+    apply(
+      kubernetesStore(ns, 'cross-ns', 'default', {
+        token: { bearerToken: { name: 'creds', key: 'token', namespace: other } },
+      }),
+    );
     const store = await waitReady('secretstores', ns, 'cross-ns', { status: 'False' });
-    expect(store.status!.conditions![0]!.message).toMatch(/a SecretStore may only read credentials in its own namespace/);
-    apply(externalSecret(ns, 'cross-ns', { secretStoreRef: { name: 'cross-ns' }, data: [{ secretKey: 'v', remoteRef: { key: 'x' } }] }));
+    expect(store.status!.conditions![0]!.message).toMatch(
+      /a SecretStore may only read credentials in its own namespace/,
+    );
+    apply(
+      externalSecret(ns, 'cross-ns', {
+        secretStoreRef: { name: 'cross-ns' },
+        data: [{ secretKey: 'v', remoteRef: { key: 'x' } }],
+      }),
+    );
     const es = await waitEs(ns, 'cross-ns', { status: 'False', reason: 'InvalidStoreConfiguration' });
     expect(es.status!.conditions![0]!.message).toMatch(/may only read credentials in its own namespace/);
   });
@@ -187,7 +243,12 @@ describe('credential scope', () => {
 describe('controller classes', () => {
   it('leaves stores of another class alone, and an instance of that class serves them', async () => {
     apply(fakeStore(ns, 'classy', [{ key: 'plain', value: plain }], { controller: 'team-b' }));
-    apply(externalSecret(ns, 'classy', { secretStoreRef: { name: 'classy' }, data: [{ secretKey: 'v', remoteRef: { key: 'plain' } }] }));
+    apply(
+      externalSecret(ns, 'classy', {
+        secretStoreRef: { name: 'classy' },
+        data: [{ secretKey: 'v', remoteRef: { key: 'plain' } }],
+      }),
+    );
     await new Promise((r) => setTimeout(r, 2000));
     expect((await getEs(ns, 'classy'))!.status).toBeUndefined();
     const teamB = await startOperator({ name: 'errors-team-b', args: ['--controller-class', 'team-b'] });

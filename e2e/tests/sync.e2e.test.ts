@@ -65,7 +65,12 @@ describe('sync', () => {
       }),
     );
     const es = await waitEs(ns, 'basic', { status: 'True', reason: 'SecretSynced' });
-    expect(await secretData(ns, 'basic-secret')).toEqual({ username: user, password: pass, port: '5432', api: apiKey });
+    expect(await secretData(ns, 'basic-secret')).toEqual({
+      username: user,
+      password: pass,
+      port: '5432',
+      api: apiKey,
+    });
     const st = es.status!;
     expect(st.observedGeneration).toBe(es.metadata.generation);
     expect(st.refreshTime).toBeDefined();
@@ -76,11 +81,18 @@ describe('sync', () => {
     const secret = (await getSecret(ns, 'basic-secret'))!;
     expect(secret.type).toBe('Opaque');
     expect(secret.metadata?.ownerReferences).toEqual([
-      expect.objectContaining({ kind: 'ExternalSecret', name: 'basic', uid: es.metadata.uid, controller: true }),
+      expect.objectContaining({
+        kind: 'ExternalSecret',
+        name: 'basic',
+        uid: es.metadata.uid,
+        controller: true,
+      }),
     ]);
     expect(secret.metadata?.labels?.['reconcile.external-secrets.io/managed']).toBe('true');
     const evs = await waitFor('a Created event', async () => {
-      const list = (await events(ns)).filter((e) => e.involvedObject.name === 'basic' && e.reason === 'Created');
+      const list = (await events(ns)).filter(
+        (e) => e.involvedObject.name === 'basic' && e.reason === 'Created',
+      );
       return list.length > 0 ? list : undefined;
     });
     expect(evs[0]!.message).toBe('Created Secret "basic-secret"');
@@ -97,17 +109,37 @@ describe('sync', () => {
     const skipped = await op.metric('syncret_secret_writes_skipped_total');
     // A label change on the ExternalSecret forces a sync that finds nothing to write.
     kubectl(['label', 'es', 'basic', '-n', ns, 'touch=1']);
-    await waitFor('a skipped write', async () => (await op.metric('syncret_secret_writes_skipped_total')) > skipped);
+    await waitFor(
+      'a skipped write',
+      async () => (await op.metric('syncret_secret_writes_skipped_total')) > skipped,
+    );
     expect((await getSecret(ns, 'basic-secret'))!.metadata!.resourceVersion).toBe(before);
     const esAfter = (await getEs(ns, 'basic'))!;
     expect(ready(esAfter)!.lastTransitionTime).toBe(ready(esBefore)!.lastTransitionTime);
   });
 
   it('repairs a managed Secret edited or deleted outside Syncret, without waiting for the interval', async () => {
-    kubectl(['patch', 'secret', 'basic-secret', '-n', ns, '--type=merge', '-p', JSON.stringify({ data: { username: Buffer.from('tampered').toString('base64') } })]);
-    await waitFor('the edited key to be restored', async () => (await secretData(ns, 'basic-secret'))?.username === user, { timeoutMs: 15_000 });
+    kubectl([
+      'patch',
+      'secret',
+      'basic-secret',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ data: { username: Buffer.from('tampered').toString('base64') } }),
+    ]);
+    await waitFor(
+      'the edited key to be restored',
+      async () => (await secretData(ns, 'basic-secret'))?.username === user,
+      { timeoutMs: 15_000 },
+    );
     remove('secret', ns, 'basic-secret');
-    await waitFor('the deleted Secret to be recreated', async () => (await secretData(ns, 'basic-secret'))?.password === pass, { timeoutMs: 15_000 });
+    await waitFor(
+      'the deleted Secret to be recreated',
+      async () => (await secretData(ns, 'basic-secret'))?.password === pass,
+      { timeoutMs: 15_000 },
+    );
   });
 
   it('deletes the owned Secret through the garbage collector when the ExternalSecret goes', async () => {
@@ -120,7 +152,11 @@ describe('sync', () => {
     await waitEs(ns, 'gc');
     expect(await getSecret(ns, 'gc')).toBeDefined();
     remove('externalsecret', ns, 'gc');
-    await waitFor('the garbage collector to delete the Secret', async () => (await getSecret(ns, 'gc')) === undefined, { timeoutMs: 60_000 });
+    await waitFor(
+      'the garbage collector to delete the Secret',
+      async () => (await getSecret(ns, 'gc')) === undefined,
+      { timeoutMs: 60_000 },
+    );
   });
 
   it('applies template.type, template.metadata and immutable', async () => {
@@ -149,7 +185,13 @@ describe('sync', () => {
   });
 
   it('re-syncs the ExternalSecrets of a store when the store changes', async () => {
-    apply(externalSecret(ns, 'follows-store', { refreshInterval: '1h', secretStoreRef: { name: 'fake' }, data: [{ secretKey: 'k', remoteRef: { key: 'api' } }] }));
+    apply(
+      externalSecret(ns, 'follows-store', {
+        refreshInterval: '1h',
+        secretStoreRef: { name: 'fake' },
+        data: [{ secretKey: 'k', remoteRef: { key: 'api' } }],
+      }),
+    );
     await waitEs(ns, 'follows-store');
     const rotated = secretValue('rotated');
     apply(
@@ -158,7 +200,11 @@ describe('sync', () => {
         { key: 'api', value: rotated },
       ]),
     );
-    await waitFor('the new value after a store change', async () => (await secretData(ns, 'follows-store'))?.k === rotated, { timeoutMs: 15_000 });
+    await waitFor(
+      'the new value after a store change',
+      async () => (await secretData(ns, 'follows-store'))?.k === rotated,
+      { timeoutMs: 15_000 },
+    );
   });
 });
 
@@ -175,11 +221,21 @@ describe('refresh', () => {
   it('refreshes periodically within the refresh interval', async () => {
     const v1 = secretValue('periodic1');
     apply(plainSecret(src, 'periodic', { value: v1 }));
-    apply(externalSecret(ns, 'periodic', { refreshInterval: '2s', secretStoreRef: { name: 'k8s' }, data: [{ secretKey: 'value', remoteRef: { key: 'periodic', property: 'value' } }] }));
+    apply(
+      externalSecret(ns, 'periodic', {
+        refreshInterval: '2s',
+        secretStoreRef: { name: 'k8s' },
+        data: [{ secretKey: 'value', remoteRef: { key: 'periodic', property: 'value' } }],
+      }),
+    );
     await waitFor('first sync', async () => (await secretData(ns, 'periodic'))?.value === v1);
     const v2 = secretValue('periodic2');
     apply(plainSecret(src, 'periodic', { value: v2 }));
-    await waitFor('the changed value within a few intervals', async () => (await secretData(ns, 'periodic'))?.value === v2, { timeoutMs: 10_000 });
+    await waitFor(
+      'the changed value within a few intervals',
+      async () => (await secretData(ns, 'periodic'))?.value === v2,
+      { timeoutMs: 10_000 },
+    );
   });
 
   for (const interval of ['0', '1h']) {
@@ -187,7 +243,13 @@ describe('refresh', () => {
       const name = `forced-${interval}`;
       const v1 = secretValue('forced1');
       apply(plainSecret(src, name, { value: v1 }));
-      apply(externalSecret(ns, name, { refreshInterval: interval, secretStoreRef: { name: 'k8s' }, data: [{ secretKey: 'value', remoteRef: { key: name, property: 'value' } }] }));
+      apply(
+        externalSecret(ns, name, {
+          refreshInterval: interval,
+          secretStoreRef: { name: 'k8s' },
+          data: [{ secretKey: 'value', remoteRef: { key: name, property: 'value' } }],
+        }),
+      );
       await waitFor('first sync', async () => (await secretData(ns, name))?.value === v1);
       const v2 = secretValue('forced2');
       apply(plainSecret(src, name, { value: v2 }));
@@ -196,7 +258,9 @@ describe('refresh', () => {
       expect((await secretData(ns, name))?.value).toBe(v1);
       // ...and the force-sync annotation (what Argo CD's refresh and users do) syncs at once.
       kubectl(['annotate', 'es', name, '-n', ns, `force-sync=${Date.now()}`, '--overwrite']);
-      await waitFor('the forced refresh', async () => (await secretData(ns, name))?.value === v2, { timeoutMs: 10_000 });
+      await waitFor('the forced refresh', async () => (await secretData(ns, name))?.value === v2, {
+        timeoutMs: 10_000,
+      });
     });
   }
 
@@ -204,18 +268,45 @@ describe('refresh', () => {
     const v1 = secretValue('once1');
     apply(plainSecret(src, 'policy', { value: v1 }));
     for (const policy of ['CreatedOnce', 'OnChange']) {
-      apply(externalSecret(ns, policy.toLowerCase(), { refreshPolicy: policy, refreshInterval: '1s', secretStoreRef: { name: 'k8s' }, data: [{ secretKey: 'value', remoteRef: { key: 'policy', property: 'value' } }] }));
+      apply(
+        externalSecret(ns, policy.toLowerCase(), {
+          refreshPolicy: policy,
+          refreshInterval: '1s',
+          secretStoreRef: { name: 'k8s' },
+          data: [{ secretKey: 'value', remoteRef: { key: 'policy', property: 'value' } }],
+        }),
+      );
     }
-    await waitFor('first syncs', async () => (await secretData(ns, 'createdonce'))?.value === v1 && (await secretData(ns, 'onchange'))?.value === v1);
+    await waitFor(
+      'first syncs',
+      async () =>
+        (await secretData(ns, 'createdonce'))?.value === v1 &&
+        (await secretData(ns, 'onchange'))?.value === v1,
+    );
     const v2 = secretValue('once2');
     apply(plainSecret(src, 'policy', { value: v2 }));
     await new Promise((r) => setTimeout(r, 3000));
     expect((await secretData(ns, 'createdonce'))?.value).toBe(v1);
     expect((await secretData(ns, 'onchange'))?.value).toBe(v1);
     for (const name of ['createdonce', 'onchange']) {
-      kubectl(['patch', 'es', name, '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { data: [{ secretKey: 'value2', remoteRef: { key: 'policy', property: 'value' } }] } })]);
+      kubectl([
+        'patch',
+        'es',
+        name,
+        '-n',
+        ns,
+        '--type=merge',
+        '-p',
+        JSON.stringify({
+          spec: { data: [{ secretKey: 'value2', remoteRef: { key: 'policy', property: 'value' } }] },
+        }),
+      ]);
     }
-    await waitFor('OnChange to follow the spec change', async () => (await secretData(ns, 'onchange'))?.value2 === v2, { timeoutMs: 10_000 });
+    await waitFor(
+      'OnChange to follow the spec change',
+      async () => (await secretData(ns, 'onchange'))?.value2 === v2,
+      { timeoutMs: 10_000 },
+    );
     await new Promise((r) => setTimeout(r, 1500));
     expect(await secretData(ns, 'createdonce')).toEqual({ value: v1 });
   });

@@ -151,13 +151,15 @@ export function decideSync(args: {
   const st = es.status ?? {};
   const everSynced = !!st.syncedResourceVersion && !!st.refreshTime;
   if (!everSynced) return { sync: true, why: 'never synced' };
-  if (args.targetMissing) return { sync: true, why: 'target Secret missing' };
+  const ready = getCondition(st.conditions, 'Ready');
+  // A Secret removed by deletionPolicy Delete is meant to be missing.
+  if (args.targetMissing && ready?.reason !== Reason.SecretDeleted)
+    return { sync: true, why: 'target Secret missing' };
   if (args.targetDrifted) return { sync: true, why: 'target Secret changed outside Syncret' };
   if (policy === 'CreatedOnce') return { sync: false, why: 'refreshPolicy CreatedOnce' };
   if (st.syncedResourceVersion !== args.srv)
     return { sync: true, why: 'spec, labels or annotations changed' };
   if (trigger === 'store') return { sync: true, why: 'store changed' };
-  const ready = getCondition(st.conditions, 'Ready');
   if (ready?.status !== 'True') return { sync: true, why: 'retrying after failure' };
   if (policy === 'OnChange' || args.intervalMs === 0) return { sync: false, why: 'no periodic refresh' };
   const last = Date.parse(st.refreshTime ?? '');
@@ -203,6 +205,17 @@ export async function reconcileExternalSecret(
   const target =
     creation === 'None' ? undefined : await world.targetSecret(ns, targetName, creation === 'Merge');
   const srv = syncedResourceVersion(es);
+  if (creation === 'Merge' && !target) {
+    // Checked before any provider call: the fix is on the cluster side (create the Secret),
+    // so retry on the plain backoff rather than waiting a whole refresh interval.
+    return errorOutcome(
+      es,
+      world,
+      Reason.SecretMissing,
+      `target Secret "${targetName}" does not exist; creationPolicy Merge only merges into an existing Secret`,
+      { intervalMs: 0, synced: false, storeKind },
+    );
+  }
 
   const decision = decideSync({
     trigger,

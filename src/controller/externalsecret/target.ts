@@ -33,6 +33,7 @@ export type TargetResult =
   | { ok: true; write?: SecretWrite; ready: Pick<Condition, 'status' | 'reason' | 'message'> }
   | { ok: false; reason: string; message: string };
 
+const DELETED_MESSAGE = 'the provider returned no data; the Secret is deleted (deletionPolicy Delete)';
 const SYNCED = { status: 'True', reason: Reason.SecretSynced, message: 'Secret was synced' } as const;
 
 export function targetInfoFromSecret(secret: Secret, withData: boolean): TargetSecretInfo {
@@ -116,24 +117,9 @@ export function buildTarget(args: {
 
   const empty = Object.keys(data).length === 0;
   if (empty && deletion === 'Delete') {
-    if (!target)
-      return {
-        ok: true,
-        ready: {
-          status: 'True',
-          reason: Reason.SecretDeleted,
-          message: 'the provider returned no data; no Secret (deletionPolicy Delete)',
-        },
-      };
-    return {
-      ok: true,
-      write: { op: 'delete', name: targetName, uid: target.uid },
-      ready: {
-        status: 'True',
-        reason: Reason.SecretDeleted,
-        message: 'the provider returned no data; Secret deleted (deletionPolicy Delete)',
-      },
-    };
+    const ready = { status: 'True', reason: Reason.SecretDeleted, message: DELETED_MESSAGE } as const;
+    if (!target) return { ok: true, ready };
+    return { ok: true, write: { op: 'delete', name: targetName, uid: target.uid }, ready };
   }
   if (empty && deletion === 'Retain' && target) {
     return {

@@ -1,0 +1,173 @@
+// creationPolicy and deletionPolicy on a real control plane, and dataFrom (extract, find,
+// rewrite, decoding) through the fake provider.
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  apply,
+  deleteNamespaces,
+  externalSecret,
+  fakeStore,
+  getSecret,
+  newNamespace,
+  plainSecret,
+  remove,
+  secretData,
+  waitEs,
+  waitFor,
+} from '../lib/kube.js';
+import { assertNoSecretLeaks } from '../lib/leaks.js';
+import { startOperator } from '../lib/operator.js';
+import type { OperatorHandle } from '../lib/operator.js';
+import { issuedValues, secretValue } from '../lib/values.js';
+
+let op: OperatorHandle;
+let ns: string;
+const a = secretValue('a');
+const b = secretValue('b');
+const mine = secretValue('mine');
+
+function store(entries: { key: string; value: string }[]): object {
+  return fakeStore(ns, 'fake', entries);
+}
+
+const base = [
+  { key: 'app-a', value: a },
+  { key: 'app-b', value: b },
+  { key: 'json', value: JSON.stringify({ user: a, 'pass word': b, nested: { x: 1 } }) },
+  { key: 'b64', value: Buffer.from(mine).toString('base64') },
+];
+
+beforeAll(async () => {
+  op = await startOperator({ name: 'policies' });
+  ns = newNamespace('e2e-pol');
+  apply(store(base));
+});
+
+afterAll(async () => {
+  await op?.stop();
+  deleteNamespaces();
+  await assertNoSecretLeaks(issuedValues());
+});
+
+const one = (secretKey = 'v', key = 'app-a') => [{ secretKey, remoteRef: { key } }];
+
+describe('creationPolicy', () => {
+  it('Orphan: no owner reference, the Secret outlives its ExternalSecret', async () => {
+    apply(
+      externalSecret(ns, 'orphan', {
+        secretStoreRef: { name: 'fake' },
+        target: { creationPolicy: 'Orphan' },
+        data: one(),
+      }),
+    );
+    await waitEs(ns, 'orphan');
+    expect((await getSecret(ns, 'orphan'))!.metadata!.ownerReferences ?? []).toEqual([]);
+    remove('externalsecret', ns, 'orphan');
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await secretData(ns, 'orphan')).toEqual({ v: a });
+  });
+
+  it('Merge: waits for the target, then adds its keys and leaves the others', async () => {
+    apply(
+      externalSecret(ns, 'merge', {
+        secretStoreRef: { name: 'fake' },
+        target: { name: 'shared', creationPolicy: 'Merge' },
+        data: one('added'),
+      }),
+    );
+    const es = await waitEs(ns, 'merge', { status: 'False', reason: 'SecretMissing' });
+    expect(es.status!.conditions![0]!.message).toMatch(
+      /target Secret "shared" does not exist; creationPolicy Merge only merges into an existing Secret/,
+    );
+    const theirs = secretValue('theirs');
+    apply(plainSecret(ns, 'shared', { theirs }));
+    await waitEs(ns, 'merge', {}, 30_000);
+    expect(await secretData(ns, 'shared')).toEqual({ theirs, added: a });
+    const s = (await getSecret(ns, 'shared'))!;
+    expect(s.metadata!.ownerReferences ?? []).toEqual([]);
+  });
+
+  it('None: syncs without writing a Secret', async () => {
+    apply(
+      externalSecret(ns, 'none', {
+        secretStoreRef: { name: 'fake' },
+        target: { creationPolicy: 'None' },
+        data: one(),
+      }),
+    );
+    await waitEs(ns, 'none');
+    expect(await getSecret(ns, 'none')).toBeUndefined();
+  });
+});
+
+describe('dataFrom', () => {
+  it('extracts JSON objects with rewrite and conversion, and decodes base64', async () => {
+    apply(
+      externalSecret(ns, 'extract', {
+        secretStoreRef: { name: 'fake' },
+        dataFrom: [
+          {
+            extract: { key: 'json', conversionStrategy: 'Default' },
+            rewrite: [{ regexp: { source: '(.*)', target: 'DB_$1' } }],
+          },
+        ],
+        data: [{ secretKey: 'decoded', remoteRef: { key: 'b64', decodingStrategy: 'Base64' } }],
+      }),
+    );
+    await waitEs(ns, 'extract');
+    expect(await secretData(ns, 'extract')).toEqual({
+      DB_user: a,
+      DB_pass_word: b,
+      DB_nested: '{"x":1}',
+      decoded: mine,
+    });
+  });
+
+  it('finds keys by name', async () => {
+    apply(
+      externalSecret(ns, 'find', {
+        secretStoreRef: { name: 'fake' },
+        dataFrom: [{ find: { name: { regexp: '^app-' } } }],
+      }),
+    );
+    await waitEs(ns, 'find');
+    expect(await secretData(ns, 'find')).toEqual({ 'app-a': a, 'app-b': b });
+  });
+});
+
+describe('deletionPolicy when the provider returns nothing', () => {
+  it('Delete removes the Secret, Retain keeps it, Merge drops only its keys', async () => {
+    for (const policy of ['Delete', 'Retain', 'Merge']) {
+      apply(
+        externalSecret(ns, `del-${policy.toLowerCase()}`, {
+          refreshInterval: '1h',
+          secretStoreRef: { name: 'fake' },
+          target: { deletionPolicy: policy },
+          dataFrom: [{ find: { name: { regexp: '^app-' } } }],
+        }),
+      );
+    }
+    for (const policy of ['delete', 'retain', 'merge']) await waitEs(ns, `del-${policy}`);
+    // The store loses every matching key; the store change re-syncs its ExternalSecrets.
+    apply(store(base.filter((e) => !e.key.startsWith('app-'))));
+    await waitFor(
+      'Delete to remove the Secret',
+      async () => (await getSecret(ns, 'del-delete')) === undefined,
+      { timeoutMs: 15_000 },
+    );
+    const del = await waitEs(ns, 'del-delete', { status: 'True', reason: 'SecretDeleted' });
+    expect(del.status!.conditions![0]!.message).toBe(
+      'the provider returned no data; the Secret is deleted (deletionPolicy Delete)',
+    );
+    await waitFor(
+      'Merge to drop its keys',
+      async () => {
+        const s = await getSecret(ns, 'del-merge');
+        return s !== undefined && Object.keys(s.data ?? {}).length === 0;
+      },
+      { timeoutMs: 15_000 },
+    );
+    expect(await secretData(ns, 'del-retain')).toEqual({ 'app-a': a, 'app-b': b });
+    apply(store(base));
+  });
+});
