@@ -19,8 +19,11 @@ $(NODE_BIN)/node:
 	@bash scripts/ensure-node.sh >/dev/null
 
 node_modules/.package-lock.json: package-lock.json $(NODE_BIN)/node
-	@echo "[make] npm ci (Node $$(node --version))"
-	@npm ci --no-audit --no-fund --loglevel=error
+	@echo "[make] npm install (Node $$(node --version))"
+	@# Not `npm ci`: the registry reachable here serves only this platform's optional
+	@# packages (swc, unrs-resolver), so the lockfile cannot list the others and `npm ci`
+	@# rejects it. `install --no-save` keeps the locked versions and leaves the lock as is.
+	@npm install --no-save --no-audit --no-fund --loglevel=error
 	@touch $@
 
 .PHONY: deps
