@@ -70,6 +70,7 @@ async function run(opts: RunOptions): Promise<void> {
     hardStop.unref();
     try {
       await manager.stop();
+      await events.close();
       await elector?.stop();
       await server.close();
     } catch (e) {

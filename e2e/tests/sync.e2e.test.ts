@@ -97,6 +97,21 @@ describe('sync', () => {
     });
     expect(evs[0]!.message).toBe('Created Secret "basic-secret"');
 
+    // Metrics: aggregate series only, never per-object or value-bearing labels.
+    expect(
+      await op.metric('syncret_sync_total', { kind: 'ExternalSecret', provider: 'fake', result: 'success' }),
+    ).toBeGreaterThan(0);
+    expect(await op.metric('syncret_secret_writes_total', { operation: 'create' })).toBeGreaterThan(0);
+    expect(await op.metric('syncret_externalsecrets', { ready: 'true' })).toBeGreaterThan(0);
+    expect(
+      await op.metric('syncret_provider_calls_total', {
+        provider: 'fake',
+        operation: 'get',
+        result: 'success',
+      }),
+    ).toBeGreaterThan(0);
+    expect(await op.metrics()).not.toContain('name="basic"');
+
     // Printer columns users know from ESO.
     const table = kubectl(['get', 'es', 'basic', '-n', ns]);
     expect(table).toMatch(/STORE\s+REFRESH INTERVAL\s+STATUS\s+READY/);

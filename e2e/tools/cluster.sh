@@ -130,6 +130,14 @@ up() {
 
   write_kubeconfig "$STATE/kubeconfig" "$server" "$token"
 
+  # The garbage collector learns of CRDs installed after it started only at its 30 s
+  # rediscovery; installing the project's CRDs first makes ownerReference GC immediate.
+  if compgen -G "$ROOT/crds/*.yaml" >/dev/null; then
+    log "installing CRDs from crds/"
+    kubectl --kubeconfig "$STATE/kubeconfig" apply --server-side --force-conflicts -f "$ROOT/crds/" >/dev/null
+    kubectl --kubeconfig "$STATE/kubeconfig" wait --for condition=Established crd --all --timeout 60s >/dev/null
+  fi
+
   log "starting kube-controller-manager"
   start kube-controller-manager "$K8S_BIN/kube-controller-manager" \
     --kubeconfig "$STATE/kubeconfig" \

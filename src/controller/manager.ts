@@ -16,7 +16,7 @@ import { isKubeApiError } from '../kube/types.js';
 import type { KubeApi, ResourceType } from '../kube/types.js';
 import type { EventRecorder } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
+import type { Metrics, ReadyCounts } from '../observability/metrics.js';
 import { ClientCache } from '../providers/clients.js';
 import { ProviderError } from '../providers/errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
@@ -154,6 +154,29 @@ export class Manager {
       onInflight: (n) => o.metrics.inflight(n),
     });
     this.wireHandlers();
+    // Counted at scrape time from the caches: no per-object series, whatever the object count.
+    o.metrics.externalSecretCountsFrom(() => this.readyCounts('es', this.esWatch));
+    o.metrics.storeCountsFrom(() => ({
+      SecretStore: this.readyCounts('ss', this.ssWatch),
+      ClusterSecretStore: this.readyCounts('css', [this.cssWatch]),
+    }));
+  }
+
+  private readyCounts<T extends ExternalSecret | SecretStore>(
+    prefix: string,
+    watches: Reflector<T>[],
+  ): ReadyCounts {
+    const counts: ReadyCounts = { true: 0, false: 0, unknown: 0 };
+    for (const w of watches) {
+      for (const key of w.store.keys()) {
+        const obj = newer(w.store.get(key), this.recent.get(`${prefix}/${key}`)) as T | undefined;
+        const status = obj?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+        if (status === 'True') counts.true++;
+        else if (status === 'False') counts.false++;
+        else counts.unknown++;
+      }
+    }
+    return counts;
   }
 
   private wireHandlers(): void {
@@ -345,14 +368,7 @@ export class Manager {
         return {
           provider: provider.name,
           get: (ref) => guard(this.clients.getSecret(provider.name, id, client, ref)),
-          find: (find) => {
-            if (!client.findSecrets)
-              throw new ProviderError(
-                'Unsupported',
-                `the ${provider.name} provider does not support dataFrom.find`,
-              );
-            return guard(client.findSecrets(find));
-          },
+          find: (find) => guard(this.clients.findSecrets(provider.name, client, find)),
         };
       },
     };
@@ -492,7 +508,7 @@ export class Manager {
       force: true,
       signal: this.abort.signal,
     });
-    this.o.metrics.secretWrite(write.op === 'recreate' ? 'create' : 'update');
+    this.o.metrics.secretWrite(write.op === 'recreate' || write.created ? 'create' : 'update');
     // Make the write visible to the next reconcile before the watch delivers it.
     this.recentSecrets.set(`${namespace}/${write.name}`, toCachedSecret(res));
   }

@@ -2,6 +2,8 @@
 // connection pool), and concurrent identical reads collapse into one provider call.
 
 import { createHash } from 'node:crypto';
+import type { FindRef } from '../api/types.js';
+import { ProviderError } from './errors.js';
 import type {
   Provider,
   ProviderContext,
@@ -107,6 +109,26 @@ export class ClientCache {
     };
     p.then(clear, clear);
     return p;
+  }
+
+  /** A find (list) call, timed and counted like get. */
+  async findSecrets(
+    providerName: string,
+    client: SecretsClient,
+    find: FindRef,
+  ): Promise<Map<string, RemoteValue>> {
+    if (!client.findSecrets) {
+      throw new ProviderError('Unsupported', `the ${providerName} provider does not support dataFrom.find`);
+    }
+    const started = this.now();
+    try {
+      const out = await client.findSecrets(find);
+      this.opts.onCall?.(providerName, 'find', true, (this.now() - started) / 1000);
+      return out;
+    } catch (e) {
+      this.opts.onCall?.(providerName, 'find', false, (this.now() - started) / 1000);
+      throw e;
+    }
   }
 
   /** Drops (and closes) a client whose credentials were rejected, so the next call reconnects. */

@@ -24,7 +24,7 @@ export interface TargetSecretInfo {
 }
 
 export type SecretWrite =
-  | { op: 'apply'; body: Secret; name: string }
+  | { op: 'apply'; body: Secret; name: string; created: boolean }
   /** Delete then create: type or immutable data cannot change in place. */
   | { op: 'recreate'; body: Secret; name: string; uid?: string }
   | { op: 'delete'; name: string; uid?: string };
@@ -148,7 +148,7 @@ export function buildTarget(args: {
       return { ok: true, write: { op: 'recreate', body, name: targetName, uid: target.uid }, ready: SYNCED };
     }
   }
-  return { ok: true, write: { op: 'apply', body, name: targetName }, ready: SYNCED };
+  return { ok: true, write: { op: 'apply', body, name: targetName, created: !target }, ready: SYNCED };
 }
 
 export { MANAGED_LABEL, DATA_HASH_ANNOTATION };

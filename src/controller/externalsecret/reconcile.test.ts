@@ -1,0 +1,200 @@
+import { describe, expect, it } from '@jest/globals';
+import type { ExternalSecret, Secret, SecretStore, StoreKind } from '../../api/types.js';
+import { fakeProvider } from '../../providers/fake/index.js';
+import type { StoreInfo } from '../../providers/types.js';
+import type { StoreReader } from './data.js';
+import { reconcileExternalSecret } from './reconcile.js';
+import type { EsWorld } from './reconcile.js';
+import { targetInfoFromSecret } from './target.js';
+import type { TargetSecretInfo } from './target.js';
+
+const NOW = Date.parse('2026-03-01T10:00:00Z');
+const SECRET = 's3cr3t-VALUE-xyz';
+
+function makeWorld(
+  opts: { targets?: Record<string, TargetSecretInfo>; cls?: string; storeClass?: string } = {},
+) {
+  const calls: string[] = [];
+  const store: SecretStore = {
+    metadata: { name: 'fake', namespace: 'ns' },
+    spec: {
+      controller: opts.storeClass,
+      provider: {
+        fake: {
+          data: [
+            { key: 'db', value: JSON.stringify({ user: 'app', pass: SECRET }) },
+            { key: 'plain', value: SECRET },
+          ],
+        },
+      },
+    },
+  };
+  const world: EsWorld = {
+    now: () => NOW,
+    controllerClass: opts.cls ?? '',
+    store: (kind: StoreKind, ns: string | undefined, name: string) =>
+      kind === 'SecretStore' && ns === 'ns' && name === 'fake' ? store : undefined,
+    namespaceLabels: () => ({}),
+    source: {
+      async reader(info: StoreInfo): Promise<StoreReader> {
+        const client = await fakeProvider.connect(info, undefined as never);
+        return {
+          provider: 'fake',
+          get: (ref) => {
+            calls.push(ref.key);
+            return client.getSecret(ref);
+          },
+          find: (f) => client.findSecrets!(f),
+        };
+      },
+    },
+    targetSecret: async (_ns, name) => opts.targets?.[name],
+    maxErrorBackoffMs: 300_000,
+    failures: 0,
+    random: () => 0.5,
+  };
+  return { world, calls };
+}
+
+function es(spec: Partial<ExternalSecret['spec']> = {}, status?: ExternalSecret['status']): ExternalSecret {
+  return {
+    metadata: { name: 'app', namespace: 'ns', uid: 'uid-1', generation: 1 },
+    spec: {
+      refreshInterval: '1h',
+      secretStoreRef: { name: 'fake' },
+      data: [
+        { secretKey: 'user', remoteRef: { key: 'db', property: 'user' } },
+        { secretKey: 'pass', remoteRef: { key: 'db', property: 'pass' } },
+      ],
+      ...spec,
+    },
+    status,
+  };
+}
+
+describe('reconcileExternalSecret', () => {
+  it('syncs a new ExternalSecret: one fetch per remote key, an apply, Ready=True, next refresh in about an hour', async () => {
+    const { world, calls } = makeWorld();
+    const out = await reconcileExternalSecret(es(), world, 'create');
+    expect(calls).toEqual(['db']);
+    expect(out.write?.op).toBe('apply');
+    const body = (out.write as { body: Secret }).body;
+    expect(Buffer.from(body.data!.pass!, 'base64').toString()).toBe(SECRET);
+    expect(out.status?.conditions?.[0]).toMatchObject({
+      type: 'Ready',
+      status: 'True',
+      reason: 'SecretSynced',
+    });
+    expect(out.status?.refreshTime).toBe('2026-03-01T10:00:00Z');
+    expect(out.status?.binding).toEqual({ name: 'app' });
+    expect(out.events).toEqual([{ type: 'Normal', reason: 'Created', message: 'Created Secret "app"' }]);
+    expect(out.requeueAfterMs).toBeGreaterThanOrEqual(3_600_000);
+    expect(out.requeueAfterMs).toBeLessThanOrEqual(3_600_000 + 300_000);
+  });
+
+  it('writes nothing when the Secret already holds the data, and repairs drift', async () => {
+    const first = await reconcileExternalSecret(es(), makeWorld().world, 'create');
+    const body = (first.write as { body: Secret }).body;
+    const existing = targetInfoFromSecret({ ...body, metadata: { ...body.metadata, uid: 's1' } }, false);
+    const again = await reconcileExternalSecret(
+      es(),
+      makeWorld({ targets: { app: existing } }).world,
+      'spec',
+    );
+    expect(again.write).toBeUndefined();
+    expect(again.synced).toBe(true);
+    const drifted = targetInfoFromSecret({ ...body, data: { ...body.data, pass: 'eA==' } }, false);
+    expect(drifted.drifted).toBe(true);
+    const repaired = await reconcileExternalSecret(
+      es(),
+      makeWorld({ targets: { app: drifted } }).world,
+      'drift',
+    );
+    expect(repaired.write?.op).toBe('apply');
+  });
+
+  it('skips the provider when nothing is due', async () => {
+    const synced = await reconcileExternalSecret(es(), makeWorld().world, 'create');
+    const body = (synced.write as { body: Secret }).body;
+    const current = es({}, synced.status);
+    const { world, calls } = makeWorld({ targets: { app: targetInfoFromSecret(body, false) } });
+    const out = await reconcileExternalSecret(current, world, 'relist');
+    expect(calls).toEqual([]);
+    expect(out.synced).toBe(false);
+    expect(out.requeueAfterMs).toBeGreaterThan(3_000_000);
+  });
+
+  it('refuses a Secret controlled by someone else', async () => {
+    const other: TargetSecretInfo = {
+      name: 'app',
+      labels: {},
+      annotations: {},
+      ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'cm', uid: 'x', controller: true }],
+      dataHash: '',
+      drifted: false,
+    };
+    const out = await reconcileExternalSecret(es(), makeWorld({ targets: { app: other } }).world, 'create');
+    expect(out.failed).toBe(true);
+    expect(out.write).toBeUndefined();
+    expect(out.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'SecretOwnedByOther' });
+  });
+
+  it('reports a missing key without the value and retries no sooner than the interval', async () => {
+    const out = await reconcileExternalSecret(
+      es({ data: [{ secretKey: 'x', remoteRef: { key: 'nope' } }] }),
+      makeWorld().world,
+      'create',
+    );
+    expect(out.status?.conditions?.[0]).toMatchObject({
+      status: 'False',
+      reason: 'ProviderError',
+      message: 'key "nope" not found in the fake store',
+    });
+    expect(out.events[0]).toMatchObject({ type: 'Warning', reason: 'UpdateFailed' });
+    expect(out.requeueAfterMs).toBeGreaterThanOrEqual(3_600_000);
+    const notJson = await reconcileExternalSecret(
+      es({ data: [{ secretKey: 'x', remoteRef: { key: 'plain', property: 'p' } }] }),
+      makeWorld().world,
+      'create',
+    );
+    expect(JSON.stringify(notJson.status)).not.toContain(SECRET);
+  });
+
+  it('checks a Merge target before calling the provider', async () => {
+    const { world, calls } = makeWorld();
+    const out = await reconcileExternalSecret(es({ target: { creationPolicy: 'Merge' } }), world, 'create');
+    expect(calls).toEqual([]);
+    expect(out.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'SecretMissing' });
+    expect(out.requeueAfterMs).toBeLessThan(60_000);
+  });
+
+  it('reports an invalid refreshInterval without retrying, and ignores stores of another class', async () => {
+    const bad = await reconcileExternalSecret(
+      es({ refreshInterval: '5 minutes' }),
+      makeWorld().world,
+      'create',
+    );
+    expect(bad.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+    expect(bad.requeueAfterMs).toBeUndefined();
+    const other = await reconcileExternalSecret(es(), makeWorld({ storeClass: 'b' }).world, 'create');
+    expect(other).toMatchObject({ ignore: true });
+  });
+
+  it('keeps lastTransitionTime on repeated failures', async () => {
+    const first = await reconcileExternalSecret(
+      es({ data: [{ secretKey: 'x', remoteRef: { key: 'nope' } }] }),
+      makeWorld().world,
+      'create',
+    );
+    const later = { ...makeWorld().world, now: () => NOW + 60_000 };
+    const second = await reconcileExternalSecret(
+      es({ data: [{ secretKey: 'x', remoteRef: { key: 'nope' } }] }, first.status),
+      later,
+      'retry',
+    );
+    expect(second.status?.conditions?.[0]?.lastTransitionTime).toBe(
+      first.status?.conditions?.[0]?.lastTransitionTime,
+    );
+    expect(second.events).toEqual([]);
+  });
+});
