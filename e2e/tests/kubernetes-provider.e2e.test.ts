@@ -151,6 +151,36 @@ describe('kubernetes provider', () => {
     expect((await secretData(ns, 'cert'))?.token).toBe(token);
   });
 
+  it('authenticates with a kubeconfig stored in a Secret (authRef)', async () => {
+    const env = clusterEnv();
+    const t = kubectl(['create', 'token', 'reader', '-n', ns, '--duration', '1h']).trim();
+    const kubeconfig = [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      `- name: c\n  cluster:\n    server: ${env.APISERVER_URL}\n    certificate-authority-data: ${readFileSync(env.APISERVER_CA).toString('base64')}`,
+      'users:',
+      `- name: u\n  user:\n    token: ${t}`,
+      'contexts:',
+      '- name: x\n  context:\n    cluster: c\n    user: u',
+      'current-context: x',
+    ].join('\n');
+    apply(plainSecret(ns, 'remote-kubeconfig', { config: kubeconfig }));
+    apply({
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'SecretStore',
+      metadata: { name: 'authref', namespace: ns },
+      spec: {
+        provider: {
+          kubernetes: { remoteNamespace: src, authRef: { name: 'remote-kubeconfig', key: 'config' } },
+        },
+      },
+    });
+    apply(read('authref'));
+    await waitEs(ns, 'authref');
+    expect((await secretData(ns, 'authref'))?.token).toBe(token);
+  });
+
   it('finds Secrets by label', async () => {
     apply(
       externalSecret(ns, 'find', {
