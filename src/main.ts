@@ -101,7 +101,8 @@ async function run(opts: RunOptions): Promise<void> {
   if (opts.leaderElect) {
     const identity = `${process.env.POD_NAME || hostname()}_${process.pid}`;
     elector = new LeaderElector({
-      api,
+      // Its own rate limit: lease renewals must not queue behind a burst of reconciles.
+      api: api.withRateLimit(5, 10),
       namespace: opts.leaderElectionNamespace,
       name: opts.leaderElectionId,
       identity,

@@ -3,14 +3,21 @@
 // WorkQueue (dedupe, priority, backoff) → reconcile(object, world) → outcome →
 // execute (Secret write, status patch, events, metrics) → requeue at the next refresh.
 
-import type { ExternalSecret, KubeObject, Namespace, Secret, SecretStore, StoreKind } from '../api/types.js';
+import type {
+  ExternalSecret,
+  ExternalSecretStatus,
+  KubeObject,
+  Namespace,
+  Secret,
+  SecretStore,
+  StoreKind,
+} from '../api/types.js';
 import {
   CLUSTER_SECRET_STORES,
   EXTERNAL_SECRETS,
   NAMESPACES,
   SECRETS,
   SECRET_STORES,
-  apiVersionOf,
 } from '../kube/resources.js';
 import { isKubeApiError } from '../kube/types.js';
 import type { KubeApi, ResourceType } from '../kube/types.js';
@@ -82,16 +89,45 @@ function newer(a: KubeObject | undefined, b: KubeObject | undefined): KubeObject
   return rb >= ra ? b : a;
 }
 
-/** Removes any provider value that an apiserver error might echo back. */
-function scrub(message: string, values: Iterable<Uint8Array>): string {
+/** Removes any written value that an apiserver error might echo back. */
+function scrub(message: string, write: SecretWrite): string {
   let out = message;
-  for (const v of values) {
-    if (v.length < 4) continue;
-    const plain = Buffer.from(v).toString('utf8');
-    const b64 = Buffer.from(v).toString('base64');
+  const data = write.op === 'delete' ? {} : (write.body.data ?? {});
+  for (const b64 of Object.values(data)) {
+    const plain = Buffer.from(b64, 'base64').toString('utf8');
     for (const s of [plain, b64]) if (s.length >= 4 && out.includes(s)) out = out.split(s).join('[redacted]');
   }
   return out.length > 512 ? `${out.slice(0, 509)}...` : out;
+}
+
+function writeFailure(
+  es: ExternalSecret,
+  write: SecretWrite,
+  e: unknown,
+): { message: string; status: ExternalSecretStatus; code?: number } {
+  const detail = isKubeApiError(e)
+    ? `${e.code} ${e.reason}: ${e.message}`
+    : e instanceof Error
+      ? e.message
+      : String(e);
+  const message = scrub(`writing Secret "${write.name}" failed: ${detail}`, write);
+  const generation = es.metadata.generation;
+  const status: ExternalSecretStatus = {
+    ...(es.status ?? {}),
+    observedGeneration: generation,
+    conditions: setCondition(
+      es.status?.conditions,
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: Reason.SecretWriteFailed,
+        message,
+        observedGeneration: generation,
+      },
+      new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    ),
+  };
+  return { message, status, code: isKubeApiError(e) ? e.code : undefined };
 }
 
 export class Manager {
@@ -407,45 +443,21 @@ export class Manager {
       throw e;
     }
     if (outcome.ignore) return {};
-    let failed = !!outcome.failed;
-    let status = outcome.status;
-    const events: EventSpec[] = [...outcome.events];
+    const failed = !!outcome.failed;
+    const status = outcome.status;
+    const events = outcome.events;
     if (outcome.write) {
       try {
         await this.executeWrite(es, outcome.write);
       } catch (e) {
-        if (!isKubeApiError(e) && !(e instanceof Error)) throw e;
-        const detail = isKubeApiError(e) ? `${e.code} ${e.reason}: ${e.message}` : e.message;
-        const message = scrub(`writing Secret "${outcome.write.name}" failed: ${detail}`, []);
-        failed = true;
-        status = {
-          ...(es.status ?? {}),
-          observedGeneration: es.metadata.generation,
-          conditions: setCondition(
-            es.status?.conditions,
-            {
-              type: 'Ready',
-              status: 'False',
-              reason: Reason.SecretWriteFailed,
-              message,
-              observedGeneration: es.metadata.generation,
-            },
-            new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-          ),
-        };
-        events.length = 0;
-        events.push({ type: 'Warning', reason: 'UpdateFailed', message });
+        // API failures are ours, not the user's: report, then retry on the queue's backoff.
+        const failure = writeFailure(es, outcome.write, e);
         this.log.warn(
-          {
-            namespace: es.metadata.namespace,
-            name: es.metadata.name,
-            code: isKubeApiError(e) ? e.code : undefined,
-          },
-          message,
+          { namespace: es.metadata.namespace, name: es.metadata.name, code: failure.code },
+          failure.message,
         );
-        // API failures are ours, not the user's: retry on the queue's backoff.
-        await this.writeStatus(key, es, status);
-        this.emit(es, events);
+        await this.writeStatus(key, es, failure.status);
+        this.emit(es, [{ type: 'Warning', reason: 'UpdateFailed', message: failure.message }]);
         this.recordSync(outcome, false, started);
         throw e;
       }
@@ -456,14 +468,15 @@ export class Manager {
     this.emit(es, events);
     this.recordSync(outcome, !failed, started);
     if (failed) {
-      const first = failures === 0;
+      const ready = status?.conditions?.find((c) => c.type === 'Ready');
       this.log.info(
         {
           namespace: es.metadata.namespace,
           name: es.metadata.name,
-          reason: status?.conditions?.find((c) => c.type === 'Ready')?.reason,
+          reason: ready?.reason,
+          detail: ready?.message,
         },
-        first ? 'sync failed' : 'sync still failing',
+        failures === 0 ? 'sync failed' : 'sync still failing',
       );
     } else if (outcome.synced) {
       this.log.debug(
@@ -565,17 +578,20 @@ export class Manager {
 
   // ---- lifecycle ----
 
-  async start(): Promise<void> {
-    const all: Reflector<KubeObject>[] = [
+  private allWatches(): Reflector<KubeObject>[] {
+    return [
       this.nsWatch,
       this.cssWatch,
       ...this.ssWatch,
       ...this.secretWatch,
       ...this.esWatch,
     ] as Reflector<KubeObject>[];
+  }
+
+  async start(): Promise<void> {
     // Stores, namespaces and managed Secrets first, so the first ExternalSecret reconciles
     // see a complete world instead of failing with StoreNotFound.
-    for (const w of all) w.start();
+    for (const w of this.allWatches()) w.start();
     await Promise.all(
       [this.nsWatch, this.cssWatch, ...this.ssWatch, ...this.secretWatch].map((w) =>
         w.waitForSync(this.abort.signal),
@@ -597,14 +613,7 @@ export class Manager {
   async stop(drainMs = 10_000): Promise<void> {
     await this.queue.shutdown({ drainMs });
     this.abort.abort();
-    const all: Reflector<KubeObject>[] = [
-      this.nsWatch,
-      this.cssWatch,
-      ...this.ssWatch,
-      ...this.secretWatch,
-      ...this.esWatch,
-    ] as Reflector<KubeObject>[];
-    await Promise.all(all.map((w) => w.stop()));
+    await Promise.all(this.allWatches().map((w) => w.stop()));
     await this.clients.closeAll();
   }
 }
@@ -629,5 +638,3 @@ function toCachedSecret(s: Secret | CachedSecret): CachedSecret {
     syncret: info,
   };
 }
-
-export { apiVersionOf };

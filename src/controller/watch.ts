@@ -9,6 +9,7 @@
 import type { KubeObject } from '../api/types.js';
 import { KubeApiError, isKubeApiError } from '../kube/types.js';
 import type { KubeApi, KubeLogger, ResourceType, WatchEvent } from '../kube/types.js';
+import { sleep } from '../kube/sleep.js';
 
 export type RestartReason =
   /** The server ended the stream (its timeoutSeconds, or an apiserver restart). */
@@ -110,19 +111,6 @@ class ObjectStore<T extends KubeObject> implements ReadonlyStore<T> {
 class WatchErrorEvent extends KubeApiError {}
 
 type WatchEnd = 'closed' | 'short' | 'inactivity' | 'relist' | 'stopped';
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /**
  * The iterator's next value, or done as soon as `signal` aborts even if the transport

@@ -12,6 +12,7 @@ import type { KubeObject } from '../api/types.js';
 import { LEASES, apiVersionOf } from './resources.js';
 import { isKubeApiError } from './types.js';
 import type { KubeApi, KubeLogger, ObjectRef } from './types.js';
+import { sleep } from './sleep.js';
 
 export interface LeaderElectorOptions {
   api: KubeApi;
@@ -64,19 +65,6 @@ const DEFAULTS = {
 
 /** Monotonic: wall-clock jumps must not expire or extend a lease. */
 const mono = (): number => performance.now();
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, Math.max(0, ms));
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 function errFields(e: unknown): Record<string, unknown> {
   if (isKubeApiError(e)) return { code: e.code, reason: e.reason, error: e.message };

@@ -77,6 +77,8 @@ export interface KubeApi {
    * error. The caller (src/controller/watch.ts) owns resumption and relisting.
    */
   watch<T extends KubeObject>(type: ResourceType, opts: WatchOptions): AsyncIterable<WatchEvent<T>>;
+  /** Releases connection pools; call it when dropping a client of another cluster. */
+  close?(): Promise<void>;
 }
 
 /**

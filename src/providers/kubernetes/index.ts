@@ -162,7 +162,9 @@ class KubernetesClient implements SecretsClient {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.api.close?.();
+  }
 }
 
 async function readCA(spec: KubernetesProvider, ctx: ProviderContext): Promise<string | undefined> {
