@@ -223,6 +223,34 @@ describe('sync', () => {
   });
 });
 
+describe('immutable Secrets', () => {
+  it('recreates an owned immutable Secret whose data must change', async () => {
+    const v1 = secretValue('imm1');
+    apply(fakeStore(ns, 'imm-store', [{ key: 'k', value: v1 }]));
+    apply(
+      externalSecret(ns, 'imm', {
+        secretStoreRef: { name: 'imm-store' },
+        target: { immutable: true },
+        data: [{ secretKey: 'v', remoteRef: { key: 'k' } }],
+      }),
+    );
+    await waitEs(ns, 'imm');
+    const uid = (await getSecret(ns, 'imm'))!.metadata!.uid;
+    const v2 = secretValue('imm2');
+    apply(fakeStore(ns, 'imm-store', [{ key: 'k', value: v2 }]));
+    await waitFor(
+      'the Secret to be recreated with the new data',
+      async () => (await secretData(ns, 'imm'))?.v === v2,
+      {
+        timeoutMs: 15_000,
+      },
+    );
+    const s = (await getSecret(ns, 'imm'))!;
+    expect(s.metadata!.uid).not.toBe(uid);
+    expect(s.immutable).toBe(true);
+  });
+});
+
 describe('refresh', () => {
   let src: string;
   beforeAll(() => {
