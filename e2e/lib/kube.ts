@@ -1,63 +1,30 @@
-// Test-side cluster access. Deliberately independent of Syncret's own client: reads go
-// through @kubernetes/client-node, writes through `kubectl apply` as a user would.
+// Test builders and kubectl-style writes on top of cluster.ts. Reads go through
+// @kubernetes/client-node, writes mostly through `kubectl apply`, as users and GitOps tools do.
 
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import type { CoreV1Event, V1Secret } from '@kubernetes/client-node';
-import { ADMIN_KUBECONFIG, CLUSTER_ENV } from './paths.js';
+import { readFileSync } from 'node:fs';
+import type { CoreV1Api, CoreV1Event, CustomObjectsApi, KubeConfig, V1Secret } from '@kubernetes/client-node';
+import {
+  adminKubeConfig,
+  clusterEnv,
+  coreApi,
+  customObjectsApi,
+  getCustom,
+  isNotFound,
+  kubectl,
+  namespacesToCleanUp,
+  readyCondition,
+  trackNamespace,
+  untrackNamespace,
+  waitFor as poll,
+} from './cluster.js';
+import type { Condition, Obj } from './cluster.js';
 
-export interface Condition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-  lastTransitionTime?: string;
-  observedGeneration?: number;
-}
-
-export interface Obj {
-  apiVersion?: string;
-  kind?: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid?: string;
-    generation?: number;
-    resourceVersion?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
-  };
-  spec?: Record<string, unknown>;
-  status?: {
-    conditions?: Condition[];
-    refreshTime?: string;
-    syncedResourceVersion?: string;
-    observedGeneration?: number;
-    binding?: { name?: string };
-    capabilities?: string;
-  };
-}
-
-let cached: { kc: KubeConfig; core: CoreV1Api; custom: CustomObjectsApi } | undefined;
+export type { ClusterEnv, Condition, Obj } from './cluster.js';
+export { clusterEnv, getCustom, kubectl } from './cluster.js';
 
 export function kube(): { kc: KubeConfig; core: CoreV1Api; custom: CustomObjectsApi } {
-  if (!cached) {
-    const kc = new KubeConfig();
-    kc.loadFromFile(ADMIN_KUBECONFIG);
-    cached = { kc, core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi) };
-  }
-  return cached;
-}
-
-export function kubectl(args: string[], input?: string): string {
-  return execFileSync('kubectl', ['--kubeconfig', ADMIN_KUBECONFIG, ...args], {
-    encoding: 'utf8',
-    input,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  return { kc: adminKubeConfig(), core: coreApi(), custom: customObjectsApi() };
 }
 
 /** Applies manifests (objects or YAML text) with client-side `kubectl apply`, as GitOps tools do. */
@@ -98,17 +65,17 @@ export function remove(kind: string, namespace: string | undefined, name: string
   ]);
 }
 
-const created: string[] = [];
-
 export function newNamespace(prefix: string, labels: Record<string, string> = {}): string {
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
-  created.push(name);
+  trackNamespace(name);
   return name;
 }
 
+/** Deletes every namespace the test file created (newNamespace or createNamespace). */
 export function deleteNamespaces(): void {
-  for (const ns of created.splice(0)) {
+  for (const ns of namespacesToCleanUp()) {
+    untrackNamespace(ns);
     try {
       kubectl(['delete', 'namespace', ns, '--wait=false', '--ignore-not-found']);
     } catch {
@@ -117,57 +84,17 @@ export function deleteNamespaces(): void {
   }
 }
 
-export async function waitFor<T>(
+export function waitFor<T>(
   what: string,
   fn: () => Promise<T | undefined | false> | T | undefined | false,
   opts: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      const detail = last ? `; last error: ${(last as Error).message ?? String(last)}` : '';
-      throw new Error(`timed out waiting for ${what}${detail}`);
-    }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
-  }
-}
-
-const GROUP = 'external-secrets.io';
-
-export async function getCustom(
-  plural: string,
-  namespace: string | undefined,
-  name: string,
-): Promise<Obj | undefined> {
-  const { custom } = kube();
-  try {
-    if (namespace)
-      return (await custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: 'v1',
-        namespace,
-        plural,
-        name,
-      })) as Obj;
-    return (await custom.getClusterCustomObject({ group: GROUP, version: 'v1', plural, name })) as Obj;
-  } catch (e) {
-    if ((e as { code?: number }).code === 404) return undefined;
-    throw e;
-  }
+  return poll(fn, { what, ...opts });
 }
 
 export const getEs = (ns: string, name: string) => getCustom('externalsecrets', ns, name);
 
-export function ready(o: Obj | undefined): Condition | undefined {
-  return o?.status?.conditions?.find((c) => c.type === 'Ready');
-}
+export const ready: (o: Obj | undefined) => Condition | undefined = readyCondition;
 
 /** Waits until the object's Ready condition has the status (and reason) and reflects its generation. */
 export async function waitReady(
@@ -203,9 +130,9 @@ export const waitEs = (
 
 export async function getSecret(ns: string, name: string): Promise<V1Secret | undefined> {
   try {
-    return await kube().core.readNamespacedSecret({ name, namespace: ns });
+    return await coreApi().readNamespacedSecret({ name, namespace: ns });
   } catch (e) {
-    if ((e as { code?: number }).code === 404) return undefined;
+    if (isNotFound(e)) return undefined;
     throw e;
   }
 }
@@ -220,7 +147,7 @@ export async function secretData(ns: string, name: string): Promise<Record<strin
 }
 
 export async function events(ns?: string): Promise<CoreV1Event[]> {
-  const { core } = kube();
+  const core = coreApi();
   const list = ns
     ? await core.listNamespacedEvent({ namespace: ns })
     : await core.listEventForAllNamespaces({});
@@ -253,24 +180,6 @@ export function externalSecret(
     metadata: { name, namespace: ns, ...metadata },
     spec,
   };
-}
-
-export interface ClusterEnv {
-  APISERVER_URL: string;
-  APISERVER_CA: string;
-  SA_ISSUER: string;
-  SA_PUBLIC_KEY: string;
-}
-
-export function clusterEnv(): ClusterEnv {
-  const text = readFileSync(CLUSTER_ENV, 'utf8');
-  const env = Object.fromEntries(
-    text
-      .split('\n')
-      .filter((l) => l.includes('='))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
-  return env as unknown as ClusterEnv;
 }
 
 /** A kubernetes-provider store reading `remoteNamespace` of the test cluster with `auth`. */

@@ -1,30 +1,52 @@
 // Runs the operator as its own process, the way a user runs it: `node dist/main.js run`
-// under the syncret ServiceAccount's kubeconfig (RBAC from config/rbac).
+// under the syncret ServiceAccount's kubeconfig (written by the global setup), so it has
+// exactly the RBAC of config/rbac and never the admin's rights.
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { LOG_DIR, OPERATOR_KUBECONFIG, ROOT } from './paths.js';
+import { LOG_DIR, OPERATOR_KUBECONFIG, OPERATOR_PID_DIR, ROOT } from './paths.js';
+
+export const OPERATOR_NAMESPACE = 'syncret-system';
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 
 export interface OperatorHandle {
   pid: number;
   port: number;
   metricsUrl: string;
   logFile: string;
-  /** Sends SIGTERM (or the given signal) and waits for the exit. */
+  /** Sends SIGTERM (or the given signal), waits for the exit (SIGKILL after 25 s); the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** SIGKILL: a crash, no graceful release of anything. */
   kill(): Promise<number | null>;
-  metrics(): Promise<string>;
-  /** The value of one metric series (sum over series matching the label filter). */
-  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  /** Resolves when the process has exited, however that happened. */
+  waitExit(): Promise<ExitStatus>;
   exited(): boolean;
+  /** The Prometheus text from /metrics. */
+  metrics(): Promise<string>;
+  /** The value of one metric (summed over the series whose labels include `labels`). */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+}
+
+export interface StartOptions {
+  /** Names the log file `.e2e/logs/operator-<name>.log`; default a number. */
+  name?: string;
+  /** Adds --leader-elect --leader-election-namespace syncret-system. */
+  leaderElect?: boolean;
+  args?: string[];
+  env?: Record<string, string>;
+  /** Wait for /readyz to answer 200 (default true). */
+  waitReady?: boolean;
+  readyTimeoutMs?: number;
 }
 
 const running = new Set<OperatorHandle>();
-let counter = 0;
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -38,92 +60,131 @@ export function freePort(): Promise<number> {
   });
 }
 
-function waitExit(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+// Numbered from what is on disk, not from a module counter: every test file loads this module
+// afresh and would otherwise start again at 1 and append to another file's log.
+function nextLogFile(): string {
+  const taken = readdirSync(LOG_DIR)
+    .map((f) => /^operator-(\d+)\.log$/.exec(f)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .map(Number);
+  return join(LOG_DIR, `operator-${Math.max(0, ...taken) + 1}.log`);
 }
 
-export async function startOperator(
-  opts: { args?: string[]; env?: Record<string, string>; waitReady?: boolean; name?: string } = {},
-): Promise<OperatorHandle> {
+function exitStatus(child: ChildProcess): Promise<ExitStatus> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+function parseLabels(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+    if (m[1] !== undefined && m[2] !== undefined) out[m[1]] = m[2];
+  return out;
+}
+
+export async function startOperator(opts: StartOptions = {}): Promise<OperatorHandle> {
+  if (!existsSync(OPERATOR_KUBECONFIG))
+    throw new Error(`${OPERATOR_KUBECONFIG} is missing; the e2e global setup writes it`);
+  if (!existsSync(join(ROOT, 'dist/main.js')))
+    throw new Error('dist/main.js is missing; run `make build` first');
   mkdirSync(LOG_DIR, { recursive: true });
+  mkdirSync(OPERATOR_PID_DIR, { recursive: true });
   const port = await freePort();
-  const logFile = join(LOG_DIR, `operator-${opts.name ?? ++counter}.log`);
+  const logFile = opts.name ? join(LOG_DIR, `operator-${opts.name}.log`) : nextLogFile();
+  const args = [
+    join(ROOT, 'dist/main.js'),
+    'run',
+    '--kubeconfig',
+    OPERATOR_KUBECONFIG,
+    '--metrics-addr',
+    `127.0.0.1:${port}`,
+    '--log-level',
+    'debug',
+    ...(opts.leaderElect ? ['--leader-elect', '--leader-election-namespace', OPERATOR_NAMESPACE] : []),
+    ...(opts.args ?? []),
+  ];
   const fd = openSync(logFile, 'a');
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'dist/main.js'),
-      'run',
-      '--kubeconfig',
-      OPERATOR_KUBECONFIG,
-      '--metrics-addr',
-      `127.0.0.1:${port}`,
-      '--log-level',
-      'debug',
-      ...(opts.args ?? []),
-    ],
-    { cwd: ROOT, stdio: ['ignore', fd, fd], env: { ...process.env, ...opts.env } },
-  );
-  closeSync(fd);
+  writeFileSync(fd, `--- ${new Date().toISOString()} node ${args.join(' ')}\n`);
+  // KUBECONFIG is dropped so nothing can fall back to another identity than --kubeconfig.
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+  delete env.KUBECONFIG;
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', fd, fd], env });
+  } finally {
+    closeSync(fd);
+  }
+  const pid = child.pid ?? 0;
+  // The test environment kills what is left in this directory after each test file.
+  const pidFile = join(OPERATOR_PID_DIR, String(pid));
+  if (pid) writeFileSync(pidFile, `${logFile}\n`);
+  const exit = exitStatus(child).then((status) => {
+    rmSync(pidFile, { force: true });
+    running.delete(handle);
+    return status;
+  });
+
   const metricsUrl = `http://127.0.0.1:${port}/metrics`;
   const handle: OperatorHandle = {
-    pid: child.pid ?? 0,
+    pid,
     port,
     metricsUrl,
     logFile,
     exited: () => child.exitCode !== null || child.signalCode !== null,
+    waitExit: () => exit,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      running.delete(handle);
       if (!handle.exited()) child.kill(signal);
-      const t = setTimeout(() => child.kill('SIGKILL'), 25_000);
-      const code = await waitExit(child);
-      clearTimeout(t);
+      const force = setTimeout(() => child.kill('SIGKILL'), 25_000);
+      const { code } = await exit;
+      clearTimeout(force);
       return code;
     },
-    async kill() {
-      return handle.stop('SIGKILL');
-    },
+    kill: () => handle.stop('SIGKILL'),
     async metrics() {
-      const res = await fetch(metricsUrl);
+      const res = await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) });
+      if (!res.ok) throw new Error(`GET ${metricsUrl}: HTTP ${res.status}`);
       return res.text();
     },
     async metric(name: string, labels: Record<string, string> = {}) {
-      const text = await handle.metrics();
       let sum = 0;
-      for (const line of text.split('\n')) {
+      for (const line of (await handle.metrics()).split('\n')) {
         if (!line.startsWith(name)) continue;
-        const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
+        const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)/.exec(line);
         if (!m || m[1] !== name) continue;
-        const have = Object.fromEntries(
-          [...(m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((x) => [
-            x[1],
-            x[2],
-          ]),
-        );
+        const have = parseLabels(m[3] ?? '');
         if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[4]);
       }
       return sum;
     },
   };
   running.add(handle);
+
   if (opts.waitReady !== false) {
-    const deadline = Date.now() + 30_000;
+    const timeoutMs = opts.readyTimeoutMs ?? 30_000;
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (handle.exited()) throw new Error(`operator exited early (code ${child.exitCode}); see ${logFile}`);
+      if (handle.exited()) {
+        const { code, signal } = await exit;
+        throw new Error(`operator exited during startup (code ${code}, signal ${signal}); see ${logFile}`);
+      }
       try {
-        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2_000) });
         if (res.ok) break;
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`operator not ready after 30s; see ${logFile}`);
+      if (Date.now() > deadline) {
+        await handle.stop();
+        throw new Error(`operator not ready after ${timeoutMs} ms (stopped it); see ${logFile}`);
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
   }
   return handle;
 }
 
+/** Stops every operator this test file started. */
 export async function stopAllOperators(): Promise<void> {
   await Promise.all([...running].map((h) => h.stop()));
 }

@@ -7,3 +7,5 @@ export const ADMIN_KUBECONFIG = join(E2E_DIR, 'kubeconfig');
 export const OPERATOR_KUBECONFIG = join(E2E_DIR, 'operator.kubeconfig');
 export const LOG_DIR = join(E2E_DIR, 'logs');
 export const CLUSTER_ENV = join(E2E_DIR, 'cluster', 'env');
+/** One `<pid>` file per running operator, so a crashed test file cannot leave one behind. */
+export const OPERATOR_PID_DIR = join(E2E_DIR, 'operators');
