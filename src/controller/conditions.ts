@@ -14,6 +14,7 @@ export const Reason = {
   SecretOwnedByOther: 'SecretOwnedByOther',
   SecretWriteFailed: 'SecretWriteFailed',
   SecretTooLarge: 'SecretTooLarge',
+  TemplateFailed: 'TemplateError',
   // store reasons
   Valid: 'Valid',
   InvalidProviderConfig: 'InvalidProviderConfig',

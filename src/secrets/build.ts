@@ -33,6 +33,9 @@ export function desiredSecret(args: {
   data: Record<string, Uint8Array>;
   targetName: string;
   creation: CreationPolicy;
+  /** Rendered template.metadata (defaults: the template's values as written). */
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 }): DesiredSecret {
   const { es, data, targetName, creation } = args;
   const b64: Record<string, string> = {};
@@ -67,8 +70,11 @@ export function desiredSecret(args: {
     metadata: {
       name: targetName,
       namespace: es.metadata.namespace,
-      labels: { ...(tmpl?.metadata?.labels ?? {}), [MANAGED_LABEL]: 'true' },
-      annotations: { ...(tmpl?.metadata?.annotations ?? {}), [DATA_HASH_ANNOTATION]: hash },
+      labels: { ...(args.labels ?? tmpl?.metadata?.labels ?? {}), [MANAGED_LABEL]: 'true' },
+      annotations: {
+        ...(args.annotations ?? tmpl?.metadata?.annotations ?? {}),
+        [DATA_HASH_ANNOTATION]: hash,
+      },
     },
     data: b64,
   };

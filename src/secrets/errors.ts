@@ -9,6 +9,7 @@ export type SecretDataErrorReason =
   | 'TooLarge'
   | 'NullByte'
   | 'InvalidRegexp'
+  | 'TemplateFailed'
   | 'Unsupported';
 
 export class SecretDataError extends Error {

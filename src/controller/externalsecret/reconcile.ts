@@ -9,6 +9,8 @@ import type { Condition, ExternalSecret, ExternalSecretStatus, RefreshPolicy } f
 import { parseGoDuration } from '../../config/duration.js';
 import { ProviderError } from '../../providers/errors.js';
 import { SecretDataError } from '../../secrets/errors.js';
+import { applyTemplate } from '../../secrets/templating.js';
+import type { Rendered } from '../../secrets/templating.js';
 import { Reason, getCondition, setCondition } from '../conditions.js';
 import type { QueueReason } from '../queue.js';
 import { nextRefresh } from '../schedule.js';
@@ -243,26 +245,40 @@ export async function reconcileExternalSecret(
     return { events: [], synced: false, requeueAfterMs: schedule(last), storeKind };
   }
 
-  let data: Record<string, Uint8Array>;
+  let rendered: Rendered;
   let providerName: string | undefined;
   try {
     const collected = await collectData(es, resolution.info, world);
-    data = collected.data;
     providerName = collected.provider;
+    rendered = applyTemplate(es, collected.data);
   } catch (e) {
     if (e instanceof ProviderError) {
       const reason = e.reason === 'InvalidProviderConfig' ? Reason.InvalidStoreConfig : Reason.ProviderError;
       return errorOutcome(es, world, reason, e.message, { intervalMs, synced: true, storeKind });
     }
     if (e instanceof SecretDataError) {
-      const reason = e.reason === 'TooLarge' ? Reason.SecretTooLarge : Reason.SecretSyncedError;
+      const reason =
+        e.reason === 'TooLarge'
+          ? Reason.SecretTooLarge
+          : e.reason === 'TemplateFailed'
+            ? Reason.TemplateFailed
+            : Reason.SecretSyncedError;
       return errorOutcome(es, world, reason, e.message, { intervalMs, synced: true, storeKind });
     }
     throw e;
   }
 
   const now = isoNow(world);
-  const built = buildTarget({ es, data, target, targetName, creation, now });
+  const built = buildTarget({
+    es,
+    data: rendered.data,
+    labels: rendered.labels,
+    annotations: rendered.annotations,
+    target,
+    targetName,
+    creation,
+    now,
+  });
   if (!built.ok) {
     return errorOutcome(es, world, built.reason, built.message, {
       intervalMs,

@@ -88,6 +88,8 @@ function upToDate(body: Secret, t: TargetSecretInfo, creation: CreationPolicy): 
 export function buildTarget(args: {
   es: ExternalSecret;
   data: Record<string, Uint8Array>;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
   target: TargetSecretInfo | undefined;
   targetName: string;
   creation: CreationPolicy;
@@ -128,7 +130,14 @@ export function buildTarget(args: {
     };
   }
 
-  const built = desiredSecret({ es, data, targetName, creation });
+  const built = desiredSecret({
+    es,
+    data,
+    targetName,
+    creation,
+    labels: args.labels,
+    annotations: args.annotations,
+  });
   if (!built.ok) return { ok: false, reason: built.reason, message: built.message };
   const body = built.secret;
   if (target && upToDate(body, target, creation)) return { ok: true, ready: SYNCED };

@@ -1,0 +1,105 @@
+// Go text/template with the Sprig and ESO functions ESO's template engine v2 offers, so
+// `target.template` renders in Syncret as it does in ESO.
+//
+//   const t = parseTemplate('password', '{{ .user }}:{{ .password | b64enc }}');
+//   t.execute({ user: 'a', password: 'b' });   // parse once per sync, execute per key
+
+import { BUILTINS } from './builtins.js';
+import { TemplateError, locate } from './errors.js';
+import { execute } from './exec.js';
+import type { ExecContext, FuncDef, MissingKey } from './exec.js';
+import { ParseError, parse } from './parse.js';
+import type { Node } from './parse.js';
+import { PEM_FUNCS } from './pem.js';
+import { SPRIG } from './sprig.js';
+import { Float, isMap, mapSet, markStringMap, newMap } from './value.js';
+
+export { TemplateError } from './errors.js';
+export type { TemplateErrorReason } from './errors.js';
+export { Float } from './value.js';
+
+/** A template function; its arguments arrive as the evaluator's values (see value.ts). */
+export type TemplateFunc = (...args: never[]) => unknown;
+
+export interface ExecuteOptions {
+  /** Extra functions, or replacements for built-in ones. */
+  funcs?: Record<string, TemplateFunc>;
+  /**
+   * What `.missing` yields: 'default' prints "<no value>" (Go's default), 'zero' the
+   * zero value, 'error' fails (Go's missingkey=error, which ESO sets).
+   */
+  missingKey?: MissingKey;
+}
+
+export interface ParseOptions {
+  /** Names of functions that will be supplied at execute time, so parsing accepts them. */
+  funcs?: Record<string, TemplateFunc>;
+}
+
+export interface Template {
+  readonly name: string;
+  execute(data: unknown, opts?: ExecuteOptions): string;
+}
+
+const DEFAULT_FUNCS: ReadonlyMap<string, FuncDef> = new Map(
+  Object.entries({ ...SPRIG, ...PEM_FUNCS, ...BUILTINS }),
+);
+
+export function parseTemplate(name: string, text: string, opts?: ParseOptions): Template {
+  const extra = opts?.funcs ?? {};
+  let templates: Map<string, Node[]>;
+  try {
+    templates = parse(text, (fn) => DEFAULT_FUNCS.has(fn) || Object.hasOwn(extra, fn));
+  } catch (e) {
+    if (!(e instanceof ParseError)) throw e;
+    const { line, column } = locate(text, e.pos);
+    throw new TemplateError('TemplateParse', name, line, column, `template: ${name}:${line}: ${e.message}`);
+  }
+  return new CompiledTemplate(name, text, templates);
+}
+
+export function renderTemplate(name: string, text: string, data: unknown, opts?: ExecuteOptions): string {
+  return parseTemplate(name, text, opts).execute(data, opts);
+}
+
+class CompiledTemplate implements Template {
+  constructor(
+    readonly name: string,
+    private readonly text: string,
+    private readonly templates: Map<string, Node[]>,
+  ) {}
+
+  execute(data: unknown, opts?: ExecuteOptions): string {
+    let funcs: Map<string, FuncDef> = DEFAULT_FUNCS as Map<string, FuncDef>;
+    const lazyBuiltins = new Set(['and', 'or']);
+    if (opts?.funcs) {
+      funcs = new Map(DEFAULT_FUNCS);
+      for (const [k, fn] of Object.entries(opts.funcs)) {
+        funcs.set(k, { fn: fn as (...a: unknown[]) => unknown, params: [], variadic: 'any' });
+        lazyBuiltins.delete(k);
+      }
+    }
+    const ctx: ExecContext = {
+      name: this.name,
+      text: this.text,
+      templates: this.templates,
+      funcs,
+      lazyBuiltins,
+      missingKey: opts?.missingKey ?? 'default',
+    };
+    return execute(ctx, toData(data));
+  }
+}
+
+// Secret data is map[string]string in ESO; accept a Map too, and mark string-only maps so
+// `index` of a missing key yields "" like Go does for that map type.
+function toData(data: unknown): unknown {
+  if (data instanceof Map) {
+    const m = newMap();
+    for (const [k, v] of data) mapSet(m, String(k), v);
+    data = m;
+  }
+  if (isMap(data) && Object.values(data).every((v) => typeof v === 'string')) markStringMap(data);
+  if (typeof data === 'number' && !Number.isInteger(data)) return new Float(data);
+  return data;
+}
