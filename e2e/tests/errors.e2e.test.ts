@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   apply,
   applyServerSide,
-  deleteNamespaces,
   externalSecret,
   fakeStore,
   getEs,
@@ -18,10 +17,10 @@ import {
   waitEs,
   waitReady,
 } from '../lib/kube.js';
-import { assertNoSecretLeaks } from '../lib/leaks.js';
+import { finishSuite } from '../lib/suite.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import { issuedValues, secretValue } from '../lib/values.js';
+import { secretValue } from '../lib/values.js';
 
 let op: OperatorHandle;
 let ns: string;
@@ -42,12 +41,7 @@ beforeAll(async () => {
   apply(fakeStore(other, 'elsewhere', [{ key: 'plain', value: plain }]));
 });
 
-afterAll(async () => {
-  expect(op.exited()).toBe(false);
-  await op?.stop();
-  deleteNamespaces();
-  await assertNoSecretLeaks(issuedValues());
-});
+afterAll(() => finishSuite(op));
 
 const good = (name: string) =>
   externalSecret(ns, name, {

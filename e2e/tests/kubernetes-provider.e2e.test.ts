@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   apply,
   clusterEnv,
-  deleteNamespaces,
   externalSecret,
   kubectl,
   kubernetesStore,
@@ -20,10 +19,10 @@ import {
   waitEs,
   waitReady,
 } from '../lib/kube.js';
-import { assertNoSecretLeaks } from '../lib/leaks.js';
+import { finishSuite } from '../lib/suite.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import { issuedValues, secretValue } from '../lib/values.js';
+import { secretValue } from '../lib/values.js';
 
 let op: OperatorHandle;
 let ns: string;
@@ -47,11 +46,7 @@ beforeAll(async () => {
   apply(...secretReaderRbac(src, ns, 'reader'));
 });
 
-afterAll(async () => {
-  await op?.stop();
-  deleteNamespaces();
-  await assertNoSecretLeaks(issuedValues());
-});
+afterAll(() => finishSuite(op));
 
 const read = (store: string) =>
   externalSecret(ns, store, {

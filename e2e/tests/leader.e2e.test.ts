@@ -4,7 +4,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   apply,
-  deleteNamespaces,
   externalSecret,
   fakeStore,
   kube,
@@ -13,10 +12,10 @@ import {
   waitEs,
   waitFor,
 } from '../lib/kube.js';
-import { assertNoSecretLeaks } from '../lib/leaks.js';
+import { finishSuite } from '../lib/suite.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import { issuedValues, secretValue } from '../lib/values.js';
+import { secretValue } from '../lib/values.js';
 
 let ns: string;
 const value = secretValue('leader');
@@ -41,10 +40,7 @@ beforeAll(() => {
   apply(fakeStore(ns, 'fake', [{ key: 'k', value }]));
 });
 
-afterAll(async () => {
-  deleteNamespaces();
-  await assertNoSecretLeaks(issuedValues());
-});
+afterAll(() => finishSuite());
 
 async function leaderOf(ops: OperatorHandle[]): Promise<OperatorHandle> {
   return waitFor(

@@ -4,7 +4,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   apply,
-  deleteNamespaces,
   externalSecret,
   fakeStore,
   getSecret,
@@ -15,10 +14,10 @@ import {
   waitEs,
   waitFor,
 } from '../lib/kube.js';
-import { assertNoSecretLeaks } from '../lib/leaks.js';
+import { finishSuite } from '../lib/suite.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import { issuedValues, secretValue } from '../lib/values.js';
+import { secretValue } from '../lib/values.js';
 
 let op: OperatorHandle;
 let ns: string;
@@ -43,11 +42,7 @@ beforeAll(async () => {
   apply(store(base));
 });
 
-afterAll(async () => {
-  await op?.stop();
-  deleteNamespaces();
-  await assertNoSecretLeaks(issuedValues());
-});
+afterAll(() => finishSuite(op));
 
 const one = (secretKey = 'v', key = 'app-a') => [{ secretKey, remoteRef: { key } }];
 

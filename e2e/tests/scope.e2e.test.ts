@@ -1,23 +1,12 @@
 // Namespace scope (--namespace): an operator watching some namespaces leaves the others alone.
 
 import { afterAll, describe, expect, it } from '@jest/globals';
-import {
-  apply,
-  deleteNamespaces,
-  externalSecret,
-  fakeStore,
-  getEs,
-  newNamespace,
-  waitEs,
-} from '../lib/kube.js';
-import { assertNoSecretLeaks } from '../lib/leaks.js';
+import { apply, externalSecret, fakeStore, getEs, newNamespace, waitEs } from '../lib/kube.js';
+import { finishSuite } from '../lib/suite.js';
 import { startOperator } from '../lib/operator.js';
-import { issuedValues, secretValue } from '../lib/values.js';
+import { secretValue } from '../lib/values.js';
 
-afterAll(async () => {
-  deleteNamespaces();
-  await assertNoSecretLeaks(issuedValues());
-});
+afterAll(() => finishSuite());
 
 describe('namespace scope', () => {
   it('serves only the namespaces it was given', async () => {

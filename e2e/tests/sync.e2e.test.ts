@@ -4,7 +4,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   apply,
-  deleteNamespaces,
   events,
   externalSecret,
   fakeStore,
@@ -21,10 +20,10 @@ import {
   waitEs,
   waitFor,
 } from '../lib/kube.js';
-import { assertNoSecretLeaks } from '../lib/leaks.js';
+import { finishSuite } from '../lib/suite.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import { issuedValues, secretValue } from '../lib/values.js';
+import { secretValue } from '../lib/values.js';
 
 let op: OperatorHandle;
 let ns: string;
@@ -43,11 +42,7 @@ beforeAll(async () => {
   );
 });
 
-afterAll(async () => {
-  await op?.stop();
-  deleteNamespaces();
-  await assertNoSecretLeaks(issuedValues());
-});
+afterAll(() => finishSuite(op));
 
 describe('sync', () => {
   it('writes an owned Secret and reports honest status', async () => {

@@ -3,7 +3,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   apply,
-  deleteNamespaces,
   externalSecret,
   fakeStore,
   getSecret,
@@ -11,10 +10,10 @@ import {
   secretData,
   waitEs,
 } from '../lib/kube.js';
-import { assertNoSecretLeaks } from '../lib/leaks.js';
+import { finishSuite } from '../lib/suite.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import { issuedValues, secretValue } from '../lib/values.js';
+import { secretValue } from '../lib/values.js';
 
 let op: OperatorHandle;
 let ns: string;
@@ -32,11 +31,7 @@ beforeAll(async () => {
   );
 });
 
-afterAll(async () => {
-  await op?.stop();
-  deleteNamespaces();
-  await assertNoSecretLeaks(issuedValues());
-});
+afterAll(() => finishSuite(op));
 
 describe('templates', () => {
   it('builds a kubernetes.io/dockerconfigjson Secret from username and password', async () => {
