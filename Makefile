@@ -64,6 +64,14 @@ cluster-up: bins ## Start a local control plane; kubeconfig in .e2e/kubeconfig
 cluster-down: ## Stop the local control plane started by cluster-up
 	@bash e2e/tools/cluster.sh down
 
+.PHONY: servers-up
+servers-up: ## Start the backend test servers (OpenBao, ...); variables in .e2e/servers.env
+	@bash e2e/tools/servers.sh up
+
+.PHONY: servers-down
+servers-down: ## Stop the backend test servers
+	@bash e2e/tools/servers.sh down
+
 .PHONY: test-e2e
 test-e2e: build bins ## End-to-end tests on the real control plane
 	@echo "[make] e2e tests"

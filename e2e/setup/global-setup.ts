@@ -16,6 +16,8 @@ export interface E2EGlobalState {
   root: string;
   e2eDir: string;
   startedCluster: boolean;
+  /** Backend servers (e2e/tools/servers.sh) this run started, to stop in the teardown. */
+  startedServers: string[];
 }
 
 const OPERATOR_NAMESPACE = 'syncret-system';
@@ -62,13 +64,44 @@ function killStrayOperators(e2eDir: string): void {
   }
 }
 
+/**
+ * Starts the backend test servers that are not running yet (`make servers-up` keeps them
+ * between runs). SYNCRET_E2E_SERVERS limits them to a space-separated list, or none with "".
+ */
+function startServers(root: string, state: E2EGlobalState): void {
+  const sh = join(root, 'e2e/tools/servers.sh');
+  const all = execFileSync('bash', [sh, 'list'], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
+  const wanted = process.env.SYNCRET_E2E_SERVERS?.split(/\s+/).filter(Boolean) ?? all;
+  const missing = wanted.filter((name) => {
+    try {
+      execFileSync('bash', [sh, 'status', name], { stdio: 'ignore', timeout: 10_000 });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length === 0) {
+    if (wanted.length > 0) log(`reusing running test servers: ${wanted.join(' ')}`);
+    return;
+  }
+  log(`starting test servers: ${missing.join(' ')}`);
+  // Recorded first: a server that fails half-way still gets stopped.
+  state.startedServers.push(...missing);
+  execFileSync('bash', [sh, 'up', ...missing], {
+    cwd: root,
+    stdio: 'inherit',
+    env: process.env,
+    timeout: 900_000,
+  });
+}
+
 export default async function globalSetup(_global: Config.GlobalConfig, project: Config.ProjectConfig) {
   const t0 = Date.now();
   const root = project.rootDir;
   const e2eDir = process.env.SYNCRET_E2E_DIR ?? join(root, '.e2e');
   const admin = join(e2eDir, 'kubeconfig');
   const clusterSh = join(root, 'e2e/tools/cluster.sh');
-  const state: E2EGlobalState = { root, e2eDir, startedCluster: false };
+  const state: E2EGlobalState = { root, e2eDir, startedCluster: false, startedServers: [] };
   (globalThis as { __syncretE2E?: E2EGlobalState }).__syncretE2E = state;
 
   // A `make dev` operator watches the whole cluster and would reconcile the tests' objects
@@ -152,10 +185,17 @@ export default async function globalSetup(_global: Config.GlobalConfig, project:
       ].join('\n'),
       { mode: 0o600 },
     );
+
+    startServers(root, state);
   } catch (e) {
     // Jest skips the global teardown when the setup fails; do its job here.
-    if (state.startedCluster && process.env.SYNCRET_E2E_KEEP_CLUSTER !== '1')
-      execFileSync('bash', [clusterSh, 'down'], { stdio: 'inherit' });
+    if (process.env.SYNCRET_E2E_KEEP_CLUSTER !== '1') {
+      if (state.startedServers.length > 0)
+        execFileSync('bash', [join(root, 'e2e/tools/servers.sh'), 'down', ...state.startedServers], {
+          stdio: 'inherit',
+        });
+      if (state.startedCluster) execFileSync('bash', [clusterSh, 'down'], { stdio: 'inherit' });
+    }
     throw e;
   }
   log(
