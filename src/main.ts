@@ -12,13 +12,18 @@ import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { startHttpServer } from './observability/server.js';
 import { fakeProvider } from './providers/fake/index.js';
+import { gcpsmOptionsFromEnv, gcpsmProvider } from './providers/gcpsm/index.js';
 import { kubernetesProvider } from './providers/kubernetes/index.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { KubeClient } from './kube/client.js';
 import { VERSION } from './version.js';
 
 export function defaultRegistry(): ProviderRegistry {
-  return new ProviderRegistry([fakeProvider, kubernetesProvider((cfg) => KubeClient.fromConfig(cfg))]);
+  return new ProviderRegistry([
+    fakeProvider,
+    kubernetesProvider((cfg) => KubeClient.fromConfig(cfg)),
+    gcpsmProvider(gcpsmOptionsFromEnv(process.env)),
+  ]);
 }
 
 async function run(opts: RunOptions): Promise<void> {
