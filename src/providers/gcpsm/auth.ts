@@ -69,11 +69,10 @@ export function tokenFailure(
   const url = urlOf(e);
   const status = httpStatusOf(e);
   const code = oauthErrorOf(e);
-  const sts = endpoints.stsUrl ?? 'https://sts.googleapis.com';
-  const iam = endpoints.iamCredentialsUrl ?? 'https://iamcredentials.googleapis.com';
+  const sts = endpoints.stsUrl ?? 'https://sts.googleapis.com/v1/token';
   let step = 'getting an access token';
-  if (url.startsWith(new URL(sts).origin)) step = 'the STS token exchange';
-  else if (url.startsWith(new URL(iam).origin)) step = 'impersonating the Google service account';
+  if (url.includes(':generateAccessToken')) step = 'impersonating the Google service account';
+  else if (url && url.split('?')[0] === sts.split('?')[0]) step = 'the STS token exchange';
   else if (url.includes('/computeMetadata/')) step = 'asking the metadata server for a token';
   else if (url) step = 'the OAuth token request';
   const detail = status ? ` (HTTP ${status}${code ? ` ${code}` : ''})` : '';
