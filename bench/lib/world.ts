@@ -1,7 +1,7 @@
 // Objects of the benchmark: namespaces, fake stores, ExternalSecrets, and a watch that timestamps
 // the moment each ExternalSecret is first seen Ready.
 
-import type { Api} from './api.js';
+import type { Api } from './api.js';
 import { pool } from './api.js';
 
 export const GROUP_PATH = '/apis/external-secrets.io/v1';
