@@ -58,7 +58,7 @@ describe('run defaults', () => {
       leaseDurationMs: 15_000,
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2_000,
-      kubeQps: 50,
+      kubeQps: 0,
       kubeBurst: 100,
       requeueOnErrorMaxMs: 300_000,
       storeRequeueIntervalMs: 300_000,

@@ -1,9 +1,19 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { KubeObject } from '../api/types.js';
-import { KubeClient, LineSplitter, TokenBucket, resourcePath, statusError } from './client.js';
+import {
+  KubeClient,
+  LineSplitter,
+  createKubeClient,
+  TokenBucket,
+  resourcePath,
+  statusError,
+} from './client.js';
 import type { KubeClientOptions, KubeRequestInfo } from './client.js';
 import {
   CLUSTER_SECRET_STORES,
@@ -402,26 +412,27 @@ describe('credentials', () => {
     expect(seen).toHaveLength(0);
   });
 
-  it('builds a client from a kubeconfig (token user)', async () => {
-    const { KubeConfig } = await import('@kubernetes/client-node');
-    const kc = new KubeConfig();
-    kc.loadFromString(
+  it('builds a client from a kubeconfig file (token user)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kc-'));
+    const file = join(dir, 'config');
+    writeFileSync(
+      file,
       JSON.stringify({
         apiVersion: 'v1',
         kind: 'Config',
-        // client-node refuses plain http unless TLS verification is off
-        clusters: [{ name: 'c', cluster: { server: base, 'insecure-skip-tls-verify': true } }],
+        clusters: [{ name: 'c', cluster: { server: base } }],
         users: [{ name: 'u', user: { token: 'kc-token' } }],
         contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
         'current-context': 'x',
       }),
     );
     handler = (_q, res) => json(res, 200, { metadata: { name: 'n' } });
-    const c = await KubeClient.fromKubeConfig(kc);
+    const c = await createKubeClient({ kubeconfigPath: file });
     clients.push(c);
     await c.get({ type: NAMESPACES, name: 'n' });
     expect(seen[0]!.headers.authorization).toBe('Bearer kc-token');
     expect(seen[0]!.path).toBe('/api/v1/namespaces/n');
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

@@ -1,16 +1,15 @@
-// Syncret's own small Kubernetes REST layer. client-node is used only to read kubeconfigs:
-// the operator must control watch streams, client-side QPS, 429 handling and server-side
+// Syncret's own small Kubernetes REST layer (kubeconfigs: ./kubeconfig.ts). The operator
+// must control watch streams, client-side QPS, 429 handling and server-side
 // apply exactly, which its generated client and informer make hard.
 //
 // Connections: one keep-alive HTTP/1.1 pool for ordinary requests and a separate, unbounded
 // pool for watches. Every watch holds its connection for minutes, so sharing one bounded pool
 // would let a few dozen watches starve reconciles (and lease renewals) of connections.
 
-import type { RequestOptions as HttpsRequestOptions } from 'node:https';
 import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../api/types.js';
+import { inClusterConfig, loadKubeconfigFiles } from './kubeconfig.js';
 import { apiVersionOf } from './resources.js';
 import { KubeApiError } from './types.js';
 import type {
@@ -464,43 +463,6 @@ export class KubeClient implements KubeApi {
     return new KubeClient(cfg, opts);
   }
 
-  /** Uses the kubeconfig's current context; its credentials are re-read as they rotate. */
-  static async fromKubeConfig(kc: KubeConfig, opts: KubeClientOptions = {}): Promise<KubeClient> {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster?.server)
-      throw new Error('the kubeconfig has no current cluster (check its current-context)');
-    const https: HttpsRequestOptions = {};
-    await kc.applyToHTTPSOptions(https);
-    const text = (v: unknown): string | undefined =>
-      Buffer.isBuffer(v) ? v.toString('utf8') : typeof v === 'string' ? v : undefined;
-    const bearer = (o: HttpsRequestOptions): string | undefined => {
-      const h = (o.headers as Record<string, unknown> | undefined)?.Authorization;
-      return typeof h === 'string' && h.startsWith('Bearer ') ? h.slice('Bearer '.length) : undefined;
-    };
-    if (https.auth) throw new Error('kubeconfig basic authentication (username/password) is not supported');
-    // client-node re-reads token files (in-cluster bound tokens rotate) and exec plugins on expiry.
-    const token =
-      bearer(https) !== undefined
-        ? async () => {
-            const o: HttpsRequestOptions = {};
-            await kc.applyToHTTPSOptions(o);
-            return bearer(o) ?? '';
-          }
-        : undefined;
-    return new KubeClient(
-      {
-        server: cluster.server,
-        caData: text(https.ca),
-        certData: text(https.cert),
-        keyData: text(https.key),
-        token,
-        insecureSkipTlsVerify: cluster.skipTLSVerify || https.rejectUnauthorized === false,
-        tlsServerName: cluster.tlsServerName,
-      },
-      opts,
-    );
-  }
-
   /**
    * A client on the same connections and credentials with its own rate limit, so that
    * e.g. lease renewals never queue behind a burst of reconciles.
@@ -883,10 +845,10 @@ export class KubeClient implements KubeApi {
  * running in a pod, else the default kubeconfig ($KUBECONFIG or ~/.kube/config).
  */
 export async function createKubeClient(opts: CreateKubeClientOptions = {}): Promise<KubeClient> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  if (opts.kubeconfigPath) kc.loadFromFile(opts.kubeconfigPath);
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else kc.loadFromDefault();
-  return KubeClient.fromKubeConfig(kc, opts);
+  const cfg = opts.kubeconfigPath
+    ? loadKubeconfigFiles([opts.kubeconfigPath])
+    : process.env.KUBERNETES_SERVICE_HOST
+      ? inClusterConfig()
+      : loadKubeconfigFiles();
+  return new KubeClient(cfg, opts);
 }

@@ -4,8 +4,8 @@
 // store grants exactly what its credentials grant.
 
 import { readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { FindRef, KubernetesProvider, Secret } from '../../api/types.js';
+import { KubeconfigError, parseKubeconfig } from '../../kube/kubeconfig.js';
 import { SECRETS } from '../../kube/resources.js';
 import { isKubeApiError } from '../../kube/types.js';
 import type { KubeApi, ResourceType } from '../../kube/types.js';
@@ -185,24 +185,20 @@ async function readCA(spec: KubernetesProvider, ctx: ProviderContext): Promise<s
 
 /** A kubeconfig stored in a Secret (authRef): its current context's cluster and user. */
 function fromKubeconfig(text: string): RemoteClusterConfig {
-  const kc = new KubeConfig();
+  let cfg;
   try {
-    kc.loadFromString(text);
-  } catch {
-    throw new ProviderError('InvalidProviderConfig', 'authRef does not hold a valid kubeconfig');
+    cfg = parseKubeconfig(text);
+  } catch (e) {
+    // KubeconfigError messages name fields, never their values.
+    const why = e instanceof KubeconfigError ? e.message : 'not a valid kubeconfig';
+    throw new ProviderError('InvalidProviderConfig', `authRef: ${why}`);
   }
-  const cluster = kc.getCurrentCluster();
-  const user = kc.getCurrentUser();
-  if (!cluster?.server)
-    throw new ProviderError('InvalidProviderConfig', 'authRef kubeconfig has no current cluster');
-  const b64 = (s: string | undefined): string | undefined =>
-    s ? Buffer.from(s, 'base64').toString('utf8') : undefined;
   return {
-    server: cluster.server,
-    caData: b64(cluster.caData),
-    certData: b64(user?.certData),
-    keyData: b64(user?.keyData),
-    token: user?.token,
+    server: cfg.server,
+    caData: cfg.caData,
+    certData: cfg.certData,
+    keyData: cfg.keyData,
+    token: typeof cfg.token === 'string' ? cfg.token : undefined,
   };
 }
 

@@ -1,0 +1,53 @@
+import type { OperatorHandle } from '../../e2e/lib/operator.js';
+import type { Api } from './api.js';
+
+export interface BenchOptions {
+  /** Object counts of the cold-sync scenario (and its baseline). */
+  coldN: number[];
+  /** ExternalSecrets refreshing while new ones are created (scenario 3) and restarted (7). */
+  loadN: number;
+  /** New ExternalSecrets created under load. */
+  newN: number;
+  /** ExternalSecrets in the steady state. */
+  steadyN: number;
+  steadySeconds: number;
+  /** Unrelated Secrets and their size. */
+  unrelatedN: number;
+  unrelatedBytes: number;
+  scenarios: Set<string>;
+  /** Extra flags for every operator process (e.g. to compare settings). */
+  operatorArgs: string[];
+}
+
+export interface Target {
+  name: string;
+  value: number;
+  op: '<=' | '>=';
+  target: number;
+  unit: string;
+}
+
+export interface ScenarioResult {
+  id: string;
+  title: string;
+  params: Record<string, number | string>;
+  metrics: Record<string, number>;
+  targets: Target[];
+  notes: string[];
+  seconds: number;
+}
+
+export interface Ctx {
+  api: Api;
+  opts: BenchOptions;
+  results: ScenarioResult[];
+  log(msg: string): void;
+  /** A fresh operator process (info logs), stopping any previous one. */
+  startOperator(name: string, args?: string[]): Promise<OperatorHandle>;
+  stopOperator(): Promise<void>;
+  operator(): OperatorHandle | undefined;
+  /** Baseline throughput (ExternalSecrets' worth of writes per second) per N, from scenario 1. */
+  baseline: Map<number, number>;
+}
+
+export const MiB = 1024 * 1024;

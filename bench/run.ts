@@ -1,0 +1,177 @@
+// `npm run bench`: the performance scenarios of docs/PERFORMANCE.md on the local control plane
+// (started if none runs, as the e2e suite does), with the operator as its own process.
+// Prints a table and writes bench/results/<date>.json and .md.
+//
+//   npm run bench -- [--quick] [--scenarios 1,2,3,4,5,7] [--n 5000] [--steady-n 10000]
+//                    [--steady-seconds 300] [--unrelated-n 10000] [--unrelated-kib 100]
+//                    [--operator-args '--kube-qps 0']
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { OperatorHandle } from '../e2e/lib/operator.js';
+import { startOperator } from '../e2e/lib/operator.js';
+import { ADMIN_KUBECONFIG, ROOT } from '../e2e/lib/paths.js';
+import globalSetup from '../e2e/setup/global-setup.js';
+import globalTeardown from '../e2e/setup/global-teardown.js';
+import { Api } from './lib/api.js';
+import type { BenchOptions, Ctx, ScenarioResult } from './lib/context.js';
+import { deleteNamespaces } from './lib/world.js';
+import { baseline } from './scenarios/baseline.js';
+import { cold } from './scenarios/cold.js';
+import { underLoad } from './scenarios/load.js';
+import { restart } from './scenarios/restart.js';
+import { steady, unrelated } from './scenarios/steady.js';
+
+function parse(argv: string[]): BenchOptions {
+  const o: BenchOptions = {
+    coldN: [1000, 5000],
+    loadN: 5000,
+    newN: 50,
+    steadyN: 10000,
+    steadySeconds: 300,
+    unrelatedN: 10000,
+    unrelatedBytes: 100 * 1024,
+    scenarios: new Set(['1', '2', '3', '4', '5', '7']),
+    operatorArgs: [],
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const v = (): string => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${a} needs a value`);
+      return x;
+    };
+    if (a === '--quick') {
+      Object.assign(o, {
+        coldN: [100, 500],
+        loadN: 500,
+        newN: 20,
+        steadyN: 1000,
+        steadySeconds: 20,
+        unrelatedN: 300,
+      });
+    } else if (a === '--scenarios') o.scenarios = new Set(v().split(','));
+    else if (a === '--n') {
+      o.loadN = Number(v());
+      o.coldN = [Math.min(1000, o.loadN), o.loadN].filter((x, j, arr) => arr.indexOf(x) === j);
+    } else if (a === '--operator-args') o.operatorArgs = v().split(' ').filter(Boolean);
+    else if (a === '--steady-n') o.steadyN = Number(v());
+    else if (a === '--steady-seconds') o.steadySeconds = Number(v());
+    else if (a === '--unrelated-n') o.unrelatedN = Number(v());
+    else if (a === '--unrelated-kib') o.unrelatedBytes = Number(v()) * 1024;
+    else throw new Error(`unknown flag ${a}`);
+  }
+  return o;
+}
+
+function log(msg: string): void {
+  console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+}
+
+function table(results: ScenarioResult[]): string {
+  const lines = ['| scenario | metric | value |', '|---|---|---|'];
+  for (const r of results) {
+    for (const [k, v] of Object.entries(r.metrics)) lines.push(`| ${r.id} | ${k} | ${v} |`);
+  }
+  lines.push('', '| target | measured | goal | met |', '|---|---|---|---|');
+  for (const r of results)
+    for (const t of r.targets) {
+      const met = t.op === '<=' ? t.value <= t.target : t.value >= t.target;
+      lines.push(
+        `| ${t.name} (${r.id}) | ${t.value} ${t.unit} | ${t.op} ${t.target} ${t.unit} | ${met ? 'yes' : 'NO'} |`,
+      );
+    }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const opts = parse(process.argv.slice(2));
+  const began = Date.now();
+  // The fake provider needs no backend servers.
+  process.env.SYNCRET_E2E_SERVERS ??= '';
+  await globalSetup({} as never, { rootDir: ROOT } as never);
+  const api = new Api(ADMIN_KUBECONFIG);
+  let op: OperatorHandle | undefined;
+  const ctx: Ctx = {
+    api,
+    opts,
+    results: [],
+    baseline: new Map(),
+    log,
+    operator: () => (op && !op.exited() ? op : undefined),
+    async stopOperator() {
+      if (op && !op.exited()) await op.stop();
+      op = undefined;
+    },
+    async startOperator(name, args = []) {
+      await ctx.stopOperator();
+      op = await startOperator({
+        name: `bench-${name}`,
+        args: ['--log-level', 'info', ...opts.operatorArgs, ...args],
+      });
+      return op;
+    },
+  };
+  const leftovers = await api.must<{ items: { metadata: { name: string } }[] }>(
+    'GET',
+    '/api/v1/namespaces?labelSelector=syncret.bench%2Frun%3Dtrue',
+  );
+  if (leftovers.items.length > 0) {
+    log(`deleting ${leftovers.items.length} namespaces of an earlier run`);
+    await deleteNamespaces(
+      api,
+      leftovers.items.map((i) => i.metadata.name),
+    );
+  }
+  const s = opts.scenarios;
+  const maxN = Math.max(...opts.coldN);
+  try {
+    if (s.has('1')) for (const n of opts.coldN) await baseline(ctx, n);
+    let loadNs: string | undefined;
+    if (s.has('2'))
+      for (const n of opts.coldN) {
+        const keep = n === maxN && (s.has('3') || s.has('4') || s.has('7'));
+        const ns = await cold(ctx, n, keep);
+        if (keep) loadNs = ns;
+      }
+    if (loadNs && s.has('7')) await restart(ctx, maxN);
+    if (loadNs && s.has('3')) await underLoad(ctx, loadNs, maxN, opts.newN);
+    if (s.has('4')) loadNs = await steady(ctx, loadNs, loadNs ? maxN : 0);
+    if (s.has('5')) await unrelated(ctx);
+    if (s.has('6')) log('scenario 6 (provider calls against moto) needs the AWS provider: not run');
+    await ctx.stopOperator();
+    if (loadNs) await deleteNamespaces(api, [loadNs]);
+  } finally {
+    await ctx.stopOperator();
+    await api.close();
+    await globalTeardown();
+  }
+
+  const date = new Date().toISOString().slice(0, 10);
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? '',
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
+  const doc = {
+    date: new Date().toISOString(),
+    machine,
+    options: { ...opts, scenarios: [...opts.scenarios] },
+    results: ctx.results,
+    totalSeconds: Math.round((Date.now() - began) / 1000),
+  };
+  const md = `# Benchmark ${doc.date}\n\nMachine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memGiB} GiB, Node ${machine.node}. Total ${doc.totalSeconds} s.\n\n${table(ctx.results)}\n`;
+  writeFileSync(join(dir, `${date}.json`), JSON.stringify(doc, null, 2) + '\n');
+  writeFileSync(join(dir, `${date}.md`), md);
+  console.log(`\n${table(ctx.results)}\n`);
+  log(`done in ${doc.totalSeconds} s; results in bench/results/${date}.{json,md}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,80 @@
+// Scenario 2: N ExternalSecrets on the fake provider created at once; time until all are Ready.
+// Scenario 7 (restart) and 3 (create under load) reuse the largest cold namespace.
+
+import type { Ctx } from '../lib/context.js';
+import { round, summary } from '../lib/stats.js';
+import {
+  ReadyTracker,
+  createExternalSecrets,
+  createFakeStore,
+  deleteNamespaces,
+  ensureNamespace,
+} from '../lib/world.js';
+
+export async function cold(ctx: Ctx, n: number, keep: boolean): Promise<string> {
+  const t0 = Date.now();
+  const { api } = ctx;
+  const ns = `bench-cold-${n}`;
+  await ensureNamespace(api, ns);
+  await createFakeStore(api, ns);
+  const op = await ctx.startOperator(`cold-${n}`);
+  const tracker = new ReadyTracker(api, ns);
+  await tracker.start();
+  ctx.log(`cold N=${n}: creating ${n} ExternalSecrets`);
+  const start = Date.now();
+  const created = await createExternalSecrets(api, ns, 0, n);
+  const createdIn = (Date.now() - start) / 1000;
+  await tracker.waitFor(n, Math.max(300_000, n * 200));
+  const last = Math.max(...tracker.readyAt.values());
+  await tracker.stop();
+  const total = (last - start) / 1000;
+  const lat = [...created].map(([name, at]) => (tracker.readyAt.get(name)! - at) / 1000);
+  const s = summary(lat);
+  const perSec = n / total;
+  const base = ctx.baseline.get(n);
+  const metrics: Record<string, number> = {
+    all_ready_s: round(total, 2),
+    create_calls_s: round(createdIn, 2),
+    es_per_s: round(perSec, 1),
+    create_to_ready_p50_s: round(s.p50, 3),
+    create_to_ready_p99_s: round(s.p99, 3),
+    operator_rss_mib: round((await op.metric('process_resident_memory_bytes')) / 1048576, 1),
+    operator_heap_mib: round((await op.metric('nodejs_heap_size_used_bytes')) / 1048576, 1),
+    kube_requests: await op.metric('syncret_kube_requests_total'),
+  };
+  // Which requests the operator made, per ExternalSecret: the cost model behind the throughput.
+  const perVerb: string[] = [];
+  for (const line of (await op.metrics()).split('\n')) {
+    const m = /^syncret_kube_requests_total\{(.*)\} (\S+)$/.exec(line);
+    if (m && Number(m[2]) > 0) perVerb.push(`${m[1]}: ${(Number(m[2]) / n).toFixed(2)}/ES`);
+  }
+  const targets = [];
+  if (base) {
+    metrics.ratio_to_baseline = round(perSec / base, 2);
+    if (n >= 5000)
+      targets.push({
+        name: 'throughput / baseline',
+        value: metrics.ratio_to_baseline,
+        op: '>=' as const,
+        target: 0.8,
+        unit: 'ratio',
+      });
+  }
+  ctx.log(
+    `cold N=${n}: all Ready in ${total.toFixed(1)} s (${perSec.toFixed(1)}/s), p50 ${s.p50.toFixed(2)} s, p99 ${s.p99.toFixed(2)} s`,
+  );
+  if (!keep) {
+    await ctx.stopOperator();
+    await deleteNamespaces(api, [ns]);
+  }
+  ctx.results.push({
+    id: `2-cold-${n}`,
+    title: `Cold sync: N=${n} ExternalSecrets created at once`,
+    params: { n },
+    metrics,
+    targets,
+    notes: perVerb,
+    seconds: round((Date.now() - t0) / 1000, 1),
+  });
+  return ns;
+}
