@@ -11,6 +11,7 @@ import { EventRecorder } from './observability/events.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { startHttpServer } from './observability/server.js';
+import { awsProvider } from './providers/aws/index.js';
 import { fakeProvider } from './providers/fake/index.js';
 import { kubernetesProvider } from './providers/kubernetes/index.js';
 import { ProviderRegistry } from './providers/registry.js';
@@ -18,7 +19,11 @@ import { KubeClient } from './kube/client.js';
 import { VERSION } from './version.js';
 
 export function defaultRegistry(): ProviderRegistry {
-  return new ProviderRegistry([fakeProvider, kubernetesProvider((cfg) => KubeClient.fromConfig(cfg))]);
+  return new ProviderRegistry([
+    fakeProvider,
+    kubernetesProvider((cfg) => KubeClient.fromConfig(cfg)),
+    awsProvider(),
+  ]);
 }
 
 async function run(opts: RunOptions): Promise<void> {

@@ -3,6 +3,8 @@
 // treat anything the schema lets through as possibly absent. Defaults are applied in code
 // (see ./defaults.ts), never in the CRD schema, so GitOps tools see no drift.
 
+import type { AwsProvider } from './providers/aws.js';
+
 export const GROUP = 'external-secrets.io';
 export const GENERATORS_GROUP = 'generators.external-secrets.io';
 export const STORED_VERSION = 'v1';
@@ -227,7 +229,7 @@ export interface ProviderSpec {
   fake?: FakeProvider;
   kubernetes?: KubernetesProvider;
   vault?: OpaqueProvider;
-  aws?: OpaqueProvider;
+  aws?: AwsProvider;
   azurekv?: OpaqueProvider;
   gcpsm?: OpaqueProvider;
 }
