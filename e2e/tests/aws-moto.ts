@@ -140,3 +140,45 @@ export function jwtPayload(token: string): Record<string, unknown> {
   const part = token.split('.')[1] ?? '';
   return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
+
+// ---- IAM (no IAM client is installed: IAM's query API is a form POST) ----
+
+async function iam(params: Record<string, string>): Promise<string> {
+  const res = await fetch(motoUrl(), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      // moto routes by the credential scope's service and checks no signature while its
+      // authorization is off (its default).
+      authorization: `AWS4-HMAC-SHA256 Credential=${admin().credentials.accessKeyId}/20260101/${REGION}/iam/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: new URLSearchParams({ ...params, Version: '2010-05-08' }).toString(),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`IAM ${params.Action}: HTTP ${res.status}`);
+  return text;
+}
+
+/** An IAM user without any policy, and an access key of it. */
+export async function iamUserWithoutPolicies(name: string): Promise<{ id: string; secret: string }> {
+  await iam({ Action: 'CreateUser', UserName: name });
+  const xml = await iam({ Action: 'CreateAccessKey', UserName: name });
+  const id = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(xml)?.[1];
+  const secret = /<SecretAccessKey>([^<]+)<\/SecretAccessKey>/.exec(xml)?.[1];
+  if (!id || !secret) throw new Error('IAM CreateAccessKey returned no key');
+  return { id, secret };
+}
+
+/**
+ * Turns moto's IAM authorization on (every request must be signed by an IAM identity whose
+ * policies allow it) or off again. It is global to the server: keep the window short.
+ */
+export async function enforceIam(on: boolean): Promise<void> {
+  const res = await fetch(`${motoUrl()}/moto-api/reset-auth`, {
+    method: 'POST',
+    body: on ? '0' : 'inf',
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!res.ok) throw new Error(`moto reset-auth: HTTP ${res.status}`);
+}

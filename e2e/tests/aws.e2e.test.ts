@@ -38,6 +38,8 @@ import {
   DEFAULT_CHAIN_KEY,
   REGION,
   closeAdmins,
+  enforceIam,
+  iamUserWithoutPolicies,
   jwtPayload,
   mark,
   operatorAwsEnv,
@@ -575,6 +577,42 @@ describe('aws provider: errors', () => {
     expect(ready(doomed)!.message).toContain(`secret "${name}" is marked for deletion`);
     expect(await secretData(ns, 'doomed')).toEqual({ v: value });
     remove('externalsecret', ns, 'doomed');
+  });
+
+  it('reports AccessDenied for an identity whose IAM policies do not allow the read', async () => {
+    const value = secretValue('denied');
+    const name = `${run}/denied`;
+    await createSecret(name, value);
+    const key = await iamUserWithoutPolicies(`denied-${run}`);
+    apply(plainSecret(ns, 'denied-keys', { id: key.id, secret: key.secret }));
+    apply(
+      awsStore('denied', {
+        auth: {
+          secretRef: {
+            accessKeyIDSecretRef: { name: 'denied-keys', key: 'id' },
+            secretAccessKeySecretRef: { name: 'denied-keys', key: 'secret' },
+          },
+        },
+      }),
+    );
+    await enforceIam(true);
+    try {
+      apply(
+        externalSecret(ns, 'denied', {
+          secretStoreRef: { name: 'denied' },
+          data: [{ secretKey: 'v', remoteRef: { key: name } }],
+        }),
+      );
+      const es = await waitEs(ns, 'denied', { status: 'False', reason: 'ProviderError' });
+      expect(ready(es)!.message).toMatch(
+        new RegExp(
+          `^the store's AWS identity is not allowed to read secret "${name}" \\((AccessDeniedException, )?HTTP 4\\d\\d\\)$`,
+        ),
+      );
+    } finally {
+      await enforceIam(false);
+    }
+    expect(await secretData(ns, 'denied')).toBeUndefined();
   });
 
   it('retries a failing ExternalSecret no more often than its refresh interval', async () => {

@@ -113,6 +113,10 @@ describe('awsError', () => {
       'AuthFailed',
     );
     expect(awsError(new Error('boom'), 'a').reason).toBe('Unavailable');
+    // An error body the SDK could not parse: the status decides, no JS error name is shown.
+    const unparsed = awsError(sdkError('SyntaxError', 403), 'secret "a"');
+    expect(unparsed.reason).toBe('AccessDenied');
+    expect(unparsed.message).toBe(`the store's AWS identity is not allowed to read secret "a" (HTTP 403)`);
   });
 });
 

@@ -62,6 +62,8 @@ const INVALID_CONFIG = new Set([
   'RegionDisabledException',
 ]);
 
+const JS_ERRORS = new Set(['Error', 'SyntaxError', 'TypeError', 'RangeError']);
+
 // Node's network errors (no HTTP response at all).
 const NETWORK = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|EHOSTUNREACH|UND_ERR_\w+)$/;
 
@@ -88,7 +90,10 @@ export function awsError(e: unknown, what: string): ProviderError {
   if (e instanceof ProviderError) return e;
   const err = (e ?? {}) as SdkErrorShape;
   const status = err.$metadata?.httpStatusCode;
-  const code = err.name && err.name !== 'Error' ? err.name : (err.code ?? '');
+  // A response body the SDK could not parse (moto answers some errors in XML where AWS
+  // sends JSON) surfaces as a JavaScript error name: only the HTTP status is meaningful then.
+  const jsError = !err.name || JS_ERRORS.has(err.name);
+  const code = jsError ? (err.code ?? '') : err.name!;
   if (NETWORK.test(err.code ?? '') || NETWORK.test(code))
     return new ProviderError('Unavailable', `cannot reach AWS for ${what} (${err.code ?? code})`);
   if (code === 'InvalidRequestException' && /deleted|deletion/i.test(err.message ?? ''))
