@@ -703,6 +703,22 @@ describe('aws provider: the seed example', () => {
     await upsertSecret('prod/myapp/api', JSON.stringify({ key: apiKey }));
     // What EKS (eksctl, the Helm chart) sets up beside the manifests: the operator's
     // ServiceAccount with its IRSA role.
+    // A kept cluster may still be removing the previous run's namespace.
+    await waitFor(
+      'namespace external-secrets not terminating',
+      () => {
+        const phase = kubectl([
+          'get',
+          'namespace',
+          'external-secrets',
+          '--ignore-not-found',
+          '-o',
+          'jsonpath={.status.phase}',
+        ]);
+        return phase.trim() !== 'Terminating';
+      },
+      { timeoutMs: 60_000 },
+    );
     apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'external-secrets' } });
     apply(serviceAccount('external-secrets', 'external-secrets-sa', roleArn('external-secrets')));
     const file = join(ROOT, 'examples/30-aws-secrets-manager.yaml');
