@@ -17,7 +17,7 @@ moto_installed() {
 
 install_moto_locked() {
   moto_installed && return 0
-  log "installing moto[server]==$MOTO_VERSION from PyPI into $MOTO_VENV (once per version, ~1 min)"
+  log "installing moto[server]==$MOTO_VERSION from PyPI into $MOTO_VENV (once per version, 1-3 min)"
   [[ -x "$MOTO_VENV/bin/pip" ]] || python3 -m venv "$MOTO_VENV"
   "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
   log "installed moto $MOTO_VERSION"
