@@ -11,6 +11,7 @@ import { EventRecorder } from './observability/events.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { startHttpServer } from './observability/server.js';
+import { awsProvider } from './providers/aws/index.js';
 import { fakeProvider } from './providers/fake/index.js';
 import { gcpsmOptionsFromEnv, gcpsmProvider } from './providers/gcpsm/index.js';
 import { kubernetesProvider } from './providers/kubernetes/index.js';
@@ -23,6 +24,7 @@ export function defaultRegistry(): ProviderRegistry {
     fakeProvider,
     kubernetesProvider((cfg) => KubeClient.fromConfig(cfg)),
     gcpsmProvider(gcpsmOptionsFromEnv(process.env)),
+    awsProvider(),
   ]);
 }
 

@@ -4,6 +4,7 @@
 // (see ./defaults.ts), never in the CRD schema, so GitOps tools see no drift.
 
 import type { GcpsmProvider } from './providers/gcpsm.js';
+import type { AwsProvider } from './providers/aws.js';
 
 export const GROUP = 'external-secrets.io';
 export const GENERATORS_GROUP = 'generators.external-secrets.io';
@@ -229,7 +230,7 @@ export interface ProviderSpec {
   fake?: FakeProvider;
   kubernetes?: KubernetesProvider;
   vault?: OpaqueProvider;
-  aws?: OpaqueProvider;
+  aws?: AwsProvider;
   azurekv?: OpaqueProvider;
   gcpsm?: GcpsmProvider;
 }

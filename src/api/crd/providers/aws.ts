@@ -9,8 +9,8 @@ export function aws(): Schema {
     {
       service: enumStr(['SecretsManager', 'ParameterStore']),
       region: str(),
-      role: str({ desc: 'ARN of a role to assume.' }),
-      additionalRoles: arr(str(), { desc: 'Role ARNs assumed in order after role (chained).' }),
+      role: str({ desc: 'ARN of a role to assume (last in the chain, with externalID and sessionTags).' }),
+      additionalRoles: arr(str(), { desc: 'Role ARNs assumed in order before role (chained).' }),
       externalID: str({ desc: 'External ID for assuming role.' }),
       sessionTags: arr(obj({ key: str(), value: str() }, { required: ['key', 'value'] })),
       // ESO 2.9 defaults this to None, so manifests exported from an ESO cluster carry it.

@@ -1,0 +1,285 @@
+// Where a store's AWS credentials come from, and how long they are reused.
+//
+// A store names a source identity (static keys from a Secret, a ServiceAccount for IRSA, or
+// nothing: the SDK's default chain of the operator's pod) and optionally a chain of roles to
+// assume on top of it. Temporary credentials are shared across clients of the same identity
+// and reused until shortly before they expire: every STS call is billed and rate limited, and
+// the client cache rebuilds clients every few minutes.
+
+import { createHash } from 'node:crypto';
+import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { Credentials as StsCredentials, STSClientConfig } from '@aws-sdk/client-sts';
+import type { AwsProvider } from '../../api/providers/aws.js';
+import type { ServiceAccountSelector } from '../../api/types.js';
+import { ProviderError } from '../errors.js';
+import type { ProviderContext, StoreInfo } from '../types.js';
+import { awsError } from './errors.js';
+
+/** The shape the SDK clients accept for `credentials`. */
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+export type CredentialSource = () => Promise<AwsCredentials>;
+
+/** The annotation IRSA reads on the ServiceAccount. */
+export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
+export const STS_AUDIENCE = 'sts.amazonaws.com';
+/** TokenRequest's minimum; the token is only used for the exchange. */
+const WEB_IDENTITY_TOKEN_SECONDS = 600;
+/** AssumeRole's default; also the limit for chained roles. */
+const SESSION_SECONDS = 3600;
+/**
+ * Refresh this long before expiry. The SDK treats credentials as expired 5 minutes early and
+ * then asks again, so a smaller margin here would make it ask on every request.
+ */
+const REFRESH_MARGIN_MS = 6 * 60 * 1000;
+const SESSION_NAME = 'syncret';
+
+export type StsFactory = (config: STSClientConfig) => Pick<STSClient, 'send' | 'destroy'>;
+
+export const defaultStsFactory: StsFactory = (config) => new STSClient(config);
+
+interface CacheEntry {
+  creds: AwsCredentials;
+  /** ms since epoch; refresh before. */
+  refreshAt: number;
+}
+
+/**
+ * Temporary credentials by identity key. The key is a hash of everything that determines the
+ * credentials (source identity, key material hashed, role chain, tags, region), so two stores
+ * share an entry only when they would get the very same credentials anyway.
+ */
+export class CredentialCache {
+  private readonly entries = new Map<string, CacheEntry>();
+  private readonly inflight = new Map<string, Promise<AwsCredentials>>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  get(key: string, resolve: () => Promise<AwsCredentials>): Promise<AwsCredentials> {
+    const hit = this.entries.get(key);
+    if (hit && hit.refreshAt > this.now()) return Promise.resolve(hit.creds);
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const p = resolve().then((creds) => {
+      this.prune();
+      const exp = creds.expiration?.getTime();
+      // Credentials without an expiry are not cached here: their client holds them.
+      if (exp !== undefined) this.entries.set(key, { creds, refreshAt: exp - REFRESH_MARGIN_MS });
+      return creds;
+    });
+    this.inflight.set(key, p);
+    const clear = (): void => {
+      this.inflight.delete(key);
+    };
+    p.then(clear, clear);
+    return p;
+  }
+
+  /** Forgets credentials that were rejected (revoked session, changed trust policy). */
+  drop(key: string): void {
+    this.entries.delete(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private prune(): void {
+    const now = this.now();
+    for (const [k, e] of this.entries) if (e.refreshAt <= now) this.entries.delete(k);
+  }
+}
+
+/** The namespace a credential reference resolves in (ESO's rule; enforced again by ctx). */
+function refNamespace(store: StoreInfo, requested: string | undefined): string {
+  if (store.kind === 'SecretStore') return store.namespace ?? '';
+  return requested || store.requesterNamespace;
+}
+
+function hash(...parts: (string | undefined)[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p ?? '').update('\u0000');
+  return h.digest('hex');
+}
+
+function fromSts(c: StsCredentials | undefined, what: string): AwsCredentials {
+  if (!c?.AccessKeyId || !c.SecretAccessKey)
+    throw new ProviderError('AuthFailed', `${what}: STS returned no credentials`);
+  return {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+    expiration: c.Expiration ?? new Date(Date.now() + SESSION_SECONDS * 1000),
+  };
+}
+
+export interface ResolvedAuth {
+  /** Undefined: the SDK's default credential chain of the operator's pod. */
+  credentials?: CredentialSource;
+  /** The cache key of the final credentials, for dropping them when AWS rejects them. */
+  cacheKey?: string;
+  /** What the store authenticates as, for messages (never key material). */
+  describe: string;
+}
+
+export interface AuthDeps {
+  cache: CredentialCache;
+  sts: StsFactory;
+}
+
+/**
+ * Reads the store's source identity through ctx (Secret keys are read here, once per client)
+ * and returns the credential source the SDK clients will call.
+ */
+export async function resolveAuth(
+  store: StoreInfo,
+  spec: AwsProvider,
+  ctx: ProviderContext,
+  deps: AuthDeps,
+): Promise<ResolvedAuth> {
+  const region = spec.region ?? '';
+  const auth = spec.auth ?? {};
+  const roles = [...(spec.additionalRoles ?? []).filter(Boolean), ...(spec.role ? [spec.role] : [])];
+  const stsClient = (credentials?: CredentialSource): Pick<STSClient, 'send' | 'destroy'> =>
+    deps.sts({ region, ...(credentials ? { credentials } : {}) });
+
+  let base: CredentialSource | undefined;
+  let baseId: string;
+  let describe: string;
+  let baseCacheable = false;
+
+  if (auth.secretRef) {
+    const ref = auth.secretRef;
+    if (!ref.accessKeyIDSecretRef || !ref.secretAccessKeySecretRef)
+      throw new ProviderError(
+        'InvalidProviderConfig',
+        'auth.secretRef needs accessKeyIDSecretRef and secretAccessKeySecretRef',
+      );
+    const dec = new TextDecoder();
+    const akid = dec
+      .decode(await ctx.readSecretKey(ref.accessKeyIDSecretRef, 'auth.secretRef.accessKeyIDSecretRef'))
+      .trim();
+    const secret = dec
+      .decode(
+        await ctx.readSecretKey(ref.secretAccessKeySecretRef, 'auth.secretRef.secretAccessKeySecretRef'),
+      )
+      .trim();
+    const token = ref.sessionTokenSecretRef
+      ? dec
+          .decode(await ctx.readSecretKey(ref.sessionTokenSecretRef, 'auth.secretRef.sessionTokenSecretRef'))
+          .trim()
+      : undefined;
+    if (!akid || !secret)
+      throw new ProviderError(
+        'InvalidProviderConfig',
+        'auth.secretRef: the access key ID or secret key is empty',
+      );
+    const creds: AwsCredentials = {
+      accessKeyId: akid,
+      secretAccessKey: secret,
+      sessionToken: token || undefined,
+    };
+    base = () => Promise.resolve(creds);
+    baseId = `static:${hash(akid, secret, token)}`;
+    describe = 'static access keys (auth.secretRef)';
+  } else if (auth.jwt) {
+    const sel: ServiceAccountSelector | undefined = auth.jwt.serviceAccountRef;
+    if (!sel?.name)
+      throw new ProviderError('InvalidProviderConfig', 'auth.jwt.serviceAccountRef.name must be set');
+    const ns = refNamespace(store, sel.namespace);
+    const annotations = await ctx.readServiceAccountAnnotations(sel);
+    const roleArn = annotations[ROLE_ARN_ANNOTATION];
+    if (!roleArn)
+      throw new ProviderError(
+        'InvalidProviderConfig',
+        `ServiceAccount "${ns}/${sel.name}" has no ${ROLE_ARN_ANNOTATION} annotation (IRSA needs the role to assume)`,
+      );
+    const audiences = sel.audiences && sel.audiences.length > 0 ? sel.audiences : [STS_AUDIENCE];
+    const what = `AssumeRoleWithWebIdentity for role "${roleArn}" (ServiceAccount "${ns}/${sel.name}")`;
+    base = async () => {
+      const token = await ctx.requestServiceAccountToken(sel, {
+        audiences,
+        expirationSeconds: WEB_IDENTITY_TOKEN_SECONDS,
+      });
+      const sts = stsClient();
+      try {
+        const out = await sts.send(
+          new AssumeRoleWithWebIdentityCommand({
+            RoleArn: roleArn,
+            RoleSessionName: SESSION_NAME,
+            WebIdentityToken: token,
+            DurationSeconds: SESSION_SECONDS,
+          }),
+          { abortSignal: ctx.signal },
+        );
+        return fromSts(out.Credentials, what);
+      } catch (e) {
+        throw awsError(e, what);
+      } finally {
+        sts.destroy();
+      }
+    };
+    baseId = `irsa:${ns}/${sel.name}:${roleArn}:${audiences.join(',')}`;
+    describe = `role "${roleArn}" via ServiceAccount "${ns}/${sel.name}" (IRSA)`;
+    baseCacheable = true;
+  } else {
+    baseId = 'default';
+    describe = "the operator's default AWS credential chain";
+  }
+
+  if (roles.length === 0) {
+    if (!base) return { describe };
+    if (!baseCacheable) return { credentials: base, describe };
+    const key = hash(region, baseId);
+    const source = base;
+    return { credentials: () => deps.cache.get(key, source), cacheKey: key, describe };
+  }
+
+  // Each hop uses the previous hop's credentials; only the last role (spec.role) carries the
+  // external ID and session tags, as in ESO.
+  const tags = (spec.sessionTags ?? [])
+    .filter((t) => t.key)
+    .map((t) => ({ Key: t.key!, Value: t.value ?? '' }));
+  const transitive = (spec.transitiveTagKeys ?? []).filter(Boolean);
+  let current = base;
+  let id = baseId;
+  for (const [i, roleArn] of roles.entries()) {
+    const last = i === roles.length - 1 && Boolean(spec.role);
+    const prev = current;
+    const what = `AssumeRole "${roleArn}"`;
+    const hop: CredentialSource = async () => {
+      const sts = stsClient(prev);
+      try {
+        const out = await sts.send(
+          new AssumeRoleCommand({
+            RoleArn: roleArn,
+            RoleSessionName: SESSION_NAME,
+            DurationSeconds: SESSION_SECONDS,
+            ...(last && spec.externalID ? { ExternalId: spec.externalID } : {}),
+            ...(last && tags.length > 0 ? { Tags: tags } : {}),
+            ...(last && transitive.length > 0 ? { TransitiveTagKeys: transitive } : {}),
+          }),
+          { abortSignal: ctx.signal },
+        );
+        return fromSts(out.Credentials, what);
+      } catch (e) {
+        throw awsError(e, what);
+      } finally {
+        sts.destroy();
+      }
+    };
+    id = `${id}>${roleArn}${last ? `|${spec.externalID ?? ''}|${JSON.stringify(tags)}|${transitive.join(',')}` : ''}`;
+    const key = hash(region, id);
+    current = () => deps.cache.get(key, hop);
+  }
+  return {
+    credentials: current,
+    cacheKey: hash(region, id),
+    describe: `role "${roles[roles.length - 1]}" assumed from ${describe}`,
+  };
+}

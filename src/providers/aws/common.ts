@@ -1,0 +1,38 @@
+// Small helpers shared by the Secrets Manager and Parameter Store readers.
+
+import { ProviderError } from '../errors.js';
+
+/** The store's prefix goes before every key; an ARN is already absolute. */
+export function prefixed(prefix: string, key: string): string {
+  if (!prefix || key.startsWith('arn:')) return key;
+  return prefix + key;
+}
+
+export function compileRegexp(source: string | undefined): RegExp | undefined {
+  if (source === undefined || source === '') return undefined;
+  try {
+    return new RegExp(source);
+  } catch {
+    throw new ProviderError(
+      'InvalidRequest',
+      `find.name.regexp "${source}" is not a valid regular expression`,
+    );
+  }
+}
+
+/** Every wanted tag is present with exactly this value. */
+export function matchesTags(
+  have: { Key?: string; Value?: string }[] | undefined,
+  want: Record<string, string>,
+): boolean {
+  const entries = Object.entries(want);
+  if (entries.length === 0) return true;
+  const m = new Map((have ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+  return entries.every(([k, v]) => m.has(k) && m.get(k) === v);
+}
+
+export function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,125 @@
+// AWS Secrets Manager and Parameter Store. Endpoints come from the SDK's own configuration
+// (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_SSM,
+// AWS_ENDPOINT_URL_STS, AWS_USE_FIPS_ENDPOINT, shared config files), never from the store,
+// so VPC and FIPS endpoints and the moto test server take the same code path. Retries are the
+// SDK's (standard mode: 3 attempts, exponential backoff with jitter; AWS_RETRY_MODE and
+// AWS_MAX_ATTEMPTS override); after that the ExternalSecret's own error backoff applies.
+
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClientConfig } from '@aws-sdk/client-ssm';
+import type { AwsProvider } from '../../api/providers/aws.js';
+import type { Provider, ProviderContext, SecretsClient, StoreInfo } from '../types.js';
+import { CredentialCache, defaultStsFactory, resolveAuth } from './auth.js';
+import type { StsFactory } from './auth.js';
+import { ParameterStoreReader } from './parameterstore.js';
+import type { SsmApi } from './parameterstore.js';
+import { SecretsManagerReader } from './secretsmanager.js';
+import type { SmApi } from './secretsmanager.js';
+
+/** Bounds a hung connection; the SDK's retries then apply. */
+const REQUEST_TIMEOUT_MS = 30_000;
+const CONNECT_TIMEOUT_MS = 5_000;
+const REGION = /^[a-z0-9]+(-[a-z0-9]+)+$/;
+const ROLE_ARN = /^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/.+$/;
+
+export interface AwsFactories {
+  secretsManager(config: SecretsManagerClientConfig): SmApi;
+  ssm(config: SSMClientConfig): SsmApi;
+  sts: StsFactory;
+}
+
+export const defaultFactories: AwsFactories = {
+  secretsManager: (c) => new SecretsManagerClient(c),
+  ssm: (c) => new SSMClient(c),
+  sts: defaultStsFactory,
+};
+
+/** Resolves the SDK's default credential chain once (validation of a store without auth). */
+async function defaultChain(region: string | undefined): Promise<void> {
+  const probe = new SecretsManagerClient({ region });
+  try {
+    await probe.config.credentials();
+  } finally {
+    probe.destroy();
+  }
+}
+
+function specOf(store: StoreInfo): AwsProvider {
+  return store.provider.aws ?? {};
+}
+
+export function awsProvider(
+  factories: AwsFactories = defaultFactories,
+  cache: CredentialCache = new CredentialCache(),
+): Provider {
+  return {
+    name: 'aws',
+    capabilities: 'ReadOnly',
+    validateSpec(store: StoreInfo): string | undefined {
+      const spec = store.provider.aws;
+      if (!spec) return 'spec.provider.aws is missing';
+      const service = spec.service ?? 'SecretsManager';
+      if (service !== 'SecretsManager' && service !== 'ParameterStore')
+        return `spec.provider.aws.service "${String(service)}" must be SecretsManager or ParameterStore`;
+      if (!spec.region) return 'spec.provider.aws.region must be set';
+      if (!REGION.test(spec.region)) return `spec.provider.aws.region "${spec.region}" is not an AWS region`;
+      const auth = spec.auth ?? {};
+      if (auth.secretRef && auth.jwt) return 'spec.provider.aws.auth: set secretRef or jwt, not both';
+      if (
+        auth.secretRef &&
+        (!auth.secretRef.accessKeyIDSecretRef?.name || !auth.secretRef.secretAccessKeySecretRef?.name)
+      )
+        return 'spec.provider.aws.auth.secretRef needs accessKeyIDSecretRef and secretAccessKeySecretRef';
+      if (auth.jwt && !auth.jwt.serviceAccountRef?.name)
+        return 'spec.provider.aws.auth.jwt.serviceAccountRef.name must be set';
+      for (const r of [spec.role, ...(spec.additionalRoles ?? [])]) {
+        if (r && !ROLE_ARN.test(r)) return `spec.provider.aws: "${r}" is not an IAM role ARN`;
+      }
+      if ((spec.sessionTags?.length || spec.externalID || spec.transitiveTagKeys?.length) && !spec.role)
+        return 'spec.provider.aws: externalID, sessionTags and transitiveTagKeys apply to role, which is not set';
+      if (spec.sessionTags?.some((t) => !t.key))
+        return 'spec.provider.aws.sessionTags: every tag needs a key';
+      return undefined;
+    },
+    // Credential references without a namespace resolve in the ExternalSecret's namespace
+    // for a ClusterSecretStore, so its clients are then per requesting namespace.
+    cacheScope(store: StoreInfo): string {
+      if (store.kind !== 'ClusterSecretStore') return '';
+      const a = specOf(store).auth ?? {};
+      const sels = [
+        a.secretRef?.accessKeyIDSecretRef,
+        a.secretRef?.secretAccessKeySecretRef,
+        a.secretRef?.sessionTokenSecretRef,
+        a.jwt?.serviceAccountRef,
+      ];
+      return sels.some((s) => s && !s.namespace) ? store.requesterNamespace : '';
+    },
+    async connect(store: StoreInfo, ctx: ProviderContext): Promise<SecretsClient> {
+      const spec = specOf(store);
+      const auth = await resolveAuth(store, spec, ctx, { cache, sts: factories.sts });
+      const config = {
+        region: spec.region,
+        ...(auth.credentials ? { credentials: auth.credentials } : {}),
+        requestHandler: { requestTimeout: REQUEST_TIMEOUT_MS, connectionTimeout: CONNECT_TIMEOUT_MS },
+      };
+      const onAuthRejected = (): void => {
+        if (auth.cacheKey) cache.drop(auth.cacheKey);
+      };
+      const prefix = spec.prefix ?? '';
+      // Validation proves the identity resolves (for IRSA and roles, that STS accepted it),
+      // as ESO does; it reads no secret, so it needs no read permission.
+      const check = async (): Promise<void> => {
+        if (auth.credentials) await auth.credentials();
+        else await defaultChain(config.region);
+      };
+      if ((spec.service ?? 'SecretsManager') === 'ParameterStore') {
+        const api = factories.ssm(config);
+        return new ParameterStoreReader(api, prefix, ctx.signal, onAuthRejected, check);
+      }
+      const api = factories.secretsManager(config);
+      return new SecretsManagerReader(api, prefix, ctx.signal, onAuthRejected, check);
+    },
+  };
+}
