@@ -155,6 +155,7 @@ export class Manager {
     this.log = o.logger;
     this.clients = new ClientCache({
       onCall: (provider, operation, ok, seconds) => o.metrics.providerCall(provider, operation, ok, seconds),
+      onShared: (provider, operation) => o.metrics.providerShared(provider, operation),
     });
     const scopes = o.namespaces.length > 0 ? o.namespaces : [undefined];
     const mk = <T extends KubeObject>(
@@ -403,8 +404,9 @@ export class Manager {
         };
         return {
           provider: provider.name,
-          get: (ref) => guard(this.clients.getSecret(provider.name, id, client, ref)),
-          find: (find) => guard(this.clients.findSecrets(provider.name, client, find)),
+          get: (ref, maxAgeMs) => guard(this.clients.getSecret(provider.name, id, client, ref, maxAgeMs)),
+          find: (find, maxAgeMs) =>
+            guard(this.clients.findSecrets(provider.name, client, find, id, maxAgeMs)),
         };
       },
     };

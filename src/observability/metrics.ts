@@ -92,6 +92,7 @@ export class Metrics {
   private readonly syncTotal: Counter<'kind' | 'store_kind' | 'provider' | 'result'>;
   private readonly syncDuration: Histogram<'kind' | 'provider'>;
   private readonly providerCalls: Counter<'provider' | 'operation' | 'result'>;
+  private readonly providerSharedReads: Counter<'provider' | 'operation'>;
   private readonly providerCallDuration: Histogram<'provider' | 'operation'>;
   private readonly providerLogins: Counter<'provider'>;
   private readonly queueDepthGauge: Gauge;
@@ -138,6 +139,12 @@ export class Metrics {
       name: 'syncret_provider_calls_total',
       help: 'Calls to secret providers by operation and result.',
       labelNames: ['provider', 'operation', 'result'],
+      registers,
+    });
+    this.providerSharedReads = new Counter({
+      name: 'syncret_provider_shared_reads_total',
+      help: 'Provider reads answered by a running or recent identical call instead of a new one.',
+      labelNames: ['provider', 'operation'],
       registers,
     });
     this.providerCallDuration = new Histogram({
@@ -292,6 +299,14 @@ export class Metrics {
     const op = this.l('operation', operation);
     this.providerCalls.inc({ provider: p, operation: op, result: ok ? 'success' : 'error' });
     this.providerCallDuration.observe({ provider: p, operation: op }, seconds);
+  }
+
+  /** A read served by another ExternalSecret's call (see ClientCache). */
+  providerShared(provider: string, operation: string): void {
+    this.providerSharedReads.inc({
+      provider: this.l('provider', provider),
+      operation: this.l('operation', operation),
+    });
   }
 
   providerLogin(provider: string): void {

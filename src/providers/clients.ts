@@ -1,5 +1,8 @@
 // Connected provider clients are shared by every ExternalSecret of a store (one login, one
-// connection pool), and concurrent identical reads collapse into one provider call.
+// connection pool); concurrent identical reads collapse into one provider call, and a read
+// may be answered from a recent one when the caller allows it (maxAgeMs): a thousand
+// ExternalSecrets refreshing the same remote key within their interval cost one call, which
+// is what users pay for and are throttled on.
 
 import { createHash } from 'node:crypto';
 import type { FindRef } from '../api/types.js';
@@ -16,6 +19,17 @@ import type {
 /** Rebuild clients this often even when nothing changed, so rotated credentials are picked up. */
 const DEFAULT_MAX_AGE_MS = 10 * 60 * 1000;
 
+/** Reads are never reused after this long, whatever the caller allows. */
+export const MAX_READ_REUSE_MS = 5 * 60 * 1000;
+/** Bounds the memory of reused reads; the oldest are dropped first. */
+const MAX_READ_ENTRIES = 20_000;
+
+interface Recent<T> {
+  value: T;
+  /** When the call that produced it started (the value is at least this fresh). */
+  at: number;
+}
+
 interface Entry {
   storeKey: string;
   client: Promise<SecretsClient>;
@@ -27,6 +41,8 @@ export interface ClientCacheOptions {
   now?: () => number;
   /** Called for every real provider call (metrics). */
   onCall?: (provider: string, operation: string, ok: boolean, seconds: number) => void;
+  /** Called when a read is answered by a running or recent identical call. */
+  onShared?: (provider: string, operation: string) => void;
 }
 
 export function storeKeyOf(store: Pick<StoreInfo, 'kind' | 'namespace' | 'name'>): string {
@@ -42,6 +58,9 @@ function specHash(store: StoreInfo): string {
 export class ClientCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<RemoteValue>>();
+  private readonly inflightFind = new Map<string, Promise<Map<string, RemoteValue>>>();
+  private readonly recent = new Map<string, Recent<RemoteValue>>();
+  private readonly recentFind = new Map<string, Recent<Map<string, RemoteValue>>>();
   private readonly maxAgeMs: number;
   private readonly now: () => number;
 
@@ -82,52 +101,107 @@ export class ClientCache {
     }
   }
 
-  /** One provider call per (client, key, version, metadataPolicy) at a time. */
+  /**
+   * One provider call per (client, key, version, metadataPolicy) at a time; with maxAgeMs > 0
+   * the answer of a call started at most that long ago is reused (errors never are).
+   */
   getSecret(
     providerName: string,
     id: string,
     client: SecretsClient,
     ref: RemoteKeyRef,
+    maxAgeMs = 0,
   ): Promise<RemoteValue> {
     const key = `${id}\u0000${ref.key}\u0000${ref.version ?? ''}\u0000${ref.metadataPolicy ?? ''}`;
-    const running = this.inflight.get(key);
-    if (running) return running;
-    const started = this.now();
-    const p = client.getSecret(ref).then(
-      (v) => {
-        this.opts.onCall?.(providerName, 'get', true, (this.now() - started) / 1000);
-        return v;
-      },
-      (e: unknown) => {
-        this.opts.onCall?.(providerName, 'get', false, (this.now() - started) / 1000);
-        throw e;
-      },
+    return this.shared(providerName, 'get', key, maxAgeMs, this.inflight, this.recent, () =>
+      client.getSecret(ref),
     );
-    this.inflight.set(key, p);
-    const clear = (): void => {
-      this.inflight.delete(key);
-    };
-    p.then(clear, clear);
-    return p;
   }
 
-  /** A find (list) call, timed and counted like get. */
-  async findSecrets(
+  /** A find (list) call, shared and reused like getSecret. */
+  findSecrets(
     providerName: string,
     client: SecretsClient,
     find: FindRef,
+    id = '',
+    maxAgeMs = 0,
   ): Promise<Map<string, RemoteValue>> {
     if (!client.findSecrets) {
-      throw new ProviderError('Unsupported', `the ${providerName} provider does not support dataFrom.find`);
+      return Promise.reject(
+        new ProviderError('Unsupported', `the ${providerName} provider does not support dataFrom.find`),
+      );
     }
-    const started = this.now();
-    try {
-      const out = await client.findSecrets(find);
-      this.opts.onCall?.(providerName, 'find', true, (this.now() - started) / 1000);
-      return out;
-    } catch (e) {
-      this.opts.onCall?.(providerName, 'find', false, (this.now() - started) / 1000);
-      throw e;
+    const finder = client.findSecrets.bind(client);
+    // Without a client identity the call cannot be told apart from another store's: no sharing.
+    const key = id ? `${id}\u0000${JSON.stringify(find)}` : '';
+    return this.shared(providerName, 'find', key, id ? maxAgeMs : 0, this.inflightFind, this.recentFind, () =>
+      finder(find),
+    );
+  }
+
+  private shared<T>(
+    providerName: string,
+    operation: string,
+    key: string,
+    maxAgeMs: number,
+    inflight: Map<string, Promise<T>>,
+    recent: Map<string, Recent<T>>,
+    call: () => Promise<T>,
+  ): Promise<T> {
+    const now = this.now();
+    if (key) {
+      const hit = recent.get(key);
+      if (hit && maxAgeMs > 0 && now - hit.at <= Math.min(maxAgeMs, MAX_READ_REUSE_MS)) {
+        this.opts.onShared?.(providerName, operation);
+        return Promise.resolve(hit.value);
+      }
+      const running = inflight.get(key);
+      if (running) {
+        this.opts.onShared?.(providerName, operation);
+        return running;
+      }
+    }
+    const started = now;
+    const p = call().then(
+      (v) => {
+        this.opts.onCall?.(providerName, operation, true, (this.now() - started) / 1000);
+        if (key) this.remember(recent, key, { value: v, at: started });
+        return v;
+      },
+      (e: unknown) => {
+        this.opts.onCall?.(providerName, operation, false, (this.now() - started) / 1000);
+        // A failure also ends the reuse of an older answer: the backend now says otherwise.
+        if (key) recent.delete(key);
+        throw e;
+      },
+    );
+    if (key) {
+      inflight.set(key, p);
+      const clear = (): void => {
+        if (inflight.get(key) === p) inflight.delete(key);
+      };
+      p.then(clear, clear);
+    }
+    return p;
+  }
+
+  private remember<T>(recent: Map<string, Recent<T>>, key: string, r: Recent<T>): void {
+    recent.delete(key);
+    recent.set(key, r);
+    if (recent.size <= MAX_READ_ENTRIES) return;
+    // Map order is insertion order: the first entries are the oldest answers.
+    const cutoff = this.now() - MAX_READ_REUSE_MS;
+    for (const [k, v] of recent) {
+      if (recent.size <= MAX_READ_ENTRIES && v.at >= cutoff) break;
+      recent.delete(k);
+    }
+  }
+
+  /** Forgets reused reads (of one client identity, or all): their values leave memory. */
+  forgetReads(id?: string): void {
+    for (const m of [this.recent, this.recentFind] as Map<string, unknown>[]) {
+      if (id === undefined) m.clear();
+      else for (const k of m.keys()) if (k.startsWith(`${id}\u0000`)) m.delete(k);
     }
   }
 
@@ -152,6 +226,7 @@ export class ClientCache {
   }
 
   private async drop(id: string): Promise<void> {
+    this.forgetReads(id);
     const e = this.entries.get(id);
     if (!e) return;
     this.entries.delete(id);

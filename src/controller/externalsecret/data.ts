@@ -19,8 +19,9 @@ import type { StoreLookup } from '../stores.js';
 
 export interface StoreReader {
   provider: string;
-  get(ref: RemoteKeyRef): Promise<RemoteValue>;
-  find(find: FindRef): Promise<Map<string, RemoteValue>>;
+  /** maxAgeMs > 0 allows the answer of an identical call started at most that long ago. */
+  get(ref: RemoteKeyRef, maxAgeMs?: number): Promise<RemoteValue>;
+  find(find: FindRef, maxAgeMs?: number): Promise<Map<string, RemoteValue>>;
 }
 
 export interface DataSource {
@@ -40,6 +41,8 @@ export async function collectData(
   es: ExternalSecret,
   store: StoreInfo,
   world: DataWorld,
+  /** How old a provider answer shared with other ExternalSecrets may be (0: fetch now). */
+  maxAgeMs = 0,
 ): Promise<{ data: Record<string, Uint8Array>; provider: string }> {
   const ns = es.metadata.namespace ?? '';
   const spec = es.spec ?? {};
@@ -72,7 +75,7 @@ export async function collectData(
     const k = `${reader.provider}\u0000${ref.key}\u0000${ref.version ?? ''}\u0000${ref.metadataPolicy ?? ''}`;
     let v = memo.get(k);
     if (!v) {
-      v = reader.get(ref);
+      v = reader.get(ref, maxAgeMs);
       memo.set(k, v);
     }
     return v;
@@ -84,7 +87,7 @@ export async function collectData(
   for (const [i, from] of (spec.dataFrom ?? []).entries()) {
     const where = `dataFrom[${i}]`;
     const reader = await readerFor(from.sourceRef, where);
-    const entries = await fromEntry(from, reader, where, fetch);
+    const entries = await fromEntry(from, reader, where, fetch, maxAgeMs);
     Object.assign(out, entries);
   }
 
@@ -109,6 +112,7 @@ async function fromEntry(
   reader: StoreReader,
   where: string,
   fetch: (reader: StoreReader, ref: RemoteKeyRef) => Promise<RemoteValue>,
+  maxAgeMs: number,
 ): Promise<Record<string, Uint8Array>> {
   let map: Record<string, Uint8Array> = {};
   if (from.extract) {
@@ -125,7 +129,7 @@ async function fromEntry(
       map[convertKey(k, from.extract.conversionStrategy)] = bytes;
     }
   } else if (from.find) {
-    const found = await reader.find(from.find);
+    const found = await reader.find(from.find, maxAgeMs);
     for (const [name, value] of found) {
       const ctx = { key: name };
       const bytes = decode(selectProperty(value, undefined, ctx), from.find.decodingStrategy, ctx);

@@ -169,6 +169,21 @@ export function decideSync(args: {
   return { sync: false, why: 'up to date' };
 }
 
+/** Refreshes may reuse a provider answer up to this old (and never older than their interval). */
+export const SHARED_READ_REFRESH_MS = 5 * 60 * 1000;
+/** A first sync may reuse one this fresh: a burst of new objects on one key costs one call. */
+export const SHARED_READ_FIRST_MS = 10 * 1000;
+
+/**
+ * How old a provider answer shared with other ExternalSecrets may be for this sync. A changed
+ * spec or annotation (force-sync) asks for the backend's value now; periodic refreshes accept
+ * one no older than their own interval, so no object ever sees data older than it asked for.
+ */
+export function sharedReadAge(why: string, intervalMs: number): number {
+  if (why === 'spec, labels or annotations changed' || intervalMs <= 0) return 0;
+  return Math.min(intervalMs, why === 'never synced' ? SHARED_READ_FIRST_MS : SHARED_READ_REFRESH_MS);
+}
+
 export async function reconcileExternalSecret(
   es: ExternalSecret,
   world: EsWorld,
@@ -248,7 +263,7 @@ export async function reconcileExternalSecret(
   let rendered: Rendered;
   let providerName: string | undefined;
   try {
-    const collected = await collectData(es, resolution.info, world);
+    const collected = await collectData(es, resolution.info, world, sharedReadAge(decision.why, intervalMs));
     providerName = collected.provider;
     rendered = applyTemplate(es, collected.data);
   } catch (e) {
