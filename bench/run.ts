@@ -19,6 +19,7 @@ import type { BenchOptions, Ctx, ScenarioResult } from './lib/context.js';
 import { deleteNamespaces } from './lib/world.js';
 import { baseline } from './scenarios/baseline.js';
 import { cold } from './scenarios/cold.js';
+import { providerCalls } from './scenarios/provider-calls.js';
 import { underLoad } from './scenarios/load.js';
 import { restart } from './scenarios/restart.js';
 import { steady, unrelated } from './scenarios/steady.js';
@@ -32,7 +33,9 @@ function parse(argv: string[]): BenchOptions {
     steadySeconds: 300,
     unrelatedN: 10000,
     unrelatedBytes: 100 * 1024,
-    scenarios: new Set(['1', '2', '3', '4', '5', '7']),
+    scenarios: new Set(['1', '2', '3', '4', '5', '6', '7']),
+    callsN: 1000,
+    callsCycles: 2,
     operatorArgs: [],
   };
   for (let i = 0; i < argv.length; i++) {
@@ -50,6 +53,8 @@ function parse(argv: string[]): BenchOptions {
         steadyN: 1000,
         steadySeconds: 20,
         unrelatedN: 300,
+        callsN: 200,
+        callsCycles: 1,
       });
     } else if (a === '--scenarios') o.scenarios = new Set(v().split(','));
     else if (a === '--n') {
@@ -89,7 +94,7 @@ async function main(): Promise<void> {
   const opts = parse(process.argv.slice(2));
   const began = Date.now();
   // The fake provider needs no backend servers.
-  process.env.SYNCRET_E2E_SERVERS ??= '';
+  process.env.SYNCRET_E2E_SERVERS ??= opts.scenarios.has('6') ? 'moto' : '';
   await globalSetup({} as never, { rootDir: ROOT } as never);
   const api = new Api(ADMIN_KUBECONFIG);
   let op: OperatorHandle | undefined;
@@ -104,11 +109,12 @@ async function main(): Promise<void> {
       if (op && !op.exited()) await op.stop();
       op = undefined;
     },
-    async startOperator(name, args = []) {
+    async startOperator(name, args = [], env = {}) {
       await ctx.stopOperator();
       op = await startOperator({
         name: `bench-${name}`,
         args: ['--log-level', 'info', ...opts.operatorArgs, ...args],
+        env,
       });
       return op;
     },
@@ -139,7 +145,7 @@ async function main(): Promise<void> {
     if (loadNs && s.has('3')) await underLoad(ctx, loadNs, maxN, opts.newN);
     if (s.has('4')) loadNs = await steady(ctx, loadNs, loadNs ? maxN : 0);
     if (s.has('5')) await unrelated(ctx);
-    if (s.has('6')) log('scenario 6 (provider calls against moto) needs the AWS provider: not run');
+    if (s.has('6')) await providerCalls(ctx, opts.callsN, opts.callsCycles, 60);
     await ctx.stopOperator();
     if (loadNs) await deleteNamespaces(api, [loadNs]);
   } finally {

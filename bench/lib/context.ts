@@ -15,6 +15,9 @@ export interface BenchOptions {
   unrelatedN: number;
   unrelatedBytes: number;
   scenarios: Set<string>;
+  /** Scenario 6: ExternalSecrets and refresh cycles watched. */
+  callsN: number;
+  callsCycles: number;
   /** Extra flags for every operator process (e.g. to compare settings). */
   operatorArgs: string[];
 }
@@ -43,7 +46,7 @@ export interface Ctx {
   results: ScenarioResult[];
   log(msg: string): void;
   /** A fresh operator process (info logs), stopping any previous one. */
-  startOperator(name: string, args?: string[]): Promise<OperatorHandle>;
+  startOperator(name: string, args?: string[], env?: Record<string, string>): Promise<OperatorHandle>;
   stopOperator(): Promise<void>;
   operator(): OperatorHandle | undefined;
   /** Baseline throughput (ExternalSecrets' worth of writes per second) per N, from scenario 1. */
