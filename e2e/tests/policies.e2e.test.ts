@@ -34,6 +34,7 @@ const base = [
   { key: 'app-b', value: b },
   { key: 'json', value: JSON.stringify({ user: a, 'pass word': b, nested: { x: 1 } }) },
   { key: 'b64', value: Buffer.from(mine).toString('base64') },
+  { key: 'nul', value: Buffer.from([1, 0, 2]).toString('base64') },
 ];
 
 beforeAll(async () => {
@@ -96,14 +97,20 @@ describe('creationPolicy', () => {
 });
 
 describe('dataFrom', () => {
-  it('extracts JSON objects with rewrite and conversion, and decodes base64', async () => {
+  it('extracts JSON objects with conversion or with rewrites in order, and decodes base64', async () => {
     apply(
       externalSecret(ns, 'extract', {
         secretStoreRef: { name: 'fake' },
         dataFrom: [
+          // conversionStrategy applies only without rewrite (as ESO): "pass word" -> "pass_U0020_word".
+          { extract: { key: 'json', conversionStrategy: 'Unicode' } },
           {
-            extract: { key: 'json', conversionStrategy: 'Default' },
-            rewrite: [{ regexp: { source: '(.*)', target: 'DB_$1' } }],
+            extract: { key: 'json' },
+            rewrite: [
+              { regexp: { source: ' ', target: '_' } },
+              { transform: { template: 'DB_{{ .value | upper }}' } },
+              { regexp: { source: '^DB_NESTED$', target: '' } }, // an empty key is dropped
+            ],
           },
         ],
         data: [{ secretKey: 'decoded', remoteRef: { key: 'b64', decodingStrategy: 'Base64' } }],
@@ -111,11 +118,41 @@ describe('dataFrom', () => {
     );
     await waitEs(ns, 'extract');
     expect(await secretData(ns, 'extract')).toEqual({
-      DB_user: a,
-      DB_pass_word: b,
-      DB_nested: '{"x":1}',
+      user: a,
+      pass_U0020_word: b,
+      nested: '{"x":1}',
+      DB_USER: a,
+      DB_PASS_WORD: b,
       decoded: mine,
     });
+  });
+
+  it('reports a key a rewrite leaves invalid, by name', async () => {
+    apply(
+      externalSecret(ns, 'bad-rewrite', {
+        secretStoreRef: { name: 'fake' },
+        dataFrom: [{ extract: { key: 'json' }, rewrite: [{ regexp: { source: '^user$', target: 'u' } }] }],
+      }),
+    );
+    const es = await waitEs(ns, 'bad-rewrite', { status: 'False', reason: 'SecretSyncedError' });
+    expect(es.status!.conditions![0]!.message).toContain('dataFrom[0]: invalid key "pass word"');
+  });
+
+  it('fails on a NUL byte with nullBytePolicy Fail, and keeps it otherwise', async () => {
+    const spec = (policy?: string) => ({
+      secretStoreRef: { name: 'fake' },
+      data: [
+        { secretKey: 'bin', remoteRef: { key: 'nul', decodingStrategy: 'Base64', nullBytePolicy: policy } },
+      ],
+    });
+    apply(externalSecret(ns, 'nul-ok', spec()));
+    apply(externalSecret(ns, 'nul-fail', spec('Fail')));
+    await waitEs(ns, 'nul-ok');
+    expect(Buffer.from((await getSecret(ns, 'nul-ok'))!.data!.bin!, 'base64')).toEqual(
+      Buffer.from([1, 0, 2]),
+    );
+    const es = await waitEs(ns, 'nul-fail', { status: 'False', reason: 'SecretSyncedError' });
+    expect(es.status!.conditions![0]!.message).toContain('contains a NUL byte (nullBytePolicy Fail)');
   });
 
   it('finds keys by name', async () => {

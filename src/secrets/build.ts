@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import { GROUP } from '../api/types.js';
 import type { CreationPolicy, ExternalSecret, ObjectMeta, OwnerReference, Secret } from '../api/types.js';
-import { SecretDataError, quoteName } from './errors.js';
+import { quoteName } from './errors.js';
 import { encodeJson } from './json.js';
 
 /** ESO's label for Secrets it manages; the watch selects on it. */
@@ -29,26 +29,19 @@ export function validSecretKey(key: string): boolean {
   return key.length <= MAX_KEY_LENGTH && KEY.test(key) && key !== '.' && !key.startsWith('..');
 }
 
-function invalidKeysMessage(bad: string[], where?: string): string {
+function invalidKeysMessage(bad: string[]): string {
   const shown = bad
     .slice(0, 5)
     .map((k) => quoteName(k))
     .join(', ');
   const more = bad.length > 5 ? ` and ${bad.length - 5} more` : '';
-  const prefix = where ? `${where}: ` : '';
-  return `${prefix}invalid Secret key${bad.length > 1 ? 's' : ''} ${shown}${more}: keys must consist of alphanumerics, '-', '_' or '.', be at most ${MAX_KEY_LENGTH} characters and not start with '..' (use conversionStrategy or rewrite)`;
+  return `invalid Secret key${bad.length > 1 ? 's' : ''} ${shown}${more}: keys must consist of alphanumerics, '-', '_' or '.', be at most ${MAX_KEY_LENGTH} characters and not start with '..' (use conversionStrategy or rewrite)`;
 }
 
 function invalidKeys(keys: Iterable<string>): string[] {
   const bad: string[] = [];
   for (const k of keys) if (!validSecretKey(k)) bad.push(k);
   return bad;
-}
-
-/** Throws SecretDataError InvalidKey naming (up to five of) the offending keys. */
-export function checkSecretKeys(keys: Iterable<string>, where?: string): void {
-  const bad = invalidKeys(keys);
-  if (bad.length > 0) throw new SecretDataError('InvalidKey', invalidKeysMessage(bad, where));
 }
 
 export function secretDataSize(data: Record<string, Uint8Array>): number {
@@ -59,32 +52,6 @@ export function secretDataSize(data: Record<string, Uint8Array>): number {
 
 function tooLargeMessage(size: number): string {
   return `the Secret data would be ${size} bytes, over the Kubernetes limit of ${MAX_SECRET_BYTES} bytes`;
-}
-
-export function checkSecretSize(data: Record<string, Uint8Array>): void {
-  const size = secretDataSize(data);
-  if (size > MAX_SECRET_BYTES) throw new SecretDataError('TooLarge', tooLargeMessage(size));
-}
-
-export interface SecretDataParts {
-  /** One map per dataFrom[] entry, in spec order (each through dataFromEntries). */
-  dataFrom?: readonly Record<string, Uint8Array>[];
-  /** data[] entries, in spec order (each through dataEntryValue). */
-  data?: readonly { secretKey: string; value: Uint8Array }[];
-}
-
-/**
- * The Secret data of one sync, merged in ESO's order: dataFrom entries first (a later entry
- * wins), then data[] (which wins over dataFrom; a later entry wins). Keys that came out empty
- * from dataFrom are dropped, as ESO does. Throws InvalidKey or TooLarge.
- */
-export function buildSecretData(parts: SecretDataParts): Record<string, Uint8Array> {
-  const out = Object.create(null) as Record<string, Uint8Array>;
-  for (const m of parts.dataFrom ?? []) for (const k of Object.keys(m)) if (k !== '') out[k] = m[k]!;
-  for (const e of parts.data ?? []) out[e.secretKey] = e.value;
-  checkSecretKeys(Object.keys(out));
-  checkSecretSize(out);
-  return out;
 }
 
 // ---- hashes ----
@@ -236,7 +203,7 @@ export function ownerReference(es: ExternalSecret): OwnerReference {
 
 export interface DesiredSecretArgs {
   es: ExternalSecret;
-  /** Final data (after templating), e.g. from buildSecretData. */
+  /** Final data (after templating). */
   data: Record<string, Uint8Array>;
   /** What is known of the current Secret: its type is kept when the template sets none; for
    *  Merge its data (base64) joins the data-hash. */

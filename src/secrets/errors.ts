@@ -11,6 +11,8 @@ export type SecretDataErrorReason =
   | 'TooLarge'
   | 'NullByte'
   | 'InvalidRegexp'
+  | 'TemplateFailed'
+  | 'TemplateSourceNotFound'
   | 'Unsupported';
 
 export class SecretDataError extends Error {

@@ -1,4 +1,4 @@
-// The per-entry steps between a provider's answer and buildSecretData, in ESO's order
+// The per-entry steps between a provider's answer and the merged provider data, in ESO's order
 // (pkg/controllers/externalsecret/externalsecret_controller_secret.go, ESO 2.9):
 // - data[]:   property → decodingStrategy → nullBytePolicy;
 // - dataFrom: rewrite[] (conversionStrategy only when there is no rewrite) → drop empty keys
@@ -13,12 +13,31 @@ import type {
   RemoteRef,
 } from '../api/types.js';
 import type { RemoteValue } from '../providers/types.js';
-import { checkSecretKeys } from './build.js';
 import { checkNullBytes, convertKeys, decode } from './decode.js';
+import { SecretDataError, quoteName } from './errors.js';
 import type { ValueContext } from './errors.js';
 import { selectProperty } from './property.js';
 import { applyRewrites } from './rewrite.js';
 import type { RewriteOptions } from './rewrite.js';
+
+// ESO's ValidateKeys (runtime/esutils): Unicode letters and digits, '-', '.', '_', at most 253
+// bytes. Looser than the apiserver (ASCII only), whose rule applies to the final Secret: a
+// template may consume a key that could never be a Secret key itself.
+const ESO_KEY = /^[\p{L}\p{N}._-]+$/u;
+
+function checkDataFromKeys(keys: string[], where: string | undefined): void {
+  const bad = keys.filter((k) => Buffer.byteLength(k) > 253 || !ESO_KEY.test(k));
+  if (bad.length === 0) return;
+  const shown = bad
+    .slice(0, 5)
+    .map((k) => quoteName(k))
+    .join(', ');
+  const more = bad.length > 5 ? ` and ${bad.length - 5} more` : '';
+  throw new SecretDataError(
+    'InvalidKey',
+    `${where ? `${where}: ` : ''}invalid key${bad.length > 1 ? 's' : ''} ${shown}${more}: keys may hold only letters, digits, '-', '.' and '_' and be at most 253 bytes (use conversionStrategy or rewrite)`,
+  );
+}
 
 interface KeyOptions {
   conversionStrategy?: ConversionStrategy;
@@ -52,7 +71,7 @@ export function dataFromEntries(
   else if (ref) map = convertKeys(raw, ref.conversionStrategy, ctx);
 
   const keys = Object.keys(map).filter((k) => k !== '');
-  checkSecretKeys(keys, ctx.where);
+  checkDataFromKeys(keys, ctx.where);
   if (!ref?.decodingStrategy && ref?.nullBytePolicy !== 'Fail' && keys.length === Object.keys(map).length) {
     return map;
   }

@@ -6,6 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { ExecFailure } from './errors.js';
 import { fromYaml, goJSON, parseGoJSON, toYaml } from './encoding.js';
 import type { FuncDef } from './exec.js';
+import { binaryString } from './pkcs12.js';
 import * as regex from './regex.js';
 import {
   Float,
@@ -146,7 +147,8 @@ function b64decode(s: string): string {
   if (clean.length % 4 !== 0) {
     return `illegal base64 data at input byte ${clean.length - (clean.length % 4 === 1 ? 1 : 0)}`;
   }
-  return Buffer.from(clean, 'base64').toString('utf8');
+  // Go keeps the bytes; binaryString keeps them too when they are not text (a .p12).
+  return binaryString(Buffer.from(clean, 'base64'));
 }
 
 function b32decode(s: string): string {
