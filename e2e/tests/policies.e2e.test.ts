@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   apply,
+  applyServerSide,
   externalSecret,
   fakeStore,
   getSecret,
@@ -35,6 +36,7 @@ const base = [
   { key: 'json', value: JSON.stringify({ user: a, 'pass word': b, nested: { x: 1 } }) },
   { key: 'b64', value: Buffer.from(mine).toString('base64') },
   { key: 'nul', value: Buffer.from([1, 0, 2]).toString('base64') },
+  { key: 'eso', value: 'hi-from-eso' },
 ];
 
 beforeAll(async () => {
@@ -164,6 +166,39 @@ describe('dataFrom', () => {
     );
     await waitEs(ns, 'find');
     expect(await secretData(ns, 'find')).toEqual({ 'app-a': a, 'app-b': b });
+  });
+});
+
+describe('migration from ESO', () => {
+  it('takes over a Secret ESO wrote without rewriting it: same data-hash, same labels', async () => {
+    // What ESO 2.9 writes for this ExternalSecret; the hash is sha3-224 of Go's
+    // fmt.Sprintf("%+v", map[string][]byte{"token": []byte("hi-from-eso")}), computed outside Syncret.
+    applyServerSide({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: 'migrated',
+        namespace: ns,
+        labels: { 'reconcile.external-secrets.io/managed': 'true' },
+        annotations: {
+          'reconcile.external-secrets.io/data-hash':
+            '7981131e08b9622cc2b941be6f04faa1344a7c5b5bd0daf81730c467',
+        },
+      },
+      type: 'Opaque',
+      data: { token: Buffer.from('hi-from-eso').toString('base64') },
+    });
+    const before = (await getSecret(ns, 'migrated'))!.metadata!.resourceVersion;
+    // Server-side apply: kubectl's last-applied annotation would be copied to the Secret (as ESO does).
+    applyServerSide(
+      externalSecret(ns, 'migrated', {
+        secretStoreRef: { name: 'fake' },
+        target: { creationPolicy: 'Orphan' },
+        data: [{ secretKey: 'token', remoteRef: { key: 'eso' } }],
+      }),
+    );
+    await waitEs(ns, 'migrated');
+    expect((await getSecret(ns, 'migrated'))!.metadata!.resourceVersion).toBe(before);
   });
 });
 
