@@ -138,4 +138,10 @@ describe('applyTemplate', () => {
     expect(r.labels).toBeUndefined();
     expect(r.annotations).toBeUndefined();
   });
+  it('passes binary values through templates byte for byte, as Go does', () => {
+    const bin = new Uint8Array([0xfe, 0xed, 0x00, 0x80, 0x41]);
+    const r = applyTemplate(es({ data: { raw: '{{ .jks }}', b64: '{{ .jks | b64enc }}' } }), { jks: bin });
+    expect(r.data.raw).toEqual(bin);
+    expect(new TextDecoder().decode(r.data.b64)).toBe(Buffer.from(bin).toString('base64'));
+  });
 });

@@ -13,7 +13,7 @@ import YAML from 'yaml';
 import type { ExternalSecret, TemplateFrom, TemplateRefItem } from '../api/types.js';
 import { SecretDataError, quoteName } from './errors.js';
 import { TemplateError, parseTemplate } from './template/index.js';
-import { binaryString } from './template/pkcs12.js';
+import { goBytes, goString } from './template/bytes.js';
 
 export interface Rendered {
   data: Record<string, Uint8Array>;
@@ -36,7 +36,6 @@ export type TemplateSourceLoader = (
 
 type Target = 'data' | 'labels' | 'annotations';
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 function templateFailed(e: unknown): never {
@@ -160,9 +159,9 @@ function applyItem(
 ): void {
   if (scope === 'KeysAndValues') {
     for (const [k, v] of Object.entries(keysAndValues(where, render(where, text, input))))
-      out.set(target, k, encoder.encode(v));
+      out.set(target, k, goBytes(v));
   } else {
-    out.set(target, key, encoder.encode(render(where, text, input)));
+    out.set(target, key, goBytes(render(where, text, input)));
   }
 }
 
@@ -218,7 +217,7 @@ export function applyTemplate(
   if (!tmpl) return { data };
   const input: Record<string, string> = {};
   // Go passes string(bytes): binary values (a PKCS#12 bundle) must reach functions intact.
-  for (const [k, v] of Object.entries(data)) input[k] = binaryString(v);
+  for (const [k, v] of Object.entries(data)) input[k] = goString(v);
 
   const templateFrom = tmpl.templateFrom ?? [];
   const templated = tmpl.data ?? {};
@@ -229,8 +228,7 @@ export function applyTemplate(
     { ...tmpl.metadata?.annotations },
   );
   applyTemplateFrom(out, templateFrom, sources, input);
-  for (const [key, text] of Object.entries(templated))
-    out.data[key] = encoder.encode(render(key, text, input));
+  for (const [key, text] of Object.entries(templated)) out.data[key] = goBytes(render(key, text, input));
   for (const [k, v] of Object.entries(tmpl.metadata?.labels ?? {}))
     out.labels[k] = v.includes('{{') ? render(`metadata.labels.${k}`, v, input) : v;
   for (const [k, v] of Object.entries(tmpl.metadata?.annotations ?? {}))

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { renderTemplate } from './index.js';
-import { binaryString } from './pkcs12.js';
+import { goString as binaryString } from './bytes.js';
 
 // Bundles made by openssl 3 (its defaults: AES-256 PBES2, SHA-256 MAC), as users make them.
 let dir: string;

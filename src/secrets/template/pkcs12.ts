@@ -4,35 +4,16 @@
 // come out byte for byte as stored.
 //
 // Template strings hold Go byte strings: a binary value (a .p12 from the provider, or the
-// output of b64dec) reaches here as a latin1 string, one char per byte (see binaryString).
+// output of b64dec) reaches here with its bytes escaped (see bytes.ts).
 // Errors never carry key material nor parser detail that could echo it.
 
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import forge from 'node-forge';
+import { goBytes } from './bytes.js';
 import { ExecFailure } from './errors.js';
 import type { FuncDef } from './exec.js';
 import { decodePEM, encodePEM } from './pem.js';
-
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * Go's string(bytes) for bytes that may not be UTF-8: valid UTF-8 decodes as text, anything
- * else maps each byte to one char (latin1), so the bytes survive to functions that want them.
- */
-export function binaryString(bytes: Uint8Array): string {
-  try {
-    return utf8Strict.decode(bytes);
-  } catch {
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  }
-}
-
-/** The bytes of a template string: latin1 when every char is a byte (see binaryString), else UTF-8. */
-export function stringBytes(s: string): Buffer {
-  // eslint-disable-next-line no-control-regex
-  return /^[\u0000-\u00ff]*$/.test(s) ? Buffer.from(s, 'latin1') : Buffer.from(s, 'utf8');
-}
 
 interface Bundle {
   key?: KeyObject;
@@ -43,7 +24,7 @@ interface Bundle {
 type Pki = typeof forge.pki & Record<string, unknown>;
 
 function decodeBundle(input: string, password: string, what: string): Bundle {
-  const der = stringBytes(input).toString('binary');
+  const der = Buffer.from(goBytes(input)).toString('binary');
   let p12: forge.pkcs12.Pkcs12Pfx;
   // forge parses RSA keys and certificates into its own objects and keeps anything else as
   // ASN.1; with its parsers made to refuse, every bag keeps its ASN.1, which is what is wanted.
