@@ -48,7 +48,7 @@ lint: deps ## eslint, prettier and the type checker
 	@npm run --silent typecheck
 
 .PHONY: test-unit
-test-unit: deps ## Unit tests
+test-unit: build ## Unit tests (after the build: the CLI tests run dist/main.js)
 	@echo "[make] unit tests"
 	@npm run --silent test:unit
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// The `syncret` command: `run` starts the operator; `version` and `help` print and exit.
+// The `syncret` command: `run` starts the operator; `render` prints the Secret an
+// ExternalSecret would produce, offline; `version` and `help` print and exit.
 
 import { hostname } from 'node:os';
+import { RENDER_USAGE, RenderError, parseRenderArgs, render, secretYaml } from './cli/render.js';
 import { parseCommandLine, usage, OptionsError } from './config/options.js';
 import type { RunOptions } from './config/options.js';
 import { Manager } from './controller/manager.js';
@@ -139,7 +141,27 @@ async function run(opts: RunOptions): Promise<void> {
   }
 }
 
+async function renderCommand(argv: string[]): Promise<number> {
+  try {
+    const args = parseRenderArgs(argv);
+    if (args === 'help') {
+      process.stdout.write(RENDER_USAGE);
+      return 0;
+    }
+    const secret = await render(args, defaultRegistry());
+    process.stdout.write(secretYaml(secret, args.decoded));
+    return 0;
+  } catch (e) {
+    if (e instanceof RenderError) {
+      console.error(`syncret render: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'render') return renderCommand(argv.slice(1));
   let cmd;
   try {
     cmd = parseCommandLine(argv, process.env);

@@ -92,7 +92,7 @@ describe('bad input is reported in status while the operator serves the others',
         data: [{ secretKey: 'v', remoteRef: { key: 'plain', property: 'user' } }],
       },
       reason: 'SecretSyncedError',
-      message: /remote key "plain" \(secretKey "v"\) is not JSON; property "user" cannot be read/,
+      message: /remote key "plain" \(secretKey "v"\) in data\[0\] is not JSON \(property "user"\)/,
     },
     {
       name: 'too-large',

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   apply,
+  applyServerSide,
   externalSecret,
   fakeStore,
   getSecret,
@@ -34,6 +35,8 @@ const base = [
   { key: 'app-b', value: b },
   { key: 'json', value: JSON.stringify({ user: a, 'pass word': b, nested: { x: 1 } }) },
   { key: 'b64', value: Buffer.from(mine).toString('base64') },
+  { key: 'nul', value: Buffer.from([1, 0, 2]).toString('base64') },
+  { key: 'eso', value: 'hi-from-eso' },
 ];
 
 beforeAll(async () => {
@@ -96,14 +99,20 @@ describe('creationPolicy', () => {
 });
 
 describe('dataFrom', () => {
-  it('extracts JSON objects with rewrite and conversion, and decodes base64', async () => {
+  it('extracts JSON objects with conversion or with rewrites in order, and decodes base64', async () => {
     apply(
       externalSecret(ns, 'extract', {
         secretStoreRef: { name: 'fake' },
         dataFrom: [
+          // conversionStrategy applies only without rewrite (as ESO): "pass word" -> "pass_U0020_word".
+          { extract: { key: 'json', conversionStrategy: 'Unicode' } },
           {
-            extract: { key: 'json', conversionStrategy: 'Default' },
-            rewrite: [{ regexp: { source: '(.*)', target: 'DB_$1' } }],
+            extract: { key: 'json' },
+            rewrite: [
+              { regexp: { source: ' ', target: '_' } },
+              { transform: { template: 'DB_{{ .value | upper }}' } },
+              { regexp: { source: '^DB_NESTED$', target: '' } }, // an empty key is dropped
+            ],
           },
         ],
         data: [{ secretKey: 'decoded', remoteRef: { key: 'b64', decodingStrategy: 'Base64' } }],
@@ -111,11 +120,41 @@ describe('dataFrom', () => {
     );
     await waitEs(ns, 'extract');
     expect(await secretData(ns, 'extract')).toEqual({
-      DB_user: a,
-      DB_pass_word: b,
-      DB_nested: '{"x":1}',
+      user: a,
+      pass_U0020_word: b,
+      nested: '{"x":1}',
+      DB_USER: a,
+      DB_PASS_WORD: b,
       decoded: mine,
     });
+  });
+
+  it('reports a key a rewrite leaves invalid, by name', async () => {
+    apply(
+      externalSecret(ns, 'bad-rewrite', {
+        secretStoreRef: { name: 'fake' },
+        dataFrom: [{ extract: { key: 'json' }, rewrite: [{ regexp: { source: '^user$', target: 'u' } }] }],
+      }),
+    );
+    const es = await waitEs(ns, 'bad-rewrite', { status: 'False', reason: 'SecretSyncedError' });
+    expect(es.status!.conditions![0]!.message).toContain('dataFrom[0]: invalid key "pass word"');
+  });
+
+  it('fails on a NUL byte with nullBytePolicy Fail, and keeps it otherwise', async () => {
+    const spec = (policy?: string) => ({
+      secretStoreRef: { name: 'fake' },
+      data: [
+        { secretKey: 'bin', remoteRef: { key: 'nul', decodingStrategy: 'Base64', nullBytePolicy: policy } },
+      ],
+    });
+    apply(externalSecret(ns, 'nul-ok', spec()));
+    apply(externalSecret(ns, 'nul-fail', spec('Fail')));
+    await waitEs(ns, 'nul-ok');
+    expect(Buffer.from((await getSecret(ns, 'nul-ok'))!.data!.bin!, 'base64')).toEqual(
+      Buffer.from([1, 0, 2]),
+    );
+    const es = await waitEs(ns, 'nul-fail', { status: 'False', reason: 'SecretSyncedError' });
+    expect(es.status!.conditions![0]!.message).toContain('contains a NUL byte (nullBytePolicy Fail)');
   });
 
   it('finds keys by name', async () => {
@@ -127,6 +166,39 @@ describe('dataFrom', () => {
     );
     await waitEs(ns, 'find');
     expect(await secretData(ns, 'find')).toEqual({ 'app-a': a, 'app-b': b });
+  });
+});
+
+describe('migration from ESO', () => {
+  it('takes over a Secret ESO wrote without rewriting it: same data-hash, same labels', async () => {
+    // What ESO 2.9 writes for this ExternalSecret; the hash is sha3-224 of Go's
+    // fmt.Sprintf("%+v", map[string][]byte{"token": []byte("hi-from-eso")}), computed outside Syncret.
+    applyServerSide({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: 'migrated',
+        namespace: ns,
+        labels: { 'reconcile.external-secrets.io/managed': 'true' },
+        annotations: {
+          'reconcile.external-secrets.io/data-hash':
+            '7981131e08b9622cc2b941be6f04faa1344a7c5b5bd0daf81730c467',
+        },
+      },
+      type: 'Opaque',
+      data: { token: Buffer.from('hi-from-eso').toString('base64') },
+    });
+    const before = (await getSecret(ns, 'migrated'))!.metadata!.resourceVersion;
+    // Server-side apply: kubectl's last-applied annotation would be copied to the Secret (as ESO does).
+    applyServerSide(
+      externalSecret(ns, 'migrated', {
+        secretStoreRef: { name: 'fake' },
+        target: { creationPolicy: 'Orphan' },
+        data: [{ secretKey: 'token', remoteRef: { key: 'eso' } }],
+      }),
+    );
+    await waitEs(ns, 'migrated');
+    expect((await getSecret(ns, 'migrated'))!.metadata!.resourceVersion).toBe(before);
   });
 });
 

@@ -1,5 +1,10 @@
 // target.template rendered as ESO's engine v2 does: Go templates with Sprig functions.
 
+import { execFileSync } from 'node:child_process';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   apply,
@@ -7,8 +12,10 @@ import {
   fakeStore,
   getSecret,
   newNamespace,
+  plainSecret,
   secretData,
   waitEs,
+  waitFor,
 } from '../lib/kube.js';
 import { finishSuite } from '../lib/suite.js';
 import { startOperator } from '../lib/operator.js';
@@ -19,6 +26,82 @@ let op: OperatorHandle;
 let ns: string;
 const user = secretValue('reg-user');
 const pass = secretValue('reg-pass');
+const p12Pass = secretValue('p12-pass');
+
+/** A CA, a leaf signed by it, and a password-protected PKCS#12 bundle, all made by openssl. */
+function makeBundle(): { p12: Buffer; leaf: string; ca: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'syncret-e2e-p12-'));
+  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  try {
+    run(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=e2e-ca',
+    );
+    run(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'tls.key',
+      '-out',
+      'tls.csr',
+      '-subj',
+      '/CN=app.example.com',
+    );
+    run(
+      'x509',
+      '-req',
+      '-in',
+      'tls.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-out',
+      'tls.crt',
+      '-days',
+      '2',
+      '-set_serial',
+      '7',
+    );
+    run(
+      'pkcs12',
+      '-export',
+      '-inkey',
+      'tls.key',
+      '-in',
+      'tls.crt',
+      '-certfile',
+      'ca.crt',
+      '-out',
+      'b.p12',
+      '-passout',
+      `pass:${p12Pass}`,
+    );
+    const read = (f: string) => readFileSync(join(dir, f));
+    return {
+      p12: read('b.p12'),
+      leaf: read('tls.crt').toString(),
+      ca: read('ca.crt').toString(),
+      key: read('tls.key').toString(),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const bundle = makeBundle();
 
 beforeAll(async () => {
   op = await startOperator({ name: 'templates' });
@@ -27,6 +110,8 @@ beforeAll(async () => {
     fakeStore(ns, 'fake', [
       { key: 'registry', value: JSON.stringify({ username: user, password: pass }) },
       { key: 'db', value: JSON.stringify({ host: 'db.internal', port: '5432', user, password: pass }) },
+      { key: 'tls/bundle', value: bundle.p12.toString('base64') },
+      { key: 'tls/password', value: p12Pass },
     ]),
   );
 });
@@ -105,5 +190,113 @@ describe('templates', () => {
     );
     expect(message).not.toContain(pass);
     expect(await secretData(ns, 'broken')).toEqual({ conn: 'host=db.internal' });
+  });
+
+  it('builds a kubernetes.io/tls Secret from a PKCS#12 bundle', async () => {
+    apply(
+      externalSecret(ns, 'tls', {
+        secretStoreRef: { name: 'fake' },
+        target: {
+          template: {
+            type: 'kubernetes.io/tls',
+            data: {
+              'tls.crt': '{{ .bundle | pkcs12certPass .password }}',
+              'tls.key': '{{ .bundle | pkcs12keyPass .password }}',
+            },
+          },
+        },
+        data: [
+          { secretKey: 'bundle', remoteRef: { key: 'tls/bundle', decodingStrategy: 'Base64' } },
+          { secretKey: 'password', remoteRef: { key: 'tls/password' } },
+        ],
+      }),
+    );
+    await waitEs(ns, 'tls');
+    const s = (await getSecret(ns, 'tls'))!;
+    expect(s.type).toBe('kubernetes.io/tls');
+    expect(Object.keys(s.data!).sort()).toEqual(['tls.crt', 'tls.key']);
+    const crt = Buffer.from(s.data!['tls.crt']!, 'base64').toString();
+    const key = Buffer.from(s.data!['tls.key']!, 'base64').toString();
+    // The chain leaf first, then its CA; the key as PKCS#8, the pair matching.
+    const blocks = crt.split(/(?<=-----END CERTIFICATE-----\n)/);
+    expect(blocks.map((b) => new X509Certificate(b).raw)).toEqual([
+      new X509Certificate(bundle.leaf).raw,
+      new X509Certificate(bundle.ca).raw,
+    ]);
+    expect(key.startsWith('-----BEGIN PRIVATE KEY-----')).toBe(true);
+    expect(new X509Certificate(blocks[0]!).checkPrivateKey(createPrivateKey(key))).toBe(true);
+    expect(createPrivateKey(key).export({ format: 'der', type: 'pkcs8' })).toEqual(
+      createPrivateKey(bundle.key).export({ format: 'der', type: 'pkcs8' }),
+    );
+  });
+
+  it('renders templateFrom a ConfigMap (Values, KeysAndValues) and a literal, and follows ConfigMap edits at the next refresh', async () => {
+    const configMap = (host: string) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'app-templates', namespace: ns },
+      data: {
+        'config.yaml': `db:\n  host: ${host}\n  user: "{{ .user }}"\n  password: "{{ .password }}"\n`,
+        env: 'DB_USER: "{{ .user }}"\nDB_URL: "postgres://{{ .user }}@{{ .host }}:{{ .port }}"\n',
+      },
+    });
+    apply(configMap('{{ .host }}'));
+    apply(plainSecret(ns, 'label-templates', { labels: 'tier: "{{ .port }}"' }));
+    apply(
+      externalSecret(ns, 'from-cm', {
+        refreshInterval: '2s',
+        secretStoreRef: { name: 'fake' },
+        target: {
+          template: {
+            templateFrom: [
+              {
+                configMap: {
+                  name: 'app-templates',
+                  items: [{ key: 'config.yaml' }, { key: 'env', templateAs: 'KeysAndValues' }],
+                },
+              },
+              {
+                secret: { name: 'label-templates', items: [{ key: 'labels', templateAs: 'KeysAndValues' }] },
+                target: 'Labels',
+              },
+              { literal: 'note: "rendered for {{ .user | len }} chars"', target: 'Annotations' },
+            ],
+          },
+        },
+        dataFrom: [{ extract: { key: 'db' } }],
+      }),
+    );
+    await waitEs(ns, 'from-cm');
+    const data = (await secretData(ns, 'from-cm'))!;
+    expect(data).toEqual({
+      'config.yaml': `db:\n  host: db.internal\n  user: "${user}"\n  password: "${pass}"\n`,
+      DB_USER: user,
+      DB_URL: `postgres://${user}@db.internal:5432`,
+    });
+    const meta = (await getSecret(ns, 'from-cm'))!.metadata!;
+    expect(meta.labels!.tier).toBe('5432');
+    expect(meta.annotations!.note).toBe(`rendered for ${user.length} chars`);
+    // No watch on templates (as ESO): the edit shows at the next refresh (2 s here).
+    apply(configMap('replica.internal'));
+    await waitFor(
+      'the edited template to be rendered',
+      async () =>
+        (await secretData(ns, 'from-cm'))?.['config.yaml']?.includes('host: replica.internal') === true,
+      { timeoutMs: 20_000 },
+    );
+  });
+
+  it('reports a missing templateFrom ConfigMap by name', async () => {
+    apply(
+      externalSecret(ns, 'no-cm', {
+        secretStoreRef: { name: 'fake' },
+        target: { template: { templateFrom: [{ configMap: { name: 'nope', items: [{ key: 'k' }] } }] } },
+        dataFrom: [{ extract: { key: 'db' } }],
+      }),
+    );
+    const es = await waitEs(ns, 'no-cm', { status: 'False', reason: 'TemplateError' });
+    expect(es.status!.conditions![0]!.message).toBe(
+      `templateFrom[0].configMap: ConfigMap "nope" not found in namespace "${ns}"`,
+    );
   });
 });

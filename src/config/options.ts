@@ -515,6 +515,8 @@ export function usage(): string {
     '',
     'Usage:',
     '  syncret run [flags]   run the operator',
+    '  syncret render -f EXTERNALSECRET.yaml --store STORE.yaml [--data VALUES.json]',
+    '                        print the Secret the operator would write, offline (render --help)',
     '  syncret version       print the version (also --version)',
     '  syncret help          print this help (also --help)',
     '',

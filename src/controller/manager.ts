@@ -14,6 +14,7 @@ import type {
 } from '../api/types.js';
 import {
   CLUSTER_SECRET_STORES,
+  CONFIGMAPS,
   EXTERNAL_SECRETS,
   NAMESPACES,
   SECRETS,
@@ -29,6 +30,7 @@ import { ProviderError } from '../providers/errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Provider, StoreInfo } from '../providers/types.js';
 import { MANAGED_LABEL } from '../secrets/build.js';
+import { SecretDataError } from '../secrets/errors.js';
 import { Reason, jsonEqual, setCondition } from './conditions.js';
 import { providerContext } from './credentials.js';
 import type { DataSource, StoreReader } from './externalsecret/data.js';
@@ -128,6 +130,11 @@ function writeFailure(
     ),
   };
   return { message, status, code: isKubeApiError(e) ? e.code : undefined };
+}
+
+interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+  binaryData?: Record<string, string>;
 }
 
 export class Manager {
@@ -380,6 +387,33 @@ export class Manager {
     }
   }
 
+  /** templateFrom: a GET per sync (no watch, as ESO), so a changed template shows at the next refresh. */
+  private async templateSource(
+    namespace: string,
+    kind: 'ConfigMap' | 'Secret',
+    name: string,
+  ): Promise<Record<string, Uint8Array> | undefined> {
+    const type = kind === 'ConfigMap' ? CONFIGMAPS : SECRETS;
+    let obj: ConfigMap | Secret;
+    try {
+      obj = await this.o.api.get<ConfigMap | Secret>({ type, namespace, name }, this.abort.signal);
+    } catch (e) {
+      if (isKubeApiError(e) && e.notFound) return undefined;
+      if (isKubeApiError(e))
+        throw new SecretDataError(
+          'TemplateSourceNotFound',
+          `reading templateFrom ${kind} "${namespace}/${name}": apiserver answered ${e.code} ${e.reason}`,
+        );
+      throw e;
+    }
+    const out = Object.create(null) as Record<string, Uint8Array>;
+    const b64 = kind === 'ConfigMap' ? (obj as ConfigMap).binaryData : (obj as Secret).data;
+    for (const [k, v] of Object.entries(b64 ?? {})) out[k] = new Uint8Array(Buffer.from(v, 'base64'));
+    if (kind === 'ConfigMap')
+      for (const [k, v] of Object.entries((obj as ConfigMap).data ?? {})) out[k] = Buffer.from(v, 'utf8');
+    return out;
+  }
+
   private dataSource(): DataSource {
     return {
       reader: async (info: StoreInfo): Promise<StoreReader> => {
@@ -430,6 +464,7 @@ export class Manager {
       namespaceLabels: (ns) => this.nsWatch.store.get(ns)?.metadata.labels,
       source: this.dataSource(),
       targetSecret: (ns, name, withData) => this.targetSecret(ns, name, withData),
+      templateSource: (ns, kind, name) => this.templateSource(ns, kind, name),
       maxErrorBackoffMs: this.o.maxErrorBackoffMs,
       failures,
     };

@@ -4,6 +4,8 @@ import {
   DATA_HASH_ANNOTATION,
   MANAGED_LABEL,
   desiredSecret,
+  OWNER_LABEL,
+  hashSecretBytes,
   hashSecretData,
   validSecretKey,
 } from './build.js';
@@ -52,7 +54,11 @@ describe('desiredSecret', () => {
   });
   it('owns only data and metadata for Merge, and no owner for Orphan', () => {
     const m = desiredSecret({ es, data: { a: enc('x') }, targetName: 't', creation: 'Merge' });
-    expect(m.ok && m.secret.type).toBeUndefined();
+    // As ESO: the template's type is set for Merge too; without one the type is left alone.
+    expect(m.ok && m.secret.type).toBe('kubernetes.io/tls');
+    const plain: ExternalSecret = { ...es, spec: {} };
+    const m2 = desiredSecret({ es: plain, data: { a: enc('x') }, targetName: 't', creation: 'Merge' });
+    expect(m2.ok && m2.secret.type).toBeUndefined();
     expect(m.ok && m.secret.metadata.ownerReferences).toBeUndefined();
     const o = desiredSecret({ es, data: { a: enc('x') }, targetName: 't', creation: 'Orphan' });
     expect(o.ok && o.secret.metadata.ownerReferences).toBeUndefined();
@@ -65,7 +71,7 @@ describe('desiredSecret', () => {
     expect(!bad.ok && bad.message).not.toContain('s3cr3t');
     const big = desiredSecret({
       es,
-      data: { a: new Uint8Array(1024 * 1024) },
+      data: { a: new Uint8Array(1024 * 1024 + 1) },
       targetName: 't',
       creation: 'Owner',
     });
@@ -79,11 +85,46 @@ describe('desiredSecret', () => {
 describe('hashSecretData and validSecretKey', () => {
   it('hashes independent of key order and sensitive to values and key boundaries', () => {
     expect(hashSecretData({ a: 'x', b: 'y' })).toBe(hashSecretData({ b: 'y', a: 'x' }));
-    expect(hashSecretData({ a: 'x' })).not.toBe(hashSecretData({ a: 'y' }));
-    expect(hashSecretData({ ab: 'c' })).not.toBe(hashSecretData({ a: 'bc' }));
+    expect(hashSecretData({ a: 'eA==' })).not.toBe(hashSecretData({ a: 'eQ==' }));
+    expect(hashSecretData({ ab: 'Yw==' })).not.toBe(hashSecretData({ a: 'YmM=' }));
   });
   it('accepts Kubernetes Secret keys only', () => {
     for (const k of ['a', 'A-b_c.d', '.dot']) expect(validSecretKey(k)).toBe(true);
     for (const k of ['', '.', '..', 'a/b', 'a b', 'x'.repeat(254)]) expect(validSecretKey(k)).toBe(false);
+  });
+});
+
+describe('ESO compatibility of the markers', () => {
+  it("hashes data as ESO's ObjectHash: sha3-224 of Go's %+v of map[string][]byte", () => {
+    // fmt renders map[string][]byte{"a": "hi", "b": {}} as `map[a:[104 105] b:[]]`.
+    const want = '7ea3465c6776a2d21a7c6afaa765c3abc9e38a7cb9b4d770456f0b89';
+    expect(hashSecretData({ b: '', a: 'aGk=' })).toBe(want);
+    expect(hashSecretBytes({ a: enc('hi'), b: new Uint8Array(0) })).toBe(want);
+    expect(hashSecretBytes({})).toBe('74a974446e359fb3e6baff9bd0058950e6edd0f040888d9989b0a11b');
+    const big = new Uint8Array(40_000).fill(255);
+    expect(hashSecretBytes({ k: big })).toBe(hashSecretData({ k: Buffer.from(big).toString('base64') }));
+  });
+  it('labels an owned Secret with the hash of namespace/name, only for creationPolicy Owner', () => {
+    const r = desiredSecret({ es, data: { a: enc('x') }, targetName: 't', creation: 'Owner' });
+    expect(r.ok && r.secret.metadata.labels?.[OWNER_LABEL]).toBe(
+      '473f360fa863099bd839b638c87dd73ea1c481336f7f6b47b7eef4bb',
+    );
+    const o = desiredSecret({ es, data: { a: enc('x') }, targetName: 't', creation: 'Orphan' });
+    expect(o.ok && o.secret.metadata.labels?.[OWNER_LABEL]).toBeUndefined();
+  });
+  it("copies the ExternalSecret's labels and annotations when there is no template", () => {
+    const plain: ExternalSecret = { ...es, metadata: { ...es.metadata, labels: { team: 'a' } }, spec: {} };
+    const r = desiredSecret({ es: plain, data: { a: enc('x') }, creation: 'Owner' });
+    expect(r.ok && r.secret.metadata.labels).toMatchObject({ team: 'a', [MANAGED_LABEL]: 'true' });
+    expect(r.ok && r.secret.type).toBe('Opaque');
+  });
+  it('hashes the merged data for creationPolicy Merge, as ESO writes the whole Secret', () => {
+    const r = desiredSecret({
+      es,
+      data: { a: enc('hi') },
+      creation: 'Merge',
+      existing: { data: { b: '', a: 'b2xk' } },
+    });
+    expect(r.ok && r.hash).toBe('7ea3465c6776a2d21a7c6afaa765c3abc9e38a7cb9b4d770456f0b89');
   });
 });

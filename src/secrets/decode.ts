@@ -1,20 +1,39 @@
-// decodingStrategy, conversionStrategy and nullBytePolicy, with ESO's semantics: Base64 and
-// Base64URL are strict (padded, no stray characters); Auto tries both and keeps the raw
-// value when neither applies.
+// decodingStrategy, conversionStrategy and nullBytePolicy with ESO's semantics (runtime/decoding
+// and runtime/esutils in ESO 2.9):
+// - Base64 and Base64URL are Go's padded StdEncoding and URLEncoding: padding required, no
+//   stray characters, CR and LF ignored anywhere;
+// - Auto tries Base64, then Base64URL, and keeps the value as is when neither decodes. Like
+//   ESO it cannot tell a base64-looking plain value ("password") from an encoded one.
 
 import type { ConversionStrategy, DecodingStrategy, NullBytePolicy } from '../api/types.js';
-import { SecretDataError, describe } from './errors.js';
+import { SecretDataError, describeSource, quoteName } from './errors.js';
 import type { ValueContext } from './errors.js';
 
 const STD = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const URL = /^(?:[A-Za-z0-9\-_]{4})*(?:[A-Za-z0-9\-_]{2}==|[A-Za-z0-9\-_]{3}=)?$/;
-const latin = new TextDecoder('latin1');
+const URL_SAFE = /^(?:[A-Za-z0-9\-_]{4})*(?:[A-Za-z0-9\-_]{2}==|[A-Za-z0-9\-_]{3}=)?$/;
+const CR = 0x0d;
+const LF = 0x0a;
 
-function strict(bytes: Uint8Array, re: RegExp, encoding: 'base64' | 'base64url'): Uint8Array | undefined {
-  // Go's decoders skip CR and LF; so do we, to match values users pasted with line breaks.
-  const text = latin.decode(bytes).replace(/[\r\n]/g, '');
-  if (!re.test(text)) return undefined;
-  return new Uint8Array(Buffer.from(text, encoding));
+function asText(bytes: Uint8Array): string {
+  // latin1 maps each byte to one char, so any non-ASCII byte fails the alphabet check.
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  return bytes.includes(LF) || bytes.includes(CR) ? text.replace(/[\r\n]/g, '') : text;
+}
+
+function strictDecode(
+  text: string,
+  alphabet: RegExp,
+  encoding: 'base64' | 'base64url',
+): Uint8Array | undefined {
+  // Node's decoder is lenient (skips junk, accepts missing padding); the check makes it Go's.
+  return alphabet.test(text) ? Buffer.from(text, encoding) : undefined;
+}
+
+function decodeFailed(ctx: ValueContext, what: string, strategy: string): SecretDataError {
+  return new SecretDataError(
+    'DecodeFailed',
+    `the value of ${describeSource(ctx)} is not valid ${what} (decodingStrategy ${strategy})`,
+  );
 }
 
 export function decode(
@@ -22,46 +41,73 @@ export function decode(
   strategy: DecodingStrategy | undefined,
   ctx: ValueContext,
 ): Uint8Array {
-  switch (strategy ?? 'None') {
+  switch (strategy) {
+    case undefined:
     case 'None':
       return bytes;
-    case 'Base64': {
-      const out = strict(bytes, STD, 'base64');
-      if (!out)
-        throw new SecretDataError(
-          'DecodeFailed',
-          `the value of ${describe(ctx)} is not valid base64 (decodingStrategy Base64)`,
-        );
-      return out;
+    case 'Base64':
+      return strictDecode(asText(bytes), STD, 'base64') ?? throwError(decodeFailed(ctx, 'base64', strategy));
+    case 'Base64URL':
+      return (
+        strictDecode(asText(bytes), URL_SAFE, 'base64url') ??
+        throwError(decodeFailed(ctx, 'base64url', strategy))
+      );
+    case 'Auto': {
+      const text = asText(bytes);
+      return strictDecode(text, STD, 'base64') ?? strictDecode(text, URL_SAFE, 'base64url') ?? bytes;
     }
-    case 'Base64URL': {
-      const out = strict(bytes, URL, 'base64url');
-      if (!out)
-        throw new SecretDataError(
-          'DecodeFailed',
-          `the value of ${describe(ctx)} is not valid base64url (decodingStrategy Base64URL)`,
-        );
-      return out;
-    }
-    case 'Auto':
-      return strict(bytes, STD, 'base64') ?? strict(bytes, URL, 'base64url') ?? bytes;
     default:
-      throw new SecretDataError('Unsupported', `decodingStrategy "${String(strategy)}" is not supported`);
+      throw new SecretDataError(
+        'Unsupported',
+        `decodingStrategy ${quoteName(String(strategy))} is not supported (${describeSource(ctx)})`,
+      );
   }
 }
 
-const ALLOWED = /^[\p{L}\p{N}._-]$/u;
+function throwError(e: Error): never {
+  throw e;
+}
+
+const KEY_CHAR = /^[\p{L}\p{N}._-]$/u;
 
 /**
- * conversionStrategy for keys that come from the provider (extract, find): Default replaces
- * characters a Secret key cannot hold with "_", Unicode with "_U<hex4>_".
+ * One key under conversionStrategy: characters other than letters, digits, '-', '.' and '_'
+ * (Unicode classes, as Go's unicode.IsLetter/IsNumber) become '_' (Default, also when unset)
+ * or `_U%04x_` of the code point (Unicode: lower-case hex, at least 4 digits).
  */
 export function convertKey(key: string, strategy: ConversionStrategy | undefined): string {
   let out = '';
+  let changed = false;
   for (const ch of key) {
-    if (ALLOWED.test(ch)) out += ch;
+    if (KEY_CHAR.test(ch)) {
+      out += ch;
+      continue;
+    }
+    if (strategy === undefined || strategy === 'Default') out += '_';
     else if (strategy === 'Unicode') out += `_U${ch.codePointAt(0)!.toString(16).padStart(4, '0')}_`;
-    else out += '_';
+    else out += ch; // ESO keeps characters under a strategy it does not know
+    changed = true;
+  }
+  return changed ? out : key;
+}
+
+/** conversionStrategy over a map; two keys converting to the same one is an error, as in ESO. */
+export function convertKeys<T>(
+  map: Record<string, T>,
+  strategy: ConversionStrategy | undefined,
+  ctx?: Pick<ValueContext, 'where'>,
+): Record<string, T> {
+  const out = Object.create(null) as Record<string, T>;
+  for (const k of Object.keys(map)) {
+    const converted = convertKey(k, strategy);
+    if (Object.hasOwn(out, converted)) {
+      const where = ctx?.where ? `${ctx.where}: ` : '';
+      throw new SecretDataError(
+        'InvalidKey',
+        `${where}keys collide after conversionStrategy ${strategy ?? 'Default'}: ${quoteName(converted)}`,
+      );
+    }
+    out[converted] = map[k]!;
   }
   return out;
 }
@@ -74,7 +120,7 @@ export function checkNullBytes(
   if (policy === 'Fail' && bytes.includes(0)) {
     throw new SecretDataError(
       'NullByte',
-      `the value of ${describe(ctx)} contains a NUL byte (nullBytePolicy Fail)`,
+      `the value of ${describeSource(ctx)} contains a NUL byte (nullBytePolicy Fail); use a text-safe encoding such as base64, or leave nullBytePolicy unset for binary data`,
     );
   }
 }

@@ -50,7 +50,7 @@ describe('selectProperty', () => {
 });
 
 describe('extractMap', () => {
-  it('turns top-level keys into entries; nested values become JSON; nulls are dropped', () => {
+  it('turns top-level keys into entries; nested values become JSON; null is empty (ESO)', () => {
     const out = extractMap(
       { kind: 'bytes', data: enc(JSON.stringify({ a: 'x', b: { c: 1 }, n: null, num: 2 })) },
       ctx,
@@ -58,6 +58,7 @@ describe('extractMap', () => {
     expect(Object.fromEntries(Object.entries(out).map(([k, v]) => [k, dec(v)]))).toEqual({
       a: 'x',
       b: '{"c":1}',
+      n: '',
       num: '2',
     });
   });

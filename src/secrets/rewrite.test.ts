@@ -41,7 +41,7 @@ describe('applyRewrites', () => {
   it('reports an invalid pattern by name', () => {
     expect(() => applyRewrites({ a: v }, [{ regexp: { source: '(', target: '' } }])).toThrow(SecretDataError);
     expect(() => applyRewrites({ a: v }, [{ regexp: { source: '(', target: '' } }])).toThrow(
-      'rewrite.regexp.source "("',
+      'rewrite[0].regexp.source "(" is not a valid regular expression',
     );
   });
 });

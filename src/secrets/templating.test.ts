@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ExternalSecret, TargetTemplate } from '../api/types.js';
 import { SecretDataError } from './errors.js';
-import { applyTemplate } from './templating.js';
+import { applyTemplate, loadTemplateSources } from './templating.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (m: Record<string, Uint8Array>) =>
@@ -50,9 +50,98 @@ describe('applyTemplate', () => {
       expect((e as Error).message).not.toContain('s3cr3t');
     }
   });
-  it('says templateFrom is not supported yet', () => {
-    expect(() => applyTemplate(es({ templateFrom: [{ literal: 'x' }] }), data)).toThrow(
-      'templateFrom is not supported',
+  it('renders templateFrom ConfigMap and Secret items as Values and KeysAndValues, and literals', async () => {
+    const sources = await loadTemplateSources(
+      {
+        ...es({
+          templateFrom: [
+            {
+              configMap: {
+                name: 'tpl',
+                items: [{ key: 'config.yaml' }, { key: 'kv', templateAs: 'KeysAndValues' }],
+              },
+            },
+            { secret: { name: 'stpl', items: [{ key: 'dsn' }] } },
+            { literal: 'team: "{{ .user }}"', target: 'Labels' },
+            { literal: 'note: "for {{ .user }}"', target: 'annotations' as 'Annotations' },
+          ],
+          data: { dsn: 'override-{{ .user }}' },
+          metadata: { labels: { team: 'fixed' } },
+        }),
+        metadata: { name: 'e', namespace: 'ns' },
+      },
+      async (kind, name): Promise<Record<string, Uint8Array> | undefined> => {
+        if (kind === 'ConfigMap' && name === 'tpl')
+          return {
+            'config.yaml': enc('user: {{ .user }}\npass: {{ .password }}\n'),
+            kv: enc('a: "{{ .user }}"\nb: 42\n'),
+          };
+        if (kind === 'Secret' && name === 'stpl') return { dsn: enc('{{ .user }}@db') };
+        return undefined;
+      },
     );
+    const e = es({
+      templateFrom: [
+        {
+          configMap: {
+            name: 'tpl',
+            items: [{ key: 'config.yaml' }, { key: 'kv', templateAs: 'KeysAndValues' }],
+          },
+        },
+        { secret: { name: 'stpl', items: [{ key: 'dsn' }] } },
+        { literal: 'team: "{{ .user }}"', target: 'Labels' },
+        { literal: 'note: "for {{ .user }}"', target: 'annotations' as 'Annotations' },
+      ],
+      data: { dsn: 'override-{{ .user }}' },
+      metadata: { labels: { team: 'fixed' } },
+    });
+    const r = applyTemplate(e, data, sources);
+    expect(dec(r.data)).toEqual({
+      'config.yaml': 'user: app\npass: s3cr3t-VALUE-xyz\n',
+      a: 'app',
+      b: '42',
+      dsn: 'override-app', // template.data wins over templateFrom
+    });
+    expect(r.labels).toEqual({ team: 'fixed' }); // template.metadata wins over templateFrom
+    expect(r.annotations).toEqual({ note: 'for app' });
+    // Replace without template.data: only templateFrom output; Merge keeps the provider data.
+    const only = applyTemplate(es({ templateFrom: [{ literal: 'x: "{{ .user }}"' }] }), data, sources);
+    expect(dec(only.data)).toEqual({ x: 'app' });
+    const merged = applyTemplate(
+      es({ mergePolicy: 'Merge', templateFrom: [{ literal: 'x: "{{ .user }}"' }] }),
+      data,
+      sources,
+    );
+    expect(Object.keys(merged.data).sort()).toEqual(['password', 'user', 'x']);
+  });
+  it('names a missing templateFrom source or key, and a KeysAndValues result that is not a map, without values', async () => {
+    const e = { ...es({ templateFrom: [{ configMap: { name: 'nope', items: [{ key: 'k' }] } }] }) };
+    e.metadata = { name: 'e', namespace: 'ns' };
+    await expect(loadTemplateSources(e, async () => undefined)).rejects.toThrow(
+      'templateFrom[0].configMap: ConfigMap "nope" not found in namespace "ns"',
+    );
+    const sources = await loadTemplateSources(e, async () => ({ other: enc('x') }));
+    expect(() => applyTemplate(e, data, sources)).toThrow(
+      'templateFrom[0].configMap.items[0]: ConfigMap "nope" has no key "k"',
+    );
+    try {
+      applyTemplate(es({ templateFrom: [{ literal: '{{ .password }}' }] }), data);
+      throw new Error('expected a failure');
+    } catch (err) {
+      expect((err as SecretDataError).reason).toBe('TemplateFailed');
+      expect((err as Error).message).toContain('not a YAML map');
+      expect((err as Error).message).not.toContain('s3cr3t');
+    }
+  });
+  it("returns no metadata without a template, so the Secret takes the ExternalSecret's", () => {
+    const r = applyTemplate(es(), data);
+    expect(r.labels).toBeUndefined();
+    expect(r.annotations).toBeUndefined();
+  });
+  it('passes binary values through templates byte for byte, as Go does', () => {
+    const bin = new Uint8Array([0xfe, 0xed, 0x00, 0x80, 0x41]);
+    const r = applyTemplate(es({ data: { raw: '{{ .jks }}', b64: '{{ .jks | b64enc }}' } }), { jks: bin });
+    expect(r.data.raw).toEqual(bin);
+    expect(new TextDecoder().decode(r.data.b64)).toBe(Buffer.from(bin).toString('base64'));
   });
 });

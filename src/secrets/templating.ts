@@ -1,57 +1,237 @@
-// target.template (ESO engine v2): data and metadata values are Go templates over the
-// provider data. `mergePolicy: Replace` (default) keeps only the templated keys; `Merge`
-// lays them over the provider data. Without template data the provider data passes through.
+// target.template (ESO engine v2), in ESO's order (ApplyTemplate in
+// pkg/controllers/externalsecret/externalsecret_controller_template.go, ESO 2.9):
+// 1. the provider data, only with `mergePolicy: Merge` or when the template has neither data
+//    nor templateFrom;
+// 2. templateFrom[], in order: ConfigMap items, Secret items, then the literal;
+// 3. template.data (wins over templateFrom);
+// 4. template.metadata labels and annotations, rendered (they win over templateFrom's).
+// Templates run with missingkey=error over the provider data as strings. ConfigMaps and
+// Secrets named by templateFrom live in the ExternalSecret's namespace and are read at every
+// sync (as ESO: there is no watch on them, a change shows at the next refresh).
 
-import type { ExternalSecret } from '../api/types.js';
-import { SecretDataError } from './errors.js';
+import YAML from 'yaml';
+import type { ExternalSecret, TemplateFrom, TemplateRefItem } from '../api/types.js';
+import { SecretDataError, quoteName } from './errors.js';
 import { TemplateError, parseTemplate } from './template/index.js';
+import { goBytes, goString } from './template/bytes.js';
 
 export interface Rendered {
   data: Record<string, Uint8Array>;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
+  /** Undefined without a template: the Secret then takes the ExternalSecret's own (as ESO). */
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 }
 
-const encoder = new TextEncoder();
+/** The data of the ConfigMaps and Secrets templateFrom names, by kind and name. */
+export interface TemplateSources {
+  configMaps: Map<string, Record<string, Uint8Array>>;
+  secrets: Map<string, Record<string, Uint8Array>>;
+}
+
+/** Reads a ConfigMap (data and binaryData) or a Secret of the ExternalSecret's namespace; undefined when it does not exist. */
+export type TemplateSourceLoader = (
+  kind: 'ConfigMap' | 'Secret',
+  name: string,
+) => Promise<Record<string, Uint8Array> | undefined>;
+
+type Target = 'data' | 'labels' | 'annotations';
+
 const decoder = new TextDecoder();
+
+function templateFailed(e: unknown): never {
+  if (e instanceof TemplateError) throw new SecretDataError('TemplateFailed', e.message);
+  throw e;
+}
 
 function render(where: string, text: string, input: Record<string, string>): string {
   try {
     // ESO executes with missingkey=error: a typo in a key name fails instead of writing "<no value>".
     return parseTemplate(where, text).execute(input, { missingKey: 'error' });
   } catch (e) {
-    if (e instanceof TemplateError) throw new SecretDataError('TemplateFailed', e.message);
-    throw e;
+    templateFailed(e);
   }
 }
 
-function renderMap(
-  prefix: string,
-  m: Record<string, string> | undefined,
-  input: Record<string, string>,
-): Record<string, string> {
+/** Renders one rewrite transform for a key (ESO passes `{value: key}`, default missingkey). */
+export function renderKeyTransform(where: string, template: string, key: string): string {
+  try {
+    return parseTemplate(where, template).execute({ value: key });
+  } catch (e) {
+    templateFailed(e);
+  }
+}
+
+/** The templateFrom sources of an ExternalSecret, each read once. */
+export async function loadTemplateSources(
+  es: ExternalSecret,
+  load: TemplateSourceLoader,
+): Promise<TemplateSources> {
+  const sources: TemplateSources = { configMaps: new Map(), secrets: new Map() };
+  const ns = es.metadata.namespace ?? '';
+  for (const [i, tf] of (es.spec?.target?.template?.templateFrom ?? []).entries()) {
+    for (const kind of ['ConfigMap', 'Secret'] as const) {
+      const ref = kind === 'ConfigMap' ? tf.configMap : tf.secret;
+      if (!ref) continue;
+      const field = kind === 'ConfigMap' ? 'configMap' : 'secret';
+      const map = kind === 'ConfigMap' ? sources.configMaps : sources.secrets;
+      const name = ref.name ?? '';
+      if (!name)
+        throw new SecretDataError('TemplateSourceNotFound', `templateFrom[${i}].${field}.name must be set`);
+      if (map.has(name)) continue;
+      const data = await load(kind, name);
+      if (data === undefined) {
+        throw new SecretDataError(
+          'TemplateSourceNotFound',
+          `templateFrom[${i}].${field}: ${kind} ${quoteName(name)} not found in namespace ${quoteName(ns)}`,
+        );
+      }
+      map.set(name, data);
+    }
+  }
+  return sources;
+}
+
+function targetOf(tf: TemplateFrom): Target {
+  // ESO compares the target case-insensitively; Data is the default.
+  const t = (tf.target ?? 'Data').toLowerCase();
+  return t === 'labels' || t === 'annotations' ? t : 'data';
+}
+
+class Output {
+  readonly data: Record<string, Uint8Array>;
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+
+  constructor(
+    data: Record<string, Uint8Array>,
+    labels: Record<string, string>,
+    annotations: Record<string, string>,
+  ) {
+    this.data = data;
+    this.labels = labels;
+    this.annotations = annotations;
+  }
+
+  set(target: Target, key: string, value: Uint8Array): void {
+    if (target === 'data') this.data[key] = value;
+    else this[target][key] = decoder.decode(value);
+  }
+}
+
+/**
+ * templateAs KeysAndValues: the rendered text is a YAML map whose keys and values both land in
+ * the target. ESO decodes it into map[string]string; scalars are accepted as their text here,
+ * nested values are refused.
+ */
+function keysAndValues(where: string, rendered: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = YAML.parse(rendered, { maxAliasCount: 100 }) as unknown;
+  } catch {
+    // The YAML parser's message can quote the rendered text, which holds secret values.
+    throw new SecretDataError('TemplateFailed', `${where}: the rendered template is not a YAML map`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new SecretDataError('TemplateFailed', `${where}: the rendered template is not a YAML map`);
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(m ?? {}))
-    out[k] = v.includes('{{') ? render(`${prefix}.${k}`, v, input) : v;
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (v === null || v === undefined) out[k] = '';
+    else if (typeof v === 'string') out[k] = v;
+    else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
+    else
+      throw new SecretDataError(
+        'TemplateFailed',
+        `${where}: the value of key ${quoteName(k)} in the rendered YAML map is not a string`,
+      );
+  }
   return out;
 }
 
-export function applyTemplate(es: ExternalSecret, data: Record<string, Uint8Array>): Rendered {
-  const tmpl = es.spec?.target?.template;
-  if (!tmpl) return { data, labels: {}, annotations: {} };
-  if (tmpl.templateFrom && tmpl.templateFrom.length > 0) {
-    throw new SecretDataError(
-      'Unsupported',
-      'target.template.templateFrom is not supported by this Syncret version yet',
-    );
+function applyItem(
+  out: Output,
+  where: string,
+  key: string,
+  text: string,
+  scope: TemplateRefItem['templateAs'],
+  target: Target,
+  input: Record<string, string>,
+): void {
+  if (scope === 'KeysAndValues') {
+    for (const [k, v] of Object.entries(keysAndValues(where, render(where, text, input))))
+      out.set(target, k, goBytes(v));
+  } else {
+    out.set(target, key, goBytes(render(where, text, input)));
   }
+}
+
+function applyTemplateFrom(
+  out: Output,
+  list: readonly TemplateFrom[],
+  sources: TemplateSources | undefined,
+  input: Record<string, string>,
+): void {
+  for (const [i, tf] of list.entries()) {
+    const target = targetOf(tf);
+    for (const kind of ['configMap', 'secret'] as const) {
+      const ref = tf[kind];
+      if (!ref) continue;
+      const name = ref.name ?? '';
+      const src = (kind === 'configMap' ? sources?.configMaps : sources?.secrets)?.get(name);
+      if (!src) {
+        throw new SecretDataError(
+          'TemplateSourceNotFound',
+          `templateFrom[${i}].${kind}: ${kind === 'configMap' ? 'ConfigMap' : 'Secret'} ${quoteName(name)} was not loaded`,
+        );
+      }
+      for (const [j, item] of (ref.items ?? []).entries()) {
+        const key = item.key ?? '';
+        const where = `templateFrom[${i}].${kind}.items[${j}]`;
+        const text = Object.hasOwn(src, key) ? src[key] : undefined;
+        if (text === undefined) {
+          throw new SecretDataError(
+            'TemplateSourceNotFound',
+            `${where}: ${kind === 'configMap' ? 'ConfigMap' : 'Secret'} ${quoteName(name)} has no key ${quoteName(key)}`,
+          );
+        }
+        applyItem(out, `${where} (${key})`, key, decoder.decode(text), item.templateAs, target, input);
+      }
+    }
+    if (tf.literal !== undefined) {
+      applyItem(out, `templateFrom[${i}].literal`, '', tf.literal, 'KeysAndValues', target, input);
+    }
+  }
+}
+
+/**
+ * The Secret data, labels and annotations a template produces from the provider data.
+ * `sources` holds what templateFrom reads (loadTemplateSources). Throws SecretDataError
+ * (TemplateFailed, TemplateSourceNotFound) with messages that name keys, lines and columns only.
+ */
+export function applyTemplate(
+  es: ExternalSecret,
+  data: Record<string, Uint8Array>,
+  sources?: TemplateSources,
+): Rendered {
+  const tmpl = es.spec?.target?.template;
+  if (!tmpl) return { data };
   const input: Record<string, string> = {};
-  for (const [k, v] of Object.entries(data)) input[k] = decoder.decode(v);
-  const labels = renderMap('metadata.labels', tmpl.metadata?.labels, input);
-  const annotations = renderMap('metadata.annotations', tmpl.metadata?.annotations, input);
+  // Go passes string(bytes): binary values (a PKCS#12 bundle) must reach functions intact.
+  for (const [k, v] of Object.entries(data)) input[k] = goString(v);
+
+  const templateFrom = tmpl.templateFrom ?? [];
   const templated = tmpl.data ?? {};
-  if (Object.keys(templated).length === 0) return { data, labels, annotations };
-  const out: Record<string, Uint8Array> = tmpl.mergePolicy === 'Merge' ? { ...data } : {};
-  for (const [key, text] of Object.entries(templated)) out[key] = encoder.encode(render(key, text, input));
-  return { data: out, labels, annotations };
+  const noTemplate = Object.keys(templated).length === 0 && templateFrom.length === 0;
+  const out = new Output(
+    tmpl.mergePolicy === 'Merge' || noTemplate ? { ...data } : {},
+    { ...tmpl.metadata?.labels },
+    { ...tmpl.metadata?.annotations },
+  );
+  applyTemplateFrom(out, templateFrom, sources, input);
+  for (const [key, text] of Object.entries(templated)) out.data[key] = goBytes(render(key, text, input));
+  for (const [k, v] of Object.entries(tmpl.metadata?.labels ?? {}))
+    out.labels[k] = v.includes('{{') ? render(`metadata.labels.${k}`, v, input) : v;
+  for (const [k, v] of Object.entries(tmpl.metadata?.annotations ?? {}))
+    out.annotations[k] = v.includes('{{') ? render(`metadata.annotations.${k}`, v, input) : v;
+  return { data: out.data, labels: out.labels, annotations: out.annotations };
 }

@@ -11,9 +11,9 @@ import type {
 } from '../../api/types.js';
 import { ProviderError } from '../../providers/errors.js';
 import type { RemoteKeyRef, RemoteValue, StoreInfo } from '../../providers/types.js';
-import { convertKey, decode, checkNullBytes } from '../../secrets/decode.js';
+import { dataEntryValue, dataFromEntries } from '../../secrets/pipeline.js';
 import { extractMap, selectProperty } from '../../secrets/property.js';
-import { applyRewrites } from '../../secrets/rewrite.js';
+import { renderKeyTransform } from '../../secrets/templating.js';
 import { resolveStore } from '../stores.js';
 import type { StoreLookup } from '../stores.js';
 
@@ -81,14 +81,24 @@ export async function collectData(
     return v;
   };
 
-  const out: Record<string, Uint8Array> = {};
+  // A null-prototype map: a remote key "__proto__" must become a Secret key, not a prototype.
+  const out = Object.create(null) as Record<string, Uint8Array>;
   const main = await readerFor(undefined, 'spec');
 
   for (const [i, from] of (spec.dataFrom ?? []).entries()) {
     const where = `dataFrom[${i}]`;
     const reader = await readerFor(from.sourceRef, where);
-    const entries = await fromEntry(from, reader, where, fetch, maxAgeMs);
-    Object.assign(out, entries);
+    const { raw, key } = await fromEntry(from, reader, where, fetch, maxAgeMs);
+    const entries = dataFromEntries(
+      raw,
+      from,
+      { key, where },
+      {
+        transform: (template, k) => renderKeyTransform(`${where}.rewrite.transform`, template, k),
+      },
+    );
+    // Keys that came out empty are dropped, as ESO does.
+    for (const k of Object.keys(entries)) if (k !== '') out[k] = entries[k]!;
   }
 
   for (const [i, item] of (spec.data ?? []).entries()) {
@@ -98,51 +108,36 @@ export async function collectData(
     const reader = await readerFor(item.sourceRef, where);
     const keyRef = remoteKeyRef(ref, where);
     const value = await fetch(reader, keyRef);
-    const ctx = { key: keyRef.key, secretKey: item.secretKey };
-    let bytes = selectProperty(value, ref.property || undefined, ctx);
-    bytes = decode(bytes, ref.decodingStrategy, ctx);
-    checkNullBytes(bytes, ref.nullBytePolicy, ctx);
-    out[item.secretKey] = bytes;
+    out[item.secretKey] = dataEntryValue(value, ref, { key: keyRef.key, secretKey: item.secretKey, where });
   }
   return { data: out, provider: main.provider };
 }
 
+/** The raw key → bytes map of one dataFrom entry, before rewrite, conversion and decoding. */
 async function fromEntry(
   from: ExternalSecretDataFrom,
   reader: StoreReader,
   where: string,
   fetch: (reader: StoreReader, ref: RemoteKeyRef) => Promise<RemoteValue>,
   maxAgeMs: number,
-): Promise<Record<string, Uint8Array>> {
-  let map: Record<string, Uint8Array> = {};
+): Promise<{ raw: Record<string, Uint8Array>; key: string }> {
   if (from.extract) {
     const keyRef = remoteKeyRef(from.extract, `${where}.extract`);
     const value = await fetch(reader, keyRef);
-    const ctx = { key: keyRef.key };
-    const raw = from.extract.property
-      ? { value: selectProperty(value, from.extract.property, ctx) }
-      : undefined;
-    const extracted = raw ? extractMap({ kind: 'bytes', data: raw.value }, ctx) : extractMap(value, ctx);
-    for (const [k, v] of Object.entries(extracted)) {
-      const bytes = decode(v, from.extract.decodingStrategy, { key: keyRef.key, secretKey: k });
-      checkNullBytes(bytes, from.extract.nullBytePolicy, { key: keyRef.key, secretKey: k });
-      map[convertKey(k, from.extract.conversionStrategy)] = bytes;
-    }
-  } else if (from.find) {
+    const ctx = { key: keyRef.key, where };
+    return { raw: extractMap(value, ctx, from.extract.property || undefined), key: keyRef.key };
+  }
+  if (from.find) {
     const found = await reader.find(from.find, maxAgeMs);
-    for (const [name, value] of found) {
-      const ctx = { key: name };
-      const bytes = decode(selectProperty(value, undefined, ctx), from.find.decodingStrategy, ctx);
-      map[convertKey(name, from.find.conversionStrategy)] = bytes;
-    }
-  } else if (from.sourceRef?.generatorRef) {
+    const raw = Object.create(null) as Record<string, Uint8Array>;
+    for (const [name, value] of found) raw[name] = selectProperty(value, undefined, { key: name, where });
+    return { raw, key: '' };
+  }
+  if (from.sourceRef?.generatorRef) {
     throw new ProviderError(
       'Unsupported',
       `${where}.sourceRef.generatorRef is not supported by this Syncret version yet`,
     );
-  } else {
-    throw new ProviderError('InvalidRequest', `${where} must set one of extract, find or sourceRef`);
   }
-  if (from.rewrite && from.rewrite.length > 0) map = applyRewrites(map, from.rewrite);
-  return map;
+  throw new ProviderError('InvalidRequest', `${where} must set one of extract, find or sourceRef`);
 }

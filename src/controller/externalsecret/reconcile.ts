@@ -9,7 +9,7 @@ import type { Condition, ExternalSecret, ExternalSecretStatus, RefreshPolicy } f
 import { parseGoDuration } from '../../config/duration.js';
 import { ProviderError } from '../../providers/errors.js';
 import { SecretDataError } from '../../secrets/errors.js';
-import { applyTemplate } from '../../secrets/templating.js';
+import { applyTemplate, loadTemplateSources } from '../../secrets/templating.js';
 import type { Rendered } from '../../secrets/templating.js';
 import { Reason, getCondition, setCondition } from '../conditions.js';
 import type { QueueReason } from '../queue.js';
@@ -29,6 +29,16 @@ export interface EsWorld extends StoreLookup {
   source: DataSource;
   /** Metadata of the target Secret (from the managed-Secret cache, else a GET), or undefined. */
   targetSecret(namespace: string, name: string, withData: boolean): Promise<TargetSecretInfo | undefined>;
+  /**
+   * A ConfigMap's (data and binaryData) or Secret's data in a namespace, for templateFrom;
+   * undefined when it does not exist. Read at every sync: a changed template shows at the next
+   * refresh.
+   */
+  templateSource?(
+    namespace: string,
+    kind: 'ConfigMap' | 'Secret',
+    name: string,
+  ): Promise<Record<string, Uint8Array> | undefined>;
   /** Longest delay between retries of a failing ExternalSecret. */
   maxErrorBackoffMs: number;
   /** Failures in a row so far for this key (for the retry delay). */
@@ -265,7 +275,12 @@ export async function reconcileExternalSecret(
   try {
     const collected = await collectData(es, resolution.info, world, sharedReadAge(decision.why, intervalMs));
     providerName = collected.provider;
-    rendered = applyTemplate(es, collected.data);
+    const sources = await loadTemplateSources(es, async (kind, name) => {
+      if (!world.templateSource)
+        throw new SecretDataError('Unsupported', 'templateFrom ConfigMaps and Secrets cannot be read here');
+      return world.templateSource(ns, kind, name);
+    });
+    rendered = applyTemplate(es, collected.data, sources);
   } catch (e) {
     if (e instanceof ProviderError) {
       const reason = e.reason === 'InvalidProviderConfig' ? Reason.InvalidStoreConfig : Reason.ProviderError;
@@ -275,7 +290,7 @@ export async function reconcileExternalSecret(
       const reason =
         e.reason === 'TooLarge'
           ? Reason.SecretTooLarge
-          : e.reason === 'TemplateFailed'
+          : e.reason === 'TemplateFailed' || e.reason === 'TemplateSourceNotFound'
             ? Reason.TemplateFailed
             : Reason.SecretSyncedError;
       return errorOutcome(es, world, reason, e.message, { intervalMs, synced: true, storeKind });

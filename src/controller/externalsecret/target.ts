@@ -2,7 +2,14 @@
 // creationPolicy, deletionPolicy, ownership, and whether a write is needed at all.
 
 import type { Condition, CreationPolicy, ExternalSecret, OwnerReference, Secret } from '../../api/types.js';
-import { DATA_HASH_ANNOTATION, MANAGED_LABEL, desiredSecret, hashSecretData } from '../../secrets/build.js';
+import {
+  DATA_HASH_ANNOTATION,
+  MANAGED_LABEL,
+  desiredSecret,
+  hashSecretData,
+  ownedBy,
+  ownershipConflict,
+} from '../../secrets/build.js';
 import { Reason } from '../conditions.js';
 
 /** What reconciles know of an existing target Secret (data only when fetched for Merge). */
@@ -59,11 +66,6 @@ function controllerOf(t: TargetSecretInfo): OwnerReference | undefined {
   return t.ownerReferences.find((o) => o.controller);
 }
 
-function ownedByOther(t: TargetSecretInfo, es: ExternalSecret): OwnerReference | undefined {
-  const c = controllerOf(t);
-  return c && c.uid !== es.metadata.uid ? c : undefined;
-}
-
 function subset(want: Record<string, string> | undefined, have: Record<string, string>): boolean {
   return Object.entries(want ?? {}).every(([k, v]) => have[k] === v);
 }
@@ -106,8 +108,10 @@ export function buildTarget(args: {
       message: `target Secret "${targetName}" does not exist; creationPolicy Merge only merges into an existing Secret`,
     };
   }
-  if (target && creation !== 'Merge') {
-    const other = ownedByOther(target, es);
+  if (target) {
+    // As ESO: another ExternalSecret's Secret is refused for every policy (two reconcilers
+    // would fight over it); another controller's only when Owner would have to replace it.
+    const other = ownershipConflict({ ownerReferences: target.ownerReferences }, es, creation);
     if (other) {
       return {
         ok: false,
@@ -135,8 +139,9 @@ export function buildTarget(args: {
     data,
     targetName,
     creation,
-    labels: args.labels,
-    annotations: args.annotations,
+    existing: target ? { type: target.type, data: target.data } : undefined,
+    metadata:
+      args.labels || args.annotations ? { labels: args.labels, annotations: args.annotations } : undefined,
   });
   if (!built.ok) return { ok: false, reason: built.reason, message: built.message };
   const body = built.secret;
@@ -147,7 +152,7 @@ export function buildTarget(args: {
     const immutableChanges = !!target.immutable && target.dataHash !== hashSecretData(body.data ?? {});
     if (typeChanges || immutableChanges) {
       const why = typeChanges ? `its type changes to ${body.type}` : 'it is immutable and its data changes';
-      if (creation !== 'Owner' || controllerOf(target)?.uid !== es.metadata.uid) {
+      if (creation !== 'Owner' || !ownedBy({ ownerReferences: target.ownerReferences }, es)) {
         return {
           ok: false,
           reason: Reason.SecretWriteFailed,

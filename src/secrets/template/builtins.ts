@@ -1,6 +1,7 @@
 // text/template's predefined functions. Messages follow Go's but never print an operand's
 // value, only its type.
 
+import { goBytes, goString } from './bytes.js';
 import { ExecFailure } from './errors.js';
 import type { FuncDef } from './exec.js';
 import { sprint, sprintf, sprintln } from './fmt.js';
@@ -111,7 +112,7 @@ function slice(item: unknown, ...indexes: unknown[]): unknown {
   let len: number;
   if (typeof item === 'string') {
     if (indexes.length === 3) throw new ExecFailure('cannot 3-index slice a string');
-    len = Buffer.byteLength(item, 'utf8');
+    len = goBytes(item).length;
   } else if (Array.isArray(item) || item instanceof Uint8Array) {
     len = item.length;
   } else {
@@ -122,7 +123,7 @@ function slice(item: unknown, ...indexes: unknown[]): unknown {
   const [i = 0, j = len, k = len] = idx;
   if (i > j) throw new ExecFailure(`invalid slice index: ${i} > ${j}`);
   if (indexes.length === 3 && j > k) throw new ExecFailure(`invalid slice index: ${j} > ${k}`);
-  if (typeof item === 'string') return Buffer.from(item, 'utf8').subarray(i, j).toString('utf8');
+  if (typeof item === 'string') return goString(goBytes(item).subarray(i, j));
   return item.slice(i, j);
 }
 

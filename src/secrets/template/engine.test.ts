@@ -157,9 +157,10 @@ describe('PEM and JWK helpers', () => {
     );
   });
 
-  it('PKCS#12 functions parse but report the missing dependency', () => {
+  it('PKCS#12 functions report a bundle they cannot read without echoing it', () => {
     const t = parseTemplate('t', '{{ .p12 | pkcs12key }}');
-    const err = errorOf(() => t.execute({ p12: 'x' }));
-    expect(err.message).toContain('node-forge');
+    const err = errorOf(() => t.execute({ p12: 'not-a-bundle-s3cr3t' }));
+    expect(err.message).toContain('pkcs12keyPass: unable to decode pkcs12');
+    expect(err.message).not.toContain('s3cr3t');
   });
 });

@@ -11,6 +11,7 @@ import type { ExecContext, FuncDef, MissingKey } from './exec.js';
 import { ParseError, parse } from './parse.js';
 import type { Node } from './parse.js';
 import { PEM_FUNCS } from './pem.js';
+import { PKCS12_FUNCS } from './pkcs12.js';
 import { SPRIG } from './sprig.js';
 import { Float, isMap, mapSet, markStringMap, newMap } from './value.js';
 
@@ -42,7 +43,7 @@ export interface Template {
 }
 
 const DEFAULT_FUNCS: ReadonlyMap<string, FuncDef> = new Map(
-  Object.entries({ ...SPRIG, ...PEM_FUNCS, ...BUILTINS }),
+  Object.entries({ ...SPRIG, ...PEM_FUNCS, ...PKCS12_FUNCS, ...BUILTINS }),
 );
 
 export function parseTemplate(name: string, text: string, opts?: ParseOptions): Template {

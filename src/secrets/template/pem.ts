@@ -1,6 +1,5 @@
 // ESO's key-material helpers. PEM filtering is text work and JWK conversion is node:crypto;
-// PKCS#12 needs a PKCS#12 codec (node-forge) that is not a dependency yet, so those
-// functions exist (templates still parse) but fail with a clear message when called.
+// PKCS#12 lives in pkcs12.ts.
 // Errors never carry key material or parser detail that could echo it.
 
 import { createPrivateKey, createPublicKey } from 'node:crypto';
@@ -100,22 +99,8 @@ export function jwkPrivateKeyPem(text: string): string {
   }
 }
 
-function needsPkcs12(name: string): () => never {
-  return () => {
-    throw new ExecFailure(`${name} is not supported yet: PKCS#12 support needs the node-forge package`);
-  };
-}
-
 export const PEM_FUNCS: Record<string, FuncDef> = {
   filterPEM: { fn: (t, s) => filterPEM(t as string, s as string), params: ['string', 'string'] },
   jwkPublicKeyPem: { fn: (s) => jwkPublicKeyPem(s as string), params: ['string'] },
   jwkPrivateKeyPem: { fn: (s) => jwkPrivateKeyPem(s as string), params: ['string'] },
-  pkcs12key: { fn: needsPkcs12('pkcs12key'), params: ['string'] },
-  pkcs12keyPass: { fn: needsPkcs12('pkcs12keyPass'), params: ['string', 'string'] },
-  pkcs12cert: { fn: needsPkcs12('pkcs12cert'), params: ['string'] },
-  pkcs12certPass: { fn: needsPkcs12('pkcs12certPass'), params: ['string', 'string'] },
-  pemToPkcs12: { fn: needsPkcs12('pemToPkcs12'), params: ['string', 'string'] },
-  pemToPkcs12Pass: { fn: needsPkcs12('pemToPkcs12Pass'), params: ['string', 'string', 'string'] },
-  fullPemToPkcs12: { fn: needsPkcs12('fullPemToPkcs12'), params: ['string', 'string'] },
-  fullPemToPkcs12Pass: { fn: needsPkcs12('fullPemToPkcs12Pass'), params: ['string', 'string', 'string'] },
 };

@@ -6,6 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { ExecFailure } from './errors.js';
 import { fromYaml, goJSON, parseGoJSON, toYaml } from './encoding.js';
 import type { FuncDef } from './exec.js';
+import { goBytes, goString } from './bytes.js';
 import * as regex from './regex.js';
 import {
   Float,
@@ -146,7 +147,8 @@ function b64decode(s: string): string {
   if (clean.length % 4 !== 0) {
     return `illegal base64 data at input byte ${clean.length - (clean.length % 4 === 1 ? 1 : 0)}`;
   }
-  return Buffer.from(clean, 'base64').toString('utf8');
+  // Go keeps the bytes; goString keeps them too when they are not text (a .p12).
+  return goString(Buffer.from(clean, 'base64'));
 }
 
 function b32decode(s: string): string {
@@ -187,7 +189,7 @@ function b32encode(s: string): string {
 }
 
 function hash(alg: string, s: string): string {
-  return createHash(alg).update(s, 'utf8').digest('hex');
+  return createHash(alg).update(goBytes(s)).digest('hex');
 }
 
 function adler32(s: string): string {
@@ -391,7 +393,7 @@ export const SPRIG: Record<string, FuncDef> = {
   toStrings: { fn: (v) => strslice(v), params: [A] },
 
   // encodings and hashes
-  b64enc: { fn: (s) => Buffer.from(s as string, 'utf8').toString('base64'), params: [S] },
+  b64enc: { fn: (s) => Buffer.from(goBytes(s as string)).toString('base64'), params: [S] },
   b64dec: { fn: (s) => b64decode(s as string), params: [S] },
   b32enc: { fn: (s) => b32encode(s as string), params: [S] },
   b32dec: { fn: (s) => b32decode(s as string), params: [S] },

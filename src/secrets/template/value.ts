@@ -5,6 +5,7 @@
 // Go prints int 1000000 as "1000000" but float64 1e6 as "1e+06", and JSON numbers are
 // always float64, so floats need their own type to print like Go.
 
+import { goBytes } from './bytes.js';
 import { ExecFailure } from './errors.js';
 
 export class Float {
@@ -263,7 +264,7 @@ export function goQuote(s: string, quote = '"'): string {
 
 /** Go's len: strings count UTF-8 bytes. */
 export function goLen(v: unknown): number {
-  if (typeof v === 'string') return Buffer.byteLength(v, 'utf8');
+  if (typeof v === 'string') return goBytes(v).length;
   if (Array.isArray(v) || v instanceof Uint8Array) return v.length;
   if (isMap(v)) return Object.keys(v).length;
   throw new ExecFailure(`len of type ${typeName(v)}`);

@@ -1,0 +1,190 @@
+// ESO's PKCS#12 template functions (runtime/template/v2/pkcs12.go). node-forge reads and
+// writes the PKCS#12 containers (decryption, MAC); the keys and certificates inside are
+// handled as raw DER by node:crypto, so EC keys and certificates work too, and certificates
+// come out byte for byte as stored.
+//
+// Template strings hold Go byte strings: a binary value (a .p12 from the provider, or the
+// output of b64dec) reaches here with its bytes escaped (see bytes.ts).
+// Errors never carry key material nor parser detail that could echo it.
+
+import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import forge from 'node-forge';
+import { goBytes } from './bytes.js';
+import { ExecFailure } from './errors.js';
+import type { FuncDef } from './exec.js';
+import { decodePEM, encodePEM } from './pem.js';
+
+interface Bundle {
+  key?: KeyObject;
+  /** DER of the certificate paired with the key, then the others, in bag order. */
+  certs: Buffer[];
+}
+
+type Pki = typeof forge.pki & Record<string, unknown>;
+
+function decodeBundle(input: string, password: string, what: string): Bundle {
+  const der = Buffer.from(goBytes(input)).toString('binary');
+  let p12: forge.pkcs12.Pkcs12Pfx;
+  // forge parses RSA keys and certificates into its own objects and keeps anything else as
+  // ASN.1; with its parsers made to refuse, every bag keeps its ASN.1, which is what is wanted.
+  const pki = forge.pki as Pki;
+  const keyFromAsn1 = pki.privateKeyFromAsn1;
+  const certFromAsn1 = pki.certificateFromAsn1;
+  const refuse = (): never => {
+    throw new Error('raw');
+  };
+  pki.privateKeyFromAsn1 = refuse;
+  pki.certificateFromAsn1 = refuse;
+  try {
+    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der), false, password);
+  } catch (e) {
+    const why = e instanceof Error && /password|MAC|mac/.test(e.message) ? ': wrong password?' : '';
+    throw new ExecFailure(`${what}: unable to decode pkcs12${password ? ' with password' : ''}${why}`);
+  } finally {
+    pki.privateKeyFromAsn1 = keyFromAsn1;
+    pki.certificateFromAsn1 = certFromAsn1;
+  }
+  let key: KeyObject | undefined;
+  let keyId: string | undefined;
+  const certs: { der: Buffer; id?: string }[] = [];
+  for (const safe of p12.safeContents) {
+    for (const bag of safe.safeBags) {
+      const asn1 = (bag as { asn1?: forge.asn1.Asn1 }).asn1;
+      if (!asn1) continue;
+      const bytes = Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
+      const id = bag.attributes?.localKeyId?.[0] as string | undefined;
+      if (bag.type === forge.pki.oids.certBag) certs.push({ der: bytes, id });
+      else if (
+        !key &&
+        (bag.type === forge.pki.oids.pkcs8ShroudedKeyBag || bag.type === forge.pki.oids.keyBag)
+      ) {
+        try {
+          key = createPrivateKey({ key: bytes, format: 'der', type: 'pkcs8' });
+        } catch {
+          throw new ExecFailure(`${what}: unable to parse the private key in the pkcs12 bundle`);
+        }
+        keyId = id;
+      }
+    }
+  }
+  // The certificate paired with the key first: by localKeyId, else by public key.
+  let leaf = keyId === undefined ? -1 : certs.findIndex((c) => c.id === keyId);
+  if (leaf < 0 && key) {
+    const pub = createPublicKeyDer(key);
+    leaf = certs.findIndex((c) => {
+      try {
+        return new X509Certificate(c.der).publicKey.export({ type: 'spki', format: 'der' }).equals(pub);
+      } catch {
+        return false;
+      }
+    });
+  }
+  if (leaf > 0) certs.unshift(...certs.splice(leaf, 1));
+  return { key, certs: certs.map((c) => c.der) };
+}
+
+function createPublicKeyDer(key: KeyObject): Buffer {
+  return createPublicKey(key).export({ type: 'spki', format: 'der' });
+}
+
+function pkcs12keyPass(password: string, input: string): string {
+  const { key } = decodeBundle(input, password, 'pkcs12keyPass');
+  if (!key) throw new ExecFailure('pkcs12keyPass: the pkcs12 bundle holds no private key');
+  return key.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+/** ESO orders the chain leaf first, each next one the issuer of the previous; when that fails, bag order. */
+function orderChain(certs: Buffer[]): Buffer[] {
+  if (certs.length < 2) return certs;
+  let parsed: X509Certificate[];
+  try {
+    parsed = certs.map((c) => new X509Certificate(c));
+  } catch {
+    return certs;
+  }
+  const rest = parsed.map((_, i) => i).slice(1);
+  const order = [0];
+  for (let cur = 0; rest.length > 0;) {
+    const next = rest.findIndex((i) => parsed[cur]!.checkIssued(parsed[i]!) && i !== cur);
+    if (next < 0) return certs;
+    cur = rest.splice(next, 1)[0]!;
+    order.push(cur);
+  }
+  return order.map((i) => certs[i]!);
+}
+
+function pkcs12certPass(password: string, input: string): string {
+  const { certs } = decodeBundle(input, password, 'pkcs12certPass');
+  if (certs.length === 0) throw new ExecFailure('pkcs12certPass: the pkcs12 bundle holds no certificate');
+  return orderChain(certs)
+    .map((bytes) => encodePEM({ type: 'CERTIFICATE', headers: [], bytes }))
+    .join('');
+}
+
+function firstCert(pemText: string, what: string): forge.pki.Certificate[] {
+  const blocks = decodePEM(pemText);
+  if (blocks.length === 0) throw new ExecFailure(`${what}: no PEM block in the certificate`);
+  try {
+    return blocks.map((b) => forge.pki.certificateFromAsn1(forge.asn1.fromDer(b.bytes.toString('binary'))));
+  } catch {
+    throw new ExecFailure(`${what}: unable to parse the certificate (only RSA certificates can be encoded)`);
+  }
+}
+
+function rsaKey(pemText: string, what: string): forge.pki.rsa.PrivateKey {
+  const block = decodePEM(pemText)[0];
+  if (!block) throw new ExecFailure(`${what}: no PEM block in the private key`);
+  let pem: string;
+  try {
+    // PKCS#1, PKCS#8 and SEC1 in, PKCS#8 out: forge reads PKCS#8 RSA keys.
+    const der = block.type === 'RSA PRIVATE KEY' ? { type: 'pkcs1' as const } : { type: 'pkcs8' as const };
+    const key =
+      block.type === 'EC PRIVATE KEY'
+        ? createPrivateKey({ key: block.bytes, format: 'der', type: 'sec1' })
+        : createPrivateKey({ key: block.bytes, format: 'der', ...der });
+    if (key.asymmetricKeyType !== 'rsa')
+      throw new ExecFailure(
+        `${what}: only RSA keys can be encoded into pkcs12 (got ${key.asymmetricKeyType})`,
+      );
+    pem = key.export({ type: 'pkcs8', format: 'pem' }).toString();
+  } catch (e) {
+    if (e instanceof ExecFailure) throw e;
+    throw new ExecFailure(`${what}: unable to parse private key type`);
+  }
+  return forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
+}
+
+/** The base64 of a PKCS#12 bundle: AES-256 for the key, SHA-1 MAC, as openssl and Java read it. */
+function encode(what: string, cert: string, key: string, password: string, withChain: boolean): string {
+  const certs = firstCert(cert, what);
+  const chain = withChain ? certs : certs.slice(0, 1);
+  const asn1 = forge.pkcs12.toPkcs12Asn1(rsaKey(key, what), chain, password, {
+    algorithm: 'aes256',
+    count: 2048,
+    saltSize: 16,
+  });
+  return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary').toString('base64');
+}
+
+const S = 'string' as const;
+
+export const PKCS12_FUNCS: Record<string, FuncDef> = {
+  pkcs12key: { fn: (input) => pkcs12keyPass('', input as string), params: [S] },
+  pkcs12keyPass: { fn: (p, input) => pkcs12keyPass(p as string, input as string), params: [S, S] },
+  pkcs12cert: { fn: (input) => pkcs12certPass('', input as string), params: [S] },
+  pkcs12certPass: { fn: (p, input) => pkcs12certPass(p as string, input as string), params: [S, S] },
+  pemToPkcs12: { fn: (c, k) => encode('pemToPkcs12', c as string, k as string, '', false), params: [S, S] },
+  pemToPkcs12Pass: {
+    fn: (c, k, p) => encode('pemToPkcs12Pass', c as string, k as string, p as string, false),
+    params: [S, S, S],
+  },
+  fullPemToPkcs12: {
+    fn: (c, k) => encode('fullPemToPkcs12', c as string, k as string, '', true),
+    params: [S, S],
+  },
+  fullPemToPkcs12Pass: {
+    fn: (c, k, p) => encode('fullPemToPkcs12Pass', c as string, k as string, p as string, true),
+    params: [S, S, S],
+  },
+};
