@@ -345,7 +345,8 @@ describe('aws provider: dataFrom.find on Secrets Manager', () => {
         dataFrom: [
           {
             find: { name: { regexp: `^${run}/batch/s0[0-4]$` } },
-            rewrite: [{ regexp: { source: '^.*_(s\\d+)$', target: '$1' } }],
+            // As in ESO, a rewrite sees the names as found (no conversionStrategy with rewrite).
+            rewrite: [{ regexp: { source: '^.*/(s\\d+)$', target: '$1' } }],
           },
         ],
       }),
@@ -412,19 +413,25 @@ describe('aws provider: Parameter Store', () => {
 
   it('finds by path (recursive), by tags and by name regexp', async () => {
     const m = mark();
+    const slashes = { regexp: { source: '/', target: '_' } };
     apply(
       externalSecret(ns, 'ssm-find', {
         secretStoreRef: { name: 'ssm' },
         refreshInterval: '1h',
         dataFrom: [
-          { find: { path: base }, rewrite: [{ regexp: { source: `^_${run}_app_`, target: 'path-' } }] },
+          // Rewrites see the parameter names as found and must leave valid keys themselves
+          // (ESO applies no conversionStrategy to rewritten keys).
+          {
+            find: { path: base },
+            rewrite: [{ regexp: { source: `^/${run}/app/`, target: 'path-' } }, slashes],
+          },
           {
             find: { tags: { run, team: 'web' } },
-            rewrite: [{ regexp: { source: `^_${run}_`, target: 'tag-' } }],
+            rewrite: [{ regexp: { source: `^/${run}/`, target: 'tag-' } }, slashes],
           },
           {
             find: { name: { regexp: `^/${run}/.*/name$` } },
-            rewrite: [{ regexp: { source: `^_${run}_`, target: 're-' } }],
+            rewrite: [{ regexp: { source: `^/${run}/`, target: 're-' } }, slashes],
           },
         ],
       }),
