@@ -90,8 +90,12 @@ chart-docs: deps ## Regenerate the values table of charts/syncret/README.md
 test-packaging: deps tools bins ## Chart and kustomize: lint, template, kubeconform, schema, RBAC
 	@bash e2e/tools/check-packaging.sh
 
+.PHONY: test-image
+test-image: deps ## The Dockerfile's build and run steps in a clean temporary folder (no Docker engine)
+	@npm_config_prefer_offline=true node e2e/tools/packaging/dockerfile.ts .
+
 .PHONY: test
-test: lint test-unit test-packaging test-e2e ## Everything CI runs: lint, unit, packaging and e2e tests
+test: lint test-unit test-packaging test-image test-e2e ## Everything CI runs: lint, unit, packaging, image and e2e tests
 
 .PHONY: install
 install: ## Apply CRDs and RBAC to $$KUBECONFIG
