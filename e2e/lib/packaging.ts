@@ -225,8 +225,10 @@ export function canI(
   verb: string,
   resource: string,
   ns?: string,
+  subresource?: string,
 ): boolean {
   const args = ['--kubeconfig', ADMIN_KUBECONFIG, 'auth', 'can-i', verb, resource];
+  if (subresource) args.push(`--subresource=${subresource}`);
   args.push(...(ns ? ['-n', ns] : ['--all-namespaces']));
   args.push('--as', `system:serviceaccount:${sa.namespace}:${sa.name}`);
   try {

@@ -49,8 +49,12 @@ function syncs(ns: string, value: string): void {
   );
 }
 
-async function expectNoRefusals(op: OperatorHandle, objects: Manifest[]): Promise<void> {
-  const { used, refused, ungranted } = await usedPermissions(op, objects);
+async function expectNoRefusals(
+  op: OperatorHandle,
+  objects: Manifest[],
+  scope: Parameters<typeof usedPermissions>[2],
+): Promise<void> {
+  const { used, refused, ungranted } = await usedPermissions(op, objects, scope);
   console.log(`operator requests: ${used.join(', ')}`);
   expect(refused).toEqual([]);
   expect(ungranted).toEqual([]);
@@ -77,7 +81,7 @@ describe('Helm chart on the real control plane', () => {
         name: `${release}-syncret-leader`,
       });
       expect(lease.spec?.holderIdentity).toMatch(new RegExp(`^${release}-syncret-e2e_`));
-      await expectNoRefusals(op, objects);
+      await expectNoRefusals(op, objects, { sa: { namespace, name: `${release}-syncret` } });
     } finally {
       await op.stop();
     }
@@ -102,7 +106,7 @@ describe('Helm chart on the real control plane', () => {
       await new Promise((r) => setTimeout(r, 1500));
       expect((await getEs(other, 'db'))?.status).toBeUndefined();
       expect(await secretData(other, 'db')).toBeUndefined();
-      await expectNoRefusals(op, objects);
+      await expectNoRefusals(op, objects, { sa, namespace: watched });
     } finally {
       await op.stop();
     }

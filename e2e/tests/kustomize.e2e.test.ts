@@ -35,8 +35,10 @@ function syncs(ns: string, value: string): void {
   );
 }
 
-async function expectOnlyGranted(op: OperatorHandle, objects: Manifest[]): Promise<void> {
-  const { used, refused, ungranted } = await usedPermissions(op, objects);
+async function expectOnlyGranted(op: OperatorHandle, objects: Manifest[], sa: string): Promise<void> {
+  const { used, refused, ungranted } = await usedPermissions(op, objects, {
+    sa: { namespace: 'syncret-system', name: sa },
+  });
   console.log(`operator requests: ${used.join(', ')}`);
   expect(refused).toEqual([]);
   expect(ungranted).toEqual([]);
@@ -64,7 +66,7 @@ describe('kustomize packaging on the real control plane', () => {
         name: 'syncret-leader',
       });
       expect(lease.spec?.holderIdentity).toMatch(/^syncret-e2e_/);
-      await expectOnlyGranted(op, objects);
+      await expectOnlyGranted(op, objects, 'syncret');
     } finally {
       await op.stop();
     }
@@ -89,7 +91,7 @@ describe('kustomize packaging on the real control plane', () => {
       expect(await secretData(ns, 'token')).toEqual({ token: value });
       const leaders = [await first.metric('syncret_leader'), await second.metric('syncret_leader')];
       expect([...leaders].sort()).toEqual([0, 1]);
-      await expectOnlyGranted(leaders[0] === 1 ? first : second, objects);
+      await expectOnlyGranted(leaders[0] === 1 ? first : second, objects, 'e2e-ha-syncret');
     } finally {
       await Promise.all([first.stop(), second.stop()]);
     }
