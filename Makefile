@@ -38,8 +38,9 @@ build: deps ## Compile TypeScript to dist/
 	@npm run --silent build
 
 .PHONY: crds
-crds: deps ## Regenerate crds/ from src/api/crd
+crds: deps ## Regenerate crds/ from src/api/crd (and the chart's copy)
 	@npm run --silent gen:crds
+	@rm -f charts/syncret/crds/*.yaml && cp crds/*.yaml charts/syncret/crds/
 
 .PHONY: lint
 lint: deps ## eslint, prettier and the type checker
@@ -77,8 +78,24 @@ test-e2e: build bins ## End-to-end tests on the real control plane
 	@echo "[make] e2e tests"
 	@npm run --silent test:e2e
 
+.PHONY: tools
+tools: ## Build (once per version) helm and kubeconform
+	@bash e2e/tools/build-tools.sh all
+
+.PHONY: chart-docs
+chart-docs: deps ## Regenerate the values table of charts/syncret/README.md
+	@node e2e/tools/packaging/chart-docs.ts charts/syncret
+
+.PHONY: test-packaging
+test-packaging: deps tools bins ## Chart and kustomize: lint, template, kubeconform, schema, RBAC
+	@bash e2e/tools/check-packaging.sh
+
+.PHONY: test-image
+test-image: deps ## The Dockerfile's build and run steps in a clean temporary folder (no Docker engine)
+	@npm_config_prefer_offline=true node e2e/tools/packaging/dockerfile.ts .
+
 .PHONY: test
-test: lint test-unit test-e2e ## Everything CI runs: lint, unit and e2e tests
+test: lint test-unit test-packaging test-image test-e2e ## Everything CI runs: lint, unit, packaging, image and e2e tests
 
 .PHONY: install
 install: ## Apply CRDs and RBAC to $$KUBECONFIG

@@ -1,0 +1,116 @@
+{{/* Chart name, overridable. */}}
+{{- define "syncret.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: the prefix of every resource name. */}}
+{{- define "syncret.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "syncret.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Selector labels: stable across upgrades (a Deployment's selector is immutable). */}}
+{{- define "syncret.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "syncret.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: controller
+{{- end }}
+
+{{- define "syncret.labels" -}}
+helm.sh/chart: {{ include "syncret.chart" . }}
+{{ include "syncret.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: syncret
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "syncret.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "syncret.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "syncret.image" -}}
+{{- $tag := default .Chart.AppVersion .Values.image.tag }}
+{{- if .Values.image.digest }}
+{{- printf "%s:%s@%s" .Values.image.repository $tag .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository $tag }}
+{{- end }}
+{{- end }}
+
+{{/*
+RBAC rules, shared by the cluster-wide and the namespaced install. They are exactly the calls the
+operator makes (config/rbac/role.yaml is the reference; CI fails if they differ or use "*").
+*/}}
+
+{{/* Rules for the namespaced kinds: ExternalSecrets, SecretStores, their Secrets and credentials. */}}
+{{- define "syncret.rules.namespaced" -}}
+# The API it serves: watched, never written except for status.
+- apiGroups: [external-secrets.io]
+  resources: [externalsecrets, secretstores]
+  verbs: [get, list, watch]
+- apiGroups: [external-secrets.io]
+  resources: [externalsecrets/status, secretstores/status]
+  verbs: [get, patch, update]
+# Setting an ownerReference with blockOwnerDeletion on a Secret requires update on the
+# owner's finalizers (OwnerReferencesPermissionEnforcement).
+- apiGroups: [external-secrets.io]
+  resources: [externalsecrets/finalizers]
+  verbs: [update]
+# Target Secrets (and credential Secrets of stores).
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get, list, watch, create, update, patch, delete]
+{{ include "syncret.rules.credentials" . }}
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create, patch]
+{{- end }}
+
+{{/* Credentials a store may reference outside the watched objects. */}}
+{{- define "syncret.rules.credentials" -}}
+# CA bundles referenced by caProvider.
+- apiGroups: [""]
+  resources: [configmaps]
+  verbs: [get]
+# ServiceAccount annotations (e.g. IRSA role ARN) and tokens for provider logins.
+- apiGroups: [""]
+  resources: [serviceaccounts]
+  verbs: [get]
+- apiGroups: [""]
+  resources: [serviceaccounts/token]
+  verbs: [create]
+{{- end }}
+
+{{/* Cluster-scoped kinds: needed in every install. */}}
+{{- define "syncret.rules.cluster" -}}
+# ClusterSecretStores: watched, never written except for status.
+- apiGroups: [external-secrets.io]
+  resources: [clustersecretstores]
+  verbs: [get, list, watch]
+- apiGroups: [external-secrets.io]
+  resources: [clustersecretstores/status]
+  verbs: [get, patch, update]
+# ClusterSecretStore conditions select namespaces by label.
+- apiGroups: [""]
+  resources: [namespaces]
+  verbs: [get, list, watch]
+{{- end }}
