@@ -13,12 +13,17 @@ import { Metrics } from './observability/metrics.js';
 import { startHttpServer } from './observability/server.js';
 import { fakeProvider } from './providers/fake/index.js';
 import { kubernetesProvider } from './providers/kubernetes/index.js';
+import { vaultProvider } from './providers/vault/index.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { KubeClient } from './kube/client.js';
 import { VERSION } from './version.js';
 
-export function defaultRegistry(): ProviderRegistry {
-  return new ProviderRegistry([fakeProvider, kubernetesProvider((cfg) => KubeClient.fromConfig(cfg))]);
+export function defaultRegistry(metrics?: Metrics): ProviderRegistry {
+  return new ProviderRegistry([
+    fakeProvider,
+    kubernetesProvider((cfg) => KubeClient.fromConfig(cfg)),
+    vaultProvider({ onLogin: () => metrics?.providerLogin('vault') }),
+  ]);
 }
 
 async function run(opts: RunOptions): Promise<void> {
@@ -34,7 +39,7 @@ async function run(opts: RunOptions): Promise<void> {
   const events = new EventRecorder({ api, logger });
   const manager = new Manager({
     api,
-    registry: defaultRegistry(),
+    registry: defaultRegistry(metrics),
     logger,
     metrics,
     events,

@@ -3,6 +3,8 @@
 // treat anything the schema lets through as possibly absent. Defaults are applied in code
 // (see ./defaults.ts), never in the CRD schema, so GitOps tools see no drift.
 
+import type { VaultProvider } from './providers/vault.js';
+
 export const GROUP = 'external-secrets.io';
 export const GENERATORS_GROUP = 'generators.external-secrets.io';
 export const STORED_VERSION = 'v1';
@@ -226,7 +228,7 @@ export type OpaqueProvider = Record<string, unknown>;
 export interface ProviderSpec {
   fake?: FakeProvider;
   kubernetes?: KubernetesProvider;
-  vault?: OpaqueProvider;
+  vault?: VaultProvider;
   aws?: OpaqueProvider;
   azurekv?: OpaqueProvider;
   gcpsm?: OpaqueProvider;
