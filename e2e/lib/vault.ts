@@ -114,15 +114,17 @@ export async function configureJwtAuth(mount: string): Promise<void> {
   });
 }
 
-/** Accessors of the live tokens issued by an auth mount (to count logins and revocations). */
-export async function liveTokenCount(mountAccessor: string): Promise<number> {
+/** How many live (unrevoked, unexpired) tokens an auth mount has issued: logins and revocations. */
+export async function liveTokenCount(authMount: string, role?: string): Promise<number> {
+  const loginPath = `auth/${authMount}/login`;
   const r = await bao('LIST', 'auth/token/accessors', undefined, { allow: [404] });
   const accessors = ((r.body.data as { keys?: string[] } | undefined)?.keys ?? []) as string[];
   let n = 0;
   for (const a of accessors) {
     const l = await bao('POST', 'auth/token/lookup-accessor', { accessor: a }, { allow: [400, 403] });
-    const d = l.body.data as { path?: string } | undefined;
-    if (d?.path?.startsWith(mountAccessor)) n++;
+    const d = l.body.data as { path?: string; meta?: Record<string, string> | null } | undefined;
+    // AppRole tokens carry their role in meta.role_name.
+    if (d?.path?.startsWith(loginPath) && (role === undefined || d.meta?.role_name === role)) n++;
   }
   return n;
 }
@@ -131,8 +133,19 @@ export async function seal(): Promise<void> {
   await bao('PUT', 'sys/seal');
 }
 
+/** Unseals and waits until the server is active again (sys/health 200). */
 export async function unseal(): Promise<void> {
   await bao('PUT', 'sys/unseal', { key: serverVar('VAULT_UNSEAL_KEY') });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const res = await fetch(`${serverVar('VAULT_ADDR')}/v1/sys/health`, {
+      signal: AbortSignal.timeout(5_000),
+    });
+    await res.text();
+    if (res.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`Vault not active 30 s after unseal (health ${res.status})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 export function vaultStore(

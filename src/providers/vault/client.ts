@@ -31,6 +31,7 @@ interface TokenState {
   /** Lease of the login itself: a renewal that grants much less means the max TTL is near. */
   loginLease: number;
   renewAt?: number;
+  usableUntil?: number;
   expiresAt?: number;
 }
 
@@ -54,6 +55,7 @@ export class VaultClient implements SecretsClient {
   private readonly mount: string;
   private readonly kv: 'v1' | 'v2';
   private closed = false;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: VaultClientOptions) {
     this.now = o.now ?? Date.now;
@@ -86,8 +88,33 @@ export class VaultClient implements SecretsClient {
     if (grant.owned && lease > 0) {
       st.renewAt = at + Math.floor((lease * 2) / 3);
       st.expiresAt = at + lease;
+      // Too close to expiry to still use (a request in flight must not outlive the token).
+      st.usableUntil = at + lease - Math.min(1000, lease / 4);
+      this.arm(st);
     }
     return st;
+  }
+
+  /**
+   * Renews in the background at 2/3 of the lease, not only when a read comes: a store read
+   * every hour with a 20-minute token would otherwise find it expired and log in each time.
+   */
+  private arm(st: TokenState): void {
+    if (this.timer) clearTimeout(this.timer);
+    const delay = Math.max(0, (st.renewAt ?? 0) - this.now()) + 5;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.closed || this.state !== st || this.pending) return;
+      // Only a renewal here, never a login: a client nobody reads from any more (a store
+      // deleted while a read was in flight) must not keep logging in. The next read logs in
+      // when the renewal failed or the max TTL is near.
+      this.pending = this.renew(st)
+        .then((r) => r ?? st)
+        .finally(() => {
+          this.pending = undefined;
+        });
+    }, delay);
+    this.timer.unref();
   }
 
   private async login(): Promise<TokenState> {
@@ -98,30 +125,43 @@ export class VaultClient implements SecretsClient {
     return st;
   }
 
+  private alive(st: TokenState): boolean {
+    return st.usableUntil === undefined || this.now() < st.usableUntil;
+  }
+
+  /**
+   * Renews the token (renew-self); undefined when it cannot or should not be renewed: not ours,
+   * not renewable, about to expire, or its max TTL near.
+   */
+  private async renew(old: TokenState): Promise<TokenState | undefined> {
+    if (!old.grant.owned || !old.grant.renewable || !this.alive(old)) return undefined;
+    try {
+      const r = await this.o.http.request({
+        method: 'POST',
+        path: 'auth/token/renew-self',
+        token: old.grant.token,
+        namespace: this.loginNamespace(),
+        body: {},
+      });
+      const lease = r.auth?.lease_duration ?? 0;
+      // Vault caps a renewal at the token's max TTL: a much shorter lease than the login's
+      // means the cap is near, and only a new login gives a full lifetime again.
+      if (r.auth && lease > 0 && lease * 2 >= old.loginLease) {
+        const st = this.schedule({ ...old.grant, leaseDuration: lease }, old.loginLease);
+        this.state = st;
+        return st;
+      }
+    } catch {
+      // Renewal is an optimisation: a fresh login is always correct.
+    }
+    return undefined;
+  }
+
   private async refresh(old: TokenState | undefined): Promise<TokenState> {
     if (!old) return this.login();
-    const alive = old.expiresAt === undefined || this.now() < old.expiresAt - 1000;
-    if (old.grant.owned && old.grant.renewable && alive) {
-      try {
-        const r = await this.o.http.request({
-          method: 'POST',
-          path: 'auth/token/renew-self',
-          token: old.grant.token,
-          namespace: this.loginNamespace(),
-          body: {},
-        });
-        const lease = r.auth?.lease_duration ?? 0;
-        // Vault caps a renewal at the token's max TTL: a much shorter lease than the login's
-        // means the cap is near, and only a new login gives a full lifetime again.
-        if (r.auth && lease > 0 && lease * 2 >= old.loginLease) {
-          const st = this.schedule({ ...old.grant, leaseDuration: lease }, old.loginLease);
-          this.state = st;
-          return st;
-        }
-      } catch {
-        // Renewal is an optimisation: a fresh login below is always correct.
-      }
-    }
+    const renewed = await this.renew(old);
+    if (renewed) return renewed;
+    const alive = this.alive(old);
     const st = await this.login();
     if (alive && old.grant.owned && old.grant.token !== st.grant.token) void this.revoke(old.grant);
     return st;
@@ -433,6 +473,7 @@ export class VaultClient implements SecretsClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
     const st = this.state;
     this.state = undefined;
     // Never revoke a token the user supplied (tokenSecretRef): other clients may use it.

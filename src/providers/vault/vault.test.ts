@@ -287,6 +287,25 @@ describe('token lifecycle', () => {
     await c.close();
   });
 
+  it('renews in the background without reads, but never logs in in the background', async () => {
+    let n = 0;
+    routes['POST /v1/auth/approle/login'] = (s) => loginRoute(`tok-${++n}`, 1)(s);
+    let grant = 1;
+    routes['POST /v1/auth/token/renew-self'] = (s) => ({
+      body: { auth: { client_token: s.headers['x-vault-token'], lease_duration: grant, renewable: true } },
+    });
+    routes['POST /v1/auth/token/revoke-self'] = () => ({ status: 204 });
+    let logins = 0;
+    const c = client({ path: 'secret', auth: appRole }, Date.now, () => logins++);
+    await c.start();
+    await new Promise((r) => setTimeout(r, 800)); // past 2/3 of the 1 s lease, no read
+    expect(seen.filter((x) => x.url === '/v1/auth/token/renew-self')).toHaveLength(1);
+    grant = 0; // the max TTL reached: the background gives up instead of logging in
+    await new Promise((r) => setTimeout(r, 800));
+    expect(logins).toBe(1);
+    await c.close();
+  });
+
   it('never revokes a token the user supplied', async () => {
     routes['GET /v1/secret/data/app'] = () => ({ body: { data: { data: { a: 'b' } } } });
     const c = client({ path: 'secret', auth: tokenAuth });
