@@ -21,12 +21,13 @@ export async function bao(
   method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'LIST',
   path: string,
   body?: unknown,
-  opts: { allow?: number[]; token?: string; addr?: string } = {},
+  opts: { allow?: number[]; token?: string; addr?: string; namespace?: string } = {},
 ): Promise<BaoAnswer> {
   const res = await fetch(`${opts.addr ?? serverVar('VAULT_ADDR')}/v1/${path}`, {
     method,
     headers: {
       'x-vault-token': opts.token ?? serverVar('VAULT_TOKEN'),
+      ...(opts.namespace ? { 'x-vault-namespace': opts.namespace } : {}),
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     },
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -422,6 +422,62 @@ describe('auth methods', () => {
   });
 });
 
+describe('namespaces (X-Vault-Namespace)', () => {
+  it('logs in and reads in a namespace, or logs in at the root (auth.namespace) and reads in a child', async () => {
+    const team = `team-${sfx}`;
+    const inNs = { namespace: team };
+    const nsValue = secretValue('ns-value');
+    const nsPassword = secretValue('ns-password');
+    await bao('POST', `sys/namespaces/${team}`);
+    await bao('POST', 'sys/mounts/kv', { type: 'kv', options: { version: '2' } }, inNs);
+    await bao('POST', 'kv/data/app', { data: { user: nsValue } }, inNs);
+    await bao(
+      'PUT',
+      'sys/policies/acl/read',
+      { policy: 'path "kv/data/*" { capabilities = ["read"] }' },
+      inNs,
+    );
+    await bao('POST', 'sys/auth/userpass', { type: 'userpass' }, inNs);
+    await bao(
+      'POST',
+      'auth/userpass/users/syncret',
+      { password: nsPassword, token_policies: ['read'] },
+      inNs,
+    );
+    apply(plainSecret(ns, 'ns-userpass', { password: nsPassword }));
+    // A root-namespace policy names the child's paths with the namespace prefix.
+    await policy(`ns-child-${sfx}`, `path "${team}/kv/data/*" { capabilities = ["read"] }`);
+    await bao('POST', `auth/${mounts.approle}/role/child`, { token_policies: [`ns-child-${sfx}`] });
+    const childRole = (await bao('GET', `auth/${mounts.approle}/role/child/role-id`)).body.data
+      ?.role_id as string;
+    await bao('POST', `auth/${mounts.approle}/role/child/custom-secret-id`, { secret_id: v.secretId });
+    apply(
+      vaultStore(ns, 'ns', {
+        namespace: team,
+        path: 'kv',
+        auth: { userPass: { username: 'syncret', secretRef: { name: 'ns-userpass', key: 'password' } } },
+      }),
+      vaultStore(ns, 'ns-root-login', {
+        namespace: team,
+        path: 'kv',
+        auth: {
+          namespace: '',
+          appRole: {
+            path: mounts.approle,
+            roleId: childRole,
+            secretRef: { name: 'approle', key: 'secretId' },
+          },
+        },
+      }),
+    );
+    apply(readUser('ns', 'ns'), readUser('ns-root-login', 'ns-root-login'));
+    await waitEs(ns, 'ns');
+    expect((await secretData(ns, 'ns'))?.user).toBe(nsValue);
+    await waitEs(ns, 'ns-root-login');
+    expect((await secretData(ns, 'ns-root-login'))?.user).toBe(nsValue);
+  });
+});
+
 describe('TLS', () => {
   it('trusts the server through caBundle and caProvider', async () => {
     const tls = serverVar('VAULT_TLS_ADDR');

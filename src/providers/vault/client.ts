@@ -71,6 +71,9 @@ export class VaultClient implements SecretsClient {
   // ---- token lifecycle ----
 
   private async token(): Promise<string> {
+    // A closed client (evicted while a read was in flight) must not log in again: nobody
+    // would revoke that token. The read fails as transient and retries on a fresh client.
+    if (this.closed) throw new ProviderError('Unavailable', 'the Vault client was closed; retrying');
     const s = this.state;
     if (s && (s.renewAt === undefined || this.now() < s.renewAt)) return s.grant.token;
     // Concurrent reads share one renewal or login.
@@ -120,6 +123,11 @@ export class VaultClient implements SecretsClient {
   private async login(): Promise<TokenState> {
     const grant = await this.o.plan.login(this.o.http, this.sensitive);
     if (grant.owned) this.o.onLogin?.();
+    if (this.closed) {
+      // Closed while the login was in flight: give the token back at once.
+      await this.revoke(grant);
+      throw new ProviderError('Unavailable', 'the Vault client was closed; retrying');
+    }
     const st = this.schedule(grant, grant.leaseDuration);
     this.state = st;
     return st;
@@ -207,7 +215,6 @@ export class VaultClient implements SecretsClient {
 
   /** Runs a request with the current token; logs in again once if Vault rejects the token itself. */
   private async call<T>(req: Omit<VaultRequest, 'token'>, op: Op): Promise<VaultResponse<T>> {
-    if (this.closed) throw new ProviderError('Unavailable', 'the Vault client was closed');
     const withNs = { ...req, namespace: this.o.spec.namespace };
     let token = await this.token();
     try {
