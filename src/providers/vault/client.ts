@@ -17,6 +17,8 @@ const MAX_FIND_KEYS = 10_000;
 const FIND_CONCURRENCY = 8;
 /** Revocation is best effort: a token left behind expires at its TTL anyway. */
 const REVOKE_TIMEOUT_MS = 5_000;
+/** How long close() lets reads that still hold this client finish before revoking. */
+const CLOSE_GRACE_MS = 5_000;
 
 export interface VaultClientOptions {
   http: VaultHttp;
@@ -24,6 +26,8 @@ export interface VaultClientOptions {
   spec: VaultProvider;
   onLogin?: () => void;
   now?: () => number;
+  /** close() waits until no request ran for this long before revoking (default 500 ms). */
+  closeQuietMs?: number;
 }
 
 interface TokenState {
@@ -56,6 +60,9 @@ export class VaultClient implements SecretsClient {
   private readonly kv: 'v1' | 'v2';
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Requests running now, and when the last one ended (close() lets them finish). */
+  private active = 0;
+  private lastActivity = 0;
 
   constructor(private readonly o: VaultClientOptions) {
     this.now = o.now ?? Date.now;
@@ -71,10 +78,14 @@ export class VaultClient implements SecretsClient {
   // ---- token lifecycle ----
 
   private async token(): Promise<string> {
-    // A closed client (evicted while a read was in flight) must not log in again: nobody
-    // would revoke that token. The read fails as transient and retries on a fresh client.
-    if (this.closed) throw new ProviderError('Unavailable', 'the Vault client was closed; retrying');
     const s = this.state;
+    if (this.closed) {
+      // A reconcile that got this client before it was evicted may still read with its token
+      // until close() revokes it, but a closed client never logs in again: nobody would
+      // revoke that token. Otherwise the read fails as transient, on a fresh client next time.
+      if (s && this.alive(s)) return s.grant.token;
+      throw new ProviderError('Unavailable', 'the Vault client was closed; retrying');
+    }
     if (s && (s.renewAt === undefined || this.now() < s.renewAt)) return s.grant.token;
     // Concurrent reads share one renewal or login.
     this.pending ??= this.refresh(s).finally(() => {
@@ -215,6 +226,16 @@ export class VaultClient implements SecretsClient {
 
   /** Runs a request with the current token; logs in again once if Vault rejects the token itself. */
   private async call<T>(req: Omit<VaultRequest, 'token'>, op: Op): Promise<VaultResponse<T>> {
+    this.active++;
+    try {
+      return await this.callOnce<T>(req, op);
+    } finally {
+      this.active--;
+      this.lastActivity = Date.now();
+    }
+  }
+
+  private async callOnce<T>(req: Omit<VaultRequest, 'token'>, op: Op): Promise<VaultResponse<T>> {
     const withNs = { ...req, namespace: this.o.spec.namespace };
     let token = await this.token();
     try {
@@ -481,6 +502,13 @@ export class VaultClient implements SecretsClient {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    // An evicted client may still be in use by reconciles that fetched it just before (the
+    // cache drops it on AccessDenied, a spec change or its age): revoking under them would
+    // fail their reads. Wait until it has been idle a moment, never long.
+    const quiet = this.o.closeQuietMs ?? 500;
+    const deadline = Date.now() + CLOSE_GRACE_MS;
+    while (Date.now() < deadline && (this.active > 0 || Date.now() - this.lastActivity < quiet))
+      await new Promise((r) => setTimeout(r, Math.min(100, quiet || 100)));
     const st = this.state;
     this.state = undefined;
     // Never revoke a token the user supplied (tokenSecretRef): other clients may use it.

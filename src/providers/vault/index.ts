@@ -19,6 +19,8 @@ export interface VaultProviderOptions {
   onLogin?: () => void;
   /** Per-request timeout in ms. Default 30 s. */
   timeoutMs?: number;
+  /** See VaultClientOptions.closeQuietMs (tests shorten it). */
+  closeQuietMs?: number;
 }
 
 const decoder = new TextDecoder();
@@ -121,7 +123,13 @@ export function vaultProvider(opts: VaultProviderOptions = {}): Provider {
         httpOpts.key = decoder.decode(await ctx.readSecretKey(spec.tls.keySecretRef, 'tls.keySecretRef'));
       }
       const http = new VaultHttp(httpOpts);
-      const client = new VaultClient({ http, plan: loginPlan(spec, ctx), spec, onLogin: opts.onLogin });
+      const client = new VaultClient({
+        http,
+        plan: loginPlan(spec, ctx),
+        spec,
+        onLogin: opts.onLogin,
+        closeQuietMs: opts.closeQuietMs,
+      });
       try {
         await client.start();
       } catch (e) {

@@ -90,6 +90,7 @@ function client(spec: VaultProvider, now: () => number = Date.now, onLogin?: () 
     spec: full,
     now,
     onLogin,
+    closeQuietMs: 0,
   });
 }
 
@@ -217,7 +218,7 @@ describe('errors', () => {
       status: 400,
       body: { errors: ['invalid secret id sid-456'] },
     });
-    const p = vaultProvider();
+    const p = vaultProvider({ closeQuietMs: 0 });
     const e = await rejects(p.connect(store({ path: 'secret', auth: appRole }), ctx()));
     expect(e.reason).toBe('AuthFailed');
     expect(e.message).toContain('auth/approle/login');
@@ -306,6 +307,31 @@ describe('token lifecycle', () => {
     await c.close();
   });
 
+  it('a closing client lets running reads finish, serves late reads with its token, never logs in', async () => {
+    let n = 0;
+    routes['POST /v1/auth/approle/login'] = (s) => loginRoute(`tok-${++n}`, 3600)(s);
+    routes['POST /v1/auth/token/revoke-self'] = () => ({ status: 204 });
+    routes['GET /v1/secret/data/app'] = () => ({ body: { data: { data: { a: 'b' } } } });
+    let logins = 0;
+    const full = { server: addr, path: 'secret', auth: appRole };
+    const c = new VaultClient({
+      http: new VaultHttp({ server: addr }),
+      plan: loginPlan(full, ctx()),
+      spec: full,
+      onLogin: () => logins++,
+      closeQuietMs: 200,
+    });
+    await c.getSecret({ key: 'app' });
+    const closing = c.close();
+    // A reconcile that fetched the client just before the eviction still reads.
+    expect(await c.getSecret({ key: 'app' })).toEqual({ kind: 'map', data: { a: 'b' } });
+    await closing;
+    expect(seen.map((x) => x.url).slice(-1)).toEqual(['/v1/auth/token/revoke-self']);
+    const late = await rejects(c.getSecret({ key: 'app' }));
+    expect(late.reason).toBe('Unavailable');
+    expect(logins).toBe(1);
+  });
+
   it('never revokes a token the user supplied', async () => {
     routes['GET /v1/secret/data/app'] = () => ({ body: { data: { data: { a: 'b' } } } });
     const c = client({ path: 'secret', auth: tokenAuth });
@@ -362,7 +388,7 @@ describe('auth methods', () => {
   ])('%s', async (_name, auth, path, body) => {
     routes[`POST ${path}`] = loginRoute('tok', 0, false);
     routes['GET /v1/secret/data/app'] = () => ({ body: { data: { data: { a: 'b' } } } });
-    const c = await vaultProvider().connect(store({ path: 'secret', auth }), ctx());
+    const c = await vaultProvider({ closeQuietMs: 0 }).connect(store({ path: 'secret', auth }), ctx());
     expect(await c.validate()).toEqual({ result: 'Valid' });
     await c.getSecret({ key: 'app' });
     expect(JSON.parse(seen[0]!.body)).toEqual(body);
@@ -397,6 +423,7 @@ describe('network failures', () => {
       http: new VaultHttp({ server: addr, signal: ac.signal }),
       plan: loginPlan(full, ctx()),
       spec: full,
+      closeQuietMs: 0,
     });
     await c.getSecret({ key: 'app' });
     ac.abort();
@@ -457,7 +484,7 @@ describe('spec', () => {
   });
 
   it('cacheScope is per requester namespace only for namespace-relative ClusterSecretStore credentials', () => {
-    const p = vaultProvider();
+    const p = vaultProvider({ closeQuietMs: 0 });
     expect(p.cacheScope!(store({ auth: tokenAuth }))).toBe('');
     expect(p.cacheScope!(store({ auth: tokenAuth }, 'ClusterSecretStore'))).toBe('app');
     const pinned = { tokenSecretRef: { name: 'v', key: 'token', namespace: 'vault' } };
