@@ -17,6 +17,8 @@ const MAX_FIND_KEYS = 10_000;
 const FIND_CONCURRENCY = 8;
 /** Revocation is best effort: a token left behind expires at its TTL anyway. */
 const REVOKE_TIMEOUT_MS = 5_000;
+/** The longest single wait of the renewal timer. */
+const MAX_TIMER_MS = 24 * 3600 * 1000;
 /** How long close() lets reads that still hold this client finish before revoking. */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -115,10 +117,12 @@ export class VaultClient implements SecretsClient {
    */
   private arm(st: TokenState): void {
     if (this.timer) clearTimeout(this.timer);
-    const delay = Math.max(0, (st.renewAt ?? 0) - this.now()) + 5;
+    // setTimeout fires at once for delays beyond 2^31-1 ms (long leases): wake up daily instead.
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, (st.renewAt ?? 0) - this.now()) + 5);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.closed || this.state !== st || this.pending) return;
+      if (this.now() < (st.renewAt ?? 0)) return this.arm(st);
       // Only a renewal here, never a login: a client nobody reads from any more (a store
       // deleted while a read was in flight) must not keep logging in. The next read logs in
       // when the renewal failed or the max TTL is near.

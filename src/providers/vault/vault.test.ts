@@ -197,6 +197,26 @@ describe('errors', () => {
     await down.close();
   });
 
+  it('says when a KV v2 version is deleted or destroyed', async () => {
+    routes['GET /v1/secret/data/app'] = () => ({ status: 404, body: { errors: [] } });
+    routes['GET /v1/secret/metadata/app'] = () => ({
+      body: {
+        data: {
+          current_version: 3,
+          versions: { '2': { destroyed: true }, '3': { deletion_time: '2026-01-01T00:00:00Z' } },
+        },
+      },
+    });
+    const c = client({ path: 'secret', auth: tokenAuth });
+    expect((await rejects(c.getSecret({ key: 'app' }))).message).toBe(
+      'Vault secret "app" is deleted or destroyed (secret/data/app)',
+    );
+    expect((await rejects(c.getSecret({ key: 'app', version: '2' }))).message).toContain(
+      'version 2 is deleted or destroyed',
+    );
+    await c.close();
+  });
+
   it('a rejected user token is AuthFailed, never re-read in a loop', async () => {
     routes['GET /v1/auth/token/lookup-self'] = () => ({
       status: 403,
@@ -330,6 +350,16 @@ describe('token lifecycle', () => {
     const late = await rejects(c.getSecret({ key: 'app' }));
     expect(late.reason).toBe('Unavailable');
     expect(logins).toBe(1);
+  });
+
+  it('a lease longer than a timer can wait does not renew at once', async () => {
+    routes['POST /v1/auth/approle/login'] = loginRoute('tok-long', 10 * 365 * 24 * 3600);
+    routes['POST /v1/auth/token/revoke-self'] = () => ({ status: 204 });
+    const c = client({ path: 'secret', auth: appRole });
+    await c.start();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen.some((x) => x.url === '/v1/auth/token/renew-self')).toBe(false);
+    await c.close();
   });
 
   it('never revokes a token the user supplied', async () => {
