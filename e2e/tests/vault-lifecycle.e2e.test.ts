@@ -17,6 +17,7 @@ import {
   secretData,
   waitEs,
   waitFor,
+  waitReady,
 } from '../lib/kube.js';
 import { freePort, startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
@@ -201,7 +202,8 @@ describe('outages', () => {
     try {
       const es = await waitEs(ns, 'sealed', { status: 'False', reason: 'ProviderError' }, 30_000);
       expect(ready(es)?.message).toMatch(/Vault is sealed/);
-      await new Promise((r) => setTimeout(r, 4_000));
+      // The store's own check (token lookup, every 5 s here) says so too.
+      await waitReady('secretstores', ns, 'sealed', { status: 'False', message: /Vault is sealed/ }, 30_000);
       expect((await secretData(ns, 'sealed'))?.value).toBe(value);
     } finally {
       await unseal();
@@ -209,6 +211,7 @@ describe('outages', () => {
     const fresh = secretValue('after-unseal');
     await kv2Put(kv, 'shared', { value: fresh });
     await waitEs(ns, 'sealed', {}, 30_000);
+    await waitReady('secretstores', ns, 'sealed', { status: 'True', reason: 'Valid' }, 30_000);
     await waitFor('new value after unseal', async () => (await secretData(ns, 'sealed'))?.value === fresh, {
       timeoutMs: 20_000,
     });

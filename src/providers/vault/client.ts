@@ -240,7 +240,8 @@ export class VaultClient implements SecretsClient {
   }
 
   private async callOnce<T>(req: Omit<VaultRequest, 'token'>, op: Op): Promise<VaultResponse<T>> {
-    const withNs = { ...req, namespace: this.o.spec.namespace };
+    // Reads go to the store's namespace; token calls name the login namespace themselves.
+    const withNs = { ...req, namespace: 'namespace' in req ? req.namespace : this.o.spec.namespace };
     let token = await this.token();
     try {
       return await this.o.http.request<T>({ ...withNs, token });
@@ -476,29 +477,19 @@ export class VaultClient implements SecretsClient {
     return leaves;
   }
 
+  /**
+   * Looks the token up (as ESO does), so the store's Ready condition also shows a sealed or
+   * unreachable Vault, and a token Vault no longer accepts is replaced by a fresh login.
+   */
   async validate(): Promise<ValidationResult> {
     try {
-      const token = await this.token();
-      // A login that succeeded proves the credentials; a static token must be looked up.
-      if (this.state?.grant.owned) return { result: 'Valid' };
-      await this.o.http.request({
-        method: 'GET',
-        path: 'auth/token/lookup-self',
-        token,
-        namespace: this.loginNamespace(),
-      });
+      await this.call(
+        { method: 'GET', path: 'auth/token/lookup-self', namespace: this.loginNamespace() },
+        { capability: 'read', apiPath: 'auth/token/lookup-self', what: 'the token' },
+      );
       return { result: 'Valid' };
     } catch (e) {
-      if (e instanceof VaultHttpError && (e.status === 403 || e.status === 401))
-        return {
-          result: 'Error',
-          message: 'Vault rejected the token from auth.tokenSecretRef (invalid, expired or revoked)',
-        };
-      try {
-        this.fail(e, { capability: 'read', apiPath: 'auth/token/lookup-self', what: 'token' });
-      } catch (pe) {
-        return { result: 'Error', message: (pe as Error).message };
-      }
+      return { result: 'Error', message: (e as Error).message };
     }
   }
 

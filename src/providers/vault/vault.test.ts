@@ -418,6 +418,7 @@ describe('auth methods', () => {
   ])('%s', async (_name, auth, path, body) => {
     routes[`POST ${path}`] = loginRoute('tok', 0, false);
     routes['GET /v1/secret/data/app'] = () => ({ body: { data: { data: { a: 'b' } } } });
+    routes['GET /v1/auth/token/lookup-self'] = () => ({ body: { data: { ttl: 0 } } });
     const c = await vaultProvider({ closeQuietMs: 0 }).connect(store({ path: 'secret', auth }), ctx());
     expect(await c.validate()).toEqual({ result: 'Valid' });
     await c.getSecret({ key: 'app' });
