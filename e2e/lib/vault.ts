@@ -115,19 +115,24 @@ export async function configureJwtAuth(mount: string): Promise<void> {
   });
 }
 
-/** How many live (unrevoked, unexpired) tokens an auth mount has issued: logins and revocations. */
-export async function liveTokenCount(authMount: string, role?: string): Promise<number> {
+/** Accessors of the live (unrevoked, unexpired) tokens an auth mount issued (for a role). */
+export async function liveTokens(authMount: string, role?: string): Promise<string[]> {
   const loginPath = `auth/${authMount}/login`;
   const r = await bao('LIST', 'auth/token/accessors', undefined, { allow: [404] });
   const accessors = ((r.body.data as { keys?: string[] } | undefined)?.keys ?? []) as string[];
-  let n = 0;
+  const out: string[] = [];
   for (const a of accessors) {
     const l = await bao('POST', 'auth/token/lookup-accessor', { accessor: a }, { allow: [400, 403] });
     const d = l.body.data as { path?: string; meta?: Record<string, string> | null } | undefined;
     // AppRole tokens carry their role in meta.role_name.
-    if (d?.path?.startsWith(loginPath) && (role === undefined || d.meta?.role_name === role)) n++;
+    if (d?.path?.startsWith(loginPath) && (role === undefined || d.meta?.role_name === role)) out.push(a);
   }
-  return n;
+  return out;
+}
+
+/** How many live tokens an auth mount issued: logins and revocations as Vault sees them. */
+export async function liveTokenCount(authMount: string, role?: string): Promise<number> {
+  return (await liveTokens(authMount, role)).length;
 }
 
 export async function seal(): Promise<void> {
