@@ -336,6 +336,32 @@ describe('auth methods', () => {
     await expectUser('k8s-secret');
   });
 
+  it('kubernetes: the TokenRequest carries serviceAccountRef.audiences, which a role can require', async () => {
+    await bao('POST', `auth/${mounts.kubernetes}/role/aud`, {
+      bound_service_account_names: ['vault-reader'],
+      bound_service_account_namespaces: [ns],
+      audience: 'vault',
+      token_policies: [reader],
+      token_ttl: '1h',
+    });
+    const k8s = (audiences?: string[]) => ({
+      path: kv2,
+      auth: {
+        kubernetes: {
+          mountPath: mounts.kubernetes,
+          role: 'aud',
+          serviceAccountRef: { name: 'vault-reader', ...(audiences ? { audiences } : {}) },
+        },
+      },
+    });
+    apply(vaultStore(ns, 'k8s-aud', k8s(['vault'])), vaultStore(ns, 'k8s-no-aud', k8s()));
+    apply(readUser('k8s-aud', 'k8s-aud'));
+    await expectUser('k8s-aud');
+    // Without audiences the token is for the apiserver's default audience: the role refuses it.
+    const store = await waitReady('secretstores', ns, 'k8s-no-aud', { status: 'False' });
+    expect(ready(store)?.message).toMatch(new RegExp(`auth/${mounts.kubernetes}/login failed \\(403\\)`));
+  });
+
   it('kubernetes: a ServiceAccount the role does not bind is refused at login', async () => {
     apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'stranger', namespace: ns } });
     apply(
