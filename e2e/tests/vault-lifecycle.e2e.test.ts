@@ -210,9 +210,15 @@ describe('outages', () => {
     await seal();
     try {
       const es = await waitEs(ns, 'sealed', { status: 'False', reason: 'ProviderError' }, 30_000);
-      expect(ready(es)?.message).toMatch(/Vault is sealed/);
+      expect(ready(es)?.message).toMatch(/Vault at http:\/\/127\.0\.0\.1:\d+ is sealed/);
       // The store's own check (token lookup, every 5 s here) says so too.
-      await waitReady('secretstores', ns, 'sealed', { status: 'False', message: /Vault is sealed/ }, 30_000);
+      await waitReady(
+        'secretstores',
+        ns,
+        'sealed',
+        { status: 'False', message: /Vault at http:\/\/127\.0\.0\.1:\d+ is sealed/ },
+        30_000,
+      );
       expect((await secretData(ns, 'sealed'))?.value).toBe(value);
     } finally {
       await unseal();

@@ -505,7 +505,7 @@ describe('namespaces (X-Vault-Namespace)', () => {
 });
 
 describe('TLS', () => {
-  it('trusts the server through caBundle and caProvider', async () => {
+  it('trusts the server through caBundle and caProvider (ConfigMap and Secret)', async () => {
     const tls = serverVar('VAULT_TLS_ADDR');
     apply(
       vaultStore(ns, 'tls-bundle', { server: tls, path: kv2, caBundle: caBundle(), auth: tokenAuth }),
@@ -516,9 +516,23 @@ describe('TLS', () => {
         auth: tokenAuth,
       }),
     );
-    apply(readUser('tls-bundle', 'tls-bundle'), readUser('tls-provider', 'tls-provider'));
+    apply(plainSecret(ns, 'vault-ca', { 'ca.crt': caPem() }));
+    apply(
+      vaultStore(ns, 'tls-provider-secret', {
+        server: tls,
+        path: kv2,
+        caProvider: { type: 'Secret', name: 'vault-ca', key: 'ca.crt' },
+        auth: tokenAuth,
+      }),
+    );
+    apply(
+      readUser('tls-bundle', 'tls-bundle'),
+      readUser('tls-provider', 'tls-provider'),
+      readUser('tls-provider-secret', 'tls-provider-secret'),
+    );
     await expectUser('tls-bundle');
     await expectUser('tls-provider');
+    await expectUser('tls-provider-secret');
   });
 
   it('presents a client certificate (tls) where the listener requires one', async () => {

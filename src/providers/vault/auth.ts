@@ -88,7 +88,7 @@ async function loginAt(
         const sealed = e.errors.some((x) => /sealed/i.test(x));
         throw new ProviderError(
           e.status === 429 ? 'Throttled' : 'Unavailable',
-          sealed ? 'Vault is sealed' : `Vault login at ${path}: Vault answered ${e.status}`,
+          sealed ? `Vault at ${http.server} is sealed` : `Vault login at ${path}: Vault answered ${e.status}`,
           e.retryAfterMs,
         );
       }

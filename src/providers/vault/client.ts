@@ -290,7 +290,7 @@ export class VaultClient implements SecretsClient {
           500,
         );
       if (s === 503 && e.errors.some((x) => /sealed/i.test(x)))
-        throw new ProviderError('Unavailable', 'Vault is sealed', e.retryAfterMs);
+        throw new ProviderError('Unavailable', `Vault at ${this.o.http.server} is sealed`, e.retryAfterMs);
       if (s >= 500)
         throw new ProviderError('Unavailable', `Vault answered ${s} for ${op.apiPath}`, e.retryAfterMs);
       const why = scrub(e.errors.join('; ').replace(/\s+/g, ' ').trim(), this.sensitive).slice(0, 300);

@@ -182,7 +182,7 @@ describe('errors', () => {
     expect(missing.message).toContain('"missing"');
     const sealed = await rejects(c.getSecret({ key: 'sealed' }));
     expect(sealed.reason).toBe('Unavailable');
-    expect(sealed.message).toBe('Vault is sealed');
+    expect(sealed.message).toBe(`Vault at ${addr} is sealed`);
     expect(sealed.transient).toBe(true);
     await c.close();
 
