@@ -70,13 +70,17 @@ beforeAll(async () => {
     token_max_ttl: '12s',
   });
   await bao('POST', `auth/${approle}/role/stop`, { token_policies: [reader], token_ttl: '1h' });
+  await bao('POST', `auth/${approle}/role/revoked`, { token_policies: [reader], token_ttl: '1h' });
   roleId = (await bao('GET', `auth/${approle}/role/syncret/role-id`)).body.data?.role_id as string;
   const stopRoleId = (await bao('GET', `auth/${approle}/role/stop/role-id`)).body.data?.role_id as string;
   await bao('POST', `auth/${approle}/role/stop/custom-secret-id`, { secret_id: secretId });
+  await bao('POST', `auth/${approle}/role/revoked/custom-secret-id`, { secret_id: secretId });
+  const revokedRoleId = (await bao('GET', `auth/${approle}/role/revoked/role-id`)).body.data
+    ?.role_id as string;
   const shortRoleId = (await bao('GET', `auth/${approle}/role/short/role-id`)).body.data?.role_id as string;
   await bao('POST', `auth/${approle}/role/syncret/custom-secret-id`, { secret_id: secretId });
   await bao('POST', `auth/${approle}/role/short/custom-secret-id`, { secret_id: secretId });
-  apply(plainSecret(ns, 'approle', { secretId, shortRoleId, stopRoleId }));
+  apply(plainSecret(ns, 'approle', { secretId, shortRoleId, stopRoleId, revokedRoleId }));
 });
 
 afterAll(async () => {
@@ -200,6 +204,31 @@ describe('one login per store', () => {
     op = await start('vault-life-2');
     await waitEs(ns, 'stop');
   });
+
+  it('logs in again when Vault stops accepting the token (revoked behind its back), without a failed sync', async () => {
+    const revokedRoleId = (await secretData(ns, 'approle'))!.revokedRoleId!;
+    apply(appRoleStore('revoked', {}, revokedRoleId));
+    apply(readShared('revoked', 'revoked', '1s'));
+    await waitEs(ns, 'revoked');
+    const [token] = await liveTokens(approle, 'revoked');
+    expect(token).toBeDefined();
+    const logins = await op!.metric(LOGINS, { provider: 'vault' });
+    const errors = await op!.metric('syncret_sync_total', { provider: 'vault', result: 'error' });
+    await bao('POST', 'auth/token/revoke-accessor', { accessor: token });
+    const fresh = secretValue('after-revoke');
+    await kv2Put(kv, 'shared', { value: fresh });
+    await waitFor(
+      'the new value through a new login',
+      async () => (await secretData(ns, 'revoked'))?.value === fresh,
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    expect((await op!.metric(LOGINS, { provider: 'vault' })) - logins).toBe(1);
+    // The 403 was recognised as a dead token (lookup-self), not reported as a policy denial.
+    expect((await op!.metric('syncret_sync_total', { provider: 'vault', result: 'error' })) - errors).toBe(0);
+    remove('externalsecret', ns, 'revoked');
+  });
 });
 
 describe('outages', () => {
@@ -207,6 +236,7 @@ describe('outages', () => {
     apply(appRoleStore('sealed'));
     apply(readShared('sealed', 'sealed', '2s'));
     await waitEs(ns, 'sealed');
+    const synced = (await secretData(ns, 'sealed'))?.value;
     await seal();
     try {
       const es = await waitEs(ns, 'sealed', { status: 'False', reason: 'ProviderError' }, 30_000);
@@ -219,7 +249,7 @@ describe('outages', () => {
         { status: 'False', message: /Vault at http:\/\/127\.0\.0\.1:\d+ is sealed/ },
         30_000,
       );
-      expect((await secretData(ns, 'sealed'))?.value).toBe(value);
+      expect((await secretData(ns, 'sealed'))?.value).toBe(synced);
     } finally {
       await unseal();
     }
