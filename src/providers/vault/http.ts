@@ -90,7 +90,7 @@ function retryAfter(h: string | string[] | undefined): number | undefined {
 }
 
 /** OpenSSL / Node codes of a failed TLS handshake or certificate check. */
-const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH)/;
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH)/;
 
 /** What a TLS failure means for the store's settings; the raw OpenSSL text helps nobody. */
 export function describeTlsFailure(code: string): string {
@@ -104,6 +104,8 @@ export function describeTlsFailure(code: string): string {
     return `TLS failure: the server requires a client certificate (${code}); set tls.certSecretRef and tls.keySecretRef`;
   if (/ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|DECRYPT_ERROR)/.test(code))
     return `TLS failure: the server rejected the client certificate (${code}); check tls.certSecretRef and tls.keySecretRef`;
+  if (code.startsWith('ERR_OSSL_'))
+    return `TLS failure: a PEM certificate or key could not be loaded (${code}); check caBundle / caProvider and the certificate Secrets`;
   return `TLS failure (${code}); check caBundle / caProvider and the tls client certificate`;
 }
 

@@ -442,6 +442,22 @@ describe('network failures', () => {
     expect(describeTlsFailure('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE')).toMatch(
       /rejected the client certificate/,
     );
+    expect(describeTlsFailure('ERR_OSSL_PEM_NO_START_LINE')).toMatch(/could not be loaded/);
+  });
+
+  it('a client key that is not PEM fails as a TLS failure naming no value', async () => {
+    const full = { server: 'https://127.0.0.1:1', path: 'secret', auth: tokenAuth };
+    const c = new VaultClient({
+      http: new VaultHttp({ server: full.server, cert: 'not a cert', key: 'not-a-key-1234' }),
+      plan: loginPlan(full, ctx()),
+      spec: full,
+      closeQuietMs: 0,
+    });
+    const e = await rejects(c.getSecret({ key: 'app' }));
+    expect(e.reason).toBe('Unavailable');
+    expect(e.message).toMatch(/TLS failure: a PEM certificate or key could not be loaded/);
+    expect(e.message).not.toContain('not-a-key-1234');
+    await c.close();
   });
 
   it('revokes on close even after the operator signal aborted requests', async () => {
