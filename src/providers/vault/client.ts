@@ -41,9 +41,12 @@ interface TokenState {
   expiresAt?: number;
 }
 
+/** The policy capability a request needs, as Vault names it. */
+export type VaultCapability = 'read' | 'list' | 'create' | 'update' | 'delete';
+
 /** What a failed call was trying to do, for messages that say which policy is missing. */
 interface Op {
-  capability: 'read' | 'list';
+  capability: VaultCapability;
   /** API path (after /v1/), which is what a Vault policy names. */
   apiPath: string;
   /** The user's key, for NotFound messages. */
@@ -319,6 +322,33 @@ export class VaultClient implements SecretsClient {
     if (i <= 0)
       throw new ProviderError('InvalidRequest', `key "${key}" names no mount and the store sets no path`);
     return { mount: k.slice(0, i), rest: k.slice(i + 1) };
+  }
+
+  // ---- generic access (dynamic secrets, leases) ----
+
+  /**
+   * Any Vault API call with this store's token and namespace, with the same token lifecycle
+   * and error mapping as reads (403 names the path and capability, never a value). For the
+   * VaultDynamicSecret generator: `POST database/creds/x`, `PUT sys/leases/renew`, ...
+   */
+  async apiRequest<T = Record<string, unknown>>(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    opts: { body?: unknown; query?: Record<string, string> } = {},
+  ): Promise<VaultResponse<T>> {
+    const apiPath = trimSlashes(path);
+    const capability: VaultCapability =
+      method === 'GET'
+        ? opts.query?.list === 'true'
+          ? 'list'
+          : 'read'
+        : method === 'DELETE'
+          ? 'delete'
+          : 'update';
+    return this.call<T>(
+      { method, path: encodePath(apiPath), body: opts.body, query: opts.query },
+      { capability, apiPath, what: apiPath },
+    );
   }
 
   // ---- SecretsClient ----

@@ -68,6 +68,8 @@ export class VaultNetworkError extends Error {
 export interface VaultResponse<T = Record<string, unknown>> {
   data?: T | null;
   auth?: VaultAuthInfo | null;
+  /** Set for dynamic secrets (database/creds, pki/issue with leases). */
+  lease_id?: string;
   lease_duration?: number;
   renewable?: boolean;
   warnings?: string[] | null;

@@ -481,6 +481,31 @@ describe('network failures', () => {
   });
 });
 
+describe('apiRequest (for generators)', () => {
+  it('calls any path with the token, returns the lease, maps 403 to the capability', async () => {
+    routes['POST /v1/database/creds/ro'] = (x) => ({
+      body: {
+        lease_id: 'database/creds/ro/abc',
+        lease_duration: 60,
+        renewable: true,
+        data: { username: 'u', password: x.headers['x-vault-token'] === 'user-token-123' ? 'p' : '' },
+      },
+    });
+    routes['GET /v1/auth/token/lookup-self'] = () => ({ body: { data: {} } });
+    routes['PUT /v1/sys/leases/renew'] = () => ({ status: 403, body: { errors: ['permission denied'] } });
+    const c = client({ auth: tokenAuth });
+    const r = await c.apiRequest<{ username: string; password: string }>('POST', 'database/creds/ro', {
+      body: {},
+    });
+    expect(r.lease_id).toBe('database/creds/ro/abc');
+    expect(r.data).toEqual({ username: 'u', password: 'p' });
+    const e = await rejects(c.apiRequest('PUT', 'sys/leases/renew', { body: { lease_id: 'x' } }));
+    expect(e.reason).toBe('AccessDenied');
+    expect(e.message).toContain('"update" on "sys/leases/renew"');
+    await c.close();
+  });
+});
+
 describe('findSecrets', () => {
   it('walks the metadata tree, matches names and tags, skips deleted secrets', async () => {
     const list =
