@@ -17,16 +17,18 @@ import { awsProvider } from './providers/aws/index.js';
 import { fakeProvider } from './providers/fake/index.js';
 import { gcpsmOptionsFromEnv, gcpsmProvider } from './providers/gcpsm/index.js';
 import { kubernetesProvider } from './providers/kubernetes/index.js';
+import { vaultProvider } from './providers/vault/index.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { KubeClient } from './kube/client.js';
 import { VERSION } from './version.js';
 
-export function defaultRegistry(): ProviderRegistry {
+export function defaultRegistry(metrics?: Metrics): ProviderRegistry {
   return new ProviderRegistry([
     fakeProvider,
     kubernetesProvider((cfg) => KubeClient.fromConfig(cfg)),
-    gcpsmProvider(gcpsmOptionsFromEnv(process.env)),
+    vaultProvider({ onLogin: () => metrics?.providerLogin('vault') }),
     awsProvider(),
+    gcpsmProvider(gcpsmOptionsFromEnv(process.env)),
   ]);
 }
 
@@ -43,7 +45,7 @@ async function run(opts: RunOptions): Promise<void> {
   const events = new EventRecorder({ api, logger });
   const manager = new Manager({
     api,
-    registry: defaultRegistry(),
+    registry: defaultRegistry(metrics),
     logger,
     metrics,
     events,

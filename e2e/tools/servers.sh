@@ -28,7 +28,7 @@ done
 
 merge_env() {
   mkdir -p "$STATE"
-  local tmp="$ENV_FILE.tmp"
+  local n tmp="$ENV_FILE.tmp"
   (umask 077 && : >"$tmp")
   for n in "${ALL[@]}"; do
     [[ -f "$DIR/env/$n.env" ]] && cat "$DIR/env/$n.env" >>"$tmp"

@@ -3,8 +3,9 @@
 // treat anything the schema lets through as possibly absent. Defaults are applied in code
 // (see ./defaults.ts), never in the CRD schema, so GitOps tools see no drift.
 
-import type { GcpsmProvider } from './providers/gcpsm.js';
 import type { AwsProvider } from './providers/aws.js';
+import type { GcpsmProvider } from './providers/gcpsm.js';
+import type { VaultProvider } from './providers/vault.js';
 
 export const GROUP = 'external-secrets.io';
 export const GENERATORS_GROUP = 'generators.external-secrets.io';
@@ -229,7 +230,7 @@ export type OpaqueProvider = Record<string, unknown>;
 export interface ProviderSpec {
   fake?: FakeProvider;
   kubernetes?: KubernetesProvider;
-  vault?: OpaqueProvider;
+  vault?: VaultProvider;
   aws?: AwsProvider;
   azurekv?: OpaqueProvider;
   gcpsm?: GcpsmProvider;

@@ -31,6 +31,26 @@ install_bao() {
 
 openbao_pid() { pid_of openbao 'bao .*server -dev'; }
 
+# A test CA, a server certificate for 127.0.0.1 and a client certificate, fresh per start:
+# the TLS listeners prove caBundle/caProvider, mutual TLS (tls.certSecretRef) and cert auth.
+openbao_certs() {
+  local d="$1"
+  rm -rf "$d" && mkdir -p "$d" && chmod 700 "$d"
+  (
+    cd "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=syncret-e2e-vault-ca \
+      -keyout ca.key -out ca.crt
+    openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile server.ext -out server.crt
+    openssl req -newkey rsa:2048 -nodes -subj /CN=syncret-e2e-client -keyout client.key -out client.csr
+    printf 'extendedKeyUsage=clientAuth\n' >client.ext
+    openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile client.ext -out client.crt
+  ) >/dev/null 2>&1
+}
+
 up_openbao() {
   if openbao_pid >/dev/null && [[ -f "$DIR/env/openbao.env" ]]; then
     log "openbao already running (pid $(openbao_pid))"
@@ -38,23 +58,55 @@ up_openbao() {
   fi
   down_openbao
   install_bao
-  local bin token port pid attempt
+  local bin token port tls_port mtls_port pid attempt tls unseal
   bin=$(bao_bin)
   token="root-$(openssl rand -hex 12)"
+  tls="$DIR/openbao-tls"
   mkdir -p "$DIR/home-openbao"
+  openbao_certs "$tls"
   for attempt in 1 2 3; do
     port=$(free_port)
+    tls_port=$(free_port)
+    mtls_port=$(free_port)
+    # Besides the dev listener (plain HTTP): a TLS listener that asks for but does not
+    # require a client certificate (caBundle, cert auth), and one that requires it (mTLS).
+    cat >"$tls/listeners.hcl" <<HCL
+listener "tcp" {
+  address = "127.0.0.1:$tls_port"
+  tls_cert_file = "$tls/server.crt"
+  tls_key_file = "$tls/server.key"
+  tls_client_ca_file = "$tls/ca.crt"
+}
+listener "tcp" {
+  address = "127.0.0.1:$mtls_port"
+  tls_cert_file = "$tls/server.crt"
+  tls_key_file = "$tls/server.key"
+  tls_client_ca_file = "$tls/ca.crt"
+  tls_require_and_verify_client_cert = true
+}
+HCL
     # HOME points into the state dir: the dev server writes its root token to ~/.vault-token,
     # which must not overwrite a developer's own.
     HOME="$DIR/home-openbao" setsid "$bin" server -dev -dev-root-token-id="$token" \
-      -dev-listen-address="127.0.0.1:$port" >"$DIR/logs/openbao.log" 2>&1 </dev/null &
+      -dev-listen-address="127.0.0.1:$port" -config="$tls/listeners.hcl" \
+      >"$DIR/logs/openbao.log" 2>&1 </dev/null &
     pid=$!
     echo "$pid" >"$DIR/pids/openbao"
     # sys/health answers 200 only when initialised, unsealed and active.
-    if wait_ready "$pid" "$port" 30 curl -fsS --max-time 2 "http://127.0.0.1:$port/v1/sys/health"; then
+    if wait_ready "$pid" "$port" 30 curl -fsS --max-time 2 "http://127.0.0.1:$port/v1/sys/health" &&
+      wait_ready "$pid" "$tls_port" 10 curl -fsS --max-time 2 --cacert "$tls/ca.crt" \
+        "https://127.0.0.1:$tls_port/v1/sys/health"; then
+      # The dev server prints its single unseal key: the outage test seals and unseals.
+      unseal=$(sed -n 's/^Unseal Key: //p' "$DIR/logs/openbao.log" | head -n1)
       write_env openbao <<ENV
 VAULT_ADDR=http://127.0.0.1:$port
 VAULT_TOKEN=$token
+VAULT_TLS_ADDR=https://127.0.0.1:$tls_port
+VAULT_MTLS_ADDR=https://127.0.0.1:$mtls_port
+VAULT_CACERT=$tls/ca.crt
+VAULT_TEST_CLIENT_CERT=$tls/client.crt
+VAULT_TEST_CLIENT_KEY=$tls/client.key
+VAULT_UNSEAL_KEY=$unseal
 BAO_BIN=$bin
 OPENBAO_VERSION=$OPENBAO_VERSION
 OPENBAO_PID=$pid
@@ -77,7 +129,7 @@ down_openbao() {
     stop_pid "$pid" openbao
   fi
   rm -f "$DIR/pids/openbao"
-  rm -rf "$DIR/home-openbao"
+  rm -rf "$DIR/home-openbao" "$DIR/openbao-tls"
 }
 
 status_openbao() {

@@ -1,0 +1,142 @@
+// provider.vault: HashiCorp Vault and OpenBao. KV v2 (default) and v1 reads, dataFrom.find on
+// KV v2, and the token, AppRole, Kubernetes, JWT, userpass, LDAP and TLS certificate auth
+// methods. See docs/providers/vault.md.
+
+import type { SecretKeySelector } from '../../api/types.js';
+import type { VaultProvider } from '../../api/providers/vault.js';
+import { ProviderError } from '../errors.js';
+import type { Provider, ProviderContext, SecretsClient, StoreInfo } from '../types.js';
+import { SUPPORTED_AUTH, authMethodOf, loginPlan } from './auth.js';
+import { VaultClient } from './client.js';
+import { VaultHttp } from './http.js';
+import type { VaultHttpOptions } from './http.js';
+
+export { VaultClient } from './client.js';
+export { VaultHttp, VaultHttpError, VaultNetworkError } from './http.js';
+
+export interface VaultProviderOptions {
+  /** Called after every successful login (not for tokenSecretRef): metrics.providerLogin('vault'). */
+  onLogin?: () => void;
+  /** Per-request timeout in ms. Default 30 s. */
+  timeoutMs?: number;
+  /** See VaultClientOptions.closeQuietMs (tests shorten it). */
+  closeQuietMs?: number;
+}
+
+const decoder = new TextDecoder();
+
+/** Every credential selector of the spec, for cacheScope. */
+function selectors(spec: VaultProvider): (SecretKeySelector | undefined)[] {
+  const a = spec.auth ?? {};
+  return [
+    a.tokenSecretRef,
+    a.appRole?.roleRef,
+    a.appRole?.secretRef,
+    a.kubernetes?.serviceAccountRef,
+    a.kubernetes?.secretRef,
+    a.jwt?.secretRef,
+    a.jwt?.kubernetesServiceAccountToken?.serviceAccountRef,
+    a.userPass?.secretRef,
+    a.ldap?.secretRef,
+    a.cert?.clientCert,
+    a.cert?.secretRef,
+    spec.caProvider,
+    spec.tls?.certSecretRef,
+    spec.tls?.keySecretRef,
+  ];
+}
+
+async function readCA(spec: VaultProvider, ctx: ProviderContext): Promise<string | undefined> {
+  if (spec.caBundle) return Buffer.from(spec.caBundle, 'base64').toString('utf8');
+  const p = spec.caProvider;
+  if (!p) return undefined;
+  const sel = { name: p.name, key: p.key, namespace: p.namespace };
+  if (p.type === 'ConfigMap') return ctx.readConfigMapKey(sel, 'caProvider');
+  return decoder.decode(await ctx.readSecretKey(sel, 'caProvider'));
+}
+
+export function validateVaultSpec(spec: VaultProvider | undefined): string | undefined {
+  if (!spec) return 'spec.provider.vault is missing';
+  const p = 'spec.provider.vault';
+  if (!spec.server) return `${p}.server must be set`;
+  if (!/^https?:\/\/[^/]/.test(spec.server))
+    return `${p}.server "${spec.server}" must start with https:// or http://`;
+  if (spec.version !== undefined && spec.version !== 'v1' && spec.version !== 'v2')
+    return `${p}.version must be v1 or v2`;
+  const method = authMethodOf(spec.auth);
+  if (method === undefined) return `${p}.auth must set one auth method (${SUPPORTED_AUTH.join(', ')})`;
+  if (method.includes(',')) return `${p}.auth must set exactly one auth method; found ${method}`;
+  if (method !== 'token' && !SUPPORTED_AUTH.includes(method))
+    return `${p}.auth.${method} is not supported by this Syncret version (supported: ${SUPPORTED_AUTH.join(', ')})`;
+  const a = spec.auth ?? {};
+  if (a.tokenSecretRef && !a.tokenSecretRef.name) return `${p}.auth.tokenSecretRef.name must be set`;
+  if (a.appRole) {
+    if (!a.appRole.roleId && !a.appRole.roleRef?.name) return `${p}.auth.appRole needs roleId or roleRef`;
+    if (!a.appRole.secretRef?.name)
+      return `${p}.auth.appRole.secretRef must name the Secret holding the secret ID`;
+  }
+  if (a.kubernetes && !a.kubernetes.role) return `${p}.auth.kubernetes.role must be set`;
+  if (a.jwt && !a.jwt.secretRef?.name && !a.jwt.kubernetesServiceAccountToken?.serviceAccountRef?.name)
+    return `${p}.auth.jwt needs secretRef or kubernetesServiceAccountToken.serviceAccountRef`;
+  for (const m of ['userPass', 'ldap'] as const) {
+    const u = a[m];
+    if (!u) continue;
+    if (!u.username) return `${p}.auth.${m}.username must be set`;
+    if (!u.secretRef?.name) return `${p}.auth.${m}.secretRef must name the Secret holding the password`;
+  }
+  if (a.cert && (!a.cert.clientCert?.name || !a.cert.secretRef?.name))
+    return `${p}.auth.cert needs clientCert (the PEM certificate) and secretRef (its PEM key)`;
+  if (spec.tls && !!spec.tls.certSecretRef !== !!spec.tls.keySecretRef)
+    return `${p}.tls needs both certSecretRef and keySecretRef`;
+  return undefined;
+}
+
+export function vaultProvider(opts: VaultProviderOptions = {}): Provider {
+  return {
+    name: 'vault',
+    capabilities: 'ReadOnly',
+    validateSpec(store: StoreInfo): string | undefined {
+      return validateVaultSpec(store.provider.vault);
+    },
+    // Credentials without an explicit namespace resolve in the ExternalSecret's namespace for a
+    // ClusterSecretStore, so such clients (and their Vault tokens) are per requesting namespace.
+    cacheScope(store: StoreInfo): string {
+      if (store.kind !== 'ClusterSecretStore') return '';
+      const spec = store.provider.vault ?? {};
+      return selectors(spec).some((s) => s && !s.namespace) ? store.requesterNamespace : '';
+    },
+    async connect(store: StoreInfo, ctx: ProviderContext): Promise<SecretsClient> {
+      const spec = store.provider.vault ?? {};
+      const problem = validateVaultSpec(spec);
+      if (problem) throw new ProviderError('InvalidProviderConfig', problem);
+      const httpOpts: VaultHttpOptions = {
+        server: spec.server ?? '',
+        ca: await readCA(spec, ctx),
+        headers: spec.headers,
+        readYourWrites: spec.readYourWrites,
+        forwardInconsistent: spec.forwardInconsistent,
+        timeoutMs: opts.timeoutMs,
+        signal: ctx.signal,
+      };
+      if (spec.tls?.certSecretRef && spec.tls.keySecretRef) {
+        httpOpts.cert = decoder.decode(await ctx.readSecretKey(spec.tls.certSecretRef, 'tls.certSecretRef'));
+        httpOpts.key = decoder.decode(await ctx.readSecretKey(spec.tls.keySecretRef, 'tls.keySecretRef'));
+      }
+      const http = new VaultHttp(httpOpts);
+      const client = new VaultClient({
+        http,
+        plan: loginPlan(spec, ctx),
+        spec,
+        onLogin: opts.onLogin,
+        closeQuietMs: opts.closeQuietMs,
+      });
+      try {
+        await client.start();
+      } catch (e) {
+        await client.close();
+        throw e;
+      }
+      return client;
+    },
+  };
+}
