@@ -13,12 +13,17 @@ import { Metrics } from './observability/metrics.js';
 import { startHttpServer } from './observability/server.js';
 import { fakeProvider } from './providers/fake/index.js';
 import { kubernetesProvider } from './providers/kubernetes/index.js';
+import { azurekvProvider } from './providers/azurekv/index.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { KubeClient } from './kube/client.js';
 import { VERSION } from './version.js';
 
 export function defaultRegistry(): ProviderRegistry {
-  return new ProviderRegistry([fakeProvider, kubernetesProvider((cfg) => KubeClient.fromConfig(cfg))]);
+  return new ProviderRegistry([
+    fakeProvider,
+    kubernetesProvider((cfg) => KubeClient.fromConfig(cfg)),
+    azurekvProvider(),
+  ]);
 }
 
 async function run(opts: RunOptions): Promise<void> {

@@ -3,6 +3,8 @@
 // treat anything the schema lets through as possibly absent. Defaults are applied in code
 // (see ./defaults.ts), never in the CRD schema, so GitOps tools see no drift.
 
+import type { AzureKVProvider } from './providers/azurekv.js';
+
 export const GROUP = 'external-secrets.io';
 export const GENERATORS_GROUP = 'generators.external-secrets.io';
 export const STORED_VERSION = 'v1';
@@ -228,7 +230,7 @@ export interface ProviderSpec {
   kubernetes?: KubernetesProvider;
   vault?: OpaqueProvider;
   aws?: OpaqueProvider;
-  azurekv?: OpaqueProvider;
+  azurekv?: AzureKVProvider;
   gcpsm?: OpaqueProvider;
 }
 
