@@ -190,7 +190,12 @@ class AzureKeyVaultClient implements SecretsClient {
     const names = await this.call('the list of secrets', async () => {
       const out: string[] = [];
       for await (const p of this.secrets.listPropertiesOfSecrets({ abortSignal: this.signal })) {
-        if (p.enabled === false) continue;
+        // Only objects a get would deliver: disabled, expired and not-yet-valid ones are skipped.
+        try {
+          checkUsable(p.name, p);
+        } catch {
+          continue;
+        }
         if (re && !re.test(p.name)) continue;
         if (!tags.every(([k, v]) => p.tags?.[k] === v)) continue;
         out.push(p.name);
@@ -207,7 +212,12 @@ class AzureKeyVaultClient implements SecretsClient {
   async validate(): Promise<ValidationResult> {
     try {
       const token = await this.call('a token', () =>
-        this.credential.getToken(`${this.cloud.keyVaultResource}/.default`, { abortSignal: this.signal }),
+        // As the Key Vault clients ask (CAE on): @azure/identity keeps CAE and non-CAE tokens
+        // in separate MSAL caches, so this token then serves the first reads too.
+        this.credential.getToken(`${this.cloud.keyVaultResource}/.default`, {
+          abortSignal: this.signal,
+          enableCae: true,
+        }),
       );
       if (!token) return { result: 'Error', message: `${this.identity}: no token was issued` };
       return { result: 'Valid' };
