@@ -16,6 +16,7 @@ import {
   registerIdentity,
   runPrefix,
   selfSignedPem,
+  serverRequests,
 } from '../lib/azurekv.js';
 import type { AdminClients } from '../lib/azurekv.js';
 import {
@@ -49,6 +50,7 @@ const clientSecret = secretValue('kv-client-secret');
 const deniedSecret = secretValue('kv-denied-secret');
 let v1Version = '';
 let certDer: Buffer;
+let certPem: string;
 
 const n = (s: string): string => `${p}-${s}`;
 
@@ -76,9 +78,16 @@ beforeAll(async () => {
   await kv.secrets.setSecret(n('find-b'), findB, { tags: { group: p, tier: 'gold' } });
   await kv.secrets.setSecret(n('find-c'), findC, { enabled: false, tags: { group: p } });
   await kv.secrets.setSecret(n('disabled'), secretValue('kv-disabled'), { enabled: false });
+  await kv.secrets.setSecret(n('expired'), secretValue('kv-expired'), {
+    expiresOn: new Date(Date.now() - 60_000),
+  });
+  // More than one page (the server pages lists by 25): find must follow nextLink.
+  for (let i = 0; i < 30; i++)
+    await kv.secrets.setSecret(n(`bulk-${String(i).padStart(2, '0')}`), `bulk-${i}`, { tags: { bulk: p } });
   await kv.keys.createRsaKey(n('signing'), { tags: { purpose: 'sign' } });
   const cert = selfSignedPem(`${p}.example`);
   certDer = cert.der;
+  certPem = cert.certPem;
   await kv.certs.importCertificate(n('tls'), Buffer.from(cert.certPem + cert.keyPem), {
     policy: { contentType: 'application/x-pem-file' },
     tags: { kind: 'tls' },
@@ -196,6 +205,45 @@ describe('azurekv provider (ServicePrincipal, client secret)', () => {
   });
 });
 
+describe('azurekv certificates as PEM and large lists', () => {
+  it("renders a certificate's PEM from its secret with a template (filterPEM), as with ESO", async () => {
+    apply(
+      externalSecret(ns, 'pem', {
+        secretStoreRef: { name: 'kv' },
+        refreshInterval: '1h',
+        target: {
+          template: {
+            type: 'kubernetes.io/tls',
+            data: {
+              'tls.crt': '{{ .bundle | filterPEM "CERTIFICATE" }}',
+              'tls.key': '{{ .bundle | filterPEM "PRIVATE KEY" }}',
+            },
+          },
+        },
+        data: [{ secretKey: 'bundle', remoteRef: { key: `secret/${n('tls')}` } }],
+      }),
+    );
+    await waitEs(ns, 'pem');
+    const d = await secretData(ns, 'pem');
+    expect(d?.['tls.crt']?.trim()).toBe(certPem.trim());
+    expect(d?.['tls.key']).toContain('-----BEGIN PRIVATE KEY-----');
+  });
+
+  it('finds by tags across several pages of the secret list', async () => {
+    apply(
+      externalSecret(ns, 'bulk', {
+        secretStoreRef: { name: 'kv' },
+        refreshInterval: '1h',
+        dataFrom: [{ find: { tags: { bulk: p } } }],
+      }),
+    );
+    await waitEs(ns, 'bulk');
+    const d = await secretData(ns, 'bulk');
+    expect(Object.keys(d ?? {})).toHaveLength(30);
+    expect(d?.[n('bulk-29')]).toBe('bulk-29');
+  });
+});
+
 describe('azurekv errors', () => {
   const one = (name: string, key: string, store = 'kv') =>
     externalSecret(ns, name, {
@@ -205,11 +253,17 @@ describe('azurekv errors', () => {
     });
 
   it('reports a missing secret, a disabled secret and an unknown object type clearly', async () => {
-    apply(one('missing', n('nope')), one('disabled', n('disabled')), one('badtype', `blob/${n('x')}`));
+    apply(
+      one('missing', n('nope')),
+      one('disabled', n('disabled')),
+      one('expired', n('expired')),
+      one('badtype', `blob/${n('x')}`),
+    );
     const missing = await waitEs(ns, 'missing', { status: 'False', message: /not found in Key Vault \(404/ });
     expect(JSON.stringify(missing.status)).toContain(`secret \\"${n('nope')}\\"`);
     await waitEs(ns, 'disabled', { status: 'False', message: /is disabled in Key Vault/ });
     await waitEs(ns, 'badtype', { status: 'False', message: /unknown object type "blob"/ });
+    await waitEs(ns, 'expired', { status: 'False', message: /expired at \d{4}-/ });
   });
 
   it('reports 403 when the identity has no access, and a refused client secret', async () => {
@@ -225,6 +279,16 @@ describe('azurekv errors', () => {
         /token request was refused \(invalid_client\): AADSTS7000215: Invalid client secret provided\./,
     });
     await waitReady('secretstores', ns, 'wrong', { status: 'False' });
+  });
+
+  it('waits out a short Retry-After inline and syncs', async () => {
+    const before = (await serverRequests()).counts[`GET /secrets/${n('find-a')}`] ?? 0;
+    await injectFault({ pathPrefix: `/secrets/${n('find-a')}`, status: 429, retryAfter: 1, times: 1 });
+    apply(one('short-429', n('find-a')));
+    await waitEs(ns, 'short-429');
+    expect((await secretData(ns, 'short-429'))?.v).toBe(findA);
+    const after = (await serverRequests()).counts[`GET /secrets/${n('find-a')}`] ?? 0;
+    expect(after - before).toBeGreaterThanOrEqual(2);
   });
 
   it('keeps the last good Secret while throttled and reports Retry-After', async () => {
