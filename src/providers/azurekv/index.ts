@@ -158,7 +158,8 @@ class AzureKeyVaultClient implements SecretsClient {
         this.keys.getKey(name, { version: ref.version || undefined, abortSignal }),
       );
       if (ref.metadataPolicy === 'Fetch') return { kind: 'map', data: metadataMap(k.properties) };
-      checkUsable(what, k.properties);
+      // A key's expiry limits cryptographic use, not who may see its public half (ESO too).
+      checkUsable(what, { enabled: k.properties.enabled });
       if (!k.key) throw new ProviderError('NotFound', `${what} has no key material`);
       return { kind: 'bytes', data: encoder.encode(JSON.stringify(publicJwk(k.key))) };
     }
@@ -169,7 +170,9 @@ class AzureKeyVaultClient implements SecretsClient {
         : this.certs.getCertificate(name, { abortSignal }),
     );
     if (ref.metadataPolicy === 'Fetch') return { kind: 'map', data: metadataMap(c.properties) };
-    checkUsable(what, c.properties);
+    // An expired certificate is still the certificate: delivered, as ESO does, so that
+    // monitoring sees it; only a disabled one is withheld.
+    checkUsable(what, { enabled: c.properties.enabled });
     if (!c.cer) throw new ProviderError('NotFound', `${what} has no certificate (CER) yet`);
     return { kind: 'bytes', data: new Uint8Array(c.cer) };
   }
@@ -275,8 +278,8 @@ export function azurekvProvider(options: AzureClientOptions = {}): Provider {
       }
       if (auth === 'ManagedIdentity' && spec.authSecretRef)
         return 'authType ManagedIdentity takes no authSecretRef (use identityId for a user-assigned identity)';
-      if (store.kind === 'ClusterSecretStore' && auth === 'WorkloadIdentity' && spec.serviceAccountRef)
-        if (!spec.serviceAccountRef.name) return 'serviceAccountRef.name must be set';
+      if (auth === 'WorkloadIdentity' && spec.serviceAccountRef && !spec.serviceAccountRef.name)
+        return 'authType WorkloadIdentity: serviceAccountRef.name must be set';
       try {
         resolveCloud(spec);
       } catch (e) {
