@@ -136,7 +136,7 @@ describe('azurekv auth, end to end', () => {
     expect(tokens.some((t) => !t.ok && t.error === 'AADSTS700213')).toBe(true);
   });
 
-  it('ManagedIdentity: a user-assigned identity (identityId) through IMDS', async () => {
+  it('ManagedIdentity: user-assigned (identityId) and system-assigned, through IMDS', async () => {
     const clientId = await registerIdentity({ managedIdentity: true });
     apply(
       azureStore(ns, 'mi', { authType: 'ManagedIdentity', identityId: clientId }),
@@ -152,6 +152,15 @@ describe('azurekv auth, end to end', () => {
     const tokens = await tokensOf(clientId);
     expect(tokens.length).toBeGreaterThan(0);
     expect(tokens.every((t) => t.grant === 'imds' && t.ok)).toBe(true);
+    // System-assigned: no client id in the IMDS request; the server answers with its
+    // system-assigned identity.
+    await registerIdentity({ managedIdentity: true, systemAssigned: true });
+    apply(azureStore(ns, 'mi-system', { authType: 'ManagedIdentity' }), read('mi-system', 'mi-system'));
+    await waitEs(ns, 'mi-system');
+    expect((await secretData(ns, 'mi-system'))?.value).toBe(value);
+    expect((await serverRequests()).tokens.some((t) => t.clientId === '(system-assigned)' && t.ok)).toBe(
+      true,
+    );
     await waitEs(ns, 'mi-unknown', {
       status: 'False',
       message: /ManagedIdentity 00000000…: (no token could be obtained|the token request was refused)/,
