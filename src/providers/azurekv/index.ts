@@ -4,6 +4,7 @@
 // inside a worker: throttling surfaces as a Throttled error carrying Retry-After, and the
 // reconciler requeues no sooner than that.
 
+import { createDefaultHttpClient } from '@azure/core-rest-pipeline';
 import { CertificateClient } from '@azure/keyvault-certificates';
 import { KeyClient } from '@azure/keyvault-keys';
 import type { JsonWebKey } from '@azure/keyvault-keys';
@@ -111,7 +112,7 @@ class AzureKeyVaultClient implements SecretsClient {
   private readonly certs: CertificateClient;
 
   constructor(
-    private readonly vaultUrl: string,
+    vaultUrl: string,
     private readonly credential: TokenCredential,
     private readonly cloud: Cloud,
     private readonly identity: string,
@@ -230,11 +231,7 @@ class AzureKeyVaultClient implements SecretsClient {
   }
 
   async close(): Promise<void> {
-    // The SDK clients hold no connections of their own beyond Node's shared agents.
-  }
-
-  get url(): string {
-    return this.vaultUrl;
+    // Connections belong to the provider's shared HTTP client (reused by the next client).
   }
 }
 
@@ -257,6 +254,10 @@ function validateVaultUrl(url: string | undefined): string | undefined {
 
 export function azurekvProvider(options: AzureClientOptions = {}): Provider {
   const credentials = new CredentialCache();
+  // One connection pool for every store's SDK clients and credentials: without it each SDK
+  // client builds its own keep-alive agents, and the client cache rebuilds clients every 10
+  // minutes.
+  const shared = { httpClient: createDefaultHttpClient(), ...options.clientOptions };
   return {
     name: 'azurekv',
     capabilities: 'ReadOnly',
@@ -301,14 +302,14 @@ export function azurekvProvider(options: AzureClientOptions = {}): Provider {
       const bad = validateVaultUrl(spec.vaultUrl);
       if (bad) throw new ProviderError('InvalidProviderConfig', bad);
       const cloud = resolveCloud(spec);
-      const built = await buildCredential(store, spec, cloud, ctx, credentials, options.clientOptions);
+      const built = await buildCredential(store, spec, cloud, ctx, credentials, shared);
       return new AzureKeyVaultClient(
         spec.vaultUrl!,
         built.credential,
         cloud,
         built.identity,
         ctx.signal,
-        options.clientOptions ?? {},
+        shared,
       );
     },
   };
