@@ -85,8 +85,9 @@ export interface IdentitySpec {
 }
 
 /** Registers an application / managed identity with the test server's Entra ID; returns its client id. */
-export async function registerIdentity(spec: IdentitySpec): Promise<string> {
-  const clientId = randomUUID();
+export async function registerIdentity(spec: IdentitySpec, existing?: string): Promise<string> {
+  // With `existing`: replaces that identity's credentials and revokes its tokens.
+  const clientId = existing ?? randomUUID();
   await admin('POST', 'clients', { clientId, ...spec });
   return clientId;
 }

@@ -167,6 +167,37 @@ describe('azurekv auth, end to end', () => {
     });
   });
 
+  it('follows a rotated client secret: the rejected token drops the client, the new secret is read', async () => {
+    const first = secretValue('kv-rotate-a');
+    const second = secretValue('kv-rotate-b');
+    const clientId = await registerIdentity({ secret: first });
+    apply(
+      plainSecret(ns, 'rotating', { id: clientId, secret: first }),
+      azureStore(ns, 'rotating', {
+        tenantId: kvEnv().tenant,
+        authSecretRef: {
+          clientId: { name: 'rotating', key: 'id' },
+          clientSecret: { name: 'rotating', key: 'secret' },
+        },
+      }),
+      externalSecret(ns, 'rotating', {
+        secretStoreRef: { name: 'rotating' },
+        refreshInterval: '2s',
+        data: [{ secretKey: 'value', remoteRef: { key: n('app') } }],
+      }),
+    );
+    await waitEs(ns, 'rotating');
+    // Entra ID side: new secret, old one and its tokens revoked. Kubernetes side: the Secret
+    // is updated (as a rotation job would).
+    await registerIdentity({ secret: second }, clientId);
+    await waitEs(ns, 'rotating', { status: 'False', message: /rejected the token|refused/ });
+    apply(plainSecret(ns, 'rotating', { id: clientId, secret: second }));
+    await waitEs(ns, 'rotating', { status: 'True' }, 60_000);
+    expect((await secretData(ns, 'rotating'))?.value).toBe(value);
+    const tokens = await tokensOf(clientId);
+    expect(tokens.filter((t) => t.ok).length).toBeGreaterThanOrEqual(2);
+  });
+
   it('a ClusterSecretStore with credentials in a named namespace; one token for many reads', async () => {
     const secret = secretValue('kv-css-secret');
     const clientId = await registerIdentity({ secret });

@@ -745,6 +745,8 @@ async function admin(req: IncomingMessage, res: ServerResponse, url: URL): Promi
       ...(b.managedIdentity === true ? { managedIdentity: true } : {}),
       ...(b.systemAssigned === true ? { systemAssigned: true } : {}),
     };
+    // Re-registering an identity (a rotated credential) revokes the tokens it holds.
+    if (clients.has(c.clientId)) for (const [t, v] of tokens) if (v.clientId === c.clientId) tokens.delete(t);
     clients.set(c.clientId, c);
     send(res, 200, { clientId: c.clientId });
     return;
