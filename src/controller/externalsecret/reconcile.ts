@@ -104,7 +104,15 @@ function errorOutcome(
   world: EsWorld,
   reason: string,
   message: string,
-  opts: { intervalMs: number; synced: boolean; provider?: string; storeKind?: string; retry?: boolean },
+  opts: {
+    intervalMs: number;
+    synced: boolean;
+    provider?: string;
+    storeKind?: string;
+    retry?: boolean;
+    /** A backend's Retry-After (throttling): never retry sooner. */
+    retryAfterMs?: number;
+  },
 ): EsOutcome {
   const now = isoNow(world);
   const status = withReady(es, world, { status: 'False', reason, message }, now);
@@ -120,7 +128,15 @@ function errorOutcome(
     requeueAfterMs:
       opts.retry === false
         ? undefined
-        : errorDelayMs(world.failures, opts.intervalMs, world.maxErrorBackoffMs, world.random ?? Math.random),
+        : Math.max(
+            errorDelayMs(
+              world.failures,
+              opts.intervalMs,
+              world.maxErrorBackoffMs,
+              world.random ?? Math.random,
+            ),
+            opts.retryAfterMs ?? 0,
+          ),
   };
 }
 
@@ -284,7 +300,12 @@ export async function reconcileExternalSecret(
   } catch (e) {
     if (e instanceof ProviderError) {
       const reason = e.reason === 'InvalidProviderConfig' ? Reason.InvalidStoreConfig : Reason.ProviderError;
-      return errorOutcome(es, world, reason, e.message, { intervalMs, synced: true, storeKind });
+      return errorOutcome(es, world, reason, e.message, {
+        intervalMs,
+        synced: true,
+        storeKind,
+        retryAfterMs: e.retryAfterMs,
+      });
     }
     if (e instanceof SecretDataError) {
       const reason =
