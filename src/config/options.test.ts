@@ -47,7 +47,7 @@ describe('run defaults', () => {
     expect(run([])).toEqual({
       kubeconfig: '/home/u/.kube/config',
       namespaces: [],
-      concurrency: 8,
+      concurrency: 32,
       controllerClass: '',
       metricsAddr: ':8080',
       logLevel: 'info',
@@ -176,7 +176,7 @@ describe('environment fallbacks', () => {
   });
 
   it('treats an empty variable as unset', () => {
-    expect(run([], { SYNCRET_CONCURRENCY: '', SYNCRET_LOG_LEVEL: '  ' }).concurrency).toBe(8);
+    expect(run([], { SYNCRET_CONCURRENCY: '', SYNCRET_LOG_LEVEL: '  ' }).concurrency).toBe(32);
     expect(run([], { KUBECONFIG: '', KUBERNETES_SERVICE_HOST: 'h' }).kubeconfig).toBeUndefined();
   });
 
@@ -299,7 +299,7 @@ describe('usage', () => {
       'SYNCRET_LEADER_ELECT',
     ])
       expect(text).toContain(`env ${env}`);
-    expect(text).toContain('default 8');
+    expect(text).toContain('default 32');
     expect(text).toContain('default :8080');
     expect(text).toContain('default 15s');
     expect(text).toContain('default syncret-system');
