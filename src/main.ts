@@ -18,6 +18,7 @@ import { fakeProvider } from './providers/fake/index.js';
 import { gcpsmOptionsFromEnv, gcpsmProvider } from './providers/gcpsm/index.js';
 import { kubernetesProvider } from './providers/kubernetes/index.js';
 import { vaultProvider } from './providers/vault/index.js';
+import { vaultDynamicSecretGenerator } from './providers/vault/generator.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { KubeClient } from './kube/client.js';
 import { VERSION } from './version.js';
@@ -55,6 +56,7 @@ async function run(opts: RunOptions): Promise<void> {
     fieldManager: opts.fieldManager,
     maxErrorBackoffMs: opts.requeueOnErrorMaxMs,
     storeRevalidateMs: opts.storeRequeueIntervalMs,
+    generators: [vaultDynamicSecretGenerator({ onLogin: () => metrics.providerLogin('vault') })],
   });
 
   let leading = !opts.leaderElect;
