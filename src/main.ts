@@ -56,6 +56,7 @@ async function run(opts: RunOptions): Promise<void> {
     fieldManager: opts.fieldManager,
     maxErrorBackoffMs: opts.requeueOnErrorMaxMs,
     storeRevalidateMs: opts.storeRequeueIntervalMs,
+    leaseRevokeTimeoutMs: opts.leaseRevokeTimeoutMs,
     generators: [vaultDynamicSecretGenerator({ onLogin: () => metrics.providerLogin('vault') })],
   });
 

@@ -5,6 +5,7 @@
 // the ExternalSecret is deleted. Then PKI certificates as kubernetes.io/tls Secrets.
 
 import { execFileSync } from 'node:child_process';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   apply,
@@ -32,6 +33,7 @@ const dbMount = `db-dyn-${sfx}`;
 const pkiMount = `pki-dyn-${sfx}`;
 const k8sMount = `k8s-dyn-${sfx}`;
 const db = `pg-dyn-${sfx}`;
+const OPERATOR_ARGS = ['--requeue-on-error-max', '2s', '--lease-revoke-timeout', '6s'];
 /** Credentials Vault issued during the test, for the leak scan. */
 const issued: string[] = [];
 
@@ -92,7 +94,12 @@ async function liveLeases(role: string): Promise<string[]> {
   return ((r.body.data as { keys?: string[] } | undefined)?.keys ?? []) as string[];
 }
 
-function generator(name: string, path: string, extra: Record<string, unknown> = {}): object {
+function generator(
+  name: string,
+  path: string,
+  extra: Record<string, unknown> = {},
+  authRole = 'dyn',
+): object {
   return {
     apiVersion: 'generators.external-secrets.io/v1alpha1',
     kind: 'VaultDynamicSecret',
@@ -101,7 +108,7 @@ function generator(name: string, path: string, extra: Record<string, unknown> = 
       path,
       provider: {
         server: serverVar('VAULT_ADDR'),
-        auth: { kubernetes: { mountPath: k8sMount, role: 'dyn', serviceAccountRef: { name: 'dyn-sa' } } },
+        auth: { kubernetes: { mountPath: k8sMount, role: authRole, serviceAccountRef: { name: 'dyn-sa' } } },
       },
       ...extra,
     },
@@ -133,7 +140,7 @@ function dynamicEs(name: string, gen: string, extra: Record<string, unknown> = {
 }
 
 beforeAll(async () => {
-  op = await startOperator({ name: 'vault-dynamic', args: ['--requeue-on-error-max', '2s'] });
+  op = await startOperator({ name: 'vault-dynamic', args: OPERATOR_ARGS });
   ns = newNamespace('e2e-vault-dyn');
   await bao('POST', `sys/mounts/${dbMount}`, { type: 'database' });
   await configureKubernetesAuth(k8sMount, ns);
@@ -142,7 +149,7 @@ beforeAll(async () => {
     connection_url: `postgresql://{{username}}:{{password}}@${serverVar('PG_HOST')}:${serverVar('PG_PORT')}/postgres?sslmode=disable`,
     username: serverVar('PG_ADMIN_USER'),
     password: serverVar('PG_ADMIN_PASSWORD'),
-    allowed_roles: ['fast', 'slow'],
+    allowed_roles: ['fast', 'slow', 'stuck'],
   });
   const role = (ttl: string, maxTtl: string) => ({
     db_name: db,
@@ -155,7 +162,8 @@ beforeAll(async () => {
   });
   // fast: renewed twice, then rotated at its max TTL within seconds; slow: outlives a restart.
   await bao('POST', `${dbMount}/roles/fast`, role('6s', '15s'));
-  await bao('POST', `${dbMount}/roles/slow`, role('40s', '5m'));
+  await bao('POST', `${dbMount}/roles/slow`, role('24s', '5m'));
+  await bao('POST', `${dbMount}/roles/stuck`, role('1m', '5m'));
   await policy(
     `dyn-${sfx}`,
     [
@@ -165,11 +173,27 @@ beforeAll(async () => {
       `path "sys/leases/revoke" { capabilities = ["update"] }`,
     ].join('\n'),
   );
+  // A login that may issue but not revoke: deletion must give up after --lease-revoke-timeout.
+  await policy(`dyn-norevoke-${sfx}`, `path "${dbMount}/creds/stuck" { capabilities = ["read"] }`);
+  await bao('POST', `auth/${k8sMount}/role/stuck`, {
+    bound_service_account_names: ['dyn-sa'],
+    bound_service_account_namespaces: [ns],
+    token_policies: [`dyn-norevoke-${sfx}`],
+    token_ttl: '1h',
+  });
   await bao('POST', `auth/${k8sMount}/role/dyn`, {
     bound_service_account_names: ['dyn-sa'],
     bound_service_account_namespaces: [ns],
     token_policies: [`dyn-${sfx}`],
     token_ttl: '1h',
+  });
+  // PKI: a root CA and a role issuing short-lived server certificates.
+  await bao('POST', `sys/mounts/${pkiMount}`, { type: 'pki', config: { max_lease_ttl: '1h' } });
+  await bao('POST', `${pkiMount}/root/generate/internal`, { common_name: 'Syncret e2e CA', ttl: '1h' });
+  await bao('POST', `${pkiMount}/roles/web`, {
+    allowed_domains: ['example.com'],
+    allow_subdomains: true,
+    max_ttl: '10m',
   });
   apply(
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'dyn-sa', namespace: ns } },
@@ -226,7 +250,7 @@ describe('VaultDynamicSecret: database credentials', () => {
         kind: 'VaultDynamicSecret',
         name: `db-${name}`,
         renewable: true,
-        leaseDuration: name === 'fast' ? 6 : 40,
+        leaseDuration: name === 'fast' ? 6 : 24,
       });
       expect(lease?.leaseID.startsWith(`${dbMount}/creds/${name}/`)).toBe(true);
       const status = JSON.stringify(es?.status);
@@ -241,8 +265,8 @@ describe('VaultDynamicSecret: database credentials', () => {
     const [lease] = await leasesOf('slow');
     const vaultExpiry = (await lookup(lease?.leaseID ?? ''))?.expire_time ?? '';
     await op.stop();
-    op = await startOperator({ name: 'vault-dynamic-2', args: ['--requeue-on-error-max', '2s'] });
-    // The new operator renews the lease it finds in status (at 2/3 of 40 s after issue).
+    op = await startOperator({ name: 'vault-dynamic-2', args: OPERATOR_ARGS });
+    // The new operator renews the lease it finds in status (at 2/3 of 24 s after issue).
     await waitFor(
       'the restarted operator to renew the slow lease',
       async () => ((await lookup(lease?.leaseID ?? ''))?.expire_time ?? '') > vaultExpiry,
@@ -304,5 +328,88 @@ describe('VaultDynamicSecret: database credentials', () => {
     await waitFor('Secret slow to go', async () => ((await getSecret(ns, 'slow')) ? undefined : true), {
       timeoutMs: 30_000,
     });
+  });
+});
+
+describe('VaultDynamicSecret: deletion when revocation fails', () => {
+  it('gives up after --lease-revoke-timeout with a Warning event and lets the object go', async () => {
+    apply(generator('db-stuck', `${dbMount}/creds/stuck`, {}, 'stuck'), dynamicEs('stuck', 'db-stuck'));
+    await waitEs(ns, 'stuck', {}, 60_000);
+    const c = await creds('stuck');
+    const [lease] = await leasesOf('stuck');
+    const started = Date.now();
+    remove('externalsecret', ns, 'stuck');
+    await waitFor('ExternalSecret stuck to go', async () => ((await getEs(ns, 'stuck')) ? undefined : true), {
+      timeoutMs: 40_000,
+    });
+    // Held for the timeout (6 s) while revocation was retried, then released.
+    expect(Date.now() - started).toBeGreaterThan(5_000);
+    const warning = (await events(ns)).find(
+      (e) => e.reason === 'LeaseRevokeFailed' && e.involvedObject.name === 'stuck',
+    );
+    expect(warning?.type).toBe('Warning');
+    expect(warning?.message).toMatch(/permission denied.*sys\/leases\/revoke/);
+    // The lease was left to its TTL; the test cleans it up.
+    expect(await lookup(lease?.leaseID ?? '')).toBeDefined();
+    expect(canLogin(c.username, c.password)).toBe(true);
+    await bao('PUT', 'sys/leases/revoke', { lease_id: lease?.leaseID });
+  });
+});
+
+describe('VaultDynamicSecret: PKI certificates', () => {
+  /** The certificate and key of Secret tls, parsed; the key is registered for the leak scan. */
+  async function tlsPair(): Promise<{ cert: X509Certificate; key: string; type?: string }> {
+    const s = await getSecret(ns, 'tls');
+    const d = (await secretData(ns, 'tls')) ?? {};
+    const key = d['tls.key'] ?? '';
+    if (key && !issued.includes(key)) issued.push(key);
+    return { cert: new X509Certificate(d['tls.crt'] ?? ''), key, type: s?.type };
+  }
+
+  it('issues a kubernetes.io/tls Secret through pki/issue and re-issues it before it expires', async () => {
+    apply(
+      generator('web-cert', `${pkiMount}/issue/web`, {
+        method: 'POST',
+        parameters: { common_name: 'app.example.com', ttl: '12s' },
+      }),
+      dynamicEs('tls', 'web-cert', {
+        target: {
+          name: 'tls',
+          template: {
+            type: 'kubernetes.io/tls',
+            data: {
+              // The chain: leaf first, then the issuing CA.
+              'tls.crt': '{{ .certificate }}\n{{ .issuing_ca }}',
+              'tls.key': '{{ .private_key }}',
+            },
+          },
+        },
+      }),
+    );
+    await waitEs(ns, 'tls', {}, 60_000);
+    const first = await tlsPair();
+    expect(first.type).toBe('kubernetes.io/tls');
+    expect(first.cert.subject).toContain('CN=app.example.com');
+    expect(first.cert.checkPrivateKey(createPrivateKey(first.key))).toBe(true);
+    const [lease] = await leasesOf('tls');
+    // A certificate has no Vault lease: its expiry drives re-issue, nothing is renewed or revoked.
+    expect(lease).toMatchObject({ leaseID: '', renewable: false, source: 'dataFrom[0]', name: 'web-cert' });
+    expect(Date.parse(lease?.expireTime ?? '')).toBe(Date.parse(first.cert.validTo));
+    expect((await getEs(ns, 'tls'))?.metadata?.finalizers ?? []).not.toContain(
+      'syncret.io/revoke-generator-leases',
+    );
+
+    const second = await waitFor(
+      'a re-issued certificate in Secret tls',
+      async () => {
+        const p = await tlsPair();
+        return p.cert.serialNumber !== first.cert.serialNumber ? { ...p, at: Date.now() } : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    // Re-issued at about 2/3 of its lifetime, while the first certificate was still valid.
+    expect(second.at).toBeLessThan(Date.parse(first.cert.validTo));
+    expect(second.cert.checkPrivateKey(createPrivateKey(second.key))).toBe(true);
+    expect(Date.parse(second.cert.validTo)).toBeGreaterThan(Date.parse(first.cert.validTo));
   });
 });
