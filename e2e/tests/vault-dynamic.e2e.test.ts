@@ -314,6 +314,30 @@ describe('VaultDynamicSecret: database credentials', () => {
     expect(evs.some((e) => e.reason === 'Rotated' && e.involvedObject.name === 'fast')).toBe(true);
   });
 
+  it('issues new credentials at once when the generator is edited (watch)', async () => {
+    const before = await creds('slow');
+    const [oldLease] = await leasesOf('slow');
+    // Any spec change counts; these parameters are only sent as the GET's query.
+    apply(generator('db-slow', `${dbMount}/creds/slow`, { parameters: { edited: 'yes' } }));
+    const after = await waitFor(
+      'new credentials in Secret slow',
+      async () => {
+        const c = await creds('slow');
+        return c.username && c.username !== before.username ? c : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 250 },
+    );
+    expect(canLogin(after.username, after.password)).toBe(true);
+    await waitFor(
+      'the replaced lease to be revoked',
+      async () => (await lookup(oldLease?.leaseID ?? '')) === undefined,
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    expect(await liveLeases('slow')).toHaveLength(1);
+  });
+
   it('revokes the lease when the ExternalSecret is deleted', async () => {
     const c = await creds('slow');
     const [lease] = await leasesOf('slow');

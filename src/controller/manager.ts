@@ -164,6 +164,8 @@ export class Manager {
   private readonly cssWatch: Reflector<SecretStore>;
   private readonly nsWatch: Reflector<Namespace>;
   private readonly secretWatch: Reflector<CachedSecret>[];
+  /** Generator objects, only to re-issue values when a generator is edited (reads use a GET). */
+  private readonly generatorWatch: { kind: string; watch: Reflector<KubeObject> }[];
   private readonly queue: WorkQueue<Key>;
   readonly clients: ClientCache;
   private readonly abort = new AbortController();
@@ -214,6 +216,12 @@ export class Manager {
     this.nsWatch = mk<Namespace>(NAMESPACES, undefined, { transform: stripManagedFields });
     this.secretWatch = scopes.map((ns) =>
       mk<CachedSecret>(SECRETS, ns, { labelSelector: `${MANAGED_LABEL}=true`, transform: toCachedSecret }),
+    );
+    this.generatorWatch = [...this.generators.values()].flatMap((g) =>
+      scopes.map((ns) => ({
+        kind: g.kind,
+        watch: mk<KubeObject>(g.resource, ns, { transform: stripManagedFields }),
+      })),
     );
     this.queue = new WorkQueue<Key>({
       concurrency: o.concurrency,
@@ -309,6 +317,17 @@ export class Manager {
           if (k.startsWith(`es/${ns.metadata.name}/`)) this.queue.add(k, { reason: 'store' });
       }
     });
+    for (const { kind, watch } of this.generatorWatch) {
+      // An edited generator (path, parameters, auth) applies to its users at once: they issue
+      // new values (the 'store' trigger re-issues generated values).
+      const users = (g: KubeObject) => generatorKey(kind, g.metadata.namespace, g.metadata.name);
+      watch.onAdd((g) => {
+        if (this.started) this.requeueUsers(users(g));
+      });
+      watch.onUpdate((old, g) => {
+        if (old.metadata.generation !== g.metadata.generation) this.requeueUsers(users(g));
+      });
+    }
     for (const w of this.secretWatch) {
       const onChange = (s: CachedSecret, deleted: boolean) => {
         const users = this.byTarget.get(nsName(s));
@@ -342,7 +361,11 @@ export class Manager {
     };
     add(es.spec?.secretStoreRef);
     for (const d of es.spec?.data ?? []) add(d.sourceRef?.storeRef);
-    for (const d of es.spec?.dataFrom ?? []) add(d.sourceRef?.storeRef);
+    for (const d of es.spec?.dataFrom ?? []) {
+      add(d.sourceRef?.storeRef);
+      const g = d.sourceRef?.generatorRef;
+      if (g?.name) stores.add(generatorKey(g.kind ?? '', ns, g.name));
+    }
     for (const s of stores) {
       let set = this.byStore.get(s);
       if (!set) this.byStore.set(s, (set = new Set()));
@@ -874,6 +897,7 @@ export class Manager {
       ...this.ssWatch,
       ...this.secretWatch,
       ...this.esWatch,
+      ...this.generatorWatch.map((g) => g.watch),
     ] as Reflector<KubeObject>[];
   }
 
@@ -905,6 +929,11 @@ export class Manager {
     await Promise.all(this.allWatches().map((w) => w.stop()));
     await this.clients.closeAll();
   }
+}
+
+/** Generators share the store → users index; their keys cannot collide with store keys. */
+function generatorKey(kind: string, namespace: string | undefined, name: string | undefined): string {
+  return `gen/${kind}/${namespace ?? ''}/${name ?? ''}`;
 }
 
 function stripManagedFields<T extends KubeObject>(o: T): T {

@@ -149,13 +149,17 @@ function errorOutcome(
               world.maxErrorBackoffMs,
               world.random ?? Math.random,
             ),
-            opts.latestMs ?? Infinity,
+            // Never a busy loop, even when the deadline has passed already.
+            Math.max(500, opts.latestMs ?? Infinity),
           ),
   };
 }
 
-/** Sync reasons that do not re-issue generated values while their leases are valid. */
-const LEASE_KEEPS = new Set(['refresh due', 'retrying after failure', 'store changed']);
+/**
+ * Sync reasons that do not re-issue generated values while their leases are valid. A 'store
+ * changed' trigger does: it also means an edited generator.
+ */
+const LEASE_KEEPS = new Set(['refresh due', 'retrying after failure']);
 
 function statusLeases(issued: IssuedLease[], now: number): GeneratorLease[] {
   return issued.map((l) => ({
