@@ -165,7 +165,7 @@ export class Manager {
   private readonly nsWatch: Reflector<Namespace>;
   private readonly secretWatch: Reflector<CachedSecret>[];
   /** Generator objects, only to re-issue values when a generator is edited (reads use a GET). */
-  private readonly generatorWatch: { kind: string; watch: Reflector<KubeObject> }[];
+  private readonly generatorWatch: { gen: Generator; watch: Reflector<KubeObject> }[];
   private readonly queue: WorkQueue<Key>;
   readonly clients: ClientCache;
   private readonly abort = new AbortController();
@@ -219,7 +219,7 @@ export class Manager {
     );
     this.generatorWatch = [...this.generators.values()].flatMap((g) =>
       scopes.map((ns) => ({
-        kind: g.kind,
+        gen: g,
         watch: mk<KubeObject>(g.resource, ns, { transform: stripManagedFields }),
       })),
     );
@@ -317,16 +317,22 @@ export class Manager {
           if (k.startsWith(`es/${ns.metadata.name}/`)) this.queue.add(k, { reason: 'store' });
       }
     });
-    for (const { kind, watch } of this.generatorWatch) {
+    for (const { gen, watch } of this.generatorWatch) {
       // An edited generator (path, parameters, auth) applies to its users at once: they issue
       // new values (the 'store' trigger re-issues generated values).
-      const users = (g: KubeObject) => generatorKey(kind, g.metadata.namespace, g.metadata.name);
+      const users = (g: KubeObject) => generatorKey(gen.kind, g.metadata.namespace, g.metadata.name);
+      // Its client (login) for the old spec is not needed any more.
+      const evict = (g: KubeObject) =>
+        this.clients.evictStore(gen.connectionOf(g, g.metadata.namespace ?? ''));
       watch.onAdd((g) => {
         if (this.started) this.requeueUsers(users(g));
       });
       watch.onUpdate((old, g) => {
-        if (old.metadata.generation !== g.metadata.generation) this.requeueUsers(users(g));
+        if (old.metadata.generation === g.metadata.generation) return;
+        evict(old);
+        this.requeueUsers(users(g));
       });
+      watch.onDelete((g) => evict(g));
     }
     for (const w of this.secretWatch) {
       const onChange = (s: CachedSecret, deleted: boolean) => {

@@ -136,6 +136,27 @@ describe('reconcileExternalSecret with a generator', () => {
     expect(rotated.events.map((e) => e.reason)).toContain('Rotated');
   });
 
+  it('a refresh interval shorter than the lease renews nothing and does not spin', async () => {
+    const gen = fakeGenerators();
+    now = T0;
+    const first = await reconcileExternalSecret(
+      es(undefined, { refreshInterval: '10s' }),
+      world(gen),
+      'create',
+    );
+    const body = (first.write as { body: Secret }).body;
+    const target = targetInfoFromSecret({ ...body, metadata: { ...body.metadata, uid: 's1' } }, false);
+    now = T0 + 15_000;
+    const out = await reconcileExternalSecret(
+      es(first.status, { refreshInterval: '10s' }),
+      world(gen, target),
+      'refresh',
+    );
+    expect(gen.log).toEqual(['generate db']);
+    expect(out.write).toBeUndefined();
+    expect(out.requeueAfterMs).toBeGreaterThanOrEqual(5_000);
+  });
+
   it('keeps the values when Vault is down for a renewal, Ready=False, and recovers by renewing', async () => {
     const gen = fakeGenerators();
     const { out, target } = await firstSync(gen);

@@ -368,7 +368,9 @@ export async function reconcileExternalSecret(
           synced: false,
           storeKind,
           requeueAfterMs: minDelay(
-            schedule(last),
+            // A refresh that only renewed counts from now: scheduling it from the old
+            // refreshTime would find it due again at once (a busy loop).
+            schedule(decision.sync ? world.now() : last),
             step.nextAt === undefined ? undefined : step.nextAt - world.now(),
           ),
         };
@@ -495,6 +497,9 @@ export async function reconcileExternalSecret(
 function leaseDeadline(leases: GeneratorLease[], now: number): number | undefined {
   const ends = leases.map((l) => Date.parse(l.expireTime)).filter((t) => Number.isFinite(t));
   if (ends.length === 0) return undefined;
+  const left = Math.min(...ends) - now;
+  // Expired already: nothing to save any more, the plain backoff applies (no hammering).
+  if (left <= 0) return undefined;
   // Retry soon enough to replace the values while the old ones still work, never in a busy loop.
-  return Math.max(1000, (Math.min(...ends) - now) / 2);
+  return Math.max(1000, left / 2);
 }
