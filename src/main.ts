@@ -17,6 +17,7 @@ import { awsProvider } from './providers/aws/index.js';
 import { fakeProvider } from './providers/fake/index.js';
 import { gcpsmOptionsFromEnv, gcpsmProvider } from './providers/gcpsm/index.js';
 import { kubernetesProvider } from './providers/kubernetes/index.js';
+import { azurekvProvider } from './providers/azurekv/index.js';
 import { vaultProvider } from './providers/vault/index.js';
 import { vaultDynamicSecretGenerator } from './providers/vault/generator.js';
 import { ProviderRegistry } from './providers/registry.js';
@@ -29,6 +30,7 @@ export function defaultRegistry(metrics?: Metrics): ProviderRegistry {
     kubernetesProvider((cfg) => KubeClient.fromConfig(cfg)),
     vaultProvider({ onLogin: () => metrics?.providerLogin('vault') }),
     awsProvider(),
+    azurekvProvider(),
     gcpsmProvider(gcpsmOptionsFromEnv(process.env)),
   ]);
 }

@@ -728,7 +728,7 @@ describe('aws provider: the seed example', () => {
     );
     apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'external-secrets' } });
     apply(serviceAccount('external-secrets', 'external-secrets-sa', roleArn('external-secrets')));
-    const file = join(ROOT, 'examples/30-aws-secrets-manager.yaml');
+    const file = join(ROOT, 'examples/providers/aws-secrets-manager.yaml');
     kubectl(['apply', '-n', ns, '-f', file]);
     try {
       await waitReady('clustersecretstores', undefined, 'aws-secrets-manager', {

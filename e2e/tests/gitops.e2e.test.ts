@@ -1,4 +1,5 @@
-// GitOps cleanliness: every manifest in examples/ applied as Argo CD / Flux would (client-side
+// GitOps cleanliness: every manifest at the top of examples/ (examples/providers/ need a backend
+// and are applied by their provider suites) applied as Argo CD / Flux would (client-side
 // apply), read back, and compared: the apiserver must add nothing to the spec of our kinds (no
 // defaulted fields), before and after the operator reconciled them, so a GitOps tool sees no
 // drift. The status must read the way Argo CD's built-in health check and kstatus (Flux) expect.

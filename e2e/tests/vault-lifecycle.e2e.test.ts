@@ -136,9 +136,18 @@ describe('one login per store', () => {
     expect((await secretData(ns, 'many-99'))?.value).toBe(value);
     expect((await op!.metric(LOGINS, { provider: 'vault' })) - before).toBe(1);
     expect(await liveTokenCount(approle, 'syncret')).toBe(1);
-    expect(
-      await op!.metric('syncret_provider_calls_total', { provider: 'vault', operation: 'connect' }),
-    ).toBe(1);
+    const connects = await op!.metric('syncret_provider_calls_total', {
+      provider: 'vault',
+      operation: 'connect',
+    });
+    if (connects !== 1)
+      console.log(
+        (await op!.metrics())
+          .split('\n')
+          .filter((l) => l.includes('provider_calls_total'))
+          .join('\n'),
+      );
+    expect(connects).toBe(1);
   });
 
   it('revokes the token when the store is deleted', async () => {

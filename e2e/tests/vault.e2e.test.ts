@@ -209,8 +209,9 @@ describe('reading KV', () => {
         dataFrom: [
           {
             find: { path: 'teams', name: { regexp: '^teams/' } },
-            // Found keys arrive with "/" already made "_" (ESO's key conversion), then rewrite.
-            rewrite: [{ regexp: { source: '_', target: '-' } }],
+            // As in ESO, a rewrite sees the paths as found ("teams/a"); conversionStrategy
+            // applies only to dataFrom entries without a rewrite.
+            rewrite: [{ regexp: { source: '/', target: '-' } }],
           },
         ],
       }),

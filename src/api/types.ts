@@ -4,6 +4,7 @@
 // (see ./defaults.ts), never in the CRD schema, so GitOps tools see no drift.
 
 import type { AwsProvider } from './providers/aws.js';
+import type { AzureKVProvider } from './providers/azurekv.js';
 import type { GcpsmProvider } from './providers/gcpsm.js';
 import type { VaultProvider } from './providers/vault.js';
 
@@ -257,7 +258,7 @@ export interface ProviderSpec {
   kubernetes?: KubernetesProvider;
   vault?: VaultProvider;
   aws?: AwsProvider;
-  azurekv?: OpaqueProvider;
+  azurekv?: AzureKVProvider;
   gcpsm?: GcpsmProvider;
 }
 

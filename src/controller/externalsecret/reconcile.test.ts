@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ExternalSecret, Secret, SecretStore, StoreKind } from '../../api/types.js';
+import { ProviderError } from '../../providers/errors.js';
 import { fakeProvider } from '../../providers/fake/index.js';
 import type { StoreInfo } from '../../providers/types.js';
 import type { StoreReader } from './data.js';
@@ -166,6 +167,24 @@ describe('reconcileExternalSecret', () => {
     expect(calls).toEqual([]);
     expect(out.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'SecretMissing' });
     expect(out.requeueAfterMs).toBeLessThan(60_000);
+  });
+
+  it('retries a throttled provider no sooner than its Retry-After', async () => {
+    const { world } = makeWorld();
+    world.source = {
+      async reader(): Promise<StoreReader> {
+        return {
+          provider: 'fake',
+          get: async () => {
+            throw new ProviderError('Throttled', 'throttled (429)', 900_000);
+          },
+          find: async () => new Map(),
+        };
+      },
+    };
+    const out = await reconcileExternalSecret(es({ refreshInterval: '1m' }), world, 'create');
+    expect(out.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'ProviderError' });
+    expect(out.requeueAfterMs).toBe(900_000);
   });
 
   it('reports an invalid refreshInterval without retrying, and ignores stores of another class', async () => {

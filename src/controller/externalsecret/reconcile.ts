@@ -126,6 +126,8 @@ function errorOutcome(
     retry?: boolean;
     /** Retry no later than this (ms from now): a lease must be handled before it expires. */
     latestMs?: number;
+    /** A backend's Retry-After (throttling): never retry sooner. */
+    retryAfterMs?: number;
   },
 ): EsOutcome {
   const now = isoNow(world);
@@ -143,11 +145,14 @@ function errorOutcome(
       opts.retry === false
         ? undefined
         : Math.min(
-            errorDelayMs(
-              world.failures,
-              opts.intervalMs,
-              world.maxErrorBackoffMs,
-              world.random ?? Math.random,
+            Math.max(
+              errorDelayMs(
+                world.failures,
+                opts.intervalMs,
+                world.maxErrorBackoffMs,
+                world.random ?? Math.random,
+              ),
+              opts.retryAfterMs ?? 0,
             ),
             // Never a busy loop, even when the deadline has passed already.
             Math.max(500, opts.latestMs ?? Infinity),
@@ -410,7 +415,14 @@ export async function reconcileExternalSecret(
       : { intervalMs };
     if (e instanceof ProviderError) {
       const reason = e.reason === 'InvalidProviderConfig' ? Reason.InvalidStoreConfig : Reason.ProviderError;
-      return failedWith(errorOutcome(es, world, reason, e.message, { ...retry, synced: true, storeKind }));
+      return failedWith(
+        errorOutcome(es, world, reason, e.message, {
+          ...retry,
+          synced: true,
+          storeKind,
+          retryAfterMs: e.retryAfterMs,
+        }),
+      );
     }
     if (e instanceof SecretDataError) {
       const reason =
