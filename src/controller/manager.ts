@@ -324,8 +324,10 @@ export class Manager {
       // Its client (login) for the old spec is not needed any more.
       const evict = (g: KubeObject) =>
         this.clients.evictStore(gen.connectionOf(g, g.metadata.namespace ?? ''));
+      // Not waited for at start (a cluster without the generator CRD must still run): its
+      // initial list arrives after `started`, and is no news to anyone.
       watch.onAdd((g) => {
-        if (this.started) this.requeueUsers(users(g));
+        if (this.started && watch.hasSynced()) this.requeueUsers(users(g));
       });
       watch.onUpdate((old, g) => {
         if (old.metadata.generation === g.metadata.generation) return;
