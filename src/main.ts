@@ -19,6 +19,7 @@ import { gcpsmOptionsFromEnv, gcpsmProvider } from './providers/gcpsm/index.js';
 import { kubernetesProvider } from './providers/kubernetes/index.js';
 import { azurekvProvider } from './providers/azurekv/index.js';
 import { vaultProvider } from './providers/vault/index.js';
+import { vaultDynamicSecretGenerator } from './providers/vault/generator.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { KubeClient } from './kube/client.js';
 import { VERSION } from './version.js';
@@ -57,6 +58,8 @@ async function run(opts: RunOptions): Promise<void> {
     fieldManager: opts.fieldManager,
     maxErrorBackoffMs: opts.requeueOnErrorMaxMs,
     storeRevalidateMs: opts.storeRequeueIntervalMs,
+    leaseRevokeTimeoutMs: opts.leaseRevokeTimeoutMs,
+    generators: [vaultDynamicSecretGenerator({ onLogin: () => metrics.providerLogin('vault') })],
   });
 
   let leading = !opts.leaderElect;

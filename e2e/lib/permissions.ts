@@ -30,6 +30,7 @@ const GROUP: Record<string, string> = {
   secretstores: 'external-secrets.io',
   clustersecretstores: 'external-secrets.io',
   leases: 'coordination.k8s.io',
+  vaultdynamicsecrets: 'generators.external-secrets.io',
 };
 
 /** Whether RBAC allows it, by the apiserver's SubjectAccessReview, in `namespace` or anywhere. */

@@ -10,6 +10,7 @@ import type { VaultProvider } from './providers/vault.js';
 
 export const GROUP = 'external-secrets.io';
 export const GENERATORS_GROUP = 'generators.external-secrets.io';
+export const GENERATORS_VERSION = 'v1alpha1';
 export const STORED_VERSION = 'v1';
 export const SERVED_VERSIONS = ['v1', 'v1beta1'] as const;
 
@@ -193,6 +194,30 @@ export interface ExternalSecretStatus {
   syncedResourceVersion?: string;
   observedGeneration?: number;
   binding?: { name?: string };
+  /** Syncret only: the leases behind the generated values now in the target Secret. */
+  generatorLeases?: GeneratorLease[];
+}
+
+/**
+ * One generator result whose lifetime Syncret manages (renewal, rotation, revocation). No
+ * values: only what identifies the lease and when to act on it.
+ */
+export interface GeneratorLease {
+  /** The dataFrom entry that produced it, e.g. `dataFrom[0]`. */
+  source: string;
+  kind: string;
+  name: string;
+  /** Vault's lease_id; empty for results without a lease (PKI certificates). */
+  leaseID: string;
+  /** The TTL granted at issue, in seconds: the increment asked for at each renewal. */
+  leaseDuration: number;
+  renewable: boolean;
+  /** When the values were issued (RFC 3339). */
+  issueTime: string;
+  /** When the lease was last renewed, if ever. */
+  renewTime?: string;
+  /** When the lease (or certificate) expires as of the last issue or renewal. */
+  expireTime: string;
 }
 
 export interface ExternalSecret extends KubeObject {

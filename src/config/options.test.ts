@@ -62,6 +62,7 @@ describe('run defaults', () => {
       kubeBurst: 100,
       requeueOnErrorMaxMs: 300_000,
       storeRequeueIntervalMs: 300_000,
+      leaseRevokeTimeoutMs: 120_000,
       fieldManager: 'syncret',
     } satisfies RunOptions);
   });
@@ -146,6 +147,7 @@ describe('environment fallbacks', () => {
       SYNCRET_KUBE_BURST: '25',
       SYNCRET_REQUEUE_ON_ERROR_MAX: '10m',
       SYNCRET_STORE_REQUEUE_INTERVAL: '1h',
+      SYNCRET_LEASE_REVOKE_TIMEOUT: '30s',
       SYNCRET_FIELD_MANAGER: 'me',
     });
     expect(o).toEqual({
@@ -166,6 +168,7 @@ describe('environment fallbacks', () => {
       kubeBurst: 25,
       requeueOnErrorMaxMs: 600_000,
       storeRequeueIntervalMs: 3_600_000,
+      leaseRevokeTimeoutMs: 30_000,
       fieldManager: 'me',
     } satisfies RunOptions);
   });

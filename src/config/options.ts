@@ -32,6 +32,8 @@ export interface RunOptions {
   kubeBurst: number;
   requeueOnErrorMaxMs: number;
   storeRequeueIntervalMs: number;
+  /** How long deleting an ExternalSecret waits for its generator leases to be revoked. */
+  leaseRevokeTimeoutMs: number;
   fieldManager: string;
 }
 
@@ -194,6 +196,14 @@ const FLAGS: readonly FlagSpec[] = [
     env: 'SYNCRET_REQUEUE_ON_ERROR_MAX',
     default: '5m',
     help: 'Longest backoff between retries of a failing sync.',
+  },
+  {
+    name: 'lease-revoke-timeout',
+    type: 'string',
+    arg: 'DURATION',
+    env: 'SYNCRET_LEASE_REVOKE_TIMEOUT',
+    default: '2m',
+    help: 'How long the deletion of an ExternalSecret retries revoking its generator leases before it gives up (Warning event) and lets the object go.',
   },
   {
     name: 'store-requeue-interval',
@@ -496,6 +506,7 @@ function buildRunOptions(flags: Map<string, string[]>, env: Env): RunOptions {
     kubeBurst: int('kube-burst', 1),
     requeueOnErrorMaxMs: duration('requeue-on-error-max'),
     storeRequeueIntervalMs: duration('store-requeue-interval'),
+    leaseRevokeTimeoutMs: duration('lease-revoke-timeout'),
     fieldManager,
   };
 

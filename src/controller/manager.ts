@@ -6,6 +6,8 @@
 import type {
   ExternalSecret,
   ExternalSecretStatus,
+  GeneratorLease,
+  GeneratorRef,
   KubeObject,
   Namespace,
   Secret,
@@ -20,6 +22,8 @@ import {
   SECRETS,
   SECRET_STORES,
 } from '../kube/resources.js';
+import { GENERATORS_GROUP, GENERATORS_VERSION } from '../api/types.js';
+import type { Generator } from '../generators/types.js';
 import { isKubeApiError } from '../kube/types.js';
 import type { KubeApi, ResourceType } from '../kube/types.js';
 import type { EventRecorder } from '../observability/events.js';
@@ -33,7 +37,8 @@ import { MANAGED_LABEL } from '../secrets/build.js';
 import { SecretDataError } from '../secrets/errors.js';
 import { Reason, jsonEqual, setCondition } from './conditions.js';
 import { providerContext } from './credentials.js';
-import type { DataSource, StoreReader } from './externalsecret/data.js';
+import { usesGenerators } from './externalsecret/data.js';
+import type { DataSource, GeneratorAccess, GeneratorOutput, StoreReader } from './externalsecret/data.js';
 import { reconcileExternalSecret } from './externalsecret/reconcile.js';
 import type { EsOutcome, EsWorld, EventSpec } from './externalsecret/reconcile.js';
 import { targetInfoFromSecret } from './externalsecret/target.js';
@@ -58,6 +63,22 @@ export interface ManagerOptions {
   fieldManager: string;
   maxErrorBackoffMs: number;
   storeRevalidateMs: number;
+  /** Generator kinds (dataFrom[].sourceRef.generatorRef); none by default. */
+  generators?: Generator[];
+  /**
+   * How long the deletion of an ExternalSecret waits for its generator leases to be revoked
+   * before it gives up (Warning event) and lets the object go. Default 2 minutes.
+   */
+  leaseRevokeTimeoutMs?: number;
+}
+
+/** Held by an ExternalSecret while it has generator leases: deletion revokes them first. */
+export const LEASE_FINALIZER = 'syncret.io/revoke-generator-leases';
+const DEFAULT_LEASE_REVOKE_TIMEOUT_MS = 2 * 60 * 1000;
+const GENERATOR_API_VERSION = `${GENERATORS_GROUP}/${GENERATORS_VERSION}`;
+
+function hasLeases(status: ExternalSecretStatus | undefined): boolean {
+  return (status?.generatorLeases ?? []).some((l) => l.leaseID);
 }
 
 type EsKey = `es/${string}`;
@@ -143,6 +164,8 @@ export class Manager {
   private readonly cssWatch: Reflector<SecretStore>;
   private readonly nsWatch: Reflector<Namespace>;
   private readonly secretWatch: Reflector<CachedSecret>[];
+  /** Generator objects, only to re-issue values when a generator is edited (reads use a GET). */
+  private readonly generatorWatch: { gen: Generator; watch: Reflector<KubeObject> }[];
   private readonly queue: WorkQueue<Key>;
   readonly clients: ClientCache;
   private readonly abort = new AbortController();
@@ -157,9 +180,16 @@ export class Manager {
   private readonly recentSecrets = new Map<string, CachedSecret>();
   private readonly log: Logger;
   private started = false;
+  private readonly generators = new Map<string, Generator>();
+  /**
+   * The generator objects last read, by kind/namespace/name: a generator deleted together with
+   * its ExternalSecret (kubectl delete -k, a GitOps prune) is still needed to revoke its leases.
+   */
+  private readonly lastGenerators = new Map<string, KubeObject>();
 
   constructor(private readonly o: ManagerOptions) {
     this.log = o.logger;
+    for (const g of o.generators ?? []) this.generators.set(g.kind, g);
     this.clients = new ClientCache({
       onCall: (provider, operation, ok, seconds) => o.metrics.providerCall(provider, operation, ok, seconds),
       onShared: (provider, operation) => o.metrics.providerShared(provider, operation),
@@ -186,6 +216,12 @@ export class Manager {
     this.nsWatch = mk<Namespace>(NAMESPACES, undefined, { transform: stripManagedFields });
     this.secretWatch = scopes.map((ns) =>
       mk<CachedSecret>(SECRETS, ns, { labelSelector: `${MANAGED_LABEL}=true`, transform: toCachedSecret }),
+    );
+    this.generatorWatch = [...this.generators.values()].flatMap((g) =>
+      scopes.map((ns) => ({
+        gen: g,
+        watch: mk<KubeObject>(g.resource, ns, { transform: stripManagedFields }),
+      })),
     );
     this.queue = new WorkQueue<Key>({
       concurrency: o.concurrency,
@@ -235,6 +271,8 @@ export class Manager {
         this.index(key, es);
         this.catchUp(this.recent, key, es);
         if (old.metadata.generation !== es.metadata.generation) this.queue.add(key, { reason: 'spec' });
+        else if (!old.metadata.deletionTimestamp && es.metadata.deletionTimestamp)
+          this.queue.add(key, { reason: 'spec' });
         else if (
           !jsonEqual(old.metadata.annotations, es.metadata.annotations) ||
           !jsonEqual(old.metadata.labels, es.metadata.labels)
@@ -279,6 +317,25 @@ export class Manager {
           if (k.startsWith(`es/${ns.metadata.name}/`)) this.queue.add(k, { reason: 'store' });
       }
     });
+    for (const { gen, watch } of this.generatorWatch) {
+      // An edited generator (path, parameters, auth) applies to its users at once: they issue
+      // new values (the 'store' trigger re-issues generated values).
+      const users = (g: KubeObject) => generatorKey(gen.kind, g.metadata.namespace, g.metadata.name);
+      // Its client (login) for the old spec is not needed any more.
+      const evict = (g: KubeObject) =>
+        this.clients.evictStore(gen.connectionOf(g, g.metadata.namespace ?? ''));
+      // Not waited for at start (a cluster without the generator CRD must still run): its
+      // initial list arrives after `started`, and is no news to anyone.
+      watch.onAdd((g) => {
+        if (this.started && watch.hasSynced()) this.requeueUsers(users(g));
+      });
+      watch.onUpdate((old, g) => {
+        if (old.metadata.generation === g.metadata.generation) return;
+        evict(old);
+        this.requeueUsers(users(g));
+      });
+      watch.onDelete((g) => evict(g));
+    }
     for (const w of this.secretWatch) {
       const onChange = (s: CachedSecret, deleted: boolean) => {
         const users = this.byTarget.get(nsName(s));
@@ -312,7 +369,11 @@ export class Manager {
     };
     add(es.spec?.secretStoreRef);
     for (const d of es.spec?.data ?? []) add(d.sourceRef?.storeRef);
-    for (const d of es.spec?.dataFrom ?? []) add(d.sourceRef?.storeRef);
+    for (const d of es.spec?.dataFrom ?? []) {
+      add(d.sourceRef?.storeRef);
+      const g = d.sourceRef?.generatorRef;
+      if (g?.name) stores.add(generatorKey(g.kind ?? '', ns, g.name));
+    }
     for (const s of stores) {
       let set = this.byStore.get(s);
       if (!set) this.byStore.set(s, (set = new Set()));
@@ -414,6 +475,186 @@ export class Manager {
     return out;
   }
 
+  // ---- generators ----
+
+  private async generatorObject(
+    namespace: string,
+    kind: string,
+    name: string,
+    where: string,
+  ): Promise<{ gen: Generator; obj: KubeObject }> {
+    const gen = this.generators.get(kind);
+    if (!gen)
+      throw new ProviderError(
+        'Unsupported',
+        `${where}: generator kind "${kind}" is not supported (supported: ${[...this.generators.keys()].join(', ') || 'none'})`,
+      );
+    const cacheKey = `${kind}/${namespace}/${name}`;
+    let obj: KubeObject;
+    try {
+      obj = await this.o.api.get<KubeObject>({ type: gen.resource, namespace, name }, this.abort.signal);
+      this.lastGenerators.set(cacheKey, obj);
+    } catch (e) {
+      if (!isKubeApiError(e)) throw e;
+      const known = this.lastGenerators.get(cacheKey);
+      if (e.notFound && known && where === 'lease') return { gen, obj: known };
+      if (e.notFound)
+        throw new ProviderError(
+          'NotFound',
+          `${where}: ${kind} "${name}" not found in namespace "${namespace}"`,
+        );
+      if (e.code === 403)
+        throw new ProviderError(
+          'AccessDenied',
+          `${where}: Syncret may not read ${kind} objects (check its RBAC)`,
+        );
+      throw new ProviderError(
+        'Unavailable',
+        `${where}: reading ${kind} "${name}": apiserver answered ${e.code}`,
+      );
+    }
+    const problem = gen.validate(obj);
+    if (problem) throw new ProviderError('InvalidProviderConfig', `${kind} "${name}": ${problem}`);
+    if (gen.controllerOf(obj) !== this.o.controllerClass)
+      throw new ProviderError(
+        'InvalidRequest',
+        `${kind} "${name}" belongs to controller class "${gen.controllerOf(obj)}", not "${this.o.controllerClass}"`,
+      );
+    return { gen, obj };
+  }
+
+  /** Runs one generator call on its cached client, with metrics and client invalidation. */
+  private async onGenerator<T>(
+    gen: Generator,
+    obj: KubeObject,
+    namespace: string,
+    operation: string,
+    call: (client: Awaited<ReturnType<ClientCache['client']>>) => Promise<T>,
+  ): Promise<T> {
+    const info = gen.connectionOf(obj, namespace);
+    const client = await this.clients.client(gen.connector, info, () =>
+      providerContext(this.o.api, info, this.abort.signal),
+    );
+    const started = performance.now();
+    try {
+      const r = await call(client);
+      this.o.metrics.providerCall(gen.connector.name, operation, true, (performance.now() - started) / 1000);
+      return r;
+    } catch (e) {
+      this.o.metrics.providerCall(gen.connector.name, operation, false, (performance.now() - started) / 1000);
+      if (e instanceof ProviderError && (e.reason === 'AuthFailed' || e.reason === 'AccessDenied'))
+        this.clients.invalidate(gen.connector, info);
+      throw e;
+    }
+  }
+
+  private generatorAccess(): GeneratorAccess {
+    return {
+      generate: async (namespace: string, ref: GeneratorRef, where: string): Promise<GeneratorOutput> => {
+        if (ref.apiVersion && ref.apiVersion !== GENERATOR_API_VERSION)
+          throw new ProviderError(
+            'InvalidRequest',
+            `${where}.sourceRef.generatorRef.apiVersion must be ${GENERATOR_API_VERSION}`,
+          );
+        const { gen, obj } = await this.generatorObject(namespace, ref.kind ?? '', ref.name ?? '', where);
+        const out = await this.onGenerator(gen, obj, namespace, 'generate', (c) =>
+          gen.generate(c, obj, Date.now()),
+        );
+        return { ...out, provider: gen.connector.name };
+      },
+      renew: async (namespace: string, lease: GeneratorLease) => {
+        const { gen, obj } = await this.generatorObject(namespace, lease.kind, lease.name, 'lease');
+        return this.onGenerator(gen, obj, namespace, 'renew', (c) =>
+          gen.renew(c, lease.leaseID, lease.leaseDuration),
+        );
+      },
+      revoke: async (namespace: string, lease: GeneratorLease) => {
+        const { gen, obj } = await this.generatorObject(namespace, lease.kind, lease.name, 'lease');
+        await this.onGenerator(gen, obj, namespace, 'revoke', (c) => gen.revoke(c, lease.leaseID));
+      },
+    };
+  }
+
+  /** Best effort: a lease left behind expires at its TTL. */
+  private async revokeLeases(es: ExternalSecret, leases: GeneratorLease[]): Promise<string[]> {
+    const ns = es.metadata.namespace ?? '';
+    const access = this.generatorAccess();
+    const failed: string[] = [];
+    for (const l of leases) {
+      if (!l.leaseID) continue;
+      try {
+        await access.revoke(ns, l);
+        this.log.debug(
+          { namespace: ns, name: es.metadata.name, source: l.source },
+          'revoked generator lease',
+        );
+      } catch (e) {
+        failed.push(`${l.source} (${l.kind} "${l.name}"): ${(e as Error).message}`);
+      }
+    }
+    return failed;
+  }
+
+  private async patchFinalizers(
+    key: EsKey,
+    es: ExternalSecret,
+    finalizers: string[],
+  ): Promise<ExternalSecret> {
+    // The resourceVersion makes this a compare-and-swap: another writer's finalizer is never lost.
+    const res = await this.o.api.mergePatch<ExternalSecret>(
+      { type: EXTERNAL_SECRETS, namespace: es.metadata.namespace, name: es.metadata.name },
+      { metadata: { finalizers, resourceVersion: es.metadata.resourceVersion } },
+      this.abort.signal,
+    );
+    this.recent.set(key, res);
+    return res;
+  }
+
+  /** Deletion of an ExternalSecret that holds leases: revoke them, then let it go. */
+  private async finalize(key: EsKey, es: ExternalSecret): Promise<QueueResult> {
+    const finalizers = es.metadata.finalizers ?? [];
+    if (!finalizers.includes(LEASE_FINALIZER)) return {};
+    const leases = (es.status?.generatorLeases ?? []).filter((l) => l.leaseID);
+    const failed = await this.revokeLeases(es, leases);
+    if (failed.length > 0) {
+      const since = Date.now() - Date.parse(es.metadata.deletionTimestamp ?? '');
+      const limit = this.o.leaseRevokeTimeoutMs ?? DEFAULT_LEASE_REVOKE_TIMEOUT_MS;
+      if (Number.isFinite(since) && since < limit) {
+        this.log.info(
+          { namespace: es.metadata.namespace, name: es.metadata.name, failed },
+          'revoking generator leases failed; retrying before the ExternalSecret goes',
+        );
+        return { error: true, requeueAfterMs: Math.min(5000, Math.max(500, limit - since)) };
+      }
+      this.emit(es, [
+        {
+          type: 'Warning',
+          reason: 'LeaseRevokeFailed',
+          message:
+            `gave up revoking ${failed.length} generator lease(s) after ${Math.round(limit / 1000)}s; they expire at their TTL: ${failed.join('; ')}`.slice(
+              0,
+              1000,
+            ),
+        },
+      ]);
+    } else if (leases.length > 0) {
+      this.emit(es, [
+        { type: 'Normal', reason: 'LeasesRevoked', message: `Revoked ${leases.length} generator lease(s)` },
+      ]);
+    }
+    try {
+      await this.patchFinalizers(
+        key,
+        es,
+        finalizers.filter((f) => f !== LEASE_FINALIZER),
+      );
+    } catch (e) {
+      if (isKubeApiError(e) && e.notFound) return {};
+      throw e;
+    }
+    return {};
+  }
+
   private dataSource(): DataSource {
     return {
       reader: async (info: StoreInfo): Promise<StoreReader> => {
@@ -454,8 +695,9 @@ export class Manager {
   }
 
   private async handleEs(key: EsKey, reason: QueueReason, failures: number): Promise<QueueResult> {
-    const es = this.currentEs(key.slice(3));
+    let es = this.currentEs(key.slice(3));
     if (!es) return {};
+    if (es.metadata.deletionTimestamp) return this.finalize(key, es);
     const started = performance.now();
     const world: EsWorld = {
       now: Date.now,
@@ -463,6 +705,7 @@ export class Manager {
       store: (kind, ns, name) => this.storeObj(kind, ns, name),
       namespaceLabels: (ns) => this.nsWatch.store.get(ns)?.metadata.labels,
       source: this.dataSource(),
+      generators: this.generators.size > 0 ? this.generatorAccess() : undefined,
       targetSecret: (ns, name, withData) => this.targetSecret(ns, name, withData),
       templateSource: (ns, kind, name) => this.templateSource(ns, kind, name),
       maxErrorBackoffMs: this.o.maxErrorBackoffMs,
@@ -483,10 +726,29 @@ export class Manager {
     const failed = !!outcome.failed;
     const status = outcome.status;
     const events = outcome.events;
+    const finalizers = es.metadata.finalizers ?? [];
+    if (hasLeases(status) && !finalizers.includes(LEASE_FINALIZER)) {
+      // Before the new values are written: once they are in a Secret, deleting the
+      // ExternalSecret must revoke their leases.
+      try {
+        es = await this.patchFinalizers(key, es, [...finalizers, LEASE_FINALIZER]);
+      } catch (e) {
+        await this.revokeLeases(es, status?.generatorLeases ?? []);
+        throw e;
+      }
+    }
     if (outcome.write) {
       try {
         await this.executeWrite(es, outcome.write);
       } catch (e) {
+        // The new values never reached the Secret: their leases go back, the old ones stay.
+        if (outcome.status?.generatorLeases !== es.status?.generatorLeases)
+          await this.revokeLeases(
+            es,
+            (outcome.status?.generatorLeases ?? []).filter(
+              (l) => !(es?.status?.generatorLeases ?? []).some((o) => o.leaseID === l.leaseID),
+            ),
+          );
         // API failures are ours, not the user's: report, then retry on the queue's backoff.
         const failure = writeFailure(es, outcome.write, e);
         this.log.warn(
@@ -502,6 +764,27 @@ export class Manager {
       this.o.metrics.secretWriteSkipped();
     }
     if (status) await this.writeStatus(key, es, status);
+    if (outcome.revokeLeases?.length) {
+      const notRevoked = await this.revokeLeases(es, outcome.revokeLeases);
+      if (notRevoked.length > 0)
+        this.log.warn(
+          { namespace: es.metadata.namespace, name: es.metadata.name, failed: notRevoked },
+          'revoking replaced generator leases failed; they expire at their TTL',
+        );
+    }
+    if (
+      !status?.generatorLeases?.length &&
+      !hasLeases(es.status) &&
+      !usesGenerators(es.spec) &&
+      (es.metadata.finalizers ?? []).includes(LEASE_FINALIZER)
+    ) {
+      // No generator any more and nothing left to revoke: the finalizer has no job.
+      await this.patchFinalizers(
+        key,
+        es,
+        (es.metadata.finalizers ?? []).filter((f) => f !== LEASE_FINALIZER),
+      ).catch((e: unknown) => this.log.info({ err: e }, 'removing the lease finalizer failed'));
+    }
     this.emit(es, events);
     this.recordSync(outcome, !failed, started);
     if (failed) {
@@ -622,6 +905,7 @@ export class Manager {
       ...this.ssWatch,
       ...this.secretWatch,
       ...this.esWatch,
+      ...this.generatorWatch.map((g) => g.watch),
     ] as Reflector<KubeObject>[];
   }
 
@@ -653,6 +937,11 @@ export class Manager {
     await Promise.all(this.allWatches().map((w) => w.stop()));
     await this.clients.closeAll();
   }
+}
+
+/** Generators share the store → users index; their keys cannot collide with store keys. */
+function generatorKey(kind: string, namespace: string | undefined, name: string | undefined): string {
+  return `gen/${kind}/${namespace ?? ''}/${name ?? ''}`;
 }
 
 function stripManagedFields<T extends KubeObject>(o: T): T {

@@ -67,3 +67,10 @@ export const CLUSTER_SECRET_STORES: ResourceType = {
 export function apiVersionOf(t: ResourceType): string {
   return t.group ? `${t.group}/${t.version}` : t.version;
 }
+export const VAULT_DYNAMIC_SECRETS: ResourceType = {
+  group: 'generators.external-secrets.io',
+  version: 'v1alpha1',
+  resource: 'vaultdynamicsecrets',
+  namespaced: true,
+  kind: 'VaultDynamicSecret',
+};

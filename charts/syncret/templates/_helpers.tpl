@@ -75,6 +75,14 @@ operator makes (config/rbac/role.yaml is the reference; CI fails if they differ 
 - apiGroups: [external-secrets.io]
   resources: [externalsecrets/finalizers]
   verbs: [update]
+# The finalizer that revokes generator leases (dynamic secrets) when an ExternalSecret goes.
+- apiGroups: [external-secrets.io]
+  resources: [externalsecrets]
+  verbs: [patch]
+# VaultDynamicSecret generators referenced by dataFrom[].sourceRef.generatorRef.
+- apiGroups: [generators.external-secrets.io]
+  resources: [vaultdynamicsecrets]
+  verbs: [get, list, watch]
 # Target Secrets (and credential Secrets of stores).
 - apiGroups: [""]
   resources: [secrets]

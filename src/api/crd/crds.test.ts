@@ -13,6 +13,7 @@ import type {
   FakeProvider,
   FakeProviderData,
   FindRef,
+  GeneratorLease,
   GeneratorRef,
   KubernetesProvider,
   ProviderSpec,
@@ -28,7 +29,14 @@ import type {
   TemplateFrom,
   TemplateRefItem,
 } from '../types.js';
-import { allCRDs, clusterSecretStoreCRD, externalSecretCRD, secretStoreCRD } from './crds.js';
+import type { VaultDynamicSecretSpec } from '../providers/vault.js';
+import {
+  allCRDs,
+  clusterSecretStoreCRD,
+  externalSecretCRD,
+  secretStoreCRD,
+  vaultDynamicSecretCRD,
+} from './crds.js';
 import type { CustomResourceDefinition } from './crds.js';
 import { PROVIDERS } from './providers/index.js';
 import { renderCRDFiles } from './render.js';
@@ -144,7 +152,7 @@ describe('crds/', () => {
   });
 
   it('keeps every CRD under 256 KiB, as a file and as a last-applied annotation', () => {
-    for (const crd of crds) {
+    for (const crd of [...crds, vaultDynamicSecretCRD()]) {
       const file = rendered.get(`${crd.spec.group}_${crd.spec.names.plural}.yaml`) ?? '';
       expect(Buffer.byteLength(file)).toBeLessThan(ANNOTATION_LIMIT);
       expect(Buffer.byteLength(JSON.stringify(crd))).toBeLessThan(ANNOTATION_LIMIT);
@@ -411,6 +419,20 @@ describe('SecretStore and ClusterSecretStore', () => {
 // schema declares exactly those fields.
 type Keys<T> = Record<keyof T, true>;
 
+describe('generators.external-secrets.io_vaultdynamicsecrets', () => {
+  const crd = vaultDynamicSecretCRD();
+  it('serves and stores only v1alpha1 (as ESO), namespaced, structural', () => {
+    expect(crd.spec.group).toBe('generators.external-secrets.io');
+    expect(crd.spec.scope).toBe('Namespaced');
+    expect(crd.spec.versions.map((v) => [v.name, v.served, v.storage])).toEqual([['v1alpha1', true, true]]);
+    const schema = schemaOf(crd, 'v1alpha1');
+    expect(structuralProblems(schema, 'VaultDynamicSecret')).toEqual([]);
+    expect(at(schema, 'spec.parameters')['x-kubernetes-preserve-unknown-fields']).toBe(true);
+    // The provider block is the store's provider.vault schema, rules included.
+    expect(at(schema, 'spec.provider')).toEqual(at(schemaOf(secretStoreCRD()), 'spec.provider.vault'));
+  });
+});
+
 describe('schema and src/api/types.ts agree', () => {
   const es = schemaOf(externalSecretCRD());
   const css = schemaOf(clusterSecretStoreCRD());
@@ -511,7 +533,37 @@ describe('schema and src/api/types.ts agree', () => {
         syncedResourceVersion: true,
         observedGeneration: true,
         binding: true,
+        generatorLeases: true,
       } satisfies Keys<ExternalSecretStatus>,
+    ],
+    [
+      es,
+      'status.generatorLeases[]',
+      {
+        source: true,
+        kind: true,
+        name: true,
+        leaseID: true,
+        leaseDuration: true,
+        renewable: true,
+        issueTime: true,
+        renewTime: true,
+        expireTime: true,
+      } satisfies Keys<GeneratorLease>,
+    ],
+    [
+      schemaOf(vaultDynamicSecretCRD(), 'v1alpha1'),
+      'spec',
+      {
+        controller: true,
+        provider: true,
+        path: true,
+        method: true,
+        parameters: true,
+        resultType: true,
+        allowEmptyResponse: true,
+        retrySettings: true,
+      } satisfies Keys<VaultDynamicSecretSpec>,
     ],
     [
       es,

@@ -1,8 +1,9 @@
 // The three CustomResourceDefinitions of the external-secrets.io API. Every served version
 // has the same schema (conversion strategy None); v1 is stored.
 
-import { GROUP, SERVED_VERSIONS, STORED_VERSION } from '../types.js';
+import { GENERATORS_GROUP, GENERATORS_VERSION, GROUP, SERVED_VERSIONS, STORED_VERSION } from '../types.js';
 import { externalSecretSpec, externalSecretStatus } from './externalsecret.js';
+import { vaultDynamicSecretSpec } from './generators.js';
 import { obj, str } from './schema.js';
 import type { Schema } from './schema.js';
 import { storeSpec, storeStatus } from './secretstore.js';
@@ -54,6 +55,10 @@ const READY_REASON = '.status.conditions[?(@.type=="Ready")].reason';
 const READY_STATUS = '.status.conditions[?(@.type=="Ready")].status';
 
 interface Definition {
+  /** Defaults to external-secrets.io with v1 stored and v1beta1 served. */
+  group?: string;
+  versions?: readonly string[];
+  stored?: string;
   kind: string;
   plural: string;
   shortName: string;
@@ -76,15 +81,17 @@ function define(d: Definition): CustomResourceDefinition {
     },
     { desc: d.description, required: ['spec'] },
   );
-  const versions = SERVED_VERSIONS.map((name): CRDVersion => ({
+  const group = d.group ?? GROUP;
+  const stored = d.stored ?? STORED_VERSION;
+  const versions = (d.versions ?? SERVED_VERSIONS).map((name): CRDVersion => ({
     name,
     served: true,
-    storage: name === STORED_VERSION,
-    ...(name === STORED_VERSION
+    storage: name === stored,
+    ...(name === stored
       ? {}
       : {
           deprecated: true,
-          deprecationWarning: `${GROUP}/${name} ${d.kind} is deprecated; use ${GROUP}/${STORED_VERSION}`,
+          deprecationWarning: `${group}/${name} ${d.kind} is deprecated; use ${group}/${stored}`,
         }),
     schema: { openAPIV3Schema },
     subresources: { status: {} },
@@ -94,9 +101,9 @@ function define(d: Definition): CustomResourceDefinition {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `${d.plural}.${GROUP}`, labels: { 'app.kubernetes.io/part-of': 'syncret' } },
+    metadata: { name: `${d.plural}.${group}`, labels: { 'app.kubernetes.io/part-of': 'syncret' } },
     spec: {
-      group: GROUP,
+      group,
       names: {
         kind: d.kind,
         listKind: `${d.kind}List`,
@@ -174,4 +181,29 @@ export function clusterSecretStoreCRD(): CustomResourceDefinition {
 
 export function allCRDs(): CustomResourceDefinition[] {
   return [externalSecretCRD(), secretStoreCRD(), clusterSecretStoreCRD()];
+}
+
+/** The generators.external-secrets.io CRDs Syncret implements (v1alpha1 only, as ESO). */
+export function vaultDynamicSecretCRD(): CustomResourceDefinition {
+  return define({
+    group: GENERATORS_GROUP,
+    versions: [GENERATORS_VERSION],
+    stored: GENERATORS_VERSION,
+    kind: 'VaultDynamicSecret',
+    plural: 'vaultdynamicsecrets',
+    shortName: 'vds',
+    scope: 'Namespaced',
+    description:
+      'Issues dynamic credentials from any Vault/OpenBao secrets engine path (database/creds, pki/issue, ...) for the ExternalSecrets of its namespace that reference it with dataFrom[].sourceRef.generatorRef.',
+    spec: vaultDynamicSecretSpec(),
+    status: obj({}, { preserveUnknown: true }),
+    columns: [
+      { name: 'Path', type: 'string', jsonPath: '.spec.path' },
+      { name: 'AGE', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    ],
+  });
+}
+
+export function generatorCRDs(): CustomResourceDefinition[] {
+  return [vaultDynamicSecretCRD()];
 }

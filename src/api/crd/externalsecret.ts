@@ -302,8 +302,24 @@ export function externalSecretStatus(): Schema {
       syncedResourceVersion: str({ desc: 'Generation and metadata hash of the last synced spec.' }),
       observedGeneration: int({ format: 'int64', minimum: 0 }),
       binding: obj({ name: str() }, { desc: 'The target Secret (servicebinding.io).' }),
-      // Later status fields (e.g. the lease list of dynamic secrets) are declared here. Until
-      // then, preserveUnknown below keeps whatever a newer operator writes.
+      generatorLeases: arr(
+        obj({
+          source: str({ desc: 'The dataFrom entry that produced it, e.g. dataFrom[0].' }),
+          kind: str(),
+          name: str(),
+          leaseID: str({ desc: "Vault's lease_id; empty for results without a lease (PKI certificates)." }),
+          leaseDuration: int({ format: 'int64', minimum: 0, desc: 'TTL granted at issue, in seconds.' }),
+          renewable: bool(),
+          issueTime: str({ format: 'date-time' }),
+          renewTime: str({ format: 'date-time' }),
+          expireTime: str({ format: 'date-time' }),
+        }),
+        {
+          desc: 'Syncret: leases behind the generated values in the target Secret (never the values). Renewed, rotated before expiry and revoked on deletion.',
+        },
+      ),
+      // Later status fields are declared here; preserveUnknown below keeps whatever a newer
+      // operator writes.
     },
     { preserveUnknown: true },
   );

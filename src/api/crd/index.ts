@@ -1,4 +1,11 @@
-export { allCRDs, clusterSecretStoreCRD, externalSecretCRD, secretStoreCRD } from './crds.js';
+export {
+  allCRDs,
+  clusterSecretStoreCRD,
+  externalSecretCRD,
+  generatorCRDs,
+  secretStoreCRD,
+  vaultDynamicSecretCRD,
+} from './crds.js';
 export type { CustomResourceDefinition, CRDVersion, PrinterColumn } from './crds.js';
 export { crdFileName, KUSTOMIZATION_FILE, renderCRDFiles } from './render.js';
 export type { CelRule, Schema } from './schema.js';

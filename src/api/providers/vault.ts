@@ -82,3 +82,36 @@ export interface VaultAuth {
   iam?: Record<string, unknown>;
   gcp?: Record<string, unknown>;
 }
+
+// ---- generators.external-secrets.io/v1alpha1 VaultDynamicSecret ----
+
+export type VaultDynamicSecretResultType = 'Data' | 'Auth' | 'Raw';
+
+export interface VaultDynamicSecretSpec {
+  /** Controller class; a Syncret instance uses only generators of its class. */
+  controller?: string;
+  /** Connection and auth, as a store's provider.vault (path and version are unused). */
+  provider?: VaultProvider;
+  /** The API path to call, e.g. `database/creds/app` or `pki/issue/web`. */
+  path?: string;
+  /** HTTP method; GET by default. */
+  method?: string;
+  /** The JSON body (or query for GET). */
+  parameters?: Record<string, unknown>;
+  resultType?: VaultDynamicSecretResultType;
+  allowEmptyResponse?: boolean;
+  retrySettings?: { maxRetries?: number; retryInterval?: string };
+}
+
+export interface VaultDynamicSecret {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+  };
+  spec?: VaultDynamicSecretSpec;
+}

@@ -5,10 +5,14 @@
 import type {
   ExternalSecret,
   ExternalSecretDataFrom,
+  ExternalSecretSpec,
   FindRef,
+  GeneratorLease,
+  GeneratorRef,
   RemoteRef,
   SourceRef,
 } from '../../api/types.js';
+import type { LeaseGrant } from '../../generators/types.js';
 import { ProviderError } from '../../providers/errors.js';
 import type { RemoteKeyRef, RemoteValue, StoreInfo } from '../../providers/types.js';
 import { dataEntryValue, dataFromEntries } from '../../secrets/pipeline.js';
@@ -28,8 +32,48 @@ export interface DataSource {
   reader(store: StoreInfo): Promise<StoreReader>;
 }
 
+/** What one generator call produced. */
+export interface GeneratorOutput {
+  data: Record<string, Uint8Array>;
+  lease?: LeaseGrant;
+  /** The provider behind it, for metrics labels. */
+  provider: string;
+}
+
+/** Generators as the reconciler sees them (the manager resolves the objects and clients). */
+export interface GeneratorAccess {
+  /** Issues new values; never shared with another ExternalSecret or another entry. */
+  generate(namespace: string, ref: GeneratorRef, where: string): Promise<GeneratorOutput>;
+  renew(namespace: string, lease: GeneratorLease): Promise<{ leaseDuration: number; renewable: boolean }>;
+  revoke(namespace: string, lease: GeneratorLease): Promise<void>;
+}
+
+/** A lease issued during collectData, with the entry that asked for it. */
+export interface IssuedLease {
+  source: string;
+  kind: string;
+  name: string;
+  grant: LeaseGrant;
+}
+
 export interface DataWorld extends StoreLookup {
   source: DataSource;
+  generators?: GeneratorAccess;
+}
+
+/** Whether any dataFrom entry uses a generator (its values are issued, not read). */
+export function usesGenerators(spec: ExternalSecretSpec | undefined): boolean {
+  return (spec?.dataFrom ?? []).some((f) => !!f.sourceRef?.generatorRef);
+}
+
+/**
+ * An ExternalSecret whose every entry names its own source needs no secretStoreRef (ESO v1):
+ * e.g. one that only uses generators.
+ */
+export function needsMainStore(spec: ExternalSecretSpec | undefined): boolean {
+  if (spec?.secretStoreRef?.name) return true;
+  const entries = [...(spec?.data ?? []), ...(spec?.dataFrom ?? [])];
+  return entries.length === 0 || entries.some((e) => !e.sourceRef?.storeRef && !e.sourceRef?.generatorRef);
 }
 
 function remoteKeyRef(ref: RemoteRef, where: string): RemoteKeyRef {
@@ -39,10 +83,13 @@ function remoteKeyRef(ref: RemoteRef, where: string): RemoteKeyRef {
 
 export async function collectData(
   es: ExternalSecret,
-  store: StoreInfo,
+  /** The spec.secretStoreRef store; undefined when every entry names its own source. */
+  store: StoreInfo | undefined,
   world: DataWorld,
   /** How old a provider answer shared with other ExternalSecrets may be (0: fetch now). */
   maxAgeMs = 0,
+  /** Receives every lease issued, also when a later entry fails (the caller revokes them then). */
+  issued: IssuedLease[] = [],
 ): Promise<{ data: Record<string, Uint8Array>; provider: string }> {
   const ns = es.metadata.namespace ?? '';
   const spec = es.spec ?? {};
@@ -51,9 +98,10 @@ export async function collectData(
 
   const readerFor = (sourceRef: SourceRef | undefined, where: string): Promise<StoreReader> => {
     if (sourceRef?.generatorRef) {
+      // ESO reads generators only through dataFrom: a generator's output is a whole map.
       throw new ProviderError(
         'Unsupported',
-        `${where}.sourceRef.generatorRef is not supported by this Syncret version yet`,
+        `${where}.sourceRef.generatorRef is only supported in dataFrom (a generator produces a whole map)`,
       );
     }
     let info = store;
@@ -62,6 +110,7 @@ export async function collectData(
       if (!r.ok) throw new ProviderError('InvalidRequest', `${where}.sourceRef.storeRef: ${r.message}`);
       info = r.info;
     }
+    if (!info) throw new ProviderError('InvalidRequest', `${where} needs spec.secretStoreRef or a sourceRef`);
     const id = `${info.kind}/${info.namespace ?? ''}/${info.name}`;
     let reader = readers.get(id);
     if (!reader) {
@@ -83,12 +132,28 @@ export async function collectData(
 
   // A null-prototype map: a remote key "__proto__" must become a Secret key, not a prototype.
   const out = Object.create(null) as Record<string, Uint8Array>;
-  const main = await readerFor(undefined, 'spec');
+  let provider = store ? (await readerFor(undefined, 'spec')).provider : '';
 
   for (const [i, from] of (spec.dataFrom ?? []).entries()) {
     const where = `dataFrom[${i}]`;
-    const reader = await readerFor(from.sourceRef, where);
-    const { raw, key } = await fromEntry(from, reader, where, fetch, maxAgeMs);
+    let raw: Record<string, Uint8Array>;
+    let key = '';
+    const gen = from.sourceRef?.generatorRef;
+    if (gen) {
+      if (!world.generators)
+        throw new ProviderError(
+          'Unsupported',
+          `${where}.sourceRef.generatorRef: no generators are available here`,
+        );
+      const made = await world.generators.generate(ns, gen, where);
+      if (made.lease)
+        issued.push({ source: where, kind: gen.kind ?? '', name: gen.name ?? '', grant: made.lease });
+      provider ||= made.provider;
+      raw = made.data;
+    } else {
+      const reader = await readerFor(from.sourceRef, where);
+      ({ raw, key } = await fromEntry(from, reader, where, fetch, maxAgeMs));
+    }
     const entries = dataFromEntries(
       raw,
       from,
@@ -110,7 +175,7 @@ export async function collectData(
     const value = await fetch(reader, keyRef);
     out[item.secretKey] = dataEntryValue(value, ref, { key: keyRef.key, secretKey: item.secretKey, where });
   }
-  return { data: out, provider: main.provider };
+  return { data: out, provider };
 }
 
 /** The raw key → bytes map of one dataFrom entry, before rewrite, conversion and decoding. */
@@ -132,12 +197,6 @@ async function fromEntry(
     const raw = Object.create(null) as Record<string, Uint8Array>;
     for (const [name, value] of found) raw[name] = selectProperty(value, undefined, { key: name, where });
     return { raw, key: '' };
-  }
-  if (from.sourceRef?.generatorRef) {
-    throw new ProviderError(
-      'Unsupported',
-      `${where}.sourceRef.generatorRef is not supported by this Syncret version yet`,
-    );
   }
   throw new ProviderError('InvalidRequest', `${where} must set one of extract, find or sourceRef`);
 }

@@ -5,7 +5,13 @@
 // with a fake world and no cluster.
 
 import { createHash } from 'node:crypto';
-import type { Condition, ExternalSecret, ExternalSecretStatus, RefreshPolicy } from '../../api/types.js';
+import type {
+  Condition,
+  ExternalSecret,
+  ExternalSecretStatus,
+  GeneratorLease,
+  RefreshPolicy,
+} from '../../api/types.js';
 import { parseGoDuration } from '../../config/duration.js';
 import { ProviderError } from '../../providers/errors.js';
 import { SecretDataError } from '../../secrets/errors.js';
@@ -15,9 +21,10 @@ import { Reason, getCondition, setCondition } from '../conditions.js';
 import type { QueueReason } from '../queue.js';
 import { nextRefresh } from '../schedule.js';
 import { resolveStore } from '../stores.js';
-import type { StoreLookup } from '../stores.js';
-import { collectData } from './data.js';
-import type { DataSource } from './data.js';
+import type { StoreLookup, StoreResolution } from '../stores.js';
+import { collectData, needsMainStore, usesGenerators } from './data.js';
+import type { DataSource, GeneratorAccess, IssuedLease } from './data.js';
+import { RENEW_FAILED_PREFIX, leaseTime, maintainLeases, planLeases } from './leases.js';
 import { buildTarget } from './target.js';
 import type { TargetSecretInfo, SecretWrite } from './target.js';
 
@@ -27,6 +34,8 @@ export interface EsWorld extends StoreLookup {
   now(): number;
   /** Provider access for one store resolution (client cache, dedupe, credentials). */
   source: DataSource;
+  /** Generators (dataFrom[].sourceRef.generatorRef); undefined where none are available. */
+  generators?: GeneratorAccess;
   /** Metadata of the target Secret (from the managed-Secret cache, else a GET), or undefined. */
   targetSecret(namespace: string, name: string, withData: boolean): Promise<TargetSecretInfo | undefined>;
   /**
@@ -67,6 +76,11 @@ export interface EsOutcome {
   /** The store's provider name, for metrics labels. */
   provider?: string;
   storeKind?: string;
+  /**
+   * Generator leases to revoke after the outcome is executed: the replaced ones after a
+   * rotation, or the ones just issued when the sync failed (their values were never written).
+   */
+  revokeLeases?: GeneratorLease[];
 }
 
 /** ESO's syncedResourceVersion: generation plus a hash of labels and annotations. */
@@ -110,6 +124,8 @@ function errorOutcome(
     provider?: string;
     storeKind?: string;
     retry?: boolean;
+    /** Retry no later than this (ms from now): a lease must be handled before it expires. */
+    latestMs?: number;
     /** A backend's Retry-After (throttling): never retry sooner. */
     retryAfterMs?: number;
   },
@@ -128,17 +144,45 @@ function errorOutcome(
     requeueAfterMs:
       opts.retry === false
         ? undefined
-        : Math.max(
-            errorDelayMs(
-              world.failures,
-              opts.intervalMs,
-              world.maxErrorBackoffMs,
-              world.random ?? Math.random,
+        : Math.min(
+            Math.max(
+              errorDelayMs(
+                world.failures,
+                opts.intervalMs,
+                world.maxErrorBackoffMs,
+                world.random ?? Math.random,
+              ),
+              opts.retryAfterMs ?? 0,
             ),
-            opts.retryAfterMs ?? 0,
+            // Never a busy loop, even when the deadline has passed already.
+            Math.max(500, opts.latestMs ?? Infinity),
           ),
   };
 }
+
+/**
+ * Sync reasons that do not re-issue generated values while their leases are valid. A 'store
+ * changed' trigger does: it also means an edited generator.
+ */
+const LEASE_KEEPS = new Set(['refresh due', 'retrying after failure']);
+
+function statusLeases(issued: IssuedLease[], now: number): GeneratorLease[] {
+  return issued.map((l) => ({
+    source: l.source,
+    kind: l.kind,
+    name: l.name,
+    leaseID: l.grant.leaseID,
+    leaseDuration: l.grant.leaseDuration,
+    renewable: l.grant.renewable,
+    issueTime: leaseTime(now),
+    expireTime: leaseTime(l.grant.expireAt),
+  }));
+}
+
+const minDelay = (...ms: (number | undefined)[]): number | undefined => {
+  const v = ms.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  return v.length > 0 ? Math.max(0, Math.min(...v)) : undefined;
+};
 
 function withReady(
   es: ExternalSecret,
@@ -219,8 +263,11 @@ export async function reconcileExternalSecret(
   const ns = es.metadata.namespace ?? '';
   const spec = es.spec ?? {};
 
-  const resolution = resolveStore(spec.secretStoreRef, ns, world);
-  if (!resolution.ok && resolution.reason === 'OtherController')
+  const generated = usesGenerators(spec) && !!world.generators;
+  // Without a secretStoreRef every entry names its own source (e.g. generators only).
+  const resolution: StoreResolution | undefined =
+    needsMainStore(spec) || !generated ? resolveStore(spec.secretStoreRef, ns, world) : undefined;
+  if (resolution && !resolution.ok && resolution.reason === 'OtherController')
     return { ignore: true, events: [], synced: false };
 
   let intervalMs: number;
@@ -236,12 +283,13 @@ export async function reconcileExternalSecret(
     });
   }
 
-  if (!resolution.ok) {
+  if (resolution && !resolution.ok) {
     // A missing store is fixed by creating it, which re-queues this object through the store
     // watch; a periodic retry covers stores of other namespaces' cluster-wide changes.
     return errorOutcome(es, world, resolution.reason, resolution.message, { intervalMs, synced: false });
   }
-  const storeKind = resolution.info.kind;
+  const storeInfo = resolution?.ok ? resolution.info : undefined;
+  const storeKind = storeInfo?.kind;
   const policy: RefreshPolicy = spec.refreshPolicy ?? 'Periodic';
   const targetName = spec.target?.name || es.metadata.name || '';
   const creation = spec.target?.creationPolicy ?? 'Owner';
@@ -260,7 +308,7 @@ export async function reconcileExternalSecret(
     );
   }
 
-  const decision = decideSync({
+  let decision = decideSync({
     trigger,
     policy,
     intervalMs,
@@ -281,15 +329,77 @@ export async function reconcileExternalSecret(
     });
     return 'dueAtMs' in next ? Math.max(0, next.dueAtMs - world.now()) : undefined;
   };
+  const last = es.status?.refreshTime ? Date.parse(es.status.refreshTime) : undefined;
+  const oldLeases = es.status?.generatorLeases ?? [];
+  if (generated && world.generators && oldLeases.length > 0) {
+    // Generated values are re-issued only when their leases require it (or the spec, the
+    // target or a failed sync asks for it): a periodic refresh or an operator restart renews.
+    const ready = getCondition(es.status?.conditions, 'Ready');
+    const renewalFailed = ready?.status === 'False' && !!ready.message?.startsWith(RENEW_FAILED_PREFIX);
+    const keep =
+      !decision.sync ||
+      (LEASE_KEEPS.has(decision.why) && (decision.why !== 'retrying after failure' || renewalFailed));
+    if (keep) {
+      const step = await maintainLeases(oldLeases, ns, world.generators, world.now);
+      if (step.kind === 'rotate') decision = { sync: true, why: step.why };
+      else if (step.kind === 'error') {
+        return errorOutcome(es, world, Reason.ProviderError, step.message, {
+          intervalMs: 0,
+          synced: true,
+          storeKind,
+          latestMs: step.nextAt === undefined ? undefined : step.nextAt - world.now(),
+        });
+      } else {
+        const wasFailed = renewalFailed;
+        const status: ExternalSecretStatus | undefined =
+          step.renewed > 0 || wasFailed
+            ? wasFailed
+              ? withReady(
+                  es,
+                  world,
+                  {
+                    status: 'True',
+                    reason: Reason.SecretSynced,
+                    message: 'lease renewed; Secret is up to date',
+                  },
+                  isoNow(world),
+                  { generatorLeases: step.leases },
+                )
+              : { ...(es.status ?? {}), generatorLeases: step.leases }
+            : undefined;
+        return {
+          status,
+          events: [],
+          synced: false,
+          storeKind,
+          requeueAfterMs: minDelay(
+            // A refresh that only renewed counts from now: scheduling it from the old
+            // refreshTime would find it due again at once (a busy loop).
+            schedule(decision.sync ? world.now() : last),
+            step.nextAt === undefined ? undefined : step.nextAt - world.now(),
+          ),
+        };
+      }
+    }
+  }
   if (!decision.sync) {
-    const last = es.status?.refreshTime ? Date.parse(es.status.refreshTime) : undefined;
     return { events: [], synced: false, requeueAfterMs: schedule(last), storeKind };
   }
 
   let rendered: Rendered;
   let providerName: string | undefined;
+  const issued: IssuedLease[] = [];
+  // Values issued by a sync that then fails are never written: give their leases back.
+  const unused = (): GeneratorLease[] => statusLeases(issued, world.now()).filter((l) => l.leaseID);
+  const failedWith = (o: EsOutcome): EsOutcome => (issued.length > 0 ? { ...o, revokeLeases: unused() } : o);
   try {
-    const collected = await collectData(es, resolution.info, world, sharedReadAge(decision.why, intervalMs));
+    const collected = await collectData(
+      es,
+      storeInfo,
+      world,
+      sharedReadAge(decision.why, intervalMs),
+      issued,
+    );
     providerName = collected.provider;
     const sources = await loadTemplateSources(es, async (kind, name) => {
       if (!world.templateSource)
@@ -298,14 +408,21 @@ export async function reconcileExternalSecret(
     });
     rendered = applyTemplate(es, collected.data, sources);
   } catch (e) {
+    // Issuing generated values is not a paid read of an unchanged value: retry on the plain
+    // backoff, and before the current lease expires.
+    const retry = generated
+      ? { intervalMs: 0, latestMs: leaseDeadline(oldLeases, world.now()) }
+      : { intervalMs };
     if (e instanceof ProviderError) {
       const reason = e.reason === 'InvalidProviderConfig' ? Reason.InvalidStoreConfig : Reason.ProviderError;
-      return errorOutcome(es, world, reason, e.message, {
-        intervalMs,
-        synced: true,
-        storeKind,
-        retryAfterMs: e.retryAfterMs,
-      });
+      return failedWith(
+        errorOutcome(es, world, reason, e.message, {
+          ...retry,
+          synced: true,
+          storeKind,
+          retryAfterMs: e.retryAfterMs,
+        }),
+      );
     }
     if (e instanceof SecretDataError) {
       const reason =
@@ -314,7 +431,12 @@ export async function reconcileExternalSecret(
           : e.reason === 'TemplateFailed' || e.reason === 'TemplateSourceNotFound'
             ? Reason.TemplateFailed
             : Reason.SecretSyncedError;
-      return errorOutcome(es, world, reason, e.message, { intervalMs, synced: true, storeKind });
+      return failedWith(errorOutcome(es, world, reason, e.message, { ...retry, synced: true, storeKind }));
+    }
+    // Unexpected: still give back what was issued.
+    if (issued.length > 0 && world.generators) {
+      const g = world.generators;
+      await Promise.allSettled(unused().map((l) => g.revoke(ns, l)));
     }
     throw e;
   }
@@ -331,18 +453,23 @@ export async function reconcileExternalSecret(
     now,
   });
   if (!built.ok) {
-    return errorOutcome(es, world, built.reason, built.message, {
-      intervalMs,
-      synced: true,
-      provider: providerName,
-      storeKind,
-    });
+    return failedWith(
+      errorOutcome(es, world, built.reason, built.message, {
+        intervalMs: generated ? 0 : intervalMs,
+        synced: true,
+        provider: providerName,
+        storeKind,
+      }),
+    );
   }
   const syncedExtra: Partial<ExternalSecretStatus> = {
     refreshTime: now,
     syncedResourceVersion: srv,
     binding: creation === 'None' ? es.status?.binding : { name: targetName },
   };
+  const newLeases = statusLeases(issued, world.now());
+  if (generated || oldLeases.length > 0)
+    syncedExtra.generatorLeases = newLeases.length > 0 ? newLeases : undefined;
   const status = withReady(es, world, built.ready, now, syncedExtra);
   const events: EventSpec[] = [];
   if (built.write?.op === 'apply') {
@@ -358,6 +485,9 @@ export async function reconcileExternalSecret(
       message: `Deleted Secret "${targetName}": the provider returned no data (deletionPolicy Delete)`,
     });
   }
+  if (generated && newLeases.length > 0 && oldLeases.length > 0)
+    events.push({ type: 'Normal', reason: 'Rotated', message: `Issued new values: ${decision.why}` });
+  const nextLease = planLeases(newLeases, world.now()).nextAt;
   return {
     write: built.write,
     status,
@@ -365,6 +495,23 @@ export async function reconcileExternalSecret(
     synced: true,
     provider: providerName,
     storeKind,
-    requeueAfterMs: schedule(world.now()),
+    requeueAfterMs: minDelay(
+      schedule(world.now()),
+      nextLease === undefined ? undefined : nextLease - world.now(),
+    ),
+    // The replaced credentials go only after the new ones are written (the executor revokes
+    // these after the Secret write).
+    revokeLeases: oldLeases.filter((l) => l.leaseID),
   };
+}
+
+/** How long until the first lease must have been replaced (ms), or undefined without leases. */
+function leaseDeadline(leases: GeneratorLease[], now: number): number | undefined {
+  const ends = leases.map((l) => Date.parse(l.expireTime)).filter((t) => Number.isFinite(t));
+  if (ends.length === 0) return undefined;
+  const left = Math.min(...ends) - now;
+  // Expired already: nothing to save any more, the plain backoff applies (no hammering).
+  if (left <= 0) return undefined;
+  // Retry soon enough to replace the values while the old ones still work, never in a busy loop.
+  return Math.max(1000, left / 2);
 }

@@ -30,6 +30,12 @@ export interface VaultClientOptions {
   now?: () => number;
   /** close() waits until no request ran for this long before revoking (default 500 ms). */
   closeQuietMs?: number;
+  /**
+   * Never revoke the tokens this client logged in with (they expire at their TTL). For the
+   * VaultDynamicSecret generator: Vault revokes every lease a token created with the token, so
+   * revoking it would kill the credentials Syncret just put into a Secret.
+   */
+  keepTokens?: boolean;
 }
 
 interface TokenState {
@@ -194,7 +200,7 @@ export class VaultClient implements SecretsClient {
   }
 
   private async revoke(grant: TokenGrant): Promise<void> {
-    if (!grant.owned) return;
+    if (!grant.owned || this.o.keepTokens) return;
     try {
       await this.o.http.request({
         method: 'POST',

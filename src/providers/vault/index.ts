@@ -21,6 +21,8 @@ export interface VaultProviderOptions {
   timeoutMs?: number;
   /** See VaultClientOptions.closeQuietMs (tests shorten it). */
   closeQuietMs?: number;
+  /** See VaultClientOptions.keepTokens (the VaultDynamicSecret generator's clients). */
+  keepTokens?: boolean;
 }
 
 const decoder = new TextDecoder();
@@ -129,6 +131,7 @@ export function vaultProvider(opts: VaultProviderOptions = {}): Provider {
         spec,
         onLogin: opts.onLogin,
         closeQuietMs: opts.closeQuietMs,
+        keepTokens: opts.keepTokens,
       });
       try {
         await client.start();

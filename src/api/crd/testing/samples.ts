@@ -34,6 +34,15 @@ function css(name: string, spec: Record<string, unknown>): Record<string, unknow
   return { apiVersion: 'external-secrets.io/v1', kind: 'ClusterSecretStore', metadata: { name }, spec };
 }
 
+function vds(name: string, spec: Record<string, unknown>): Record<string, unknown> {
+  return {
+    apiVersion: 'generators.external-secrets.io/v1alpha1',
+    kind: 'VaultDynamicSecret',
+    metadata: { name, namespace: NS },
+    spec,
+  };
+}
+
 const sel = (name: string, key: string) => ({ name, key });
 const data = [{ secretKey: 'password', remoteRef: { key: '/db', property: 'password' } }];
 const fakeProvider = { fake: { data: [{ key: '/db', value: '{"password":"x"}' }] } };
@@ -279,6 +288,42 @@ export const VALID: Sample[] = [
         },
         { namespaces: ['crd-samples'] },
         { namespaceRegexes: ['^team-.*$'] },
+      ],
+    }),
+  },
+  {
+    name: 'vds-database',
+    object: vds('db', {
+      provider: { server: 'https://vault:8200', auth: { tokenSecretRef: sel('vault', 'token') } },
+      path: 'database/creds/app',
+      method: 'GET',
+      resultType: 'Data',
+      retrySettings: { maxRetries: 2, retryInterval: '5s' },
+    }),
+  },
+  {
+    name: 'vds-pki',
+    object: vds('pki', {
+      provider: { server: 'https://vault:8200', auth: { tokenSecretRef: sel('vault', 'token') } },
+      path: 'pki/issue/web',
+      method: 'POST',
+      parameters: { common_name: 'web.example.com', ttl: '1h', alt_names: ['a', 'b'] },
+    }),
+  },
+  {
+    name: 'es-generator-only',
+    object: es('generated', {
+      refreshInterval: '1h',
+      dataFrom: [
+        {
+          sourceRef: {
+            generatorRef: {
+              apiVersion: 'generators.external-secrets.io/v1alpha1',
+              kind: 'VaultDynamicSecret',
+              name: 'db',
+            },
+          },
+        },
       ],
     }),
   },

@@ -1,0 +1,202 @@
+// The reconciler with generators (VaultDynamicSecret): when values are issued, renewed,
+// re-issued and given back, with a fake generator and no cluster.
+
+import { describe, expect, it } from '@jest/globals';
+import type { ExternalSecret, GeneratorLease, Secret } from '../../api/types.js';
+import { ProviderError } from '../../providers/errors.js';
+import type { GeneratorAccess } from './data.js';
+import { reconcileExternalSecret } from './reconcile.js';
+import type { EsWorld } from './reconcile.js';
+import { targetInfoFromSecret } from './target.js';
+import type { TargetSecretInfo } from './target.js';
+
+const T0 = Date.parse('2026-03-01T10:00:00Z');
+const enc = (s: string) => new TextEncoder().encode(s);
+
+interface Fake extends GeneratorAccess {
+  log: string[];
+  fail?: ProviderError;
+  renewGrant?: number;
+}
+
+function fakeGenerators(): Fake {
+  let n = 0;
+  const f: Fake = {
+    log: [],
+    async generate(_ns, ref) {
+      if (f.fail) throw f.fail;
+      n++;
+      f.log.push(`generate ${ref.name}`);
+      return {
+        provider: 'vault',
+        data: { username: enc(`user-${n}`), password: enc(`pw-${n}`) },
+        lease: { leaseID: `db/creds/app/${n}`, leaseDuration: 60, renewable: true, expireAt: now + 60_000 },
+      };
+    },
+    async renew(_ns, l) {
+      f.log.push(`renew ${l.leaseID}`);
+      return { leaseDuration: f.renewGrant ?? l.leaseDuration, renewable: true };
+    },
+    async revoke(_ns, l) {
+      f.log.push(`revoke ${l.leaseID}`);
+    },
+  };
+  return f;
+}
+
+let now = T0;
+
+function world(gen: Fake, target?: TargetSecretInfo): EsWorld {
+  return {
+    now: () => now,
+    controllerClass: '',
+    store: () => undefined,
+    namespaceLabels: () => ({}),
+    source: {
+      reader: async () => {
+        throw new Error('no stores here');
+      },
+    },
+    generators: gen,
+    targetSecret: async () => target,
+    maxErrorBackoffMs: 300_000,
+    failures: 0,
+    random: () => 0.5,
+  };
+}
+
+function es(status?: ExternalSecret['status'], extra: Partial<NonNullable<ExternalSecret['spec']>> = {}) {
+  return {
+    metadata: { name: 'app', namespace: 'ns', uid: 'u1', generation: 1 },
+    spec: {
+      refreshInterval: '1h',
+      dataFrom: [{ sourceRef: { generatorRef: { kind: 'VaultDynamicSecret', name: 'db' } } }],
+      ...extra,
+    },
+    status,
+  } satisfies ExternalSecret;
+}
+
+async function firstSync(gen: Fake) {
+  now = T0;
+  const out = await reconcileExternalSecret(es(), world(gen), 'create');
+  const body = (out.write as { body: Secret }).body;
+  return { out, target: targetInfoFromSecret({ ...body, metadata: { ...body.metadata, uid: 's1' } }, false) };
+}
+
+describe('reconcileExternalSecret with a generator', () => {
+  it('issues values without a secretStoreRef and records the lease, never the values, in status', async () => {
+    const gen = fakeGenerators();
+    const { out } = await firstSync(gen);
+    expect(gen.log).toEqual(['generate db']);
+    expect(out.status?.conditions?.[0]).toMatchObject({ status: 'True', reason: 'SecretSynced' });
+    expect(out.status?.generatorLeases).toEqual([
+      {
+        source: 'dataFrom[0]',
+        kind: 'VaultDynamicSecret',
+        name: 'db',
+        leaseID: 'db/creds/app/1',
+        leaseDuration: 60,
+        renewable: true,
+        issueTime: '2026-03-01T10:00:00.000Z',
+        expireTime: '2026-03-01T10:01:00.000Z',
+      },
+    ] satisfies GeneratorLease[]);
+    expect(JSON.stringify(out.status)).not.toContain('pw-1');
+    // Next action: the renewal at 2/3 of the lease.
+    expect(out.requeueAfterMs).toBe(40_000);
+    expect(out.revokeLeases).toEqual([]);
+  });
+
+  it('renews on a refresh or a restart instead of issuing, then rotates at the max TTL', async () => {
+    const gen = fakeGenerators();
+    const { out, target } = await firstSync(gen);
+    // An operator restart 10 s later: nothing due, nothing issued.
+    now = T0 + 10_000;
+    const idle = await reconcileExternalSecret(es(out.status), world(gen, target), 'relist');
+    expect(idle).toMatchObject({ synced: false, requeueAfterMs: 30_000 });
+    expect(idle.status).toBeUndefined();
+    // At 2/3: renewed, the new expiry recorded.
+    now = T0 + 40_000;
+    const renewed = await reconcileExternalSecret(es(out.status), world(gen, target), 'retry');
+    expect(gen.log).toEqual(['generate db', 'renew db/creds/app/1']);
+    expect(renewed.status?.generatorLeases?.[0]).toMatchObject({
+      renewTime: '2026-03-01T10:00:40.000Z',
+      expireTime: '2026-03-01T10:01:40.000Z',
+    });
+    expect(renewed.write).toBeUndefined();
+    // A renewal capped by the max TTL: new values first, the old lease revoked after the write.
+    now = T0 + 80_000;
+    gen.renewGrant = 15;
+    const rotated = await reconcileExternalSecret(es(renewed.status), world(gen, target), 'retry');
+    expect(gen.log.slice(2)).toEqual(['renew db/creds/app/1', 'generate db']);
+    expect(rotated.write?.op).toBe('apply');
+    expect(rotated.status?.generatorLeases?.[0]?.leaseID).toBe('db/creds/app/2');
+    expect(rotated.revokeLeases?.map((l) => l.leaseID)).toEqual(['db/creds/app/1']);
+    expect(rotated.events.map((e) => e.reason)).toContain('Rotated');
+  });
+
+  it('a refresh interval shorter than the lease renews nothing and does not spin', async () => {
+    const gen = fakeGenerators();
+    now = T0;
+    const first = await reconcileExternalSecret(
+      es(undefined, { refreshInterval: '10s' }),
+      world(gen),
+      'create',
+    );
+    const body = (first.write as { body: Secret }).body;
+    const target = targetInfoFromSecret({ ...body, metadata: { ...body.metadata, uid: 's1' } }, false);
+    now = T0 + 15_000;
+    const out = await reconcileExternalSecret(
+      es(first.status, { refreshInterval: '10s' }),
+      world(gen, target),
+      'refresh',
+    );
+    expect(gen.log).toEqual(['generate db']);
+    expect(out.write).toBeUndefined();
+    expect(out.requeueAfterMs).toBeGreaterThanOrEqual(5_000);
+  });
+
+  it('keeps the values when Vault is down for a renewal, Ready=False, and recovers by renewing', async () => {
+    const gen = fakeGenerators();
+    const { out, target } = await firstSync(gen);
+    now = T0 + 40_000;
+    gen.renew = async () => {
+      throw new ProviderError('Unavailable', 'Vault at http://vault is sealed');
+    };
+    const failed = await reconcileExternalSecret(es(out.status), world(gen, target), 'retry');
+    expect(failed.write).toBeUndefined();
+    expect(failed.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'ProviderError' });
+    expect(failed.status?.generatorLeases).toEqual(out.status?.generatorLeases);
+    expect(failed.requeueAfterMs).toBeLessThanOrEqual(19_000);
+    now = T0 + 45_000;
+    gen.renew = async () => ({ leaseDuration: 60, renewable: true });
+    const back = await reconcileExternalSecret(es(failed.status), world(gen, target), 'retry');
+    expect(back.write).toBeUndefined();
+    expect(back.status?.conditions?.[0]).toMatchObject({ status: 'True', reason: 'SecretSynced' });
+    expect(gen.log).toEqual(['generate db']);
+  });
+
+  it('gives back values issued by a sync that then fails', async () => {
+    const gen = fakeGenerators();
+    now = T0;
+    const out = await reconcileExternalSecret(
+      es(undefined, { target: { template: { data: { x: '{{ .nope | fail }}' } } } }),
+      world(gen),
+      'create',
+    );
+    expect(out.failed).toBe(true);
+    expect(out.write).toBeUndefined();
+    expect(out.status?.generatorLeases).toBeUndefined();
+    expect(out.revokeLeases?.map((l) => l.leaseID)).toEqual(['db/creds/app/1']);
+  });
+
+  it('re-issues on a spec change and when the target Secret is gone', async () => {
+    const gen = fakeGenerators();
+    const { out } = await firstSync(gen);
+    now = T0 + 5_000;
+    const missing = await reconcileExternalSecret(es(out.status), world(gen, undefined), 'drift');
+    expect(missing.write?.op).toBe('apply');
+    expect(missing.revokeLeases?.map((l) => l.leaseID)).toEqual(['db/creds/app/1']);
+  });
+});
