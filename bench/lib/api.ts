@@ -137,7 +137,7 @@ export class Api {
   }
 }
 
-/** Runs fn over items with at most `concurrency` in flight; returns per-item completion times. */
+/** Runs fn over items with at most `concurrency` in flight. */
 export async function pool<T>(
   items: readonly T[],
   concurrency: number,

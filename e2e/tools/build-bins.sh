@@ -24,21 +24,8 @@ if ! flock -n 9; then
   flock 9
 fi
 
-# Runs a long command while printing a heartbeat so CI logs show progress.
-with_heartbeat() {
-  local what="$1"; shift
-  "$@" &
-  local pid=$! start=$SECONDS next=$((SECONDS + 30))
-  # Short ticks: a step that finishes in 2 s must not cost a whole heartbeat period.
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 1
-    if ((SECONDS >= next)) && kill -0 "$pid" 2>/dev/null; then
-      log "$what: still building ($((SECONDS - start))s)"
-      next=$((SECONDS + 30))
-    fi
-  done
-  wait "$pid"
-}
+# shellcheck source=lib/heartbeat.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/heartbeat.sh"
 
 build_k8s() {
   local out="$BIN/k8s-$K8S_VERSION"

@@ -15,20 +15,8 @@ mkdir -p "$BIN"
 
 log() { printf '[build-tools %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-# Runs a long command while printing a heartbeat so CI logs show progress.
-with_heartbeat() {
-  local what="$1"; shift
-  "$@" &
-  local pid=$! start=$SECONDS next=$((SECONDS + 30))
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 1
-    if ((SECONDS >= next)) && kill -0 "$pid" 2>/dev/null; then
-      log "$what: still building ($((SECONDS - start))s)"
-      next=$((SECONDS + 30))
-    fi
-  done
-  wait "$pid"
-}
+# shellcheck source=lib/heartbeat.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/heartbeat.sh"
 
 # install NAME VERSION PACKAGE [LDFLAGS]: go install PACKAGE@VERSION into $BIN/NAME-VERSION/.
 install_tool() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { sharedReadAge } from '../controller/externalsecret/reconcile.js';
+import { WHY_NEVER_SYNCED, WHY_SPEC_CHANGED, sharedReadAge } from '../controller/externalsecret/reconcile.js';
 import { ClientCache, MAX_READ_REUSE_MS } from './clients.js';
 import { ProviderError } from './errors.js';
 import type { RemoteKeyRef, RemoteValue, SecretsClient } from './types.js';
@@ -95,11 +95,11 @@ describe('ClientCache shared reads', () => {
 
 describe('sharedReadAge', () => {
   it('asks for fresh data on spec or annotation changes and bounds reuse by the interval', () => {
-    expect(sharedReadAge('spec, labels or annotations changed', 3600_000)).toBe(0);
+    expect(sharedReadAge(WHY_SPEC_CHANGED, 3600_000)).toBe(0);
     expect(sharedReadAge('refresh due', 0)).toBe(0);
     expect(sharedReadAge('refresh due', 60_000)).toBe(60_000);
     expect(sharedReadAge('refresh due', 3600_000)).toBe(5 * 60_000);
-    expect(sharedReadAge('never synced', 3600_000)).toBe(10_000);
-    expect(sharedReadAge('never synced', 1_000)).toBe(1_000);
+    expect(sharedReadAge(WHY_NEVER_SYNCED, 3600_000)).toBe(10_000);
+    expect(sharedReadAge(WHY_NEVER_SYNCED, 1_000)).toBe(1_000);
   });
 });

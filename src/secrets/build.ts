@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { GROUP } from '../api/types.js';
 import type { CreationPolicy, ExternalSecret, ObjectMeta, OwnerReference, Secret } from '../api/types.js';
 import { quoteName } from './errors.js';
-import { encodeJson } from './json.js';
 
 /** ESO's label for Secrets it manages; the watch selects on it. */
 export const MANAGED_LABEL = 'reconcile.external-secrets.io/managed';
@@ -104,29 +103,6 @@ export function hashSecretData(data: Record<string, string> | undefined): string
   return goMapHash(Object.keys(d).sort(), (k) => Buffer.from(d[k]!, 'base64'));
 }
 
-/**
- * A hash of everything Syncret sets on a Secret (data, type, immutable, its labels and
- * annotations except the data-hash, finalizers, owner references): equal hashes mean an
- * apply would change nothing.
- */
-export function secretHash(secret: Secret): string {
-  const meta = secret.metadata;
-  const annotations = { ...meta.annotations };
-  delete annotations[DATA_HASH_ANNOTATION];
-  const doc = {
-    data: secret.data ?? {},
-    type: secret.type ?? null,
-    immutable: secret.immutable === true,
-    labels: meta.labels ?? {},
-    annotations,
-    finalizers: meta.finalizers ?? [],
-    owners: (meta.ownerReferences ?? []).map(
-      (o) => `${o.apiVersion}/${o.kind}/${o.name}/${o.uid}/${o.controller === true}`,
-    ),
-  };
-  return createHash('sha256').update(encodeJson(doc)).digest('hex').slice(0, 32);
-}
-
 // ---- target and ownership ----
 
 export function targetSecretName(es: ExternalSecret): string {
@@ -217,7 +193,7 @@ export interface DesiredSecretArgs {
 }
 
 export type DesiredSecret =
-  | { ok: true; secret: Secret; hash: string; specHash: string }
+  | { ok: true; secret: Secret; hash: string }
   | { ok: false; reason: 'InvalidKey' | 'SecretTooLarge'; message: string };
 
 function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
@@ -284,5 +260,5 @@ export function desiredSecret(args: DesiredSecretArgs): DesiredSecret {
   if (type) secret.type = type;
   if (target?.immutable) secret.immutable = true;
   secret.data = b64;
-  return { ok: true, secret, hash, specHash: secretHash(secret) };
+  return { ok: true, secret, hash };
 }

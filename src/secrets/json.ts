@@ -18,10 +18,6 @@ export const isRawJson = (v: unknown): v is RawJson => NativeJSON.isRawJSON(v);
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 export const utf8Encoder = new TextEncoder();
 
-export function bytesToString(bytes: Uint8Array): string {
-  return utf8.decode(bytes);
-}
-
 // Only numbers whose JS rendering differs from their source (1.0, 1e3, big integers) are kept
 // raw: the rest stay plain numbers, which spares an allocation per number.
 function keepNumberSource(_key: string, value: unknown, ctx?: { source?: string }): unknown {

@@ -209,6 +209,10 @@ interface SyncDecision {
   why: string;
 }
 
+/** decideSync reasons that sharedReadAge tells apart (the rest only reach logs). */
+export const WHY_NEVER_SYNCED = 'never synced';
+export const WHY_SPEC_CHANGED = 'spec, labels or annotations changed';
+
 export function decideSync(args: {
   trigger: QueueReason;
   policy: RefreshPolicy;
@@ -222,15 +226,14 @@ export function decideSync(args: {
   const { es, policy, trigger } = args;
   const st = es.status ?? {};
   const everSynced = !!st.syncedResourceVersion && !!st.refreshTime;
-  if (!everSynced) return { sync: true, why: 'never synced' };
+  if (!everSynced) return { sync: true, why: WHY_NEVER_SYNCED };
   const ready = getCondition(st.conditions, 'Ready');
   // A Secret removed by deletionPolicy Delete is meant to be missing.
   if (args.targetMissing && ready?.reason !== Reason.SecretDeleted)
     return { sync: true, why: 'target Secret missing' };
   if (args.targetDrifted) return { sync: true, why: 'target Secret changed outside Syncret' };
   if (policy === 'CreatedOnce') return { sync: false, why: 'refreshPolicy CreatedOnce' };
-  if (st.syncedResourceVersion !== args.srv)
-    return { sync: true, why: 'spec, labels or annotations changed' };
+  if (st.syncedResourceVersion !== args.srv) return { sync: true, why: WHY_SPEC_CHANGED };
   if (trigger === 'store') return { sync: true, why: 'store changed' };
   if (ready?.status !== 'True') return { sync: true, why: 'retrying after failure' };
   if (policy === 'OnChange' || args.intervalMs === 0) return { sync: false, why: 'no periodic refresh' };
@@ -250,8 +253,8 @@ export const SHARED_READ_FIRST_MS = 10 * 1000;
  * one no older than their own interval, so no object ever sees data older than it asked for.
  */
 export function sharedReadAge(why: string, intervalMs: number): number {
-  if (why === 'spec, labels or annotations changed' || intervalMs <= 0) return 0;
-  return Math.min(intervalMs, why === 'never synced' ? SHARED_READ_FIRST_MS : SHARED_READ_REFRESH_MS);
+  if (why === WHY_SPEC_CHANGED || intervalMs <= 0) return 0;
+  return Math.min(intervalMs, why === WHY_NEVER_SYNCED ? SHARED_READ_FIRST_MS : SHARED_READ_REFRESH_MS);
 }
 
 export async function reconcileExternalSecret(

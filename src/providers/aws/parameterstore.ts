@@ -12,9 +12,8 @@ import {
 import type { Parameter, ParameterStringFilter, SSMClient } from '@aws-sdk/client-ssm';
 import type { FindRef } from '../../api/types.js';
 import { ProviderError } from '../errors.js';
-import type { RemoteKeyRef, RemoteValue, SecretsClient, ValidationResult } from '../types.js';
-import { awsError } from './errors.js';
-import { chunks, compileRegexp, prefixed } from './common.js';
+import type { RemoteKeyRef, RemoteValue, SecretsClient } from '../types.js';
+import { AwsReader, chunks, compileRegexp, prefixed } from './common.js';
 
 /** GetParameters' limit on names per call. */
 export const GET_PARAMETERS_BATCH = 10;
@@ -25,25 +24,7 @@ export type SsmApi = Pick<SSMClient, 'send' | 'destroy'>;
 
 const encoder = new TextEncoder();
 
-export class ParameterStoreReader implements SecretsClient {
-  constructor(
-    private readonly api: SsmApi,
-    private readonly prefix: string,
-    private readonly signal: AbortSignal,
-    private readonly onAuthRejected: () => void,
-    private readonly checkCredentials: () => Promise<void>,
-  ) {}
-
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      const pe = awsError(e, what);
-      if (pe.reason === 'AuthFailed') this.onAuthRejected();
-      throw pe;
-    }
-  }
-
+export class ParameterStoreReader extends AwsReader<SsmApi> implements SecretsClient {
   async getSecret(ref: RemoteKeyRef): Promise<RemoteValue> {
     const name = prefixed(this.prefix, ref.key);
     if (ref.metadataPolicy === 'Fetch') {
@@ -142,18 +123,5 @@ export class ParameterStoreReader implements SecretsClient {
       for (const p of res.Parameters ?? []) keep(p);
     }
     return out;
-  }
-
-  async validate(): Promise<ValidationResult> {
-    try {
-      await this.checkCredentials();
-      return { result: 'Valid' };
-    } catch (e) {
-      return { result: 'Error', message: awsError(e, 'the store credentials').message };
-    }
-  }
-
-  async close(): Promise<void> {
-    this.api.destroy();
   }
 }

@@ -11,9 +11,9 @@ import {
 import type { Filter, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { FindRef } from '../../api/types.js';
 import { ProviderError } from '../errors.js';
-import type { RemoteKeyRef, RemoteValue, SecretsClient, ValidationResult } from '../types.js';
+import type { RemoteKeyRef, RemoteValue, SecretsClient } from '../types.js';
 import { awsError } from './errors.js';
-import { compileRegexp, matchesTags, prefixed } from './common.js';
+import { AwsReader, compileRegexp, matchesTags, prefixed } from './common.js';
 
 /** BatchGetSecretValue's limit for SecretIdList. */
 export const BATCH_SIZE = 20;
@@ -42,25 +42,7 @@ function valueOf(out: { SecretString?: string; SecretBinary?: Uint8Array }): Uin
   return undefined;
 }
 
-export class SecretsManagerReader implements SecretsClient {
-  constructor(
-    private readonly api: SmApi,
-    private readonly prefix: string,
-    private readonly signal: AbortSignal,
-    private readonly onAuthRejected: () => void,
-    private readonly checkCredentials: () => Promise<void>,
-  ) {}
-
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      const pe = awsError(e, what);
-      if (pe.reason === 'AuthFailed') this.onAuthRejected();
-      throw pe;
-    }
-  }
-
+export class SecretsManagerReader extends AwsReader<SmApi> implements SecretsClient {
   async getSecret(ref: RemoteKeyRef): Promise<RemoteValue> {
     const id = prefixed(this.prefix, ref.key);
     const what = ref.version ? `secret "${id}" version "${ref.version}"` : `secret "${id}"`;
@@ -146,18 +128,5 @@ export class SecretsManagerReader implements SecretsClient {
       } while (next);
     }
     return out;
-  }
-
-  async validate(): Promise<ValidationResult> {
-    try {
-      await this.checkCredentials();
-      return { result: 'Valid' };
-    } catch (e) {
-      return { result: 'Error', message: awsError(e, 'the store credentials').message };
-    }
-  }
-
-  async close(): Promise<void> {
-    this.api.destroy();
   }
 }
