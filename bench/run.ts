@@ -4,9 +4,9 @@
 //
 //   npm run bench -- [--quick] [--scenarios 1,2,3,4,5,7] [--n 5000] [--steady-n 10000]
 //                    [--steady-seconds 300] [--unrelated-n 10000] [--unrelated-kib 100]
-//                    [--operator-args '--kube-qps 0']
+//                    [--operator-args '--kube-qps 0'] [--no-image-env]
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { OperatorHandle } from '../e2e/lib/operator.js';
@@ -37,6 +37,7 @@ function parse(argv: string[]): BenchOptions {
     callsN: 1000,
     callsCycles: 2,
     operatorArgs: [],
+    imageEnv: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -90,6 +91,25 @@ function table(results: ScenarioResult[]): string {
   return lines.join('\n');
 }
 
+/**
+ * The runtime settings the container image ships (Dockerfile ENV), so the figures are those of
+ * the operator as deployed; `--no-image-env` measures plain Node defaults instead.
+ */
+function imageEnv(): Record<string, string> {
+  const line = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('ENV NODE_OPTIONS='));
+  if (!line) throw new Error('Dockerfile has no ENV NODE_OPTIONS= line');
+  // ENV KEY=value KEY2="quoted value" ...
+  return Object.fromEntries(
+    [...line.slice(4).matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S+)/g)].map((m) => [
+      m[1]!,
+      m[2]!.replace(/^"(.*)"$/, '$1'),
+    ]),
+  );
+}
+const IMAGE_ENV = imageEnv();
+
 async function main(): Promise<void> {
   const opts = parse(process.argv.slice(2));
   const began = Date.now();
@@ -103,6 +123,7 @@ async function main(): Promise<void> {
     opts,
     results: [],
     baseline: new Map(),
+    scenarioBaseline: new Map(),
     log,
     operator: () => (op && !op.exited() ? op : undefined),
     async stopOperator() {
@@ -114,7 +135,7 @@ async function main(): Promise<void> {
       op = await startOperator({
         name: `bench-${name}`,
         args: ['--log-level', 'info', ...opts.operatorArgs, ...args],
-        env,
+        env: { ...(opts.imageEnv ? IMAGE_ENV : {}), ...env },
       });
       return op;
     },

@@ -13,25 +13,29 @@ import { EventRecorder } from './observability/events.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { startHttpServer } from './observability/server.js';
-import { awsProvider } from './providers/aws/index.js';
 import { fakeProvider } from './providers/fake/index.js';
-import { gcpsmOptionsFromEnv, gcpsmProvider } from './providers/gcpsm/index.js';
 import { kubernetesProvider } from './providers/kubernetes/index.js';
-import { azurekvProvider } from './providers/azurekv/index.js';
 import { vaultProvider } from './providers/vault/index.js';
 import { vaultDynamicSecretGenerator } from './providers/vault/generator.js';
-import { ProviderRegistry } from './providers/registry.js';
+import { ProviderRegistry, lazyProvider } from './providers/registry.js';
 import { KubeClient } from './kube/client.js';
 import { VERSION } from './version.js';
 
+/**
+ * Vault, Kubernetes and fake are small and loaded at start; the cloud SDKs (about 50 MiB of
+ * memory together) are imported when the first store naming them is reconciled.
+ */
 export function defaultRegistry(metrics?: Metrics): ProviderRegistry {
   return new ProviderRegistry([
     fakeProvider,
     kubernetesProvider((cfg) => KubeClient.fromConfig(cfg)),
     vaultProvider({ onLogin: () => metrics?.providerLogin('vault') }),
-    awsProvider(),
-    azurekvProvider(),
-    gcpsmProvider(gcpsmOptionsFromEnv(process.env)),
+    lazyProvider('aws', async () => (await import('./providers/aws/index.js')).awsProvider()),
+    lazyProvider('azurekv', async () => (await import('./providers/azurekv/index.js')).azurekvProvider()),
+    lazyProvider('gcpsm', async () => {
+      const m = await import('./providers/gcpsm/index.js');
+      return m.gcpsmProvider(m.gcpsmOptionsFromEnv(process.env));
+    }),
   ]);
 }
 
@@ -45,7 +49,7 @@ async function run(opts: RunOptions): Promise<void> {
     userAgent: `syncret/${VERSION}`,
     onRequest: (info) => metrics.kubeRequest(info.verb, info.resource, info.code, info.seconds),
   });
-  const events = new EventRecorder({ api, logger });
+  const events = new EventRecorder({ api, logger, onDropped: (why) => metrics.eventDropped(why) });
   const manager = new Manager({
     api,
     registry: defaultRegistry(metrics),

@@ -20,6 +20,8 @@ export interface BenchOptions {
   callsCycles: number;
   /** Extra flags for every operator process (e.g. to compare settings). */
   operatorArgs: string[];
+  /** Run the operator with the container image's NODE_OPTIONS and MALLOC_ARENA_MAX. */
+  imageEnv: boolean;
 }
 
 export interface Target {
@@ -51,6 +53,8 @@ export interface Ctx {
   operator(): OperatorHandle | undefined;
   /** Baseline throughput (ExternalSecrets' worth of writes per second) per N, from scenario 1. */
   baseline: Map<number, number>;
+  /** The same with each ExternalSecret's create in the timed window, as scenario 2 times it. */
+  scenarioBaseline: Map<number, number>;
 }
 
 export const MiB = 1024 * 1024;

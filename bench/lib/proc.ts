@@ -36,3 +36,16 @@ export function sampleRss(pid: number, intervalMs = 1000): { stop(): { avg: numb
     },
   };
 }
+
+/**
+ * RSS split by kind (kB from smaps_rollup, returned in bytes): `anon` is the process's own memory
+ * (V8 heap, malloc); `file` is mapped files, almost all of it the node binary's code pages,
+ * which are clean, shared between Node processes of one image and reclaimable under pressure.
+ */
+export function rssKinds(pid: number): { anon: number; file: number } {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  const rss = kb('Rss');
+  const anon = kb('Anonymous');
+  return { anon: anon * 1024, file: (rss - anon) * 1024 };
+}

@@ -5,7 +5,7 @@
 import { pool } from '../lib/api.js';
 import type { Ctx } from '../lib/context.js';
 import { MiB } from '../lib/context.js';
-import { cpuSeconds, sampleRss } from '../lib/proc.js';
+import { cpuSeconds, rssKinds, sampleRss } from '../lib/proc.js';
 import { round } from '../lib/stats.js';
 import {
   CREATE_CONCURRENCY,
@@ -55,6 +55,8 @@ export async function steady(ctx: Ctx, reuseNs: string | undefined, reuseN: numb
   const reqPerMin = ((await op.metric('syncret_kube_requests_total')) - req0) / (secs / 60);
   const calls = (await op.metric('syncret_provider_calls_total')) - calls0;
   const heap = (await op.metric('nodejs_heap_size_used_bytes')) / MiB;
+  const heapTotal = (await op.metric('nodejs_heap_size_total_bytes')) / MiB;
+  const kinds = rssKinds(op.pid);
   ctx.log(
     `steady: RSS avg ${(r.avg / MiB).toFixed(1)} MiB (peak ${(r.peak / MiB).toFixed(1)}), heap ${heap.toFixed(1)} MiB, CPU ${cpu.toFixed(2)}% of a core, ${reqPerMin.toFixed(1)} API requests/min`,
   );
@@ -66,6 +68,9 @@ export async function steady(ctx: Ctx, reuseNs: string | undefined, reuseN: numb
       rss_avg_mib: round(r.avg / MiB, 1),
       rss_peak_mib: round(r.peak / MiB, 1),
       heap_used_mib: round(heap, 1),
+      heap_total_mib: round(heapTotal, 1),
+      rss_anon_mib: round(kinds.anon / MiB, 1),
+      rss_file_mib: round(kinds.file / MiB, 1),
       cpu_pct_of_core: round(cpu, 2),
       api_requests_per_min: round(reqPerMin, 1),
       provider_calls: calls,

@@ -5,9 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   apply,
   applyServerSide,
+  events,
   externalSecret,
   fakeStore,
   getEs,
+  getSecret,
   kubernetesStore,
   newNamespace,
   plainSecret,
@@ -15,6 +17,7 @@ import {
   secretData,
   tryApply,
   waitEs,
+  waitFor,
   waitReady,
 } from '../lib/kube.js';
 import { finishSuite } from '../lib/suite.js';
@@ -155,6 +158,57 @@ describe('bad input is reported in status while the operator serves the others',
     const es = await waitEs(ns, 'hijack', { status: 'False', reason: 'SecretOwnedByOther' });
     expect(es.status!.conditions![0]!.message).toMatch(/controlled by ConfigMap "owner"/);
     expect(await secretData(ns, 'taken')).toEqual({ v: kept });
+  });
+
+  // A first sync creates its Secret without reading it first when the managed-Secret cache does
+  // not know it; these prove that a Secret the cache cannot see is still handled as a GET would.
+  it('adopts an existing unlabelled Secret it owns from then on, and says Updated', async () => {
+    const gets = () => op.metric('syncret_kube_requests_total', { verb: 'get', resource: 'secrets' });
+    const getsBefore = await gets();
+    apply(plainSecret(ns, 'loose', { v: secretValue('old') }));
+    apply(
+      externalSecret(ns, 'adopter', {
+        secretStoreRef: { name: 'fake' },
+        target: { name: 'loose' },
+        data: [{ secretKey: 'v', remoteRef: { key: 'plain' } }],
+      }),
+    );
+    const es = await waitEs(ns, 'adopter');
+    expect(await secretData(ns, 'loose')).toEqual({ v: plain });
+    const s = await getSecret(ns, 'loose');
+    expect(s!.metadata!.ownerReferences).toEqual([
+      expect.objectContaining({
+        kind: 'ExternalSecret',
+        name: 'adopter',
+        uid: es.metadata!.uid,
+        controller: true,
+      }),
+    ]);
+    expect(s!.metadata!.labels?.['reconcile.external-secrets.io/managed']).toBe('true');
+    // The create went out without a GET of the target.
+    expect(await gets()).toBe(getsBefore);
+    const list = await waitFor('the Updated event', async () => {
+      const l = (await events(ns)).filter((e) => e.involvedObject.name === 'adopter');
+      return l.some((e) => e.reason === 'Updated') ? l : undefined;
+    });
+    expect(list.map((e) => e.reason)).not.toContain('Created');
+  });
+
+  it('does not rewrite an existing immutable Secret it does not own, and says why', async () => {
+    const old = secretValue('immutable-old');
+    apply({ ...(plainSecret(ns, 'frozen', { v: old }) as object), immutable: true });
+    apply(
+      externalSecret(ns, 'thaw', {
+        secretStoreRef: { name: 'fake' },
+        target: { name: 'frozen' },
+        data: [{ secretKey: 'v', remoteRef: { key: 'plain' } }],
+      }),
+    );
+    const es = await waitEs(ns, 'thaw', { status: 'False', reason: 'SecretWriteFailed' });
+    expect(es.status!.conditions![0]!.message).toMatch(
+      /"frozen" must be recreated because it is immutable and its data changes, but it is not owned by this ExternalSecret/,
+    );
+    expect(await secretData(ns, 'frozen')).toEqual({ v: old });
   });
 
   it('rejects invalid manifests at apply time through the CRD schema', () => {

@@ -297,7 +297,7 @@ export async function render(args: RenderArgs, registry: ProviderRegistry): Prom
     source: {
       reader: async (info: StoreInfo): Promise<StoreReader> => {
         if (values !== undefined) return dataReader(values, args.data!);
-        const resolved = registry.resolve(info.provider);
+        const resolved = await registry.resolve(info.provider);
         if ('error' in resolved) throw new ProviderError('InvalidProviderConfig', resolved.error);
         const provider = resolved.provider;
         const invalid = provider.validateSpec(info);

@@ -43,6 +43,7 @@ import { reconcileExternalSecret } from './externalsecret/reconcile.js';
 import type { EsOutcome, EsWorld, EventSpec } from './externalsecret/reconcile.js';
 import { targetInfoFromSecret } from './externalsecret/target.js';
 import type { SecretWrite, TargetSecretInfo } from './externalsecret/target.js';
+import { Interner, internObject } from './intern.js';
 import { WorkQueue } from './queue.js';
 import type { HandlerInfo, QueueReason, QueueResult } from './queue.js';
 import { reconcileStore, storeInfoOf } from './store/reconcile.js';
@@ -173,11 +174,15 @@ export class Manager {
   private readonly byStore = new Map<string, Set<EsKey>>();
   private readonly storesOf = new Map<EsKey, string[]>();
   /** target Secret ns/name → ExternalSecret keys writing it. */
-  private readonly byTarget = new Map<string, Set<EsKey>>();
+  /** Target Secret → its ExternalSecret(s); a lone key unless several name the same target. */
+  private readonly byTarget = new Map<string, EsKey | Set<EsKey>>();
   private readonly targetOf = new Map<EsKey, string>();
   /** Objects as our own status writes returned them, until the watch catches up. */
   private readonly recent = new Map<string, KubeObject>();
   private readonly recentSecrets = new Map<string, CachedSecret>();
+  private readonly interner = new Interner();
+  /** Targets a blind create found existing: the re-run reconcile reads them with a GET. */
+  private readonly readFirst = new Set<string>();
   private readonly log: Logger;
   private started = false;
   private readonly generators = new Map<string, Generator>();
@@ -209,7 +214,9 @@ export class Manager {
         ...extra,
       });
     this.esWatch = scopes.map((ns) =>
-      mk<ExternalSecret>(EXTERNAL_SECRETS, ns, { transform: stripManagedFields }),
+      mk<ExternalSecret>(EXTERNAL_SECRETS, ns, {
+        transform: (es) => internObject(this.interner, stripManagedFields(es)),
+      }),
     );
     this.ssWatch = scopes.map((ns) => mk<SecretStore>(SECRET_STORES, ns, { transform: stripManagedFields }));
     this.cssWatch = mk<SecretStore>(CLUSTER_SECRET_STORES, undefined, { transform: stripManagedFields });
@@ -339,8 +346,8 @@ export class Manager {
     for (const w of this.secretWatch) {
       const onChange = (s: CachedSecret, deleted: boolean) => {
         const users = this.byTarget.get(nsName(s));
-        if (!users) return;
-        if (deleted || s.syncret.drifted) for (const k of users) this.queue.add(k, { reason: 'drift' });
+        if (!users || !(deleted || s.syncret.drifted)) return;
+        for (const k of typeof users === 'string' ? [users] : users) this.queue.add(k, { reason: 'drift' });
       };
       w.onAdd((s) => this.catchUp(this.recentSecrets, nsName(s), s));
       w.onUpdate((_old, s) => {
@@ -381,9 +388,11 @@ export class Manager {
     }
     this.storesOf.set(key, [...stores]);
     const target = `${ns}/${targetNameOf(es)}`;
-    let t = this.byTarget.get(target);
-    if (!t) this.byTarget.set(target, (t = new Set()));
-    t.add(key);
+    // A Set per target would cost ~200 bytes per ExternalSecret for what is almost always one key.
+    const t = this.byTarget.get(target);
+    if (t === undefined || t === key) this.byTarget.set(target, key);
+    else if (typeof t === 'string') this.byTarget.set(target, new Set([t, key]));
+    else t.add(key);
     this.targetOf.set(key, target);
   }
 
@@ -396,9 +405,12 @@ export class Manager {
     this.storesOf.delete(key);
     const t = this.targetOf.get(key);
     if (t !== undefined) {
-      const set = this.byTarget.get(t);
-      set?.delete(key);
-      if (set?.size === 0) this.byTarget.delete(t);
+      const users = this.byTarget.get(t);
+      if (users === key) this.byTarget.delete(t);
+      else if (users instanceof Set) {
+        users.delete(key);
+        if (users.size === 1) this.byTarget.set(t, users.values().next().value!);
+      }
       this.targetOf.delete(key);
     }
   }
@@ -432,12 +444,17 @@ export class Manager {
     namespace: string,
     name: string,
     withData: boolean,
+    assumeAbsent = false,
   ): Promise<TargetSecretInfo | undefined> {
     if (!withData) {
       const key = `${namespace}/${name}`;
       const cached = newer(this.lookup(this.secretWatch, key), this.recentSecrets.get(key)) as
         CachedSecret | undefined;
       if (cached) return cached.syncret;
+      // The managed-Secret cache is complete before the first reconcile, so a target it lacks is
+      // absent or not labelled as managed. Skipping the GET saves a quarter of a first sync's
+      // requests; a create that meets an existing Secret comes back here through readFirst.
+      if (assumeAbsent && !this.readFirst.delete(key)) return undefined;
     }
     try {
       const s = await this.o.api.get<Secret>({ type: SECRETS, namespace, name }, this.abort.signal);
@@ -658,7 +675,7 @@ export class Manager {
   private dataSource(): DataSource {
     return {
       reader: async (info: StoreInfo): Promise<StoreReader> => {
-        const resolved = this.o.registry.resolve(info.provider);
+        const resolved = await this.o.registry.resolve(info.provider);
         if ('error' in resolved) throw new ProviderError('InvalidProviderConfig', resolved.error);
         const provider = resolved.provider;
         const invalid = provider.validateSpec(info);
@@ -694,7 +711,12 @@ export class Manager {
     return this.handleStore(key as StoreKey);
   }
 
-  private async handleEs(key: EsKey, reason: QueueReason, failures: number): Promise<QueueResult> {
+  private async handleEs(
+    key: EsKey,
+    reason: QueueReason,
+    failures: number,
+    rerun = false,
+  ): Promise<QueueResult> {
     let es = this.currentEs(key.slice(3));
     if (!es) return {};
     if (es.metadata.deletionTimestamp) return this.finalize(key, es);
@@ -706,7 +728,7 @@ export class Manager {
       namespaceLabels: (ns) => this.nsWatch.store.get(ns)?.metadata.labels,
       source: this.dataSource(),
       generators: this.generators.size > 0 ? this.generatorAccess() : undefined,
-      targetSecret: (ns, name, withData) => this.targetSecret(ns, name, withData),
+      targetSecret: (ns, name, withData, assumeAbsent) => this.targetSecret(ns, name, withData, assumeAbsent),
       templateSource: (ns, kind, name) => this.templateSource(ns, kind, name),
       maxErrorBackoffMs: this.o.maxErrorBackoffMs,
       failures,
@@ -725,7 +747,7 @@ export class Manager {
     if (outcome.ignore) return {};
     const failed = !!outcome.failed;
     const status = outcome.status;
-    const events = outcome.events;
+    let events = outcome.events;
     const finalizers = es.metadata.finalizers ?? [];
     if (hasLeases(status) && !finalizers.includes(LEASE_FINALIZER)) {
       // Before the new values are written: once they are in a Secret, deleting the
@@ -739,8 +761,14 @@ export class Manager {
     }
     if (outcome.write) {
       try {
-        await this.executeWrite(es, outcome.write);
+        const existed = await this.executeWrite(es, outcome.write);
+        if (existed) events = events.map(adoptedEvent);
       } catch (e) {
+        if (e instanceof TargetExists && !rerun) {
+          // Nothing was written: decide again, this time with the Secret as it is.
+          this.readFirst.add(e.target);
+          return this.handleEs(key, reason, failures, true);
+        }
         // The new values never reached the Secret: their leases go back, the old ones stay.
         if (outcome.status?.generatorLeases !== es.status?.generatorLeases)
           await this.revokeLeases(
@@ -824,7 +852,8 @@ export class Manager {
     for (const e of events) this.o.events.record(obj, e.type, e.reason, e.message);
   }
 
-  private async executeWrite(es: ExternalSecret, write: SecretWrite): Promise<void> {
+  /** Executes a Secret write; true when a create turned out to adopt an existing Secret. */
+  private async executeWrite(es: ExternalSecret, write: SecretWrite): Promise<boolean> {
     const namespace = es.metadata.namespace ?? '';
     const ref = { type: SECRETS, namespace, name: write.name };
     if (write.op === 'delete' || write.op === 'recreate') {
@@ -834,16 +863,51 @@ export class Manager {
         if (!(isKubeApiError(e) && e.notFound)) throw e;
       }
       this.o.metrics.secretWrite('delete');
-      if (write.op === 'delete') return;
+      if (write.op === 'delete') return false;
     }
-    const res = await this.o.api.apply<Secret>(ref, write.body, {
-      fieldManager: this.o.fieldManager,
-      force: true,
-      signal: this.abort.signal,
-    });
-    this.o.metrics.secretWrite(write.op === 'recreate' || write.created ? 'create' : 'update');
+    let res: Secret;
+    try {
+      res = await this.o.api.apply<Secret>(ref, write.body, {
+        fieldManager: this.o.fieldManager,
+        force: true,
+        signal: this.abort.signal,
+      });
+    } catch (e) {
+      // A create that the apiserver refuses as invalid (a second controller, a changed type or
+      // immutable data) or conflicting met a Secret the managed cache did not know.
+      if (
+        write.op === 'apply' &&
+        write.created &&
+        isKubeApiError(e) &&
+        (e.code === 422 || e.conflict) &&
+        (await this.exists(ref))
+      )
+        throw new TargetExists(`${namespace}/${write.name}`);
+      throw e;
+    }
+    // Other field managers on a Secret we just "created": it existed, unlabelled, and is adopted.
+    const existed =
+      write.op === 'apply' &&
+      write.created &&
+      (res.metadata.managedFields ?? []).some(
+        (m) => (m as { manager?: string }).manager !== this.o.fieldManager,
+      );
+    this.o.metrics.secretWrite(
+      write.op === 'recreate' || (write.op === 'apply' && write.created && !existed) ? 'create' : 'update',
+    );
     // Make the write visible to the next reconcile before the watch delivers it.
     this.recentSecrets.set(`${namespace}/${write.name}`, toCachedSecret(res));
+    return existed;
+  }
+
+  private async exists(ref: { type: typeof SECRETS; namespace: string; name: string }): Promise<boolean> {
+    try {
+      await this.o.api.get<Secret>(ref, this.abort.signal);
+      return true;
+    } catch (e) {
+      if (isKubeApiError(e) && e.notFound) return false;
+      throw e;
+    }
   }
 
   private async writeStatus(key: string, obj: ExternalSecret | SecretStore, status: object): Promise<void> {
@@ -939,14 +1003,33 @@ export class Manager {
   }
 }
 
+/** A blind create met an existing Secret; the reconcile runs again with a GET of `target`. */
+class TargetExists extends Error {
+  constructor(readonly target: string) {
+    super(`target Secret ${target} exists`);
+  }
+}
+
+/** The Created event of a create that adopted an existing Secret says Updated. */
+function adoptedEvent(e: EventSpec): EventSpec {
+  return e.reason === 'Created'
+    ? { ...e, reason: 'Updated', message: e.message.replace(/^Created Secret/, 'Updated Secret') }
+    : e;
+}
+
 /** Generators share the store → users index; their keys cannot collide with store keys. */
 function generatorKey(kind: string, namespace: string | undefined, name: string | undefined): string {
   return `gen/${kind}/${namespace ?? ''}/${name ?? ''}`;
 }
 
+/**
+ * Drops managedFields (often the largest part of a cached object). A copy, not `delete`: a
+ * deleted property turns the object into a slow dictionary, about 450 bytes more per object.
+ */
 function stripManagedFields<T extends KubeObject>(o: T): T {
-  if (o.metadata.managedFields) delete o.metadata.managedFields;
-  return o;
+  if (!o.metadata.managedFields) return o;
+  const { managedFields: _dropped, ...metadata } = o.metadata;
+  return { ...o, metadata };
 }
 
 function toCachedSecret(s: Secret | CachedSecret): CachedSecret {

@@ -213,13 +213,15 @@ describe('EventRecorder', () => {
   });
 
   it('rate-limits per object: burst 10, then one per 5 minutes', async () => {
-    const { api, rec, clock } = setup();
+    let filtered = 0;
+    const { api, rec, clock } = setup({ onDropped: (w) => void (w === 'spam_filter' && filtered++) });
     for (let i = 0; i < 15; i++) rec.record(es, 'Normal', 'Updated', `m${i}`);
     rec.record(css, 'Normal', 'Valid', 'other objects have their own bucket');
     await rec.flush();
     expect(api.calls.filter((c) => c.namespace === 'team-a')).toHaveLength(10);
     expect(api.calls.filter((c) => c.namespace === 'default')).toHaveLength(1);
     expect(rec.dropped).toBe(5);
+    expect(filtered).toBe(5);
 
     clock.now += 4 * 60_000;
     rec.record(es, 'Normal', 'Updated', 'later');
@@ -246,7 +248,8 @@ describe('EventRecorder', () => {
 
   it('bounds the queue and drops beyond it', async () => {
     let open!: () => void;
-    const { api, rec } = setup({ maxQueue: 3, lanes: 1 });
+    const why: string[] = [];
+    const { api, rec } = setup({ maxQueue: 3, lanes: 1, onDropped: (w) => why.push(w) });
     api.gate = new Promise<void>((r) => (open = r));
     for (let i = 0; i < 6; i++) {
       rec.record(
@@ -257,6 +260,7 @@ describe('EventRecorder', () => {
       );
     }
     expect(rec.dropped).toBe(3);
+    expect(why).toEqual(['queue_full', 'queue_full', 'queue_full']);
     open();
     await rec.flush();
     expect(api.calls).toHaveLength(3);

@@ -42,6 +42,8 @@ export interface EventRecorderOptions {
   /** Objects (aggregation keys, buckets) remembered; least recently used go first. Default 4096. */
   cacheSize?: number;
   now?: () => number;
+  /** Called for each Event not sent (a full queue, or the spam filter). */
+  onDropped?: (why: 'queue_full' | 'spam_filter') => void;
 }
 
 /** The core/v1 Event body Syncret writes. */
@@ -143,6 +145,7 @@ export class EventRecorder {
   private readonly burst: number;
   private readonly refillMs: number;
   private readonly now: () => number;
+  private readonly onDropped?: (why: 'queue_full' | 'spam_filter') => void;
   private readonly lanes: Pending[][];
   private readonly running: boolean[];
   private readonly aggregates: Lru<string, Aggregate>;
@@ -162,6 +165,7 @@ export class EventRecorder {
     this.burst = o.burst ?? 10;
     this.refillMs = o.refillMs ?? 5 * 60_000;
     this.now = o.now ?? Date.now;
+    this.onDropped = o.onDropped;
     const lanes = Math.max(1, o.lanes ?? 4);
     this.lanes = Array.from({ length: lanes }, () => []);
     this.running = Array.from({ length: lanes }, () => false);
@@ -213,6 +217,7 @@ export class EventRecorder {
     }
     if (this.pending >= this.maxQueue) {
       this.dropped++;
+      this.onDropped?.('queue_full');
       this.log?.debug(
         { kind: obj.kind, namespace: m.namespace, name: m.name, reason },
         'event dropped: queue full',
@@ -293,6 +298,7 @@ export class EventRecorder {
     }
     if (!this.allow(item.objKey, item.at)) {
       this.dropped++;
+      this.onDropped?.('spam_filter');
       return;
     }
     if (agg) {

@@ -103,6 +103,7 @@ export class Metrics {
   private readonly secretWritesSkipped: Counter;
   private readonly statusWrites: Counter;
   private readonly statusWritesSkipped: Counter;
+  private readonly eventsDropped: Counter<'why'>;
   private readonly kubeRequests: Counter<'verb' | 'resource' | 'code'>;
   private readonly kubeRequestDuration: Histogram<'verb'>;
   private readonly watchRestarts: Counter<'resource' | 'reason'>;
@@ -203,6 +204,12 @@ export class Metrics {
       help: 'Status writes skipped because the status was unchanged.',
       registers,
     });
+    this.eventsDropped = new Counter({
+      name: 'syncret_events_dropped_total',
+      help: 'Kubernetes Events not sent: queue_full (a burst beyond the send queue) or spam_filter (too many about one object).',
+      labelNames: ['why'],
+      registers,
+    });
     this.kubeRequests = new Counter({
       name: 'syncret_kube_requests_total',
       help: 'Kubernetes API requests by verb, resource and HTTP code (0: no response).',
@@ -264,6 +271,7 @@ export class Metrics {
     // Known label sets start at zero, so rate() and absent() work before the first event.
     for (const reason of QUEUE_REASONS) this.queueAdds.inc({ reason }, 0);
     for (const operation of WRITE_OPS) this.secretWrites.inc({ operation }, 0);
+    for (const why of ['queue_full', 'spam_filter']) this.eventsDropped.inc({ why }, 0);
     this.setExternalSecretCounts({ true: 0, false: 0, unknown: 0 });
     for (const kind of STORE_KINDS) this.setStoreCounts(kind, { true: 0, false: 0, unknown: 0 });
     this.leader.set(0);
@@ -343,6 +351,10 @@ export class Metrics {
 
   statusWriteSkipped(): void {
     this.statusWritesSkipped.inc();
+  }
+
+  eventDropped(why: 'queue_full' | 'spam_filter'): void {
+    this.eventsDropped.inc({ why });
   }
 
   /** One HTTP attempt against the apiserver; resource may carry '/subresource'. */

@@ -216,4 +216,36 @@ describe('reconcileExternalSecret', () => {
     );
     expect(second.events).toEqual([]);
   });
+
+  it('asks for the target without a GET only where a blind create is safe, and reads it before an empty write', async () => {
+    const asked: { policy: string; assumeAbsent: boolean | undefined }[] = [];
+    const spy = (policy: string) => {
+      const { world } = makeWorld();
+      world.targetSecret = async (_ns, _name, _withData, assumeAbsent) => {
+        asked.push({ policy, assumeAbsent });
+        return undefined;
+      };
+      return world;
+    };
+    for (const creationPolicy of ['Owner', 'Orphan', 'Merge'] as const)
+      await reconcileExternalSecret(es({ target: { creationPolicy } }), spy(creationPolicy), 'create');
+    expect(asked).toEqual([
+      { policy: 'Owner', assumeAbsent: true },
+      { policy: 'Orphan', assumeAbsent: false },
+      { policy: 'Merge', assumeAbsent: false },
+    ]);
+
+    // No data: deleting, retaining or creating depends on what exists, so it is read for real.
+    asked.length = 0;
+    const out = await reconcileExternalSecret(
+      es({ data: [], dataFrom: [{ find: { name: { regexp: '^none$' } } }] }),
+      spy('Owner'),
+      'create',
+    );
+    expect(asked).toEqual([
+      { policy: 'Owner', assumeAbsent: true },
+      { policy: 'Owner', assumeAbsent: false },
+    ]);
+    expect(out.status?.conditions?.[0]?.status).toBe('True');
+  });
 });

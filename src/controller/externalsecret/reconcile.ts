@@ -36,8 +36,18 @@ export interface EsWorld extends StoreLookup {
   source: DataSource;
   /** Generators (dataFrom[].sourceRef.generatorRef); undefined where none are available. */
   generators?: GeneratorAccess;
-  /** Metadata of the target Secret (from the managed-Secret cache, else a GET), or undefined. */
-  targetSecret(namespace: string, name: string, withData: boolean): Promise<TargetSecretInfo | undefined>;
+  /**
+   * Metadata of the target Secret (from the managed-Secret cache, else a GET), or undefined.
+   * With `assumeAbsent`, a Secret the managed cache does not hold is taken as absent without a
+   * GET: the caller then only creates it, and the executor turns a create that finds an
+   * existing Secret back into a reconcile with a GET.
+   */
+  targetSecret(
+    namespace: string,
+    name: string,
+    withData: boolean,
+    assumeAbsent?: boolean,
+  ): Promise<TargetSecretInfo | undefined>;
   /**
    * A ConfigMap's (data and binaryData) or Secret's data in a namespace, for templateFrom;
    * undefined when it does not exist. Read at every sync: a changed template shows at the next
@@ -296,8 +306,15 @@ export async function reconcileExternalSecret(
   const policy: RefreshPolicy = spec.refreshPolicy ?? 'Periodic';
   const targetName = spec.target?.name || es.metadata.name || '';
   const creation = spec.target?.creationPolicy ?? 'Owner';
-  const target =
-    creation === 'None' ? undefined : await world.targetSecret(ns, targetName, creation === 'Merge');
+  // Owner (the default) is the one policy whose write of an unknown target is safe to try
+  // blind: the apiserver refuses a second controller, an immutable type or immutable data, and
+  // adopting an unowned Secret is what the GET path would do too. Generators are excluded so a
+  // retried reconcile never issues credentials twice.
+  const assumeAbsent = creation === 'Owner' && !generated;
+  let target =
+    creation === 'None'
+      ? undefined
+      : await world.targetSecret(ns, targetName, creation === 'Merge', assumeAbsent);
   const srv = syncedResourceVersion(es);
   if (creation === 'Merge' && !target) {
     // Checked before any provider call: the fix is on the cluster side (create the Secret),
@@ -444,6 +461,11 @@ export async function reconcileExternalSecret(
     throw e;
   }
 
+  if (!target && assumeAbsent && Object.keys(rendered.data).length === 0) {
+    // No data means no create: whether a Secret exists decides between deleting, retaining
+    // and creating an empty one, so ask the apiserver.
+    target = await world.targetSecret(ns, targetName, false, false);
+  }
   const now = isoNow(world);
   const built = buildTarget({
     es,

@@ -56,7 +56,8 @@ export function targetInfoFromSecret(secret: Secret, withData: boolean): TargetS
     ownerReferences: secret.metadata.ownerReferences ?? [],
     type: secret.type,
     immutable: secret.immutable,
-    dataHash,
+    // The annotation's own string when they agree: one copy per cached Secret, not two.
+    dataHash: recorded === dataHash ? recorded : dataHash,
     drifted: recorded !== undefined && recorded !== dataHash,
     data: withData ? (secret.data ?? {}) : undefined,
   };

@@ -83,7 +83,7 @@ export async function reconcileStore(
     return { status, events, requeueAfterMs: revalidate, provider: provider?.name };
   };
 
-  const resolved = world.registry.resolve(store.spec?.provider);
+  const resolved = await world.registry.resolve(store.spec?.provider);
   if ('error' in resolved)
     return finish({ status: 'False', reason: Reason.InvalidProviderConfig, message: resolved.error });
   const provider = resolved.provider;
