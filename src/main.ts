@@ -49,7 +49,14 @@ async function run(opts: RunOptions): Promise<void> {
     userAgent: `syncret/${VERSION}`,
     onRequest: (info) => metrics.kubeRequest(info.verb, info.resource, info.code, info.seconds),
   });
-  const events = new EventRecorder({ api, logger, onDropped: (why) => metrics.eventDropped(why) });
+  // Events yield to the reconciles' writes; the manager that knows the backlog comes next.
+  let backlogged = (): boolean => false;
+  const events = new EventRecorder({
+    api,
+    logger,
+    onDropped: (why) => metrics.eventDropped(why),
+    busy: () => backlogged(),
+  });
   const manager = new Manager({
     api,
     registry: defaultRegistry(metrics),
@@ -65,6 +72,7 @@ async function run(opts: RunOptions): Promise<void> {
     leaseRevokeTimeoutMs: opts.leaseRevokeTimeoutMs,
     generators: [vaultDynamicSecretGenerator({ onLogin: () => metrics.providerLogin('vault') })],
   });
+  backlogged = () => manager.backlogged();
 
   let leading = !opts.leaderElect;
   let broken = false;

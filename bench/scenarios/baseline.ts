@@ -13,6 +13,7 @@ import { round } from '../lib/stats.js';
 import {
   GROUP_PATH,
   CREATE_CONCURRENCY,
+  ReadyTracker,
   deleteNamespaces,
   ensureNamespace,
   esName,
@@ -20,7 +21,8 @@ import {
 } from '../lib/world.js';
 
 const CONCURRENCIES = [16, 64];
-const SCENARIO_CONCURRENCIES = [32, 64];
+// 64 was never better than 32 once creates are in the mix (2026-11-23: 180/s vs 210/s).
+const SCENARIO_CONCURRENCIES = [32];
 
 /** The operator's two writes for one ExternalSecret. */
 async function operatorWrites(api: Api, ns: string, es: string, secret: string, rv: string): Promise<void> {
@@ -79,6 +81,10 @@ export async function baseline(ctx: Ctx, n: number): Promise<void> {
       .must('POST', `${GROUP_PATH}/namespaces/${ns}/externalsecrets`, externalSecretBody(ns, name))
       .then(() => undefined),
   );
+  // The cold scenario watches its ExternalSecrets to timestamp Ready; the same watch runs here so
+  // both pay the apiserver's watch fan-out for the measurement alike.
+  const observer = new ReadyTracker(api, ns);
+  await observer.start();
   const metrics: Record<string, number> = {};
   let best = 0;
   for (const c of CONCURRENCIES) {
@@ -109,6 +115,7 @@ export async function baseline(ctx: Ctx, n: number): Promise<void> {
   }
   metrics.scenario_es_per_s_best = round(bestScenario, 1);
   ctx.scenarioBaseline.set(n, bestScenario);
+  await observer.stop();
   await deleteNamespaces(api, [ns]);
   ctx.results.push({
     id: `1-baseline-${n}`,
@@ -123,6 +130,7 @@ export async function baseline(ctx: Ctx, n: number): Promise<void> {
     notes: [
       'es_per_s: 2 writes per ExternalSecret (Secret server-side apply + status merge patch), ExternalSecrets created beforehand',
       'scenario_es_per_s: the same plus the create of each ExternalSecret, timed as the cold-sync scenario times it',
+      'a watch on the ExternalSecrets runs throughout, as in the cold-sync scenario',
     ],
     seconds: round((Date.now() - t0) / 1000, 1),
   });

@@ -38,10 +38,10 @@ async function backlog(ctx: Ctx, n: number): Promise<{ perSec: number; seconds: 
   return { perSec: n / seconds, seconds };
 }
 
-export async function cold(ctx: Ctx, n: number, keep: boolean): Promise<string> {
+export async function cold(ctx: Ctx, n: number, keep: boolean, withBacklog: boolean): Promise<string> {
   const t0 = Date.now();
   const { api } = ctx;
-  const pending = await backlog(ctx, n);
+  const pending = withBacklog ? await backlog(ctx, n) : undefined;
   const ns = `bench-cold-${n}`;
   await ensureNamespace(api, ns);
   await createFakeStore(api, ns);
@@ -77,16 +77,18 @@ export async function cold(ctx: Ctx, n: number, keep: boolean): Promise<string> 
     const m = /^syncret_kube_requests_total\{(.*)\} (\S+)$/.exec(line);
     if (m && Number(m[2]) > 0) perVerb.push(`${m[1]}: ${(Number(m[2]) / n).toFixed(2)}/ES`);
   }
-  metrics.backlog_s = round(pending.seconds, 2);
-  metrics.backlog_es_per_s = round(pending.perSec, 1);
+  if (pending) {
+    metrics.backlog_s = round(pending.seconds, 2);
+    metrics.backlog_es_per_s = round(pending.perSec, 1);
+  }
   const targets = [];
   if (writesBase) {
     metrics.ratio_to_writes_baseline = round(perSec / writesBase, 2);
-    metrics.backlog_ratio_to_writes_baseline = round(pending.perSec / writesBase, 2);
-    if (n >= 5000)
+    if (pending) metrics.backlog_ratio_to_writes_baseline = round(pending.perSec / writesBase, 2);
+    if (pending && n >= 5000)
       targets.push({
         name: 'backlog throughput / writes baseline',
-        value: metrics.backlog_ratio_to_writes_baseline,
+        value: metrics.backlog_ratio_to_writes_baseline!,
         op: '>=' as const,
         target: 0.8,
         unit: 'ratio',

@@ -995,6 +995,11 @@ export class Manager {
     return this.started;
   }
 
+  /** Reconciles are waiting for a worker: lower-priority API traffic (Events) should wait. */
+  backlogged(): boolean {
+    return this.queue.depth > 0;
+  }
+
   async stop(drainMs = 10_000): Promise<void> {
     await this.queue.shutdown({ drainMs });
     this.abort.abort();

@@ -266,6 +266,26 @@ describe('EventRecorder', () => {
     expect(api.calls).toHaveLength(3);
   });
 
+  it('waits while reconciles are backed up, then sends with the time of recording', async () => {
+    let busy = true;
+    const { api, rec, clock } = setup({ busy: () => busy });
+    rec.record(es, 'Normal', 'Created', 'Created Secret "app"');
+    clock.now += 5_000;
+    await new Promise((r) => setTimeout(r, 250));
+    expect(api.calls).toHaveLength(0);
+    busy = false;
+    await rec.flush();
+    expect(api.calls).toHaveLength(1);
+    expect(api.calls[0]?.body).toMatchObject({ firstTimestamp: '2025-01-01T00:00:00Z' });
+  });
+
+  it('waits no longer than maxDeferMs', async () => {
+    const { api, rec } = setup({ busy: () => true, maxDeferMs: 150 });
+    rec.record(es, 'Normal', 'Created', 'm');
+    await rec.flush();
+    expect(api.calls).toHaveLength(1);
+  });
+
   it('drops objects it cannot describe', async () => {
     const { api, rec, debug } = setup();
     rec.record({ metadata: { name: 'x', namespace: 'n' } }, 'Normal', 'Updated', 'm');

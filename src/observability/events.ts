@@ -12,6 +12,9 @@
 // - Delivery is fire and forget: record() only enqueues; a few serial lanes (an object always
 //   maps to the same lane, so its create always precedes its patches) drain a bounded queue.
 //   Nothing here throws to the caller or blocks a reconcile; failures are logged at debug.
+// - Events yield to Secret and status writes: while `busy()` says reconciles are waiting (a
+//   burst of new objects, a restart), sending waits, up to maxDeferMs per Event. An Event
+//   keeps the time it was recorded, so `kubectl describe` still shows when things happened.
 
 import { hostname } from 'node:os';
 import type { KubeObject } from '../api/types.js';
@@ -25,6 +28,7 @@ export const EVENT_COMPONENT = 'syncret';
 export const MAX_MESSAGE_LENGTH = 1024;
 const MAX_REASON_LENGTH = 128;
 const AGGREGATE_WINDOW_MS = 10 * 60_000;
+const DEFER_POLL_MS = 100;
 
 export interface EventRecorderOptions {
   api: Pick<KubeApi, 'create' | 'mergePatch'>;
@@ -42,6 +46,10 @@ export interface EventRecorderOptions {
   /** Objects (aggregation keys, buckets) remembered; least recently used go first. Default 4096. */
   cacheSize?: number;
   now?: () => number;
+  /** While true, sending waits (reconciles are backed up); see maxDeferMs. */
+  busy?: () => boolean;
+  /** Longest an Event waits for busy() to clear. Default 30 s. */
+  maxDeferMs?: number;
   /** Called for each Event not sent (a full queue, or the spam filter). */
   onDropped?: (why: 'queue_full' | 'spam_filter') => void;
 }
@@ -75,6 +83,8 @@ interface Pending {
   reason: string;
   message: string;
   at: number;
+  /** Wall-clock enqueue time, for the deferral bound (`at` follows the injectable clock). */
+  queuedAt: number;
 }
 
 interface Aggregate {
@@ -146,6 +156,8 @@ export class EventRecorder {
   private readonly refillMs: number;
   private readonly now: () => number;
   private readonly onDropped?: (why: 'queue_full' | 'spam_filter') => void;
+  private readonly busy?: () => boolean;
+  private readonly maxDeferMs: number;
   private readonly lanes: Pending[][];
   private readonly running: boolean[];
   private readonly aggregates: Lru<string, Aggregate>;
@@ -166,6 +178,8 @@ export class EventRecorder {
     this.refillMs = o.refillMs ?? 5 * 60_000;
     this.now = o.now ?? Date.now;
     this.onDropped = o.onDropped;
+    this.busy = o.busy;
+    this.maxDeferMs = o.maxDeferMs ?? 30_000;
     const lanes = Math.max(1, o.lanes ?? 4);
     this.lanes = Array.from({ length: lanes }, () => []);
     this.running = Array.from({ length: lanes }, () => false);
@@ -241,6 +255,7 @@ export class EventRecorder {
       reason: truncateMessage(reason, MAX_REASON_LENGTH),
       message: truncateMessage(message),
       at: this.now(),
+      queuedAt: Date.now(),
     };
     const lane = hash(objKey) % this.lanes.length;
     this.lanes[lane]?.push(item);
@@ -257,6 +272,7 @@ export class EventRecorder {
     try {
       for (let item = q.shift(); item !== undefined; item = q.shift()) {
         try {
+          await this.yieldToWrites(item);
           await this.send(item);
         } catch (e) {
           this.debug(e, 'event not recorded', item);
@@ -271,6 +287,12 @@ export class EventRecorder {
         this.idle = [];
         for (const w of waiters) w();
       }
+    }
+  }
+
+  private async yieldToWrites(item: Pending): Promise<void> {
+    while (!this.closed && this.busy?.() && Date.now() - item.queuedAt < this.maxDeferMs) {
+      await new Promise<void>((resolve) => setTimeout(resolve, DEFER_POLL_MS).unref());
     }
   }
 
