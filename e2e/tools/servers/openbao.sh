@@ -97,7 +97,15 @@ HCL
       wait_ready "$pid" "$tls_port" 10 curl -fsS --max-time 2 --cacert "$tls/ca.crt" \
         "https://127.0.0.1:$tls_port/v1/sys/health"; then
       # The dev server prints its single unseal key: the outage test seals and unseals.
-      unseal=$(sed -n 's/^Unseal Key: //p' "$DIR/logs/openbao.log" | head -n1)
+      # The banner with it can reach the log after the server already answers: wait for it.
+      local i
+      unseal=""
+      for i in $(seq 1 100); do
+        unseal=$(sed -n 's/^Unseal Key: //p' "$DIR/logs/openbao.log" | head -n1)
+        [[ -n "$unseal" ]] && break
+        sleep 0.1
+      done
+      [[ -n "$unseal" ]] || log "openbao: no unseal key in its log; the outage tests will fail"
       write_env openbao <<ENV
 VAULT_ADDR=http://127.0.0.1:$port
 VAULT_TOKEN=$token
