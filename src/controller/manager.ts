@@ -173,8 +173,7 @@ export class Manager {
   /** store key → ExternalSecret keys that reference it (spec.secretStoreRef and sourceRefs). */
   private readonly byStore = new Map<string, Set<EsKey>>();
   private readonly storesOf = new Map<EsKey, string[]>();
-  /** target Secret ns/name → ExternalSecret keys writing it. */
-  /** Target Secret → its ExternalSecret(s); a lone key unless several name the same target. */
+  /** Target Secret ns/name → the ExternalSecret(s) writing it; a lone key unless several do. */
   private readonly byTarget = new Map<string, EsKey | Set<EsKey>>();
   private readonly targetOf = new Map<EsKey, string>();
   /** Objects as our own status writes returned them, until the watch catches up. */
