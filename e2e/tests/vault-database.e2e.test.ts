@@ -3,12 +3,12 @@
 // `database/creds/<role>` as KV v1 from OpenBao's database secrets engine, backed by a real
 // PostgreSQL 15. The synced username and password must log in to PostgreSQL.
 
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { apply, getSecret, newNamespace, secretData, waitEs } from '../lib/kube.js';
 import { assertNoSecretLeaks } from '../lib/leaks.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
+import { psql } from '../lib/postgres.js';
 import { serverVar } from '../lib/servers.js';
 import { finishSuite } from '../lib/suite.js';
 import { bao, configureKubernetesAuth, policy, suffix } from '../lib/vault.js';
@@ -20,19 +20,6 @@ const role = `app-${sfx}`;
 const db = `pg-${sfx}`;
 /** Credentials Vault issued during the test, for the leak scan (they never pass through secretValue). */
 const issued: string[] = [];
-
-/** Runs one statement as `user` over TCP with a password; the password goes in the environment only. */
-function psql(user: string, password: string, sql: string): string {
-  return execFileSync(
-    serverVar('PG_PSQL'),
-    ['-h', serverVar('PG_HOST'), '-p', serverVar('PG_PORT'), '-U', user, '-d', 'postgres', '-tAc', sql],
-    {
-      env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '5' },
-      encoding: 'utf8',
-      stdio: 'pipe',
-    },
-  ).trim();
-}
 
 beforeAll(async () => {
   op = await startOperator({ name: 'vault-database' });

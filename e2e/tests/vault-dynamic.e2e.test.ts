@@ -4,9 +4,9 @@
 // lease revoked), survives an operator restart without new credentials, and is revoked when
 // the ExternalSecret is deleted. Then PKI certificates as kubernetes.io/tls Secrets.
 
-import { execFileSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { GeneratorLease as Lease } from '../../src/api/types.js';
 import {
   apply,
   events,
@@ -22,6 +22,7 @@ import {
 import { assertNoSecretLeaks } from '../lib/leaks.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
+import { canLogin } from '../lib/postgres.js';
 import { serverVar } from '../lib/servers.js';
 import { finishSuite } from '../lib/suite.js';
 import { bao, configureKubernetesAuth, policy, suffix } from '../lib/vault.js';
@@ -36,38 +37,6 @@ const db = `pg-dyn-${sfx}`;
 const OPERATOR_ARGS = ['--requeue-on-error-max', '2s', '--lease-revoke-timeout', '6s'];
 /** Credentials Vault issued during the test, for the leak scan. */
 const issued: string[] = [];
-
-interface Lease {
-  source: string;
-  kind: string;
-  name: string;
-  leaseID: string;
-  leaseDuration: number;
-  renewable: boolean;
-  issueTime: string;
-  renewTime?: string;
-  expireTime: string;
-}
-
-function psql(user: string, password: string, sql: string): string {
-  return execFileSync(
-    serverVar('PG_PSQL'),
-    ['-h', serverVar('PG_HOST'), '-p', serverVar('PG_PORT'), '-U', user, '-d', 'postgres', '-tAc', sql],
-    {
-      env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '5' },
-      encoding: 'utf8',
-      stdio: 'pipe',
-    },
-  ).trim();
-}
-
-function canLogin(user: string, password: string): boolean {
-  try {
-    return psql(user, password, 'select current_user') === user;
-  } catch {
-    return false;
-  }
-}
 
 async function creds(name: string): Promise<{ username: string; password: string }> {
   const d = (await secretData(ns, name)) ?? {};

@@ -145,8 +145,25 @@ export async function resolveAuth(
   const region = spec.region ?? '';
   const auth = spec.auth ?? {};
   const roles = [...(spec.additionalRoles ?? []).filter(Boolean), ...(spec.role ? [spec.role] : [])];
-  const stsClient = (credentials?: CredentialSource): Pick<STSClient, 'send' | 'destroy'> =>
-    deps.sts({ region, ...(credentials ? { credentials } : {}) });
+  /** One STS call on a client of its own (signed with `credentials`), as Syncret credentials. */
+  const assume = async (
+    command: AssumeRoleCommand | AssumeRoleWithWebIdentityCommand,
+    what: string,
+    credentials?: CredentialSource,
+  ): Promise<AwsCredentials> => {
+    const sts = deps.sts({ region, ...(credentials ? { credentials } : {}) });
+    try {
+      const opts = { abortSignal: ctx.signal };
+      // Two branches only for the SDK's per-command overloads.
+      const out =
+        command instanceof AssumeRoleCommand ? await sts.send(command, opts) : await sts.send(command, opts);
+      return fromSts(out.Credentials, what);
+    } catch (e) {
+      throw awsError(e, what);
+    } finally {
+      sts.destroy();
+    }
+  };
 
   let base: CredentialSource | undefined;
   let baseId: string;
@@ -206,23 +223,15 @@ export async function resolveAuth(
         audiences,
         expirationSeconds: WEB_IDENTITY_TOKEN_SECONDS,
       });
-      const sts = stsClient();
-      try {
-        const out = await sts.send(
-          new AssumeRoleWithWebIdentityCommand({
-            RoleArn: roleArn,
-            RoleSessionName: SESSION_NAME,
-            WebIdentityToken: token,
-            DurationSeconds: SESSION_SECONDS,
-          }),
-          { abortSignal: ctx.signal },
-        );
-        return fromSts(out.Credentials, what);
-      } catch (e) {
-        throw awsError(e, what);
-      } finally {
-        sts.destroy();
-      }
+      return assume(
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: roleArn,
+          RoleSessionName: SESSION_NAME,
+          WebIdentityToken: token,
+          DurationSeconds: SESSION_SECONDS,
+        }),
+        what,
+      );
     };
     baseId = `irsa:${ns}/${sel.name}:${roleArn}:${audiences.join(',')}`;
     describe = `role "${roleArn}" via ServiceAccount "${ns}/${sel.name}" (IRSA)`;
@@ -252,27 +261,19 @@ export async function resolveAuth(
     const last = i === roles.length - 1 && Boolean(spec.role);
     const prev = current;
     const what = `AssumeRole "${roleArn}"`;
-    const hop: CredentialSource = async () => {
-      const sts = stsClient(prev);
-      try {
-        const out = await sts.send(
-          new AssumeRoleCommand({
-            RoleArn: roleArn,
-            RoleSessionName: SESSION_NAME,
-            DurationSeconds: SESSION_SECONDS,
-            ...(last && spec.externalID ? { ExternalId: spec.externalID } : {}),
-            ...(last && tags.length > 0 ? { Tags: tags } : {}),
-            ...(last && transitive.length > 0 ? { TransitiveTagKeys: transitive } : {}),
-          }),
-          { abortSignal: ctx.signal },
-        );
-        return fromSts(out.Credentials, what);
-      } catch (e) {
-        throw awsError(e, what);
-      } finally {
-        sts.destroy();
-      }
-    };
+    const hop: CredentialSource = () =>
+      assume(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: SESSION_NAME,
+          DurationSeconds: SESSION_SECONDS,
+          ...(last && spec.externalID ? { ExternalId: spec.externalID } : {}),
+          ...(last && tags.length > 0 ? { Tags: tags } : {}),
+          ...(last && transitive.length > 0 ? { TransitiveTagKeys: transitive } : {}),
+        }),
+        what,
+        prev,
+      );
     id = `${id}>${roleArn}${last ? `|${spec.externalID ?? ''}|${JSON.stringify(tags)}|${transitive.join(',')}` : ''}`;
     const key = hash(region, id);
     current = () => deps.cache.get(key, hop);
