@@ -43,7 +43,10 @@ export interface ScenarioResult {
 }
 
 export interface Ctx {
+  /** The benchmark's client, as the cluster admin. */
   api: Api;
+  /** The same client with the operator's ServiceAccount token: the baseline writes as the operator would. */
+  operatorApi: Api;
   opts: BenchOptions;
   results: ScenarioResult[];
   log(msg: string): void;
@@ -51,10 +54,11 @@ export interface Ctx {
   startOperator(name: string, args?: string[], env?: Record<string, string>): Promise<OperatorHandle>;
   stopOperator(): Promise<void>;
   operator(): OperatorHandle | undefined;
-  /** Baseline throughput (ExternalSecrets' worth of writes per second) per N, from scenario 1. */
-  baseline: Map<number, number>;
-  /** The same with each ExternalSecret's create in the timed window, as scenario 2 times it. */
-  scenarioBaseline: Map<number, number>;
+  /**
+   * Scenario 1's bare-client rates per N, one entry per pass (two at the largest N: before and
+   * after the operator's runs): writes alone, and with each ExternalSecret's create timed too.
+   */
+  baselines: Map<number, { writes: number[]; scenario: number[] }>;
 }
 
 export const MiB = 1024 * 1024;

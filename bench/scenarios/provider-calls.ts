@@ -86,14 +86,21 @@ export async function providerCalls(ctx: Ctx, n: number, cycles: number, interva
   await Promise.all(trackers.map((t) => t.waitFor(perNs, 900_000)));
   await Promise.all(trackers.map((t) => t.stop()));
   const firstSyncCalls = await op.metric('syncret_provider_calls_total', { operation: 'get' });
-  // The first refreshes all fall one interval after creation: measure whole cycles after that.
-  ctx.log(`provider calls: all Ready after ${firstSyncCalls} get calls; one interval of warm-up`);
-  await new Promise((r) => setTimeout(r, intervalS * 1000));
+  // Each ExternalSecret refreshes one interval after its own sync plus a stable offset under 10 %
+  // of the interval (src/controller/schedule.ts). The first syncs took a few seconds, so from now
+  // until every ExternalSecret has refreshed `cycles` times is exactly that many whole cycles: no
+  // warm-up interval, and no window that cuts a cycle in two.
   const before = await op.metric('syncret_provider_calls_total', { operation: 'get' });
   const sharedBefore = await op.metric('syncret_provider_shared_reads_total', { operation: 'get' });
   const syncsBefore = await op.metric('syncret_sync_total');
-  ctx.log(`provider calls: watching ${cycles} refresh cycles`);
-  await new Promise((r) => setTimeout(r, cycles * intervalS * 1000));
+  ctx.log(`provider calls: all Ready after ${firstSyncCalls} get calls; watching ${cycles} refresh cycles`);
+  const deadline = Date.now() + cycles * intervalS * 1100 + 15_000;
+  while ((await op.metric('syncret_sync_total')) - syncsBefore < n * cycles) {
+    if (Date.now() > deadline) throw new Error(`not every ExternalSecret refreshed ${cycles} times in time`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  // Late stragglers of the same cycle (a retry) would still count.
+  await new Promise((r) => setTimeout(r, 2_000));
   const calls = (await op.metric('syncret_provider_calls_total', { operation: 'get' })) - before;
   const shared =
     (await op.metric('syncret_provider_shared_reads_total', { operation: 'get' })) - sharedBefore;
