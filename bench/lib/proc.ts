@@ -1,7 +1,10 @@
 // Resource use of a process from /proc: RSS now, CPU time consumed (both the operator's own
 // view, not a sampling profiler's).
 
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { E2E_DIR } from '../../e2e/lib/paths.js';
+import { round } from './stats.js';
 
 const CLK_TCK = 100;
 
@@ -50,26 +53,30 @@ export function rssKinds(pid: number): { anon: number; file: number } {
   return { anon: anon * 1024, file: (rss - anon) * 1024 };
 }
 
-const CLUSTER_PROCESSES = { apiserver: 'kube-apiserver', etcd: 'etcd', kcm: 'kube-controller' } as const;
+// The control plane's processes, by the pid files e2e/tools/cluster.sh writes: only this
+// cluster's, whatever else runs on the machine.
+const CLUSTER_PROCESSES = {
+  apiserver: 'kube-apiserver',
+  etcd: 'etcd',
+  kcm: 'kube-controller-manager',
+} as const;
 
-function pidsNamed(comm: string): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === comm) pids.push(Number(d));
-    } catch {
-      // exited meanwhile
-    }
+function clusterPid(name: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(E2E_DIR, 'cluster', 'pids', name), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
   }
-  return pids;
 }
 
 /** CPU-seconds of the control plane's processes, and the machine's idle CPU-seconds (all cores). */
 export function clusterCpu(): Record<'apiserver' | 'etcd' | 'kcm' | 'idle', number> {
   const out = { apiserver: 0, etcd: 0, kcm: 0, idle: 0 };
-  for (const [k, comm] of Object.entries(CLUSTER_PROCESSES))
-    out[k as keyof typeof CLUSTER_PROCESSES] = pidsNamed(comm).reduce((a, p) => a + cpuSeconds(p), 0);
+  for (const [k, name] of Object.entries(CLUSTER_PROCESSES)) {
+    const pid = clusterPid(name);
+    out[k as keyof typeof CLUSTER_PROCESSES] = pid === undefined ? NaN : cpuSeconds(pid);
+  }
   // /proc/stat: cpu user nice system idle ... in clock ticks, summed over the cores.
   out.idle = Number(readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/)[4]) / CLK_TCK;
   return out;
@@ -92,9 +99,7 @@ export function cpuSpent(
     idle: now.idle - before.idle,
     ...extra,
   };
-  return Object.fromEntries(
-    Object.entries(spent).map(([k, v]) => [`${prefix}cpu_${k}_s`, Math.round(v * 10) / 10]),
-  );
+  return Object.fromEntries(Object.entries(spent).map(([k, v]) => [`${prefix}cpu_${k}_s`, round(v, 1)]));
 }
 
 /** This process's own CPU-seconds (the benchmark's client and its watches). */

@@ -10,3 +10,5 @@ export function summary(values: readonly number[]): { n: number; p50: number; p9
 }
 
 export const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;

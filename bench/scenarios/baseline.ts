@@ -113,8 +113,6 @@ const DATA_HASH = 'd'.repeat(56);
 /** The shape of the operator's syncedResourceVersion: generation, hash of labels and annotations. */
 const SRV = `1-${'0'.repeat(32)}`;
 
-export const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-
 export async function baseline(ctx: Ctx, n: number, pass: 'before' | 'after' = 'before'): Promise<void> {
   const t0 = Date.now();
   const { api } = ctx;

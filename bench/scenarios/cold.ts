@@ -7,8 +7,7 @@
 
 import type { Ctx } from '../lib/context.js';
 import { clusterCpu, cpuSeconds, cpuSpent, ownCpu } from '../lib/proc.js';
-import { round, summary } from '../lib/stats.js';
-import { mean } from './baseline.js';
+import { mean, round, summary } from '../lib/stats.js';
 import {
   ReadyTracker,
   createExternalSecrets,
