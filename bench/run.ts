@@ -177,7 +177,7 @@ async function main(): Promise<void> {
     if (s.has('5')) await unrelated(ctx);
     if (s.has('6')) await providerCalls(ctx, opts.callsN, opts.callsCycles, 60);
     await ctx.stopOperator();
-    if (loadNs) await deleteNamespaces(api, [loadNs], undefined, { wait: false });
+    if (loadNs) await deleteNamespaces(api, [loadNs], { wait: false });
   } finally {
     await ctx.stopOperator();
     await api.close();

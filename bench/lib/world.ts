@@ -20,16 +20,16 @@ export async function ensureNamespace(api: Api, name: string): Promise<void> {
 /**
  * Deletes the namespaces and waits until they are gone (the namespace controller empties them),
  * so the next scenario is not measured while thousands of objects are being deleted. With
- * `wait: false` (after the last scenario) it only asks; a later run removes leftovers first.
+ * `wait: false` (when nothing timed follows) it only asks; a later run removes leftovers first.
  */
 export async function deleteNamespaces(
   api: Api,
   names: string[],
-  timeoutMs = 600_000,
-  opts: { wait?: boolean } = {},
+  opts: { wait?: boolean; timeoutMs?: number } = {},
 ): Promise<void> {
   await Promise.all(names.map((n) => api.call('DELETE', `/api/v1/namespaces/${n}`)));
   if (opts.wait === false) return;
+  const timeoutMs = opts.timeoutMs ?? 600_000;
   const deadline = Date.now() + timeoutMs;
   for (const n of names) {
     while ((await api.call('GET', `/api/v1/namespaces/${n}`)).status !== 404) {

@@ -9,9 +9,9 @@
 //   the backlog run, whose ExternalSecrets exist before the operator starts).
 //
 // At the largest N the pass runs twice, before and after the operator's runs (A-B-A), and the
-// ratios are taken to the mean: the bare client's rate moved by 25 % between runs of the same code
-// (277 vs 348/s) while the operator's did not, so a single baseline measured minutes away made
-// the ratio a measure of when the baseline ran.
+// ratios are taken to the mean: the control plane's speed drifts by up to a quarter within one run
+// (277 vs 348/s for the same writes between runs of the same code), so a single baseline measured
+// minutes away made the ratio a measure of when the baseline ran.
 
 import { createHash } from 'node:crypto';
 import type { ExternalSecret } from '../../src/api/types.js';
@@ -39,7 +39,7 @@ const SCENARIO_CONCURRENCY = 32;
  * apiserver's costs that come with them (RBAC for a non-admin, API Priority and Fairness, the
  * owner-reference permission check, the garbage collector's graph) are the operator's too.
  */
-export async function operatorWrites(
+async function operatorWrites(
   api: Api,
   ns: string,
   es: { name: string; uid: string },

@@ -111,7 +111,7 @@ export async function providerCalls(ctx: Ctx, n: number, cycles: number, interva
   );
   await ctx.stopOperator();
   // The last scenario: nothing is measured after it.
-  await deleteNamespaces(api, namespaces, undefined, { wait: false });
+  await deleteNamespaces(api, namespaces, { wait: false });
   await api.call('DELETE', `${GROUP_PATH}/clustersecretstores/${store}`);
   ctx.results.push({
     id: '6-provider-calls',

@@ -121,7 +121,7 @@ export async function unrelated(ctx: Ctx): Promise<void> {
     `unrelated: RSS ${(b.avg / MiB).toFixed(1)} → ${(a.avg / MiB).toFixed(1)} MiB (peak during ${(d.peak / MiB).toFixed(1)}), heap ${(heap0 / MiB).toFixed(1)} → ${(heap1 / MiB).toFixed(1)} MiB`,
   );
   // Not waited for: only scenario 6 follows, and it counts provider calls, not seconds.
-  await deleteNamespaces(api, [ns], undefined, { wait: false });
+  await deleteNamespaces(api, [ns], { wait: false });
   ctx.results.push({
     id: '5-unrelated',
     title: `Unrelated Secrets: ${opts.unrelatedN} × ${opts.unrelatedBytes / 1024} KiB not managed by Syncret`,
