@@ -376,6 +376,17 @@ describe('KubeClient errors and retries', () => {
     )) as KubeApiError;
     expect([e.code, e.reason]).toEqual([0, 'Timeout']);
 
+    // Headers sent, then the body stalls: the same bound applies to the body.
+    handler = (_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"kind":');
+    };
+    const stalled = (await rejection(
+      client({ timeoutMs: 100 }).get({ type: SECRETS, namespace: 'ns', name: 's' }),
+    )) as KubeApiError;
+    expect([stalled.code, stalled.reason]).toEqual([0, 'Timeout']);
+
+    handler = () => undefined;
     const ac = new AbortController();
     const p = client().get({ type: SECRETS, namespace: 'ns', name: 's' }, ac.signal);
     setTimeout(() => ac.abort(new Error('caller gave up')), 30);

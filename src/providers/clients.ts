@@ -51,8 +51,17 @@ export function storeKeyOf(store: Pick<StoreInfo, 'kind' | 'namespace' | 'name'>
     : `SecretStore/${store.namespace}/${store.name}`;
 }
 
+// Keyed by the cached spec object: every reconcile asks, and a store's update arrives as a new
+// object from its watch, so a changed spec is hashed afresh.
+const specHashes = new WeakMap<object, string>();
+
 function specHash(store: StoreInfo): string {
-  return createHash('sha256').update(JSON.stringify(store.provider)).digest('hex').slice(0, 16);
+  let h = specHashes.get(store.provider);
+  if (h === undefined) {
+    h = createHash('sha256').update(JSON.stringify(store.provider)).digest('hex').slice(0, 16);
+    specHashes.set(store.provider, h);
+  }
+  return h;
 }
 
 export class ClientCache {
