@@ -105,13 +105,21 @@ export async function createExternalSecrets(
   return created;
 }
 
-interface EsObject {
+export interface EsObject {
   metadata?: { name?: string; resourceVersion?: string };
-  status?: { conditions?: { type?: string; status?: string }[] };
+  status?: { refreshTime?: string; conditions?: { type?: string; status?: string }[] };
 }
 
 function isReady(o: EsObject): boolean {
   return o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/**
+ * Ready and synced at or after `since` (refreshTime has whole seconds): for ExternalSecrets that
+ * were Ready before and are synced again.
+ */
+export function syncedSince(since: number): (o: EsObject) => boolean {
+  return (o) => isReady(o) && Date.parse(o.status?.refreshTime ?? '') >= Math.floor(since / 1000) * 1000;
 }
 
 /** Timestamps the first Ready=True of every ExternalSecret in a namespace, from a watch. */
@@ -123,10 +131,13 @@ export class ReadyTracker {
 
   private readonly api: Api;
   private readonly ns: string;
+  private readonly counts: (o: EsObject) => boolean;
 
-  constructor(api: Api, ns: string) {
+  /** `when` decides what counts (default: Ready=True). */
+  constructor(api: Api, ns: string, when: (o: EsObject) => boolean = isReady) {
     this.api = api;
     this.ns = ns;
+    this.counts = when;
   }
 
   async start(): Promise<void> {
@@ -134,14 +145,14 @@ export class ReadyTracker {
       'GET',
       `${GROUP_PATH}/namespaces/${this.ns}/externalsecrets`,
     );
-    for (const o of list.items) if (isReady(o)) this.readyAt.set(o.metadata!.name!, Date.now());
+    for (const o of list.items) if (this.counts(o)) this.readyAt.set(o.metadata!.name!, Date.now());
     this.running = this.api.watch(
       `${GROUP_PATH}/namespaces/${this.ns}/externalsecrets`,
       list.metadata.resourceVersion,
       (type, obj) => {
         const o = obj as EsObject;
         const name = o.metadata?.name;
-        if (type !== 'DELETED' && name && !this.readyAt.has(name) && isReady(o)) {
+        if (type !== 'DELETED' && name && !this.readyAt.has(name) && this.counts(o)) {
           this.readyAt.set(name, Date.now());
           this.check();
         }

@@ -184,6 +184,9 @@ boot() {
   log "starting kube-apiserver $K8S_VERSION on $server"
   # --api-audiences: tokens without an explicit audience get the issuer, and the apiserver
   # accepts exactly these audiences when a ServiceAccount token authenticates against it.
+  # --delete-collection-workers: namespace cleanup deletes in parallel (default 1). A namespace
+  # of 5,000 ExternalSecrets and 10,000 Secrets went in 18 s instead of 29 s (2026-11-23); the
+  # benchmark waits for several such deletions between its timed phases.
   start kube-apiserver "$K8S_BIN/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$etcd_port" \
     --bind-address 127.0.0.1 --secure-port "$api_port" --advertise-address 127.0.0.1 \
@@ -199,6 +202,7 @@ boot() {
     --service-account-signing-key-file "$DIR/certs/sa.key" \
     --service-cluster-ip-range 10.0.0.0/24 \
     --disable-admission-plugins ServiceAccount \
+    --delete-collection-workers 8 \
     --profiling=false
   wait_for kube-apiserver 90 "$STARTED_PID" "$api_port" \
     curl -sf --cacert "$DIR/certs/ca.crt" -H "Authorization: Bearer $token" "$server/readyz" || return 1
