@@ -122,7 +122,10 @@ export function syncedSince(since: number): (o: EsObject) => boolean {
   return (o) => isReady(o) && Date.parse(o.status?.refreshTime ?? '') >= Math.floor(since / 1000) * 1000;
 }
 
-/** Timestamps the first Ready=True of every ExternalSecret in a namespace, from a watch. */
+/**
+ * Timestamps, from a watch, the first time each ExternalSecret of a namespace is Ready=True (or
+ * meets the constructor's `when`).
+ */
 export class ReadyTracker {
   readonly readyAt = new Map<string, number>();
   private readonly abort = new AbortController();

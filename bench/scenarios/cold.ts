@@ -2,8 +2,8 @@
 // Its throughput is compared with scenario 1's like-for-like baseline (the creates timed too), once
 // every baseline pass has run (see compareToBaselines).
 // A backlog run isolates the operator: N ExternalSecrets created while it is stopped, timed from
-// its start to the last Ready, against the writes-only baseline (measured just before it and, on
-// its own ExternalSecrets, right after it).
+// its start to the last Ready, in two rounds (see backlog()), against the writes-only baseline
+// (measured just before it and, on its own ExternalSecrets, right after it).
 // Scenario 7 (restart) and 3 (create under load) reuse the largest cold namespace.
 
 import type { Ctx } from '../lib/context.js';

@@ -43,7 +43,10 @@ export interface KubeClientOptions {
   /** Bucket size: requests allowed at once before qps applies. Default 100. */
   burst?: number;
   userAgent?: string;
-  /** Per attempt, headers and body included; not applied to watch bodies. Default 30 s. */
+  /**
+   * Per attempt: the longest wait for the response headers, and for each next part of the body
+   * (not applied to watch bodies). Default 30 s.
+   */
   timeoutMs?: number;
   /** Retries of 429 / Retry-After answers and of transient failures. Default 5. */
   maxRetries?: number;
@@ -100,9 +103,9 @@ const NOT_SENT_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
 ]);
-/** The connection broke mid-request: the outcome is unknown, so only idempotent verbs retry. */
 /** undici's headersTimeout / bodyTimeout: the apiserver took the request and went silent. */
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** The connection broke mid-request: the outcome is unknown, so only idempotent verbs retry. */
 const BROKEN_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ETIMEDOUT', 'UND_ERR_CLOSED']);
 
 // ---------------------------------------------------------------- rate limiting
