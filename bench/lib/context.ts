@@ -55,8 +55,9 @@ export interface Ctx {
   stopOperator(): Promise<void>;
   operator(): OperatorHandle | undefined;
   /**
-   * Scenario 1's bare-client rates per N, one entry per pass (two at the largest N: before and
-   * after the operator's runs): writes alone, and with each ExternalSecret's create timed too.
+   * Scenario 1's bare-client rates per N, one entry per pass: writes alone, and with each
+   * ExternalSecret's create timed too. At the largest N each has two: the writes before and right
+   * after the backlog, the like-for-like pass before and after the cold runs.
    */
   baselines: Map<number, { writes: number[]; scenario: number[] }>;
 }

@@ -115,8 +115,9 @@ function isReady(o: EsObject): boolean {
 }
 
 /**
- * Ready and synced at or after `since` (refreshTime has whole seconds): for ExternalSecrets that
- * were Ready before and are synced again.
+ * Ready and synced at or after `since`, for ExternalSecrets that were Ready before and are synced
+ * again. refreshTime has whole seconds, so `since` must lie in a later second than the earlier
+ * syncs.
  */
 export function syncedSince(since: number): (o: EsObject) => boolean {
   return (o) => isReady(o) && Date.parse(o.status?.refreshTime ?? '') >= Math.floor(since / 1000) * 1000;

@@ -7,17 +7,17 @@
 // Scenario 7 (restart) and 3 (create under load) reuse the largest cold namespace.
 
 import type { Ctx } from '../lib/context.js';
-import { writesAfterBacklog } from './baseline.js';
 import { clusterCpu, cpuSeconds, cpuSpent, ownCpu } from '../lib/proc.js';
 import { mean, round, summary } from '../lib/stats.js';
 import {
   ReadyTracker,
   createExternalSecrets,
-  syncedSince,
   createFakeStore,
   deleteNamespaces,
   ensureNamespace,
+  syncedSince,
 } from '../lib/world.js';
+import { writesAfterBacklog } from './baseline.js';
 
 /** Backlog rounds per run: each is one sample of the operator's rate (see backlog()). */
 const BACKLOG_ROUNDS = 2;
@@ -48,6 +48,9 @@ async function backlog(ctx: Ctx, n: number): Promise<{ rates: number[]; metrics:
         'DELETE',
         `/api/v1/namespaces/${ns}/secrets?labelSelector=${encodeURIComponent('reconcile.external-secrets.io/managed=true')}`,
       );
+      // refreshTime has whole seconds: from the next second on, no earlier round's sync can
+      // pass for this round's, however fast the deletion was (a few ms at --quick sizes).
+      await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000)));
       tracker = new ReadyTracker(api, ns, syncedSince(Date.now()));
     }
     await tracker.start();
