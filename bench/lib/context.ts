@@ -56,8 +56,9 @@ export interface Ctx {
   operator(): OperatorHandle | undefined;
   /**
    * Scenario 1's bare-client rates per N, one entry per pass: writes alone, and with each
-   * ExternalSecret's create timed too. At the largest N each has two: the writes before and right
-   * after the backlog, the like-for-like pass before and after the cold runs.
+   * ExternalSecret's create timed too. At the largest N: the writes on the backlog's
+   * ExternalSecrets before and after its rounds, the like-for-like pass before and after the cold
+   * runs.
    */
   baselines: Map<number, { writes: number[]; scenario: number[] }>;
 }

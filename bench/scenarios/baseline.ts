@@ -8,13 +8,13 @@
 // - writes: the two writes alone, on ExternalSecrets that exist (the limit of the backlog run,
 //   whose ExternalSecrets exist before the operator starts).
 //
-// At the largest N each figure is measured twice around the operator's run it is compared with
-// (A-B-A), and the ratios are taken to the mean: the machine's speed drifts by up to a quarter
+// At the largest N each figure is measured next to the operator's runs it is compared with, and
+// the ratios are taken to the mean of its passes: the machine's speed drifts by up to a quarter
 // within minutes (every process's CPU-seconds for the same work rise together), so a single
 // baseline measured minutes away made the ratio a measure of when the baseline ran. The writes
-// bracket the backlog rounds: once on the like-for-like pass's ExternalSecrets just before them,
-// once on the backlog's own ExternalSecrets right after the operator stops (writesAfterBacklog).
-// The like-for-like pass runs before and after the cold runs.
+// bracket the backlog rounds on the backlog's own ExternalSecrets (A-B-B-A): right before the
+// first round and right after the last, with the operator stopped (writesNextToBacklog). The
+// like-for-like pass runs before and after the cold runs.
 
 import { createHash } from 'node:crypto';
 import type { ExternalSecret } from '../../src/api/types.js';
@@ -152,14 +152,16 @@ const NOTES = {
 
 /**
  * One pass of scenario 1 in a namespace of its own: the like-for-like figure, then (unless
- * `writes` is false) the writes-only figure on the ExternalSecrets it created.
+ * `writes` is false) the writes-only figure on the ExternalSecrets it created. With `keep`, the
+ * namespace and its ExternalSecrets stay and its name is returned: the backlog run starts from
+ * them instead of deleting N objects and creating N more (half a minute at 5,000).
  */
 export async function baseline(
   ctx: Ctx,
   n: number,
   pass: 'before' | 'after' = 'before',
-  opts: { writes?: boolean } = {},
-): Promise<void> {
+  opts: { writes?: boolean; keep?: boolean } = {},
+): Promise<string | undefined> {
   const t0 = Date.now();
   const { api } = ctx;
   const withWrites = opts.writes ?? true;
@@ -195,7 +197,7 @@ export async function baseline(
     );
 
   await observer.stop();
-  await deleteNamespaces(api, [ns]);
+  if (!opts.keep) await deleteNamespaces(api, [ns]);
   record(ctx, n, { scenario, writes: w?.rate });
   ctx.results.push({
     id: pass === 'before' ? `1-baseline-${n}` : `1-baseline-${n}-after`,
@@ -209,14 +211,19 @@ export async function baseline(
     notes: w ? [NOTES.scenario, NOTES.writes, NOTES.watch, NOTES.cpu] : [NOTES.scenario, NOTES.watch],
     seconds: round((Date.now() - t0) / 1000, 1),
   });
+  return opts.keep ? ns : undefined;
 }
 
 /**
- * The writes-only figure again, right after the backlog run and on its ExternalSecrets (synced,
- * each with its Secret, as the first pass's were), with the backlog's watch still open: the
- * second half of the backlog's A-B-A, measured before anything else changes on the control plane.
+ * The writes-only figure on the backlog's ExternalSecrets, with the operator stopped and the
+ * backlog's watch open: right before its first round and right after its last.
  */
-export async function writesAfterBacklog(ctx: Ctx, ns: string, n: number): Promise<void> {
+export async function writesNextToBacklog(
+  ctx: Ctx,
+  ns: string,
+  n: number,
+  where: 'before' | 'after',
+): Promise<void> {
   const t0 = Date.now();
   const list = await ctx.api.must<{ items: ExternalSecret[] }>(
     'GET',
@@ -224,13 +231,14 @@ export async function writesAfterBacklog(ctx: Ctx, ns: string, n: number): Promi
   );
   const uids = new Map(list.items.map((es) => [es.metadata.name ?? '', es.metadata.uid ?? '']));
   const w = await writesPass(ctx, ns, uids);
+  const label = `${where} the backlog rounds`;
   ctx.log(
-    `baseline N=${n} (after the backlog) writes only, concurrency ${WRITES_CONCURRENCY}: ${w.rate.toFixed(1)}/s`,
+    `baseline N=${n} (${label}) writes only, concurrency ${WRITES_CONCURRENCY}: ${w.rate.toFixed(1)}/s`,
   );
   record(ctx, n, { writes: w.rate });
   ctx.results.push({
-    id: `1-baseline-${n}-after-backlog`,
-    title: `Baseline: bare-client writes for N=${n}, right after the backlog run`,
+    id: `1-baseline-${n}-${where}-backlog`,
+    title: `Baseline: bare-client writes for N=${n}, ${label}`,
     params: { n, writesConcurrency: WRITES_CONCURRENCY },
     metrics: { es_per_s: round(w.rate, 1), ...w.cpu },
     targets: [],

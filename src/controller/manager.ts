@@ -221,7 +221,10 @@ export class Manager {
     this.cssWatch = mk<SecretStore>(CLUSTER_SECRET_STORES, undefined, { transform: stripManagedFields });
     this.nsWatch = mk<Namespace>(NAMESPACES, undefined, { transform: stripManagedFields });
     this.secretWatch = scopes.map((ns) =>
-      mk<CachedSecret>(SECRETS, ns, { labelSelector: `${MANAGED_LABEL}=true`, transform: toCachedSecret }),
+      mk<CachedSecret>(SECRETS, ns, {
+        labelSelector: `${MANAGED_LABEL}=true`,
+        transform: (s) => this.ownWrite(s) ?? toCachedSecret(s),
+      }),
     );
     this.generatorWatch = [...this.generators.values()].flatMap((g) =>
       scopes.map((ns) => ({
@@ -358,6 +361,17 @@ export class Manager {
         onChange(s, true);
       });
     }
+  }
+
+  /**
+   * The cached form of our own write when the watch delivers that very version: its data hash
+   * was computed from the apply's answer already (a backlog of thousands otherwise hashes every
+   * Secret twice).
+   */
+  private ownWrite(s: CachedSecret): CachedSecret | undefined {
+    const r = this.recentSecrets.get(nsName(s));
+    const m = s.metadata;
+    return r && r.metadata.uid === m.uid && r.metadata.resourceVersion === m.resourceVersion ? r : undefined;
   }
 
   /** Forgets our own write once the watch has delivered it (or something newer). */
@@ -994,9 +1008,14 @@ export class Manager {
     return this.started;
   }
 
-  /** Reconciles are waiting for a worker: lower-priority API traffic (Events) should wait. */
+  /**
+   * Reconciles wait for a worker, or a quarter of the workers are busy: lower-priority API
+   * traffic (Events) should wait. Busy workers count because when new objects arrive about as
+   * fast as they sync, nothing waits for a worker, yet every Event sent then takes apiserver
+   * time from a Secret write; a few reconciles in flight are everyday traffic and do not.
+   */
   backlogged(): boolean {
-    return this.queue.depth > 0;
+    return this.queue.depth > 0 || this.queue.inflight >= Math.max(2, Math.ceil(this.o.concurrency / 4));
   }
 
   async stop(drainMs = 10_000): Promise<void> {

@@ -112,26 +112,27 @@ class WatchErrorEvent extends KubeApiError {}
 
 type WatchEnd = 'closed' | 'short' | 'inactivity' | 'relist' | 'stopped';
 
+const DONE = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
+
 /**
- * The iterator's next value, or done as soon as `signal` aborts even if the transport
- * ignores the abort: the loop must never hang on a stuck stream.
+ * The iterator's next values, each ending early as done once `signal` aborts, even if the
+ * transport ignores the abort: the loop must never hang on a stuck stream. One abort listener
+ * per watch rather than one per event (a busy watch delivers thousands of events a second), and
+ * no race against a long-lived promise, which would keep a reaction per event until the abort.
  */
-function nextOrAbort<V>(it: AsyncIterator<V>, signal: AbortSignal): Promise<IteratorResult<V, undefined>> {
-  if (signal.aborted) return Promise.resolve({ done: true, value: undefined });
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve({ done: true, value: undefined });
-    signal.addEventListener('abort', onAbort, { once: true });
-    it.next().then(
-      (r) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(r.done ? { done: true, value: undefined } : r);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
+function abortableNext<V>(
+  it: AsyncIterator<V>,
+  signal: AbortSignal,
+): () => Promise<IteratorResult<V, undefined>> {
+  let wake: ((r: IteratorReturnResult<undefined>) => void) | undefined;
+  signal.addEventListener('abort', () => wake?.(DONE), { once: true });
+  return () => {
+    if (signal.aborted) return Promise.resolve(DONE);
+    return new Promise((resolve, reject) => {
+      wake = resolve;
+      it.next().then((r) => resolve(r.done ? DONE : r), reject);
+    });
+  };
 }
 
 function errFields(e: unknown): Record<string, unknown> {
@@ -452,8 +453,9 @@ export class Reflector<T extends KubeObject> {
         signal: ac.signal,
       });
       it = stream[Symbol.asyncIterator]();
+      const next = abortableNext(it, ac.signal);
       for (;;) {
-        const r = await nextOrAbort(it, ac.signal);
+        const r = await next();
         if (r.done) break;
         arm();
         events++;

@@ -12,8 +12,8 @@
 // - Delivery is fire and forget: record() only enqueues; a few serial lanes (an object always
 //   maps to the same lane, so its create always precedes its patches) drain a bounded queue.
 //   Nothing here throws to the caller or blocks a reconcile; failures are logged at debug.
-// - Events yield to Secret and status writes: while `busy()` says reconciles are waiting (a
-//   burst of new objects, a restart), sending waits, up to maxDeferMs per Event. An Event
+// - Events yield to Secret and status writes: while `busy()` says the reconciles are under load
+//   (a burst of new objects, a restart), sending waits, up to maxDeferMs per Event. An Event
 //   keeps the time it was recorded, so `kubectl describe` still shows when things happened.
 
 import { hostname } from 'node:os';
