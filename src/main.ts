@@ -7,7 +7,7 @@ import { RENDER_USAGE, RenderError, parseRenderArgs, render, secretYaml } from '
 import { parseCommandLine, usage, OptionsError } from './config/options.js';
 import type { RunOptions } from './config/options.js';
 import { Manager } from './controller/manager.js';
-import { createKubeClient } from './kube/client.js';
+import { connectionsForWorkers, createKubeClient } from './kube/client.js';
 import { LeaderElector } from './kube/leader.js';
 import { EventRecorder } from './observability/events.js';
 import { createLogger } from './observability/logger.js';
@@ -46,6 +46,7 @@ async function run(opts: RunOptions): Promise<void> {
     kubeconfigPath: opts.kubeconfig,
     qps: opts.kubeQps,
     burst: opts.kubeBurst,
+    connections: connectionsForWorkers(opts.concurrency),
     userAgent: `syncret/${VERSION}`,
     onRequest: (info) => metrics.kubeRequest(info.verb, info.resource, info.code, info.seconds),
   });

@@ -47,7 +47,7 @@ describe('run defaults', () => {
     expect(run([])).toEqual({
       kubeconfig: '/home/u/.kube/config',
       namespaces: [],
-      concurrency: 32,
+      concurrency: 64,
       controllerClass: '',
       metricsAddr: ':8080',
       logLevel: 'info',
@@ -179,7 +179,7 @@ describe('environment fallbacks', () => {
   });
 
   it('treats an empty variable as unset', () => {
-    expect(run([], { SYNCRET_CONCURRENCY: '', SYNCRET_LOG_LEVEL: '  ' }).concurrency).toBe(32);
+    expect(run([], { SYNCRET_CONCURRENCY: '', SYNCRET_LOG_LEVEL: '  ' }).concurrency).toBe(64);
     expect(run([], { KUBECONFIG: '', KUBERNETES_SERVICE_HOST: 'h' }).kubeconfig).toBeUndefined();
   });
 
@@ -302,7 +302,7 @@ describe('usage', () => {
       'SYNCRET_LEADER_ELECT',
     ])
       expect(text).toContain(`env ${env}`);
-    expect(text).toContain('default 32');
+    expect(text).toContain('default 64');
     expect(text).toContain('default :8080');
     expect(text).toContain('default 15s');
     expect(text).toContain('default syncret-system');

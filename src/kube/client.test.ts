@@ -9,6 +9,7 @@ import type { KubeObject } from '../api/types.js';
 import {
   KubeClient,
   LineSplitter,
+  connectionsForWorkers,
   createKubeClient,
   TokenBucket,
   resourcePath,
@@ -240,6 +241,38 @@ describe('KubeClient requests', () => {
       propagationPolicy: 'Background',
       preconditions: { uid: 'u1' },
     });
+  });
+
+  it('keeps as many requests in flight as it has connections, one per worker and more', async () => {
+    expect(connectionsForWorkers(1)).toBe(32);
+    expect(connectionsForWorkers(64)).toBe(72);
+    const held: ServerResponse[] = [];
+    let release = false;
+    let arrived: () => void = () => {};
+    handler = (_req, res) => {
+      if (release) return json(res, 200, {});
+      held.push(res);
+      arrived();
+    };
+    const inFlight = async (connections: number, requests: number): Promise<number> => {
+      release = false;
+      const c = client({ connections });
+      const all = Promise.all(
+        Array.from({ length: requests }, (_, i) =>
+          c.get({ type: CONFIGMAPS, namespace: 'ns', name: `c${i}` }),
+        ),
+      );
+      while (held.length < Math.min(connections, requests)) await new Promise<void>((r) => (arrived = r));
+      // Any request beyond the pool would arrive now.
+      await new Promise((r) => setTimeout(r, 50));
+      const n = held.length;
+      release = true;
+      for (const res of held.splice(0)) json(res, 200, {});
+      await all;
+      return n;
+    };
+    expect(await inFlight(4, 10)).toBe(4);
+    expect(await inFlight(connectionsForWorkers(64), 64)).toBe(64);
   });
 
   it('reports each attempt to onRequest', async () => {
