@@ -87,7 +87,7 @@ export async function providerCalls(ctx: Ctx, n: number, cycles: number, interva
   await Promise.all(trackers.map((t) => t.stop()));
   const firstSyncCalls = await op.metric('syncret_provider_calls_total', { operation: 'get' });
   // Each ExternalSecret refreshes one interval after its own sync plus a stable offset under 10 %
-  // of the interval (src/controller/schedule.ts). The first syncs took a few seconds, so from now
+  // of the interval (src/runtime/schedule.ts). The first syncs took a few seconds, so from now
   // until every ExternalSecret has refreshed `cycles` times is exactly that many whole cycles: no
   // warm-up interval, and no window that cuts a cycle in two.
   const before = await op.metric('syncret_provider_calls_total', { operation: 'get' });

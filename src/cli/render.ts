@@ -16,10 +16,10 @@ import type {
   SecretStore,
   StoreKind,
 } from '../api/types.js';
-import { credentialNamespace } from '../controller/credentials.js';
+import { credentialNamespace } from '../controller/store/credentials.js';
 import { collectData } from '../controller/externalsecret/data.js';
 import type { DataWorld, StoreReader } from '../controller/externalsecret/data.js';
-import { resolveStore } from '../controller/stores.js';
+import { resolveStore } from '../controller/store/resolve.js';
 import { ProviderError } from '../providers/errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ProviderContext, RemoteKeyRef, RemoteValue, StoreInfo } from '../providers/types.js';

@@ -23,7 +23,7 @@ import {
   SECRET_STORES,
 } from '../kube/resources.js';
 import { GENERATORS_GROUP, GENERATORS_VERSION } from '../api/types.js';
-import type { Generator } from '../generators/types.js';
+import type { Generator } from '../providers/generator.js';
 import { isKubeApiError } from '../kube/types.js';
 import type { KubeApi, ResourceType } from '../kube/types.js';
 import type { EventRecorder } from '../observability/events.js';
@@ -35,21 +35,22 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { Provider, StoreInfo } from '../providers/types.js';
 import { MANAGED_LABEL } from '../secrets/build.js';
 import { SecretDataError } from '../secrets/errors.js';
-import { Reason, jsonEqual, setCondition } from './conditions.js';
-import { providerContext } from './credentials.js';
+import { jsonEqual, setCondition } from '../runtime/conditions.js';
+import { Reason } from './reasons.js';
+import { providerContext } from './store/credentials.js';
 import { usesGenerators } from './externalsecret/data.js';
 import type { DataSource, GeneratorAccess, GeneratorOutput, StoreReader } from './externalsecret/data.js';
 import { reconcileExternalSecret } from './externalsecret/reconcile.js';
 import type { EsOutcome, EsWorld, EventSpec } from './externalsecret/reconcile.js';
 import { targetInfoFromSecret } from './externalsecret/target.js';
 import type { SecretWrite, TargetSecretInfo } from './externalsecret/target.js';
-import { Interner, internObject } from './intern.js';
-import { WorkQueue } from './queue.js';
-import type { HandlerInfo, QueueReason, QueueResult } from './queue.js';
+import { Interner, internObject } from '../runtime/intern.js';
+import { WorkQueue } from '../runtime/queue.js';
+import type { HandlerInfo, QueueReason, QueueResult } from '../runtime/queue.js';
 import { reconcileStore, storeInfoOf } from './store/reconcile.js';
 import type { StoreWorld } from './store/reconcile.js';
-import { Reflector } from './watch.js';
-import type { ReflectorOptions } from './watch.js';
+import { Reflector } from '../runtime/watch.js';
+import type { ReflectorOptions } from '../runtime/watch.js';
 
 export interface ManagerOptions {
   api: KubeApi;

@@ -12,7 +12,7 @@ import type { KubeObject } from '../api/types.js';
 import { LEASES, apiVersionOf } from './resources.js';
 import { isKubeApiError } from './types.js';
 import type { KubeApi, KubeLogger, ObjectRef } from './types.js';
-import { sleep } from './sleep.js';
+import { sleep } from '../runtime/time/sleep.js';
 
 export interface LeaderElectorOptions {
   api: KubeApi;

@@ -74,7 +74,7 @@ export interface KubeApi {
   delete(ref: ObjectRef, opts?: { preconditionUid?: string; signal?: AbortSignal }): Promise<void>;
   /**
    * One watch stream. Ends when the server closes it, on abort, or throws on a transport
-   * error. The caller (src/controller/watch.ts) owns resumption and relisting.
+   * error. The caller (src/runtime/watch.ts) owns resumption and relisting.
    */
   watch<T extends KubeObject>(type: ResourceType, opts: WatchOptions): AsyncIterable<WatchEvent<T>>;
   /** Releases connection pools; call it when dropping a client of another cluster. */

@@ -40,7 +40,7 @@ export interface StoreInfo {
   provider: ProviderSpec;
 }
 
-/** Cluster access granted to a provider, scoped by store kind (see src/controller/credentials.ts). */
+/** Cluster access granted to a provider, scoped by store kind (see src/controller/store/credentials.ts). */
 export interface ProviderContext {
   /** Reads one key of a Secret. A SecretStore may only read its own namespace. */
   readSecretKey(selector: SecretKeySelector, what: string): Promise<Uint8Array>;

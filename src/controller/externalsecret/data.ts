@@ -12,14 +12,14 @@ import type {
   RemoteRef,
   SourceRef,
 } from '../../api/types.js';
-import type { LeaseGrant } from '../../generators/types.js';
+import type { LeaseGrant } from '../../providers/generator.js';
 import { ProviderError } from '../../providers/errors.js';
 import type { RemoteKeyRef, RemoteValue, StoreInfo } from '../../providers/types.js';
 import { dataEntryValue, dataFromEntries } from '../../secrets/pipeline.js';
 import { extractMap, selectProperty } from '../../secrets/property.js';
 import { renderKeyTransform } from '../../secrets/templating.js';
-import { resolveStore } from '../stores.js';
-import type { StoreLookup } from '../stores.js';
+import { resolveStore } from '../store/resolve.js';
+import type { StoreLookup } from '../store/resolve.js';
 
 export interface StoreReader {
   provider: string;

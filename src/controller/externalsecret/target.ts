@@ -10,7 +10,7 @@ import {
   ownedBy,
   ownershipConflict,
 } from '../../secrets/build.js';
-import { Reason } from '../conditions.js';
+import { Reason } from '../reasons.js';
 
 /** What reconciles know of an existing target Secret (data only when fetched for Merge). */
 export interface TargetSecretInfo {

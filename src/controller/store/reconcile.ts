@@ -6,7 +6,8 @@ import { parseGoDuration } from '../../config/duration.js';
 import { ProviderError } from '../../providers/errors.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import type { Provider, StoreInfo, ValidationResult } from '../../providers/types.js';
-import { Reason, getCondition, setCondition } from '../conditions.js';
+import { getCondition, setCondition } from '../../runtime/conditions.js';
+import { Reason } from '../reasons.js';
 import type { EventSpec } from '../externalsecret/reconcile.js';
 
 export interface StoreWorld {

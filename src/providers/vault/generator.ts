@@ -6,7 +6,7 @@
 import type { KubeObject } from '../../api/types.js';
 import type { VaultDynamicSecret, VaultDynamicSecretSpec } from '../../api/providers/vault.js';
 import { parseGoDuration } from '../../config/duration.js';
-import type { Generated, Generator, LeaseGrant } from '../../generators/types.js';
+import type { Generated, Generator, LeaseGrant } from '../generator.js';
 import { VAULT_DYNAMIC_SECRETS } from '../../kube/resources.js';
 import { ProviderError } from '../errors.js';
 import type { SecretsClient, StoreInfo } from '../types.js';

@@ -1,26 +1,6 @@
-import type { Condition } from '../api/types.js';
+// Condition helpers shared by every kind: kstatus-style transitions and status comparison.
 
-/** Reasons Syncret writes on the Ready condition; ESO's names where ESO has one. */
-export const Reason = {
-  SecretSynced: 'SecretSynced',
-  SecretSyncedError: 'SecretSyncedError',
-  SecretDeleted: 'SecretDeleted',
-  SecretMissing: 'SecretMissing',
-  InvalidSpec: 'InvalidSpec',
-  StoreNotFound: 'StoreNotFound',
-  StoreNotAllowed: 'StoreNotAllowed',
-  InvalidStoreConfig: 'InvalidStoreConfiguration',
-  ProviderError: 'ProviderError',
-  SecretOwnedByOther: 'SecretOwnedByOther',
-  SecretWriteFailed: 'SecretWriteFailed',
-  SecretTooLarge: 'SecretTooLarge',
-  TemplateFailed: 'TemplateError',
-  // store reasons
-  Valid: 'Valid',
-  InvalidProviderConfig: 'InvalidProviderConfig',
-  ValidationFailed: 'ValidationFailed',
-  ValidationUnknown: 'ValidationUnknown',
-} as const;
+import type { Condition } from '../api/types.js';
 
 /**
  * Returns the conditions with `next` replacing the condition of the same type. The

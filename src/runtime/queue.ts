@@ -17,7 +17,7 @@
 // run reschedules it), and timers set while the key runs merge with the result (earliest wins).
 
 import PQueue from 'p-queue';
-import { ItemBackoff, jitteredBackoff } from './backoff.js';
+import { ItemBackoff, jitteredBackoff } from './time/backoff.js';
 import { DelayQueue } from './timers.js';
 
 export type QueueReason =

@@ -2,12 +2,12 @@
 // that a SecretStore reads credentials only in its own namespace, while a
 // ClusterSecretStore may name a namespace (default: the ExternalSecret's).
 
-import type { KubeObject, Secret, SecretKeySelector, ServiceAccountSelector } from '../api/types.js';
-import { CONFIGMAPS, SECRETS, SERVICEACCOUNTS } from '../kube/resources.js';
-import { isKubeApiError } from '../kube/types.js';
-import type { KubeApi } from '../kube/types.js';
-import { ProviderError } from '../providers/errors.js';
-import type { ProviderContext, StoreInfo } from '../providers/types.js';
+import type { KubeObject, Secret, SecretKeySelector, ServiceAccountSelector } from '../../api/types.js';
+import { CONFIGMAPS, SECRETS, SERVICEACCOUNTS } from '../../kube/resources.js';
+import { isKubeApiError } from '../../kube/types.js';
+import type { KubeApi } from '../../kube/types.js';
+import { ProviderError } from '../../providers/errors.js';
+import type { ProviderContext, StoreInfo } from '../../providers/types.js';
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;

@@ -9,7 +9,7 @@
 import type { KubeObject } from '../api/types.js';
 import { KubeApiError, isKubeApiError } from '../kube/types.js';
 import type { KubeApi, KubeLogger, ResourceType, WatchEvent } from '../kube/types.js';
-import { sleep } from '../kube/sleep.js';
+import { sleep } from './time/sleep.js';
 
 export type RestartReason =
   /** The server ended the stream (its timeoutSeconds, or an apiserver restart). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ItemBackoff, jitteredBackoff } from './backoff.js';
+import { ItemBackoff, jitteredBackoff } from './time/backoff.js';
 import { QUEUE_REASONS, WorkQueue, priorityOf } from './queue.js';
 import type { HandlerInfo, QueueReason, QueueResult, WorkQueueOptions } from './queue.js';
 import { ManualClock } from './timers.js';

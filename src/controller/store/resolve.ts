@@ -7,8 +7,8 @@ import type {
   SecretStore,
   StoreKind,
   StoreRef,
-} from '../api/types.js';
-import type { StoreInfo } from '../providers/types.js';
+} from '../../api/types.js';
+import type { StoreInfo } from '../../providers/types.js';
 
 export interface StoreLookup {
   store(kind: StoreKind, namespace: string | undefined, name: string): SecretStore | undefined;

@@ -7,7 +7,7 @@
 
 import type { KubeObject } from '../api/types.js';
 import type { ResourceType } from '../kube/types.js';
-import type { Provider, SecretsClient, StoreInfo } from '../providers/types.js';
+import type { Provider, SecretsClient, StoreInfo } from './types.js';
 
 /** The lease behind one generated result, as the backend granted it. */
 export interface LeaseGrant {

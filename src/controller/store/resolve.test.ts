@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import type { SecretStore, StoreKind } from '../api/types.js';
-import { matchesSelector, namespaceAllowed, resolveStore } from './stores.js';
-import type { StoreLookup } from './stores.js';
+import type { SecretStore, StoreKind } from '../../api/types.js';
+import { matchesSelector, namespaceAllowed, resolveStore } from './resolve.js';
+import type { StoreLookup } from './resolve.js';
 
 function world(
   stores: Record<string, SecretStore>,

@@ -1,0 +1,23 @@
+// Condition reasons Syncret writes; ESO's names where ESO has one, so alerts written for ESO
+// keep working.
+
+export const Reason = {
+  SecretSynced: 'SecretSynced',
+  SecretSyncedError: 'SecretSyncedError',
+  SecretDeleted: 'SecretDeleted',
+  SecretMissing: 'SecretMissing',
+  InvalidSpec: 'InvalidSpec',
+  StoreNotFound: 'StoreNotFound',
+  StoreNotAllowed: 'StoreNotAllowed',
+  InvalidStoreConfig: 'InvalidStoreConfiguration',
+  ProviderError: 'ProviderError',
+  SecretOwnedByOther: 'SecretOwnedByOther',
+  SecretWriteFailed: 'SecretWriteFailed',
+  SecretTooLarge: 'SecretTooLarge',
+  TemplateFailed: 'TemplateError',
+  // store reasons
+  Valid: 'Valid',
+  InvalidProviderConfig: 'InvalidProviderConfig',
+  ValidationFailed: 'ValidationFailed',
+  ValidationUnknown: 'ValidationUnknown',
+} as const;
