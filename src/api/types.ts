@@ -310,3 +310,8 @@ export interface Secret extends KubeObject {
 export interface Namespace extends KubeObject {
   status?: { phase?: string };
 }
+
+export interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+  binaryData?: Record<string, string>;
+}

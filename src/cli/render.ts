@@ -1,6 +1,6 @@
 // `syncret render`: the Secret the operator would write for an ExternalSecret, computed
 // offline so users can check templates without a cluster. The same pipeline as the operator
-// (collectData → templateFrom → applyTemplate → desiredSecret); only the world differs:
+// (renderSecretData → desiredSecret); only the world differs:
 // stores, ConfigMaps and Secrets come from the given YAML files, and values either from the
 // store's provider (the fake provider; or a real one whose credentials need no cluster) or
 // from a JSON file of remote key → value.
@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import type {
+  ConfigMap,
   ExternalSecret,
   FindRef,
   KubeObject,
@@ -16,17 +17,19 @@ import type {
   SecretStore,
   StoreKind,
 } from '../api/types.js';
+import { renderSecretData } from '../controller/externalsecret/pipeline.js';
+import type { PipelineWorld } from '../controller/externalsecret/pipeline.js';
+import { desiredSecret } from '../controller/externalsecret/target.js';
+import type { StoreReader } from '../controller/store/access.js';
 import { credentialNamespace } from '../controller/store/credentials.js';
-import { collectData } from '../controller/externalsecret/data.js';
-import type { DataWorld, StoreReader } from '../controller/externalsecret/data.js';
 import { resolveStore } from '../controller/store/resolve.js';
 import { ProviderError } from '../providers/errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ProviderContext, RemoteKeyRef, RemoteValue, StoreInfo } from '../providers/types.js';
-import { desiredSecret } from '../secrets/build.js';
 import { SecretDataError } from '../secrets/errors.js';
+import { configMapBytes, secretBytes } from '../secrets/object-data.js';
+import type { SecretManifest } from '../secrets/object-data.js';
 import { compileGoRegexp } from '../secrets/rewrite.js';
-import { applyTemplate, loadTemplateSources } from '../secrets/templating.js';
 import { TemplateError } from '../secrets/template/index.js';
 
 export class RenderError extends Error {
@@ -127,35 +130,11 @@ function readDocs(file: string): KubeObject[] {
   return docs;
 }
 
-interface ConfigMapDoc extends KubeObject {
-  data?: Record<string, string>;
-  binaryData?: Record<string, string>;
-}
-
-interface SecretDoc extends Secret {
-  stringData?: Record<string, string>;
-}
-
-/** A Secret's data as the apiserver would store it (stringData merged over data). */
-function secretBytes(s: SecretDoc): Record<string, Uint8Array> {
-  const out = Object.create(null) as Record<string, Uint8Array>;
-  for (const [k, v] of Object.entries(s.data ?? {})) out[k] = new Uint8Array(Buffer.from(v, 'base64'));
-  for (const [k, v] of Object.entries(s.stringData ?? {})) out[k] = new Uint8Array(Buffer.from(v, 'utf8'));
-  return out;
-}
-
-function configMapBytes(c: ConfigMapDoc): Record<string, Uint8Array> {
-  const out = Object.create(null) as Record<string, Uint8Array>;
-  for (const [k, v] of Object.entries(c.binaryData ?? {})) out[k] = new Uint8Array(Buffer.from(v, 'base64'));
-  for (const [k, v] of Object.entries(c.data ?? {})) out[k] = new Uint8Array(Buffer.from(v, 'utf8'));
-  return out;
-}
-
 class Objects {
   readonly externalSecrets: ExternalSecret[] = [];
   readonly stores = new Map<string, SecretStore>();
-  readonly configMaps = new Map<string, ConfigMapDoc>();
-  readonly secrets = new Map<string, SecretDoc>();
+  readonly configMaps = new Map<string, ConfigMap>();
+  readonly secrets = new Map<string, SecretManifest>();
 
   constructor(private readonly defaultNs: string) {}
 
@@ -178,10 +157,10 @@ class Objects {
         this.stores.set(`ClusterSecretStore//${name}`, o as SecretStore);
         return;
       case 'ConfigMap':
-        this.configMaps.set(`${ns}/${name}`, o as ConfigMapDoc);
+        this.configMaps.set(`${ns}/${name}`, o as ConfigMap);
         return;
       case 'Secret':
-        this.secrets.set(`${ns}/${name}`, o as SecretDoc);
+        this.secrets.set(`${ns}/${name}`, o as SecretManifest);
         return;
     }
     throw new RenderError(`${file}: unexpected object ${o.apiVersion ?? '?'} ${o.kind ?? '?'} "${name}"`);
@@ -203,7 +182,7 @@ function offlineContext(objects: Objects, store: StoreInfo): ProviderContext {
         'InvalidProviderConfig',
         `${desc} is not in the given files (add it to --store)`,
       );
-    const data = kind === 'Secret' ? secretBytes(obj as SecretDoc) : configMapBytes(obj as ConfigMapDoc);
+    const data = kind === 'Secret' ? secretBytes(obj as SecretManifest) : configMapBytes(obj as ConfigMap);
     const v = data[sel.key];
     if (v === undefined) throw new ProviderError('InvalidProviderConfig', `${desc} has no key "${sel.key}"`);
     return v;
@@ -285,7 +264,7 @@ export async function render(args: RenderArgs, registry: ProviderRegistry): Prom
   const ns = es.metadata.namespace ?? '';
   const values = args.data !== undefined ? readValues(args.data) : undefined;
 
-  const world: DataWorld = {
+  const world: PipelineWorld = {
     controllerClass: es.spec?.secretStoreRef ? (lookupStoreClass(objects, es) ?? '') : '',
     store: (kind: StoreKind, namespace: string | undefined, name: string) => {
       const hit = objects.stores.get(`${kind}/${kind === 'SecretStore' ? namespace : ''}/${name}`);
@@ -294,6 +273,15 @@ export async function render(args: RenderArgs, registry: ProviderRegistry): Prom
       return { metadata: { name, namespace }, spec: { provider: {} } } as SecretStore;
     },
     namespaceLabels: () => undefined,
+    templateSource: async (namespace, kind, name) => {
+      const key = `${namespace}/${name}`;
+      if (kind === 'ConfigMap') {
+        const cm = objects.configMaps.get(key);
+        return cm && configMapBytes(cm);
+      }
+      const secret = objects.secrets.get(key);
+      return secret && secretBytes(secret);
+    },
     source: {
       reader: async (info: StoreInfo): Promise<StoreReader> => {
         if (values !== undefined) return dataReader(values, args.data!);
@@ -319,14 +307,7 @@ export async function render(args: RenderArgs, registry: ProviderRegistry): Prom
   const resolution = resolveStore(es.spec?.secretStoreRef, ns, world);
   if (!resolution.ok) throw new RenderError(resolution.message);
   try {
-    const collected = await collectData(es, resolution.info, world);
-    const sources = await loadTemplateSources(es, async (kind, name) => {
-      const obj =
-        kind === 'ConfigMap' ? objects.configMaps.get(`${ns}/${name}`) : objects.secrets.get(`${ns}/${name}`);
-      if (!obj) return undefined;
-      return kind === 'ConfigMap' ? configMapBytes(obj as ConfigMapDoc) : secretBytes(obj as SecretDoc);
-    });
-    const rendered = applyTemplate(es, collected.data, sources);
+    const rendered = await renderSecretData(es, resolution.info, world);
     const built = desiredSecret({
       es,
       data: rendered.data,

@@ -15,6 +15,8 @@ export const Reason = {
   SecretWriteFailed: 'SecretWriteFailed',
   SecretTooLarge: 'SecretTooLarge',
   TemplateFailed: 'TemplateError',
+  /** Syncret's own: a generator lease could not be renewed; the values in the Secret still work. */
+  LeaseRenewalFailed: 'LeaseRenewalFailed',
   // store reasons
   Valid: 'Valid',
   InvalidProviderConfig: 'InvalidProviderConfig',

@@ -24,6 +24,13 @@ import type { KubeApi, KubeLogger } from '../kube/types.js';
 
 export type EventType = 'Normal' | 'Warning';
 
+/** An Event a reconcile asks for; the executor records it on the object. */
+export interface EventSpec {
+  type: EventType;
+  reason: string;
+  message: string;
+}
+
 export const EVENT_COMPONENT = 'syncret';
 export const MAX_MESSAGE_LENGTH = 1024;
 const MAX_REASON_LENGTH = 128;

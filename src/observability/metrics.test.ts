@@ -37,10 +37,11 @@ describe('Metrics', () => {
     m.syncDone({ kind: 'ExternalSecret', storeKind: 'SecretStore', provider: 'fake' }, 'success', 0.02);
     m.providerCall('fake', 'get', true, 0.001);
     m.providerLogin('vault');
-    m.queueDepth(3);
-    m.queueAdd('create');
-    m.queueWait(0.5);
-    m.inflight(2);
+    m.queueStarted('externalsecret', ['create', 'refresh']);
+    m.queueDepth('externalsecret', 3);
+    m.queueAdd('externalsecret', 'create');
+    m.queueWait('externalsecret', 0.5);
+    m.inflight('externalsecret', 2);
     m.secretWrite('update');
     m.secretWriteSkipped();
     m.statusWrite();
@@ -92,16 +93,19 @@ describe('Metrics', () => {
     expect(text).toContain('syncret_kube_request_duration_seconds_count{verb="patch"} 1');
     expect(text).toContain('syncret_watch_restarts_total{resource="secrets",reason="gone"} 1');
     expect(text).toContain('syncret_leader 1');
-    expect(text).toContain('syncret_queue_depth 3');
-    expect(text).toContain('syncret_inflight_reconciles 2');
+    expect(text).toContain('syncret_queue_depth{controller="externalsecret"} 3');
+    expect(text).toContain('syncret_inflight_reconciles{controller="externalsecret"} 2');
     expect(text).toContain(`syncret_build_info{version="1.2.3",node="${process.versions.node}"} 1`);
     expect(m.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
   });
 
   it('starts known label sets at zero', async () => {
-    const text = await new Metrics({ defaultMetrics: false }).text();
-    for (const reason of ['create', 'spec', 'annotation', 'refresh', 'drift', 'store', 'retry', 'relist'])
-      expect(text).toContain(`syncret_queue_adds_total{reason="${reason}"} 0`);
+    const m = new Metrics({ defaultMetrics: false });
+    m.queueStarted('externalsecret', ['create', 'refresh']);
+    const text = await m.text();
+    for (const reason of ['create', 'refresh'])
+      expect(text).toContain(`syncret_queue_adds_total{controller="externalsecret",reason="${reason}"} 0`);
+    expect(text).toContain('syncret_queue_depth{controller="externalsecret"} 0');
     for (const op of ['create', 'update', 'delete'])
       expect(text).toContain(`syncret_secret_writes_total{operation="${op}"} 0`);
     for (const ready of ['true', 'false', 'unknown']) {

@@ -7,8 +7,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type SyncResult = 'success' | 'error' | 'skipped';
-export type QueueAddReason =
-  'create' | 'spec' | 'annotation' | 'refresh' | 'drift' | 'store' | 'retry' | 'relist';
 export type SecretWriteOp = 'create' | 'update' | 'delete';
 /** 'closed' (the reflector's name for a server-ended stream) is reported as 'end'. */
 export type WatchRestartReason = 'end' | 'closed' | 'gone' | 'error' | 'inactivity' | 'relist';
@@ -48,16 +46,6 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 // Queue waits grow with backlog (10k objects at startup), so reach further.
 const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300];
 
-const QUEUE_REASONS: readonly QueueAddReason[] = [
-  'create',
-  'spec',
-  'annotation',
-  'refresh',
-  'drift',
-  'store',
-  'retry',
-  'relist',
-];
 const WRITE_OPS: readonly SecretWriteOp[] = ['create', 'update', 'delete'];
 const RESTART_REASONS = new Set(['end', 'gone', 'error', 'inactivity', 'relist']);
 const READY_VALUES = ['true', 'false', 'unknown'] as const;
@@ -95,10 +83,10 @@ export class Metrics {
   private readonly providerSharedReads: Counter<'provider' | 'operation'>;
   private readonly providerCallDuration: Histogram<'provider' | 'operation'>;
   private readonly providerLogins: Counter<'provider'>;
-  private readonly queueDepthGauge: Gauge;
-  private readonly queueAdds: Counter<'reason'>;
-  private readonly queueWaitHist: Histogram;
-  private readonly inflightGauge: Gauge;
+  private readonly queueDepthGauge: Gauge<'controller'>;
+  private readonly queueAdds: Counter<'controller' | 'reason'>;
+  private readonly queueWaitHist: Histogram<'controller'>;
+  private readonly inflightGauge: Gauge<'controller'>;
   private readonly secretWrites: Counter<'operation'>;
   private readonly secretWritesSkipped: Counter;
   private readonly statusWrites: Counter;
@@ -163,24 +151,27 @@ export class Metrics {
     });
     this.queueDepthGauge = new Gauge({
       name: 'syncret_queue_depth',
-      help: 'Keys waiting in the work queue (ready to run, not delayed).',
+      help: 'Keys waiting in the work queue of each controller (ready to run, not delayed).',
+      labelNames: ['controller'],
       registers,
     });
     this.queueAdds = new Counter({
       name: 'syncret_queue_adds_total',
-      help: 'Keys added to the work queue, by why they were added.',
-      labelNames: ['reason'],
+      help: 'Keys added to the work queue of each controller, by why they were added.',
+      labelNames: ['controller', 'reason'],
       registers,
     });
     this.queueWaitHist = new Histogram({
       name: 'syncret_queue_wait_seconds',
       help: 'Time a key waited in the work queue between becoming due and starting.',
+      labelNames: ['controller'],
       buckets: WAIT_BUCKETS,
       registers,
     });
     this.inflightGauge = new Gauge({
       name: 'syncret_inflight_reconciles',
-      help: 'Reconciles running now.',
+      help: 'Reconciles running now, by controller.',
+      labelNames: ['controller'],
       registers,
     });
     this.secretWrites = new Counter({
@@ -269,14 +260,11 @@ export class Metrics {
     });
 
     // Known label sets start at zero, so rate() and absent() work before the first event.
-    for (const reason of QUEUE_REASONS) this.queueAdds.inc({ reason }, 0);
     for (const operation of WRITE_OPS) this.secretWrites.inc({ operation }, 0);
     for (const why of ['queue_full', 'spam_filter']) this.eventsDropped.inc({ why }, 0);
     this.setExternalSecretCounts({ true: 0, false: 0, unknown: 0 });
     for (const kind of STORE_KINDS) this.setStoreCounts(kind, { true: 0, false: 0, unknown: 0 });
     this.leader.set(0);
-    this.queueDepthGauge.set(0);
-    this.inflightGauge.set(0);
     this.buildInfo.set({ version: opts.version ?? 'unknown', node: process.versions.node }, 1);
   }
 
@@ -321,20 +309,31 @@ export class Metrics {
     this.providerLogins.inc({ provider: this.l('provider', provider) });
   }
 
-  queueDepth(n: number): void {
-    this.queueDepthGauge.set(n);
+  /**
+   * A controller's work queue: its series start at zero for every reason it may add with, so
+   * rate() and absent() work before the first event.
+   */
+  queueStarted(controller: string, reasons: readonly string[]): void {
+    const c = this.l('controller', controller);
+    for (const reason of reasons) this.queueAdds.inc({ controller: c, reason: this.l('reason', reason) }, 0);
+    this.queueDepthGauge.set({ controller: c }, 0);
+    this.inflightGauge.set({ controller: c }, 0);
   }
 
-  queueAdd(reason: QueueAddReason): void {
-    this.queueAdds.inc({ reason: this.l('reason', reason) });
+  queueDepth(controller: string, n: number): void {
+    this.queueDepthGauge.set({ controller: this.l('controller', controller) }, n);
   }
 
-  queueWait(seconds: number): void {
-    this.queueWaitHist.observe(seconds);
+  queueAdd(controller: string, reason: string): void {
+    this.queueAdds.inc({ controller: this.l('controller', controller), reason: this.l('reason', reason) });
   }
 
-  inflight(n: number): void {
-    this.inflightGauge.set(n);
+  queueWait(controller: string, seconds: number): void {
+    this.queueWaitHist.observe({ controller: this.l('controller', controller) }, seconds);
+  }
+
+  inflight(controller: string, n: number): void {
+    this.inflightGauge.set({ controller: this.l('controller', controller) }, n);
   }
 
   secretWrite(operation: SecretWriteOp): void {

@@ -6,9 +6,6 @@ import type {
   ExternalSecret,
   ExternalSecretDataFrom,
   ExternalSecretSpec,
-  FindRef,
-  GeneratorLease,
-  GeneratorRef,
   RemoteRef,
   SourceRef,
 } from '../../api/types.js';
@@ -20,33 +17,8 @@ import { extractMap, selectProperty } from '../../secrets/property.js';
 import { renderKeyTransform } from '../../secrets/templating.js';
 import { resolveStore } from '../store/resolve.js';
 import type { StoreLookup } from '../store/resolve.js';
-
-export interface StoreReader {
-  provider: string;
-  /** maxAgeMs > 0 allows the answer of an identical call started at most that long ago. */
-  get(ref: RemoteKeyRef, maxAgeMs?: number): Promise<RemoteValue>;
-  find(find: FindRef, maxAgeMs?: number): Promise<Map<string, RemoteValue>>;
-}
-
-export interface DataSource {
-  reader(store: StoreInfo): Promise<StoreReader>;
-}
-
-/** What one generator call produced. */
-export interface GeneratorOutput {
-  data: Record<string, Uint8Array>;
-  lease?: LeaseGrant;
-  /** The provider behind it, for metrics labels. */
-  provider: string;
-}
-
-/** Generators as the reconciler sees them (the manager resolves the objects and clients). */
-export interface GeneratorAccess {
-  /** Issues new values; never shared with another ExternalSecret or another entry. */
-  generate(namespace: string, ref: GeneratorRef, where: string): Promise<GeneratorOutput>;
-  renew(namespace: string, lease: GeneratorLease): Promise<{ leaseDuration: number; renewable: boolean }>;
-  revoke(namespace: string, lease: GeneratorLease): Promise<void>;
-}
+import type { DataSource, StoreReader } from '../store/access.js';
+import type { GeneratorAccess } from '../generator/access.js';
 
 /** A lease issued during collectData, with the entry that asked for it. */
 export interface IssuedLease {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ExternalSecret } from '../../api/types.js';
-import { decideSync, errorDelayMs, syncedResourceVersion } from './reconcile.js';
+import { decideSync, errorDelayMs, sharedReadAge, syncedResourceVersion } from './decide.js';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 
@@ -35,7 +35,7 @@ describe('decideSync', () => {
     const e = synced(es(undefined), 10);
     expect(decideSync({ ...base, trigger: 'relist', es: e, srv: syncedResourceVersion(e) })).toEqual({
       sync: false,
-      why: 'up to date',
+      why: 'up-to-date',
     });
     const old = synced(es(undefined), 61);
     expect(decideSync({ ...base, trigger: 'relist', es: old, srv: syncedResourceVersion(old) }).sync).toBe(
@@ -82,14 +82,27 @@ describe('decideSync', () => {
 
 describe('errorDelayMs', () => {
   it('grows, stays within bounds and never undercuts the refresh interval', () => {
-    const r = () => 0.5;
-    expect(errorDelayMs(0, 0, 300_000, r)).toBe(5000);
-    expect(errorDelayMs(3, 0, 300_000, r)).toBe(40_000);
-    expect(errorDelayMs(30, 0, 300_000, r)).toBe(300_000);
-    expect(errorDelayMs(0, 3_600_000, 300_000, r)).toBe(3_600_000);
+    const top = () => 0;
+    expect(errorDelayMs(0, 0, 300_000, top)).toBe(5000);
+    expect(errorDelayMs(3, 0, 300_000, top)).toBe(40_000);
+    expect(errorDelayMs(30, 0, 300_000, top)).toBe(300_000);
+    expect(errorDelayMs(0, 3_600_000, 300_000, top)).toBe(3_600_000);
   });
-  it('jitters within ±20%', () => {
-    expect(errorDelayMs(0, 0, 300_000, () => 0)).toBe(4000);
-    expect(errorDelayMs(0, 0, 300_000, () => 1)).toBe(6000);
+  it('jitters down by at most 20% and never above the maximum', () => {
+    expect(errorDelayMs(0, 0, 300_000, () => 1)).toBe(4000);
+    for (const r of [0, 0.3, 0.99])
+      expect(errorDelayMs(30, 0, 300_000, () => r)).toBeLessThanOrEqual(300_000);
+    expect(errorDelayMs(30, 0, 300_000, () => 0.99)).toBeGreaterThanOrEqual(240_000);
+  });
+});
+
+describe('sharedReadAge', () => {
+  it('asks for fresh data on spec or annotation changes and bounds reuse by the interval', () => {
+    expect(sharedReadAge('spec-changed', 3600_000)).toBe(0);
+    expect(sharedReadAge('refresh-due', 0)).toBe(0);
+    expect(sharedReadAge('refresh-due', 60_000)).toBe(60_000);
+    expect(sharedReadAge('refresh-due', 3600_000)).toBe(5 * 60_000);
+    expect(sharedReadAge('never-synced', 3600_000)).toBe(10_000);
+    expect(sharedReadAge('never-synced', 1_000)).toBe(1_000);
   });
 });

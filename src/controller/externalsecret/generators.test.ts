@@ -4,9 +4,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ExternalSecret, GeneratorLease, Secret } from '../../api/types.js';
 import { ProviderError } from '../../providers/errors.js';
-import type { GeneratorAccess } from './data.js';
+import type { GeneratorAccess } from '../generator/access.js';
 import { reconcileExternalSecret } from './reconcile.js';
-import type { EsWorld } from './reconcile.js';
+import type { EsWorld } from './world.js';
 import { targetInfoFromSecret } from './target.js';
 import type { TargetSecretInfo } from './target.js';
 
@@ -166,7 +166,7 @@ describe('reconcileExternalSecret with a generator', () => {
     };
     const failed = await reconcileExternalSecret(es(out.status), world(gen, target), 'retry');
     expect(failed.write).toBeUndefined();
-    expect(failed.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'ProviderError' });
+    expect(failed.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'LeaseRenewalFailed' });
     expect(failed.status?.generatorLeases).toEqual(out.status?.generatorLeases);
     expect(failed.requeueAfterMs).toBeLessThanOrEqual(19_000);
     now = T0 + 45_000;

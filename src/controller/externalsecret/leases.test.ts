@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { GeneratorLease } from '../../api/types.js';
 import { ProviderError } from '../../providers/errors.js';
-import type { GeneratorAccess } from './data.js';
+import type { GeneratorAccess } from '../generator/access.js';
 import { maintainLeases, planLeases } from './leases.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');

@@ -10,13 +10,11 @@
 
 import type { GeneratorLease } from '../../api/types.js';
 import { ProviderError } from '../../providers/errors.js';
-import type { GeneratorAccess } from './data.js';
+import type { GeneratorAccess } from '../generator/access.js';
 
 export const RENEW_FRACTION = 2 / 3;
 /** A lease is replaced this long before it expires at the latest (requests in flight, skew). */
 export const EXPIRY_MARGIN_MS = 1000;
-/** Messages of renewal failures start with this (see reconcile: such a failure is retried as a renewal). */
-export const RENEW_FAILED_PREFIX = 'renewing the lease of';
 
 export interface LeasePlan {
   /** Why new values must be issued now; undefined when the current ones stay. */
@@ -93,7 +91,7 @@ export async function maintainLeases(
       const expire = Date.parse(l.expireTime);
       return {
         kind: 'error',
-        message: `${RENEW_FAILED_PREFIX} ${label(l)} failed: ${e.message}`,
+        message: `renewing the lease of ${label(l)} failed: ${e.message}`,
         nextAt: expire - EXPIRY_MARGIN_MS,
       };
     }

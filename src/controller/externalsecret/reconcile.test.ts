@@ -3,9 +3,9 @@ import type { ExternalSecret, Secret, SecretStore, StoreKind } from '../../api/t
 import { ProviderError } from '../../providers/errors.js';
 import { fakeProvider } from '../../providers/fake/index.js';
 import type { StoreInfo } from '../../providers/types.js';
-import type { StoreReader } from './data.js';
+import type { StoreReader } from '../store/access.js';
 import { reconcileExternalSecret } from './reconcile.js';
-import type { EsWorld } from './reconcile.js';
+import type { EsWorld } from './world.js';
 import { targetInfoFromSecret } from './target.js';
 import type { TargetSecretInfo } from './target.js';
 

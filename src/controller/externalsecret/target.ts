@@ -1,16 +1,31 @@
-// Decides what to do with the target Secret once the provider data is in hand:
-// creationPolicy, deletionPolicy, ownership, and whether a write is needed at all.
+// The target Secret: what Syncret server-side applies (desiredSecret), and what to do with the
+// existing one once the provider data is in hand (buildTarget: creationPolicy, deletionPolicy,
+// ownership, and whether a write is needed at all).
 
-import type { Condition, CreationPolicy, ExternalSecret, OwnerReference, Secret } from '../../api/types.js';
+import type { Condition, CreationPolicy, ExternalSecret, ObjectMeta, Secret } from '../../api/types.js';
+import {
+  MAX_SECRET_BYTES,
+  base64Data,
+  goMapHash,
+  hashSecretData,
+  invalidKeys,
+  invalidKeysMessage,
+  secretDataSize,
+  tooLargeMessage,
+} from '../../secrets/secret-data.js';
+import { Reason } from '../reasons.js';
 import {
   DATA_HASH_ANNOTATION,
   MANAGED_LABEL,
-  desiredSecret,
-  hashSecretData,
+  OWNER_LABEL,
+  controllerOf,
+  creationPolicyOf,
   ownedBy,
+  ownerLabelValue,
+  ownerReference,
   ownershipConflict,
-} from '../../secrets/build.js';
-import { Reason } from '../reasons.js';
+  targetSecretName,
+} from './ownership.js';
 
 /** What reconciles know of an existing target Secret (data only when fetched for Merge). */
 export interface TargetSecretInfo {
@@ -19,7 +34,7 @@ export interface TargetSecretInfo {
   resourceVersion?: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
-  ownerReferences: OwnerReference[];
+  ownerReferences: NonNullable<ObjectMeta['ownerReferences']>;
   type?: string;
   immutable?: boolean;
   /** hashSecretData of the Secret's actual data. */
@@ -63,9 +78,90 @@ export function targetInfoFromSecret(secret: Secret, withData: boolean): TargetS
   };
 }
 
-function controllerOf(t: TargetSecretInfo): OwnerReference | undefined {
-  return t.ownerReferences.find((o) => o.controller);
+// ---- the desired Secret ----
+
+export interface DesiredSecretArgs {
+  es: ExternalSecret;
+  /** Final data (after templating). */
+  data: Record<string, Uint8Array>;
+  /** What is known of the current Secret: its type is kept when the template sets none; for
+   *  Merge its data (base64) joins the data-hash. */
+  existing?: { type?: string; data?: Record<string, string> };
+  /** Rendered template.metadata (templates may compute labels and annotations). */
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  /** Overrides targetSecretName(es). */
+  targetName?: string;
+  /** Overrides creationPolicyOf(es). */
+  creation?: CreationPolicy;
 }
+
+export type DesiredSecret =
+  | { ok: true; secret: Secret; hash: string }
+  | { ok: false; reason: 'InvalidKey' | 'SecretTooLarge'; message: string };
+
+/**
+ * The Secret to server-side apply, following ESO's mutation of a target:
+ * - labels and annotations from template.metadata, or, without a template, the
+ *   ExternalSecret's own (ESO copies them), plus the managed label, the owner label (Owner)
+ *   and the data-hash annotation;
+ * - type from the template, else the existing Secret's, else Opaque; with Merge only the
+ *   template's (the rest of a merged Secret belongs to someone else);
+ * - immutable when target.immutable; template finalizers; a controller reference for Owner.
+ * Validates keys and size first (reasons as condition reasons, messages without values).
+ */
+export function desiredSecret(args: DesiredSecretArgs): DesiredSecret {
+  const { es, data, existing } = args;
+  const creation = args.creation ?? creationPolicyOf(es);
+  const keys = Object.keys(data).sort();
+  const bad = invalidKeys(keys);
+  if (bad.length > 0) return { ok: false, reason: 'InvalidKey', message: invalidKeysMessage(bad) };
+  const size = secretDataSize(data);
+  if (size > MAX_SECRET_BYTES) return { ok: false, reason: 'SecretTooLarge', message: tooLargeMessage(size) };
+
+  const b64 = base64Data(data, keys);
+  const hash =
+    creation === 'Merge' && existing?.data
+      ? hashSecretData({ ...existing.data, ...b64 })
+      : goMapHash(keys, (k) => data[k]!);
+  const target = es.spec?.target;
+  const secret: Secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: desiredMetadata(args, creation, hash),
+  };
+  const type = target?.template?.type || (creation === 'Merge' ? undefined : existing?.type || 'Opaque');
+  if (type) secret.type = type;
+  if (target?.immutable) secret.immutable = true;
+  secret.data = b64;
+  return { ok: true, secret, hash };
+}
+
+function desiredMetadata(args: DesiredSecretArgs, creation: CreationPolicy, hash: string): ObjectMeta {
+  const { es } = args;
+  const tmpl = es.spec?.target?.template;
+  const labels: Record<string, string> = {
+    ...(args.metadata?.labels ?? (tmpl ? tmpl.metadata?.labels : es.metadata.labels)),
+    [MANAGED_LABEL]: 'true',
+  };
+  if (creation === 'Owner') labels[OWNER_LABEL] = ownerLabelValue(es);
+  else delete labels[OWNER_LABEL];
+  const annotations: Record<string, string> = {
+    ...(args.metadata?.annotations ?? (tmpl ? tmpl.metadata?.annotations : es.metadata.annotations)),
+    [DATA_HASH_ANNOTATION]: hash,
+  };
+  const metadata: ObjectMeta = {
+    name: args.targetName ?? targetSecretName(es),
+    namespace: es.metadata.namespace,
+    labels,
+    annotations,
+  };
+  const finalizers = tmpl?.metadata?.finalizers;
+  if (finalizers && finalizers.length > 0) metadata.finalizers = [...finalizers];
+  if (creation === 'Owner') metadata.ownerReferences = [ownerReference(es)];
+  return metadata;
+}
+
+// ---- what to do with the existing Secret ----
 
 function subset(want: Record<string, string> | undefined, have: Record<string, string>): boolean {
   return Object.entries(want ?? {}).every(([k, v]) => have[k] === v);
@@ -88,7 +184,7 @@ function upToDate(body: Secret, t: TargetSecretInfo, creation: CreationPolicy): 
   return true;
 }
 
-export function buildTarget(args: {
+export interface BuildTargetArgs {
   es: ExternalSecret;
   data: Record<string, Uint8Array>;
   labels?: Record<string, string>;
@@ -96,30 +192,23 @@ export function buildTarget(args: {
   target: TargetSecretInfo | undefined;
   targetName: string;
   creation: CreationPolicy;
-  now: string;
-}): TargetResult {
+}
+
+export function buildTarget(args: BuildTargetArgs): TargetResult {
   const { es, data, target, targetName, creation } = args;
   const deletion = es.spec?.target?.deletionPolicy ?? 'Retain';
 
   if (creation === 'None') return { ok: true, ready: SYNCED };
-  if (creation === 'Merge' && !target) {
+  if (creation === 'Merge' && !target) return { ok: false, ...mergeTargetMissing(targetName) };
+  // As ESO: another ExternalSecret's Secret is refused for every policy (two reconcilers
+  // would fight over it); another controller's only when Owner would have to replace it.
+  const other = target ? ownershipConflict(target, es, creation) : undefined;
+  if (other) {
     return {
       ok: false,
-      reason: Reason.SecretMissing,
-      message: `target Secret "${targetName}" does not exist; creationPolicy Merge only merges into an existing Secret`,
+      reason: Reason.SecretOwnedByOther,
+      message: `target Secret "${targetName}" is controlled by ${other.kind} "${other.name}"; Syncret does not take over Secrets owned by others`,
     };
-  }
-  if (target) {
-    // As ESO: another ExternalSecret's Secret is refused for every policy (two reconcilers
-    // would fight over it); another controller's only when Owner would have to replace it.
-    const other = ownershipConflict({ ownerReferences: target.ownerReferences }, es, creation);
-    if (other) {
-      return {
-        ok: false,
-        reason: Reason.SecretOwnedByOther,
-        message: `target Secret "${targetName}" is controlled by ${other.kind} "${other.name}"; Syncret does not take over Secrets owned by others`,
-      };
-    }
   }
 
   const empty = Object.keys(data).length === 0;
@@ -147,23 +236,41 @@ export function buildTarget(args: {
   if (!built.ok) return { ok: false, reason: built.reason, message: built.message };
   const body = built.secret;
   if (target && upToDate(body, target, creation)) return { ok: true, ready: SYNCED };
-
   if (target && creation !== 'Merge') {
-    const typeChanges = body.type !== undefined && (target.type ?? 'Opaque') !== body.type;
-    const immutableChanges = !!target.immutable && target.dataHash !== hashSecretData(body.data ?? {});
-    if (typeChanges || immutableChanges) {
-      const why = typeChanges ? `its type changes to ${body.type}` : 'it is immutable and its data changes';
-      if (creation !== 'Owner' || !ownedBy({ ownerReferences: target.ownerReferences }, es)) {
-        return {
-          ok: false,
-          reason: Reason.SecretWriteFailed,
-          message: `target Secret "${targetName}" must be recreated because ${why}, but it is not owned by this ExternalSecret; delete it to let Syncret recreate it`,
-        };
-      }
-      return { ok: true, write: { op: 'recreate', body, name: targetName, uid: target.uid }, ready: SYNCED };
-    }
+    const replace = replacement(body, target, args);
+    if (replace) return replace;
   }
   return { ok: true, write: { op: 'apply', body, name: targetName, created: !target }, ready: SYNCED };
 }
 
-export { MANAGED_LABEL, DATA_HASH_ANNOTATION };
+/** A type or immutable data cannot change in place: recreate, if the Secret is ours to delete. */
+function replacement(
+  body: Secret,
+  target: TargetSecretInfo,
+  args: BuildTargetArgs,
+): TargetResult | undefined {
+  const typeChanges = body.type !== undefined && (target.type ?? 'Opaque') !== body.type;
+  const immutableChanges = !!target.immutable && target.dataHash !== hashSecretData(body.data ?? {});
+  if (!typeChanges && !immutableChanges) return undefined;
+  const why = typeChanges ? `its type changes to ${body.type}` : 'it is immutable and its data changes';
+  if (args.creation !== 'Owner' || !ownedBy(target, args.es)) {
+    return {
+      ok: false,
+      reason: Reason.SecretWriteFailed,
+      message: `target Secret "${args.targetName}" must be recreated because ${why}, but it is not owned by this ExternalSecret; delete it to let Syncret recreate it`,
+    };
+  }
+  return {
+    ok: true,
+    write: { op: 'recreate', body, name: args.targetName, uid: target.uid },
+    ready: SYNCED,
+  };
+}
+
+/** creationPolicy Merge only merges into a Secret someone else created. */
+export function mergeTargetMissing(targetName: string): { reason: string; message: string } {
+  return {
+    reason: Reason.SecretMissing,
+    message: `target Secret "${targetName}" does not exist; creationPolicy Merge only merges into an existing Secret`,
+  };
+}

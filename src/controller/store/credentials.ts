@@ -2,17 +2,19 @@
 // that a SecretStore reads credentials only in its own namespace, while a
 // ClusterSecretStore may name a namespace (default: the ExternalSecret's).
 
-import type { KubeObject, Secret, SecretKeySelector, ServiceAccountSelector } from '../../api/types.js';
+import type {
+  ConfigMap,
+  KubeObject,
+  Secret,
+  SecretKeySelector,
+  ServiceAccountSelector,
+} from '../../api/types.js';
 import { CONFIGMAPS, SECRETS, SERVICEACCOUNTS } from '../../kube/resources.js';
 import { isKubeApiError } from '../../kube/types.js';
 import type { KubeApi } from '../../kube/types.js';
 import { ProviderError } from '../../providers/errors.js';
 import type { ProviderContext, StoreInfo } from '../../providers/types.js';
-
-interface ConfigMap extends KubeObject {
-  data?: Record<string, string>;
-  binaryData?: Record<string, string>;
-}
+import { configMapText } from '../../secrets/object-data.js';
 
 interface TokenRequest extends KubeObject {
   status?: { token?: string; expirationTimestamp?: string };
@@ -72,9 +74,7 @@ export function providerContext(api: KubeApi, store: StoreInfo, signal: AbortSig
       } catch (e) {
         apiFailure(e, desc);
       }
-      const v =
-        cm.data?.[sel.key] ??
-        (cm.binaryData?.[sel.key] && Buffer.from(cm.binaryData[sel.key]!, 'base64').toString());
+      const v = configMapText(cm, sel.key);
       if (v === undefined)
         throw new ProviderError('InvalidProviderConfig', `${desc} has no key "${sel.key}"`);
       return v;

@@ -3,21 +3,13 @@
 
 import type { Condition, SecretStore, SecretStoreStatus, StoreKind } from '../../api/types.js';
 import { parseGoDuration } from '../../config/duration.js';
+import type { EventSpec } from '../../observability/events.js';
 import { ProviderError } from '../../providers/errors.js';
-import type { ProviderRegistry } from '../../providers/registry.js';
-import type { Provider, StoreInfo, ValidationResult } from '../../providers/types.js';
-import { getCondition, setCondition } from '../../runtime/conditions.js';
+import type { Provider, ValidationResult } from '../../providers/types.js';
+import { conditionTime, getCondition, setCondition } from '../../runtime/conditions.js';
 import { Reason } from '../reasons.js';
-import type { EventSpec } from '../externalsecret/reconcile.js';
-
-export interface StoreWorld {
-  now(): number;
-  controllerClass: string;
-  registry: ProviderRegistry;
-  /** Connects through the shared client cache and runs the provider's validation. */
-  validate(provider: Provider, info: StoreInfo): Promise<ValidationResult>;
-  defaultRevalidateMs: number;
-}
+import { storeInfoOf } from './resolve.js';
+import type { StoreWorld } from './world.js';
 
 export interface StoreOutcome {
   ignore?: boolean;
@@ -25,16 +17,6 @@ export interface StoreOutcome {
   events: EventSpec[];
   requeueAfterMs?: number;
   provider?: string;
-}
-
-export function storeInfoOf(store: SecretStore, kind: StoreKind, requesterNamespace = ''): StoreInfo {
-  return {
-    kind,
-    name: store.metadata.name ?? '',
-    namespace: kind === 'SecretStore' ? store.metadata.namespace : undefined,
-    requesterNamespace: kind === 'SecretStore' ? (store.metadata.namespace ?? '') : requesterNamespace,
-    provider: store.spec?.provider ?? {},
-  };
 }
 
 /** ESO's store refreshInterval is in seconds; a Go duration string is accepted too. */
@@ -58,7 +40,7 @@ export async function reconcileStore(
 ): Promise<StoreOutcome> {
   if (store.metadata.deletionTimestamp) return { ignore: true, events: [] };
   if ((store.spec?.controller ?? '') !== world.controllerClass) return { ignore: true, events: [] };
-  const now = new Date(world.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = conditionTime(world.now());
   const revalidate = revalidateMs(store.spec?.refreshInterval) ?? world.defaultRevalidateMs;
 
   const finish = (

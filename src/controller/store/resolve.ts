@@ -111,9 +111,18 @@ export function resolveStore(
       };
     }
   }
+  return { ok: true, store, info: storeInfoOf(store, kind, requesterNamespace) };
+}
+
+/** The store as providers see it: kind, name, namespace and its provider spec. */
+export function storeInfoOf(store: SecretStore, kind: StoreKind, requesterNamespace = ''): StoreInfo {
+  // A SecretStore serves only its own namespace, which is its requesters' too.
+  const own = kind === 'SecretStore' ? (store.metadata.namespace ?? requesterNamespace) : undefined;
   return {
-    ok: true,
-    store,
-    info: { kind, name, namespace: ns, requesterNamespace, provider: store.spec?.provider ?? {} },
+    kind,
+    name: store.metadata.name ?? '',
+    namespace: own,
+    requesterNamespace: own ?? requesterNamespace,
+    provider: store.spec?.provider ?? {},
   };
 }

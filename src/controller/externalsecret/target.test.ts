@@ -1,14 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import type { ExternalSecret } from '../api/types.js';
-import {
-  DATA_HASH_ANNOTATION,
-  MANAGED_LABEL,
-  desiredSecret,
-  OWNER_LABEL,
-  hashSecretBytes,
-  hashSecretData,
-  validSecretKey,
-} from './build.js';
+import type { ExternalSecret } from '../../api/types.js';
+import { hashSecretData } from '../../secrets/secret-data.js';
+import { DATA_HASH_ANNOTATION, MANAGED_LABEL, OWNER_LABEL } from './ownership.js';
+import { desiredSecret } from './target.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const es: ExternalSecret = {
@@ -82,28 +76,7 @@ describe('desiredSecret', () => {
   });
 });
 
-describe('hashSecretData and validSecretKey', () => {
-  it('hashes independent of key order and sensitive to values and key boundaries', () => {
-    expect(hashSecretData({ a: 'x', b: 'y' })).toBe(hashSecretData({ b: 'y', a: 'x' }));
-    expect(hashSecretData({ a: 'eA==' })).not.toBe(hashSecretData({ a: 'eQ==' }));
-    expect(hashSecretData({ ab: 'Yw==' })).not.toBe(hashSecretData({ a: 'YmM=' }));
-  });
-  it('accepts Kubernetes Secret keys only', () => {
-    for (const k of ['a', 'A-b_c.d', '.dot']) expect(validSecretKey(k)).toBe(true);
-    for (const k of ['', '.', '..', 'a/b', 'a b', 'x'.repeat(254)]) expect(validSecretKey(k)).toBe(false);
-  });
-});
-
 describe('ESO compatibility of the markers', () => {
-  it("hashes data as ESO's ObjectHash: sha3-224 of Go's %+v of map[string][]byte", () => {
-    // fmt renders map[string][]byte{"a": "hi", "b": {}} as `map[a:[104 105] b:[]]`.
-    const want = '7ea3465c6776a2d21a7c6afaa765c3abc9e38a7cb9b4d770456f0b89';
-    expect(hashSecretData({ b: '', a: 'aGk=' })).toBe(want);
-    expect(hashSecretBytes({ a: enc('hi'), b: new Uint8Array(0) })).toBe(want);
-    expect(hashSecretBytes({})).toBe('74a974446e359fb3e6baff9bd0058950e6edd0f040888d9989b0a11b');
-    const big = new Uint8Array(40_000).fill(255);
-    expect(hashSecretBytes({ k: big })).toBe(hashSecretData({ k: Buffer.from(big).toString('base64') }));
-  });
   it('labels an owned Secret with the hash of namespace/name, only for creationPolicy Owner', () => {
     const r = desiredSecret({ es, data: { a: enc('x') }, targetName: 't', creation: 'Owner' });
     expect(r.ok && r.secret.metadata.labels?.[OWNER_LABEL]).toBe(

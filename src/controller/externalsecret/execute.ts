@@ -1,0 +1,254 @@
+// Applies an ExternalSecret reconcile's outcome: the Secret write (server-side apply, or a
+// delete / recreate), the status patch, leases given back, Events, metrics and logs.
+//
+// Order matters: the Secret first (a status that says Synced must never precede the data),
+// then the status, then revoking replaced leases (only once the new values are in the Secret).
+
+import type { ExternalSecret, GeneratorLease, Secret } from '../../api/types.js';
+import { SECRETS } from '../../kube/resources.js';
+import { isKubeApiError } from '../../kube/types.js';
+import type { KubeApi } from '../../kube/types.js';
+import type { EventRecorder, EventSpec } from '../../observability/events.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { conditionTime, setCondition } from '../../runtime/conditions.js';
+import type { Executed, RunContext } from '../../runtime/controller.js';
+import type { StatusWriter } from '../../runtime/status.js';
+import type { Generators } from '../generator/access.js';
+import { Reason } from '../reasons.js';
+import type { EsOutcome } from './reconcile.js';
+import type { SecretWrite } from './target.js';
+import type { TargetSecrets } from './targets.js';
+
+export interface EsExecutorDeps {
+  api: KubeApi;
+  fieldManager: string;
+  targets: TargetSecrets;
+  writeStatus: StatusWriter<ExternalSecret>;
+  generators?: Pick<Generators, 'revokeAll'>;
+  events: Pick<EventRecorder, 'record'>;
+  metrics: Pick<Metrics, 'secretWrite' | 'secretWriteSkipped' | 'syncDone'>;
+  logger: Pick<Logger, 'debug' | 'info' | 'warn'>;
+}
+
+/** A blind create met an existing Secret; the reconcile runs again with a GET of `target`. */
+export class TargetExists extends Error {
+  constructor(readonly target: string) {
+    super(`target Secret ${target} exists`);
+  }
+}
+
+export async function executeExternalSecret(
+  deps: EsExecutorDeps,
+  es: ExternalSecret,
+  outcome: EsOutcome,
+  ctx: RunContext,
+): Promise<Executed> {
+  if (outcome.ignore) return {};
+  const failed = !!outcome.failed;
+  let events = outcome.events;
+  if (outcome.write) {
+    try {
+      const existed = await writeSecret(deps, es, outcome.write, ctx.signal);
+      if (existed) events = events.map(adoptedEvent);
+    } catch (e) {
+      if (e instanceof TargetExists && !ctx.rerun) {
+        // Nothing was written: decide again, this time with the Secret as it is.
+        deps.targets.markExisting(e.target);
+        return { rerun: true };
+      }
+      await writeFailed(deps, es, outcome, e, ctx);
+      // API failures are ours, not the user's: retry on the queue's backoff.
+      return { error: true };
+    }
+  } else if (outcome.synced && !failed) {
+    deps.metrics.secretWriteSkipped();
+  }
+  if (outcome.status) await deps.writeStatus(es, outcome.status);
+  if (outcome.revokeLeases?.length) {
+    const notRevoked = await revoke(deps, es, outcome.revokeLeases);
+    if (notRevoked.length > 0)
+      deps.logger.warn(
+        { namespace: es.metadata.namespace, name: es.metadata.name, failed: notRevoked },
+        'revoking replaced generator leases failed; they expire at their TTL',
+      );
+  }
+  emit(deps, es, events);
+  recordSync(deps, outcome, !failed, ctx.startedAt);
+  logOutcome(deps, es, outcome, ctx.failures);
+  return { error: failed, requeueAfterMs: outcome.requeueAfterMs };
+}
+
+/** The write failed: the old values stay, the new leases go back, the status says why. */
+async function writeFailed(
+  deps: EsExecutorDeps,
+  es: ExternalSecret,
+  outcome: EsOutcome,
+  e: unknown,
+  ctx: RunContext,
+): Promise<void> {
+  const write = outcome.write!;
+  const before = es.status?.generatorLeases ?? [];
+  if (outcome.status?.generatorLeases !== es.status?.generatorLeases)
+    await revoke(
+      deps,
+      es,
+      (outcome.status?.generatorLeases ?? []).filter((l) => !before.some((o) => o.leaseID === l.leaseID)),
+    );
+  const detail = isKubeApiError(e)
+    ? `${e.code} ${e.reason}: ${e.message}`
+    : e instanceof Error
+      ? e.message
+      : String(e);
+  const message = scrub(`writing Secret "${write.name}" failed: ${detail}`, write);
+  const generation = es.metadata.generation;
+  deps.logger.warn(
+    {
+      namespace: es.metadata.namespace,
+      name: es.metadata.name,
+      code: isKubeApiError(e) ? e.code : undefined,
+    },
+    message,
+  );
+  await deps.writeStatus(es, {
+    ...(es.status ?? {}),
+    observedGeneration: generation,
+    conditions: setCondition(
+      es.status?.conditions,
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: Reason.SecretWriteFailed,
+        message,
+        observedGeneration: generation,
+      },
+      conditionTime(Date.now()),
+    ),
+  });
+  emit(deps, es, [{ type: 'Warning', reason: 'UpdateFailed', message }]);
+  recordSync(deps, outcome, false, ctx.startedAt);
+}
+
+/** Executes a Secret write; true when a create turned out to adopt an existing Secret. */
+async function writeSecret(
+  deps: EsExecutorDeps,
+  es: ExternalSecret,
+  write: SecretWrite,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const namespace = es.metadata.namespace ?? '';
+  const ref = { type: SECRETS, namespace, name: write.name };
+  if (write.op === 'delete' || write.op === 'recreate') {
+    try {
+      await deps.api.delete(ref, { preconditionUid: write.uid, signal });
+    } catch (e) {
+      if (!(isKubeApiError(e) && e.notFound)) throw e;
+    }
+    deps.metrics.secretWrite('delete');
+    if (write.op === 'delete') return false;
+  }
+  let res: Secret;
+  try {
+    res = await deps.api.apply<Secret>(ref, write.body, {
+      fieldManager: deps.fieldManager,
+      force: true,
+      signal,
+    });
+  } catch (e) {
+    // A create that the apiserver refuses as invalid (a second controller, a changed type or
+    // immutable data) or conflicting met a Secret the managed cache did not know.
+    if (
+      write.op === 'apply' &&
+      write.created &&
+      isKubeApiError(e) &&
+      (e.code === 422 || e.conflict) &&
+      (await exists(deps.api, ref, signal))
+    )
+      throw new TargetExists(`${namespace}/${write.name}`);
+    throw e;
+  }
+  // Other field managers on a Secret we just "created": it existed, unlabelled, and is adopted.
+  const existed =
+    write.op === 'apply' &&
+    write.created &&
+    (res.metadata.managedFields ?? []).some((m) => (m as { manager?: string }).manager !== deps.fieldManager);
+  deps.metrics.secretWrite(
+    write.op === 'recreate' || (write.op === 'apply' && write.created && !existed) ? 'create' : 'update',
+  );
+  deps.targets.wrote(res);
+  return existed;
+}
+
+async function exists(
+  api: KubeApi,
+  ref: { type: typeof SECRETS; namespace: string; name: string },
+  signal: AbortSignal,
+): Promise<boolean> {
+  try {
+    await api.get<Secret>(ref, signal);
+    return true;
+  } catch (e) {
+    if (isKubeApiError(e) && e.notFound) return false;
+    throw e;
+  }
+}
+
+async function revoke(deps: EsExecutorDeps, es: ExternalSecret, leases: GeneratorLease[]): Promise<string[]> {
+  if (!deps.generators || leases.length === 0) return [];
+  return deps.generators.revokeAll(es.metadata.namespace ?? '', leases);
+}
+
+/** Removes any written value that an apiserver error might echo back. */
+export function scrub(message: string, write: SecretWrite): string {
+  let out = message;
+  const data = write.op === 'delete' ? {} : (write.body.data ?? {});
+  for (const b64 of Object.values(data)) {
+    const plain = Buffer.from(b64, 'base64').toString('utf8');
+    for (const s of [plain, b64]) if (s.length >= 4 && out.includes(s)) out = out.split(s).join('[redacted]');
+  }
+  return out.length > 512 ? `${out.slice(0, 509)}...` : out;
+}
+
+/** The Created event of a create that adopted an existing Secret says Updated. */
+function adoptedEvent(e: EventSpec): EventSpec {
+  return e.reason === 'Created'
+    ? { ...e, reason: 'Updated', message: e.message.replace(/^Created Secret/, 'Updated Secret') }
+    : e;
+}
+
+function emit(deps: EsExecutorDeps, es: ExternalSecret, events: EventSpec[]): void {
+  for (const e of events) deps.events.record(es, e.type, e.reason, e.message);
+}
+
+function recordSync(deps: EsExecutorDeps, outcome: EsOutcome, ok: boolean, startedAt: number): void {
+  const seconds = (performance.now() - startedAt) / 1000;
+  deps.metrics.syncDone(
+    {
+      kind: 'ExternalSecret',
+      storeKind: outcome.storeKind ?? 'unknown',
+      provider: outcome.provider ?? 'unknown',
+    },
+    outcome.synced ? (ok ? 'success' : 'error') : ok ? 'skipped' : 'error',
+    seconds,
+  );
+}
+
+function logOutcome(deps: EsExecutorDeps, es: ExternalSecret, outcome: EsOutcome, failures: number): void {
+  if (outcome.failed) {
+    const ready = outcome.status?.conditions?.find((c) => c.type === 'Ready');
+    deps.logger.info(
+      {
+        namespace: es.metadata.namespace,
+        name: es.metadata.name,
+        reason: ready?.reason,
+        detail: ready?.message,
+      },
+      failures === 0 ? 'sync failed' : 'sync still failing',
+    );
+  } else if (outcome.synced) {
+    deps.logger.debug(
+      { namespace: es.metadata.namespace, name: es.metadata.name, wrote: outcome.write?.op ?? 'none' },
+      'synced',
+    );
+  }
+}

@@ -1,0 +1,53 @@
+// The data pipeline of one ExternalSecret, shared by the reconciler and `syncret render`:
+// provider data (dataFrom, then data) → templateFrom sources → template. Only the world
+// differs: the operator reads stores, ConfigMaps and Secrets from the cluster, render from
+// the files it is given.
+
+import type { ExternalSecret } from '../../api/types.js';
+import type { StoreInfo } from '../../providers/types.js';
+import { SecretDataError } from '../../secrets/errors.js';
+import { applyTemplate, loadTemplateSources } from '../../secrets/templating.js';
+import type { Rendered, TemplateSourceLoader } from '../../secrets/templating.js';
+import { collectData } from './data.js';
+import type { DataWorld, IssuedLease } from './data.js';
+
+export interface PipelineWorld extends DataWorld {
+  /** templateFrom ConfigMaps and Secrets of the ExternalSecret's namespace; none when unset. */
+  templateSource?(
+    namespace: string,
+    kind: 'ConfigMap' | 'Secret',
+    name: string,
+  ): Promise<Record<string, Uint8Array> | undefined>;
+}
+
+export interface PipelineResult extends Rendered {
+  /** The provider that answered (for metrics labels). */
+  provider: string;
+}
+
+/**
+ * The Secret's data and rendered metadata. Throws ProviderError or SecretDataError with
+ * messages that name keys, never values.
+ */
+export async function renderSecretData(
+  es: ExternalSecret,
+  /** The spec.secretStoreRef store; undefined when every entry names its own source. */
+  store: StoreInfo | undefined,
+  world: PipelineWorld,
+  opts: {
+    /** How old a provider answer shared with other ExternalSecrets may be (0: fetch now). */
+    maxAgeMs?: number;
+    /** Receives every lease issued, also when a later step fails (the caller revokes them then). */
+    issued?: IssuedLease[];
+  } = {},
+): Promise<PipelineResult> {
+  const ns = es.metadata.namespace ?? '';
+  const collected = await collectData(es, store, world, opts.maxAgeMs ?? 0, opts.issued ?? []);
+  const load: TemplateSourceLoader = async (kind, name) => {
+    if (!world.templateSource)
+      throw new SecretDataError('Unsupported', 'templateFrom ConfigMaps and Secrets cannot be read here');
+    return world.templateSource(ns, kind, name);
+  };
+  const sources = await loadTemplateSources(es, load);
+  return { ...applyTemplate(es, collected.data, sources), provider: collected.provider };
+}

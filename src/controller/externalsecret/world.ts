@@ -1,0 +1,96 @@
+// What the ExternalSecret reconciler may read, and nothing else: stores and namespace labels
+// from the watch caches, provider values through the shared store access, generators, the
+// target Secret's metadata, templateFrom sources, the clock and the retry state. Unit tests
+// pass a fake of this interface; the operator builds it from its caches (externalSecretWorld).
+
+import type { Namespace, SecretStore, StoreKind } from '../../api/types.js';
+import { CONFIGMAPS, SECRETS } from '../../kube/resources.js';
+import { isKubeApiError } from '../../kube/types.js';
+import type { KubeApi } from '../../kube/types.js';
+import type { ObjectCache } from '../../runtime/cache.js';
+import { SecretDataError } from '../../secrets/errors.js';
+import { configMapBytes, secretBytes } from '../../secrets/object-data.js';
+import type { GeneratorAccess } from '../generator/access.js';
+import type { DataSource } from '../store/access.js';
+import type { PipelineWorld } from './pipeline.js';
+import type { TargetSecrets } from './targets.js';
+import type { TargetSecretInfo } from './target.js';
+
+export interface EsWorld extends PipelineWorld {
+  now(): number;
+  /**
+   * Metadata of the target Secret (from the managed-Secret cache, else a GET), or undefined.
+   * With `assumeAbsent`, a Secret the managed cache does not hold is taken as absent without a
+   * GET: the caller then only creates it, and the executor turns a create that finds an
+   * existing Secret back into a reconcile with a GET.
+   */
+  targetSecret(
+    namespace: string,
+    name: string,
+    withData: boolean,
+    assumeAbsent?: boolean,
+  ): Promise<TargetSecretInfo | undefined>;
+  /** Longest delay between retries of a failing ExternalSecret. */
+  maxErrorBackoffMs: number;
+  /** Failures in a row so far for this key (for the retry delay). */
+  failures: number;
+  random?: () => number;
+}
+
+export interface EsWorldDeps {
+  api: KubeApi;
+  controllerClass: string;
+  maxErrorBackoffMs: number;
+  stores: ObjectCache<SecretStore>;
+  clusterStores: ObjectCache<SecretStore>;
+  namespaces: ObjectCache<Namespace>;
+  targets: TargetSecrets;
+  source: DataSource;
+  generators?: GeneratorAccess;
+}
+
+/** The world of one run of one ExternalSecret. */
+export function externalSecretWorld(
+  deps: EsWorldDeps,
+  run: { failures: number; signal: AbortSignal },
+): EsWorld {
+  return {
+    now: Date.now,
+    controllerClass: deps.controllerClass,
+    store: (kind: StoreKind, namespace: string | undefined, name: string) =>
+      kind === 'ClusterSecretStore'
+        ? deps.clusterStores.watched(name)
+        : deps.stores.watched(`${namespace}/${name}`),
+    namespaceLabels: (ns) => deps.namespaces.watched(ns)?.metadata.labels,
+    source: deps.source,
+    generators: deps.generators,
+    targetSecret: (ns, name, withData, assumeAbsent = false) =>
+      deps.targets.lookup(ns, name, withData, assumeAbsent, run.signal),
+    templateSource: (ns, kind, name) => templateSource(deps.api, ns, kind, name, run.signal),
+    maxErrorBackoffMs: deps.maxErrorBackoffMs,
+    failures: run.failures,
+  };
+}
+
+/** templateFrom: a GET per sync (no watch, as ESO), so a changed template shows at the next refresh. */
+async function templateSource(
+  api: KubeApi,
+  namespace: string,
+  kind: 'ConfigMap' | 'Secret',
+  name: string,
+  signal: AbortSignal,
+): Promise<Record<string, Uint8Array> | undefined> {
+  try {
+    if (kind === 'ConfigMap')
+      return configMapBytes(await api.get({ type: CONFIGMAPS, namespace, name }, signal));
+    return secretBytes(await api.get({ type: SECRETS, namespace, name }, signal));
+  } catch (e) {
+    if (isKubeApiError(e) && e.notFound) return undefined;
+    if (isKubeApiError(e))
+      throw new SecretDataError(
+        'TemplateSourceNotFound',
+        `reading templateFrom ${kind} "${namespace}/${name}": apiserver answered ${e.code} ${e.reason}`,
+      );
+    throw e;
+  }
+}

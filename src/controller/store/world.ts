@@ -1,0 +1,31 @@
+// What the store reconciler may read: the provider registry, a live validation through the
+// shared client, the clock and the operator's defaults.
+
+import type { ProviderRegistry } from '../../providers/registry.js';
+import type { Provider, StoreInfo, ValidationResult } from '../../providers/types.js';
+import type { StoreAccess } from './access.js';
+
+export interface StoreWorld {
+  now(): number;
+  controllerClass: string;
+  registry: ProviderRegistry;
+  /** Connects through the shared client cache and runs the provider's validation. */
+  validate(provider: Provider, info: StoreInfo): Promise<ValidationResult>;
+  /** Re-validation interval when the store sets none. */
+  defaultRevalidateMs: number;
+}
+
+export function storeWorld(deps: {
+  controllerClass: string;
+  registry: ProviderRegistry;
+  access: StoreAccess;
+  defaultRevalidateMs: number;
+}): StoreWorld {
+  return {
+    now: Date.now,
+    controllerClass: deps.controllerClass,
+    registry: deps.registry,
+    validate: (provider, info) => deps.access.validate(provider, info),
+    defaultRevalidateMs: deps.defaultRevalidateMs,
+  };
+}
