@@ -19,6 +19,7 @@
 import { hostname } from 'node:os';
 import type { KubeObject } from '../api/types.js';
 import { EVENTS } from '../kube/resources.js';
+import { rfc3339 } from '../runtime/time/rfc3339.js';
 import { isKubeApiError } from '../kube/types.js';
 import type { KubeApi, KubeLogger } from '../kube/types.js';
 
@@ -141,11 +142,6 @@ export function truncateMessage(s: string, max = MAX_MESSAGE_LENGTH): string {
   const c = s.charCodeAt(end - 1);
   if (c >= 0xd800 && c <= 0xdbff) end--;
   return `${s.slice(0, end)}...`;
-}
-
-/** metav1.Time: RFC 3339 with second precision. */
-function metaTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function hash(s: string): number {
@@ -334,7 +330,7 @@ export class EventRecorder {
       try {
         await this.api.mergePatch(
           { type: EVENTS, namespace: agg.namespace, name: agg.name },
-          { count: agg.count, lastTimestamp: metaTime(item.at) },
+          { count: agg.count, lastTimestamp: rfc3339(item.at) },
         );
         return;
       } catch (e) {
@@ -344,7 +340,7 @@ export class EventRecorder {
       }
     }
     const name = this.eventName(item);
-    const ts = metaTime(item.at);
+    const ts = rfc3339(item.at);
     const body: CoreEvent = {
       apiVersion: 'v1',
       kind: 'Event',

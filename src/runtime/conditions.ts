@@ -3,14 +3,6 @@
 import type { Condition } from '../api/types.js';
 
 /**
- * A time as metav1.Time writes it: RFC 3339 in UTC with whole seconds. Kubernetes tools compare
- * these as strings, and a fraction would also change every status write for nothing.
- */
-export function conditionTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/**
  * Returns the conditions with `next` replacing the condition of the same type. The
  * lastTransitionTime changes only when the status flips, as kstatus and Argo CD expect.
  */

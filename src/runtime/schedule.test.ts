@@ -1,14 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RefreshPolicy } from '../api/types.js';
-import {
-  MAX_REFRESH_JITTER_MS,
-  hashUnit,
-  nextRefresh,
-  refreshDue,
-  refreshJitterMs,
-  shouldSyncNow,
-} from './schedule.js';
-import type { ShouldSyncInput } from './schedule.js';
+import { MAX_REFRESH_JITTER_MS, hashUnit, nextRefresh, refreshJitterMs } from './schedule.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -139,74 +131,6 @@ describe('nextRefresh', () => {
           key: 'k',
         }),
       ).toEqual({ never: true });
-  });
-});
-
-describe('refreshDue', () => {
-  it('is true once the jittered time has passed, and never for never-refreshing objects', () => {
-    const key = 'ns/es';
-    const at = NOW - HOUR - refreshJitterMs(key, HOUR);
-    expect(refreshDue({ refreshIntervalMs: HOUR, lastRefreshTime: at, now: NOW, key })).toBe(true);
-    expect(refreshDue({ refreshIntervalMs: HOUR, lastRefreshTime: at + 1, now: NOW, key })).toBe(false);
-    expect(refreshDue({ refreshIntervalMs: 0, lastRefreshTime: NOW - 10 * HOUR, now: NOW, key })).toBe(false);
-    expect(
-      refreshDue({ refreshIntervalMs: HOUR, refreshPolicy: 'OnChange', lastRefreshTime: 0, now: NOW, key }),
-    ).toBe(false);
-  });
-});
-
-describe('shouldSyncNow', () => {
-  const quiet: ShouldSyncInput = {
-    generationChanged: false,
-    annotationsChanged: false,
-    secretMissing: false,
-    neverSynced: false,
-    intervalDue: false,
-  };
-
-  it('does nothing when nothing happened', () => {
-    for (const policy of POLICIES)
-      expect(shouldSyncNow({ ...quiet, policy })).toEqual({ sync: false, reasons: [] });
-  });
-
-  it('syncs on spec or annotation changes under every policy (interval 0 included)', () => {
-    for (const policy of POLICIES) {
-      expect(shouldSyncNow({ ...quiet, policy, generationChanged: true })).toEqual({
-        sync: true,
-        reasons: ['spec-changed'],
-      });
-      expect(shouldSyncNow({ ...quiet, policy, annotationsChanged: true })).toEqual({
-        sync: true,
-        reasons: ['annotations-changed'],
-      });
-    }
-  });
-
-  it('syncs never-synced objects and missing or drifted Secrets under every policy', () => {
-    for (const policy of POLICIES) {
-      expect(shouldSyncNow({ ...quiet, policy, neverSynced: true }).reasons).toEqual(['never-synced']);
-      expect(shouldSyncNow({ ...quiet, policy, secretMissing: true }).reasons).toEqual(['secret-missing']);
-      expect(shouldSyncNow({ ...quiet, policy, secretDrifted: true }).reasons).toEqual(['secret-drifted']);
-    }
-  });
-
-  it('refreshes on the interval only under Periodic', () => {
-    expect(shouldSyncNow({ ...quiet, intervalDue: true })).toEqual({ sync: true, reasons: ['interval-due'] });
-    expect(shouldSyncNow({ ...quiet, policy: 'Periodic', intervalDue: true }).sync).toBe(true);
-    expect(shouldSyncNow({ ...quiet, policy: 'CreatedOnce', intervalDue: true }).sync).toBe(false);
-    expect(shouldSyncNow({ ...quiet, policy: 'OnChange', intervalDue: true }).sync).toBe(false);
-  });
-
-  it('lists every reason that applies', () => {
-    expect(
-      shouldSyncNow({
-        generationChanged: true,
-        annotationsChanged: true,
-        secretMissing: true,
-        neverSynced: true,
-        intervalDue: true,
-      }).reasons,
-    ).toEqual(['never-synced', 'spec-changed', 'annotations-changed', 'secret-missing', 'interval-due']);
   });
 });
 

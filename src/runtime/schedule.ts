@@ -1,4 +1,5 @@
-// When an ExternalSecret refreshes next, and whether an event must sync it now. Pure functions.
+// When an object with a refresh interval refreshes next. Pure functions. (Whether an event must
+// sync an ExternalSecret now is decideSync's, in controller/externalsecret/decide.ts.)
 //
 // Semantics follow ESO:
 // - Periodic (default): every refreshInterval after the last sync; refreshInterval 0 means never
@@ -62,12 +63,6 @@ export function nextRefresh(input: NextRefreshInput): NextRefresh {
   return { dueAtMs: Math.max(due, now) };
 }
 
-/** Whether a periodic refresh is due at `input.now` (false for never-due policies). */
-export function refreshDue(input: NextRefreshInput): boolean {
-  const next = nextRefresh(input);
-  return 'dueAtMs' in next && next.dueAtMs <= input.now;
-}
-
 /** The stable per-key offset in [0, min(10 % · interval, 5 min)) added to each refresh. */
 export function refreshJitterMs(key: string, intervalMs: number): number {
   if (!(intervalMs > 0) || !Number.isFinite(intervalMs)) return 0;
@@ -88,52 +83,4 @@ export function hashUnit(s: string): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return (h >>> 0) / 2 ** 32;
-}
-
-export type SyncReason =
-  | 'never-synced'
-  | 'spec-changed'
-  | 'annotations-changed'
-  | 'secret-missing'
-  | 'secret-drifted'
-  | 'interval-due';
-
-export interface ShouldSyncInput {
-  /** metadata.generation differs from the one last synced (the caller compares). */
-  generationChanged: boolean;
-  /** Labels or annotations differ from the ones last synced. */
-  annotationsChanged: boolean;
-  /** The target Secret does not exist (and the creationPolicy would create it). */
-  secretMissing: boolean;
-  /** The target Secret's data no longer matches what was written (ESO's data-hash check). */
-  secretDrifted?: boolean;
-  /** No successful sync recorded (no status.refreshTime / syncedResourceVersion). */
-  neverSynced: boolean;
-  /** spec.refreshPolicy; default Periodic. */
-  policy?: RefreshPolicy;
-  /** The periodic refresh is due (see refreshDue; always false for refreshInterval 0). */
-  intervalDue: boolean;
-}
-
-export interface SyncDecision {
-  sync: boolean;
-  /** Every reason that applies, most fundamental first; empty when sync is false. */
-  reasons: SyncReason[];
-}
-
-/**
- * Whether to fetch from the provider now. Changes made by the user (spec, labels, annotations)
- * and a missing or tampered target Secret sync under every policy and every interval, including
- * 0 (ESO does the same: a user who edits the object expects the result now). Only the periodic
- * refresh depends on the policy.
- */
-export function shouldSyncNow(input: ShouldSyncInput): SyncDecision {
-  const reasons: SyncReason[] = [];
-  if (input.neverSynced) reasons.push('never-synced');
-  if (input.generationChanged) reasons.push('spec-changed');
-  if (input.annotationsChanged) reasons.push('annotations-changed');
-  if (input.secretMissing) reasons.push('secret-missing');
-  if (input.secretDrifted) reasons.push('secret-drifted');
-  if (input.intervalDue && (input.policy ?? 'Periodic') === 'Periodic') reasons.push('interval-due');
-  return { sync: reasons.length > 0, reasons };
 }

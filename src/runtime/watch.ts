@@ -9,6 +9,8 @@
 import type { KubeObject } from '../api/types.js';
 import { KubeApiError, isKubeApiError } from '../kube/types.js';
 import type { KubeApi, KubeLogger, ResourceType, WatchEvent } from '../kube/types.js';
+import { jitteredBackoff } from './time/backoff.js';
+import type { Backoff } from './time/backoff.js';
 import { sleep } from './time/sleep.js';
 
 export type RestartReason =
@@ -54,9 +56,6 @@ export interface ReflectorOptions<T extends KubeObject> {
   /** Each restart of the list/watch cycle, for metrics. */
   onRestart?: (reason: RestartReason) => void;
 }
-
-/** @deprecated name kept for callers written against the first draft; use ReflectorOptions. */
-export type ReflectorOpts<T extends KubeObject> = ReflectorOptions<T>;
 
 export interface ReadonlyStore<T> {
   /** By `namespace/name`, or `name` for cluster-scoped objects. */
@@ -154,8 +153,7 @@ export class Reflector<T extends KubeObject> {
   private readonly watchTimeoutSeconds: number;
   private readonly relistMs: number;
   private readonly pageSize: number;
-  private readonly backoffBase: number;
-  private readonly backoffMax: number;
+  private readonly backoff: Backoff;
   private readonly backoffReset: number;
 
   constructor(private readonly o: ReflectorOptions<T>) {
@@ -164,9 +162,14 @@ export class Reflector<T extends KubeObject> {
     this.watchTimeoutSeconds = o.watchTimeoutSeconds ?? DEFAULTS.watchTimeoutSeconds;
     this.relistMs = o.relistIntervalMs ?? DEFAULTS.relistIntervalMs;
     this.pageSize = o.pageSize ?? DEFAULTS.pageSize;
-    this.backoffBase = o.backoff?.baseMs ?? DEFAULTS.backoffBaseMs;
-    this.backoffMax = o.backoff?.maxMs ?? DEFAULTS.backoffMaxMs;
-    this.backoffReset = o.backoff?.resetAfterMs ?? Math.max(DEFAULTS.backoffResetMs, 2 * this.backoffMax);
+    const maxMs = o.backoff?.maxMs ?? DEFAULTS.backoffMaxMs;
+    // Equal jitter: a relist storm after an apiserver restart spreads over half the delay.
+    this.backoff = jitteredBackoff({
+      baseMs: o.backoff?.baseMs ?? DEFAULTS.backoffBaseMs,
+      maxMs,
+      jitter: 0.5,
+    });
+    this.backoffReset = o.backoff?.resetAfterMs ?? Math.max(DEFAULTS.backoffResetMs, 2 * maxMs);
   }
 
   get store(): ReadonlyStore<T> {
@@ -300,7 +303,7 @@ export class Reflector<T extends KubeObject> {
       const now = Date.now();
       if (now - lastFailure > this.backoffReset) attempt = 0;
       lastFailure = now;
-      const delay = this.backoffDelay(attempt++);
+      const delay = this.backoff.delay(++attempt);
       this.o.logger?.warn(
         {
           resource: this.desc,
@@ -313,11 +316,6 @@ export class Reflector<T extends KubeObject> {
       );
       await sleep(delay, signal);
     }
-  }
-
-  private backoffDelay(attempt: number): number {
-    const d = Math.min(this.backoffMax, this.backoffBase * 2 ** Math.min(attempt, 30));
-    return d / 2 + (Math.random() * d) / 2;
   }
 
   private restart(reason: RestartReason): void {

@@ -50,3 +50,21 @@ export function describeSource(ctx: ValueContext): string {
   if (ctx.where) s = s ? `${s} in ${ctx.where}` : ctx.where;
   return s || 'a remote value';
 }
+
+/** Values shorter than this are not searched for: redacting "a" or "1" would garble every message. */
+const MIN_REDACTED_LENGTH = 4;
+
+/**
+ * The message with every occurrence of the given secret values, as text and as base64,
+ * replaced. For messages that may echo a value: a template's `fail`, an apiserver's answer
+ * to a write. A value transformed beyond that (upper-cased, hashed) cannot be recognised.
+ */
+export function redactValues(message: string, values: Iterable<string>): string {
+  let out = message;
+  for (const v of values) {
+    if (v.length < MIN_REDACTED_LENGTH) continue;
+    for (const form of [v, Buffer.from(v, 'utf8').toString('base64')])
+      if (out.includes(form)) out = out.split(form).join('[redacted]');
+  }
+  return out;
+}

@@ -11,7 +11,7 @@
 
 import YAML from 'yaml';
 import type { ExternalSecret, TemplateFrom, TemplateRefItem } from '../api/types.js';
-import { SecretDataError, quoteName } from './errors.js';
+import { SecretDataError, quoteName, redactValues } from './errors.js';
 import { TemplateError, parseTemplate } from './template/index.js';
 import { goBytes, goString } from './template/bytes.js';
 
@@ -48,7 +48,10 @@ function render(where: string, text: string, input: Record<string, string>): str
     // ESO executes with missingkey=error: a typo in a key name fails instead of writing "<no value>".
     return parseTemplate(where, text).execute(input, { missingKey: 'error' });
   } catch (e) {
-    templateFailed(e);
+    // `{{ .password | fail }}` puts the value into the error, which becomes a condition.
+    if (e instanceof TemplateError)
+      throw new SecretDataError('TemplateFailed', redactValues(e.message, Object.values(input)));
+    throw e;
   }
 }
 

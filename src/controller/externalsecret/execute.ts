@@ -7,11 +7,12 @@
 import type { ExternalSecret, GeneratorLease, Secret } from '../../api/types.js';
 import { SECRETS } from '../../kube/resources.js';
 import { isKubeApiError } from '../../kube/types.js';
-import type { KubeApi } from '../../kube/types.js';
+import type { KubeApi, KubeLogger } from '../../kube/types.js';
 import type { EventRecorder, EventSpec } from '../../observability/events.js';
-import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
-import { conditionTime, setCondition } from '../../runtime/conditions.js';
+import { setCondition } from '../../runtime/conditions.js';
+import { rfc3339 } from '../../runtime/time/rfc3339.js';
+import { redactValues } from '../../secrets/errors.js';
 import type { Executed, RunContext } from '../../runtime/controller.js';
 import type { StatusWriter } from '../../runtime/status.js';
 import type { Generators } from '../generator/access.js';
@@ -28,7 +29,7 @@ export interface EsExecutorDeps {
   generators?: Pick<Generators, 'revokeAll'>;
   events: Pick<EventRecorder, 'record'>;
   metrics: Pick<Metrics, 'secretWrite' | 'secretWriteSkipped' | 'syncDone'>;
-  logger: Pick<Logger, 'debug' | 'info' | 'warn'>;
+  logger: Pick<KubeLogger, 'debug' | 'info' | 'warn'>;
 }
 
 /** A blind create met an existing Secret; the reconcile runs again with a GET of `target`. */
@@ -122,7 +123,7 @@ async function writeFailed(
         message,
         observedGeneration: generation,
       },
-      conditionTime(Date.now()),
+      rfc3339(Date.now()),
     ),
   });
   emit(deps, es, [{ type: 'Warning', reason: 'UpdateFailed', message }]);
@@ -200,12 +201,9 @@ async function revoke(deps: EsExecutorDeps, es: ExternalSecret, leases: Generato
 
 /** Removes any written value that an apiserver error might echo back. */
 export function scrub(message: string, write: SecretWrite): string {
-  let out = message;
   const data = write.op === 'delete' ? {} : (write.body.data ?? {});
-  for (const b64 of Object.values(data)) {
-    const plain = Buffer.from(b64, 'base64').toString('utf8');
-    for (const s of [plain, b64]) if (s.length >= 4 && out.includes(s)) out = out.split(s).join('[redacted]');
-  }
+  const values = Object.values(data).map((b64) => Buffer.from(b64, 'base64').toString('utf8'));
+  const out = redactValues(message, values);
   return out.length > 512 ? `${out.slice(0, 509)}...` : out;
 }
 

@@ -19,7 +19,8 @@ import { parseGoDuration } from '../../config/duration.js';
 import type { EventSpec } from '../../observability/events.js';
 import { ProviderError } from '../../providers/errors.js';
 import type { StoreInfo } from '../../providers/types.js';
-import { conditionTime, getCondition, setCondition } from '../../runtime/conditions.js';
+import { getCondition, setCondition } from '../../runtime/conditions.js';
+import { rfc3339 } from '../../runtime/time/rfc3339.js';
 import type { QueueReason } from '../../runtime/queue.js';
 import { nextRefresh } from '../../runtime/schedule.js';
 import { SecretDataError } from '../../secrets/errors.js';
@@ -250,7 +251,7 @@ function renewedOutcome(
       reason: Reason.SecretSynced,
       message: 'lease renewed; Secret is up to date',
     } as const;
-    status = withReady(p.es, ready, conditionTime(world.now()), { generatorLeases: step.leases });
+    status = withReady(p.es, ready, rfc3339(world.now()), { generatorLeases: step.leases });
   } else if (step.renewed > 0) {
     status = { ...(p.es.status ?? {}), generatorLeases: step.leases };
   }
@@ -345,7 +346,7 @@ function syncedOutcome(
   issued: IssuedLease[],
   world: EsWorld,
 ): EsOutcome {
-  const now = conditionTime(world.now());
+  const now = rfc3339(world.now());
   const extra: Partial<ExternalSecretStatus> = {
     refreshTime: now,
     syncedResourceVersion: p.srv,
@@ -478,7 +479,7 @@ function errorOutcome(
     retryAfterMs?: number;
   },
 ): EsOutcome {
-  const status = withReady(es, { status: 'False', reason, message }, conditionTime(world.now()));
+  const status = withReady(es, { status: 'False', reason, message }, rfc3339(world.now()));
   const prev = getCondition(es.status?.conditions, 'Ready');
   const changed = prev?.status !== 'False' || prev.reason !== reason || prev.message !== message;
   let requeueAfterMs: number | undefined;

@@ -6,7 +6,8 @@ import { parseGoDuration } from '../../config/duration.js';
 import type { EventSpec } from '../../observability/events.js';
 import { ProviderError } from '../../providers/errors.js';
 import type { Provider, ValidationResult } from '../../providers/types.js';
-import { conditionTime, getCondition, setCondition } from '../../runtime/conditions.js';
+import { getCondition, setCondition } from '../../runtime/conditions.js';
+import { rfc3339 } from '../../runtime/time/rfc3339.js';
 import { Reason } from '../reasons.js';
 import { storeInfoOf } from './resolve.js';
 import type { StoreWorld } from './world.js';
@@ -40,7 +41,7 @@ export async function reconcileStore(
 ): Promise<StoreOutcome> {
   if (store.metadata.deletionTimestamp) return { ignore: true, events: [] };
   if ((store.spec?.controller ?? '') !== world.controllerClass) return { ignore: true, events: [] };
-  const now = conditionTime(world.now());
+  const now = rfc3339(world.now());
   const revalidate = revalidateMs(store.spec?.refreshInterval) ?? world.defaultRevalidateMs;
 
   const finish = (
