@@ -1,7 +1,7 @@
 // TypeScript shapes of the external-secrets.io API as users write it for ESO.
 // Every field is optional here: objects come from the apiserver, and the reconcilers must
-// treat anything the schema lets through as possibly absent. Defaults are applied in code
-// (see ./defaults.ts), never in the CRD schema, so GitOps tools see no drift.
+// treat anything the schema lets through as possibly absent. Defaults are applied in code,
+// never in the CRD schema, so GitOps tools see no drift.
 
 import type { AwsProvider } from './providers/aws.js';
 import type { AzureKVProvider } from './providers/azurekv.js';
@@ -249,9 +249,6 @@ export interface KubernetesProvider {
   authRef?: SecretKeySelector;
   remoteNamespace?: string;
 }
-
-/** Providers added by later issues keep their specs opaque to the core. */
-export type OpaqueProvider = Record<string, unknown>;
 
 export interface ProviderSpec {
   fake?: FakeProvider;

@@ -174,10 +174,6 @@ export function exactlyOne(fields: readonly string[], message: string): CelRule 
   return rule(`${countSet(fields)} == 1`, message);
 }
 
-export function atMostOne(fields: readonly string[], message: string): CelRule {
-  return rule(`${countSet(fields)} <= 1`, message);
-}
-
 export function atLeastOne(fields: readonly string[], message: string): CelRule {
   return rule(fields.map((f) => `has(self.${f})`).join(' || '), message);
 }
