@@ -38,9 +38,9 @@ import {
   vaultDynamicSecretCRD,
 } from './crds.js';
 import type { CustomResourceDefinition } from './crds.js';
-import { PROVIDERS } from './providers/index.js';
+import { PROVIDERS } from '../providers/index.js';
 import { renderCRDFiles } from './render.js';
-import type { Schema } from './schema.js';
+import type { Schema } from '../schema.js';
 import { INVALID, VALID } from './testing/samples.js';
 
 const CRDS_DIR = fileURLToPath(new URL('../../../crds/', import.meta.url));
