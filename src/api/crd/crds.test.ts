@@ -13,6 +13,7 @@ import {
 } from './crds.js';
 import type { CustomResourceDefinition } from './crds.js';
 import { PROVIDERS } from '../providers/index.js';
+import { VAULT_AUTH_METHODS } from '../providers/vault.js';
 import { renderCRDFiles } from './render.js';
 import type { Schema } from '../schema.js';
 import { INVALID, VALID } from './testing/samples.js';
@@ -386,6 +387,13 @@ describe('SecretStore and ClusterSecretStore', () => {
     expect(rulesAt(schema, 'spec.provider.vault.tls')).toHaveLength(1);
     expect(rulesAt(schema, 'spec.provider.kubernetes.auth')).toHaveLength(1);
     expect(rulesAt(schema, 'spec.provider.azurekv')).toHaveLength(1);
+  });
+
+  // The "exactly one method" rule counts only the methods in this list.
+  it('list every Vault auth method in VAULT_AUTH_METHODS', () => {
+    expect(propertyNames(schemaOf(ss), 'spec.provider.vault.auth')).toEqual(
+      [...VAULT_AUTH_METHODS, 'namespace'].sort(),
+    );
   });
 });
 
