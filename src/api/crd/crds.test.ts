@@ -120,7 +120,7 @@ function structuralProblems(node: Schema, path: string, out: string[] = []): str
 describe('crds/', () => {
   const rendered = renderCRDFiles();
 
-  it('is exactly what the generator produces (run `npm run gen:crds` after changing src/api/crd)', () => {
+  it('is exactly what the generator produces (run `npm run gen:crds` after changing src/api)', () => {
     expect(readdirSync(CRDS_DIR).sort()).toEqual([...rendered.keys()].sort());
     for (const [name, content] of rendered) {
       expect({ name, content: readFileSync(`${CRDS_DIR}${name}`, 'utf8') }).toEqual({ name, content });

@@ -7,6 +7,7 @@ import { caBundle, caProvider, secretKeySelector, serviceAccountSelector } from 
 import { arr, atLeastOne, bool, enumStr, exactlyOne, int, map, obj, opaque, rule, str } from '../schema.js';
 import type { Static } from '../schema.js';
 
+/** The login methods of provider.vault.auth; its CEL rule requires exactly one of them. */
 export const VAULT_AUTH_METHODS = [
   'tokenSecretRef',
   'appRole',
@@ -93,6 +94,7 @@ function auth() {
         clientCert: secretKeySelector('A Secret key holding the PEM client certificate.'),
         secretRef: secretKeySelector('A Secret key holding the PEM private key.'),
       }),
+      // Cloud logins: accepted for ESO compatibility, not supported by this version.
       iam: opaque({ desc: 'AWS IAM login to Vault (ESO fields).' }),
       gcp: opaque({ desc: 'GCP login to Vault (ESO fields).' }),
     },
