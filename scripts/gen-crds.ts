@@ -1,4 +1,4 @@
-// Writes crds/ from the schema definitions in src/api/crd/. Run with
+// Writes crds/ from the API definitions in src/api/ (assembled by src/api/crd/). Run with
 // `node --experimental-strip-types scripts/gen-crds.ts` (npm run gen:crds).
 //
 // src/ is written for tsc (module nodenext), so its relative imports name the emitted `.js`

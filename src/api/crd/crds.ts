@@ -2,12 +2,12 @@
 // has the same schema (conversion strategy None); v1 is stored.
 
 import { GENERATORS_GROUP, GENERATORS_VERSION, GROUP, SERVED_VERSIONS, STORED_VERSION } from '../types.js';
-import { externalSecretSpec, externalSecretStatus } from './externalsecret.js';
-import { vaultDynamicSecretSpec } from './generators.js';
-import { obj, str } from './schema.js';
-import type { Schema } from './schema.js';
-import { storeSpec, storeStatus } from './secretstore.js';
-import type { StoreScope } from './secretstore.js';
+import { externalSecretSpec, externalSecretStatus } from '../externalsecret.js';
+import { vaultDynamicSecretSpec } from '../providers/vault.js';
+import { obj, str } from '../schema.js';
+import type { Schema } from '../schema.js';
+import { storeSpec, storeStatus } from '../secretstore.js';
+import type { StoreScope } from '../secretstore.js';
 
 export interface PrinterColumn {
   name: string;

@@ -1,39 +1,54 @@
-// provider.aws as users write it for ESO (AWS Secrets Manager and Parameter Store).
+// provider.aws: AWS Secrets Manager and Systems Manager Parameter Store, with ESO's field
+// names. The provider itself is in src/providers/aws/.
 
-import type { SecretKeySelector, ServiceAccountSelector } from '../types.js';
+import { secretKeySelector, serviceAccountSelector } from '../common.js';
+import { arr, bool, enumStr, int, obj, str } from '../schema.js';
+import type { Static } from '../schema.js';
 
-export type AwsService = 'SecretsManager' | 'ParameterStore';
-
-export interface AwsSessionTag {
-  key?: string;
-  value?: string;
+export function aws() {
+  return obj(
+    {
+      service: enumStr(['SecretsManager', 'ParameterStore']),
+      region: str(),
+      role: str({ desc: 'ARN of a role to assume (last in the chain, with externalID and sessionTags).' }),
+      additionalRoles: arr(str(), { desc: 'Role ARNs assumed in order before role (chained).' }),
+      externalID: str({ desc: 'External ID for assuming role.' }),
+      sessionTags: arr(obj({ key: str(), value: str() }, { required: ['key', 'value'] })),
+      // ESO 2.9 defaults this to None, so manifests exported from an ESO cluster carry it.
+      sessionTagsPolicy: enumStr(['None'], { desc: 'Only None is supported.' }),
+      transitiveTagKeys: arr(str()),
+      prefix: str({ desc: 'Prepended to every remote key.' }),
+      secretsManager: obj(
+        {
+          forceDeleteWithoutRecovery: bool(),
+          recoveryWindowInDays: int({ format: 'int64' }),
+        },
+        { desc: 'Used only when pushing secrets.' },
+      ),
+      auth: obj(
+        {
+          secretRef: obj({
+            accessKeyIDSecretRef: secretKeySelector(),
+            secretAccessKeySecretRef: secretKeySelector(),
+            sessionTokenSecretRef: secretKeySelector(),
+          }),
+          jwt: obj(
+            {
+              serviceAccountRef: serviceAccountSelector(
+                'Its eks.amazonaws.com/role-arn annotation names the role (IRSA).',
+              ),
+            },
+            { desc: 'Web identity from a ServiceAccount token.' },
+          ),
+        },
+        { desc: 'Static keys or a ServiceAccount; without it the default credential chain is used.' },
+      ),
+    },
+    { desc: 'AWS Secrets Manager or Parameter Store.', required: ['service', 'region'] },
+  );
 }
 
-export interface AwsAuth {
-  /** Static keys (optionally with a session token) from a Secret. */
-  secretRef?: {
-    accessKeyIDSecretRef?: SecretKeySelector;
-    secretAccessKeySecretRef?: SecretKeySelector;
-    sessionTokenSecretRef?: SecretKeySelector;
-  };
-  /** IRSA: a TokenRequest token of this ServiceAccount, exchanged for its annotated role. */
-  jwt?: { serviceAccountRef?: ServiceAccountSelector };
-}
-
-export interface AwsProvider {
-  service?: AwsService;
-  region?: string;
-  /** Assumed last, with externalID and session tags. */
-  role?: string;
-  /** Assumed in order before `role` (each with the previous one's credentials). */
-  additionalRoles?: string[];
-  externalID?: string;
-  sessionTags?: AwsSessionTag[];
-  sessionTagsPolicy?: 'None';
-  transitiveTagKeys?: string[];
-  /** Prepended to every remote key. */
-  prefix?: string;
-  /** Only used when pushing secrets (not supported yet). */
-  secretsManager?: { forceDeleteWithoutRecovery?: boolean; recoveryWindowInDays?: number };
-  auth?: AwsAuth;
-}
+export type AwsProvider = Static<ReturnType<typeof aws>>;
+export type AwsService = NonNullable<AwsProvider['service']>;
+export type AwsSessionTag = NonNullable<AwsProvider['sessionTags']>[number];
+export type AwsAuth = NonNullable<AwsProvider['auth']>;

@@ -1,108 +1,179 @@
-// provider.vault (HashiCorp Vault and OpenBao): ESO's field names. The CRD schema is in
-// src/api/crd/providers/vault.ts; the provider in src/providers/vault/.
+// The Vault provider's API (HashiCorp Vault and OpenBao, ESO's field names): a store's
+// provider.vault, and the VaultDynamicSecret generator (generators.external-secrets.io),
+// whose provider block is the same schema, so auth methods and their rules are written once.
+// The provider itself is in src/providers/vault/.
 
-import type { CAProvider, SecretKeySelector, ServiceAccountSelector } from '../types.js';
+import { caBundle, caProvider, secretKeySelector, serviceAccountSelector } from '../common.js';
+import { arr, atLeastOne, bool, enumStr, exactlyOne, int, map, obj, opaque, rule, str } from '../schema.js';
+import type { Static } from '../schema.js';
 
-export interface VaultProvider {
-  server?: string;
-  /** Mount path of the KV engine (or any engine for version v1 reads), e.g. `secret`. */
-  path?: string;
-  version?: 'v1' | 'v2';
-  /** Vault Enterprise / OpenBao namespace, sent as X-Vault-Namespace. */
-  namespace?: string;
-  /** Base64 PEM bundle trusted for the server certificate. */
-  caBundle?: string;
-  caProvider?: CAProvider;
-  /** Client certificate for mutual TLS. */
-  tls?: VaultTls;
-  readYourWrites?: boolean;
-  forwardInconsistent?: boolean;
-  headers?: Record<string, string>;
-  auth?: VaultAuth;
-}
-
-export interface VaultTls {
-  certSecretRef?: SecretKeySelector;
-  keySecretRef?: SecretKeySelector;
-}
-
-export interface VaultAppRoleAuth {
-  path?: string;
-  roleId?: string;
-  roleRef?: SecretKeySelector;
-  secretRef?: SecretKeySelector;
-}
-
-export interface VaultKubernetesAuth {
-  mountPath?: string;
-  role?: string;
-  serviceAccountRef?: ServiceAccountSelector;
-  secretRef?: SecretKeySelector;
-}
-
-export interface VaultJwtAuth {
-  path?: string;
-  role?: string;
-  secretRef?: SecretKeySelector;
-  kubernetesServiceAccountToken?: {
-    serviceAccountRef?: ServiceAccountSelector;
-    audiences?: string[];
-    expirationSeconds?: number;
-  };
-}
+/** The login methods of provider.vault.auth; its CEL rule requires exactly one of them. */
+export const VAULT_AUTH_METHODS = [
+  'tokenSecretRef',
+  'appRole',
+  'kubernetes',
+  'jwt',
+  'userPass',
+  'ldap',
+  'cert',
+  'iam',
+  'gcp',
+] as const;
 
 /** userPass and ldap share their shape: a username and a Secret key holding the password. */
-export interface VaultPasswordAuth {
-  path?: string;
-  username?: string;
-  secretRef?: SecretKeySelector;
+function passwordAuth(method: string, mount: string) {
+  return obj(
+    {
+      path: str({ desc: `Mount path of the ${method} auth method. Defaults to ${mount}.` }),
+      username: str(),
+      secretRef: secretKeySelector('A Secret key holding the password.'),
+    },
+    { required: ['username'] },
+  );
 }
 
-export interface VaultCertAuth {
-  path?: string;
-  /** The cert auth role (`name` in the login body); empty tries every role. */
-  vaultRole?: string;
-  /** PEM client certificate. */
-  clientCert?: SecretKeySelector;
-  /** PEM private key of clientCert. */
-  secretRef?: SecretKeySelector;
+function auth() {
+  return obj(
+    {
+      namespace: str({ desc: 'Vault namespace to log in to, when it differs from the provider namespace.' }),
+      tokenSecretRef: secretKeySelector('A Secret key holding a Vault token.'),
+      appRole: obj(
+        {
+          path: str({ desc: 'Mount path of the AppRole auth method. Defaults to approle.' }),
+          roleId: str({ desc: 'The role ID; takes precedence over roleRef.' }),
+          roleRef: secretKeySelector('A Secret key holding the role ID.'),
+          secretRef: secretKeySelector('A Secret key holding the secret ID.'),
+        },
+        {
+          required: ['secretRef'],
+          rules: [atLeastOne(['roleId', 'roleRef'], 'appRole needs roleId or roleRef')],
+        },
+      ),
+      kubernetes: obj(
+        {
+          mountPath: str({ desc: 'Mount path of the Kubernetes auth method. Defaults to kubernetes.' }),
+          role: str(),
+          serviceAccountRef: serviceAccountSelector(
+            'A ServiceAccount whose token (TokenRequest API) is used.',
+          ),
+          secretRef: secretKeySelector('A Secret key holding a ServiceAccount token.'),
+        },
+        { required: ['role'] },
+      ),
+      jwt: obj(
+        {
+          path: str({ desc: 'Mount path of the JWT/OIDC auth method. Defaults to jwt.' }),
+          role: str(),
+          secretRef: secretKeySelector('A Secret key holding the JWT.'),
+          kubernetesServiceAccountToken: obj(
+            {
+              serviceAccountRef: serviceAccountSelector(),
+              audiences: arr(str()),
+              expirationSeconds: int({ format: 'int64' }),
+            },
+            {
+              desc: 'Uses a ServiceAccount token from the TokenRequest API as the JWT.',
+              required: ['serviceAccountRef'],
+            },
+          ),
+        },
+        {
+          rules: [
+            atLeastOne(
+              ['secretRef', 'kubernetesServiceAccountToken'],
+              'jwt needs secretRef or kubernetesServiceAccountToken',
+            ),
+          ],
+        },
+      ),
+      userPass: passwordAuth('userpass', 'userpass'),
+      ldap: passwordAuth('LDAP', 'ldap'),
+      cert: obj({
+        path: str({ desc: 'Mount path of the TLS certificate auth method. Defaults to cert.' }),
+        vaultRole: str(),
+        clientCert: secretKeySelector('A Secret key holding the PEM client certificate.'),
+        secretRef: secretKeySelector('A Secret key holding the PEM private key.'),
+      }),
+      // Cloud logins: accepted for ESO compatibility, not supported by this version.
+      iam: opaque({ desc: 'AWS IAM login to Vault (ESO fields).' }),
+      gcp: opaque({ desc: 'GCP login to Vault (ESO fields).' }),
+    },
+    {
+      desc: 'How to log in to Vault; exactly one method.',
+      rules: [
+        exactlyOne(VAULT_AUTH_METHODS, `auth must set exactly one of ${VAULT_AUTH_METHODS.join(', ')}`),
+      ],
+    },
+  );
 }
 
-export interface VaultAuth {
-  /** Namespace to log in to, when it differs from the provider namespace. */
-  namespace?: string;
-  tokenSecretRef?: SecretKeySelector;
-  appRole?: VaultAppRoleAuth;
-  kubernetes?: VaultKubernetesAuth;
-  jwt?: VaultJwtAuth;
-  userPass?: VaultPasswordAuth;
-  ldap?: VaultPasswordAuth;
-  cert?: VaultCertAuth;
-  /** Cloud logins: accepted by the schema, not supported by this version. */
-  iam?: Record<string, unknown>;
-  gcp?: Record<string, unknown>;
+export function vault() {
+  return obj(
+    {
+      server: str({ desc: 'Vault address, e.g. https://vault.example.com:8200.' }),
+      path: str({ desc: 'Mount path of the KV engine, e.g. secret.' }),
+      version: enumStr(['v1', 'v2'], { desc: 'KV engine version. Defaults to v2.' }),
+      namespace: str({ desc: 'Vault Enterprise / OpenBao namespace.' }),
+      caBundle: caBundle(),
+      caProvider: caProvider(),
+      tls: obj(
+        {
+          certSecretRef: secretKeySelector('A Secret key holding the PEM client certificate.'),
+          keySecretRef: secretKeySelector('A Secret key holding the PEM client key.'),
+        },
+        {
+          desc: 'Client certificate for mutual TLS.',
+          rules: [
+            rule(
+              'has(self.certSecretRef) == has(self.keySecretRef)',
+              'tls needs both certSecretRef and keySecretRef',
+            ),
+          ],
+        },
+      ),
+      readYourWrites: bool({ desc: 'Sends X-Vault-Index to read data just written (Vault Enterprise).' }),
+      forwardInconsistent: bool({ desc: 'Asks standbys to forward inconsistent reads to the active node.' }),
+      headers: map(str(), { desc: 'Extra HTTP headers sent with every request.' }),
+      auth: auth(),
+    },
+    { desc: 'HashiCorp Vault or OpenBao.', required: ['server'] },
+  );
 }
+
+export type VaultProvider = Static<ReturnType<typeof vault>>;
+export type VaultTls = NonNullable<VaultProvider['tls']>;
+export type VaultAuth = NonNullable<VaultProvider['auth']>;
+export type VaultAppRoleAuth = NonNullable<VaultAuth['appRole']>;
+export type VaultKubernetesAuth = NonNullable<VaultAuth['kubernetes']>;
+export type VaultJwtAuth = NonNullable<VaultAuth['jwt']>;
+export type VaultPasswordAuth = Static<ReturnType<typeof passwordAuth>>;
+export type VaultCertAuth = NonNullable<VaultAuth['cert']>;
 
 // ---- generators.external-secrets.io/v1alpha1 VaultDynamicSecret ----
 
-export type VaultDynamicSecretResultType = 'Data' | 'Auth' | 'Raw';
-
-export interface VaultDynamicSecretSpec {
-  /** Controller class; a Syncret instance uses only generators of its class. */
-  controller?: string;
-  /** Connection and auth, as a store's provider.vault (path and version are unused). */
-  provider?: VaultProvider;
-  /** The API path to call, e.g. `database/creds/app` or `pki/issue/web`. */
-  path?: string;
-  /** HTTP method; GET by default. */
-  method?: string;
-  /** The JSON body (or query for GET). */
-  parameters?: Record<string, unknown>;
-  resultType?: VaultDynamicSecretResultType;
-  allowEmptyResponse?: boolean;
-  retrySettings?: { maxRetries?: number; retryInterval?: string };
+export function vaultDynamicSecretSpec() {
+  return obj(
+    {
+      controller: str({ desc: 'Controller class; a Syncret instance uses only generators of its class.' }),
+      // Connection and auth, as a store's provider.vault (path and version are unused).
+      provider: vault(),
+      path: str({ desc: 'Vault API path to call, e.g. database/creds/app or pki/issue/web.', minLength: 1 }),
+      method: str({ desc: 'HTTP method: GET (default), POST, PUT, LIST or DELETE.' }),
+      parameters: opaque({ desc: 'JSON body of the request (the query of a GET).' }),
+      resultType: enumStr(['Data', 'Auth', 'Raw'], {
+        desc: 'Which part of the answer becomes the values: Data (default), Auth or Raw (the whole JSON).',
+      }),
+      allowEmptyResponse: bool({ desc: 'Accept an answer without values instead of failing.' }),
+      retrySettings: obj({ maxRetries: int({ format: 'int32', minimum: 0 }), retryInterval: str() }),
+    },
+    { required: ['provider', 'path'] },
+  );
 }
 
+export type VaultDynamicSecretSpec = Static<ReturnType<typeof vaultDynamicSecretSpec>>;
+export type VaultDynamicSecretResultType = NonNullable<VaultDynamicSecretSpec['resultType']>;
+
+// Not KubeObject: src/api/types.ts re-exports this file, which must not import it back.
 export interface VaultDynamicSecret {
   apiVersion?: string;
   kind?: string;

@@ -1,10 +1,22 @@
 // Objects the CRDs must accept, and objects they must reject with a given message. Used by
-// crds.test.ts (the messages exist in the schema) and against a real apiserver (the rules
-// compile, fit the cost budget and say what they should).
+// crds.test.ts (they type-check as the API types, the schema accepts the valid ones and rejects
+// or lets through the invalid ones as they say, the messages exist in the schema) and against
+// a real apiserver (the rules compile, fit the cost budget and say what they should).
+
+import type { CreationPolicy, ExternalSecret, ExternalSecretData, ExternalSecretSpec } from '../../types.js';
+import type { ProviderSpec, SecretStore, SecretStoreSpec } from '../../types.js';
+import type {
+  VaultAuth,
+  VaultDynamicSecret,
+  VaultDynamicSecretSpec,
+  VaultProvider,
+} from '../../providers/vault.js';
+
+export type SampleObject = ExternalSecret | SecretStore | VaultDynamicSecret;
 
 export interface Sample {
   name: string;
-  object: Record<string, unknown>;
+  object: SampleObject;
   /** A substring of the apiserver's error; absent when the object must be accepted. */
   rejectedWith?: string;
   /** The rejection comes from a schema keyword (enum, format), not from a CEL rule. */
@@ -13,15 +25,11 @@ export interface Sample {
 
 const NS = 'crd-samples';
 
-function es(
-  name: string,
-  spec: Record<string, unknown>,
-  apiVersion = 'external-secrets.io/v1',
-): Record<string, unknown> {
+function es(name: string, spec: ExternalSecretSpec, apiVersion = 'external-secrets.io/v1'): ExternalSecret {
   return { apiVersion, kind: 'ExternalSecret', metadata: { name, namespace: NS }, spec };
 }
 
-function ss(name: string, spec: Record<string, unknown>): Record<string, unknown> {
+function ss(name: string, spec: SecretStoreSpec): SecretStore {
   return {
     apiVersion: 'external-secrets.io/v1',
     kind: 'SecretStore',
@@ -30,11 +38,11 @@ function ss(name: string, spec: Record<string, unknown>): Record<string, unknown
   };
 }
 
-function css(name: string, spec: Record<string, unknown>): Record<string, unknown> {
+function css(name: string, spec: SecretStoreSpec): SecretStore {
   return { apiVersion: 'external-secrets.io/v1', kind: 'ClusterSecretStore', metadata: { name }, spec };
 }
 
-function vds(name: string, spec: Record<string, unknown>): Record<string, unknown> {
+function vds(name: string, spec: VaultDynamicSecretSpec): VaultDynamicSecret {
   return {
     apiVersion: 'generators.external-secrets.io/v1alpha1',
     kind: 'VaultDynamicSecret',
@@ -44,8 +52,10 @@ function vds(name: string, spec: Record<string, unknown>): Record<string, unknow
 }
 
 const sel = (name: string, key: string) => ({ name, key });
-const data = [{ secretKey: 'password', remoteRef: { key: '/db', property: 'password' } }];
-const fakeProvider = { fake: { data: [{ key: '/db', value: '{"password":"x"}' }] } };
+const data: ExternalSecretData[] = [
+  { secretKey: 'password', remoteRef: { key: '/db', property: 'password' } },
+];
+const fakeProvider: ProviderSpec = { fake: { data: [{ key: '/db', value: '{"password":"x"}' }] } };
 
 export const SAMPLE_NAMESPACE = NS;
 
@@ -329,8 +339,8 @@ export const VALID: Sample[] = [
   },
 ];
 
-const withStore = { secretStoreRef: { name: 'fake' } };
-const vaultStore = (auth: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+const withStore: ExternalSecretSpec = { secretStoreRef: { name: 'fake' } };
+const vaultStore = (auth: VaultAuth, extra: VaultProvider = {}) =>
   ss('bad', { provider: { vault: { server: 'https://vault:8200', auth, ...extra } } });
 
 export const INVALID: Sample[] = [
@@ -400,7 +410,12 @@ export const INVALID: Sample[] = [
   },
   {
     name: 'es-unsupported-creationPolicy',
-    object: es('bad', { ...withStore, data, target: { creationPolicy: 'CreateOrMerge' } }),
+    // Not a CreationPolicy: the cast lets the sample hold what the type refuses.
+    object: es('bad', {
+      ...withStore,
+      data,
+      target: { creationPolicy: 'CreateOrMerge' as string as CreationPolicy },
+    }),
     rejectedWith: 'Unsupported value: "CreateOrMerge"',
     bySchema: true,
   },

@@ -1,8 +1,9 @@
-// The ExternalSecret schema (spec and status), with ESO's field names and enums.
+// The ExternalSecret kind (spec and status), with ESO's field names and enums: the schema
+// written into the CRD, and the types the reconcilers read, inferred from it.
 
 import { conditions, objectName, secretDataKey } from './common.js';
 import { arr, atLeastOne, bool, enumStr, exactlyOne, int, map, obj, rule, str } from './schema.js';
-import type { Schema } from './schema.js';
+import type { Static } from './schema.js';
 
 export const STORE_KINDS = ['SecretStore', 'ClusterSecretStore'] as const;
 
@@ -31,7 +32,7 @@ export const GENERATOR_KINDS = [
 const CONVERSION_STRATEGIES = ['Default', 'Unicode'] as const;
 const DECODING_STRATEGIES = ['None', 'Base64', 'Base64URL', 'Auto'] as const;
 
-function storeRef(desc: string): Schema {
+function storeRef(desc: string) {
   return obj(
     {
       name: objectName('Name of the SecretStore or ClusterSecretStore.'),
@@ -41,7 +42,10 @@ function storeRef(desc: string): Schema {
   );
 }
 
-function generatorRef(): Schema {
+export type StoreRef = Static<ReturnType<typeof storeRef>>;
+export type StoreKind = (typeof STORE_KINDS)[number];
+
+function generatorRef() {
   return obj(
     {
       apiVersion: str({ desc: 'Defaults to generators.external-secrets.io/v1alpha1.' }),
@@ -52,7 +56,10 @@ function generatorRef(): Schema {
   );
 }
 
-function sourceRef(desc: string): Schema {
+export type GeneratorRef = Static<ReturnType<typeof generatorRef>>;
+export type GeneratorKind = (typeof GENERATOR_KINDS)[number];
+
+function sourceRef(desc: string) {
   return obj(
     { storeRef: storeRef('Reads this entry from another store.'), generatorRef: generatorRef() },
     {
@@ -67,7 +74,9 @@ function sourceRef(desc: string): Schema {
   );
 }
 
-function remoteRef(desc: string): Schema {
+export type SourceRef = Static<ReturnType<typeof sourceRef>>;
+
+function remoteRef(desc: string) {
   return obj(
     {
       key: str({ desc: 'Key (name, path or ARN) of the secret in the provider.' }),
@@ -88,7 +97,13 @@ function remoteRef(desc: string): Schema {
   );
 }
 
-function find(): Schema {
+export type RemoteRef = Static<ReturnType<typeof remoteRef>>;
+export type MetadataPolicy = NonNullable<RemoteRef['metadataPolicy']>;
+export type ConversionStrategy = (typeof CONVERSION_STRATEGIES)[number];
+export type DecodingStrategy = (typeof DECODING_STRATEGIES)[number];
+export type NullBytePolicy = NonNullable<RemoteRef['nullBytePolicy']>;
+
+function find() {
   return obj(
     {
       path: str({ desc: 'A root path to search under.' }),
@@ -101,7 +116,10 @@ function find(): Schema {
   );
 }
 
-function rewrite(): Schema {
+export type FindRef = Static<ReturnType<typeof find>>;
+export type FindName = NonNullable<FindRef['name']>;
+
+function rewrite() {
   return obj(
     {
       regexp: obj(
@@ -124,7 +142,10 @@ function rewrite(): Schema {
   );
 }
 
-function dataEntry(): Schema {
+export type Rewrite = Static<ReturnType<typeof rewrite>>;
+export type RewriteRegexp = NonNullable<Rewrite['regexp']>;
+
+function dataEntry() {
   return obj(
     {
       secretKey: secretDataKey('The key in the target Secret.'),
@@ -135,7 +156,9 @@ function dataEntry(): Schema {
   );
 }
 
-function dataFromEntry(): Schema {
+export type ExternalSecretData = Static<ReturnType<typeof dataEntry>>;
+
+function dataFromEntry() {
   return obj(
     {
       extract: remoteRef('Reads one remote JSON object; each top-level key becomes a Secret key.'),
@@ -159,7 +182,9 @@ function dataFromEntry(): Schema {
   );
 }
 
-function templateRef(desc: string): Schema {
+export type ExternalSecretDataFrom = Static<ReturnType<typeof dataFromEntry>>;
+
+function templateRef(desc: string) {
   return obj(
     {
       name: objectName(),
@@ -177,7 +202,9 @@ function templateRef(desc: string): Schema {
   );
 }
 
-function templateFrom(): Schema {
+export type TemplateRefItem = NonNullable<Static<ReturnType<typeof templateRef>>['items']>[number];
+
+function templateFrom() {
   return obj({
     configMap: templateRef('Templates from keys of a ConfigMap in the same namespace.'),
     secret: templateRef('Templates from keys of a Secret in the same namespace.'),
@@ -196,9 +223,11 @@ function templateFrom(): Schema {
   });
 }
 
+export type TemplateFrom = Static<ReturnType<typeof templateFrom>>;
+
 const SA_TOKEN = 'kubernetes.io/service-account-token';
 
-function template(): Schema {
+function template() {
   return obj(
     {
       type: str({ desc: 'The type of the target Secret.' }),
@@ -235,7 +264,9 @@ function template(): Schema {
   );
 }
 
-function target(): Schema {
+export type TargetTemplate = Static<ReturnType<typeof template>>;
+
+function target() {
   return obj(
     {
       name: objectName('Name of the target Secret. Defaults to the ExternalSecret name.'),
@@ -264,7 +295,11 @@ function target(): Schema {
   );
 }
 
-export function externalSecretSpec(): Schema {
+export type ExternalSecretTarget = Static<ReturnType<typeof target>>;
+export type CreationPolicy = NonNullable<ExternalSecretTarget['creationPolicy']>;
+export type DeletionPolicy = NonNullable<ExternalSecretTarget['deletionPolicy']>;
+
+export function externalSecretSpec() {
   return obj(
     {
       secretStoreRef: storeRef('The store to read from.'),
@@ -289,7 +324,37 @@ export function externalSecretSpec(): Schema {
   );
 }
 
-export function externalSecretStatus(): Schema {
+export type ExternalSecretSpec = Static<ReturnType<typeof externalSecretSpec>>;
+export type RefreshPolicy = NonNullable<ExternalSecretSpec['refreshPolicy']>;
+
+/**
+ * One generator result whose lifetime Syncret manages (renewal, rotation, revocation). No
+ * values: only what identifies the lease and when to act on it. The operator writes every
+ * field but renewTime (set once renewed), so the type declares them present; the schema
+ * requires none.
+ */
+function generatorLease() {
+  return obj(
+    {
+      source: str({ desc: 'The dataFrom entry that produced it, e.g. dataFrom[0].' }),
+      kind: str(),
+      name: str(),
+      leaseID: str({ desc: "Vault's lease_id; empty for results without a lease (PKI certificates)." }),
+      leaseDuration: int({ format: 'int64', minimum: 0, desc: 'TTL granted at issue, in seconds.' }),
+      renewable: bool(),
+      issueTime: str({ format: 'date-time' }),
+      renewTime: str({ format: 'date-time' }),
+      expireTime: str({ format: 'date-time' }),
+    },
+    {
+      always: ['source', 'kind', 'name', 'leaseID', 'leaseDuration', 'renewable', 'issueTime', 'expireTime'],
+    },
+  );
+}
+
+export type GeneratorLease = Static<ReturnType<typeof generatorLease>>;
+
+export function externalSecretStatus() {
   return obj(
     {
       conditions: conditions(),
@@ -302,25 +367,14 @@ export function externalSecretStatus(): Schema {
       syncedResourceVersion: str({ desc: 'Generation and metadata hash of the last synced spec.' }),
       observedGeneration: int({ format: 'int64', minimum: 0 }),
       binding: obj({ name: str() }, { desc: 'The target Secret (servicebinding.io).' }),
-      generatorLeases: arr(
-        obj({
-          source: str({ desc: 'The dataFrom entry that produced it, e.g. dataFrom[0].' }),
-          kind: str(),
-          name: str(),
-          leaseID: str({ desc: "Vault's lease_id; empty for results without a lease (PKI certificates)." }),
-          leaseDuration: int({ format: 'int64', minimum: 0, desc: 'TTL granted at issue, in seconds.' }),
-          renewable: bool(),
-          issueTime: str({ format: 'date-time' }),
-          renewTime: str({ format: 'date-time' }),
-          expireTime: str({ format: 'date-time' }),
-        }),
-        {
-          desc: 'Syncret: leases behind the generated values in the target Secret (never the values). Renewed, rotated before expiry and revoked on deletion.',
-        },
-      ),
+      generatorLeases: arr(generatorLease(), {
+        desc: 'Syncret: leases behind the generated values in the target Secret (never the values). Renewed, rotated before expiry and revoked on deletion.',
+      }),
       // Later status fields are declared here; preserveUnknown below keeps whatever a newer
       // operator writes.
     },
     { preserveUnknown: true },
   );
 }
+
+export type ExternalSecretStatus = Static<ReturnType<typeof externalSecretStatus>>;

@@ -1,26 +1,27 @@
-// Shapes shared by several CRDs: object references, selectors, status conditions.
+// Shapes shared by several kinds and providers: object references, selectors, status
+// conditions. Each is one schema, and its type is inferred from it.
 
 import { arr, enumStr, int, map, obj, str } from './schema.js';
-import type { Schema } from './schema.js';
+import type { Static } from './schema.js';
 
 // The apiserver's own name rules, as ESO declares them on its references.
 export const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 export const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 export const SECRET_DATA_KEY = '^[-._a-zA-Z0-9]+$';
 
-export function objectName(desc?: string): Schema {
+export function objectName(desc?: string) {
   return str({ desc, minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN });
 }
 
-export function namespaceName(desc?: string): Schema {
+export function namespaceName(desc?: string) {
   return str({ desc, minLength: 1, maxLength: 63, pattern: DNS1123_LABEL });
 }
 
-export function secretDataKey(desc?: string): Schema {
+export function secretDataKey(desc?: string) {
   return str({ desc, minLength: 1, maxLength: 253, pattern: SECRET_DATA_KEY });
 }
 
-export function secretKeySelector(desc?: string): Schema {
+export function secretKeySelector(desc?: string) {
   return obj(
     {
       name: objectName('Name of the Secret.'),
@@ -31,7 +32,9 @@ export function secretKeySelector(desc?: string): Schema {
   );
 }
 
-export function serviceAccountSelector(desc?: string): Schema {
+export type SecretKeySelector = Static<ReturnType<typeof secretKeySelector>>;
+
+export function serviceAccountSelector(desc?: string) {
   return obj(
     {
       name: objectName('Name of the ServiceAccount.'),
@@ -42,7 +45,9 @@ export function serviceAccountSelector(desc?: string): Schema {
   );
 }
 
-export function caProvider(desc = 'A Secret or ConfigMap that holds the PEM CA bundle.'): Schema {
+export type ServiceAccountSelector = Static<ReturnType<typeof serviceAccountSelector>>;
+
+export function caProvider(desc = 'A Secret or ConfigMap that holds the PEM CA bundle.') {
   return obj(
     {
       type: enumStr(['Secret', 'ConfigMap']),
@@ -54,12 +59,14 @@ export function caProvider(desc = 'A Secret or ConfigMap that holds the PEM CA b
   );
 }
 
+export type CAProvider = Static<ReturnType<typeof caProvider>>;
+
 /** A base64-encoded PEM bundle; `format: byte` makes the apiserver reject invalid base64. */
-export function caBundle(desc = 'Base64-encoded PEM CA bundle.'): Schema {
+export function caBundle(desc = 'Base64-encoded PEM CA bundle.') {
   return str({ desc, format: 'byte' });
 }
 
-export function labelSelector(desc?: string): Schema {
+export function labelSelector(desc?: string) {
   return obj(
     {
       matchLabels: map(str()),
@@ -70,7 +77,7 @@ export function labelSelector(desc?: string): Schema {
             operator: enumStr(['In', 'NotIn', 'Exists', 'DoesNotExist']),
             values: arr(str(), { listType: 'atomic' }),
           },
-          { required: ['key', 'operator'] },
+          { required: ['key', 'operator'], always: ['key', 'operator'] },
         ),
         { listType: 'atomic' },
       ),
@@ -79,18 +86,25 @@ export function labelSelector(desc?: string): Schema {
   );
 }
 
-export function conditions(): Schema {
-  return arr(
-    obj(
-      {
-        type: str(),
-        status: str(),
-        reason: str(),
-        message: str(),
-        lastTransitionTime: str({ format: 'date-time' }),
-        observedGeneration: int({ format: 'int64', minimum: 0 }),
-      },
-      { required: ['type', 'status'] },
-    ),
+export type LabelSelector = Static<ReturnType<typeof labelSelector>>;
+
+function condition() {
+  return obj(
+    {
+      type: str(),
+      // Only the operator writes conditions, and only these three values.
+      status: str<'True' | 'False' | 'Unknown'>(),
+      reason: str(),
+      message: str(),
+      lastTransitionTime: str({ format: 'date-time' }),
+      observedGeneration: int({ format: 'int64', minimum: 0 }),
+    },
+    { required: ['type', 'status'], always: ['type', 'status'] },
   );
+}
+
+export type Condition = Static<ReturnType<typeof condition>>;
+
+export function conditions() {
+  return arr(condition());
 }

@@ -1,9 +1,9 @@
 // provider.fake: static values in the store spec, for tests and demos.
 
 import { arr, atLeastOne, intOrStr, map, obj, str } from '../schema.js';
-import type { Schema } from '../schema.js';
+import type { Static } from '../schema.js';
 
-export function fake(): Schema {
+export function fake() {
   return obj(
     {
       data: arr(
@@ -29,3 +29,6 @@ export function fake(): Schema {
     { desc: 'Static values for tests and demos.', required: ['data'] },
   );
 }
+
+export type FakeProvider = Static<ReturnType<typeof fake>>;
+export type FakeProviderData = NonNullable<FakeProvider['data']>[number];

@@ -2,9 +2,9 @@
 
 import { caBundle, caProvider, namespaceName, secretKeySelector, serviceAccountSelector } from '../common.js';
 import { exactlyOne, obj, str } from '../schema.js';
-import type { Schema } from '../schema.js';
+import type { Static } from '../schema.js';
 
-export function kubernetes(): Schema {
+export function kubernetes() {
   return obj(
     {
       server: obj({
@@ -36,3 +36,5 @@ export function kubernetes(): Schema {
     { desc: 'Reads Secrets of another namespace or cluster.' },
   );
 }
+
+export type KubernetesProvider = Static<ReturnType<typeof kubernetes>>;
