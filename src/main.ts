@@ -39,7 +39,8 @@ export function defaultRegistry(metrics?: Metrics): ProviderRegistry {
   ]);
 }
 
-async function run(opts: RunOptions): Promise<void> {
+/** The operator's parts: API client, Events, the controllers and the HTTP endpoints. */
+async function assemble(opts: RunOptions) {
   const logger = createLogger({ level: opts.logLevel, format: opts.logFormat });
   const metrics = new Metrics({ version: VERSION });
   const api = await createKubeClient({
@@ -74,33 +75,39 @@ async function run(opts: RunOptions): Promise<void> {
     generators: [vaultDynamicSecretGenerator({ onLogin: () => metrics.providerLogin('vault') })],
   });
   backlogged = () => manager.backlogged();
+  return { logger, metrics, api, events, manager };
+}
 
-  let leading = !opts.leaderElect;
-  let broken = false;
+async function run(opts: RunOptions): Promise<void> {
+  const { logger, metrics, api, events, manager } = await assemble(opts);
+  const state: { leading: boolean; broken: boolean; stopping: boolean; elector?: LeaderElector } = {
+    leading: !opts.leaderElect,
+    broken: false,
+    stopping: false,
+  };
   const server = await startHttpServer({
     address: opts.metricsAddr,
     metrics,
     logger,
     health: {
-      live: () => !broken,
+      live: () => !state.broken,
       // A standby replica is ready: it serves health and takes over when the leader goes.
       ready: () =>
-        !leading ? true : manager.hasSynced() ? true : { ok: false, detail: 'caches not synced' },
+        !state.leading ? true : manager.hasSynced() ? true : { ok: false, detail: 'caches not synced' },
     },
   });
   logger.info({ version: VERSION, address: server.address, namespaces: opts.namespaces }, 'syncret started');
 
-  let stopping = false;
   const shutdown = async (signal: string, code = 0): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
+    if (state.stopping) return;
+    state.stopping = true;
     logger.info({ signal }, 'shutting down');
     const hardStop = setTimeout(() => process.exit(code || 1), 20_000);
     hardStop.unref();
     try {
       await manager.stop();
       await events.close();
-      await elector?.stop();
+      await state.elector?.stop();
       await server.close();
     } catch (e) {
       logger.error({ err: e }, 'error during shutdown');
@@ -119,46 +126,57 @@ async function run(opts: RunOptions): Promise<void> {
     try {
       await manager.start();
     } catch (e) {
-      if (stopping) return;
-      broken = true;
+      if (state.stopping) return;
+      state.broken = true;
       logger.error({ err: e }, 'controller failed to start');
       await shutdown('start-failure', 1);
     }
   };
+  if (!opts.leaderElect) return startManager();
+  state.elector = leaderElector(opts, api, logger, {
+    started: () => {
+      state.leading = true;
+      void startManager();
+    },
+    // Another replica may already be writing: stop at once, as controller-runtime does.
+    stopped: () => {
+      metrics.setLeader(false);
+      void shutdown('lost-leadership', 1);
+    },
+  });
+  state.elector.start();
+}
 
-  let elector: LeaderElector | undefined;
-  if (opts.leaderElect) {
-    const identity = `${process.env.POD_NAME || hostname()}_${process.pid}`;
-    elector = new LeaderElector({
-      // Its own rate limit: lease renewals must not queue behind a burst of reconciles.
-      api: api.withRateLimit(5, 10),
-      namespace: opts.leaderElectionNamespace,
-      name: opts.leaderElectionId,
-      identity,
-      leaseDurationMs: opts.leaseDurationMs,
-      renewDeadlineMs: opts.renewDeadlineMs,
-      retryPeriodMs: opts.retryPeriodMs,
-      logger,
-      onStartedLeading: () => {
-        leading = true;
-        logger.info({ identity }, 'became leader');
-        void startManager();
-      },
-      onStoppedLeading: () => {
-        metrics.setLeader(false);
-        // Another replica may already be writing: stop at once, as controller-runtime does.
-        logger.warn({ identity }, 'lost leadership; exiting');
-        void shutdown('lost-leadership', 1);
-      },
-    });
-    logger.info(
-      { identity, lease: `${opts.leaderElectionNamespace}/${opts.leaderElectionId}` },
-      'waiting for leadership',
-    );
-    elector.start();
-  } else {
-    await startManager();
-  }
+function leaderElector(
+  opts: RunOptions,
+  api: KubeClient,
+  logger: ReturnType<typeof createLogger>,
+  on: { started: () => void; stopped: () => void },
+): LeaderElector {
+  const identity = `${process.env.POD_NAME || hostname()}_${process.pid}`;
+  logger.info(
+    { identity, lease: `${opts.leaderElectionNamespace}/${opts.leaderElectionId}` },
+    'waiting for leadership',
+  );
+  return new LeaderElector({
+    // Its own rate limit: lease renewals must not queue behind a burst of reconciles.
+    api: api.withRateLimit(5, 10),
+    namespace: opts.leaderElectionNamespace,
+    name: opts.leaderElectionId,
+    identity,
+    leaseDurationMs: opts.leaseDurationMs,
+    renewDeadlineMs: opts.renewDeadlineMs,
+    retryPeriodMs: opts.retryPeriodMs,
+    logger,
+    onStartedLeading: () => {
+      logger.info({ identity }, 'became leader');
+      on.started();
+    },
+    onStoppedLeading: () => {
+      logger.warn({ identity }, 'lost leadership; exiting');
+      on.stopped();
+    },
+  });
 }
 
 async function renderCommand(argv: string[]): Promise<number> {

@@ -29,11 +29,12 @@ import { resolveStore } from '../store/resolve.js';
 import type { StoreLookup } from '../store/resolve.js';
 import { needsMainStore, usesGenerators } from './data.js';
 import { executeExternalSecret } from './execute.js';
+import type { EsExecutorDeps } from './execute.js';
 import { targetSecretName } from './ownership.js';
 import { reconcileExternalSecret } from './reconcile.js';
 import type { EsOutcome } from './reconcile.js';
 import type { CachedSecret, TargetSecrets } from './targets.js';
-import { externalSecretWorld } from './world.js';
+import { cachedStores, externalSecretWorld } from './world.js';
 import type { EsWorldDeps } from './world.js';
 
 /** Held by an ExternalSecret while it may have generator leases: deletion revokes them first. */
@@ -99,14 +100,7 @@ export function externalSecretController(o: EsControllerOptions): Controller<Ext
   const targets = new ReverseIndex<ExternalSecret>((es) => [
     `${es.metadata.namespace ?? ''}/${targetSecretName(es)}`,
   ]).attach(caches.externalSecrets);
-  const lookup: StoreLookup = {
-    controllerClass: o.controllerClass,
-    store: (kind, ns, name) =>
-      kind === 'ClusterSecretStore'
-        ? caches.clusterStores.watched(name)
-        : caches.stores.watched(`${ns}/${name}`),
-    namespaceLabels: (ns) => caches.namespaces.watched(ns)?.metadata.labels,
-  };
+  const lookup = cachedStores(o.controllerClass, caches);
   const writeStatus = statusWriter<ExternalSecret>({
     api: o.api,
     type: EXTERNAL_SECRETS,
@@ -125,6 +119,7 @@ export function externalSecretController(o: EsControllerOptions): Controller<Ext
     source: o.access,
     generators: o.generators,
   };
+  const execDeps: EsExecutorDeps = { ...o, writeStatus };
   const controller = new Controller<ExternalSecret, EsOutcome>({
     name: 'externalsecret',
     cache: caches.externalSecrets,
@@ -137,8 +132,7 @@ export function externalSecretController(o: EsControllerOptions): Controller<Ext
       return undefined;
     },
     reconcile: (es, ctx) => reconcileExternalSecret(es, externalSecretWorld(worldDeps, ctx), ctx.reason),
-    execute: (es, outcome, ctx) =>
-      executeExternalSecret({ ...o, targets: o.targets, writeStatus }, es, outcome, ctx),
+    execute: (es, outcome, ctx) => executeExternalSecret(execDeps, es, outcome, ctx),
     finalizer: o.generators
       ? {
           spec: leaseFinalizer(o, lookup, o.generators),
@@ -152,6 +146,18 @@ export function externalSecretController(o: EsControllerOptions): Controller<Ext
       : undefined,
   });
 
+  watchReferences(controller, o, sources, targets);
+  return controller;
+}
+
+/** What runs an ExternalSecret besides its own changes (see the table at the top). */
+function watchReferences(
+  controller: Controller<ExternalSecret, EsOutcome>,
+  o: EsControllerOptions,
+  sources: ReverseIndex<ExternalSecret>,
+  targets: ReverseIndex<ExternalSecret>,
+): void {
+  const { caches } = o;
   const users = (kind: StoreKind) => (s: SecretStore) =>
     sources.keysFor(storeRefKey(kind, s.metadata.namespace ?? '', s.metadata.name ?? ''));
   for (const [kind, cache] of [
@@ -195,7 +201,6 @@ export function externalSecretController(o: EsControllerOptions): Controller<Ext
       onUpdate: (old, g) => (old.metadata.generation === g.metadata.generation ? undefined : genUsers(g)),
     });
   }
-  return controller;
 }
 
 function* clusterStoreUsersIn(sources: ReverseIndex<ExternalSecret>, ns: Namespace): Iterable<string> {

@@ -6,6 +6,7 @@ import type {
   ExternalSecret,
   ExternalSecretDataFrom,
   ExternalSecretSpec,
+  FindRef,
   RemoteRef,
   SourceRef,
 } from '../../api/types.js';
@@ -53,6 +54,60 @@ function remoteKeyRef(ref: RemoteRef, where: string): RemoteKeyRef {
   return { key: ref.key, version: ref.version || undefined, metadataPolicy: ref.metadataPolicy };
 }
 
+/**
+ * The provider reads of one sync: one reader per store, each remote key (with version and
+ * metadata policy) fetched once however many entries read it.
+ */
+class Reads {
+  private readonly readers = new Map<string, Promise<StoreReader>>();
+  private readonly memo = new Map<string, Promise<RemoteValue>>();
+
+  constructor(
+    private readonly ns: string,
+    private readonly store: StoreInfo | undefined,
+    private readonly world: DataWorld,
+    private readonly maxAgeMs: number,
+  ) {}
+
+  reader(sourceRef: SourceRef | undefined, where: string): Promise<StoreReader> {
+    if (sourceRef?.generatorRef) {
+      // ESO reads generators only through dataFrom: a generator's output is a whole map.
+      throw new ProviderError(
+        'Unsupported',
+        `${where}.sourceRef.generatorRef is only supported in dataFrom (a generator produces a whole map)`,
+      );
+    }
+    let info = this.store;
+    if (sourceRef?.storeRef) {
+      const r = resolveStore(sourceRef.storeRef, this.ns, this.world);
+      if (!r.ok) throw new ProviderError('InvalidRequest', `${where}.sourceRef.storeRef: ${r.message}`);
+      info = r.info;
+    }
+    if (!info) throw new ProviderError('InvalidRequest', `${where} needs spec.secretStoreRef or a sourceRef`);
+    const id = `${info.kind}/${info.namespace ?? ''}/${info.name}`;
+    let reader = this.readers.get(id);
+    if (!reader) {
+      reader = this.world.source.reader(info);
+      this.readers.set(id, reader);
+    }
+    return reader;
+  }
+
+  get(reader: StoreReader, ref: RemoteKeyRef): Promise<RemoteValue> {
+    const k = `${reader.provider}\u0000${ref.key}\u0000${ref.version ?? ''}\u0000${ref.metadataPolicy ?? ''}`;
+    let v = this.memo.get(k);
+    if (!v) {
+      v = reader.get(ref, this.maxAgeMs);
+      this.memo.set(k, v);
+    }
+    return v;
+  }
+
+  find(reader: StoreReader, find: FindRef): Promise<Map<string, RemoteValue>> {
+    return reader.find(find, this.maxAgeMs);
+  }
+}
+
 export async function collectData(
   es: ExternalSecret,
   /** The spec.secretStoreRef store; undefined when every entry names its own source. */
@@ -65,74 +120,20 @@ export async function collectData(
 ): Promise<{ data: Record<string, Uint8Array>; provider: string }> {
   const ns = es.metadata.namespace ?? '';
   const spec = es.spec ?? {};
-  const readers = new Map<string, Promise<StoreReader>>();
-  const memo = new Map<string, Promise<RemoteValue>>();
-
-  const readerFor = (sourceRef: SourceRef | undefined, where: string): Promise<StoreReader> => {
-    if (sourceRef?.generatorRef) {
-      // ESO reads generators only through dataFrom: a generator's output is a whole map.
-      throw new ProviderError(
-        'Unsupported',
-        `${where}.sourceRef.generatorRef is only supported in dataFrom (a generator produces a whole map)`,
-      );
-    }
-    let info = store;
-    if (sourceRef?.storeRef) {
-      const r = resolveStore(sourceRef.storeRef, ns, world);
-      if (!r.ok) throw new ProviderError('InvalidRequest', `${where}.sourceRef.storeRef: ${r.message}`);
-      info = r.info;
-    }
-    if (!info) throw new ProviderError('InvalidRequest', `${where} needs spec.secretStoreRef or a sourceRef`);
-    const id = `${info.kind}/${info.namespace ?? ''}/${info.name}`;
-    let reader = readers.get(id);
-    if (!reader) {
-      reader = world.source.reader(info);
-      readers.set(id, reader);
-    }
-    return reader;
-  };
-
-  const fetch = async (reader: StoreReader, ref: RemoteKeyRef): Promise<RemoteValue> => {
-    const k = `${reader.provider}\u0000${ref.key}\u0000${ref.version ?? ''}\u0000${ref.metadataPolicy ?? ''}`;
-    let v = memo.get(k);
-    if (!v) {
-      v = reader.get(ref, maxAgeMs);
-      memo.set(k, v);
-    }
-    return v;
-  };
-
+  const reads = new Reads(ns, store, world, maxAgeMs);
   // A null-prototype map: a remote key "__proto__" must become a Secret key, not a prototype.
   const out = Object.create(null) as Record<string, Uint8Array>;
-  let provider = store ? (await readerFor(undefined, 'spec')).provider : '';
+  let provider = store ? (await reads.reader(undefined, 'spec')).provider : '';
 
   for (const [i, from] of (spec.dataFrom ?? []).entries()) {
     const where = `dataFrom[${i}]`;
-    let raw: Record<string, Uint8Array>;
-    let key = '';
-    const gen = from.sourceRef?.generatorRef;
-    if (gen) {
-      if (!world.generators)
-        throw new ProviderError(
-          'Unsupported',
-          `${where}.sourceRef.generatorRef: no generators are available here`,
-        );
-      const made = await world.generators.generate(ns, gen, where);
-      if (made.lease)
-        issued.push({ source: where, kind: gen.kind ?? '', name: gen.name ?? '', grant: made.lease });
-      provider ||= made.provider;
-      raw = made.data;
-    } else {
-      const reader = await readerFor(from.sourceRef, where);
-      ({ raw, key } = await fromEntry(from, reader, where, fetch, maxAgeMs));
-    }
+    const raw = await rawEntry(from, where, ns, reads, world, issued);
+    provider ||= raw.provider;
     const entries = dataFromEntries(
-      raw,
+      raw.data,
       from,
-      { key, where },
-      {
-        transform: (template, k) => renderKeyTransform(`${where}.rewrite.transform`, template, k),
-      },
+      { key: raw.key, where },
+      { transform: (template, k) => renderKeyTransform(`${where}.rewrite.transform`, template, k) },
     );
     // Keys that came out empty are dropped, as ESO does.
     for (const k of Object.keys(entries)) if (k !== '') out[k] = entries[k]!;
@@ -142,12 +143,38 @@ export async function collectData(
     const where = `data[${i}]`;
     if (!item.secretKey) throw new ProviderError('InvalidRequest', `${where}.secretKey must be set`);
     const ref = item.remoteRef ?? {};
-    const reader = await readerFor(item.sourceRef, where);
+    const reader = await reads.reader(item.sourceRef, where);
     const keyRef = remoteKeyRef(ref, where);
-    const value = await fetch(reader, keyRef);
+    const value = await reads.get(reader, keyRef);
     out[item.secretKey] = dataEntryValue(value, ref, { key: keyRef.key, secretKey: item.secretKey, where });
   }
   return { data: out, provider };
+}
+
+/** One dataFrom entry's raw map: a generator's output, or what a store returned. */
+async function rawEntry(
+  from: ExternalSecretDataFrom,
+  where: string,
+  ns: string,
+  reads: Reads,
+  world: DataWorld,
+  issued: IssuedLease[],
+): Promise<{ data: Record<string, Uint8Array>; key: string; provider: string }> {
+  const gen = from.sourceRef?.generatorRef;
+  if (!gen) {
+    const reader = await reads.reader(from.sourceRef, where);
+    const { raw, key } = await fromEntry(from, reader, where, reads);
+    return { data: raw, key, provider: reader.provider };
+  }
+  if (!world.generators)
+    throw new ProviderError(
+      'Unsupported',
+      `${where}.sourceRef.generatorRef: no generators are available here`,
+    );
+  const made = await world.generators.generate(ns, gen, where);
+  if (made.lease)
+    issued.push({ source: where, kind: gen.kind ?? '', name: gen.name ?? '', grant: made.lease });
+  return { data: made.data, key: '', provider: made.provider };
 }
 
 /** The raw key → bytes map of one dataFrom entry, before rewrite, conversion and decoding. */
@@ -155,17 +182,16 @@ async function fromEntry(
   from: ExternalSecretDataFrom,
   reader: StoreReader,
   where: string,
-  fetch: (reader: StoreReader, ref: RemoteKeyRef) => Promise<RemoteValue>,
-  maxAgeMs: number,
+  reads: Reads,
 ): Promise<{ raw: Record<string, Uint8Array>; key: string }> {
   if (from.extract) {
     const keyRef = remoteKeyRef(from.extract, `${where}.extract`);
-    const value = await fetch(reader, keyRef);
+    const value = await reads.get(reader, keyRef);
     const ctx = { key: keyRef.key, where };
     return { raw: extractMap(value, ctx, from.extract.property || undefined), key: keyRef.key };
   }
   if (from.find) {
-    const found = await reader.find(from.find, maxAgeMs);
+    const found = await reads.find(reader, from.find);
     const raw = Object.create(null) as Record<string, Uint8Array>;
     for (const [name, value] of found) raw[name] = selectProperty(value, undefined, { key: name, where });
     return { raw, key: '' };

@@ -12,6 +12,7 @@ import { SecretDataError } from '../../secrets/errors.js';
 import { configMapBytes, secretBytes } from '../../secrets/object-data.js';
 import type { GeneratorAccess } from '../generator/access.js';
 import type { DataSource } from '../store/access.js';
+import type { StoreLookup } from '../store/resolve.js';
 import type { PipelineWorld } from './pipeline.js';
 import type { TargetSecrets } from './targets.js';
 import type { TargetSecretInfo } from './target.js';
@@ -49,19 +50,29 @@ export interface EsWorldDeps {
   generators?: GeneratorAccess;
 }
 
+/** Store resolution from the watch caches. */
+export function cachedStores(
+  controllerClass: string,
+  caches: Pick<EsWorldDeps, 'stores' | 'clusterStores' | 'namespaces'>,
+): StoreLookup {
+  return {
+    controllerClass,
+    store: (kind: StoreKind, namespace: string | undefined, name: string) =>
+      kind === 'ClusterSecretStore'
+        ? caches.clusterStores.watched(name)
+        : caches.stores.watched(`${namespace}/${name}`),
+    namespaceLabels: (ns) => caches.namespaces.watched(ns)?.metadata.labels,
+  };
+}
+
 /** The world of one run of one ExternalSecret. */
 export function externalSecretWorld(
   deps: EsWorldDeps,
   run: { failures: number; signal: AbortSignal },
 ): EsWorld {
   return {
+    ...cachedStores(deps.controllerClass, deps),
     now: Date.now,
-    controllerClass: deps.controllerClass,
-    store: (kind: StoreKind, namespace: string | undefined, name: string) =>
-      kind === 'ClusterSecretStore'
-        ? deps.clusterStores.watched(name)
-        : deps.stores.watched(`${namespace}/${name}`),
-    namespaceLabels: (ns) => deps.namespaces.watched(ns)?.metadata.labels,
     source: deps.source,
     generators: deps.generators,
     targetSecret: (ns, name, withData, assumeAbsent = false) =>
