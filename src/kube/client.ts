@@ -9,6 +9,7 @@
 import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { KubeObject } from '../api/types.js';
+import { sleep } from '../runtime/time/sleep.js';
 import { inClusterConfig, loadKubeconfigFiles } from './kubeconfig.js';
 import { apiVersionOf } from './resources.js';
 import { KubeApiError } from './types.js';
@@ -150,12 +151,11 @@ export class TokenBucket {
   async acquire(signal?: AbortSignal): Promise<void> {
     const wait = this.reserve();
     if (wait <= 0) return;
-    try {
-      await sleep(wait, signal);
-    } catch (e) {
+    await sleep(wait, signal);
+    if (signal?.aborted) {
       // An abandoned reservation goes back, so aborted callers do not slow the others.
       this.tokens += 1;
-      throw e;
+      throw signal.reason;
     }
   }
 }
@@ -198,22 +198,10 @@ function resourceLabel(type: ResourceType, subresource?: string): string {
 
 // ---------------------------------------------------------------- helpers
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Waits, then fails with the caller's abort reason if the caller gave up meanwhile. */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  await sleep(ms, signal);
+  signal?.throwIfAborted();
 }
 
 function jitter(ms: number, fraction = 0.25): number {
@@ -730,7 +718,7 @@ export class KubeClient implements KubeApi {
         const safe =
           (code && NOT_SENT_CODES.has(code)) || (spec.idempotent && code && BROKEN_CODES.has(code));
         if (!safe) throw e;
-        await sleep(jitter(200 * 2 ** attempt, 1), spec.signal);
+        await pause(jitter(200 * 2 ** attempt, 1), spec.signal);
         continue;
       }
       if (ans.status >= 200 && ans.status < 300) {
@@ -758,7 +746,7 @@ export class KubeClient implements KubeApi {
         { status: ans.status, reason: err.reason, path: spec.path, waitMs: Math.round(wait) },
         'kube request retried',
       );
-      await sleep(wait, spec.signal);
+      await pause(wait, spec.signal);
     }
   }
 

@@ -9,6 +9,7 @@ import { createBackoffSettings, createRetryOptions, grpc } from 'google-gax';
 import type { CallOptions } from 'google-gax';
 import type { FindRef } from '../../api/types.js';
 import type { GcpsmProvider } from '../../api/providers/gcpsm.js';
+import { sleep } from '../../runtime/time/sleep.js';
 import { ProviderError } from '../errors.js';
 import type {
   Provider,
@@ -153,14 +154,6 @@ export function endpointFor(location: string | undefined, opts: GcpsmOptions): E
     return { serviceHost, address: host, port: Number(opts.emulatorHost.slice(i + 1)), insecure: true };
   }
   return { serviceHost, address: serviceHost, port: 443, insecure: false };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
 }
 
 /** Labels and annotations as a map; `labels.<k>`/`annotations.<k>` also resolve for keys with dots. */

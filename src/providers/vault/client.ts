@@ -4,6 +4,7 @@
 
 import type { FindRef } from '../../api/types.js';
 import type { VaultProvider } from '../../api/providers/vault.js';
+import { sleep } from '../../runtime/time/sleep.js';
 import { ProviderError } from '../errors.js';
 import type { RemoteKeyRef, RemoteValue, SecretsClient, ValidationResult } from '../types.js';
 import { scrub } from './auth.js';
@@ -539,7 +540,7 @@ export class VaultClient implements SecretsClient {
     const quiet = this.o.closeQuietMs ?? 500;
     const deadline = Date.now() + CLOSE_GRACE_MS;
     while (Date.now() < deadline && (this.active > 0 || Date.now() - this.lastActivity < quiet))
-      await new Promise((r) => setTimeout(r, Math.min(100, quiet || 100)));
+      await sleep(Math.min(100, quiet || 100));
     const st = this.state;
     this.state = undefined;
     // Never revoke a token the user supplied (tokenSecretRef): other clients may use it.
