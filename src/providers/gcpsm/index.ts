@@ -9,6 +9,8 @@ import { createBackoffSettings, createRetryOptions, grpc } from 'google-gax';
 import type { CallOptions } from 'google-gax';
 import type { FindRef } from '../../api/types.js';
 import type { GcpsmProvider } from '../../api/providers/gcpsm.js';
+import { jitteredBackoff } from '../../runtime/time/backoff.js';
+import type { Backoff } from '../../runtime/time/backoff.js';
 import { sleep } from '../../runtime/time/sleep.js';
 import { ProviderError } from '../errors.js';
 import type {
@@ -37,7 +39,7 @@ export interface GcpsmOptions extends AuthEndpoints {
   emulatorHost?: string;
   /** Attempts for RESOURCE_EXHAUSTED/UNAVAILABLE within one read (default 3). */
   attempts?: number;
-  /** First retry delay in ms, doubled per attempt (default 500). */
+  /** First retry delay in ms, doubled per attempt up to 5 s; jitter takes off up to a fifth (default 500). */
   retryDelayMs?: number;
 }
 
@@ -54,6 +56,8 @@ export function gcpsmOptionsFromEnv(env: NodeJS.ProcessEnv): GcpsmOptions {
 
 const GLOBAL_HOST = 'secretmanager.googleapis.com';
 const CALL_TIMEOUT_MS = 30_000;
+/** Inline retries stay brief: a longer wait belongs to the reconcile backoff. */
+const RETRY_MAX_MS = 5_000;
 /** How many secrets a find reads at once. */
 const FIND_CONCURRENCY = 4;
 const LOCATION = /^[a-z][a-z0-9-]{0,62}$/;
@@ -174,7 +178,7 @@ function metadataValue(labels: Record<string, string>, annotations: Record<strin
 
 export class GcpsmClient implements SecretsClient {
   private readonly attempts: number;
-  private readonly retryDelayMs: number;
+  private readonly backoff: Backoff;
 
   constructor(
     private readonly sm: SmClient,
@@ -185,7 +189,7 @@ export class GcpsmClient implements SecretsClient {
     opts: GcpsmOptions = {},
   ) {
     this.attempts = Math.max(1, opts.attempts ?? 3);
-    this.retryDelayMs = opts.retryDelayMs ?? 500;
+    this.backoff = jitteredBackoff({ baseMs: opts.retryDelayMs ?? 500, maxMs: RETRY_MAX_MS });
   }
 
   private get project(): string {
@@ -211,8 +215,7 @@ export class GcpsmClient implements SecretsClient {
         const retry =
           err.reason === 'Throttled' || (err.reason === 'Unavailable' && grpcCode(e) !== undefined);
         if (!retry || attempt >= this.attempts || this.signal.aborted) throw err;
-        const delay = this.retryDelayMs * 2 ** (attempt - 1);
-        await sleep(delay / 2 + Math.random() * delay, this.signal);
+        await sleep(this.backoff.delay(attempt), this.signal);
       }
     }
   }
