@@ -13,6 +13,7 @@ import { SecretClient } from '@azure/keyvault-secrets';
 import type { AzureKVProvider } from '../../api/providers/azurekv.js';
 import type { FindRef } from '../../api/types.js';
 import { ProviderError } from '../errors.js';
+import { credentialScope, findNameMatcher, matchesTags } from '../shared.js';
 import type {
   Provider,
   ProviderContext,
@@ -180,17 +181,9 @@ class AzureKeyVaultClient implements SecretsClient {
 
   /** ESO's find: enabled secrets whose name matches the regexp and whose tags match, by value. */
   async findSecrets(find: FindRef): Promise<Map<string, RemoteValue>> {
-    let re: RegExp | undefined;
-    if (find.name?.regexp) {
-      try {
-        re = new RegExp(find.name.regexp);
-      } catch {
-        throw new ProviderError('InvalidRequest', `find.name.regexp "${find.name.regexp}" is not valid`);
-      }
-    }
+    const nameMatches = findNameMatcher(find);
     if (find.path)
       throw new ProviderError('Unsupported', 'find.path is not supported by Azure Key Vault (no paths)');
-    const tags = Object.entries(find.tags ?? {});
     const names = await this.call('the list of secrets', async () => {
       const out: string[] = [];
       for await (const p of this.secrets.listPropertiesOfSecrets({ abortSignal: this.signal })) {
@@ -200,8 +193,8 @@ class AzureKeyVaultClient implements SecretsClient {
         } catch {
           continue;
         }
-        if (re && !re.test(p.name)) continue;
-        if (!tags.every(([k, v]) => p.tags?.[k] === v)) continue;
+        if (!nameMatches(p.name)) continue;
+        if (!matchesTags(p.tags, find.tags)) continue;
         out.push(p.name);
       }
       return out;
@@ -288,14 +281,16 @@ export function azurekvProvider(options: AzureClientOptions = {}): Provider {
       }
       return undefined;
     },
-    // Credentials without an explicit namespace resolve in the ExternalSecret's namespace
-    // for a ClusterSecretStore, so clients are then per requesting namespace.
     cacheScope(store: StoreInfo): string {
-      if (store.kind !== 'ClusterSecretStore') return '';
       const spec: AzureKVProvider = store.provider.azurekv ?? {};
       const r = spec.authSecretRef ?? {};
-      const sels = [r.clientId, r.clientSecret, r.clientCertificate, r.tenantId, spec.serviceAccountRef];
-      return sels.some((s) => s && !s.namespace) ? store.requesterNamespace : '';
+      return credentialScope(store, [
+        r.clientId,
+        r.clientSecret,
+        r.clientCertificate,
+        r.tenantId,
+        spec.serviceAccountRef,
+      ]);
     },
     async connect(store: StoreInfo, ctx: ProviderContext): Promise<SecretsClient> {
       const spec: AzureKVProvider = store.provider.azurekv ?? {};

@@ -170,7 +170,9 @@ describe('gcpsm provider: reading', () => {
     expect([...both.keys()]).toEqual(['app-extra']);
     const byPath = await c.findSecrets!({ path: 'oth' });
     expect([...byPath.keys()]).toEqual(['other']);
-    await expect(c.findSecrets!({ name: { regexp: '(' } })).rejects.toThrow(/not valid/);
+    await expect(c.findSecrets!({ name: { regexp: '(' } })).rejects.toThrow(
+      'find.name.regexp "(" is not a valid regular expression',
+    );
   });
 });
 

@@ -13,6 +13,7 @@ import { jitteredBackoff } from '../../runtime/time/backoff.js';
 import type { Backoff } from '../../runtime/time/backoff.js';
 import { sleep } from '../../runtime/time/sleep.js';
 import { ProviderError } from '../errors.js';
+import { credentialScope, findNameMatcher, matchesTags } from '../shared.js';
 import type {
   Provider,
   ProviderContext,
@@ -288,16 +289,9 @@ export class GcpsmClient implements SecretsClient {
   }
 
   async findSecrets(find: FindRef): Promise<Map<string, RemoteValue>> {
-    let re: RegExp | undefined;
-    if (find.name?.regexp !== undefined) {
-      try {
-        re = new RegExp(find.name.regexp);
-      } catch {
-        throw new ProviderError('InvalidRequest', `find.name.regexp "${find.name.regexp}" is not valid`);
-      }
-    }
+    const nameMatches = findNameMatcher(find);
     const tags = Object.entries(find.tags ?? {});
-    if (!re && tags.length === 0 && !find.path)
+    if (find.name?.regexp === undefined && tags.length === 0 && !find.path)
       throw new ProviderError('InvalidRequest', 'find needs name.regexp, tags or path');
     // Label values are lowercase letters, digits, "-" and "_": nothing to quote.
     const terms = tags.map(([k, v]) => `labels.${k}=${v}`);
@@ -312,10 +306,9 @@ export class GcpsmClient implements SecretsClient {
     for (const s of secrets) {
       const id = idOf(s.name ?? '');
       if (find.path && !id.startsWith(find.path)) continue;
-      if (re && !re.test(id)) continue;
+      if (!nameMatches(id)) continue;
       // The server filtered already; checking again keeps a lenient server from widening it.
-      const labels = (s.labels ?? {}) as Record<string, string>;
-      if (!tags.every(([k, v]) => labels[k] === v)) continue;
+      if (!matchesTags(s.labels ?? {}, find.tags)) continue;
       ids.push(id);
     }
     const out = new Map<string, RemoteValue>();
@@ -401,13 +394,12 @@ export function gcpsmProvider(
     name: 'gcpsm',
     capabilities: 'ReadOnly',
     validateSpec,
-    // Credentials without an explicit namespace resolve in the ExternalSecret's namespace
-    // for a ClusterSecretStore, so clients are then per requesting namespace.
     cacheScope(store: StoreInfo): string {
-      if (store.kind !== 'ClusterSecretStore') return '';
       const auth = store.provider.gcpsm?.auth ?? {};
-      const sels = [auth.secretRef?.secretAccessKeySecretRef, auth.workloadIdentity?.serviceAccountRef];
-      return sels.some((s) => s && !s.namespace) ? store.requesterNamespace : '';
+      return credentialScope(store, [
+        auth.secretRef?.secretAccessKeySecretRef,
+        auth.workloadIdentity?.serviceAccountRef,
+      ]);
     },
     async connect(store: StoreInfo, ctx: ProviderContext): Promise<SecretsClient> {
       const spec = store.provider.gcpsm ?? {};

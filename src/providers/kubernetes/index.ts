@@ -10,6 +10,7 @@ import { SECRETS } from '../../kube/resources.js';
 import { isKubeApiError } from '../../kube/types.js';
 import type { KubeApi, ResourceType } from '../../kube/types.js';
 import { ProviderError } from '../errors.js';
+import { credentialScope, findNameMatcher } from '../shared.js';
 import type {
   Provider,
   ProviderContext,
@@ -102,14 +103,7 @@ class KubernetesClient implements SecretsClient {
   }
 
   async findSecrets(find: FindRef): Promise<Map<string, RemoteValue>> {
-    let re: RegExp | undefined;
-    if (find.name?.regexp !== undefined) {
-      try {
-        re = new RegExp(find.name.regexp);
-      } catch {
-        throw new ProviderError('InvalidRequest', `find.name.regexp "${find.name.regexp}" is not valid`);
-      }
-    }
+    const nameMatches = findNameMatcher(find);
     const labelSelector = Object.entries(find.tags ?? {})
       .map(([k, v]) => `${k}=${v}`)
       .join(',');
@@ -130,7 +124,7 @@ class KubernetesClient implements SecretsClient {
       for (const s of page.items) {
         const name = s.metadata.name ?? '';
         if (find.path && !name.startsWith(find.path)) continue;
-        if (re && !re.test(name)) continue;
+        if (!nameMatches(name)) continue;
         out.set(name, { kind: 'map', data: secretToMap(s) });
       }
       cont = page.continue || undefined;
@@ -224,21 +218,16 @@ export function kubernetesProvider(factory: RemoteKubeFactory): Provider {
         return `spec.provider.kubernetes.server.url "${url}" must start with https://`;
       return undefined;
     },
-    // Credentials without an explicit namespace resolve in the ExternalSecret's namespace
-    // for a ClusterSecretStore, so clients are then per requesting namespace.
     cacheScope(store: StoreInfo): string {
-      if (store.kind !== 'ClusterSecretStore') return '';
       const spec = store.provider.kubernetes ?? {};
       const a = spec.auth ?? {};
-      const sels = [
+      return credentialScope(store, [
         a.token?.bearerToken,
         a.cert?.clientCert,
         a.cert?.clientKey,
         a.serviceAccount,
         spec.authRef,
-      ];
-      const relative = sels.some((s) => s && !s.namespace);
-      return relative ? store.requesterNamespace : '';
+      ]);
     },
     async connect(store: StoreInfo, ctx: ProviderContext): Promise<SecretsClient> {
       const spec = store.provider.kubernetes ?? {};
