@@ -2,6 +2,7 @@
 // login time, so rotated credentials are picked up by the next login) into a Vault token.
 
 import { readFileSync } from 'node:fs';
+import { VAULT_AUTH_METHODS } from '../../api/crd/providers/vault.js';
 import type { SecretKeySelector } from '../../api/types.js';
 import type { VaultAuth, VaultProvider } from '../../api/providers/vault.js';
 import { ProviderError } from '../errors.js';
@@ -15,17 +16,19 @@ const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 /** Lifetime of TokenRequest tokens used only to log in. */
 const LOGIN_JWT_SECONDS = 600;
 
-export type AuthMethodName = 'token' | 'appRole' | 'kubernetes' | 'jwt' | 'userPass' | 'ldap' | 'cert';
+/** Methods the schema accepts (for ESO manifests) that this version cannot log in with. */
+const UNSUPPORTED_AUTH = ['iam', 'gcp'] as const;
 
-export const SUPPORTED_AUTH: readonly string[] = [
-  'tokenSecretRef',
-  'appRole',
-  'kubernetes',
-  'jwt',
-  'userPass',
-  'ldap',
-  'cert',
-];
+type AuthField = (typeof VAULT_AUTH_METHODS)[number];
+type SupportedField = Exclude<AuthField, (typeof UNSUPPORTED_AUTH)[number]>;
+/** A supported method; tokenSecretRef is called "token". */
+export type AuthMethodName = Exclude<SupportedField, 'tokenSecretRef'> | 'token';
+
+const isSupported = (m: AuthField): m is SupportedField =>
+  !(UNSUPPORTED_AUTH as readonly string[]).includes(m);
+
+/** The auth fields this version logs in with, in the schema's order. */
+export const SUPPORTED_AUTH: readonly string[] = VAULT_AUTH_METHODS.filter(isSupported);
 
 /** A Vault token and what Vault said about its lifetime. */
 export interface TokenGrant {
@@ -63,9 +66,7 @@ export function scrub(text: string, sensitive: Set<string>): string {
 /** Only one method may be set; the CRD enforces it, this is the message for objects that bypassed it. */
 export function authMethodOf(auth: VaultAuth | undefined): AuthMethodName | string | undefined {
   if (!auth) return undefined;
-  const set = (
-    ['tokenSecretRef', 'appRole', 'kubernetes', 'jwt', 'userPass', 'ldap', 'cert', 'iam', 'gcp'] as const
-  ).filter((k) => auth[k] !== undefined && auth[k] !== null);
+  const set = VAULT_AUTH_METHODS.filter((k) => auth[k] !== undefined && auth[k] !== null);
   if (set.length !== 1) return set.length === 0 ? undefined : set.join(', ');
   return set[0] === 'tokenSecretRef' ? 'token' : set[0];
 }
