@@ -1,5 +1,4 @@
 import { describe, expect, it } from '@jest/globals';
-import { WHY_NEVER_SYNCED, WHY_SPEC_CHANGED, sharedReadAge } from '../controller/externalsecret/reconcile.js';
 import { ClientCache, MAX_READ_REUSE_MS } from './clients.js';
 import { ProviderError } from './errors.js';
 import type { RemoteKeyRef, RemoteValue, SecretsClient } from './types.js';
@@ -90,16 +89,5 @@ describe('ClientCache shared reads', () => {
     await cache.getSecret('fake', 'id', client, { key: 'k' }, 60_000);
     await cache.findSecrets('fake', client, { name: { regexp: '.*' } }, 'id', 60_000);
     expect(calls).toEqual(['find', 'get:k', 'get:k', 'find']);
-  });
-});
-
-describe('sharedReadAge', () => {
-  it('asks for fresh data on spec or annotation changes and bounds reuse by the interval', () => {
-    expect(sharedReadAge(WHY_SPEC_CHANGED, 3600_000)).toBe(0);
-    expect(sharedReadAge('refresh due', 0)).toBe(0);
-    expect(sharedReadAge('refresh due', 60_000)).toBe(60_000);
-    expect(sharedReadAge('refresh due', 3600_000)).toBe(5 * 60_000);
-    expect(sharedReadAge(WHY_NEVER_SYNCED, 3600_000)).toBe(10_000);
-    expect(sharedReadAge(WHY_NEVER_SYNCED, 1_000)).toBe(1_000);
   });
 });
