@@ -6,9 +6,10 @@
 
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import type { LogFormat, LogLevel } from '../observability/logger.js';
 import { AddressError, parseListenAddress } from './address.js';
 import { DurationError, parseGoDuration } from './duration.js';
+import { LOG_FORMATS, LOG_LEVELS } from './logging.js';
+import type { LogFormat, LogLevel } from './logging.js';
 
 export interface RunOptions {
   /** kubeconfig file to load; undefined means the in-cluster service-account config. */
@@ -59,9 +60,6 @@ interface FlagSpec {
   defaultText?: string;
   help: string;
 }
-
-export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
-export const LOG_FORMATS: readonly LogFormat[] = ['json', 'text'];
 
 const FLAGS: readonly FlagSpec[] = [
   {

@@ -5,10 +5,9 @@
 
 import { pino } from 'pino';
 import type { DestinationStream, Logger as PinoLogger, LoggerOptions } from 'pino';
+import type { LogFormat, LogLevel } from '../config/logging.js';
 
 export type Logger = PinoLogger;
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
-export type LogFormat = 'json' | 'text';
 
 /** The bindings child loggers use, so every line about an object is searchable the same way. */
 export interface LogBindings {
