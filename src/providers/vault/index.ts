@@ -12,9 +12,6 @@ import { VaultClient } from './client.js';
 import { VaultHttp } from './http.js';
 import type { VaultHttpOptions } from './http.js';
 
-export { VaultClient } from './client.js';
-export { VaultHttp, VaultHttpError, VaultNetworkError } from './http.js';
-
 export interface VaultProviderOptions {
   /** Called after every successful login (not for tokenSecretRef): metrics.providerLogin('vault'). */
   onLogin?: () => void;
