@@ -227,6 +227,8 @@ export function kubernetesProvider(factory: RemoteKubeFactory): Provider {
         a.cert?.clientKey,
         a.serviceAccount,
         spec.authRef,
+        // The CA is read like a credential: without a namespace, from the requester's.
+        spec.server?.caProvider,
       ]);
     },
     async connect(store: StoreInfo, ctx: ProviderContext): Promise<SecretsClient> {

@@ -445,6 +445,16 @@ describe('cacheScope', () => {
     expect(scope({ authRef: { name: 'kc', key: 'config' } })).toBe('app');
   });
 
+  it('counts a caProvider without a namespace: the CA, too, comes from the requester namespace', () => {
+    const ops = { name: 't', key: 'k', namespace: 'ops' };
+    const spec = (caNamespace?: string): KubernetesProvider => ({
+      server: { caProvider: { type: 'ConfigMap', name: 'ca', key: 'pem', namespace: caNamespace } },
+      auth: { token: { bearerToken: ops } },
+    });
+    expect(scope(spec())).toBe('app');
+    expect(scope(spec('ops'))).toBe('');
+  });
+
   it('is shared when every credential names its namespace, and always for a SecretStore', () => {
     expect(scope({ auth: { token: { bearerToken: { name: 't', key: 'k', namespace: 'ops' } } } })).toBe('');
     expect(scope({ auth: { serviceAccount: { name: 'reader', namespace: 'ops' } } })).toBe('');
