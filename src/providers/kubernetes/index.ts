@@ -211,6 +211,9 @@ export function kubernetesProvider(factory: RemoteKubeFactory): Provider {
         return 'spec.provider.kubernetes: set exactly one of auth.serviceAccount, auth.token, auth.cert, authRef';
       if (auth.serviceAccount && !auth.serviceAccount.name)
         return 'spec.provider.kubernetes.auth.serviceAccount.name must be set';
+      // connect picks a method by its credentials: one without them would connect anonymously.
+      if (auth.token && !auth.token.bearerToken)
+        return 'spec.provider.kubernetes.auth.token.bearerToken must be set';
       if (auth.cert && (!auth.cert.clientCert || !auth.cert.clientKey))
         return 'spec.provider.kubernetes.auth.cert needs clientCert and clientKey';
       const url = spec.server?.url;

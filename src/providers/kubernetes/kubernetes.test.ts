@@ -419,6 +419,9 @@ describe('validateSpec', () => {
     expect(check({ auth: { serviceAccount: {} } })).toBe(
       'spec.provider.kubernetes.auth.serviceAccount.name must be set',
     );
+    expect(check({ auth: { token: {} } })).toBe(
+      'spec.provider.kubernetes.auth.token.bearerToken must be set',
+    );
     expect(check({ auth: { cert: { clientCert: sel } } })).toBe(
       'spec.provider.kubernetes.auth.cert needs clientCert and clientKey',
     );
