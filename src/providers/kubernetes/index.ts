@@ -57,14 +57,15 @@ function secretToMap(secret: Secret): Record<string, unknown> {
   return out;
 }
 
-function mapError(e: unknown, what: string, namespace: string): never {
+/** `rbac` is the permission the request needed, for the AccessDenied message. */
+function mapError(e: unknown, what: string, namespace: string, rbac: string): never {
   if (e instanceof ProviderError) throw e;
   if (isKubeApiError(e)) {
     if (e.code === 404) throw new ProviderError('NotFound', `${what} not found in namespace "${namespace}"`);
     if (e.code === 403)
       throw new ProviderError(
         'AccessDenied',
-        `the store's credentials may not read ${what} in namespace "${namespace}" (RBAC: get secrets)`,
+        `the store's credentials may not read ${what} in namespace "${namespace}" (RBAC: ${rbac})`,
       );
     if (e.code === 401)
       throw new ProviderError('AuthFailed', `the remote apiserver rejected the store's credentials (401)`);
@@ -91,7 +92,7 @@ class KubernetesClient implements SecretsClient {
     try {
       secret = await this.api.get<Secret>({ type: SECRETS, namespace: this.namespace, name: ref.key });
     } catch (e) {
-      mapError(e, `Secret "${ref.key}"`, this.namespace);
+      mapError(e, `Secret "${ref.key}"`, this.namespace, 'get secrets');
     }
     if (ref.metadataPolicy === 'Fetch') {
       return {
@@ -119,7 +120,7 @@ class KubernetesClient implements SecretsClient {
           continue: cont,
         });
       } catch (e) {
-        mapError(e, 'Secrets', this.namespace);
+        mapError(e, 'Secrets', this.namespace, 'list secrets');
       }
       for (const s of page.items) {
         const name = s.metadata.name ?? '';
@@ -149,7 +150,7 @@ class KubernetesClient implements SecretsClient {
       };
     } catch (e) {
       try {
-        mapError(e, 'access review', this.namespace);
+        mapError(e, 'access review', this.namespace, 'create selfsubjectaccessreviews');
       } catch (pe) {
         return { result: 'Error', message: (pe as Error).message };
       }

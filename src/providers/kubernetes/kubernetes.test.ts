@@ -305,12 +305,14 @@ describe('findSecrets', () => {
     expect(kube.lists).toHaveLength(0);
   });
 
-  it('maps a refused list', async () => {
+  it('maps a refused list, naming the permission a find needs', async () => {
     kube.failure = new KubeApiError(403, 'Forbidden', 'secrets is forbidden');
     const c = await connect();
     const e = await rejection(c.findSecrets!({ name: { regexp: '.*' } }));
-    expect(e.reason).toBe('AccessDenied');
-    expect(e.message).toContain('namespace "prod"');
+    expect([e.reason, e.message]).toEqual([
+      'AccessDenied',
+      `the store's credentials may not read Secrets in namespace "prod" (RBAC: list secrets)`,
+    ]);
   });
 });
 
