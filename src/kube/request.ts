@@ -108,7 +108,10 @@ export class Requester {
     }
   }
 
-  /** One attempt: rate limit, send, read the whole body. Throws KubeApiError(0, ...) or the caller's abort reason. */
+  /**
+   * One attempt: rate limit, send, read the whole body. Throws KubeApiError(0, ...) or the
+   * caller's abort reason.
+   */
   private async attempt(spec: CallSpec): Promise<Answer> {
     await this.o.limiter.acquire(spec.signal);
     const headers = await this.headers(spec.contentType);

@@ -27,7 +27,7 @@ describe('selectProperty', () => {
     expect(dec(selectProperty(v, 'a.o', ctx))).toBe('{"z":1}');
     expect(dec(selectProperty(v, 'arr.1', ctx))).toBe('y');
   });
-  it('finds exact keys a provider adds as non-enumerable aliases (gcpsm metadata), leaving them out of the whole map', () => {
+  it('finds exact keys a provider adds as hidden aliases (gcpsm metadata); the whole map omits them', () => {
     const data: Record<string, unknown> = {
       annotations: { 'example.com/owner': 'ops' },
       labels: { team: 'a' },
