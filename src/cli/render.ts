@@ -25,11 +25,11 @@ import { credentialNamespace } from '../controller/store/credentials.js';
 import { resolveStore } from '../controller/store/resolve.js';
 import { ProviderError } from '../providers/errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import { findNameMatcher } from '../providers/shared.js';
 import type { ProviderContext, RemoteKeyRef, RemoteValue, StoreInfo } from '../providers/types.js';
 import { SecretDataError } from '../secrets/errors.js';
 import { configMapBytes, secretBytes } from '../secrets/object-data.js';
 import type { SecretManifest } from '../secrets/object-data.js';
-import { compileGoRegexp } from '../secrets/rewrite.js';
 import { TemplateError } from '../secrets/template/index.js';
 
 export class RenderError extends Error {
@@ -222,15 +222,11 @@ function dataReader(values: Record<string, unknown>, file: string): StoreReader 
     find: async (f: FindRef) => {
       if (f.tags && Object.keys(f.tags).length > 0)
         throw new ProviderError('Unsupported', `${file} has no tags: find by name or path`);
-      const re = f.name?.regexp ? compileGoRegexp(f.name.regexp, 'find.name.regexp') : undefined;
+      const matches = findNameMatcher(f);
       const out = new Map<string, RemoteValue>();
       for (const k of Object.keys(values)) {
         if (f.path && !k.startsWith(f.path)) continue;
-        if (re) {
-          re.lastIndex = 0;
-          if (!re.test(k)) continue;
-        }
-        out.set(k, toValue(values[k]));
+        if (matches(k)) out.set(k, toValue(values[k]));
       }
       return out;
     },

@@ -1,11 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  DurationError,
-  formatGoDuration,
-  formatGoDurationNs,
-  parseGoDuration,
-  parseGoDurationNs,
-} from './duration.js';
+import { DurationError, parseGoDuration, parseGoDurationNs } from './duration.js';
 
 const NS = 1n;
 const US = 1000n;
@@ -141,49 +135,5 @@ describe('parseGoDuration (ms)', () => {
 
   it('throws the Go message', () => {
     expect(() => parseGoDuration('abc')).toThrow(new DurationError('time: invalid duration "abc"'));
-  });
-});
-
-describe('formatGoDuration', () => {
-  // Go's durationTests (Duration.String).
-  it.each([
-    ['0s', 0n],
-    ['1ns', 1n],
-    ['1.1\u00b5s', 1100n],
-    ['2.2ms', 2200n * US],
-    ['3.3s', 3300n * MS],
-    ['4m5s', 4n * M + 5n * S],
-    ['4m5.001s', 4n * M + 5001n * MS],
-    ['5h6m7.001s', 5n * H + 6n * M + 7001n * MS],
-    ['8m0.000000001s', 8n * M + 1n],
-    ['2562047h47m16.854775807s', MAX],
-    ['-2562047h47m16.854775808s', MIN],
-    ['1h0m0s', H],
-    ['-1.5s', -1500n * MS],
-  ])('formats %s', (want, ns) => {
-    expect(formatGoDurationNs(ns)).toBe(want);
-  });
-
-  it.each([
-    [0, '0s'],
-    [1, '1ms'],
-    [1.5, '1.5ms'],
-    [0.001, '1\u00b5s'],
-    [1000, '1s'],
-    [60_000, '1m0s'],
-    [3_600_000, '1h0m0s'],
-    [5_400_000, '1h30m0s'],
-    [-300, '-300ms'],
-  ])('formats %d ms as %s', (ms, want) => {
-    expect(formatGoDuration(ms)).toBe(want);
-  });
-
-  it('round-trips through the parser', () => {
-    for (const [, ns] of valid) expect(parseGoDurationNs(formatGoDurationNs(ns))).toBe(ns);
-  });
-
-  it('rejects non-finite input', () => {
-    expect(() => formatGoDuration(Number.NaN)).toThrow(RangeError);
-    expect(() => formatGoDuration(Number.POSITIVE_INFINITY)).toThrow(RangeError);
   });
 });

@@ -6,9 +6,10 @@
 
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import type { LogFormat, LogLevel } from '../observability/logger.js';
 import { AddressError, parseListenAddress } from './address.js';
 import { DurationError, parseGoDuration } from './duration.js';
+import { LOG_FORMATS, LOG_LEVELS } from './logging.js';
+import type { LogFormat, LogLevel } from './logging.js';
 
 export interface RunOptions {
   /** kubeconfig file to load; undefined means the in-cluster service-account config. */
@@ -59,9 +60,6 @@ interface FlagSpec {
   defaultText?: string;
   help: string;
 }
-
-export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
-export const LOG_FORMATS: readonly LogFormat[] = ['json', 'text'];
 
 const FLAGS: readonly FlagSpec[] = [
   {
@@ -378,34 +376,56 @@ export function parseCommandLine(argv: readonly string[], env: Env = {}): Comman
   return { command: 'run', options: buildRunOptions(s.flags, env) };
 }
 
-function buildRunOptions(flags: Map<string, string[]>, env: Env): RunOptions {
-  const get = (name: string): [FlagSpec, Raw | undefined] => {
+/** Typed values of one command line's flags, each from its flag, its environment variable or its default. */
+class FlagReader {
+  constructor(
+    private readonly flags: Map<string, string[]>,
+    private readonly env: Env,
+  ) {}
+
+  get(name: string): [FlagSpec, Raw | undefined] {
     const spec = BY_NAME.get(name);
     if (!spec) throw new Error(`BUG: no flag ${name}`);
-    return [spec, raw(spec, flags, env)];
-  };
-  const str = (name: string): string => get(name)[1]?.value ?? '';
+    return [spec, raw(spec, this.flags, this.env)];
+  }
 
-  const int = (name: string, min: number): number => {
-    const [spec, r] = get(name);
+  /** A flag with a default, so it always has a value. */
+  private defaulted(name: string): [FlagSpec, Raw] {
+    const [spec, r] = this.get(name);
     if (!r) throw new Error(`BUG: flag ${name} has no default`);
+    return [spec, r];
+  }
+
+  str(name: string): string {
+    return this.get(name)[1]?.value ?? '';
+  }
+
+  /** A string flag that `problem` accepts (it returns why a value is invalid, or undefined). */
+  checked(name: string, fallback: string, problem: (v: string) => string | undefined): string {
+    const [spec, r] = this.get(name);
+    if (!r) return fallback;
+    const why = problem(r.value);
+    if (why !== undefined) throw invalid(spec, r, why);
+    return r.value;
+  }
+
+  int(name: string, min: number): number {
+    const [spec, r] = this.defaulted(name);
     if (!/^[+]?\d+$/.test(r.value)) throw invalid(spec, r, `must be an integer >= ${min}`);
     const n = Number(r.value);
     if (!Number.isSafeInteger(n) || n < min) throw invalid(spec, r, `must be an integer >= ${min}`);
     return n;
-  };
+  }
 
-  const num = (name: string, min: number): number => {
-    const [spec, r] = get(name);
-    if (!r) throw new Error(`BUG: flag ${name} has no default`);
+  num(name: string, min: number): number {
+    const [spec, r] = this.defaulted(name);
     const n = /^[+]?(\d+\.?\d*|\.\d+)$/.test(r.value) ? Number(r.value) : Number.NaN;
     if (!Number.isFinite(n) || n < min) throw invalid(spec, r, `must be a number >= ${min}`);
     return n;
-  };
+  }
 
-  const duration = (name: string): number => {
-    const [spec, r] = get(name);
-    if (!r) throw new Error(`BUG: flag ${name} has no default`);
+  duration(name: string): number {
+    const [spec, r] = this.defaulted(name);
     let ms: number;
     try {
       ms = parseGoDuration(r.value);
@@ -415,110 +435,115 @@ function buildRunOptions(flags: Map<string, string[]>, env: Env): RunOptions {
     }
     if (!(ms > 0)) throw invalid(spec, r, 'must be greater than zero');
     return ms;
-  };
+  }
 
-  const bool = (name: string): boolean => {
-    const [spec, r] = get(name);
+  bool(name: string): boolean {
+    const [spec, r] = this.get(name);
     if (!r) return false;
     const b = parseBool(r.value);
     if (b === undefined) throw invalid(spec, r, 'must be true or false');
     return b;
-  };
+  }
 
-  const oneOf = <T extends string>(name: string, allowed: readonly T[]): T => {
-    const [spec, r] = get(name);
-    if (!r) throw new Error(`BUG: flag ${name} has no default`);
+  oneOf<T extends string>(name: string, allowed: readonly T[]): T {
+    const [spec, r] = this.defaulted(name);
     const v = (allowed as readonly string[]).includes(r.value) ? (r.value as T) : undefined;
     if (v === undefined) throw invalid(spec, r, `must be one of: ${allowed.join(', ')}`);
     return v;
-  };
+  }
+}
 
-  // --kubeconfig: explicit or $KUBECONFIG, then in-cluster, then the user's default file.
+/** --kubeconfig: explicit or $KUBECONFIG, then in-cluster (undefined), then the user's default file. */
+function kubeconfigPath(flag: string[] | undefined, env: Env): string | undefined {
   const home = env.HOME || homedir();
-  let kubeconfig: string | undefined;
-  const kcFlag = flags.get('kubeconfig');
   const kcEnv = (env.KUBECONFIG ?? '')
     .split(delimiter)
     .map((p) => p.trim())
     .find((p) => p !== '');
-  if (kcFlag && kcFlag.length > 0) {
-    const v = kcFlag[kcFlag.length - 1] ?? '';
+  if (flag && flag.length > 0) {
+    const v = flag[flag.length - 1] ?? '';
     if (v.trim() === '') throw new OptionsError('invalid value "" for --kubeconfig: must be a file path');
-    kubeconfig = expandHome(v, home);
-  } else if (kcEnv) {
-    kubeconfig = expandHome(kcEnv, home);
-  } else if (env.KUBERNETES_SERVICE_HOST) {
-    kubeconfig = undefined;
-  } else {
-    kubeconfig = join(home, '.kube', 'config');
+    return expandHome(v, home);
   }
+  if (kcEnv) return expandHome(kcEnv, home);
+  if (env.KUBERNETES_SERVICE_HOST) return undefined;
+  return join(home, '.kube', 'config');
+}
 
-  // --namespace: the union of every occurrence, each comma-separated.
-  const [nsSpec, nsRaw] = get('namespace');
+/** --namespace: the union of every occurrence, each comma-separated. */
+function namespacesOf(r: FlagReader): string[] {
+  const [spec, given] = r.get('namespace');
+  if (!given) return [];
   const namespaces: string[] = [];
-  if (nsRaw) {
-    for (const part of nsRaw.values.flatMap((v) => v.split(','))) {
-      const ns = part.trim();
-      if (ns === '') continue;
-      if (!isLabel(ns)) throw invalid(nsSpec, nsRaw, `"${ns}" is not a valid namespace name`);
-      if (!namespaces.includes(ns)) namespaces.push(ns);
-    }
+  for (const part of given.values.flatMap((v) => v.split(','))) {
+    const ns = part.trim();
+    if (ns === '') continue;
+    if (!isLabel(ns)) throw invalid(spec, given, `"${ns}" is not a valid namespace name`);
+    if (!namespaces.includes(ns)) namespaces.push(ns);
   }
+  return namespaces;
+}
 
-  const [addrSpec, addrRaw] = get('metrics-addr');
-  const metricsAddr = addrRaw?.value ?? ':8080';
+function listenAddressProblem(addr: string): string | undefined {
   try {
-    parseListenAddress(metricsAddr);
+    parseListenAddress(addr);
+    return undefined;
   } catch (e) {
-    if (e instanceof AddressError && addrRaw) throw invalid(addrSpec, addrRaw, e.message);
+    if (e instanceof AddressError) return e.message;
     throw e;
   }
+}
 
-  const [lnsSpec, lnsRaw] = get('leader-election-namespace');
-  const leaderElectionNamespace = lnsRaw?.value ?? '';
-  if (lnsRaw && !isLabel(leaderElectionNamespace))
-    throw invalid(lnsSpec, lnsRaw, 'must be a valid namespace name');
-  const [lidSpec, lidRaw] = get('leader-election-id');
-  const leaderElectionId = lidRaw?.value ?? '';
-  if (lidRaw && !isSubdomain(leaderElectionId))
-    throw invalid(lidSpec, lidRaw, 'must be a valid object name (lowercase DNS subdomain)');
+/**
+ * client-go's leaderelection.NewLeaderElector rules: a leader must renew well before its lease
+ * can expire, and retries must fit into the renew deadline.
+ */
+function checkLeaderElection(opts: RunOptions): void {
+  if (!opts.leaderElect) return;
+  if (opts.leaseDurationMs <= opts.renewDeadlineMs)
+    throw new OptionsError('--lease-duration must be greater than --renew-deadline');
+  if (opts.renewDeadlineMs <= 1.2 * opts.retryPeriodMs)
+    throw new OptionsError('--renew-deadline must be greater than 1.2 × --retry-period');
+}
 
-  const [fmSpec, fmRaw] = get('field-manager');
-  const fieldManager = fmRaw?.value ?? '';
+function buildRunOptions(flags: Map<string, string[]>, env: Env): RunOptions {
+  const r = new FlagReader(flags, env);
+  // Checked in this order, so that of several bad flags the same one is reported first.
+  const kubeconfig = kubeconfigPath(flags.get('kubeconfig'), env);
+  const namespaces = namespacesOf(r);
+  const metricsAddr = r.checked('metrics-addr', ':8080', listenAddressProblem);
+  const leaderElectionNamespace = r.checked('leader-election-namespace', '', (v) =>
+    isLabel(v) ? undefined : 'must be a valid namespace name',
+  );
+  const leaderElectionId = r.checked('leader-election-id', '', (v) =>
+    isSubdomain(v) ? undefined : 'must be a valid object name (lowercase DNS subdomain)',
+  );
   // The apiserver rejects longer managers; saying so here beats a 422 on every Secret write.
-  if (fmRaw && (fieldManager === '' || fieldManager.length > 128))
-    throw invalid(fmSpec, fmRaw, 'must be 1 to 128 characters');
-
+  const fieldManager = r.checked('field-manager', '', (v) =>
+    v !== '' && v.length <= 128 ? undefined : 'must be 1 to 128 characters',
+  );
   const opts: RunOptions = {
     kubeconfig,
     namespaces,
-    concurrency: int('concurrency', 1),
-    controllerClass: str('controller-class'),
+    concurrency: r.int('concurrency', 1),
+    controllerClass: r.str('controller-class'),
     metricsAddr,
-    logLevel: oneOf('log-level', LOG_LEVELS),
-    logFormat: oneOf('log-format', LOG_FORMATS),
-    leaderElect: bool('leader-elect'),
+    logLevel: r.oneOf('log-level', LOG_LEVELS),
+    logFormat: r.oneOf('log-format', LOG_FORMATS),
+    leaderElect: r.bool('leader-elect'),
     leaderElectionNamespace,
     leaderElectionId,
-    leaseDurationMs: duration('lease-duration'),
-    renewDeadlineMs: duration('renew-deadline'),
-    retryPeriodMs: duration('retry-period'),
-    kubeQps: num('kube-qps', 0),
-    kubeBurst: int('kube-burst', 1),
-    requeueOnErrorMaxMs: duration('requeue-on-error-max'),
-    storeRequeueIntervalMs: duration('store-requeue-interval'),
-    leaseRevokeTimeoutMs: duration('lease-revoke-timeout'),
+    leaseDurationMs: r.duration('lease-duration'),
+    renewDeadlineMs: r.duration('renew-deadline'),
+    retryPeriodMs: r.duration('retry-period'),
+    kubeQps: r.num('kube-qps', 0),
+    kubeBurst: r.int('kube-burst', 1),
+    requeueOnErrorMaxMs: r.duration('requeue-on-error-max'),
+    storeRequeueIntervalMs: r.duration('store-requeue-interval'),
+    leaseRevokeTimeoutMs: r.duration('lease-revoke-timeout'),
     fieldManager,
   };
-
-  // client-go's leaderelection.NewLeaderElector rules: a leader must renew well before its
-  // lease can expire, and retries must fit into the renew deadline.
-  if (opts.leaderElect) {
-    if (opts.leaseDurationMs <= opts.renewDeadlineMs)
-      throw new OptionsError('--lease-duration must be greater than --renew-deadline');
-    if (opts.renewDeadlineMs <= 1.2 * opts.retryPeriodMs)
-      throw new OptionsError('--renew-deadline must be greater than 1.2 × --retry-period');
-  }
+  checkLeaderElection(opts);
   return opts;
 }
 

@@ -6,24 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject } from '../api/types.js';
-import {
-  KubeClient,
-  LineSplitter,
-  connectionsForWorkers,
-  createKubeClient,
-  TokenBucket,
-  resourcePath,
-  statusError,
-} from './client.js';
+import { KubeClient, connectionsForWorkers, createKubeClient } from './client.js';
 import type { KubeClientOptions, KubeRequestInfo } from './client.js';
-import {
-  CLUSTER_SECRET_STORES,
-  CONFIGMAPS,
-  EXTERNAL_SECRETS,
-  NAMESPACES,
-  SECRETS,
-  SERVICEACCOUNTS,
-} from './resources.js';
+import { CONFIGMAPS, EXTERNAL_SECRETS, NAMESPACES, SECRETS, SERVICEACCOUNTS } from './resources.js';
 import { KubeApiError } from './types.js';
 
 // ---- a tiny scripted apiserver ----
@@ -111,24 +96,6 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 }
 
 // ---- tests ----
-
-describe('resourcePath', () => {
-  it('builds core, group, namespaced, cluster-scoped and subresource paths', () => {
-    expect(resourcePath(SECRETS)).toBe('/api/v1/secrets');
-    expect(resourcePath(SECRETS, 'ns')).toBe('/api/v1/namespaces/ns/secrets');
-    expect(resourcePath(SECRETS, 'ns', 'a.b')).toBe('/api/v1/namespaces/ns/secrets/a.b');
-    expect(resourcePath(NAMESPACES, undefined, 'kube-system')).toBe('/api/v1/namespaces/kube-system');
-    expect(resourcePath(CLUSTER_SECRET_STORES, 'ignored', 'x')).toBe(
-      '/apis/external-secrets.io/v1/clustersecretstores/x',
-    );
-    expect(resourcePath(EXTERNAL_SECRETS, 'ns', 'es', 'status')).toBe(
-      '/apis/external-secrets.io/v1/namespaces/ns/externalsecrets/es/status',
-    );
-    expect(resourcePath(SERVICEACCOUNTS, 'ns', 'sa', 'token')).toBe(
-      '/api/v1/namespaces/ns/serviceaccounts/sa/token',
-    );
-  });
-});
 
 describe('KubeClient requests', () => {
   it('gets an object with auth, accept and user-agent headers, under a server path prefix', async () => {
@@ -312,17 +279,6 @@ describe('KubeClient errors and retries', () => {
     expect(e2.message).toContain('bad gateway');
   });
 
-  it('parses Retry-After from the header or the Status details', () => {
-    expect(
-      statusError(429, JSON.stringify(status(429, 'TooManyRequests', 'x')), '3', 'GET /').retryAfterSeconds,
-    ).toBe(3);
-    expect(
-      statusError(503, JSON.stringify(status(503, 'ServiceUnavailable', 'x', 7)), undefined, 'GET /')
-        .retryAfterSeconds,
-    ).toBe(7);
-    expect(statusError(409, 'not json', undefined, 'PUT /').reason).toBe('Conflict');
-  });
-
   it('retries 429 with Retry-After for every verb, including create', async () => {
     let n = 0;
     handler = (_q, res) =>
@@ -481,15 +437,6 @@ describe('credentials', () => {
 });
 
 describe('rate limiting', () => {
-  it('token bucket: burst first, then qps, with reservations', () => {
-    let now = 0;
-    const b = new TokenBucket(10, 2, () => now);
-    expect([b.reserve(), b.reserve(), b.reserve(), b.reserve()]).toEqual([0, 0, 100, 200]);
-    now = 1000; // refilled (capped at burst)
-    expect(b.reserve()).toBe(0);
-    expect(new TokenBucket(0, 1).reserve()).toBe(0);
-  });
-
   it('spaces requests at the configured qps', async () => {
     const c = client({ qps: 20, burst: 1 });
     const t0 = performance.now();
@@ -504,29 +451,6 @@ describe('rate limiting', () => {
     const t0 = performance.now();
     await lease.get({ type: SECRETS, namespace: 'ns', name: 's' });
     expect(performance.now() - t0).toBeLessThan(200);
-  });
-});
-
-describe('LineSplitter', () => {
-  it('reassembles lines split across chunks, ignores blank lines and CRLF', () => {
-    const s = new LineSplitter();
-    expect(s.push(Buffer.from('{"a":1}\n{"b"'))).toEqual(['{"a":1}']);
-    expect(s.push(Buffer.from(':2'))).toEqual([]);
-    expect(s.push(Buffer.from('}\r\n\n{"c":3}\n{"d"'))).toEqual(['{"b":2}', '{"c":3}']);
-    expect(s.end()).toBe('{"d"');
-    expect(s.end()).toBeUndefined();
-  });
-
-  it('keeps multi-byte characters intact when a chunk splits them', () => {
-    const s = new LineSplitter();
-    const bytes = Buffer.from('{"v":"ü€"}\n');
-    expect(s.push(bytes.subarray(0, 8))).toEqual([]);
-    expect(s.push(bytes.subarray(8))).toEqual(['{"v":"ü€"}']);
-  });
-
-  it('refuses an unbounded line', () => {
-    const s = new LineSplitter(10);
-    expect(() => s.push(Buffer.from('01234567890123'))).toThrow(/exceeds/);
   });
 });
 

@@ -12,6 +12,8 @@ import type { KubeObject } from '../api/types.js';
 import { LEASES, apiVersionOf } from './resources.js';
 import { isKubeApiError } from './types.js';
 import type { KubeApi, KubeLogger, ObjectRef } from './types.js';
+import { jitteredBackoff } from '../runtime/time/backoff.js';
+import type { Backoff } from '../runtime/time/backoff.js';
 import { sleep } from '../runtime/time/sleep.js';
 
 export interface LeaderElectorOptions {
@@ -87,6 +89,8 @@ export class LeaderElector {
   private readonly leaseMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryMs: number;
+  /** A retry period less up to a quarter (not a growing backoff: standbys keep polling). */
+  private readonly acquireJitter: Backoff;
   private readonly log?: KubeLogger;
   private abort?: AbortController;
   private loop?: Promise<void>;
@@ -112,6 +116,7 @@ export class LeaderElector {
       throw new TypeError('leaseDuration must be longer than renewDeadline');
     if (this.leaseMs < 1000)
       throw new TypeError('leaseDuration must be at least 1 s (Lease durations are whole seconds)');
+    this.acquireJitter = jitteredBackoff({ baseMs: this.retryMs, maxMs: this.retryMs, jitter: 0.25 });
     this.ref = { type: LEASES, namespace: o.namespace, name: o.name || DEFAULTS.name };
     this.log = o.logger;
   }
@@ -226,7 +231,7 @@ export class LeaderElector {
    * no later than the moment the observed lease expires.
    */
   private acquireDelay(): number {
-    let d = this.retryMs * (0.75 + 0.25 * Math.random());
+    let d = this.acquireJitter.delay(1);
     const spec = this.lease?.spec;
     if (spec?.holderIdentity && spec.holderIdentity !== this.o.identity) {
       const expiresIn = this.observedAt + this.durationMsOf(spec) - mono();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createLogger, formatTextLine, serializeError, silentLogger } from './logger.js';
+import { createLogger, formatTextLine, serializeError } from './logger.js';
 import type { CreateLoggerOptions } from './logger.js';
 
 function capture(opts: Omit<CreateLoggerOptions, 'destination'> = {}) {
@@ -129,10 +129,4 @@ describe('text format', () => {
   it('passes through lines it cannot parse', () => {
     expect(formatTextLine('not json')).toBe('not json\n');
   });
-});
-
-it('silentLogger drops everything', () => {
-  const l = silentLogger();
-  expect(() => l.error('x')).not.toThrow();
-  expect(l.isLevelEnabled('error')).toBe(false);
 });

@@ -5,18 +5,9 @@
 
 import { pino } from 'pino';
 import type { DestinationStream, Logger as PinoLogger, LoggerOptions } from 'pino';
+import type { LogFormat, LogLevel } from '../config/logging.js';
 
 export type Logger = PinoLogger;
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
-export type LogFormat = 'json' | 'text';
-
-/** The bindings child loggers use, so every line about an object is searchable the same way. */
-export interface LogBindings {
-  controller?: string;
-  namespace?: string;
-  name?: string;
-  store?: string;
-}
 
 export interface CreateLoggerOptions {
   level?: LogLevel;
@@ -140,9 +131,4 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
   if (opts.destination) return pino(options, { write: (line: string) => void opts.destination?.write(line) });
   // pino's own stdout stream: asynchronous, and flushed on process exit.
   return pino(options);
-}
-
-/** A logger that drops everything, for tests and tools. */
-export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
 }

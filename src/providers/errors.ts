@@ -27,7 +27,3 @@ export class ProviderError extends Error {
     return this.reason === 'Unavailable' || this.reason === 'Throttled';
   }
 }
-
-export function isProviderError(e: unknown): e is ProviderError {
-  return e instanceof ProviderError;
-}

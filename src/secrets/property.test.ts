@@ -27,6 +27,22 @@ describe('selectProperty', () => {
     expect(dec(selectProperty(v, 'a.o', ctx))).toBe('{"z":1}');
     expect(dec(selectProperty(v, 'arr.1', ctx))).toBe('y');
   });
+  it('finds exact keys a provider adds as hidden aliases (gcpsm metadata); the whole map omits them', () => {
+    const data: Record<string, unknown> = {
+      annotations: { 'example.com/owner': 'ops' },
+      labels: { team: 'a' },
+    };
+    Object.defineProperty(data, 'annotations.example.com/owner', { value: 'ops', enumerable: false });
+    Object.defineProperty(data, 'labels.team', { value: 'a', enumerable: false });
+    const v = { kind: 'map' as const, data };
+    expect(dec(selectProperty(v, 'annotations.example.com/owner', ctx))).toBe('ops');
+    expect(dec(selectProperty(v, 'labels.team', ctx))).toBe('a');
+    expect(JSON.parse(dec(selectProperty(v, 'labels', ctx)))).toEqual({ team: 'a' });
+    expect(JSON.parse(dec(selectProperty(v, undefined, ctx)))).toEqual({
+      annotations: { 'example.com/owner': 'ops' },
+      labels: { team: 'a' },
+    });
+  });
   it('reads map values (Kubernetes Secret data) as raw bytes', () => {
     expect(dec(selectProperty({ kind: 'map', data: { password: enc(SECRET) } }, 'password', ctx))).toBe(
       SECRET,

@@ -79,11 +79,6 @@ export function goMapHash(keys: string[], valueOf: (key: string) => Uint8Array):
   return createHash('sha3-224').update(buf.subarray(0, p)).digest('hex');
 }
 
-/** The data-hash annotation value for Secret data as bytes. */
-export function hashSecretBytes(data: Record<string, Uint8Array>): string {
-  return goMapHash(Object.keys(data).sort(), (k) => data[k]!);
-}
-
 /**
  * The data-hash of a Secret's data as the apiserver returns it (base64 values): what ESO puts
  * in the data-hash annotation, so a watched Secret can be checked for drift without keeping

@@ -77,6 +77,21 @@ describe('desiredSecret', () => {
 });
 
 describe('ESO compatibility of the markers', () => {
+  it("hashes data as ESO's ObjectHash: sha3-224 of Go's %+v of map[string][]byte", () => {
+    // fmt renders map[string][]byte{"a": "hi", "b": {}} as `map[a:[104 105] b:[]]`.
+    const want = '7ea3465c6776a2d21a7c6afaa765c3abc9e38a7cb9b4d770456f0b89';
+    // The desired Secret hashes its data as bytes, the watched one as base64: both must agree.
+    const hashOf = (data: Record<string, Uint8Array>): string => {
+      const r = desiredSecret({ es, data, targetName: 't' });
+      if (!r.ok) throw new Error(r.message);
+      return r.hash;
+    };
+    expect(hashSecretData({ b: '', a: 'aGk=' })).toBe(want);
+    expect(hashOf({ a: enc('hi'), b: new Uint8Array(0) })).toBe(want);
+    expect(hashOf({})).toBe('74a974446e359fb3e6baff9bd0058950e6edd0f040888d9989b0a11b');
+    const big = new Uint8Array(40_000).fill(255);
+    expect(hashOf({ k: big })).toBe(hashSecretData({ k: Buffer.from(big).toString('base64') }));
+  });
   it('labels an owned Secret with the hash of namespace/name, only for creationPolicy Owner', () => {
     const r = desiredSecret({ es, data: { a: enc('x') }, targetName: 't', creation: 'Owner' });
     expect(r.ok && r.secret.metadata.labels?.[OWNER_LABEL]).toBe(

@@ -5,7 +5,7 @@ import type { SecretStore } from '../../api/types.js';
 import { SECRET_STORES } from '../../kube/resources.js';
 import { MemoryApi } from '../../kube/testing/memory-api.js';
 import { EventRecorder } from '../../observability/events.js';
-import { silentLogger } from '../../observability/logger.js';
+import { createLogger } from '../../observability/logger.js';
 import { Metrics } from '../../observability/metrics.js';
 import { ClientCache } from '../../providers/clients.js';
 import { fakeProvider } from '../../providers/fake/index.js';
@@ -99,7 +99,7 @@ describe('storeController', () => {
       defaultRevalidateMs: 60_000,
       events: new EventRecorder({ api }),
       metrics: new Metrics({ defaultMetrics: false }),
-      logger: silentLogger(),
+      logger: createLogger({ level: 'error', destination: { write: () => undefined } }),
       queue: { concurrency: 1 },
       signal: new AbortController().signal,
     });

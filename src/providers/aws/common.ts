@@ -1,6 +1,5 @@
 // Small helpers shared by the Secrets Manager and Parameter Store readers.
 
-import { ProviderError } from '../errors.js';
 import type { ValidationResult } from '../types.js';
 import { awsError } from './errors.js';
 
@@ -10,27 +9,9 @@ export function prefixed(prefix: string, key: string): string {
   return prefix + key;
 }
 
-export function compileRegexp(source: string | undefined): RegExp | undefined {
-  if (source === undefined || source === '') return undefined;
-  try {
-    return new RegExp(source);
-  } catch {
-    throw new ProviderError(
-      'InvalidRequest',
-      `find.name.regexp "${source}" is not a valid regular expression`,
-    );
-  }
-}
-
-/** Every wanted tag is present with exactly this value. */
-export function matchesTags(
-  have: { Key?: string; Value?: string }[] | undefined,
-  want: Record<string, string>,
-): boolean {
-  const entries = Object.entries(want);
-  if (entries.length === 0) return true;
-  const m = new Map((have ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
-  return entries.every(([k, v]) => m.has(k) && m.get(k) === v);
+/** AWS's tag list as a map, for matchesTags. */
+export function tagMap(tags: { Key?: string; Value?: string }[] | undefined): Record<string, string> {
+  return Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 }
 
 export function chunks<T>(items: T[], size: number): T[][] {

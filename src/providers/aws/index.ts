@@ -10,6 +10,7 @@ import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { SSMClientConfig } from '@aws-sdk/client-ssm';
 import type { AwsProvider } from '../../api/providers/aws.js';
+import { credentialScope } from '../shared.js';
 import type { Provider, ProviderContext, SecretsClient, StoreInfo } from '../types.js';
 import { CredentialCache, defaultStsFactory, resolveAuth } from './auth.js';
 import type { StsFactory } from './auth.js';
@@ -83,18 +84,14 @@ export function awsProvider(
         return 'spec.provider.aws.sessionTags: every tag needs a key';
       return undefined;
     },
-    // Credential references without a namespace resolve in the ExternalSecret's namespace
-    // for a ClusterSecretStore, so its clients are then per requesting namespace.
     cacheScope(store: StoreInfo): string {
-      if (store.kind !== 'ClusterSecretStore') return '';
       const a = specOf(store).auth ?? {};
-      const sels = [
+      return credentialScope(store, [
         a.secretRef?.accessKeyIDSecretRef,
         a.secretRef?.secretAccessKeySecretRef,
         a.secretRef?.sessionTokenSecretRef,
         a.jwt?.serviceAccountRef,
-      ];
-      return sels.some((s) => s && !s.namespace) ? store.requesterNamespace : '';
+      ]);
     },
     async connect(store: StoreInfo, ctx: ProviderContext): Promise<SecretsClient> {
       const spec = specOf(store);

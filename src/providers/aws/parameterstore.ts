@@ -13,7 +13,8 @@ import type { Parameter, ParameterStringFilter, SSMClient } from '@aws-sdk/clien
 import type { FindRef } from '../../api/types.js';
 import { ProviderError } from '../errors.js';
 import type { RemoteKeyRef, RemoteValue, SecretsClient } from '../types.js';
-import { AwsReader, chunks, compileRegexp, prefixed } from './common.js';
+import { findNameMatcher } from '../shared.js';
+import { AwsReader, chunks, prefixed } from './common.js';
 
 /** GetParameters' limit on names per call. */
 export const GET_PARAMETERS_BATCH = 10;
@@ -50,13 +51,13 @@ export class ParameterStoreReader extends AwsReader<SsmApi> implements SecretsCl
   }
 
   async findSecrets(find: FindRef): Promise<Map<string, RemoteValue>> {
-    const re = compileRegexp(find.name?.regexp);
+    const nameMatches = findNameMatcher(find);
     const tags = Object.entries(find.tags ?? {});
     const path = find.path ? this.prefix + find.path : undefined;
     const out = new Map<string, RemoteValue>();
     const keep = (p: Parameter): void => {
       if (!p.Name || p.Value === undefined) return;
-      if (re && !re.test(p.Name)) return;
+      if (!nameMatches(p.Name)) return;
       out.set(p.Name, { kind: 'bytes', data: encoder.encode(p.Value) });
     };
 
@@ -107,7 +108,7 @@ export class ParameterStoreReader extends AwsReader<SsmApi> implements SecretsCl
       for (const p of page.Parameters ?? []) {
         if (!p.Name) continue;
         if (namePrefix && !p.Name.startsWith(namePrefix)) continue;
-        if (re && !re.test(p.Name)) continue;
+        if (!nameMatches(p.Name)) continue;
         names.push(p.Name);
       }
       token = page.NextToken || undefined;

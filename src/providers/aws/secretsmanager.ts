@@ -13,7 +13,8 @@ import type { FindRef } from '../../api/types.js';
 import { ProviderError } from '../errors.js';
 import type { RemoteKeyRef, RemoteValue, SecretsClient } from '../types.js';
 import { awsError } from './errors.js';
-import { AwsReader, compileRegexp, matchesTags, prefixed } from './common.js';
+import { findNameMatcher, matchesTags } from '../shared.js';
+import { AwsReader, prefixed, tagMap } from './common.js';
 
 /** BatchGetSecretValue's limit for SecretIdList. */
 export const BATCH_SIZE = 20;
@@ -65,7 +66,7 @@ export class SecretsManagerReader extends AwsReader<SmApi> implements SecretsCli
   }
 
   async findSecrets(find: FindRef): Promise<Map<string, RemoteValue>> {
-    const re = compileRegexp(find.name?.regexp);
+    const nameMatches = findNameMatcher(find);
     const namePrefix = this.prefix + (find.path ?? '');
     const tags = find.tags ?? {};
     const filters: Filter[] = [];
@@ -93,8 +94,8 @@ export class SecretsManagerReader extends AwsReader<SmApi> implements SecretsCli
       for (const s of page.SecretList ?? []) {
         if (!s.Name || !s.ARN) continue;
         if (namePrefix && !s.Name.startsWith(namePrefix)) continue;
-        if (re && !re.test(s.Name)) continue;
-        if (!matchesTags(s.Tags, tags)) continue;
+        if (!nameMatches(s.Name)) continue;
+        if (!matchesTags(tagMap(s.Tags), tags)) continue;
         ids.push({ arn: s.ARN, name: s.Name });
       }
       token = page.NextToken || undefined;

@@ -168,6 +168,18 @@ describe('retryAfterMs and inline retry', () => {
     ).rejects.toBeInstanceOf(RestError);
     expect(calls).toBe(1);
   });
+
+  it('stops waiting on abort and fails with the abort reason, without a second call', async () => {
+    const ac = new AbortController();
+    let calls = 0;
+    const p = withThrottleRetry(async () => {
+      calls++;
+      throw restError(429, 'Throttled', 'x', { 'retry-after-ms': '1500' });
+    }, ac.signal);
+    setTimeout(() => ac.abort(new Error('stopping')), 10);
+    await expect(p).rejects.toThrow('stopping');
+    expect(calls).toBe(1);
+  });
 });
 
 describe('validateSpec', () => {

@@ -5,6 +5,7 @@
 import { isRestError } from '@azure/core-rest-pipeline';
 import type { RestError } from '@azure/core-rest-pipeline';
 import { AuthenticationError, CredentialUnavailableError } from '@azure/identity';
+import { sleep } from '../../runtime/time/sleep.js';
 import { ProviderError } from '../errors.js';
 
 /** Inline waits for throttling are this short at most; longer ones go back to the queue. */
@@ -126,21 +127,6 @@ export function mapAzureError(e: unknown, what: string, identity: string): Provi
   return new ProviderError('Unavailable', `reading ${what} failed: ${msg}`);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * One inline retry when Key Vault throttles (429, or 503 with Retry-After) and asks for a
  * short wait; a longer Retry-After is returned to the reconciler as a Throttled error.
@@ -153,6 +139,8 @@ export async function withThrottleRetry<T>(fn: () => Promise<T>, signal: AbortSi
     const after = retryAfterMs(e.response?.headers);
     if (after === undefined || after > INLINE_RETRY_MAX_MS) throw e;
     await sleep(after, signal);
+    // An abort fails the read with the signal's reason, as the SDK call itself would.
+    signal.throwIfAborted();
     return fn();
   }
 }

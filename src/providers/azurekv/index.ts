@@ -13,6 +13,7 @@ import { SecretClient } from '@azure/keyvault-secrets';
 import type { AzureKVProvider } from '../../api/providers/azurekv.js';
 import type { FindRef } from '../../api/types.js';
 import { ProviderError } from '../errors.js';
+import { credentialScope, findNameMatcher, matchesTags } from '../shared.js';
 import type {
   Provider,
   ProviderContext,
@@ -25,6 +26,7 @@ import type {
 import { buildCredential, CredentialCache, resolveCloud } from './auth.js';
 import type { Cloud } from './auth.js';
 import { mapAzureError, withThrottleRetry } from './errors.js';
+import { rfc3339 } from '../../runtime/time/rfc3339.js';
 
 export type ObjectType = 'secret' | 'key' | 'cert';
 
@@ -56,15 +58,13 @@ interface Props {
   tags?: Record<string, string>;
 }
 
-const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-
 /** ESO's metadataPolicy Fetch: the tags plus the time attributes, RFC 3339. */
 export function metadataMap(p: Props): Record<string, unknown> {
   const out: Record<string, unknown> = { ...(p.tags ?? {}) };
-  if (p.expiresOn) out.expires = rfc3339(p.expiresOn);
-  if (p.createdOn) out.created = rfc3339(p.createdOn);
-  if (p.updatedOn) out.updated = rfc3339(p.updatedOn);
-  if (p.notBefore) out.notBefore = rfc3339(p.notBefore);
+  if (p.expiresOn) out.expires = rfc3339(p.expiresOn.getTime());
+  if (p.createdOn) out.created = rfc3339(p.createdOn.getTime());
+  if (p.updatedOn) out.updated = rfc3339(p.updatedOn.getTime());
+  if (p.notBefore) out.notBefore = rfc3339(p.notBefore.getTime());
   return out;
 }
 
@@ -75,9 +75,9 @@ export function metadataMap(p: Props): Record<string, unknown> {
 export function checkUsable(what: string, p: Props, now = Date.now()): void {
   if (p.enabled === false) throw new ProviderError('NotFound', `${what} is disabled in Key Vault`);
   if (p.expiresOn && p.expiresOn.getTime() <= now)
-    throw new ProviderError('NotFound', `${what} expired at ${rfc3339(p.expiresOn)}`);
+    throw new ProviderError('NotFound', `${what} expired at ${rfc3339(p.expiresOn.getTime())}`);
   if (p.notBefore && p.notBefore.getTime() > now)
-    throw new ProviderError('NotFound', `${what} is not valid before ${rfc3339(p.notBefore)}`);
+    throw new ProviderError('NotFound', `${what} is not valid before ${rfc3339(p.notBefore.getTime())}`);
 }
 
 const b64url = (u: Uint8Array | undefined): string | undefined =>
@@ -180,17 +180,9 @@ class AzureKeyVaultClient implements SecretsClient {
 
   /** ESO's find: enabled secrets whose name matches the regexp and whose tags match, by value. */
   async findSecrets(find: FindRef): Promise<Map<string, RemoteValue>> {
-    let re: RegExp | undefined;
-    if (find.name?.regexp) {
-      try {
-        re = new RegExp(find.name.regexp);
-      } catch {
-        throw new ProviderError('InvalidRequest', `find.name.regexp "${find.name.regexp}" is not valid`);
-      }
-    }
+    const nameMatches = findNameMatcher(find);
     if (find.path)
       throw new ProviderError('Unsupported', 'find.path is not supported by Azure Key Vault (no paths)');
-    const tags = Object.entries(find.tags ?? {});
     const names = await this.call('the list of secrets', async () => {
       const out: string[] = [];
       for await (const p of this.secrets.listPropertiesOfSecrets({ abortSignal: this.signal })) {
@@ -200,8 +192,8 @@ class AzureKeyVaultClient implements SecretsClient {
         } catch {
           continue;
         }
-        if (re && !re.test(p.name)) continue;
-        if (!tags.every(([k, v]) => p.tags?.[k] === v)) continue;
+        if (!nameMatches(p.name)) continue;
+        if (!matchesTags(p.tags, find.tags)) continue;
         out.push(p.name);
       }
       return out;
@@ -288,14 +280,16 @@ export function azurekvProvider(options: AzureClientOptions = {}): Provider {
       }
       return undefined;
     },
-    // Credentials without an explicit namespace resolve in the ExternalSecret's namespace
-    // for a ClusterSecretStore, so clients are then per requesting namespace.
     cacheScope(store: StoreInfo): string {
-      if (store.kind !== 'ClusterSecretStore') return '';
       const spec: AzureKVProvider = store.provider.azurekv ?? {};
       const r = spec.authSecretRef ?? {};
-      const sels = [r.clientId, r.clientSecret, r.clientCertificate, r.tenantId, spec.serviceAccountRef];
-      return sels.some((s) => s && !s.namespace) ? store.requesterNamespace : '';
+      return credentialScope(store, [
+        r.clientId,
+        r.clientSecret,
+        r.clientCertificate,
+        r.tenantId,
+        spec.serviceAccountRef,
+      ]);
     },
     async connect(store: StoreInfo, ctx: ProviderContext): Promise<SecretsClient> {
       const spec: AzureKVProvider = store.provider.azurekv ?? {};

@@ -4,6 +4,7 @@
 
 import type { FakeProvider, FakeProviderData, FindRef } from '../../api/types.js';
 import { ProviderError } from '../errors.js';
+import { findNameMatcher } from '../shared.js';
 import type {
   Provider,
   RemoteKeyRef,
@@ -46,12 +47,12 @@ class FakeClient implements SecretsClient {
     if (find.tags && Object.keys(find.tags).length > 0) {
       throw new ProviderError('Unsupported', 'the fake provider has no tags: find by name or path');
     }
-    const re = find.name?.regexp !== undefined ? compile(find.name.regexp) : undefined;
+    const nameMatches = findNameMatcher(find);
     const out = new Map<string, RemoteValue>();
     for (const e of this.spec.data ?? []) {
       if (!e.key || (e.version ?? '') !== '') continue;
       if (find.path && !e.key.startsWith(find.path)) continue;
-      if (re && !re.test(e.key)) continue;
+      if (!nameMatches(e.key)) continue;
       out.set(e.key, toValue(e));
     }
     return out;
@@ -62,17 +63,6 @@ class FakeClient implements SecretsClient {
   }
 
   async close(): Promise<void> {}
-}
-
-function compile(source: string): RegExp {
-  try {
-    return new RegExp(source);
-  } catch {
-    throw new ProviderError(
-      'InvalidRequest',
-      `find.name.regexp "${source}" is not a valid regular expression`,
-    );
-  }
 }
 
 export const fakeProvider: Provider = {

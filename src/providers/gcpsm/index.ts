@@ -9,7 +9,11 @@ import { createBackoffSettings, createRetryOptions, grpc } from 'google-gax';
 import type { CallOptions } from 'google-gax';
 import type { FindRef } from '../../api/types.js';
 import type { GcpsmProvider } from '../../api/providers/gcpsm.js';
+import { jitteredBackoff } from '../../runtime/time/backoff.js';
+import type { Backoff } from '../../runtime/time/backoff.js';
+import { sleep } from '../../runtime/time/sleep.js';
 import { ProviderError } from '../errors.js';
+import { credentialScope, findNameMatcher, matchesTags } from '../shared.js';
 import type {
   Provider,
   ProviderContext,
@@ -36,7 +40,7 @@ export interface GcpsmOptions extends AuthEndpoints {
   emulatorHost?: string;
   /** Attempts for RESOURCE_EXHAUSTED/UNAVAILABLE within one read (default 3). */
   attempts?: number;
-  /** First retry delay in ms, doubled per attempt (default 500). */
+  /** First retry delay in ms, doubled per attempt up to 5 s; jitter takes off up to a fifth (default 500). */
   retryDelayMs?: number;
 }
 
@@ -53,6 +57,8 @@ export function gcpsmOptionsFromEnv(env: NodeJS.ProcessEnv): GcpsmOptions {
 
 const GLOBAL_HOST = 'secretmanager.googleapis.com';
 const CALL_TIMEOUT_MS = 30_000;
+/** Inline retries stay brief: a longer wait belongs to the reconcile backoff. */
+const RETRY_MAX_MS = 5_000;
 /** How many secrets a find reads at once. */
 const FIND_CONCURRENCY = 4;
 const LOCATION = /^[a-z][a-z0-9-]{0,62}$/;
@@ -155,14 +161,6 @@ export function endpointFor(location: string | undefined, opts: GcpsmOptions): E
   return { serviceHost, address: serviceHost, port: 443, insecure: false };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
-}
-
 /** Labels and annotations as a map; `labels.<k>`/`annotations.<k>` also resolve for keys with dots. */
 function metadataValue(labels: Record<string, string>, annotations: Record<string, string>): RemoteValue {
   const data: Record<string, unknown> = { annotations: { ...annotations }, labels: { ...labels } };
@@ -181,7 +179,7 @@ function metadataValue(labels: Record<string, string>, annotations: Record<strin
 
 export class GcpsmClient implements SecretsClient {
   private readonly attempts: number;
-  private readonly retryDelayMs: number;
+  private readonly backoff: Backoff;
 
   constructor(
     private readonly sm: SmClient,
@@ -192,7 +190,7 @@ export class GcpsmClient implements SecretsClient {
     opts: GcpsmOptions = {},
   ) {
     this.attempts = Math.max(1, opts.attempts ?? 3);
-    this.retryDelayMs = opts.retryDelayMs ?? 500;
+    this.backoff = jitteredBackoff({ baseMs: opts.retryDelayMs ?? 500, maxMs: RETRY_MAX_MS });
   }
 
   private get project(): string {
@@ -218,8 +216,7 @@ export class GcpsmClient implements SecretsClient {
         const retry =
           err.reason === 'Throttled' || (err.reason === 'Unavailable' && grpcCode(e) !== undefined);
         if (!retry || attempt >= this.attempts || this.signal.aborted) throw err;
-        const delay = this.retryDelayMs * 2 ** (attempt - 1);
-        await sleep(delay / 2 + Math.random() * delay, this.signal);
+        await sleep(this.backoff.delay(attempt), this.signal);
       }
     }
   }
@@ -292,16 +289,9 @@ export class GcpsmClient implements SecretsClient {
   }
 
   async findSecrets(find: FindRef): Promise<Map<string, RemoteValue>> {
-    let re: RegExp | undefined;
-    if (find.name?.regexp !== undefined) {
-      try {
-        re = new RegExp(find.name.regexp);
-      } catch {
-        throw new ProviderError('InvalidRequest', `find.name.regexp "${find.name.regexp}" is not valid`);
-      }
-    }
+    const nameMatches = findNameMatcher(find);
     const tags = Object.entries(find.tags ?? {});
-    if (!re && tags.length === 0 && !find.path)
+    if (find.name?.regexp === undefined && tags.length === 0 && !find.path)
       throw new ProviderError('InvalidRequest', 'find needs name.regexp, tags or path');
     // Label values are lowercase letters, digits, "-" and "_": nothing to quote.
     const terms = tags.map(([k, v]) => `labels.${k}=${v}`);
@@ -316,10 +306,9 @@ export class GcpsmClient implements SecretsClient {
     for (const s of secrets) {
       const id = idOf(s.name ?? '');
       if (find.path && !id.startsWith(find.path)) continue;
-      if (re && !re.test(id)) continue;
+      if (!nameMatches(id)) continue;
       // The server filtered already; checking again keeps a lenient server from widening it.
-      const labels = (s.labels ?? {}) as Record<string, string>;
-      if (!tags.every(([k, v]) => labels[k] === v)) continue;
+      if (!matchesTags(s.labels ?? {}, find.tags)) continue;
       ids.push(id);
     }
     const out = new Map<string, RemoteValue>();
@@ -405,13 +394,12 @@ export function gcpsmProvider(
     name: 'gcpsm',
     capabilities: 'ReadOnly',
     validateSpec,
-    // Credentials without an explicit namespace resolve in the ExternalSecret's namespace
-    // for a ClusterSecretStore, so clients are then per requesting namespace.
     cacheScope(store: StoreInfo): string {
-      if (store.kind !== 'ClusterSecretStore') return '';
       const auth = store.provider.gcpsm?.auth ?? {};
-      const sels = [auth.secretRef?.secretAccessKeySecretRef, auth.workloadIdentity?.serviceAccountRef];
-      return sels.some((s) => s && !s.namespace) ? store.requesterNamespace : '';
+      return credentialScope(store, [
+        auth.secretRef?.secretAccessKeySecretRef,
+        auth.workloadIdentity?.serviceAccountRef,
+      ]);
     },
     async connect(store: StoreInfo, ctx: ProviderContext): Promise<SecretsClient> {
       const spec = store.provider.gcpsm ?? {};

@@ -10,6 +10,7 @@ import { SECRETS } from '../../kube/resources.js';
 import { isKubeApiError } from '../../kube/types.js';
 import type { KubeApi, ResourceType } from '../../kube/types.js';
 import { ProviderError } from '../errors.js';
+import { credentialScope, findNameMatcher } from '../shared.js';
 import type {
   Provider,
   ProviderContext,
@@ -56,14 +57,15 @@ function secretToMap(secret: Secret): Record<string, unknown> {
   return out;
 }
 
-function mapError(e: unknown, what: string, namespace: string): never {
+/** `rbac` is the permission the request needed, for the AccessDenied message. */
+function mapError(e: unknown, what: string, namespace: string, rbac: string): never {
   if (e instanceof ProviderError) throw e;
   if (isKubeApiError(e)) {
     if (e.code === 404) throw new ProviderError('NotFound', `${what} not found in namespace "${namespace}"`);
     if (e.code === 403)
       throw new ProviderError(
         'AccessDenied',
-        `the store's credentials may not read ${what} in namespace "${namespace}" (RBAC: get secrets)`,
+        `the store's credentials may not read ${what} in namespace "${namespace}" (RBAC: ${rbac})`,
       );
     if (e.code === 401)
       throw new ProviderError('AuthFailed', `the remote apiserver rejected the store's credentials (401)`);
@@ -90,7 +92,7 @@ class KubernetesClient implements SecretsClient {
     try {
       secret = await this.api.get<Secret>({ type: SECRETS, namespace: this.namespace, name: ref.key });
     } catch (e) {
-      mapError(e, `Secret "${ref.key}"`, this.namespace);
+      mapError(e, `Secret "${ref.key}"`, this.namespace, 'get secrets');
     }
     if (ref.metadataPolicy === 'Fetch') {
       return {
@@ -102,14 +104,7 @@ class KubernetesClient implements SecretsClient {
   }
 
   async findSecrets(find: FindRef): Promise<Map<string, RemoteValue>> {
-    let re: RegExp | undefined;
-    if (find.name?.regexp !== undefined) {
-      try {
-        re = new RegExp(find.name.regexp);
-      } catch {
-        throw new ProviderError('InvalidRequest', `find.name.regexp "${find.name.regexp}" is not valid`);
-      }
-    }
+    const nameMatches = findNameMatcher(find);
     const labelSelector = Object.entries(find.tags ?? {})
       .map(([k, v]) => `${k}=${v}`)
       .join(',');
@@ -125,12 +120,12 @@ class KubernetesClient implements SecretsClient {
           continue: cont,
         });
       } catch (e) {
-        mapError(e, 'Secrets', this.namespace);
+        mapError(e, 'Secrets', this.namespace, 'list secrets');
       }
       for (const s of page.items) {
         const name = s.metadata.name ?? '';
         if (find.path && !name.startsWith(find.path)) continue;
-        if (re && !re.test(name)) continue;
+        if (!nameMatches(name)) continue;
         out.set(name, { kind: 'map', data: secretToMap(s) });
       }
       cont = page.continue || undefined;
@@ -155,7 +150,7 @@ class KubernetesClient implements SecretsClient {
       };
     } catch (e) {
       try {
-        mapError(e, 'access review', this.namespace);
+        mapError(e, 'access review', this.namespace, 'create selfsubjectaccessreviews');
       } catch (pe) {
         return { result: 'Error', message: (pe as Error).message };
       }
@@ -217,6 +212,9 @@ export function kubernetesProvider(factory: RemoteKubeFactory): Provider {
         return 'spec.provider.kubernetes: set exactly one of auth.serviceAccount, auth.token, auth.cert, authRef';
       if (auth.serviceAccount && !auth.serviceAccount.name)
         return 'spec.provider.kubernetes.auth.serviceAccount.name must be set';
+      // connect picks a method by its credentials: one without them would connect anonymously.
+      if (auth.token && !auth.token.bearerToken)
+        return 'spec.provider.kubernetes.auth.token.bearerToken must be set';
       if (auth.cert && (!auth.cert.clientCert || !auth.cert.clientKey))
         return 'spec.provider.kubernetes.auth.cert needs clientCert and clientKey';
       const url = spec.server?.url;
@@ -224,21 +222,18 @@ export function kubernetesProvider(factory: RemoteKubeFactory): Provider {
         return `spec.provider.kubernetes.server.url "${url}" must start with https://`;
       return undefined;
     },
-    // Credentials without an explicit namespace resolve in the ExternalSecret's namespace
-    // for a ClusterSecretStore, so clients are then per requesting namespace.
     cacheScope(store: StoreInfo): string {
-      if (store.kind !== 'ClusterSecretStore') return '';
       const spec = store.provider.kubernetes ?? {};
       const a = spec.auth ?? {};
-      const sels = [
+      return credentialScope(store, [
         a.token?.bearerToken,
         a.cert?.clientCert,
         a.cert?.clientKey,
         a.serviceAccount,
         spec.authRef,
-      ];
-      const relative = sels.some((s) => s && !s.namespace);
-      return relative ? store.requesterNamespace : '';
+        // The CA is read like a credential: without a namespace, from the requester's.
+        spec.server?.caProvider,
+      ]);
     },
     async connect(store: StoreInfo, ctx: ProviderContext): Promise<SecretsClient> {
       const spec = store.provider.kubernetes ?? {};

@@ -2,8 +2,17 @@
 // login time, so rotated credentials are picked up by the next login) into a Vault token.
 
 import { readFileSync } from 'node:fs';
+import { VAULT_AUTH_METHODS } from '../../api/providers/vault.js';
 import type { SecretKeySelector } from '../../api/types.js';
-import type { VaultAuth, VaultProvider } from '../../api/providers/vault.js';
+import type {
+  VaultAppRoleAuth,
+  VaultAuth,
+  VaultCertAuth,
+  VaultJwtAuth,
+  VaultKubernetesAuth,
+  VaultPasswordAuth,
+  VaultProvider,
+} from '../../api/providers/vault.js';
 import { ProviderError } from '../errors.js';
 import type { ProviderContext } from '../types.js';
 import { VaultHttpError, VaultNetworkError } from './http.js';
@@ -15,17 +24,19 @@ const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 /** Lifetime of TokenRequest tokens used only to log in. */
 const LOGIN_JWT_SECONDS = 600;
 
-export type AuthMethodName = 'token' | 'appRole' | 'kubernetes' | 'jwt' | 'userPass' | 'ldap' | 'cert';
+/** Methods the schema accepts (for ESO manifests) that this version cannot log in with. */
+const UNSUPPORTED_AUTH = ['iam', 'gcp'] as const;
 
-export const SUPPORTED_AUTH: readonly string[] = [
-  'tokenSecretRef',
-  'appRole',
-  'kubernetes',
-  'jwt',
-  'userPass',
-  'ldap',
-  'cert',
-];
+type AuthField = (typeof VAULT_AUTH_METHODS)[number];
+type SupportedField = Exclude<AuthField, (typeof UNSUPPORTED_AUTH)[number]>;
+/** A supported method; tokenSecretRef is called "token". */
+export type AuthMethodName = Exclude<SupportedField, 'tokenSecretRef'> | 'token';
+
+const isSupported = (m: AuthField): m is SupportedField =>
+  !(UNSUPPORTED_AUTH as readonly string[]).includes(m);
+
+/** The auth fields this version logs in with, in the schema's order. */
+export const SUPPORTED_AUTH: readonly string[] = VAULT_AUTH_METHODS.filter(isSupported);
 
 /** A Vault token and what Vault said about its lifetime. */
 export interface TokenGrant {
@@ -63,9 +74,7 @@ export function scrub(text: string, sensitive: Set<string>): string {
 /** Only one method may be set; the CRD enforces it, this is the message for objects that bypassed it. */
 export function authMethodOf(auth: VaultAuth | undefined): AuthMethodName | string | undefined {
   if (!auth) return undefined;
-  const set = (
-    ['tokenSecretRef', 'appRole', 'kubernetes', 'jwt', 'userPass', 'ldap', 'cert', 'iam', 'gcp'] as const
-  ).filter((k) => auth[k] !== undefined && auth[k] !== null);
+  const set = VAULT_AUTH_METHODS.filter((k) => auth[k] !== undefined && auth[k] !== null);
   if (set.length !== 1) return set.length === 0 ? undefined : set.join(', ');
   return set[0] === 'tokenSecretRef' ? 'token' : set[0];
 }
@@ -114,139 +123,145 @@ async function loginAt(
   };
 }
 
+function tokenPlan(sel: SecretKeySelector, ctx: ProviderContext): LoginPlan {
+  return {
+    method: 'token',
+    describe: 'auth.tokenSecretRef',
+    async login(_http, sensitive) {
+      const token = await readKey(ctx, sel, 'auth.tokenSecretRef');
+      sensitive.add(token);
+      return { token, leaseDuration: 0, renewable: false, owned: false };
+    },
+  };
+}
+
+function appRolePlan(a: VaultAppRoleAuth, ns: string | undefined, ctx: ProviderContext): LoginPlan {
+  const path = `auth/${trimSlashes(a.path || 'approle')}/login`;
+  return {
+    method: 'appRole',
+    describe: path,
+    async login(http, sensitive) {
+      const roleId = a.roleId || (a.roleRef ? await readKey(ctx, a.roleRef, 'auth.appRole.roleRef') : '');
+      const secretId = await readKey(ctx, a.secretRef ?? {}, 'auth.appRole.secretRef');
+      sensitive.add(secretId);
+      return loginAt(http, path, { role_id: roleId, secret_id: secretId }, ns, sensitive);
+    },
+  };
+}
+
+/** The JWT for kubernetes auth: a TokenRequest token, a Secret's, or the operator's own (ESO's fallback). */
+async function kubernetesJwt(k: VaultKubernetesAuth, ctx: ProviderContext): Promise<string> {
+  if (k.serviceAccountRef) {
+    return ctx.requestServiceAccountToken(k.serviceAccountRef, {
+      audiences: k.serviceAccountRef.audiences,
+      expirationSeconds: LOGIN_JWT_SECONDS,
+    });
+  }
+  if (k.secretRef) return readKey(ctx, k.secretRef, 'auth.kubernetes.secretRef');
+  try {
+    return readFileSync(IN_CLUSTER_TOKEN, 'utf8').trim();
+  } catch {
+    throw new ProviderError(
+      'InvalidProviderConfig',
+      'auth.kubernetes needs serviceAccountRef or secretRef (the operator has no in-cluster token)',
+    );
+  }
+}
+
+function kubernetesPlan(k: VaultKubernetesAuth, ns: string | undefined, ctx: ProviderContext): LoginPlan {
+  const path = `auth/${trimSlashes(k.mountPath || 'kubernetes')}/login`;
+  return {
+    method: 'kubernetes',
+    describe: path,
+    async login(http, sensitive) {
+      const jwt = await kubernetesJwt(k, ctx);
+      sensitive.add(jwt);
+      return loginAt(http, path, { role: k.role, jwt }, ns, sensitive);
+    },
+  };
+}
+
+/** The JWT for jwt auth: a TokenRequest token (ESO's default audience "vault") or a Secret's. */
+async function jwtOf(j: VaultJwtAuth, ctx: ProviderContext): Promise<string> {
+  const kst = j.kubernetesServiceAccountToken;
+  if (!kst?.serviceAccountRef) return readKey(ctx, j.secretRef ?? {}, 'auth.jwt.secretRef');
+  const audiences = kst.audiences?.length
+    ? kst.audiences
+    : kst.serviceAccountRef.audiences?.length
+      ? kst.serviceAccountRef.audiences
+      : ['vault'];
+  return ctx.requestServiceAccountToken(kst.serviceAccountRef, {
+    audiences,
+    expirationSeconds: kst.expirationSeconds ?? LOGIN_JWT_SECONDS,
+  });
+}
+
+function jwtPlan(j: VaultJwtAuth, ns: string | undefined, ctx: ProviderContext): LoginPlan {
+  const path = `auth/${trimSlashes(j.path || 'jwt')}/login`;
+  return {
+    method: 'jwt',
+    describe: path,
+    async login(http, sensitive) {
+      const jwt = await jwtOf(j, ctx);
+      sensitive.add(jwt);
+      return loginAt(http, path, { role: j.role || undefined, jwt }, ns, sensitive);
+    },
+  };
+}
+
+/** userpass and ldap log in the same way: a username in the path, the password in the body. */
+function passwordPlan(
+  method: 'userPass' | 'ldap',
+  u: VaultPasswordAuth,
+  ns: string | undefined,
+  ctx: ProviderContext,
+): LoginPlan {
+  const username = u.username ?? '';
+  const mount = u.path || method.toLowerCase();
+  const path = `auth/${trimSlashes(mount)}/login/${encodeURIComponent(username)}`;
+  return {
+    method,
+    describe: path,
+    async login(http, sensitive) {
+      const password = await readKey(ctx, u.secretRef ?? {}, `auth.${method}.secretRef`);
+      sensitive.add(password);
+      return loginAt(http, path, { password }, ns, sensitive);
+    },
+  };
+}
+
+function certPlan(c: VaultCertAuth, ns: string | undefined, ctx: ProviderContext): LoginPlan {
+  const path = `auth/${trimSlashes(c.path || 'cert')}/login`;
+  return {
+    method: 'cert',
+    describe: path,
+    async login(http, sensitive) {
+      // The login is the TLS handshake itself: Vault maps the presented certificate to a role.
+      const cert = decoder.decode(await ctx.readSecretKey(c.clientCert ?? {}, 'auth.cert.clientCert'));
+      const key = decoder.decode(await ctx.readSecretKey(c.secretRef ?? {}, 'auth.cert.secretRef'));
+      sensitive.add(key.trim());
+      const certHttp = http.withClientCert(cert, key);
+      try {
+        return await loginAt(certHttp, path, c.vaultRole ? { name: c.vaultRole } : {}, ns, sensitive);
+      } finally {
+        await certHttp.close();
+      }
+    },
+  };
+}
+
 /** Builds the login for the store's auth block; validateSpec has already checked its shape. */
 export function loginPlan(spec: VaultProvider, ctx: ProviderContext): LoginPlan {
   const auth = spec.auth ?? {};
   // auth.namespace lets the login happen in another namespace than the reads (ESO semantics).
   const ns = auth.namespace ?? spec.namespace;
-
-  if (auth.tokenSecretRef) {
-    const sel = auth.tokenSecretRef;
-    return {
-      method: 'token',
-      describe: 'auth.tokenSecretRef',
-      async login(_http, sensitive) {
-        const token = await readKey(ctx, sel, 'auth.tokenSecretRef');
-        sensitive.add(token);
-        return { token, leaseDuration: 0, renewable: false, owned: false };
-      },
-    };
-  }
-
-  if (auth.appRole) {
-    const a = auth.appRole;
-    const path = `auth/${trimSlashes(a.path || 'approle')}/login`;
-    return {
-      method: 'appRole',
-      describe: path,
-      async login(http, sensitive) {
-        const roleId = a.roleId || (a.roleRef ? await readKey(ctx, a.roleRef, 'auth.appRole.roleRef') : '');
-        const secretId = await readKey(ctx, a.secretRef ?? {}, 'auth.appRole.secretRef');
-        sensitive.add(secretId);
-        return loginAt(http, path, { role_id: roleId, secret_id: secretId }, ns, sensitive);
-      },
-    };
-  }
-
-  if (auth.kubernetes) {
-    const k = auth.kubernetes;
-    const path = `auth/${trimSlashes(k.mountPath || 'kubernetes')}/login`;
-    return {
-      method: 'kubernetes',
-      describe: path,
-      async login(http, sensitive) {
-        let jwt: string;
-        if (k.serviceAccountRef) {
-          jwt = await ctx.requestServiceAccountToken(k.serviceAccountRef, {
-            audiences: k.serviceAccountRef.audiences,
-            expirationSeconds: LOGIN_JWT_SECONDS,
-          });
-        } else if (k.secretRef) {
-          jwt = await readKey(ctx, k.secretRef, 'auth.kubernetes.secretRef');
-        } else {
-          try {
-            jwt = readFileSync(IN_CLUSTER_TOKEN, 'utf8').trim();
-          } catch {
-            throw new ProviderError(
-              'InvalidProviderConfig',
-              'auth.kubernetes needs serviceAccountRef or secretRef (the operator has no in-cluster token)',
-            );
-          }
-        }
-        sensitive.add(jwt);
-        return loginAt(http, path, { role: k.role, jwt }, ns, sensitive);
-      },
-    };
-  }
-
-  if (auth.jwt) {
-    const j = auth.jwt;
-    const path = `auth/${trimSlashes(j.path || 'jwt')}/login`;
-    return {
-      method: 'jwt',
-      describe: path,
-      async login(http, sensitive) {
-        let jwt: string;
-        const kst = j.kubernetesServiceAccountToken;
-        if (kst?.serviceAccountRef) {
-          // ESO's default audience for this method is "vault".
-          const audiences = kst.audiences?.length
-            ? kst.audiences
-            : kst.serviceAccountRef.audiences?.length
-              ? kst.serviceAccountRef.audiences
-              : ['vault'];
-          jwt = await ctx.requestServiceAccountToken(kst.serviceAccountRef, {
-            audiences,
-            expirationSeconds: kst.expirationSeconds ?? LOGIN_JWT_SECONDS,
-          });
-        } else {
-          jwt = await readKey(ctx, j.secretRef ?? {}, 'auth.jwt.secretRef');
-        }
-        sensitive.add(jwt);
-        return loginAt(http, path, { role: j.role || undefined, jwt }, ns, sensitive);
-      },
-    };
-  }
-
-  // userpass and ldap log in the same way: a username in the path, the password in the body.
-  for (const method of ['userPass', 'ldap'] as const) {
-    const u = auth[method];
-    if (!u) continue;
-    const username = u.username ?? '';
-    const mount = u.path || method.toLowerCase();
-    const path = `auth/${trimSlashes(mount)}/login/${encodeURIComponent(username)}`;
-    return {
-      method,
-      describe: path,
-      async login(http, sensitive) {
-        const password = await readKey(ctx, u.secretRef ?? {}, `auth.${method}.secretRef`);
-        sensitive.add(password);
-        return loginAt(http, path, { password }, ns, sensitive);
-      },
-    };
-  }
-
-  if (auth.cert) {
-    const c = auth.cert;
-    const path = `auth/${trimSlashes(c.path || 'cert')}/login`;
-    return {
-      method: 'cert',
-      describe: path,
-      async login(http, sensitive) {
-        // The login is the TLS handshake itself: Vault maps the presented certificate to a role.
-        const cert = decoder.decode(await ctx.readSecretKey(c.clientCert ?? {}, 'auth.cert.clientCert'));
-        const key = decoder.decode(await ctx.readSecretKey(c.secretRef ?? {}, 'auth.cert.secretRef'));
-        sensitive.add(key.trim());
-        const certHttp = http.withClientCert(cert, key);
-        try {
-          return await loginAt(certHttp, path, c.vaultRole ? { name: c.vaultRole } : {}, ns, sensitive);
-        } finally {
-          await certHttp.close();
-        }
-      },
-    };
-  }
-
+  if (auth.tokenSecretRef) return tokenPlan(auth.tokenSecretRef, ctx);
+  if (auth.appRole) return appRolePlan(auth.appRole, ns, ctx);
+  if (auth.kubernetes) return kubernetesPlan(auth.kubernetes, ns, ctx);
+  if (auth.jwt) return jwtPlan(auth.jwt, ns, ctx);
+  if (auth.userPass) return passwordPlan('userPass', auth.userPass, ns, ctx);
+  if (auth.ldap) return passwordPlan('ldap', auth.ldap, ns, ctx);
+  if (auth.cert) return certPlan(auth.cert, ns, ctx);
   const m = authMethodOf(auth);
   throw new ProviderError(
     'Unsupported',

@@ -4,7 +4,9 @@
 
 import type { FindRef } from '../../api/types.js';
 import type { VaultProvider } from '../../api/providers/vault.js';
+import { sleep } from '../../runtime/time/sleep.js';
 import { ProviderError } from '../errors.js';
+import { findNameMatcher, matchesTags } from '../shared.js';
 import type { RemoteKeyRef, RemoteValue, SecretsClient, ValidationResult } from '../types.js';
 import { scrub } from './auth.js';
 import type { LoginPlan, TokenGrant } from './auth.js';
@@ -445,30 +447,17 @@ export class VaultClient implements SecretsClient {
       );
     if (!this.mount)
       throw new ProviderError('InvalidRequest', 'dataFrom.find needs spec.provider.vault.path (the mount)');
-    let re: RegExp | undefined;
-    if (find.name?.regexp !== undefined && find.name.regexp !== '') {
-      try {
-        re = new RegExp(find.name.regexp);
-      } catch {
-        throw new ProviderError(
-          'InvalidRequest',
-          `find.name.regexp "${find.name.regexp}" is not a valid regular expression`,
-        );
-      }
-    }
+    const nameMatches = findNameMatcher(find);
     let root = trimSlashes(find.path ?? '');
     if (root.startsWith(`${this.mount}/`)) root = root.slice(this.mount.length + 1);
     else if (root === this.mount) root = '';
     const leaves = await this.walk(root ? `${root}/` : '');
-    const tags = Object.entries(find.tags ?? {});
-    const candidates = leaves.filter((p) => !re || re.test(p));
+    const tagged = Object.keys(find.tags ?? {}).length > 0;
+    const candidates = leaves.filter(nameMatches);
 
     const out = new Map<string, RemoteValue>();
     await pool(candidates, FIND_CONCURRENCY, async (p) => {
-      if (tags.length > 0) {
-        const meta = await this.customMetadata(this.mount, p, p);
-        if (!tags.every(([k, v]) => meta[k] === v)) return;
-      }
+      if (tagged && !matchesTags(await this.customMetadata(this.mount, p, p), find.tags)) return;
       try {
         out.set(p, await this.getSecret({ key: p }));
       } catch (e) {
@@ -539,7 +528,7 @@ export class VaultClient implements SecretsClient {
     const quiet = this.o.closeQuietMs ?? 500;
     const deadline = Date.now() + CLOSE_GRACE_MS;
     while (Date.now() < deadline && (this.active > 0 || Date.now() - this.lastActivity < quiet))
-      await new Promise((r) => setTimeout(r, Math.min(100, quiet || 100)));
+      await sleep(Math.min(100, quiet || 100));
     const st = this.state;
     this.state = undefined;
     // Never revoke a token the user supplied (tokenSecretRef): other clients may use it.

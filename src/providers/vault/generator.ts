@@ -8,6 +8,7 @@ import type { VaultDynamicSecret, VaultDynamicSecretSpec } from '../../api/provi
 import { parseGoDuration } from '../../config/duration.js';
 import type { Generated, Generator, LeaseGrant } from '../generator.js';
 import { VAULT_DYNAMIC_SECRETS } from '../../kube/resources.js';
+import { sleep } from '../../runtime/time/sleep.js';
 import { ProviderError } from '../errors.js';
 import type { SecretsClient, StoreInfo } from '../types.js';
 import { VaultClient } from './client.js';
@@ -127,7 +128,7 @@ async function withRetries<T>(spec: VaultDynamicSecretSpec, fn: () => Promise<T>
       const transient =
         e instanceof ProviderError && (e.reason === 'Unavailable' || e.reason === 'Throttled');
       if (!transient || attempt >= max) throw e;
-      await new Promise((r) => setTimeout(r, interval));
+      await sleep(interval);
     }
   }
 }

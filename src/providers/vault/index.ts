@@ -5,14 +5,12 @@
 import type { SecretKeySelector } from '../../api/types.js';
 import type { VaultProvider } from '../../api/providers/vault.js';
 import { ProviderError } from '../errors.js';
+import { credentialScope } from '../shared.js';
 import type { Provider, ProviderContext, SecretsClient, StoreInfo } from '../types.js';
 import { SUPPORTED_AUTH, authMethodOf, loginPlan } from './auth.js';
 import { VaultClient } from './client.js';
 import { VaultHttp } from './http.js';
 import type { VaultHttpOptions } from './http.js';
-
-export { VaultClient } from './client.js';
-export { VaultHttp, VaultHttpError, VaultNetworkError } from './http.js';
 
 export interface VaultProviderOptions {
   /** Called after every successful login (not for tokenSecretRef): metrics.providerLogin('vault'). */
@@ -100,12 +98,9 @@ export function vaultProvider(opts: VaultProviderOptions = {}): Provider {
     validateSpec(store: StoreInfo): string | undefined {
       return validateVaultSpec(store.provider.vault);
     },
-    // Credentials without an explicit namespace resolve in the ExternalSecret's namespace for a
-    // ClusterSecretStore, so such clients (and their Vault tokens) are per requesting namespace.
+    // A client scoped to a requesting namespace also logs in (and holds its token) per namespace.
     cacheScope(store: StoreInfo): string {
-      if (store.kind !== 'ClusterSecretStore') return '';
-      const spec = store.provider.vault ?? {};
-      return selectors(spec).some((s) => s && !s.namespace) ? store.requesterNamespace : '';
+      return credentialScope(store, selectors(store.provider.vault ?? {}));
     },
     async connect(store: StoreInfo, ctx: ProviderContext): Promise<SecretsClient> {
       const spec = store.provider.vault ?? {};

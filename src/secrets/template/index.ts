@@ -16,8 +16,6 @@ import { SPRIG } from './sprig.js';
 import { Float, isMap, mapSet, markStringMap, newMap } from './value.js';
 
 export { TemplateError } from './errors.js';
-export type { TemplateErrorReason } from './errors.js';
-export { Float } from './value.js';
 
 /** A template function; its arguments arrive as the evaluator's values (see value.ts). */
 export type TemplateFunc = (...args: never[]) => unknown;

@@ -58,14 +58,6 @@ export function isInt(v: unknown): v is number {
   return typeof v === 'number';
 }
 
-export function isNumeric(v: unknown): v is number | Float {
-  return typeof v === 'number' || v instanceof Float;
-}
-
-export function numberOf(v: number | Float): number {
-  return typeof v === 'number' ? v : v.v;
-}
-
 /** Go's type name, for messages and %T. */
 export function typeName(v: unknown): string {
   if (v === undefined) return '<invalid reflect.Value>';

@@ -1,0 +1,65 @@
+// What every provider would otherwise write by hand: matching dataFrom.find (the one place
+// that compiles a user's find.name.regexp, so the engine can be swapped for a linear-time one
+// here alone) and the client-cache scope of namespace-relative credentials.
+
+import type { FindRef } from '../api/types.js';
+import { ProviderError } from './errors.js';
+import type { StoreInfo } from './types.js';
+
+/** Whether a remote name passes find.name.regexp. */
+export type NameMatcher = (name: string) => boolean;
+
+const matchAll: NameMatcher = () => true;
+
+/** The engine's reason without its restatement of the pattern ("Invalid regular expression: /(/: ..."). */
+function syntaxReason(e: unknown): string {
+  const msg = e instanceof Error ? e.message : '';
+  const i = msg.lastIndexOf(': ');
+  return i < 0 ? '' : msg.slice(i + 2);
+}
+
+/**
+ * find.name.regexp, compiled once per find; every name matches when it is unset or empty.
+ * Throws InvalidRequest naming the field when the pattern does not compile.
+ */
+export function findNameMatcher(find: FindRef): NameMatcher {
+  const source = find.name?.regexp;
+  if (source === undefined || source === '') return matchAll;
+  let re: RegExp;
+  try {
+    re = new RegExp(source);
+  } catch (e) {
+    const why = syntaxReason(e);
+    throw new ProviderError(
+      'InvalidRequest',
+      `find.name.regexp "${source}" is not a valid regular expression${why ? `: ${why}` : ''}`,
+    );
+  }
+  return (name) => re.test(name);
+}
+
+/** Whether every wanted find.tags entry is present with exactly its value. */
+export function matchesTags(
+  have: Readonly<Record<string, unknown>> | undefined,
+  want: Readonly<Record<string, string>> | undefined,
+): boolean {
+  for (const [k, v] of Object.entries(want ?? {})) {
+    if (!have || !Object.hasOwn(have, k) || have[k] !== v) return false;
+  }
+  return true;
+}
+
+/** A credential reference as the cache scope sees it: only whether it names its namespace. */
+export interface CredentialRef {
+  namespace?: string;
+}
+
+/**
+ * The client-cache scope of a store whose credentials are read through `refs`. A reference
+ * without a namespace resolves in the ExternalSecret's namespace for a ClusterSecretStore, so
+ * its clients are then per requesting namespace; a SecretStore only reads its own namespace.
+ */
+export function credentialScope(store: StoreInfo, refs: readonly (CredentialRef | undefined)[]): string {
+  if (store.kind !== 'ClusterSecretStore') return '';
+  return refs.some((r) => r && !r.namespace) ? store.requesterNamespace : '';
+}
