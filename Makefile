@@ -38,7 +38,7 @@ build: deps ## Compile TypeScript to dist/
 	@npm run --silent build
 
 .PHONY: crds
-crds: deps ## Regenerate crds/ from src/api/crd (and the chart's copy)
+crds: deps ## Regenerate crds/ from src/api (and the chart's copy)
 	@npm run --silent gen:crds
 	@rm -f charts/syncret/crds/*.yaml && cp crds/*.yaml charts/syncret/crds/
 

@@ -49,62 +49,66 @@ function oneLine(s: string): string {
   return flat.length > 200 ? `${flat.slice(0, 197)}...` : flat;
 }
 
-export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer> {
-  const { host, port } = parseListenAddress(o.address);
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? '/').split('?')[0];
-    const head = req.method === 'HEAD';
-    if (req.method !== 'GET' && !head) {
-      res.setHeader('allow', 'GET, HEAD');
-      reply(res, 405, 'method not allowed\n');
+/** The routes; each answers from memory, so a probe never waits on the operator's work. */
+async function handle(o: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0];
+  const head = req.method === 'HEAD';
+  if (req.method !== 'GET' && !head) {
+    res.setHeader('allow', 'GET, HEAD');
+    reply(res, 405, 'method not allowed\n');
+    return;
+  }
+  switch (path) {
+    case '/metrics':
+      return metricsPage(o, res, head);
+    case '/healthz':
+    case '/livez': {
+      let live = false;
+      try {
+        live = o.health.live();
+      } catch (e) {
+        o.logger?.warn({ err: e }, 'liveness check threw');
+      }
+      reply(res, live ? 200 : 503, live ? 'ok\n' : 'not live: controller failed\n', TEXT, head);
       return;
     }
-    switch (path) {
-      case '/metrics': {
-        let text: string;
-        try {
-          text = await o.metrics.text();
-        } catch (e) {
-          o.logger?.error({ err: e }, 'collecting metrics failed');
-          reply(res, 500, 'collecting metrics failed\n', TEXT, head);
-          return;
-        }
-        reply(res, 200, text, o.metrics.contentType, head);
-        return;
-      }
-      case '/healthz':
-      case '/livez': {
-        let live = false;
-        try {
-          live = o.health.live();
-        } catch (e) {
-          o.logger?.warn({ err: e }, 'liveness check threw');
-        }
-        reply(res, live ? 200 : 503, live ? 'ok\n' : 'not live: controller failed\n', TEXT, head);
-        return;
-      }
-      case '/readyz': {
-        let ok = false;
-        let detail = 'not ready';
-        try {
-          const r = o.health.ready();
-          if (typeof r === 'boolean') ok = r;
-          else [ok, detail] = [r.ok, r.detail || detail];
-        } catch (e) {
-          detail = 'readiness check failed';
-          o.logger?.warn({ err: e }, 'readiness check threw');
-        }
-        reply(res, ok ? 200 : 503, ok ? 'ok\n' : `${oneLine(detail)}\n`, TEXT, head);
-        return;
-      }
-      default:
-        reply(res, 404, 'not found\n', TEXT, head);
-    }
-  };
+    case '/readyz':
+      return readyPage(o, res, head);
+    default:
+      reply(res, 404, 'not found\n', TEXT, head);
+  }
+}
 
+async function metricsPage(o: HttpServerOptions, res: ServerResponse, head: boolean): Promise<void> {
+  let text: string;
+  try {
+    text = await o.metrics.text();
+  } catch (e) {
+    o.logger?.error({ err: e }, 'collecting metrics failed');
+    reply(res, 500, 'collecting metrics failed\n', TEXT, head);
+    return;
+  }
+  reply(res, 200, text, o.metrics.contentType, head);
+}
+
+function readyPage(o: HttpServerOptions, res: ServerResponse, head: boolean): void {
+  let ok = false;
+  let detail = 'not ready';
+  try {
+    const r = o.health.ready();
+    if (typeof r === 'boolean') ok = r;
+    else [ok, detail] = [r.ok, r.detail || detail];
+  } catch (e) {
+    detail = 'readiness check failed';
+    o.logger?.warn({ err: e }, 'readiness check threw');
+  }
+  reply(res, ok ? 200 : 503, ok ? 'ok\n' : `${oneLine(detail)}\n`, TEXT, head);
+}
+
+export async function startHttpServer(o: HttpServerOptions): Promise<HttpServer> {
+  const { host, port } = parseListenAddress(o.address);
   const server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
+    handle(o, req, res).catch((e: unknown) => {
       o.logger?.error({ err: e }, 'http handler failed');
       if (!res.headersSent) reply(res, 500, 'internal error\n');
       else res.destroy();

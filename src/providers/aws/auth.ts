@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Credentials as StsCredentials, STSClientConfig } from '@aws-sdk/client-sts';
 import type { AwsProvider } from '../../api/providers/aws.js';
-import type { ServiceAccountSelector } from '../../api/types.js';
+import type { SecretKeySelector, ServiceAccountSelector } from '../../api/types.js';
 import { ProviderError } from '../errors.js';
 import type { ProviderContext, StoreInfo } from '../types.js';
 import { awsError } from './errors.js';
@@ -132,25 +132,15 @@ export interface AuthDeps {
   sts: StsFactory;
 }
 
-/**
- * Reads the store's source identity through ctx (Secret keys are read here, once per client)
- * and returns the credential source the SDK clients will call.
- */
-export async function resolveAuth(
-  store: StoreInfo,
-  spec: AwsProvider,
-  ctx: ProviderContext,
-  deps: AuthDeps,
-): Promise<ResolvedAuth> {
-  const region = spec.region ?? '';
-  const auth = spec.auth ?? {};
-  const roles = [...(spec.additionalRoles ?? []).filter(Boolean), ...(spec.role ? [spec.role] : [])];
-  /** One STS call on a client of its own (signed with `credentials`), as Syncret credentials. */
-  const assume = async (
-    command: AssumeRoleCommand | AssumeRoleWithWebIdentityCommand,
-    what: string,
-    credentials?: CredentialSource,
-  ): Promise<AwsCredentials> => {
+type Assume = (
+  command: AssumeRoleCommand | AssumeRoleWithWebIdentityCommand,
+  what: string,
+  credentials?: CredentialSource,
+) => Promise<AwsCredentials>;
+
+/** One STS call on a client of its own (signed with `credentials`), as Syncret credentials. */
+function stsCaller(region: string, ctx: ProviderContext, deps: AuthDeps): Assume {
+  return async (command, what, credentials) => {
     const sts = deps.sts({ region, ...(credentials ? { credentials } : {}) });
     try {
       const opts = { abortSignal: ctx.signal };
@@ -164,61 +154,73 @@ export async function resolveAuth(
       sts.destroy();
     }
   };
+}
 
-  let base: CredentialSource | undefined;
-  let baseId: string;
-  let describe: string;
-  let baseCacheable = false;
+/** Where the chain of roles starts: static keys, IRSA, or the operator's own chain. */
+interface BaseIdentity {
+  /** Undefined: the SDK's default chain. */
+  source?: CredentialSource;
+  id: string;
+  describe: string;
+  /** Temporary credentials worth caching until they expire. */
+  cacheable: boolean;
+}
 
-  if (auth.secretRef) {
-    const ref = auth.secretRef;
-    if (!ref.accessKeyIDSecretRef || !ref.secretAccessKeySecretRef)
-      throw new ProviderError(
-        'InvalidProviderConfig',
-        'auth.secretRef needs accessKeyIDSecretRef and secretAccessKeySecretRef',
-      );
-    const dec = new TextDecoder();
-    const akid = dec
-      .decode(await ctx.readSecretKey(ref.accessKeyIDSecretRef, 'auth.secretRef.accessKeyIDSecretRef'))
-      .trim();
-    const secret = dec
-      .decode(
-        await ctx.readSecretKey(ref.secretAccessKeySecretRef, 'auth.secretRef.secretAccessKeySecretRef'),
-      )
-      .trim();
-    const token = ref.sessionTokenSecretRef
-      ? dec
-          .decode(await ctx.readSecretKey(ref.sessionTokenSecretRef, 'auth.secretRef.sessionTokenSecretRef'))
-          .trim()
-      : undefined;
-    if (!akid || !secret)
-      throw new ProviderError(
-        'InvalidProviderConfig',
-        'auth.secretRef: the access key ID or secret key is empty',
-      );
-    const creds: AwsCredentials = {
-      accessKeyId: akid,
-      secretAccessKey: secret,
-      sessionToken: token || undefined,
-    };
-    base = () => Promise.resolve(creds);
-    baseId = `static:${hash(akid, secret, token)}`;
-    describe = 'static access keys (auth.secretRef)';
-  } else if (auth.jwt) {
-    const sel: ServiceAccountSelector | undefined = auth.jwt.serviceAccountRef;
-    if (!sel?.name)
-      throw new ProviderError('InvalidProviderConfig', 'auth.jwt.serviceAccountRef.name must be set');
-    const ns = refNamespace(store, sel.namespace);
-    const annotations = await ctx.readServiceAccountAnnotations(sel);
-    const roleArn = annotations[ROLE_ARN_ANNOTATION];
-    if (!roleArn)
-      throw new ProviderError(
-        'InvalidProviderConfig',
-        `ServiceAccount "${ns}/${sel.name}" has no ${ROLE_ARN_ANNOTATION} annotation (IRSA needs the role to assume)`,
-      );
-    const audiences = sel.audiences && sel.audiences.length > 0 ? sel.audiences : [STS_AUDIENCE];
-    const what = `AssumeRoleWithWebIdentity for role "${roleArn}" (ServiceAccount "${ns}/${sel.name}")`;
-    base = async () => {
+async function staticKeys(
+  ref: NonNullable<NonNullable<AwsProvider['auth']>['secretRef']>,
+  ctx: ProviderContext,
+): Promise<BaseIdentity> {
+  if (!ref.accessKeyIDSecretRef || !ref.secretAccessKeySecretRef)
+    throw new ProviderError(
+      'InvalidProviderConfig',
+      'auth.secretRef needs accessKeyIDSecretRef and secretAccessKeySecretRef',
+    );
+  const dec = new TextDecoder();
+  const read = async (sel: SecretKeySelector, what: string) =>
+    dec.decode(await ctx.readSecretKey(sel, what)).trim();
+  const akid = await read(ref.accessKeyIDSecretRef, 'auth.secretRef.accessKeyIDSecretRef');
+  const secret = await read(ref.secretAccessKeySecretRef, 'auth.secretRef.secretAccessKeySecretRef');
+  const token = ref.sessionTokenSecretRef
+    ? await read(ref.sessionTokenSecretRef, 'auth.secretRef.sessionTokenSecretRef')
+    : undefined;
+  if (!akid || !secret)
+    throw new ProviderError(
+      'InvalidProviderConfig',
+      'auth.secretRef: the access key ID or secret key is empty',
+    );
+  const creds: AwsCredentials = {
+    accessKeyId: akid,
+    secretAccessKey: secret,
+    sessionToken: token || undefined,
+  };
+  return {
+    source: () => Promise.resolve(creds),
+    id: `static:${hash(akid, secret, token)}`,
+    describe: 'static access keys (auth.secretRef)',
+    cacheable: false,
+  };
+}
+
+async function webIdentity(
+  store: StoreInfo,
+  sel: ServiceAccountSelector | undefined,
+  ctx: ProviderContext,
+  assume: Assume,
+): Promise<BaseIdentity> {
+  if (!sel?.name)
+    throw new ProviderError('InvalidProviderConfig', 'auth.jwt.serviceAccountRef.name must be set');
+  const ns = refNamespace(store, sel.namespace);
+  const annotations = await ctx.readServiceAccountAnnotations(sel);
+  const roleArn = annotations[ROLE_ARN_ANNOTATION];
+  if (!roleArn)
+    throw new ProviderError(
+      'InvalidProviderConfig',
+      `ServiceAccount "${ns}/${sel.name}" has no ${ROLE_ARN_ANNOTATION} annotation (IRSA needs the role to assume)`,
+    );
+  const audiences = sel.audiences && sel.audiences.length > 0 ? sel.audiences : [STS_AUDIENCE];
+  const what = `AssumeRoleWithWebIdentity for role "${roleArn}" (ServiceAccount "${ns}/${sel.name}")`;
+  return {
+    source: async () => {
       const token = await ctx.requestServiceAccountToken(sel, {
         audiences,
         expirationSeconds: WEB_IDENTITY_TOKEN_SECONDS,
@@ -232,35 +234,64 @@ export async function resolveAuth(
         }),
         what,
       );
-    };
-    baseId = `irsa:${ns}/${sel.name}:${roleArn}:${audiences.join(',')}`;
-    describe = `role "${roleArn}" via ServiceAccount "${ns}/${sel.name}" (IRSA)`;
-    baseCacheable = true;
-  } else {
-    baseId = 'default';
-    describe = "the operator's default AWS credential chain";
-  }
+    },
+    id: `irsa:${ns}/${sel.name}:${roleArn}:${audiences.join(',')}`,
+    describe: `role "${roleArn}" via ServiceAccount "${ns}/${sel.name}" (IRSA)`,
+    cacheable: true,
+  };
+}
+
+/**
+ * Reads the store's source identity through ctx (Secret keys are read here, once per client)
+ * and returns the credential source the SDK clients will call.
+ */
+export async function resolveAuth(
+  store: StoreInfo,
+  spec: AwsProvider,
+  ctx: ProviderContext,
+  deps: AuthDeps,
+): Promise<ResolvedAuth> {
+  const region = spec.region ?? '';
+  const auth = spec.auth ?? {};
+  const roles = [...(spec.additionalRoles ?? []).filter(Boolean), ...(spec.role ? [spec.role] : [])];
+  const assume = stsCaller(region, ctx, deps);
+  const base: BaseIdentity = auth.secretRef
+    ? await staticKeys(auth.secretRef, ctx)
+    : auth.jwt
+      ? await webIdentity(store, auth.jwt.serviceAccountRef, ctx, assume)
+      : { id: 'default', describe: "the operator's default AWS credential chain", cacheable: false };
 
   if (roles.length === 0) {
-    if (!base) return { describe };
-    if (!baseCacheable) return { credentials: base, describe };
-    const key = hash(region, baseId);
-    const source = base;
-    return { credentials: () => deps.cache.get(key, source), cacheKey: key, describe };
+    if (!base.source) return { describe: base.describe };
+    if (!base.cacheable) return { credentials: base.source, describe: base.describe };
+    const key = hash(region, base.id);
+    const source = base.source;
+    return { credentials: () => deps.cache.get(key, source), cacheKey: key, describe: base.describe };
   }
+  return chainRoles(region, roles, spec, base, assume, deps);
+}
 
-  // Each hop uses the previous hop's credentials; only the last role (spec.role) carries the
-  // external ID and session tags, as in ESO.
+/**
+ * Each hop uses the previous hop's credentials; only the last role (spec.role) carries the
+ * external ID and session tags, as in ESO.
+ */
+function chainRoles(
+  region: string,
+  roles: string[],
+  spec: AwsProvider,
+  base: BaseIdentity,
+  assume: Assume,
+  deps: AuthDeps,
+): ResolvedAuth {
   const tags = (spec.sessionTags ?? [])
     .filter((t) => t.key)
     .map((t) => ({ Key: t.key!, Value: t.value ?? '' }));
   const transitive = (spec.transitiveTagKeys ?? []).filter(Boolean);
-  let current = base;
-  let id = baseId;
+  let current = base.source;
+  let id = base.id;
   for (const [i, roleArn] of roles.entries()) {
     const last = i === roles.length - 1 && Boolean(spec.role);
     const prev = current;
-    const what = `AssumeRole "${roleArn}"`;
     const hop: CredentialSource = () =>
       assume(
         new AssumeRoleCommand({
@@ -271,7 +302,7 @@ export async function resolveAuth(
           ...(last && tags.length > 0 ? { Tags: tags } : {}),
           ...(last && transitive.length > 0 ? { TransitiveTagKeys: transitive } : {}),
         }),
-        what,
+        `AssumeRole "${roleArn}"`,
         prev,
       );
     id = `${id}>${roleArn}${last ? `|${spec.externalID ?? ''}|${JSON.stringify(tags)}|${transitive.join(',')}` : ''}`;
@@ -281,6 +312,6 @@ export async function resolveAuth(
   return {
     credentials: current,
     cacheKey: hash(region, id),
-    describe: `role "${roles[roles.length - 1]}" assumed from ${describe}`,
+    describe: `role "${roles[roles.length - 1]}" assumed from ${base.describe}`,
   };
 }

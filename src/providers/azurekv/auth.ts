@@ -152,6 +152,17 @@ const hash = (parts: unknown[]): string => createHash('sha256').update(JSON.stri
 
 const short = (id: string): string => (id.length > 12 ? `${id.slice(0, 8)}…` : id);
 
+/** What every credential of one store shares. */
+interface AuthInput {
+  spec: AzureKVProvider;
+  cloud: Cloud;
+  ctx: ProviderContext;
+  cache: CredentialCache;
+  /** Options for every azure-identity credential. */
+  common: Record<string, unknown>;
+  storeId: string;
+}
+
 /**
  * Reads the store's credential material through ctx and returns a (possibly cached)
  * TokenCredential. Errors name the missing field, never a value.
@@ -164,90 +175,115 @@ export async function buildCredential(
   cache: CredentialCache,
   extra: Record<string, unknown> = {},
 ): Promise<BuiltCredential> {
-  const authType = spec.authType ?? 'ServicePrincipal';
-  const common = {
-    ...extra,
-    authorityHost: cloud.authorityHost,
-    // MSAL asks login.microsoftonline.com about unknown authorities (Azure Stack, ADFS,
-    // sovereign endpoints given by customCloudConfig); that answer cannot vouch for them.
-    disableInstanceDiscovery: !cloud.known,
+  const input: AuthInput = {
+    spec,
+    cloud,
+    ctx,
+    cache,
+    common: {
+      ...extra,
+      authorityHost: cloud.authorityHost,
+      // MSAL asks login.microsoftonline.com about unknown authorities (Azure Stack, ADFS,
+      // sovereign endpoints given by customCloudConfig); that answer cannot vouch for them.
+      disableInstanceDiscovery: !cloud.known,
+    },
+    storeId: `${store.kind}/${store.namespace ?? ''}/${store.name}`,
   };
-  const storeId = `${store.kind}/${store.namespace ?? ''}/${store.name}`;
+  const authType = spec.authType ?? 'ServicePrincipal';
+  if (authType === 'ManagedIdentity') return managedIdentity(input);
+  if (authType === 'WorkloadIdentity') return workloadIdentity(input);
+  return servicePrincipal(input);
+}
 
-  if (authType === 'ManagedIdentity') {
-    const key = hash(['mi', storeId, spec.identityId ?? '', cloud]);
-    return cache.obtain(key, ctx, () => ({
-      credential: spec.identityId
-        ? new ManagedIdentityCredential({ clientId: spec.identityId, ...common })
-        : new ManagedIdentityCredential({ ...common }),
-      identity: spec.identityId
-        ? `ManagedIdentity ${short(spec.identityId)}`
-        : 'the system-assigned ManagedIdentity',
-    }));
-  }
+function managedIdentity({ spec, cloud, ctx, cache, common, storeId }: AuthInput): BuiltCredential {
+  const key = hash(['mi', storeId, spec.identityId ?? '', cloud]);
+  return cache.obtain(key, ctx, () => ({
+    credential: spec.identityId
+      ? new ManagedIdentityCredential({ clientId: spec.identityId, ...common })
+      : new ManagedIdentityCredential({ ...common }),
+    identity: spec.identityId
+      ? `ManagedIdentity ${short(spec.identityId)}`
+      : 'the system-assigned ManagedIdentity',
+  }));
+}
 
-  if (authType === 'WorkloadIdentity') {
-    const sa = spec.serviceAccountRef;
-    if (!sa?.name) {
-      // ESO's webhook mode: the operator's own pod carries the federated token file.
-      const key = hash(['wi-env', storeId, cloud]);
-      return cache.obtain(key, ctx, () => {
-        try {
-          return {
-            credential: new WorkloadIdentityCredential({ ...common, tenantId: spec.tenantId }),
-            identity: "the operator's own workload identity (AZURE_FEDERATED_TOKEN_FILE)",
-          };
-        } catch {
-          throw new ProviderError(
-            'InvalidProviderConfig',
-            'WorkloadIdentity without serviceAccountRef needs AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE in the operator environment',
-          );
-        }
-      });
-    }
-    const annotations = await ctx.readServiceAccountAnnotations(sa);
-    let clientId = annotations[ANNOTATION_CLIENT_ID];
-    if (spec.authSecretRef?.clientId) {
-      if (clientId)
+async function workloadIdentity(input: AuthInput): Promise<BuiltCredential> {
+  const { spec, cloud, ctx, cache, common, storeId } = input;
+  const sa = spec.serviceAccountRef;
+  if (!sa?.name) {
+    // ESO's webhook mode: the operator's own pod carries the federated token file.
+    const key = hash(['wi-env', storeId, cloud]);
+    return cache.obtain(key, ctx, () => {
+      try {
+        return {
+          credential: new WorkloadIdentityCredential({ ...common, tenantId: spec.tenantId }),
+          identity: "the operator's own workload identity (AZURE_FEDERATED_TOKEN_FILE)",
+        };
+      } catch {
         throw new ProviderError(
           'InvalidProviderConfig',
-          `WorkloadIdentity: the client id is set both by authSecretRef.clientId and the ServiceAccount annotation ${ANNOTATION_CLIENT_ID}; keep one`,
+          'WorkloadIdentity without serviceAccountRef needs AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE in the operator environment',
         );
-      clientId = await readText(ctx, spec.authSecretRef.clientId, 'authSecretRef.clientId');
-    }
-    if (!clientId)
-      throw new ProviderError(
-        'InvalidProviderConfig',
-        `WorkloadIdentity: ServiceAccount "${sa.name}" has no ${ANNOTATION_CLIENT_ID} annotation (nor is authSecretRef.clientId set)`,
-      );
-    let tenantId = spec.tenantId;
-    if (spec.authSecretRef?.tenantId)
-      tenantId = await readText(ctx, spec.authSecretRef.tenantId, 'authSecretRef.tenantId');
-    tenantId ||= annotations[ANNOTATION_TENANT_ID] || process.env.AZURE_TENANT_ID;
-    if (!tenantId)
-      throw new ProviderError(
-        'InvalidProviderConfig',
-        `WorkloadIdentity: no tenant: set spec.provider.azurekv.tenantId or the ServiceAccount annotation ${ANNOTATION_TENANT_ID}`,
-      );
-    const audiences = [WORKLOAD_IDENTITY_AUDIENCE, ...(sa.audiences ?? [])];
-    const key = hash(['wi', storeId, sa.name, sa.namespace ?? '', audiences, clientId, tenantId, cloud]);
-    const tid = tenantId;
-    const cid = clientId;
-    return cache.obtain(key, ctx, (ctxRef) => ({
-      // A fresh ServiceAccount token for every exchange: MSAL calls this whenever it needs a
-      // new access token, so the assertion is never older than the exchange.
-      credential: new ClientAssertionCredential(
-        tid,
-        cid,
-        () =>
-          ctxRef.current.requestServiceAccountToken(sa, { audiences, expirationSeconds: SA_TOKEN_SECONDS }),
-        common,
-      ),
-      identity: `WorkloadIdentity client ${short(cid)} in tenant ${short(tid)} (ServiceAccount "${sa.name}")`,
-    }));
+      }
+    });
   }
+  const annotations = await ctx.readServiceAccountAnnotations(sa);
+  const { clientId, tenantId } = await workloadIds(input, sa.name, annotations);
+  const audiences = [WORKLOAD_IDENTITY_AUDIENCE, ...(sa.audiences ?? [])];
+  const key = hash(['wi', storeId, sa.name, sa.namespace ?? '', audiences, clientId, tenantId, cloud]);
+  return cache.obtain(key, ctx, (ctxRef) => ({
+    // A fresh ServiceAccount token for every exchange: MSAL calls this whenever it needs a
+    // new access token, so the assertion is never older than the exchange.
+    credential: new ClientAssertionCredential(
+      tenantId,
+      clientId,
+      () => ctxRef.current.requestServiceAccountToken(sa, { audiences, expirationSeconds: SA_TOKEN_SECONDS }),
+      common,
+    ),
+    identity: `WorkloadIdentity client ${short(clientId)} in tenant ${short(tenantId)} (ServiceAccount "${sa.name}")`,
+  }));
+}
 
-  // ServicePrincipal
+/** The client and tenant of a workload identity: the ServiceAccount's annotations or authSecretRef. */
+async function workloadIds(
+  { spec, ctx }: AuthInput,
+  saName: string,
+  annotations: Record<string, string>,
+): Promise<{ clientId: string; tenantId: string }> {
+  let clientId = annotations[ANNOTATION_CLIENT_ID];
+  if (spec.authSecretRef?.clientId) {
+    if (clientId)
+      throw new ProviderError(
+        'InvalidProviderConfig',
+        `WorkloadIdentity: the client id is set both by authSecretRef.clientId and the ServiceAccount annotation ${ANNOTATION_CLIENT_ID}; keep one`,
+      );
+    clientId = await readText(ctx, spec.authSecretRef.clientId, 'authSecretRef.clientId');
+  }
+  if (!clientId)
+    throw new ProviderError(
+      'InvalidProviderConfig',
+      `WorkloadIdentity: ServiceAccount "${saName}" has no ${ANNOTATION_CLIENT_ID} annotation (nor is authSecretRef.clientId set)`,
+    );
+  let tenantId = spec.tenantId;
+  if (spec.authSecretRef?.tenantId)
+    tenantId = await readText(ctx, spec.authSecretRef.tenantId, 'authSecretRef.tenantId');
+  tenantId ||= annotations[ANNOTATION_TENANT_ID] || process.env.AZURE_TENANT_ID;
+  if (!tenantId)
+    throw new ProviderError(
+      'InvalidProviderConfig',
+      `WorkloadIdentity: no tenant: set spec.provider.azurekv.tenantId or the ServiceAccount annotation ${ANNOTATION_TENANT_ID}`,
+    );
+  return { clientId, tenantId };
+}
+
+async function servicePrincipal({
+  spec,
+  cloud,
+  ctx,
+  cache,
+  common,
+  storeId,
+}: AuthInput): Promise<BuiltCredential> {
   const ref = spec.authSecretRef;
   if (!ref?.clientId)
     throw new ProviderError('InvalidProviderConfig', 'ServicePrincipal needs authSecretRef.clientId');
