@@ -1,5 +1,6 @@
 // Status writes, the same for every kind: a merge patch of /status, sent only when the status
 // differs from what the object has, and remembered (read-your-writes) until the watch delivers it.
+// The status given is the whole status to have: a top-level field it leaves out is removed.
 
 import type { KubeObject } from '../api/types.js';
 import { isKubeApiError } from '../kube/types.js';
@@ -29,7 +30,7 @@ export function statusWriter<T extends KubeObject & { status?: object }>(
     try {
       const res = await o.api.mergePatch<T>(
         { type: o.type, namespace: obj.metadata.namespace, name: obj.metadata.name, subresource: 'status' },
-        { status },
+        { status: withRemovals(obj.status, status) },
         o.signal,
       );
       o.onWrite?.(true);
@@ -40,4 +41,10 @@ export function statusWriter<T extends KubeObject & { status?: object }>(
       throw e;
     }
   };
+}
+
+/** A merge patch keeps what it does not name: fields of `prev` that `next` leaves out go as null. */
+function withRemovals(prev: object | undefined, next: object): object {
+  const gone = Object.keys(prev ?? {}).filter((k) => (next as Record<string, unknown>)[k] === undefined);
+  return gone.length === 0 ? next : { ...Object.fromEntries(gone.map((k) => [k, null])), ...next };
 }
