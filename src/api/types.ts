@@ -10,6 +10,7 @@
 // Only `export type` below: the operator loads this module at run time (for the constants),
 // and must not load the schema builder with it.
 
+import type { ClusterExternalSecretSpec, ClusterExternalSecretStatus } from './clusterexternalsecret.js';
 import type { ExternalSecretSpec, ExternalSecretStatus } from './externalsecret.js';
 import type { SecretStoreSpec, SecretStoreStatus } from './secretstore.js';
 
@@ -48,6 +49,12 @@ export type {
   TemplateFrom,
   TemplateRefItem,
 } from './externalsecret.js';
+export type {
+  ClusterExternalSecretSpec,
+  ClusterExternalSecretStatus,
+  ExternalSecretMetadata,
+  NamespaceFailure,
+} from './clusterexternalsecret.js';
 export type {
   ClusterSecretStoreCondition,
   ProviderSpec,
@@ -97,6 +104,11 @@ export interface KubeObject {
 export interface ExternalSecret extends KubeObject {
   spec?: ExternalSecretSpec;
   status?: ExternalSecretStatus;
+}
+
+export interface ClusterExternalSecret extends KubeObject {
+  spec?: ClusterExternalSecretSpec;
+  status?: ClusterExternalSecretStatus;
 }
 
 export interface SecretStore extends KubeObject {

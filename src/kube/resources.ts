@@ -63,6 +63,13 @@ export const CLUSTER_SECRET_STORES: ResourceType = {
   namespaced: false,
   kind: 'ClusterSecretStore',
 };
+export const CLUSTER_EXTERNAL_SECRETS: ResourceType = {
+  group: 'external-secrets.io',
+  version: 'v1',
+  resource: 'clusterexternalsecrets',
+  namespaced: false,
+  kind: 'ClusterExternalSecret',
+};
 
 export function apiVersionOf(t: ResourceType): string {
   return t.group ? `${t.group}/${t.version}` : t.version;

@@ -5,6 +5,7 @@ import Format from 'typebox/format';
 import JsonSchema from 'typebox/schema';
 import {
   allCRDs,
+  clusterExternalSecretCRD,
   clusterSecretStoreCRD,
   externalSecretCRD,
   generatorCRDs,
@@ -149,7 +150,10 @@ describe('crds/', () => {
   });
 });
 
-describe.each(crds.map((crd) => [crd.metadata.name, crd] as const))('%s', (_name, crd) => {
+// ClusterExternalSecret serves only v1 and has no Status column (as ESO's): its own block below.
+const servedTwice = crds.filter((crd) => crd.spec.names.kind !== 'ClusterExternalSecret');
+
+describe.each(servedTwice.map((crd) => [crd.metadata.name, crd] as const))('%s', (_name, crd) => {
   it('serves v1 (stored) and v1beta1 with the same schema, conversion None', () => {
     const versions = crd.spec.versions;
     expect(versions.map((v) => v.name)).toEqual(['v1', 'v1beta1']);
@@ -394,6 +398,56 @@ describe('SecretStore and ClusterSecretStore', () => {
     expect(propertyNames(schemaOf(ss), 'spec.provider.vault.auth')).toEqual(
       [...VAULT_AUTH_METHODS, 'namespace'].sort(),
     );
+  });
+});
+
+describe('ClusterExternalSecret', () => {
+  const crd = clusterExternalSecretCRD();
+  const schema = schemaOf(crd);
+
+  it('serves and stores only v1, keeps v1beta1 listed unserved (as ESO), cluster-scoped, structural', () => {
+    expect(crd.spec.versions.map((v) => [v.name, v.served, v.storage])).toEqual([
+      ['v1', true, true],
+      ['v1beta1', false, false],
+    ]);
+    expect(crd.spec.scope).toBe('Cluster');
+    expect(crd.spec.names).toMatchObject({ kind: 'ClusterExternalSecret', shortNames: ['ces'] });
+    expect(crd.spec.names.categories).toEqual(['external-secrets']);
+    expect(structuralProblems(schema, 'ClusterExternalSecret')).toEqual([]);
+    expect(structuralProblems(schemaOf(crd, 'v1beta1'), 'v1beta1')).toEqual([]);
+    expect(crd.spec.versions[0]?.subresources).toEqual({ status: {} });
+  });
+
+  it('has ESO printer columns', () => {
+    expect(crd.spec.versions[0]?.additionalPrinterColumns).toEqual([
+      { name: 'Store', type: 'string', jsonPath: '.spec.externalSecretSpec.secretStoreRef.name' },
+      { name: 'Refresh Interval', type: 'string', jsonPath: '.spec.refreshTime' },
+      { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+    ]);
+  });
+
+  it("declares ESO's fields and embeds the ExternalSecret spec written once", () => {
+    expect(propertyNames(schema, 'spec')).toEqual([
+      'externalSecretMetadata',
+      'externalSecretName',
+      'externalSecretSpec',
+      'namespaceSelector',
+      'namespaceSelectors',
+      'namespaces',
+      'refreshTime',
+    ]);
+    expect(at(schema, 'spec').required).toEqual(['externalSecretSpec']);
+    expect(propertyNames(schema, 'spec.externalSecretMetadata')).toEqual(['annotations', 'labels']);
+    expect(at(schema, 'spec.externalSecretSpec')).toEqual(at(schemaOf(externalSecretCRD()), 'spec'));
+    expect(propertyNames(schema, 'spec.namespaceSelectors[]')).toEqual(['matchExpressions', 'matchLabels']);
+    expect(propertyNames(schema, 'status')).toEqual([
+      'conditions',
+      'externalSecretName',
+      'failedNamespaces',
+      'provisionedNamespaces',
+    ]);
+    expect(propertyNames(schema, 'status.failedNamespaces[]')).toEqual(['namespace', 'reason']);
+    expect(at(schema, 'status')['x-kubernetes-preserve-unknown-fields']).toBe(true);
   });
 });
 

@@ -1,7 +1,8 @@
-// The three CustomResourceDefinitions of the external-secrets.io API. Every served version
-// has the same schema (conversion strategy None); v1 is stored.
+// The CustomResourceDefinitions of the external-secrets.io API. Every served version has the
+// same schema (conversion strategy None); v1 is stored.
 
 import { GENERATORS_GROUP, GENERATORS_VERSION, GROUP, SERVED_VERSIONS, STORED_VERSION } from '../types.js';
+import { clusterExternalSecretSpec, clusterExternalSecretStatus } from '../clusterexternalsecret.js';
 import { externalSecretSpec, externalSecretStatus } from '../externalsecret.js';
 import { vaultDynamicSecretSpec } from '../providers/vault.js';
 import { obj, str } from '../schema.js';
@@ -58,6 +59,12 @@ interface Definition {
   /** Defaults to external-secrets.io with v1 stored and v1beta1 served. */
   group?: string;
   versions?: readonly string[];
+  /**
+   * Versions kept in the CRD but not served, as ESO keeps them: a cluster whose objects were
+   * once stored at such a version lists it in status.storedVersions, and the apiserver
+   * refuses a CRD that drops it. Never served, so their schema only needs to be open.
+   */
+  unserved?: readonly string[];
   stored?: string;
   kind: string;
   plural: string;
@@ -98,6 +105,16 @@ function define(d: Definition): CustomResourceDefinition {
     additionalPrinterColumns: d.columns,
     ...(d.selectableFields ? { selectableFields: d.selectableFields.map((jsonPath) => ({ jsonPath })) } : {}),
   }));
+  for (const name of d.unserved ?? [])
+    versions.push({
+      name,
+      served: false,
+      storage: false,
+      deprecated: true,
+      schema: { openAPIV3Schema: obj({}, { preserveUnknown: true }) },
+      subresources: { status: {} },
+      additionalPrinterColumns: d.columns,
+    });
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -179,8 +196,29 @@ export function clusterSecretStoreCRD(): CustomResourceDefinition {
   });
 }
 
+/** ESO 2.9 serves only v1 of this kind; v1beta1 stays listed, unserved, as in ESO's CRD. */
+export function clusterExternalSecretCRD(): CustomResourceDefinition {
+  return define({
+    versions: [STORED_VERSION],
+    unserved: ['v1beta1'],
+    kind: 'ClusterExternalSecret',
+    plural: 'clusterexternalsecrets',
+    shortName: 'ces',
+    scope: 'Cluster',
+    description:
+      'Creates an ExternalSecret from one template in every namespace its selectors or names pick, and removes it from namespaces that stop matching.',
+    spec: clusterExternalSecretSpec(),
+    status: clusterExternalSecretStatus(),
+    columns: [
+      { name: 'Store', type: 'string', jsonPath: '.spec.externalSecretSpec.secretStoreRef.name' },
+      { name: 'Refresh Interval', type: 'string', jsonPath: '.spec.refreshTime' },
+      { name: 'Ready', type: 'string', jsonPath: READY_STATUS },
+    ],
+  });
+}
+
 export function allCRDs(): CustomResourceDefinition[] {
-  return [externalSecretCRD(), secretStoreCRD(), clusterSecretStoreCRD()];
+  return [externalSecretCRD(), secretStoreCRD(), clusterSecretStoreCRD(), clusterExternalSecretCRD()];
 }
 
 /** The generators.external-secrets.io CRDs Syncret implements (v1alpha1 only, as ESO). */

@@ -1,5 +1,6 @@
 export {
   allCRDs,
+  clusterExternalSecretCRD,
   clusterSecretStoreCRD,
   externalSecretCRD,
   generatorCRDs,
