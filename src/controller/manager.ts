@@ -1,11 +1,18 @@
 // Wires the controllers together: the watch caches they share, the provider clients, and the
 // order of start and stop. Each controller's own wiring lives in its folder
-// (externalsecret/controller.ts, store/controller.ts); the machinery in src/runtime/.
+// (externalsecret/, store/, clusterexternalsecret/ controller.ts); the machinery in src/runtime/.
 // Data flow (docs/ARCHITECTURE.md): watch event → controller mapping → work queue →
 // reconcile(object, world) → outcome → execute → requeue at the next refresh.
 
-import type { ExternalSecret, KubeObject, Namespace, SecretStore } from '../api/types.js';
+import type {
+  ClusterExternalSecret,
+  ExternalSecret,
+  KubeObject,
+  Namespace,
+  SecretStore,
+} from '../api/types.js';
 import {
+  CLUSTER_EXTERNAL_SECRETS,
   CLUSTER_SECRET_STORES,
   EXTERNAL_SECRETS,
   NAMESPACES,
@@ -26,6 +33,7 @@ import { QUEUE_REASONS } from '../runtime/queue.js';
 import type { WorkQueueOptions } from '../runtime/queue.js';
 import { Reflector } from '../runtime/watch.js';
 import type { ReflectorOptions } from '../runtime/watch.js';
+import { clusterExternalSecretController } from './clusterexternalsecret/controller.js';
 import { externalSecretController } from './externalsecret/controller.js';
 import type { EsCaches } from './externalsecret/controller.js';
 import { MANAGED_LABEL } from './externalsecret/ownership.js';
@@ -59,11 +67,16 @@ export interface ManagerOptions {
 
 /** Store validations are few and slow (network calls): a few workers, apart from the syncs. */
 const STORE_WORKERS = 4;
+/** Few objects, each writing to many namespaces (with its own parallelism). */
+const CES_WORKERS = 2;
+
+/** The Manager's caches: those of the ExternalSecret controller, and the cluster-wide kinds'. */
+type Caches = EsCaches & { clusterExternalSecrets?: ObjectCache<ClusterExternalSecret> };
 
 export class Manager {
   readonly clients: ClientCache;
   private readonly abort = new AbortController();
-  private readonly caches: EsCaches;
+  private readonly caches: Caches;
   private readonly controllers: Controller<KubeObject, unknown>[];
   private readonly externalSecrets: Controller<ExternalSecret, unknown>;
   private started = false;
@@ -109,6 +122,19 @@ export class Manager {
       queue: this.queueOptions('externalsecret', o.concurrency),
     });
     this.controllers = [...stores, this.externalSecrets] as Controller<KubeObject, unknown>[];
+    const ces = this.caches.clusterExternalSecrets;
+    if (ces)
+      this.controllers.push(
+        clusterExternalSecretController({
+          ...common,
+          caches: {
+            clusterExternalSecrets: ces,
+            externalSecrets: this.caches.externalSecrets,
+            namespaces: this.caches.namespaces,
+          },
+          queue: this.queueOptions('clusterexternalsecret', Math.min(CES_WORKERS, o.concurrency)),
+        }) as Controller<KubeObject, unknown>,
+      );
     // Counted at scrape time from the caches: no per-object series, whatever the object count.
     o.metrics.externalSecretCountsFrom(() => readyCounts(this.caches.externalSecrets));
     o.metrics.storeCountsFrom(() => ({
@@ -117,7 +143,7 @@ export class Manager {
     }));
   }
 
-  private buildCaches(targets: TargetSecrets): EsCaches {
+  private buildCaches(targets: TargetSecrets): Caches {
     const o = this.o;
     const scopes = o.namespaces.length > 0 ? o.namespaces : [undefined];
     const reflector = <T extends KubeObject>(
@@ -151,6 +177,12 @@ export class Manager {
       }),
       // Generator objects, only to re-issue values when a generator is edited (reads use a GET).
       generators: (o.generators ?? []).map((gen) => ({ gen, cache: scoped<KubeObject>(gen.resource) })),
+      // Cluster-scoped, so served only by a cluster-wide operator (ESO: a namespaced install
+      // disables its ClusterExternalSecret reconciler).
+      clusterExternalSecrets:
+        o.namespaces.length === 0
+          ? new ObjectCache([reflector<ClusterExternalSecret>(CLUSTER_EXTERNAL_SECRETS, undefined)])
+          : undefined,
     };
   }
 
@@ -179,6 +211,7 @@ export class Manager {
       c.secrets,
       c.externalSecrets,
       ...c.generators.map((g) => g.cache),
+      ...(c.clusterExternalSecrets ? [c.clusterExternalSecrets] : []),
     ] as ObjectCache<KubeObject>[];
   }
 
@@ -187,8 +220,8 @@ export class Manager {
     const signal = this.abort.signal;
     for (const cache of this.allCaches()) cache.start();
     // Stores, namespaces and managed Secrets first, so the first ExternalSecret reconciles see
-    // a complete world instead of failing with StoreNotFound. Generators are not waited for: a
-    // cluster without their CRDs must still run.
+    // a complete world instead of failing with StoreNotFound. Generators and
+    // ClusterExternalSecrets are not waited for: a cluster without their CRDs must still run.
     await Promise.all([c.namespaces, c.clusterStores, c.stores, c.secrets].map((x) => x.waitForSync(signal)));
     await c.externalSecrets.waitForSync(signal);
     this.started = true;

@@ -22,4 +22,7 @@ export const Reason = {
   InvalidProviderConfig: 'InvalidProviderConfig',
   ValidationFailed: 'ValidationFailed',
   ValidationUnknown: 'ValidationUnknown',
+  // ClusterExternalSecret reasons (ESO writes none; Syncret adds them for people and alerts)
+  NamespacesProvisioned: 'NamespacesProvisioned',
+  NamespacesFailed: 'NamespacesFailed',
 } as const;
