@@ -29,6 +29,7 @@ const GROUP: Record<string, string> = {
   externalsecrets: 'external-secrets.io',
   secretstores: 'external-secrets.io',
   clustersecretstores: 'external-secrets.io',
+  clusterexternalsecrets: 'external-secrets.io',
   leases: 'coordination.k8s.io',
   vaultdynamicsecrets: 'generators.external-secrets.io',
 };

@@ -108,6 +108,30 @@ operator makes (config/rbac/role.yaml is the reference; CI fails if they differ 
   verbs: [create]
 {{- end }}
 
+{{/* Only a cluster-wide install serves ClusterExternalSecrets (ESO: a namespaced install disables them). */}}
+{{- define "syncret.rules.clusterwide" -}}
+# ClusterExternalSecrets: watched, status written, and the cleanup finalizer (ESO's name)
+# added and removed.
+- apiGroups: [external-secrets.io]
+  resources: [clusterexternalsecrets]
+  verbs: [get, list, watch, patch]
+- apiGroups: [external-secrets.io]
+  resources: [clusterexternalsecrets/status]
+  verbs: [get, patch, update]
+# The ExternalSecrets they create carry an ownerReference with blockOwnerDeletion.
+- apiGroups: [external-secrets.io]
+  resources: [clusterexternalsecrets/finalizers]
+  verbs: [update]
+# The ExternalSecrets a ClusterExternalSecret creates, updates (patch) and deletes.
+- apiGroups: [external-secrets.io]
+  resources: [externalsecrets]
+  verbs: [create, delete]
+# ESO's per-ClusterExternalSecret namespace finalizers, removed after a migration from ESO.
+- apiGroups: [""]
+  resources: [namespaces]
+  verbs: [patch]
+{{- end }}
+
 {{/* Cluster-scoped kinds: needed in every install. */}}
 {{- define "syncret.rules.cluster" -}}
 # ClusterSecretStores: watched, never written except for status.
@@ -117,7 +141,7 @@ operator makes (config/rbac/role.yaml is the reference; CI fails if they differ 
 - apiGroups: [external-secrets.io]
   resources: [clustersecretstores/status]
   verbs: [get, patch, update]
-# ClusterSecretStore conditions select namespaces by label.
+# ClusterSecretStore conditions and ClusterExternalSecrets select namespaces by label.
 - apiGroups: [""]
   resources: [namespaces]
   verbs: [get, list, watch]

@@ -80,6 +80,19 @@ const CLUSTER_SCOPED = [
   'external-secrets.io/clustersecretstores/status',
   'core/namespaces',
 ];
+/**
+ * Grants only a cluster-wide operator uses: ClusterExternalSecrets are served only there (a
+ * namespaced install, like ESO's, leaves them alone), so a namespaced rendering must not grant
+ * these and need not.
+ */
+const CLUSTER_WIDE_ONLY = new Set([
+  ...['get', 'list', 'watch', 'patch'].map((v) => tuple('external-secrets.io', 'clusterexternalsecrets', v)),
+  ...['get', 'patch', 'update'].map((v) => tuple('external-secrets.io', 'clusterexternalsecrets/status', v)),
+  tuple('external-secrets.io', 'clusterexternalsecrets/finalizers', 'update'),
+  tuple('external-secrets.io', 'externalsecrets', 'create'),
+  tuple('external-secrets.io', 'externalsecrets', 'delete'),
+  tuple('', 'namespaces', 'patch'),
+]);
 /** Events of cluster-scoped objects are recorded in `default`. */
 const EVENTS_DEFAULT_NS = new Set([tuple('', 'events', 'create'), tuple('', 'events', 'patch')]);
 /** What a credentials-only namespace may grant (ClusterSecretStore auth in another namespace). */
@@ -154,6 +167,12 @@ export function checkRendering(
         continue;
       }
       const resource = t.split(' ')[0] ?? '';
+      if (watched.length > 0 && CLUSTER_WIDE_ONLY.has(t)) {
+        errors.push(
+          `${label}: watches ${watched.join(',')} but grants ${t}, which only a cluster-wide install uses`,
+        );
+        continue;
+      }
       if (resource === 'coordination.k8s.io/leases' && ns !== releaseNs)
         errors.push(
           `${label}: grants ${t} ${at}; leases belong in the operator's namespace ${releaseNs} only`,
@@ -170,6 +189,7 @@ export function checkRendering(
   // Enough: everything the operator needs, in its scope.
   const has = (ns: string, t: string) => granted.get(ns)?.has(t) || granted.get('*')?.has(t);
   for (const t of ref.cluster) {
+    if (watched.length > 0 && CLUSTER_WIDE_ONLY.has(t)) continue;
     const resource = t.split(' ')[0] ?? '';
     const scopes = watched.length === 0 || CLUSTER_SCOPED.includes(resource) ? ['*'] : watched;
     for (const ns of scopes)
