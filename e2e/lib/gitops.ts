@@ -1,6 +1,7 @@
 // How GitOps tools judge our objects, written out so tests can hold the status to it:
-// - Argo CD's built-in health check for external-secrets.io ExternalSecret and (Cluster)SecretStore
-//   (resource_customizations/external-secrets.io/*/health.lua in argoproj/argo-cd);
+// - Argo CD's built-in health check for external-secrets.io ExternalSecret, (Cluster)SecretStore
+//   and ClusterExternalSecret (resource_customizations/external-secrets.io/*/health.lua in
+//   argoproj/argo-cd);
 // - kstatus (sigs.k8s.io/cli-utils/pkg/kstatus), which Flux uses to wait for resources: the
 //   generic rules (deletion, observedGeneration, Reconciling/Stalled conditions).
 
@@ -11,6 +12,14 @@ export type KStatus = 'Current' | 'InProgress' | 'Failed' | 'Terminating';
 
 export function argoHealth(obj: Obj): ArgoHealth {
   if (obj.metadata.deletionTimestamp) return 'Progressing';
+  if (obj.kind === 'ClusterExternalSecret') {
+    // This one reads only the last condition (new ones are appended there).
+    const last = obj.status?.conditions?.at(-1);
+    if (last?.type === 'Ready' && last.status === 'True') return 'Healthy';
+    if ((last?.type === 'PartiallyReady' || last?.type === 'NotReady') && last.status === 'True')
+      return 'Degraded';
+    return 'Progressing';
+  }
   const spec = (obj.spec ?? {}) as { refreshPolicy?: string };
   const status = obj.status as (Obj['status'] & { refreshTime?: string }) | undefined;
   for (const c of status?.conditions ?? []) {
