@@ -107,6 +107,8 @@ export function externalSecretController(o: EsControllerOptions): Controller<Ext
     cache: caches.externalSecrets,
     signal: o.signal,
     onWrite: (written) => (written ? o.metrics.statusWrite() : o.metrics.statusWriteSkipped()),
+    onFailed: (code) => o.metrics.statusWriteFailed('ExternalSecret', code),
+    logger: o.logger,
   });
   const worldDeps: EsWorldDeps = {
     api: o.api,

@@ -63,7 +63,7 @@ export async function executeExternalSecret(
   } else if (outcome.synced && !failed) {
     deps.metrics.secretWriteSkipped();
   }
-  if (outcome.status) await deps.writeStatus(es, outcome.status);
+  if (outcome.status) await writeStatusOrTell(deps, es, outcome.status, outcome.events);
   if (outcome.revokeLeases?.length) {
     const notRevoked = await revoke(deps, es, outcome.revokeLeases);
     if (notRevoked.length > 0)
@@ -109,23 +109,47 @@ async function writeFailed(
     },
     message,
   );
-  await deps.writeStatus(es, {
-    ...(es.status ?? {}),
-    observedGeneration: generation,
-    conditions: setCondition(
-      es.status?.conditions,
-      {
-        type: 'Ready',
-        status: 'False',
-        reason: Reason.SecretWriteFailed,
-        message,
-        observedGeneration: generation,
-      },
-      rfc3339(Date.now()),
-    ),
-  });
-  emit(deps, es, [{ type: 'Warning', reason: 'UpdateFailed', message }]);
+  const events: EventSpec[] = [{ type: 'Warning', reason: 'UpdateFailed', message }];
+  await writeStatusOrTell(
+    deps,
+    es,
+    {
+      ...(es.status ?? {}),
+      observedGeneration: generation,
+      conditions: setCondition(
+        es.status?.conditions,
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: Reason.SecretWriteFailed,
+          message,
+          observedGeneration: generation,
+        },
+        rfc3339(Date.now()),
+      ),
+    },
+    events,
+  );
+  emit(deps, es, events);
   recordSync(deps, outcome, false, ctx.startedAt);
+}
+
+/**
+ * The status write; when it fails (the status writer logs and counts it), the outcome's Events
+ * still go out, so `kubectl describe` says why the sync failed even if the status cannot.
+ */
+async function writeStatusOrTell(
+  deps: EsExecutorDeps,
+  es: ExternalSecret,
+  status: object,
+  events: EventSpec[],
+): Promise<void> {
+  try {
+    await deps.writeStatus(es, status);
+  } catch (e) {
+    emit(deps, es, events);
+    throw e;
+  }
 }
 
 /**

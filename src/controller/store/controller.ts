@@ -41,6 +41,8 @@ export function storeController(o: StoreControllerOptions): Controller<SecretSto
     cache: o.cache,
     signal: o.signal,
     onWrite: (written) => (written ? o.metrics.statusWrite() : o.metrics.statusWriteSkipped()),
+    onFailed: (code) => o.metrics.statusWriteFailed(o.kind, code),
+    logger: o.logger,
   });
   // Registered before any controller watches this cache, so users run with fresh clients.
   o.cache.onUpdate(
