@@ -55,6 +55,8 @@ export interface ManagerOptions {
    * before it gives up (Warning event) and lets the object go. Default 2 minutes.
    */
   leaseRevokeTimeoutMs?: number;
+  /** --allow-insecure-credentials: providers may send credentials to http:// URLs. */
+  allowInsecureCredentials?: boolean;
 }
 
 /** Store validations are few and slow (network calls): a few workers, apart from the syncs. */
@@ -77,7 +79,14 @@ export class Manager {
     const targets = new TargetSecrets(o.api);
     this.caches = this.buildCaches(targets);
     targets.use(this.caches.secrets);
-    const access = new StoreAccess({ api: o.api, registry: o.registry, clients: this.clients, signal });
+    const policy = { allowInsecureCredentials: !!o.allowInsecureCredentials };
+    const access = new StoreAccess({
+      api: o.api,
+      registry: o.registry,
+      clients: this.clients,
+      signal,
+      policy,
+    });
     const generators =
       (o.generators ?? []).length > 0
         ? new Generators({
@@ -86,6 +95,7 @@ export class Manager {
             generators: o.generators ?? [],
             controllerClass: o.controllerClass,
             signal,
+            policy,
             onCall: (provider, operation, ok, seconds) =>
               o.metrics.providerCall(provider, operation, ok, seconds),
           })

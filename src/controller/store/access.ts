@@ -15,6 +15,7 @@ import type {
   ValidationResult,
 } from '../../providers/types.js';
 import { providerContext } from './credentials.js';
+import type { CredentialPolicy } from './credentials.js';
 import { storeInfoOf } from './resolve.js';
 
 /** Reads of one store, as the ExternalSecret pipeline makes them. */
@@ -42,6 +43,7 @@ export class StoreAccess implements DataSource {
       clients: ClientCache;
       /** Long-lived: it outlives one reconcile (clients and their logins are shared). */
       signal: AbortSignal;
+      policy?: CredentialPolicy;
     },
   ) {}
 
@@ -79,6 +81,8 @@ export class StoreAccess implements DataSource {
   }
 
   private client(provider: Provider, info: StoreInfo) {
-    return this.o.clients.client(provider, info, () => providerContext(this.o.api, info, this.o.signal));
+    return this.o.clients.client(provider, info, () =>
+      providerContext(this.o.api, info, this.o.signal, this.o.policy),
+    );
   }
 }
