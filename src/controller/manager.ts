@@ -34,6 +34,7 @@ import type { CachedSecret } from './externalsecret/targets.js';
 import { Generators } from './generator/access.js';
 import { StoreAccess } from './store/access.js';
 import { storeController } from './store/controller.js';
+import { StoreHealth } from './store/health.js';
 
 export interface ManagerOptions {
   api: KubeApi;
@@ -80,12 +81,14 @@ export class Manager {
     this.caches = this.buildCaches(targets);
     targets.use(this.caches.secrets);
     const policy = { allowInsecureCredentials: !!o.allowInsecureCredentials };
+    const health = new StoreHealth();
     const access = new StoreAccess({
       api: o.api,
       registry: o.registry,
       clients: this.clients,
       signal,
       policy,
+      health,
     });
     const generators =
       (o.generators ?? []).length > 0
@@ -100,7 +103,7 @@ export class Manager {
               o.metrics.providerCall(provider, operation, ok, seconds),
           })
         : undefined;
-    const common = { ...o, access, signal };
+    const common = { ...o, access, signal, health };
     // Store controllers first: they drop a changed store's clients before its users run.
     const stores = (['SecretStore', 'ClusterSecretStore'] as const).map((kind) =>
       storeController({
