@@ -72,6 +72,7 @@ async function assemble(opts: RunOptions) {
     maxErrorBackoffMs: opts.requeueOnErrorMaxMs,
     storeRevalidateMs: opts.storeRequeueIntervalMs,
     leaseRevokeTimeoutMs: opts.leaseRevokeTimeoutMs,
+    allowInsecureCredentials: opts.allowInsecureCredentials,
     generators: [vaultDynamicSecretGenerator({ onLogin: () => metrics.providerLogin('vault') })],
   });
   backlogged = () => manager.backlogged();

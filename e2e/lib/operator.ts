@@ -39,6 +39,12 @@ export interface StartOptions {
   name?: string;
   /** Adds --leader-elect --leader-election-namespace syncret-system. */
   leaderElect?: boolean;
+  /**
+   * Adds --allow-insecure-credentials (default true): the test servers (OpenBao's dev
+   * listener, moto, the token endpoints) speak plain HTTP on loopback. false: the default a
+   * user gets, which refuses credentials to http:// URLs.
+   */
+  insecureCredentials?: boolean;
   args?: string[];
   env?: Record<string, string>;
   /** Wait for /readyz to answer 200 (default true). */
@@ -102,6 +108,7 @@ export async function startOperator(opts: StartOptions = {}): Promise<OperatorHa
     '--log-level',
     'debug',
     ...(opts.leaderElect ? ['--leader-elect', '--leader-election-namespace', OPERATOR_NAMESPACE] : []),
+    ...(opts.insecureCredentials === false ? [] : ['--allow-insecure-credentials']),
     ...(opts.args ?? []),
   ];
   const fd = openSync(logFile, 'a');

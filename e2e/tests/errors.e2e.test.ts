@@ -185,8 +185,9 @@ describe('bad input is reported in status while the operator serves the others',
       }),
     ]);
     expect(s!.metadata!.labels?.['reconcile.external-secrets.io/managed']).toBe('true');
-    // The create went out without a GET of the target.
-    expect(await gets()).toBe(getsBefore);
+    // The create went out without a GET of the target; the apiserver refused it (its
+    // must-not-exist precondition), and the rerun read the Secret once before adopting it.
+    expect(await gets()).toBe(getsBefore + 1);
     const list = await waitFor('the Updated event', async () => {
       const l = (await events(ns)).filter((e) => e.involvedObject.name === 'adopter');
       return l.some((e) => e.reason === 'Updated') ? l : undefined;

@@ -9,6 +9,20 @@ export const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a
 export const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 export const SECRET_DATA_KEY = '^[-._a-zA-Z0-9]+$';
 
+/**
+ * Syncret's bounds on free-form strings (ESO sets none on these): keys, properties, paths and
+ * patterns; URLs; templates, which need not exceed the Secret they render (the apiserver's
+ * 1 MiB). Generous for real use, they stop one field from bloating the object towards the
+ * apiserver's 1.5 MiB limit, past which no status (and no message quoting the field) can be
+ * written.
+ */
+export const MAX_REF_LENGTH = 4096;
+export const MAX_URL_LENGTH = 2048;
+export const MAX_VERSION_LENGTH = 256;
+export const MAX_TEMPLATE_LENGTH = 1024 * 1024;
+/** The apiserver's limit on all annotations of an object together. */
+export const MAX_ANNOTATION_LENGTH = 256 * 1024;
+
 export function objectName(desc?: string) {
   return str({ desc, minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN });
 }

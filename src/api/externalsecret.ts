@@ -1,7 +1,15 @@
 // The ExternalSecret kind (spec and status), with ESO's field names and enums: the schema
 // written into the CRD, and the types the reconcilers read, inferred from it.
 
-import { conditions, objectName, secretDataKey } from './common.js';
+import {
+  MAX_ANNOTATION_LENGTH,
+  MAX_REF_LENGTH,
+  MAX_TEMPLATE_LENGTH,
+  MAX_VERSION_LENGTH,
+  conditions,
+  objectName,
+  secretDataKey,
+} from './common.js';
 import { arr, atLeastOne, bool, enumStr, exactlyOne, int, map, obj, rule, str } from './schema.js';
 import type { Static } from './schema.js';
 
@@ -79,9 +87,12 @@ export type SourceRef = Static<ReturnType<typeof sourceRef>>;
 function remoteRef(desc: string) {
   return obj(
     {
-      key: str({ desc: 'Key (name, path or ARN) of the secret in the provider.' }),
-      property: str({ desc: 'A field of a structured value; dotted paths reach nested JSON.' }),
-      version: str({ desc: 'A provider-specific version of the secret.' }),
+      key: str({ desc: 'Key (name, path or ARN) of the secret in the provider.', maxLength: MAX_REF_LENGTH }),
+      property: str({
+        desc: 'A field of a structured value; dotted paths reach nested JSON.',
+        maxLength: MAX_REF_LENGTH,
+      }),
+      version: str({ desc: 'A provider-specific version of the secret.', maxLength: MAX_VERSION_LENGTH }),
       metadataPolicy: enumStr(['None', 'Fetch'], {
         desc: 'Fetch reads metadata (tags, labels) instead of the value. Defaults to None.',
       }),
@@ -106,9 +117,11 @@ export type NullBytePolicy = NonNullable<RemoteRef['nullBytePolicy']>;
 function find() {
   return obj(
     {
-      path: str({ desc: 'A root path to search under.' }),
-      name: obj({ regexp: str({ desc: 'A regular expression the secret name must match.' }) }),
-      tags: map(str(), { desc: 'Tags (labels) the secret must carry.' }),
+      path: str({ desc: 'A root path to search under.', maxLength: MAX_REF_LENGTH }),
+      name: obj({
+        regexp: str({ desc: 'A regular expression the secret name must match.', maxLength: MAX_REF_LENGTH }),
+      }),
+      tags: map(str({ maxLength: MAX_REF_LENGTH }), { desc: 'Tags (labels) the secret must carry.' }),
       conversionStrategy: enumStr(CONVERSION_STRATEGIES, { desc: 'Defaults to Default.' }),
       decodingStrategy: enumStr(DECODING_STRATEGIES, { desc: 'Defaults to None.' }),
     },
@@ -124,13 +137,18 @@ function rewrite() {
     {
       regexp: obj(
         {
-          source: str({ desc: 'A regular expression matched against each key.' }),
-          target: str({ desc: 'The replacement; $1 refers to a capture group.' }),
+          source: str({ desc: 'A regular expression matched against each key.', maxLength: MAX_REF_LENGTH }),
+          target: str({ desc: 'The replacement; $1 refers to a capture group.', maxLength: MAX_REF_LENGTH }),
         },
         { required: ['source', 'target'] },
       ),
       transform: obj(
-        { template: str({ desc: 'A template applied to each key; .value is the key.' }) },
+        {
+          template: str({
+            desc: 'A template applied to each key; .value is the key.',
+            maxLength: MAX_REF_LENGTH,
+          }),
+        },
         { required: ['template'] },
       ),
     },
@@ -219,7 +237,7 @@ function templateFrom() {
         ),
       ],
     }),
-    literal: str({ desc: 'An inline template.' }),
+    literal: str({ desc: 'An inline template.', maxLength: MAX_TEMPLATE_LENGTH }),
   });
 }
 
@@ -234,11 +252,12 @@ function template() {
       engineVersion: enumStr(['v2'], { desc: 'Defaults to v2.' }),
       mergePolicy: enumStr(['Replace', 'Merge'], { desc: 'Defaults to Replace.' }),
       metadata: obj({
-        labels: map(str()),
-        annotations: map(str()),
+        // Templates until rendered: the apiserver's bounds apply to what they render.
+        labels: map(str({ maxLength: MAX_REF_LENGTH })),
+        annotations: map(str({ maxLength: MAX_ANNOTATION_LENGTH })),
         finalizers: arr(str()),
       }),
-      data: map(str(), { desc: 'Secret keys and their templates.' }),
+      data: map(str({ maxLength: MAX_TEMPLATE_LENGTH }), { desc: 'Secret keys and their templates.' }),
       // The bound keeps the CEL cost estimate of the rules below (one lowerAscii per entry)
       // inside the apiserver's budget; real templates use a handful of entries.
       templateFrom: arr(templateFrom(), { maxItems: 100 }),

@@ -26,6 +26,7 @@ import { resolveStore } from '../controller/store/resolve.js';
 import { ProviderError } from '../providers/errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { findNameMatcher } from '../providers/shared.js';
+import { requireTls } from '../providers/tls.js';
 import type { ProviderContext, RemoteKeyRef, RemoteValue, StoreInfo } from '../providers/types.js';
 import { SecretDataError } from '../secrets/errors.js';
 import { configMapBytes, secretBytes } from '../secrets/object-data.js';
@@ -47,6 +48,8 @@ export interface RenderArgs {
   namespace?: string;
   /** Print the data as stringData (readable) where it is UTF-8, instead of base64. */
   decoded?: boolean;
+  /** Credentials may go to http:// URLs (as the operator's --allow-insecure-credentials). */
+  allowInsecureCredentials?: boolean;
 }
 
 export const RENDER_USAGE = `Usage: syncret render -f EXTERNALSECRET.yaml [--store STORE.yaml] [--data VALUES.json] [flags]
@@ -61,6 +64,8 @@ Prints the Secret the operator would write for the ExternalSecret, as YAML, with
                        (objects are kept as JSON text, so properties and extract work)
   -n, --namespace NS   namespace of objects that set none (default "default")
   --decoded            print UTF-8 values as stringData instead of base64 data
+  --allow-insecure-credentials
+                       let stores send credentials to http:// URLs (refused by default)
 `;
 
 /** Parses the arguments after `render`. */
@@ -97,6 +102,9 @@ export function parseRenderArgs(argv: readonly string[]): RenderArgs | 'help' {
         break;
       case '--decoded':
         out.decoded = true;
+        break;
+      case '--allow-insecure-credentials':
+        out.allowInsecureCredentials = true;
         break;
       default:
         throw new RenderError(`unknown argument "${arg}"`);
@@ -168,7 +176,7 @@ class Objects {
 }
 
 /** Credentials from the given files only: there is no cluster to ask for tokens. */
-function offlineContext(objects: Objects, store: StoreInfo): ProviderContext {
+function offlineContext(objects: Objects, store: StoreInfo, allowInsecure: boolean): ProviderContext {
   const find = (sel: SecretKeySelector, what: string, kind: 'Secret' | 'ConfigMap'): Uint8Array => {
     if (!sel.name || !sel.key) throw new ProviderError('InvalidProviderConfig', `${what} needs name and key`);
     const ns = credentialNamespace(store, sel.namespace, what);
@@ -189,6 +197,7 @@ function offlineContext(objects: Objects, store: StoreInfo): ProviderContext {
   };
   return {
     signal: new AbortController().signal,
+    requireTls: (url, what) => requireTls(url, what, allowInsecure),
     readSecretKey: async (sel, what) => find(sel, what, 'Secret'),
     readConfigMapKey: async (sel, what) => Buffer.from(find(sel, what, 'ConfigMap')).toString('utf8'),
     requestServiceAccountToken: async () => {
@@ -286,7 +295,10 @@ export async function render(args: RenderArgs, registry: ProviderRegistry): Prom
         const provider = resolved.provider;
         const invalid = provider.validateSpec(info);
         if (invalid) throw new ProviderError('InvalidProviderConfig', invalid);
-        const client = await provider.connect(info, offlineContext(objects, info));
+        const client = await provider.connect(
+          info,
+          offlineContext(objects, info, !!args.allowInsecureCredentials),
+        );
         return {
           provider: provider.name,
           get: (ref) => client.getSecret(ref),

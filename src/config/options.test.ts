@@ -64,6 +64,7 @@ describe('run defaults', () => {
       storeRequeueIntervalMs: 300_000,
       leaseRevokeTimeoutMs: 120_000,
       fieldManager: 'syncret',
+      allowInsecureCredentials: false,
     } satisfies RunOptions);
   });
 
@@ -149,6 +150,7 @@ describe('environment fallbacks', () => {
       SYNCRET_STORE_REQUEUE_INTERVAL: '1h',
       SYNCRET_LEASE_REVOKE_TIMEOUT: '30s',
       SYNCRET_FIELD_MANAGER: 'me',
+      SYNCRET_ALLOW_INSECURE_CREDENTIALS: 'true',
     });
     expect(o).toEqual({
       kubeconfig: '/etc/kc',
@@ -170,6 +172,7 @@ describe('environment fallbacks', () => {
       storeRequeueIntervalMs: 3_600_000,
       leaseRevokeTimeoutMs: 30_000,
       fieldManager: 'me',
+      allowInsecureCredentials: true,
     } satisfies RunOptions);
   });
 

@@ -36,6 +36,8 @@ export interface RunOptions {
   /** How long deleting an ExternalSecret waits for its generator leases to be revoked. */
   leaseRevokeTimeoutMs: number;
   fieldManager: string;
+  /** Credentials may go to http:// URLs (src/providers/tls.ts); off by default. */
+  allowInsecureCredentials: boolean;
 }
 
 export type Command = { command: 'run'; options: RunOptions } | { command: 'version' } | { command: 'help' };
@@ -219,6 +221,13 @@ const FLAGS: readonly FlagSpec[] = [
     env: 'SYNCRET_FIELD_MANAGER',
     default: 'syncret',
     help: 'Field manager of server-side apply writes to Secrets.',
+  },
+  {
+    name: 'allow-insecure-credentials',
+    type: 'bool',
+    env: 'SYNCRET_ALLOW_INSECURE_CREDENTIALS',
+    default: 'false',
+    help: 'Send credentials (tokens, passwords, signed requests) to http:// URLs too; without it a store whose URL is plain HTTP is refused before anything is sent. For test setups only.',
   },
 ];
 
@@ -542,6 +551,7 @@ function buildRunOptions(flags: Map<string, string[]>, env: Env): RunOptions {
     storeRequeueIntervalMs: r.duration('store-requeue-interval'),
     leaseRevokeTimeoutMs: r.duration('lease-revoke-timeout'),
     fieldManager,
+    allowInsecureCredentials: r.bool('allow-insecure-credentials'),
   };
   checkLeaderElection(opts);
   return opts;

@@ -10,7 +10,9 @@ import { EventRecorder } from '../observability/events.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { fakeProvider } from '../providers/fake/index.js';
+import { ProviderError } from '../providers/errors.js';
 import { ProviderRegistry } from '../providers/registry.js';
+import type { Provider, SecretsClient } from '../providers/types.js';
 import { Manager } from './manager.js';
 
 const VALUE = 'never-in-output-7f3a';
@@ -55,11 +57,11 @@ function world() {
   return api;
 }
 
-async function startManager(api: MemoryApi): Promise<Manager> {
+async function startManager(api: MemoryApi, provider: Provider = fakeProvider): Promise<Manager> {
   const logger = createLogger({ level: 'debug', destination: { write: (l: string) => lines.push(l) } });
   const m = new Manager({
     api,
-    registry: new ProviderRegistry([fakeProvider]),
+    registry: new ProviderRegistry([provider]),
     logger,
     metrics: new Metrics({ defaultMetrics: false }),
     events: new EventRecorder({ api }),
@@ -141,6 +143,63 @@ describe('Manager', () => {
     await until(() => ready(api, 'second')?.reason === 'SecretOwnedByOther', 'the refusal');
     expect(secretOf(api, 'first')?.metadata.ownerReferences?.[0]?.name).toBe('first');
   });
+
+  it('a store whose reads fail turns Ready=False at once; its probe brings it and its users back', async () => {
+    const outage = { on: false, reads: 0 };
+    const flaky: Provider = {
+      ...fakeProvider,
+      async connect(info, ctx): Promise<SecretsClient> {
+        const inner = await fakeProvider.connect(info, ctx);
+        return {
+          getSecret: async (ref) => {
+            outage.reads++;
+            if (outage.on) throw new ProviderError('Unavailable', 'the backend is sealed');
+            return inner.getSecret(ref);
+          },
+          validate: () => inner.validate(),
+          close: () => inner.close(),
+        };
+      },
+    };
+    const api = world();
+    api.seed(EXTERNAL_SECRETS, externalSecret('a'));
+    api.seed(EXTERNAL_SECRETS, externalSecret('b'));
+    await startManager(api, flaky);
+    await until(
+      () => ready(api, 'a')?.status === 'True' && ready(api, 'b')?.status === 'True',
+      'both synced',
+    );
+    const storeReady = () =>
+      api.peek<SecretStore>(SECRET_STORES, 'ns', 'fake')?.status?.conditions?.find((c) => c.type === 'Ready');
+    await until(() => storeReady()?.status === 'True', 'the store validated');
+    outage.on = true;
+    const force = (name: string) =>
+      api.mergePatch(
+        { type: EXTERNAL_SECRETS, namespace: 'ns', name },
+        { metadata: { annotations: { 'force-sync': String(Date.now()) } } },
+      );
+    await Promise.all([force('a'), force('b')]);
+    // One failed read is enough: the store says so without a validation of its own.
+    await until(() => storeReady()?.status === 'False', 'the store not ready', 1500);
+    expect(storeReady()?.message).toContain('the backend is sealed');
+    await until(
+      () => ready(api, 'a')?.reason === 'ProviderError' && ready(api, 'b')?.reason === 'ProviderError',
+      'both failing',
+    );
+    const readsDuringOutage = outage.reads;
+    outage.on = false;
+    // The ExternalSecrets would wait a whole refreshInterval (1h); the store's probe (2 s) ends it.
+    const t0 = Date.now();
+    await until(
+      () => ready(api, 'a')?.status === 'True' && ready(api, 'b')?.status === 'True',
+      'recovery',
+      8000,
+    );
+    expect(Date.now() - t0).toBeLessThan(7000);
+    await until(() => storeReady()?.status === 'True', 'the store ready again');
+    // The probe, then each ExternalSecret once (identical reads may share one call).
+    expect(outage.reads - readsDuringOutage).toBeLessThanOrEqual(3);
+  }, 15_000);
 
   it('never puts the value into logs, Events or status', async () => {
     const api = world();

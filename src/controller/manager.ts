@@ -42,6 +42,7 @@ import type { CachedSecret } from './externalsecret/targets.js';
 import { Generators } from './generator/access.js';
 import { StoreAccess } from './store/access.js';
 import { storeController } from './store/controller.js';
+import { StoreHealth } from './store/health.js';
 
 export interface ManagerOptions {
   api: KubeApi;
@@ -63,6 +64,8 @@ export interface ManagerOptions {
    * before it gives up (Warning event) and lets the object go. Default 2 minutes.
    */
   leaseRevokeTimeoutMs?: number;
+  /** --allow-insecure-credentials: providers may send credentials to http:// URLs. */
+  allowInsecureCredentials?: boolean;
 }
 
 /** Store validations are few and slow (network calls): a few workers, apart from the syncs. */
@@ -90,7 +93,16 @@ export class Manager {
     const targets = new TargetSecrets(o.api);
     this.caches = this.buildCaches(targets);
     targets.use(this.caches.secrets);
-    const access = new StoreAccess({ api: o.api, registry: o.registry, clients: this.clients, signal });
+    const policy = { allowInsecureCredentials: !!o.allowInsecureCredentials };
+    const health = new StoreHealth();
+    const access = new StoreAccess({
+      api: o.api,
+      registry: o.registry,
+      clients: this.clients,
+      signal,
+      policy,
+      health,
+    });
     const generators =
       (o.generators ?? []).length > 0
         ? new Generators({
@@ -99,11 +111,12 @@ export class Manager {
             generators: o.generators ?? [],
             controllerClass: o.controllerClass,
             signal,
+            policy,
             onCall: (provider, operation, ok, seconds) =>
               o.metrics.providerCall(provider, operation, ok, seconds),
           })
         : undefined;
-    const common = { ...o, access, signal };
+    const common = { ...o, access, signal, health };
     // Store controllers first: they drop a changed store's clients before its users run.
     const stores = (['SecretStore', 'ClusterSecretStore'] as const).map((kind) =>
       storeController({

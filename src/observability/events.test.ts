@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../api/types.js';
 import { KubeApiError } from '../kube/types.js';
 import type { KubeApi, ObjectRef } from '../kube/types.js';
-import { EventRecorder, truncateMessage } from './events.js';
+import { EventRecorder, printable, truncateMessage } from './events.js';
 import type { CoreEvent, EventRecorderOptions } from './events.js';
 
 interface Call {
@@ -112,6 +112,14 @@ describe('EventRecorder', () => {
       lastTimestamp: '2025-01-01T00:00:00Z',
       count: 1,
     });
+  });
+
+  it('writes control characters of a message as visible escapes', async () => {
+    const { api, rec } = setup();
+    rec.record(es, 'Warning', 'UpdateFailed', 'key "a\u0000b\u001b[31m" not found\nin\tpath \ud800!');
+    await rec.flush();
+    const body = api.calls[0]?.body as unknown as CoreEvent;
+    expect(body.message).toBe('key "a\\x00b\\x1b[31m" not found\nin\tpath \\ud800!');
   });
 
   it('puts Events about cluster-scoped objects into default', async () => {
@@ -345,5 +353,12 @@ describe('truncateMessage', () => {
     const t = truncateMessage(s);
     expect(t.length).toBeLessThanOrEqual(1024);
     expect(t).toBe(`${'x'.repeat(1020)}...`);
+  });
+});
+
+describe('printable', () => {
+  it('escapes C0 (but tab and newline), DEL, C1 and lone surrogates; keeps the rest', () => {
+    expect(printable('ok: tab\tnl\n é 🙂')).toBe('ok: tab\tnl\n é 🙂');
+    expect(printable('\r\u007f\u0085\udc00x\ud83d')).toBe('\\x0d\\x7f\\x85\\udc00x\\ud83d');
   });
 });

@@ -135,6 +135,23 @@ class Lru<K, V> {
   }
 }
 
+// C0 controls but tab and newline, DEL, C1 controls, and UTF-16 halves without their partner.
+// A NUL in an Event message makes `kubectl get events -o yaml` fail for the whole list.
+const UNPRINTABLE =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * The text with control characters and broken surrogates written as visible escapes (`\x00`,
+ * `\ud800`): messages quote names and keys a user wrote, which may hold anything.
+ */
+export function printable(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
+  });
+}
+
 /** Cuts at `max` UTF-16 units without splitting a surrogate pair, marking the cut with '...'. */
 export function truncateMessage(s: string, max = MAX_MESSAGE_LENGTH): string {
   if (s.length <= max) return s;
@@ -255,8 +272,8 @@ export class EventRecorder {
       // Events about cluster-scoped objects live in 'default', as client-go puts them.
       namespace: m.namespace || 'default',
       type,
-      reason: truncateMessage(reason, MAX_REASON_LENGTH),
-      message: truncateMessage(message),
+      reason: truncateMessage(printable(reason), MAX_REASON_LENGTH),
+      message: truncateMessage(printable(message)),
       at: this.now(),
       queuedAt: Date.now(),
     };

@@ -91,6 +91,7 @@ export class Metrics {
   private readonly secretWritesSkipped: Counter;
   private readonly statusWrites: Counter;
   private readonly statusWritesSkipped: Counter;
+  private readonly statusWriteFailures: Counter<'kind' | 'code'>;
   private readonly eventsDropped: Counter<'why'>;
   private readonly kubeRequests: Counter<'verb' | 'resource' | 'code'>;
   private readonly kubeRequestDuration: Histogram<'verb'>;
@@ -193,6 +194,12 @@ export class Metrics {
     this.statusWritesSkipped = new Counter({
       name: 'syncret_status_writes_skipped_total',
       help: 'Status writes skipped because the status was unchanged.',
+      registers,
+    });
+    this.statusWriteFailures = new Counter({
+      name: 'syncret_status_write_failures_total',
+      help: 'Status subresource writes that failed, by kind and HTTP code (0: no answer).',
+      labelNames: ['kind', 'code'],
       registers,
     });
     this.eventsDropped = new Counter({
@@ -350,6 +357,10 @@ export class Metrics {
 
   statusWriteSkipped(): void {
     this.statusWritesSkipped.inc();
+  }
+
+  statusWriteFailed(kind: string, code: number): void {
+    this.statusWriteFailures.inc({ kind, code: String(code) });
   }
 
   eventDropped(why: 'queue_full' | 'spam_filter'): void {

@@ -53,6 +53,12 @@ export interface ProviderContext {
   ): Promise<string>;
   /** Reads a ServiceAccount's annotations (IRSA role ARN, workload identity ids). */
   readServiceAccountAnnotations(selector: ServiceAccountSelector): Promise<Record<string, string>>;
+  /**
+   * Throws ProviderError InvalidProviderConfig when `url` is plain http:// and the operator was
+   * not started with --allow-insecure-credentials (src/providers/tls.ts). Call it before any
+   * request that carries a credential to `url`, and before minting a token for one.
+   */
+  requireTls(url: string, what: string): void;
   /** Aborted when the operator stops or the client is evicted. */
   signal: AbortSignal;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { jsonEqual, setCondition } from './conditions.js';
+import { MAX_CONDITION_MESSAGE, jsonEqual, setCondition } from './conditions.js';
 
 describe('setCondition', () => {
   it('keeps lastTransitionTime while the status does not flip', () => {
@@ -10,6 +10,17 @@ describe('setCondition', () => {
     expect(c).toHaveLength(1);
     expect(c[0]!.lastTransitionTime).toBe('t3');
   });
+  it('bounds a message and escapes its control characters, so the status stays writable', () => {
+    const [c] = setCondition(
+      undefined,
+      { type: 'Ready', status: 'False', reason: 'X', message: `key "\u0000${'k'.repeat(1 << 20)}"` },
+      't1',
+    );
+    expect(c!.message!.length).toBe(MAX_CONDITION_MESSAGE);
+    expect(c!.message!.startsWith('key "\\x00kkk')).toBe(true);
+    expect(c!.message!.endsWith('...')).toBe(true);
+  });
+
   it('leaves other condition types alone', () => {
     const a = setCondition([{ type: 'Other', status: 'True' }], { type: 'Ready', status: 'True' }, 't');
     expect(a.map((c) => c.type).sort()).toEqual(['Other', 'Ready']);

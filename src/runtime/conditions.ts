@@ -1,6 +1,13 @@
 // Condition helpers shared by every kind: kstatus-style transitions and status comparison.
 
 import type { Condition } from '../api/types.js';
+import { printable, truncateMessage } from '../observability/events.js';
+
+/**
+ * metav1.Condition's bound on a message. Messages quote what users wrote (keys, paths): a huge
+ * one must not make the status too large to write, nor a control character unreadable.
+ */
+export const MAX_CONDITION_MESSAGE = 32 * 1024;
 
 /**
  * Returns the conditions with `next` replacing the condition of the same type. The
@@ -16,6 +23,8 @@ export function setCondition(
   const lastTransitionTime =
     prev && prev.status === next.status && prev.lastTransitionTime ? prev.lastTransitionTime : now;
   const cond: Condition = { ...next, lastTransitionTime };
+  if (cond.message !== undefined)
+    cond.message = truncateMessage(printable(cond.message), MAX_CONDITION_MESSAGE);
   return [...list.filter((c) => c.type !== next.type), cond];
 }
 

@@ -31,6 +31,8 @@ interface WatchScript {
 class FakeApi implements KubeApi {
   listCalls: ListOptions[] = [];
   watchCalls: WatchOptions[] = [];
+  /** When each watch call came (Date.now()), so tests measure delays without polling races. */
+  watchTimes: number[] = [];
   constructor(
     public lists: ListStep[],
     public watches: WatchScript[] = [],
@@ -46,6 +48,7 @@ class FakeApi implements KubeApi {
 
   watch<T extends KubeObject>(_type: ResourceType, opts: WatchOptions): AsyncIterable<WatchEvent<T>> {
     this.watchCalls.push(opts);
+    this.watchTimes.push(Date.now());
     const script = this.watches.shift() ?? { then: 'hang' };
     const signal = opts.signal;
     return (async function* () {
@@ -273,11 +276,9 @@ describe('Reflector', () => {
     const api = new FakeApi([list('10', [])], [gone, gone, gone]);
     const [r, rec] = make(api, { backoff: { baseMs: 100, maxMs: 100 } });
     r.start();
-    await waitFor(() => api.watchCalls.length === 2);
-    const t0 = Date.now();
     await waitFor(() => api.watchCalls.length === 3);
     // the first 410 relists at once, the second one waits (half of 100 ms at least)
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(45);
+    expect(api.watchTimes[2]! - api.watchTimes[1]!).toBeGreaterThanOrEqual(45);
     expect(rec.restarts.slice(0, 2)).toEqual(['gone', 'gone']);
     expect(rec.logger.records.some((l) => l.msg === 'watch failed; retrying')).toBe(true);
   });

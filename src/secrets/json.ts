@@ -28,18 +28,56 @@ function keepNumberSource(_key: string, value: unknown, ctx?: { source?: string 
 }
 
 const NOT_JSON: unique symbol = Symbol('not JSON');
+const TOO_DEEP: unique symbol = Symbol('nested too deeply');
 
-/** Parses JSON text, or returns NOT_JSON. The parser's message is dropped: it can echo the input. */
+/**
+ * Documents nested deeper are refused with that reason. Go's encoding/json (ESO) allows 10,000
+ * levels, but JavaScript's JSON.parse reviver and the encoder here recurse, and overflow the
+ * stack a few thousand levels down; no real secret nests a thousand deep.
+ */
+export const MAX_JSON_DEPTH = 1_000;
+
+/** Whether arrays and objects in `text` nest deeper than MAX_JSON_DEPTH (strings skipped). */
+function nestsTooDeep(text: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
+ * Parses JSON text, or returns a marker (isNotJson) saying why it could not. The parser's
+ * message is dropped: it can echo the input.
+ */
 export function parseJson(bytes: Uint8Array): unknown {
+  const text = utf8.decode(bytes);
+  // Only a text longer than the limit can nest that deep: short values skip the scan.
+  if (text.length > MAX_JSON_DEPTH && nestsTooDeep(text)) return TOO_DEEP;
   try {
-    return JSON.parse(utf8.decode(bytes), keepNumberSource);
-  } catch {
-    return NOT_JSON;
+    return JSON.parse(text, keepNumberSource);
+  } catch (e) {
+    // The reviver recurses: a stack overflow means depth, not bad syntax.
+    return e instanceof RangeError ? TOO_DEEP : NOT_JSON;
   }
 }
 
-export function isNotJson(v: unknown): v is typeof NOT_JSON {
-  return v === NOT_JSON;
+export function isNotJson(v: unknown): v is typeof NOT_JSON | typeof TOO_DEEP {
+  return v === NOT_JSON || v === TOO_DEEP;
+}
+
+/** Why parseJson gave up, in words for a message ("is not JSON", "is JSON nested ..."). */
+export function notJsonWhy(v: typeof NOT_JSON | typeof TOO_DEEP): string {
+  return v === TOO_DEEP ? `JSON nested deeper than ${MAX_JSON_DEPTH} levels` : 'not JSON';
 }
 
 export type JsonObject = Record<string, unknown>;

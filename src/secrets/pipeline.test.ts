@@ -52,6 +52,14 @@ describe('dataFromEntries', () => {
     ).toThrow(SecretDataError);
     expect(dataFromEntries({ bin: nul }, { extract: { key: 'k' } }, { key: 'k' }).bin).toEqual(nul);
   });
+  it('fails, naming the entry and a key, when the rewrites leave no key at all', () => {
+    const entry = { extract: { key: 'k' }, rewrite: [{ regexp: { source: '.*', target: '' } }] };
+    expect(() =>
+      dataFromEntries({ user: enc('u'), pass: enc('p') }, entry, { key: 'k', where: 'dataFrom[2]' }),
+    ).toThrow('dataFrom[2].rewrite turned every key into an empty one (e.g. "user")');
+    // An entry that had no keys to begin with is just empty.
+    expect(dataFromEntries({}, entry, { key: 'k' })).toEqual({});
+  });
   it('rejects a transform when no renderer is given', () => {
     expect(() =>
       dataFromEntries(

@@ -39,6 +39,19 @@ function checkDataFromKeys(keys: string[], where: string | undefined): void {
   );
 }
 
+/**
+ * ESO drops keys that come out empty, so a rewrite to "" removes a key; one that removes every
+ * key of the entry is a mistake (ESO would then report a Secret without this data as synced).
+ */
+function checkRewriteKeptKeys(raw: Record<string, Uint8Array>, where: string | undefined): void {
+  const first = Object.keys(raw).find((k) => k !== '');
+  if (first === undefined) return;
+  throw new SecretDataError(
+    'InvalidKey',
+    `${where ? `${where}.` : ''}rewrite turned every key into an empty one (e.g. ${quoteName(first)}); an empty key cannot be written, so nothing of this entry would reach the Secret`,
+  );
+}
+
 interface KeyOptions {
   conversionStrategy?: ConversionStrategy;
   decodingStrategy?: DecodingStrategy;
@@ -71,6 +84,7 @@ export function dataFromEntries(
   else if (ref) map = convertKeys(raw, ref.conversionStrategy, ctx);
 
   const keys = Object.keys(map).filter((k) => k !== '');
+  if (keys.length === 0 && rewrites.length > 0) checkRewriteKeptKeys(raw, ctx.where);
   checkDataFromKeys(keys, ctx.where);
   if (!ref?.decodingStrategy && ref?.nullBytePolicy !== 'Fail' && keys.length === Object.keys(map).length) {
     return map;

@@ -78,6 +78,25 @@ describe('extractMap', () => {
       num: '2',
     });
   });
+  it('says a deeply nested document is too deep, not that it is not JSON', () => {
+    const deep = enc(`${'['.repeat(20_000)}${']'.repeat(20_000)}`);
+    expect(() => extractMap({ kind: 'bytes', data: deep }, ctx)).toThrow(
+      'the value of remote key "db/creds" (secretKey "password") is JSON nested deeper than 1000 levels',
+    );
+    expect(() => selectProperty({ kind: 'bytes', data: deep }, 'a', ctx)).toThrow('nested deeper than 1000');
+    // Brackets inside strings do not count; 1,000 levels are fine.
+    const text = enc(JSON.stringify({ a: '['.repeat(20_000) }));
+    expect(dec(selectProperty({ kind: 'bytes', data: text }, 'a', ctx)).length).toBe(20_000);
+    const ok = enc(`${'['.repeat(999)}{"a":1}${']'.repeat(999)}`);
+    expect(dec(selectProperty({ kind: 'bytes', data: ok }, '0', ctx))).toMatch(/^\[+\{"a":1\}\]+$/);
+    expect(() => extractMap({ kind: 'bytes', data: enc('{"a": nope}') }, ctx)).toThrow('is not JSON');
+    // A provider's map deeper than the stack: a clear reason, not a crash.
+    let nested: unknown = 1;
+    for (let i = 0; i < 50_000; i++) nested = [nested];
+    expect(() => selectProperty({ kind: 'map', data: { a: nested } }, 'a', ctx)).toThrow(
+      'nested deeper than 1000',
+    );
+  });
   it('rejects a value that is not a JSON object, without echoing it', () => {
     expect(() => extractMap({ kind: 'bytes', data: enc(`[${JSON.stringify(SECRET)}]`) }, ctx)).toThrow(
       'is not a JSON object',

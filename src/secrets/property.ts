@@ -15,7 +15,9 @@ import {
   gjsonNumber,
   isJsonObject,
   isNotJson,
+  notJsonWhy,
   isRawJson,
+  MAX_JSON_DEPTH,
   parseJson,
   utf8Encoder,
 } from './json.js';
@@ -86,16 +88,17 @@ function lookup(root: unknown, property: string): unknown {
   return cur;
 }
 
+/** `what` reads after "is": "not JSON", "not a JSON object", "JSON nested deeper than ...". */
 function notJson(ctx: ValueContext, property: string | undefined, what: string): SecretDataError {
   const prop = property ? ` (property ${quoteName(property)})` : '';
-  return new SecretDataError('NotJSON', `the value of ${describeSource(ctx)} is not ${what}${prop}`);
+  return new SecretDataError('NotJSON', `the value of ${describeSource(ctx)} is ${what}${prop}`);
 }
 
 /** The JSON document inside bytes: an object or an array, since only those have properties. */
 function parseContainer(bytes: Uint8Array, ctx: ValueContext, property: string): unknown {
   const parsed = parseJson(bytes);
-  if (isNotJson(parsed)) throw notJson(ctx, property, 'JSON');
-  if (!isJsonObject(parsed) && !Array.isArray(parsed)) throw notJson(ctx, property, 'a JSON object');
+  if (isNotJson(parsed)) throw notJson(ctx, property, notJsonWhy(parsed));
+  if (!isJsonObject(parsed) && !Array.isArray(parsed)) throw notJson(ctx, property, 'not a JSON object');
   return parsed;
 }
 
@@ -115,6 +118,24 @@ export function selectProperty(
   property: string | undefined,
   ctx: ValueContext,
 ): Uint8Array {
+  return withinDepth(() => selectFrom(value, property, ctx), ctx, property);
+}
+
+/**
+ * A provider's map (already parsed by its client) can nest deeper than parseJson allows: the
+ * recursion of rendering it then says so instead of failing the reconcile with a stack overflow.
+ */
+function withinDepth<T>(fn: () => T, ctx: ValueContext, property: string | undefined): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof RangeError)
+      throw notJson(ctx, property, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+    throw e;
+  }
+}
+
+function selectFrom(value: RemoteValue, property: string | undefined, ctx: ValueContext): Uint8Array {
   if (property === undefined || property === '') {
     return value.kind === 'bytes' ? value.data : utf8Encoder.encode(encodeJson(value.data));
   }
@@ -134,6 +155,10 @@ export function extractMap(
   ctx: ValueContext,
   property?: string,
 ): Record<string, Uint8Array> {
+  return withinDepth(() => extractFrom(value, ctx, property), ctx, property);
+}
+
+function extractFrom(value: RemoteValue, ctx: ValueContext, property?: string): Record<string, Uint8Array> {
   let obj: JsonObject;
   let rawNumbers: boolean;
   if (property) {
@@ -147,7 +172,7 @@ export function extractMap(
       obj = parseObject(typeof found === 'string' ? utf8Encoder.encode(found) : found, ctx, property);
       rawNumbers = true;
     } else {
-      throw notJson(ctx, property, 'a JSON object');
+      throw notJson(ctx, property, 'not a JSON object');
     }
   } else if (value.kind === 'map') {
     obj = value.data;
@@ -166,7 +191,7 @@ export function extractMap(
 
 function parseObject(bytes: Uint8Array, ctx: ValueContext, property: string | undefined): JsonObject {
   const parsed = parseJson(bytes);
-  if (isNotJson(parsed)) throw notJson(ctx, property, 'JSON');
-  if (!isJsonObject(parsed)) throw notJson(ctx, property, 'a JSON object');
+  if (isNotJson(parsed)) throw notJson(ctx, property, notJsonWhy(parsed));
+  if (!isJsonObject(parsed)) throw notJson(ctx, property, 'not a JSON object');
   return parsed;
 }

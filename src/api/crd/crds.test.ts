@@ -257,6 +257,26 @@ describe('ExternalSecret', () => {
     expect(at(schema, 'spec.dataFrom[].sourceRef.generatorRef.kind').enum).toContain('VaultDynamicSecret');
   });
 
+  it('bounds free-form strings, so no field can make the status unwritable', () => {
+    const bounds: [string, number][] = [
+      ['spec.data[].remoteRef.key', 4096],
+      ['spec.data[].remoteRef.property', 4096],
+      ['spec.data[].remoteRef.version', 256],
+      ['spec.dataFrom[].extract.key', 4096],
+      ['spec.dataFrom[].find.path', 4096],
+      ['spec.dataFrom[].find.name.regexp', 4096],
+      ['spec.dataFrom[].find.tags{}', 4096],
+      ['spec.dataFrom[].rewrite[].regexp.source', 4096],
+      ['spec.dataFrom[].rewrite[].regexp.target', 4096],
+      ['spec.dataFrom[].rewrite[].transform.template', 4096],
+      ['spec.target.name', 253],
+      ['spec.target.template.data{}', 1024 * 1024],
+      ['spec.target.template.templateFrom[].literal', 1024 * 1024],
+      ['spec.target.template.metadata.annotations{}', 256 * 1024],
+    ];
+    for (const [path, max] of bounds) expect([path, at(schema, path).maxLength]).toEqual([path, max]);
+  });
+
   it('validates with CEL where ESO rejects a spec', () => {
     expect(rulesAt(schema, 'spec')).toHaveLength(1);
     expect(rulesAt(schema, 'spec.target')).toHaveLength(2);

@@ -1,14 +1,14 @@
 // provider.azurekv: Azure Key Vault secrets, keys and certificates, with ESO's field names
 // (ESO's AzureKVProvider). The provider itself is in src/providers/azurekv/.
 
-import { secretKeySelector, serviceAccountSelector } from '../common.js';
+import { MAX_URL_LENGTH, secretKeySelector, serviceAccountSelector } from '../common.js';
 import { bool, enumStr, obj, rule, str } from '../schema.js';
 import type { Static } from '../schema.js';
 
 export function azurekv() {
   return obj(
     {
-      vaultUrl: str({ desc: 'e.g. https://my-vault.vault.azure.net.' }),
+      vaultUrl: str({ desc: 'e.g. https://my-vault.vault.azure.net.', maxLength: MAX_URL_LENGTH }),
       tenantId: str(),
       authType: enumStr(['ServicePrincipal', 'ManagedIdentity', 'WorkloadIdentity'], {
         desc: 'Defaults to ServicePrincipal.',

@@ -1,6 +1,13 @@
 // provider.kubernetes: Secrets of another namespace or cluster.
 
-import { caBundle, caProvider, namespaceName, secretKeySelector, serviceAccountSelector } from '../common.js';
+import {
+  MAX_URL_LENGTH,
+  caBundle,
+  caProvider,
+  namespaceName,
+  secretKeySelector,
+  serviceAccountSelector,
+} from '../common.js';
 import { exactlyOne, obj, str } from '../schema.js';
 import type { Static } from '../schema.js';
 
@@ -8,7 +15,7 @@ export function kubernetes() {
   return obj(
     {
       server: obj({
-        url: str({ desc: 'The apiserver URL. Defaults to kubernetes.default.' }),
+        url: str({ desc: 'The apiserver URL. Defaults to kubernetes.default.', maxLength: MAX_URL_LENGTH }),
         caBundle: caBundle(),
         caProvider: caProvider(),
       }),

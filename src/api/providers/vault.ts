@@ -3,7 +3,14 @@
 // whose provider block is the same schema, so auth methods and their rules are written once.
 // The provider itself is in src/providers/vault/.
 
-import { caBundle, caProvider, secretKeySelector, serviceAccountSelector } from '../common.js';
+import {
+  MAX_REF_LENGTH,
+  MAX_URL_LENGTH,
+  caBundle,
+  caProvider,
+  secretKeySelector,
+  serviceAccountSelector,
+} from '../common.js';
 import { arr, atLeastOne, bool, enumStr, exactlyOne, int, map, obj, opaque, rule, str } from '../schema.js';
 import type { Static } from '../schema.js';
 
@@ -110,8 +117,8 @@ function auth() {
 export function vault() {
   return obj(
     {
-      server: str({ desc: 'Vault address, e.g. https://vault.example.com:8200.' }),
-      path: str({ desc: 'Mount path of the KV engine, e.g. secret.' }),
+      server: str({ desc: 'Vault address, e.g. https://vault.example.com:8200.', maxLength: MAX_URL_LENGTH }),
+      path: str({ desc: 'Mount path of the KV engine, e.g. secret.', maxLength: MAX_REF_LENGTH }),
       version: enumStr(['v1', 'v2'], { desc: 'KV engine version. Defaults to v2.' }),
       namespace: str({ desc: 'Vault Enterprise / OpenBao namespace.' }),
       caBundle: caBundle(),
@@ -157,7 +164,11 @@ export function vaultDynamicSecretSpec() {
       controller: str({ desc: 'Controller class; a Syncret instance uses only generators of its class.' }),
       // Connection and auth, as a store's provider.vault (path and version are unused).
       provider: vault(),
-      path: str({ desc: 'Vault API path to call, e.g. database/creds/app or pki/issue/web.', minLength: 1 }),
+      path: str({
+        desc: 'Vault API path to call, e.g. database/creds/app or pki/issue/web.',
+        minLength: 1,
+        maxLength: MAX_REF_LENGTH,
+      }),
       method: str({ desc: 'HTTP method: GET (default), POST, PUT, LIST or DELETE.' }),
       parameters: opaque({ desc: 'JSON body of the request (the query of a GET).' }),
       resultType: enumStr(['Data', 'Auth', 'Raw'], {

@@ -14,7 +14,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Generator } from '../../providers/generator.js';
 import type { ObjectCache } from '../../runtime/cache.js';
-import { jsonEqual } from '../../runtime/conditions.js';
+import { getCondition, jsonEqual } from '../../runtime/conditions.js';
 import { Controller } from '../../runtime/controller.js';
 import { Finalizers } from '../../runtime/finalizer.js';
 import type { FinalizerSpec } from '../../runtime/finalizer.js';
@@ -24,7 +24,10 @@ import { statusWriter } from '../../runtime/status.js';
 import { storeKey } from '../../runtime/watch.js';
 import { EXTERNAL_SECRETS } from '../../kube/resources.js';
 import type { Generators } from '../generator/access.js';
+import { Reason } from '../reasons.js';
 import type { StoreAccess } from '../store/access.js';
+import { storeRefKey } from '../store/health.js';
+import type { StoreHealth } from '../store/health.js';
 import { resolveStore } from '../store/resolve.js';
 import type { StoreLookup } from '../store/resolve.js';
 import { needsMainStore, usesGenerators } from './data.js';
@@ -67,11 +70,10 @@ export interface EsControllerOptions {
   queue: Omit<WorkQueueOptions<string>, 'handler' | 'autoStart'>;
   /** Long-lived: aborted when the operator stops. */
   signal: AbortSignal;
-}
-
-/** Index values: the stores and generators an ExternalSecret reads. */
-export function storeRefKey(kind: StoreKind, namespace: string, name: string): string {
-  return kind === 'ClusterSecretStore' ? `css/${name}` : `ss/${namespace}/${name}`;
+  /** Stores whose reads failed; their users are requeued when they recover. */
+  health?: StoreHealth;
+  /** Uniform random in [0, 1) for the recovery spread; default Math.random. */
+  random?: () => number;
 }
 
 function generatorKey(kind: string, namespace: string | undefined, name: string | undefined): string {
@@ -107,6 +109,8 @@ export function externalSecretController(o: EsControllerOptions): Controller<Ext
     cache: caches.externalSecrets,
     signal: o.signal,
     onWrite: (written) => (written ? o.metrics.statusWrite() : o.metrics.statusWriteSkipped()),
+    onFailed: (code) => o.metrics.statusWriteFailed('ExternalSecret', code),
+    logger: o.logger,
   });
   const worldDeps: EsWorldDeps = {
     api: o.api,
@@ -147,7 +151,39 @@ export function externalSecretController(o: EsControllerOptions): Controller<Ext
   });
 
   watchReferences(controller, o, sources, targets);
+  if (o.health) requeueOnRecovery(controller, o, o.health, sources);
   return controller;
+}
+
+/** How far apart the users of a recovered store start again: no thundering herd. */
+export const RECOVERY_SPREAD_MS = 3_000;
+
+/**
+ * A store that failed serves reads again: its users that failed with a provider error run at
+ * once, spread over RECOVERY_SPREAD_MS, instead of each waiting out its own backoff.
+ */
+function requeueOnRecovery(
+  controller: Controller<ExternalSecret, EsOutcome>,
+  o: EsControllerOptions,
+  health: StoreHealth,
+  sources: ReverseIndex<ExternalSecret>,
+): void {
+  const random = o.random ?? Math.random;
+  health.onRecovered((ref) => {
+    let n = 0;
+    for (const key of sources.keysFor(ref)) {
+      const ready = getCondition(o.caches.externalSecrets.get(key)?.status?.conditions, 'Ready');
+      if (ready?.status !== 'False' || ready.reason !== Reason.ProviderError) continue;
+      // A running one is retrying already (perhaps it is the read that just succeeded).
+      if (controller.queue.isRunning(key)) continue;
+      controller.queue.addAfter(key, Math.floor(random() * RECOVERY_SPREAD_MS), 'store');
+      n++;
+    }
+    o.logger.info(
+      { store: ref, requeued: n },
+      'store reads recovered; its failing ExternalSecrets run again',
+    );
+  });
 }
 
 /** What runs an ExternalSecret besides its own changes (see the table at the top). */

@@ -118,14 +118,46 @@ describe('executeExternalSecret', () => {
   it('turns a blind create that meets an existing Secret into a rerun with a GET, once', async () => {
     const t = setup();
     t.api.seed<Secret>(SECRETS, { metadata: { name: 'app', namespace: 'ns' }, data: {} });
-    t.api.failNext('apply', new KubeApiError(422, 'Invalid', 'ownerReferences: only one controller'));
+    // The create carries a precondition no stored object meets: 409, and nothing is written.
     expect(await executeExternalSecret(t.deps, t.es, synced(t.es), t.ctx)).toEqual({ rerun: true });
-    expect(t.api.calls()).toEqual(['apply secrets ns/app', 'get secrets ns/app']);
+    expect(t.api.calls()).toEqual(['apply secrets ns/app']);
+    expect(t.api.peek<Secret>(SECRETS, 'ns', 'app')?.data).toEqual({});
     // The rerun's lookup reads it.
     expect(await t.targets.lookup('ns', 'app', false, true, t.ctx.signal)).toBeDefined();
-    t.api.failNext('apply', new KubeApiError(422, 'Invalid', 'still refused'));
     const again = await executeExternalSecret(t.deps, t.es, synced(t.es), { ...t.ctx, rerun: true });
     expect(again).toEqual({ error: true });
+  });
+
+  it('a 422 of a create is a rerun only when the Secret exists', async () => {
+    const t = setup();
+    t.api.failNext('apply', new KubeApiError(422, 'Invalid', 'ownerReferences: only one controller'));
+    expect(await executeExternalSecret(t.deps, t.es, synced(t.es), t.ctx)).toEqual({ error: true });
+    expect(t.api.calls()).toEqual([
+      'apply secrets ns/app',
+      'get secrets ns/app',
+      'patch externalsecrets/status ns/app',
+    ]);
+  });
+
+  it('of two creates of one target, the second writes nothing and reruns', async () => {
+    const a = setup();
+    const other = a.api.seed<ExternalSecret>(EXTERNAL_SECRETS, {
+      metadata: { name: 'other', namespace: 'ns' },
+      spec: { secretStoreRef: { name: 'fake' }, target: { name: 'app' } },
+    });
+    const first = desiredSecret({ es: other, data: { password: enc('first') } });
+    if (!first.ok) throw new Error(first.message);
+    const otherOutcome: EsOutcome = {
+      ...synced(other, []),
+      write: { op: 'apply', body: first.secret, name: 'app', created: true },
+      revokeLeases: [],
+    };
+    expect(await executeExternalSecret(a.deps, other, otherOutcome, a.ctx)).toMatchObject({ error: false });
+    const before = a.api.peek<Secret>(SECRETS, 'ns', 'app');
+    expect(await executeExternalSecret(a.deps, a.es, synced(a.es), a.ctx)).toEqual({ rerun: true });
+    const after = a.api.peek<Secret>(SECRETS, 'ns', 'app');
+    expect(after?.data).toEqual(before?.data);
+    expect(after?.metadata.ownerReferences?.map((o) => o.name)).toEqual(['other']);
   });
 
   it('on a failed write keeps the old values, gives the new lease back and says why without the value', async () => {

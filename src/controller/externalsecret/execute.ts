@@ -47,11 +47,9 @@ export async function executeExternalSecret(
 ): Promise<Executed> {
   if (outcome.ignore) return {};
   const failed = !!outcome.failed;
-  let events = outcome.events;
   if (outcome.write) {
     try {
-      const existed = await writeSecret(deps, es, outcome.write, ctx.signal);
-      if (existed) events = events.map(adoptedEvent);
+      await writeSecret(deps, es, outcome.write, ctx.signal);
     } catch (e) {
       if (e instanceof TargetExists && !ctx.rerun) {
         // Nothing was written: decide again, this time with the Secret as it is.
@@ -65,7 +63,7 @@ export async function executeExternalSecret(
   } else if (outcome.synced && !failed) {
     deps.metrics.secretWriteSkipped();
   }
-  if (outcome.status) await deps.writeStatus(es, outcome.status);
+  if (outcome.status) await writeStatusOrTell(deps, es, outcome.status, outcome.events);
   if (outcome.revokeLeases?.length) {
     const notRevoked = await revoke(deps, es, outcome.revokeLeases);
     if (notRevoked.length > 0)
@@ -74,7 +72,7 @@ export async function executeExternalSecret(
         'revoking replaced generator leases failed; they expire at their TTL',
       );
   }
-  emit(deps, es, events);
+  emit(deps, es, outcome.events);
   recordSync(deps, outcome, !failed, ctx.startedAt);
   logOutcome(deps, es, outcome, ctx.failures);
   return { error: failed, requeueAfterMs: outcome.requeueAfterMs };
@@ -111,32 +109,64 @@ async function writeFailed(
     },
     message,
   );
-  await deps.writeStatus(es, {
-    ...(es.status ?? {}),
-    observedGeneration: generation,
-    conditions: setCondition(
-      es.status?.conditions,
-      {
-        type: 'Ready',
-        status: 'False',
-        reason: Reason.SecretWriteFailed,
-        message,
-        observedGeneration: generation,
-      },
-      rfc3339(Date.now()),
-    ),
-  });
-  emit(deps, es, [{ type: 'Warning', reason: 'UpdateFailed', message }]);
+  const events: EventSpec[] = [{ type: 'Warning', reason: 'UpdateFailed', message }];
+  await writeStatusOrTell(
+    deps,
+    es,
+    {
+      ...(es.status ?? {}),
+      observedGeneration: generation,
+      conditions: setCondition(
+        es.status?.conditions,
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: Reason.SecretWriteFailed,
+          message,
+          observedGeneration: generation,
+        },
+        rfc3339(Date.now()),
+      ),
+    },
+    events,
+  );
+  emit(deps, es, events);
   recordSync(deps, outcome, false, ctx.startedAt);
 }
 
-/** Executes a Secret write; true when a create turned out to adopt an existing Secret. */
+/**
+ * The status write; when it fails (the status writer logs and counts it), the outcome's Events
+ * still go out, so `kubectl describe` says why the sync failed even if the status cannot.
+ */
+async function writeStatusOrTell(
+  deps: EsExecutorDeps,
+  es: ExternalSecret,
+  status: object,
+  events: EventSpec[],
+): Promise<void> {
+  try {
+    await deps.writeStatus(es, status);
+  } catch (e) {
+    emit(deps, es, events);
+    throw e;
+  }
+}
+
+/**
+ * A resourceVersion no stored object has (etcd's first write is revision 2): sent with a write
+ * that must create, it makes the apply fail with 409 Conflict when the Secret exists, while an
+ * apply that creates ignores it. Two ExternalSecrets creating one target at once share the
+ * field manager, so without it the second apply would silently take over the first's Secret.
+ */
+const MUST_CREATE_RESOURCE_VERSION = '1';
+
+/** Executes a Secret write. A create that finds the Secret existing throws TargetExists. */
 async function writeSecret(
   deps: EsExecutorDeps,
   es: ExternalSecret,
   write: SecretWrite,
   signal: AbortSignal,
-): Promise<boolean> {
+): Promise<void> {
   const namespace = es.metadata.namespace ?? '';
   const ref = { type: SECRETS, namespace, name: write.name };
   if (write.op === 'delete' || write.op === 'recreate') {
@@ -146,38 +176,31 @@ async function writeSecret(
       if (!(isKubeApiError(e) && e.notFound)) throw e;
     }
     deps.metrics.secretWrite('delete');
-    if (write.op === 'delete') return false;
+    if (write.op === 'delete') return;
   }
+  const create = write.op === 'recreate' || write.created;
+  const body = create ? mustCreate(write.body) : write.body;
   let res: Secret;
   try {
-    res = await deps.api.apply<Secret>(ref, write.body, {
-      fieldManager: deps.fieldManager,
-      force: true,
-      signal,
-    });
+    res = await deps.api.apply<Secret>(ref, body, { fieldManager: deps.fieldManager, force: true, signal });
   } catch (e) {
-    // A create that the apiserver refuses as invalid (a second controller, a changed type or
-    // immutable data) or conflicting met a Secret the managed cache did not know.
+    // A create met a Secret the managed cache did not know: another ExternalSecret's that was
+    // created a moment ago, or an unlabelled one. The apiserver refuses it (409 from the
+    // precondition; 422 for a second controller or changed immutable data) and writes nothing.
     if (
-      write.op === 'apply' &&
-      write.created &&
+      create &&
       isKubeApiError(e) &&
-      (e.code === 422 || e.conflict) &&
-      (await exists(deps.api, ref, signal))
+      (e.conflict || (e.code === 422 && (await exists(deps.api, ref, signal))))
     )
       throw new TargetExists(`${namespace}/${write.name}`);
     throw e;
   }
-  // Other field managers on a Secret we just "created": it existed, unlabelled, and is adopted.
-  const existed =
-    write.op === 'apply' &&
-    write.created &&
-    (res.metadata.managedFields ?? []).some((m) => (m as { manager?: string }).manager !== deps.fieldManager);
-  deps.metrics.secretWrite(
-    write.op === 'recreate' || (write.op === 'apply' && write.created && !existed) ? 'create' : 'update',
-  );
+  deps.metrics.secretWrite(create ? 'create' : 'update');
   deps.targets.wrote(res);
-  return existed;
+}
+
+function mustCreate(body: Secret): Secret {
+  return { ...body, metadata: { ...body.metadata, resourceVersion: MUST_CREATE_RESOURCE_VERSION } };
 }
 
 async function exists(
@@ -205,13 +228,6 @@ export function scrub(message: string, write: SecretWrite): string {
   const values = Object.values(data).map((b64) => Buffer.from(b64, 'base64').toString('utf8'));
   const out = redactValues(message, values);
   return out.length > 512 ? `${out.slice(0, 509)}...` : out;
-}
-
-/** The Created event of a create that adopted an existing Secret says Updated. */
-function adoptedEvent(e: EventSpec): EventSpec {
-  return e.reason === 'Created'
-    ? { ...e, reason: 'Updated', message: e.message.replace(/^Created Secret/, 'Updated Secret') }
-    : e;
 }
 
 function emit(deps: EsExecutorDeps, es: ExternalSecret, events: EventSpec[]): void {

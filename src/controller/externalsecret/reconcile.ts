@@ -481,7 +481,9 @@ function errorOutcome(
 ): EsOutcome {
   const status = withReady(es, { status: 'False', reason, message }, rfc3339(world.now()));
   const prev = getCondition(es.status?.conditions, 'Ready');
-  const changed = prev?.status !== 'False' || prev.reason !== reason || prev.message !== message;
+  // Compared as stored: setCondition bounds and escapes the message.
+  const stored = getCondition(status.conditions, 'Ready')?.message;
+  const changed = prev?.status !== 'False' || prev.reason !== reason || prev.message !== stored;
   let requeueAfterMs: number | undefined;
   if (opts.retry !== false) {
     const backoff = errorDelayMs(

@@ -14,6 +14,7 @@ import type { SecretsClient } from '../../providers/types.js';
 import type { LeaseGrant } from '../../providers/generator.js';
 import { rejectsCredentials } from '../store/access.js';
 import { providerContext } from '../store/credentials.js';
+import type { CredentialPolicy } from '../store/credentials.js';
 
 /** What one generator call produced. */
 export interface GeneratorOutput {
@@ -40,6 +41,7 @@ export interface GeneratorsOptions {
   controllerClass: string;
   /** Long-lived: clients and their logins outlive one reconcile. */
   signal: AbortSignal;
+  policy?: CredentialPolicy;
   onCall?: (provider: string, operation: string, ok: boolean, seconds: number) => void;
 }
 
@@ -144,7 +146,7 @@ export class Generators implements GeneratorAccess {
   ): Promise<T> {
     const info = gen.connectionOf(obj, namespace);
     const client = await this.o.clients.client(gen.connector, info, () =>
-      providerContext(this.o.api, info, this.o.signal),
+      providerContext(this.o.api, info, this.o.signal, this.o.policy),
     );
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;

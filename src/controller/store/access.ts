@@ -11,10 +11,14 @@ import type {
   Provider,
   RemoteKeyRef,
   RemoteValue,
+  SecretsClient,
   StoreInfo,
   ValidationResult,
 } from '../../providers/types.js';
 import { providerContext } from './credentials.js';
+import type { CredentialPolicy } from './credentials.js';
+import { storeRefKey } from './health.js';
+import type { StoreHealth } from './health.js';
 import { storeInfoOf } from './resolve.js';
 
 /** Reads of one store, as the ExternalSecret pipeline makes them. */
@@ -42,6 +46,9 @@ export class StoreAccess implements DataSource {
       clients: ClientCache;
       /** Long-lived: it outlives one reconcile (clients and their logins are shared). */
       signal: AbortSignal;
+      policy?: CredentialPolicy;
+      /** Told about every read's outcome (store-wide failures, recoveries). */
+      health?: StoreHealth;
     },
   ) {}
 
@@ -52,33 +59,64 @@ export class StoreAccess implements DataSource {
     const invalid = provider.validateSpec(info);
     if (invalid) throw new ProviderError('InvalidProviderConfig', invalid);
     const { clients } = this.o;
-    const client = await this.client(provider, info);
+    const ref = this.healthRef(provider, info);
+    let client: SecretsClient;
+    try {
+      client = await this.client(provider, info);
+    } catch (e) {
+      // The probe connects again; a connection that works shows the backend is back.
+      if (ref)
+        this.o.health?.readFailed(ref, e, async () => {
+          await this.reader(info);
+          this.o.health?.readSucceeded(ref);
+        });
+      throw e;
+    }
     const id = clients.identity(provider, info);
-    const guard = async <T>(p: Promise<T>): Promise<T> => {
+    const guard = async <T>(p: Promise<T>, replay: (r: StoreReader) => Promise<unknown>): Promise<T> => {
       try {
-        return await p;
+        const v = await p;
+        if (ref) this.o.health?.readSucceeded(ref);
+        return v;
       } catch (e) {
         if (rejectsCredentials(e)) clients.invalidate(provider, info);
+        // The probe replays this very read, through a fresh reader (a rejected client is gone).
+        if (ref) this.o.health?.readFailed(ref, e, async () => replay(await this.reader(info)));
         throw e;
       }
     };
     return {
       provider: provider.name,
-      get: (ref, maxAgeMs) => guard(clients.getSecret(provider.name, id, client, ref, maxAgeMs)),
-      find: (find, maxAgeMs) => guard(clients.findSecrets(provider.name, client, find, id, maxAgeMs)),
+      get: (key, maxAgeMs) =>
+        guard(clients.getSecret(provider.name, id, client, key, maxAgeMs), (r) => r.get(key)),
+      find: (find, maxAgeMs) =>
+        guard(clients.findSecrets(provider.name, client, find, id, maxAgeMs), (r) => r.find(find)),
     };
+  }
+
+  /**
+   * The store's key for health tracking, or undefined when its credentials resolve per
+   * requesting namespace (a ClusterSecretStore whose failure in one namespace says nothing
+   * about the others).
+   */
+  private healthRef(provider: Provider, info: StoreInfo): string | undefined {
+    if (!this.o.health || (provider.cacheScope?.(info) ?? '') !== '') return undefined;
+    return storeRefKey(info.kind, info.namespace ?? '', info.name);
   }
 
   async validate(provider: Provider, info: StoreInfo): Promise<ValidationResult> {
     return (await this.client(provider, info)).validate();
   }
 
-  /** The store changed or went: its clients (logins, connections) are not needed any more. */
+  /** The store changed or went: its clients (logins, connections) and failures are stale. */
   evict(store: SecretStore, kind: StoreKind): void {
     this.o.clients.evictStore(storeInfoOf(store, kind));
+    this.o.health?.forget(storeRefKey(kind, store.metadata.namespace ?? '', store.metadata.name ?? ''));
   }
 
   private client(provider: Provider, info: StoreInfo) {
-    return this.o.clients.client(provider, info, () => providerContext(this.o.api, info, this.o.signal));
+    return this.o.clients.client(provider, info, () =>
+      providerContext(this.o.api, info, this.o.signal, this.o.policy),
+    );
   }
 }

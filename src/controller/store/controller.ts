@@ -15,6 +15,8 @@ import type { WorkQueueOptions } from '../../runtime/queue.js';
 import { statusWriter } from '../../runtime/status.js';
 import type { StoreAccess } from './access.js';
 import { executeStore } from './execute.js';
+import { storeQueueKey } from './health.js';
+import type { StoreHealth } from './health.js';
 import { reconcileStore } from './reconcile.js';
 import type { StoreOutcome } from './reconcile.js';
 import { storeWorld } from './world.js';
@@ -32,6 +34,8 @@ export interface StoreControllerOptions {
   logger: Logger;
   queue: Omit<WorkQueueOptions<string>, 'handler' | 'autoStart'>;
   signal: AbortSignal;
+  /** Failing reads turn a store Ready=False at once; see ./health.ts. */
+  health?: StoreHealth;
 }
 
 export function storeController(o: StoreControllerOptions): Controller<SecretStore, StoreOutcome> {
@@ -41,6 +45,8 @@ export function storeController(o: StoreControllerOptions): Controller<SecretSto
     cache: o.cache,
     signal: o.signal,
     onWrite: (written) => (written ? o.metrics.statusWrite() : o.metrics.statusWriteSkipped()),
+    onFailed: (code) => o.metrics.statusWriteFailed(o.kind, code),
+    logger: o.logger,
   });
   // Registered before any controller watches this cache, so users run with fresh clients.
   o.cache.onUpdate(
@@ -48,7 +54,7 @@ export function storeController(o: StoreControllerOptions): Controller<SecretSto
   );
   o.cache.onDelete((s) => o.access.evict(s, o.kind));
   const world = storeWorld(o);
-  return new Controller<SecretStore, StoreOutcome>({
+  const controller = new Controller<SecretStore, StoreOutcome>({
     name: o.kind.toLowerCase(),
     cache: o.cache,
     logger: o.logger,
@@ -57,4 +63,19 @@ export function storeController(o: StoreControllerOptions): Controller<SecretSto
     reconcile: (store) => reconcileStore(store, o.kind, world),
     execute: (store, outcome) => executeStore({ writeStatus, events: o.events }, store, outcome),
   });
+  // A store whose reads start failing, or succeed again, says so in its status at once.
+  const health = o.health;
+  if (health) {
+    const enqueue = (ref: string) => {
+      const key = storeQueueKey(ref, o.kind);
+      if (key) controller.queue.add(key, { reason: 'store' });
+    };
+    health.onFailed((ref) => {
+      if (storeQueueKey(ref, o.kind) === undefined) return;
+      o.logger.warn({ store: ref, detail: health.get(ref)?.message }, 'reads through the store fail');
+      enqueue(ref);
+    });
+    health.onRecovered(enqueue);
+  }
+  return controller;
 }

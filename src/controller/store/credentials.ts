@@ -13,6 +13,7 @@ import { CONFIGMAPS, SECRETS, SERVICEACCOUNTS } from '../../kube/resources.js';
 import { isKubeApiError } from '../../kube/types.js';
 import type { KubeApi } from '../../kube/types.js';
 import { ProviderError } from '../../providers/errors.js';
+import { requireTls } from '../../providers/tls.js';
 import type { ProviderContext, StoreInfo } from '../../providers/types.js';
 import { configMapText } from '../../secrets/object-data.js';
 
@@ -44,9 +45,21 @@ function apiFailure(e: unknown, what: string): never {
   throw new ProviderError('Unavailable', `reading ${what}: ${(e as Error)?.message ?? 'request failed'}`);
 }
 
-export function providerContext(api: KubeApi, store: StoreInfo, signal: AbortSignal): ProviderContext {
+/** Operator-wide rules for what providers may send (main's flags). */
+export interface CredentialPolicy {
+  /** --allow-insecure-credentials: credentials may go to http:// URLs. */
+  allowInsecureCredentials?: boolean;
+}
+
+export function providerContext(
+  api: KubeApi,
+  store: StoreInfo,
+  signal: AbortSignal,
+  policy: CredentialPolicy = {},
+): ProviderContext {
   return {
     signal,
+    requireTls: (url, what) => requireTls(url, what, !!policy.allowInsecureCredentials),
     async readSecretKey(sel: SecretKeySelector, what: string): Promise<Uint8Array> {
       if (!sel.name || !sel.key)
         throw new ProviderError('InvalidProviderConfig', `${what} needs name and key`);

@@ -9,6 +9,7 @@ import type { Provider, ValidationResult } from '../../providers/types.js';
 import { getCondition, setCondition } from '../../runtime/conditions.js';
 import { rfc3339 } from '../../runtime/time/rfc3339.js';
 import { Reason } from '../reasons.js';
+import { storeRefKey } from './health.js';
 import { storeInfoOf } from './resolve.js';
 import type { StoreWorld } from './world.js';
 
@@ -47,6 +48,7 @@ export async function reconcileStore(
   const finish = (
     cond: Pick<Condition, 'status' | 'reason' | 'message'>,
     provider?: Provider,
+    requeueAfterMs = revalidate,
   ): StoreOutcome => {
     const prev = getCondition(store.status?.conditions, 'Ready');
     const status: SecretStoreStatus = {
@@ -58,13 +60,14 @@ export async function reconcileStore(
       ),
       ...(provider ? { capabilities: provider.capabilities } : {}),
     };
-    const changed =
-      prev?.status !== cond.status || prev.reason !== cond.reason || prev.message !== cond.message;
+    // Compared as stored: setCondition bounds and escapes the message.
+    const stored = getCondition(status.conditions, 'Ready')?.message;
+    const changed = prev?.status !== cond.status || prev.reason !== cond.reason || prev.message !== stored;
     const events: EventSpec[] =
       changed && cond.status === 'False'
         ? [{ type: 'Warning', reason: cond.reason ?? 'ValidationFailed', message: cond.message ?? '' }]
         : [];
-    return { status, events, requeueAfterMs: revalidate, provider: provider?.name };
+    return { status, events, requeueAfterMs, provider: provider?.name };
   };
 
   const resolved = await world.registry.resolve(store.spec?.provider);
@@ -92,6 +95,12 @@ export async function reconcileStore(
     );
   }
 
+  const failing = await readsFailing(store, kind, world);
+  if (failing) {
+    const cond = { status: 'False', reason: Reason.ValidationFailed, message: failing.message } as const;
+    return finish(cond, provider, failing.requeueAfterMs);
+  }
+
   let result: ValidationResult;
   try {
     result = await world.validate(provider, info);
@@ -111,4 +120,26 @@ export async function reconcileStore(
   if (result.result === 'Unknown')
     return finish({ status: 'True', reason: Reason.ValidationUnknown, message: result.message }, provider);
   return finish({ status: 'False', reason: Reason.ValidationFailed, message: result.message }, provider);
+}
+
+/**
+ * Reads through the store fail (./health.ts): Ready=False from the last failure, without a
+ * provider call until the probe is due; then one probe, and the usual validation once it passes.
+ */
+async function readsFailing(
+  store: SecretStore,
+  kind: StoreKind,
+  world: StoreWorld,
+): Promise<{ message: string; requeueAfterMs: number } | undefined> {
+  if (!world.failing || !world.probe) return undefined;
+  const ref = storeRefKey(kind, store.metadata.namespace ?? '', store.metadata.name ?? '');
+  const f = world.failing(ref);
+  if (!f) return undefined;
+  if (world.now() >= f.probeAt && (await world.probe(ref))) return undefined;
+  const still = world.failing(ref);
+  if (!still) return undefined;
+  return {
+    message: `reads through this store fail: ${still.message}`,
+    requeueAfterMs: Math.max(0, still.probeAt - world.now()),
+  };
 }

@@ -13,7 +13,9 @@ import { ProviderRegistry } from '../../providers/registry.js';
 import { ObjectCache } from '../../runtime/cache.js';
 import { statusWriter } from '../../runtime/status.js';
 import { Reflector } from '../../runtime/watch.js';
+import { ProviderError } from '../../providers/errors.js';
 import { StoreAccess } from './access.js';
+import { StoreHealth } from './health.js';
 import { storeController } from './controller.js';
 import { executeStore } from './execute.js';
 import { reconcileStore } from './reconcile.js';
@@ -81,6 +83,44 @@ describe('store world and executor', () => {
     expect(outcome.events).toEqual([
       { type: 'Warning', reason: 'ValidationFailed', message: 'fake store reports Error' },
     ]);
+  });
+});
+
+describe('store reads failing', () => {
+  it('reports Ready=False from the failed read without a call, probes when due, then validates', async () => {
+    const { api, registry, access } = parts();
+    const s = api.seed(SECRET_STORES, store());
+    let now = 1_000_000;
+    const health = new StoreHealth({ now: () => now, random: () => 0 });
+    let probes = 0;
+    let up = false;
+    const probe = async () => {
+      probes++;
+      if (up) health.readSucceeded('ss/ns/s');
+      else health.readFailed('ss/ns/s', new ProviderError('Unavailable', 'sealed again'), probe);
+    };
+    health.readFailed('ss/ns/s', new ProviderError('Unavailable', 'Vault is sealed'), probe);
+    const world = {
+      ...storeWorld({ controllerClass: '', registry, access, defaultRevalidateMs: 60_000, health }),
+      now: () => now,
+    };
+    const first = await reconcileStore(s, 'SecretStore', world);
+    expect(first.status?.conditions?.[0]).toMatchObject({
+      status: 'False',
+      reason: 'ValidationFailed',
+      message: 'reads through this store fail: Vault is sealed',
+    });
+    expect([probes, first.requeueAfterMs]).toEqual([0, 2_000]);
+    expect(first.events).toHaveLength(1);
+    now += 2_000;
+    const second = await reconcileStore(s, 'SecretStore', world);
+    expect(second.status?.conditions?.[0]?.message).toBe('reads through this store fail: sealed again');
+    expect([probes, second.requeueAfterMs]).toEqual([1, 4_000]);
+    now += 4_000;
+    up = true;
+    const third = await reconcileStore(s, 'SecretStore', world);
+    expect(third.status?.conditions?.[0]).toMatchObject({ status: 'True', reason: 'Valid' });
+    expect([probes, third.requeueAfterMs]).toEqual([2, 60_000]);
   });
 });
 

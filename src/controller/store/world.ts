@@ -4,6 +4,7 @@
 import type { ProviderRegistry } from '../../providers/registry.js';
 import type { Provider, StoreInfo, ValidationResult } from '../../providers/types.js';
 import type { StoreAccess } from './access.js';
+import type { FailingStore, StoreHealth } from './health.js';
 
 export interface StoreWorld {
   now(): number;
@@ -13,6 +14,10 @@ export interface StoreWorld {
   validate(provider: Provider, info: StoreInfo): Promise<ValidationResult>;
   /** Re-validation interval when the store sets none. */
   defaultRevalidateMs: number;
+  /** Reads through the store are failing (see ./health.ts), or undefined. */
+  failing?(ref: string): Readonly<FailingStore> | undefined;
+  /** Replays the failed read once: true when the store serves reads again. */
+  probe?(ref: string): Promise<boolean>;
 }
 
 export function storeWorld(deps: {
@@ -20,8 +25,13 @@ export function storeWorld(deps: {
   registry: ProviderRegistry;
   access: StoreAccess;
   defaultRevalidateMs: number;
+  health?: StoreHealth;
 }): StoreWorld {
+  const health = deps.health;
   return {
+    ...(health
+      ? { failing: (ref: string) => health.get(ref), probe: (ref: string) => health.probe(ref) }
+      : {}),
     now: Date.now,
     controllerClass: deps.controllerClass,
     registry: deps.registry,

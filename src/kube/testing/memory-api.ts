@@ -144,10 +144,19 @@ export class MemoryApi implements KubeApi {
     const have = this.objects.get(key)?.obj;
     const b = clone(body) as Obj;
     if (!have) {
-      b.metadata = { ...b.metadata, namespace: ref.namespace, name: ref.name };
+      // As the apiserver: an apply that creates ignores a resourceVersion precondition.
+      const { resourceVersion: _ignored, ...meta } = b.metadata ?? {};
+      b.metadata = { ...meta, namespace: ref.namespace, name: ref.name };
       b.metadata.managedFields = [{ manager: opts.fieldManager, operation: 'Apply' }];
       return clone(this.store(ref.type, b, 'ADDED')) as unknown as T;
     }
+    const rv = b.metadata?.resourceVersion;
+    if (rv && rv !== have.metadata.resourceVersion)
+      throw new KubeApiError(
+        409,
+        'Conflict',
+        'Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again',
+      );
     const merged: Obj = { ...have, ...b };
     for (const field of ['data', 'stringData']) {
       if (b[field] !== undefined)

@@ -14,6 +14,7 @@ import type { SecretKeySelector, ServiceAccountSelector } from '../../api/types.
 import { ProviderError } from '../errors.js';
 import type { ProviderContext, StoreInfo } from '../types.js';
 import { awsError } from './errors.js';
+import { requireTlsEndpoints } from './common.js';
 
 /** The shape the SDK clients accept for `credentials`. */
 export interface AwsCredentials {
@@ -141,7 +142,7 @@ type Assume = (
 /** One STS call on a client of its own (signed with `credentials`), as Syncret credentials. */
 function stsCaller(region: string, ctx: ProviderContext, deps: AuthDeps): Assume {
   return async (command, what, credentials) => {
-    const sts = deps.sts({ region, ...(credentials ? { credentials } : {}) });
+    const sts = requireTlsEndpoints(deps.sts({ region, ...(credentials ? { credentials } : {}) }), ctx);
     try {
       const opts = { abortSignal: ctx.signal };
       // Two branches only for the SDK's per-command overloads.

@@ -293,6 +293,7 @@ function fakeCtx(over: Partial<ProviderContext> = {}) {
   const tokens: { audiences?: string[] }[] = [];
   const ctx: ProviderContext = {
     signal,
+    requireTls: () => undefined,
     async readSecretKey(sel) {
       return new TextEncoder().encode(sel.key === 'id' ? 'AKIDSTATIC' : 'secret');
     },

@@ -1,7 +1,30 @@
 // Small helpers shared by the Secrets Manager and Parameter Store readers.
 
-import type { ValidationResult } from '../types.js';
+import type { ProviderContext, ValidationResult } from '../types.js';
 import { awsError } from './errors.js';
+
+type Handler = (args: { request: unknown }) => Promise<unknown>;
+interface WithStack {
+  middlewareStack?: { add(mw: (next: Handler) => Handler, opts: { step: 'build'; name: string }): void };
+}
+
+/**
+ * The TLS rule on an SDK client: a request to an http:// endpoint (AWS_ENDPOINT_URL*, which the
+ * operator's environment sets, never a store) is refused in the build step, before it is
+ * signed or sent.
+ */
+export function requireTlsEndpoints<C>(client: C, ctx: Pick<ProviderContext, 'requireTls'>): C {
+  (client as WithStack).middlewareStack?.add(
+    (next) => async (args) => {
+      const req = args.request as { protocol?: string; hostname?: string; port?: number } | undefined;
+      if (req?.protocol === 'http:')
+        ctx.requireTls(`http://${req.hostname ?? ''}${req.port ? `:${req.port}` : ''}`, 'the AWS endpoint');
+      return next(args);
+    },
+    { step: 'build', name: 'syncretRequireTls' },
+  );
+  return client;
+}
 
 /** The store's prefix goes before every key; an ARN is already absolute. */
 export function prefixed(prefix: string, key: string): string {

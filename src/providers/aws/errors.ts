@@ -11,6 +11,9 @@ interface SdkErrorShape {
   code?: string;
   $metadata?: { httpStatusCode?: number };
   $retryable?: { throttling?: boolean };
+  /** The HTTP answer, attached by the SDK when it could not deserialize it. */
+  $response?: { headers?: Record<string, string | undefined> };
+  $responseBodyText?: string;
 }
 
 const NOT_FOUND = new Set([
@@ -85,15 +88,31 @@ function describeCode(code: string, what: string): { reason: ProviderErrorReason
   return { reason: 'InvalidRequest', text: `AWS rejected the request for ${what}` };
 }
 
+const ERROR_CODE = /^[A-Za-z][A-Za-z0-9._]{0,127}$/;
+
+/**
+ * The error code of an answer the SDK could not parse (moto answers auth failures of JSON
+ * services in XML): AWS's X-Amzn-ErrorType header ("Code:namespace"), else the XML's <Code>.
+ * A code names the failure and carries no value, so it is safe in a message.
+ */
+function unparsedErrorCode(err: SdkErrorShape): string {
+  const header = err.$response?.headers?.['x-amzn-errortype']?.split(':')[0]?.trim() ?? '';
+  if (ERROR_CODE.test(header)) return header;
+  const body = typeof err.$responseBodyText === 'string' ? err.$responseBodyText.slice(0, 16 * 1024) : '';
+  const xml = /<Code>\s*([^<\s]{1,128})\s*<\/Code>/.exec(body)?.[1] ?? '';
+  return ERROR_CODE.test(xml) ? xml : '';
+}
+
 /** Maps any error thrown by an AWS SDK call about `what` (e.g. `secret "db"`). */
 export function awsError(e: unknown, what: string): ProviderError {
   if (e instanceof ProviderError) return e;
   const err = (e ?? {}) as SdkErrorShape;
   const status = err.$metadata?.httpStatusCode;
   // A response body the SDK could not parse (moto answers some errors in XML where AWS
-  // sends JSON) surfaces as a JavaScript error name: only the HTTP status is meaningful then.
+  // sends JSON) surfaces as a JavaScript error name: the code is then read from the answer's
+  // header or XML, and failing that only the HTTP status is meaningful.
   const jsError = !err.name || JS_ERRORS.has(err.name);
-  const code = jsError ? (err.code ?? '') : err.name!;
+  const code = jsError ? err.code || unparsedErrorCode(err) : err.name!;
   if (NETWORK.test(err.code ?? '') || NETWORK.test(code))
     return new ProviderError('Unavailable', `cannot reach AWS for ${what} (${err.code ?? code})`);
   if (code === 'InvalidRequestException' && /deleted|deletion/i.test(err.message ?? ''))

@@ -13,6 +13,7 @@ import type { AwsProvider } from '../../api/providers/aws.js';
 import { credentialScope } from '../shared.js';
 import type { Provider, ProviderContext, SecretsClient, StoreInfo } from '../types.js';
 import { CredentialCache, defaultStsFactory, resolveAuth } from './auth.js';
+import { requireTlsEndpoints } from './common.js';
 import type { StsFactory } from './auth.js';
 import { ParameterStoreReader } from './parameterstore.js';
 import type { SsmApi } from './parameterstore.js';
@@ -112,10 +113,10 @@ export function awsProvider(
         else await defaultChain(config.region);
       };
       if ((spec.service ?? 'SecretsManager') === 'ParameterStore') {
-        const api = factories.ssm(config);
+        const api = requireTlsEndpoints(factories.ssm(config), ctx);
         return new ParameterStoreReader(api, prefix, ctx.signal, onAuthRejected, check);
       }
-      const api = factories.secretsManager(config);
+      const api = requireTlsEndpoints(factories.secretsManager(config), ctx);
       return new SecretsManagerReader(api, prefix, ctx.signal, onAuthRejected, check);
     },
   };

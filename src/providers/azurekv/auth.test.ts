@@ -162,6 +162,7 @@ function fakeCtx(overrides: Partial<ProviderContext> = {}): ProviderContext & { 
   const tokenRequests: unknown[] = [];
   return {
     signal: new AbortController().signal,
+    requireTls: () => undefined,
     async readSecretKey(sel) {
       const k = `${sel.name}/${sel.key}`;
       if (k === 'id/cert') return new TextEncoder().encode(clientCertPem + clientKeyPem);

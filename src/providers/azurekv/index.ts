@@ -296,6 +296,8 @@ export function azurekvProvider(options: AzureClientOptions = {}): Provider {
       const bad = validateVaultUrl(spec.vaultUrl);
       if (bad) throw new ProviderError('InvalidProviderConfig', bad);
       const cloud = resolveCloud(spec);
+      // Service principal secrets and federated tokens go to the authority.
+      ctx.requireTls(cloud.authorityHost, 'spec.provider.azurekv.customCloudConfig.activeDirectoryEndpoint');
       const built = await buildCredential(store, spec, cloud, ctx, credentials, shared);
       return new AzureKeyVaultClient(
         spec.vaultUrl!,

@@ -90,7 +90,7 @@ describe('workload identity at the seam', () => {
     });
     expect((await cred.headers(AUD)).authorization).toBe('Bearer gsa-token');
     expect(ctx.tokenRequests).toEqual([
-      { name: 'app', audiences: ['cluster-proj.svc.id.goog'], expirationSeconds: 900 },
+      { name: 'app', audiences: ['cluster-proj.svc.id.goog'], expirationSeconds: 600 },
     ]);
     expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
       'POST /v1/token',

@@ -19,8 +19,11 @@ import type { ProviderContext } from '../types.js';
 
 export const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
 export const GCP_SA_ANNOTATION = 'iam.gke.io/gcp-service-account';
-/** Workload identity ServiceAccount tokens live this long (ESO asks for 15 minutes too). */
-const WI_TOKEN_SECONDS = 900;
+/**
+ * Workload identity ServiceAccount tokens live this long: TokenRequest's minimum. STS exchanges
+ * each at once, so a longer life (ESO asks for 15 minutes) only widens the window of a leak.
+ */
+const WI_TOKEN_SECONDS = 600;
 
 export interface AuthEndpoints {
   /** STS token exchange, default https://sts.googleapis.com/v1/token. */

@@ -406,12 +406,16 @@ export function gcpsmProvider(
       const problem = validateSpec(store);
       if (problem) throw new ProviderError('InvalidProviderConfig', problem);
       const auth = spec.auth ?? {};
+      // The operator's endpoints (environment), but the rule is the same: tokens go over TLS.
+      if (opts.stsUrl) ctx.requireTls(opts.stsUrl, 'SYNCRET_GCP_STS_URL');
+      if (opts.iamCredentialsUrl) ctx.requireTls(opts.iamCredentialsUrl, 'SYNCRET_GCP_IAM_CREDENTIALS_URL');
+      const endpoint = endpointFor(spec.location || undefined, opts);
+      if (endpoint.insecure) ctx.requireTls(`http://${opts.emulatorHost}`, 'SYNCRET_GCPSM_EMULATOR_HOST');
       const cred = auth.secretRef
         ? await serviceAccountKeyCredential(spec, ctx, opts)
         : auth.workloadIdentity
           ? await workloadIdentityCredential(spec, ctx, opts)
           : applicationDefaultCredential(opts);
-      const endpoint = endpointFor(spec.location || undefined, opts);
       return new GcpsmClient(factory(endpoint), cred, spec, endpoint, ctx.signal, opts);
     },
   };

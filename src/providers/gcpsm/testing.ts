@@ -28,6 +28,7 @@ export function fakeContext(
   return {
     ...calls,
     signal: new AbortController().signal,
+    requireTls: () => undefined,
     async readSecretKey() {
       return new TextEncoder().encode(opts.key ?? '');
     },

@@ -219,7 +219,7 @@ export function kubernetesProvider(factory: RemoteKubeFactory): Provider {
         return 'spec.provider.kubernetes.auth.cert needs clientCert and clientKey';
       const url = spec.server?.url;
       if (url && !/^https?:\/\//.test(url))
-        return `spec.provider.kubernetes.server.url "${url}" must start with https://`;
+        return `spec.provider.kubernetes.server.url "${url}" must start with https:// (or http:// with --allow-insecure-credentials)`;
       return undefined;
     },
     cacheScope(store: StoreInfo): string {
@@ -243,7 +243,10 @@ export function kubernetesProvider(factory: RemoteKubeFactory): Provider {
       let expiresAt: number | undefined;
       if (spec.authRef) {
         cfg = fromKubeconfig(decoder.decode(await ctx.readSecretKey(spec.authRef, 'authRef')));
+        ctx.requireTls(cfg.server, "the authRef kubeconfig's server");
       } else {
+        // Checked before a token is minted or a credential read: each method sends one.
+        ctx.requireTls(spec.server?.url || DEFAULT_SERVER, 'spec.provider.kubernetes.server.url');
         cfg = { server: spec.server?.url || DEFAULT_SERVER, caData: await readCA(spec, ctx) };
         if (auth.token?.bearerToken) {
           cfg.token = decoder

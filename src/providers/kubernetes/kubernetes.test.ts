@@ -20,6 +20,7 @@ import type {
   WatchEvent,
 } from '../../kube/types.js';
 import { ProviderError } from '../errors.js';
+import { requireTls } from '../tls.js';
 import type { ProviderContext, RemoteValue, SecretsClient, StoreInfo } from '../types.js';
 import { kubernetesProvider } from './index.js';
 import type { RemoteClusterConfig } from './index.js';
@@ -125,12 +126,13 @@ interface FakeContext extends ProviderContext {
 }
 
 /** Credentials by "name/key" (Secrets) and "configmap:name/key" (ConfigMaps). */
-function context(values: Record<string, string> = {}): FakeContext {
+function context(values: Record<string, string> = {}, allowHttp = false): FakeContext {
   const ctx: FakeContext = {
     secretReads: [],
     configMapReads: [],
     tokenRequests: [],
     signal: new AbortController().signal,
+    requireTls: (url, what) => requireTls(url, what, allowHttp),
     async readSecretKey(sel: SecretKeySelector, what: string): Promise<Uint8Array> {
       ctx.secretReads.push(what);
       const v = values[`${sel.name}/${sel.key}`];
@@ -428,7 +430,7 @@ describe('validateSpec', () => {
       'spec.provider.kubernetes.auth.cert needs clientCert and clientKey',
     );
     expect(check({ ...tokenAuth, server: { url: 'kubernetes.default.svc' } })).toBe(
-      'spec.provider.kubernetes.server.url "kubernetes.default.svc" must start with https://',
+      'spec.provider.kubernetes.server.url "kubernetes.default.svc" must start with https:// (or http:// with --allow-insecure-credentials)',
     );
   });
 });
@@ -507,6 +509,41 @@ describe('connect: the remote client', () => {
     expect(configs[0]).toMatchObject({ token: 'sa-token' });
     expect(c.expiresAt).toBeGreaterThanOrEqual(before + 540_000);
     expect(c.expiresAt).toBeLessThanOrEqual(Date.now() + 540_000);
+  });
+
+  it('plain http://: refused before a token is minted or a credential read, unless allowed', async () => {
+    const spec: KubernetesProvider = {
+      server: { url: 'http://user:pw@tenant.example:8080/path' },
+      auth: { serviceAccount: { name: 'reader' } },
+    };
+    const ctx = context();
+    const e = await rejection(connect(spec, ctx));
+    expect(e.reason).toBe('InvalidProviderConfig');
+    expect(e.message).toContain('http://tenant.example:8080 is plain HTTP');
+    expect(e.message).not.toContain('pw');
+    expect(ctx.tokenRequests).toEqual([]);
+    expect(configs).toEqual([]);
+    const allowed = context({}, true);
+    await connect(spec, allowed);
+    expect(allowed.tokenRequests).toHaveLength(1);
+    expect(configs[0]?.server).toBe('http://user:pw@tenant.example:8080/path');
+  });
+
+  it('authRef: a kubeconfig whose server is plain http:// is refused', async () => {
+    const kubeconfig = JSON.stringify({
+      clusters: [{ name: 'c', cluster: { server: 'http://other:8080' } }],
+      users: [{ name: 'u', user: { token: 'kc-token' } }],
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'x',
+    });
+    const e = await rejection(
+      connect({ authRef: { name: 'kc', key: 'config' } }, context({ 'kc/config': kubeconfig })),
+    );
+    expect([e.reason, e.message]).toEqual([
+      'InvalidProviderConfig',
+      expect.stringContaining("the authRef kubeconfig's server http://other:8080 is plain HTTP"),
+    ]);
+    expect(configs).toEqual([]);
   });
 
   it('reads the CA from caProvider, a ConfigMap or a Secret', async () => {

@@ -106,6 +106,8 @@ export function vaultProvider(opts: VaultProviderOptions = {}): Provider {
       const spec = store.provider.vault ?? {};
       const problem = validateVaultSpec(spec);
       if (problem) throw new ProviderError('InvalidProviderConfig', problem);
+      // Every Vault request carries a token or a login's credentials.
+      ctx.requireTls(spec.server ?? '', 'spec.provider.vault.server');
       const httpOpts: VaultHttpOptions = {
         server: spec.server ?? '',
         ca: await readCA(spec, ctx),

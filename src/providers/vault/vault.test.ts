@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import type { VaultProvider } from '../../api/providers/vault.js';
 import { ProviderError } from '../errors.js';
 import type { ProviderContext, StoreInfo } from '../types.js';
+import { requireTls } from '../tls.js';
 import { loginPlan } from './auth.js';
 import { VaultClient } from './client.js';
 import { VaultHttp, describeTlsFailure } from './http.js';
@@ -55,8 +56,10 @@ afterEach(() => {
 
 const secrets: Record<string, string> = { token: 'user-token-123', secretId: 'sid-456', password: 'pw-789' };
 
-function ctx(): ProviderContext {
+/** The test servers listen on plain HTTP: allowed here, as --allow-insecure-credentials does. */
+function ctx(allowHttp = true): ProviderContext {
   return {
+    requireTls: (url, what) => requireTls(url, what, allowHttp),
     readSecretKey: async (sel) => {
       const v = secrets[sel.key ?? ''];
       if (v === undefined) throw new ProviderError('NotFound', `Secret key ${sel.key} not found`);
@@ -425,6 +428,33 @@ describe('auth methods', () => {
     expect(JSON.parse(seen[0]!.body)).toEqual(body);
     expect(seen[1]!.headers['x-vault-token']).toBe('tok');
     await c.close();
+  });
+});
+
+describe('transport', () => {
+  it('refuses a plain http:// server before any request, unless the operator allows it', async () => {
+    routes['POST /v1/auth/kubernetes/login'] = loginRoute('t-1');
+    routes['GET /v1/auth/token/lookup-self'] = () => ({ body: { data: { ttl: 60 } } });
+    const spec: VaultProvider = {
+      server: addr,
+      auth: { kubernetes: { role: 'r', serviceAccountRef: { name: 'sa' } } },
+    };
+    let minted = 0;
+    const strict: ProviderContext = {
+      ...ctx(false),
+      requestServiceAccountToken: async () => `jwt-${++minted}`,
+    };
+    const e = await rejects(vaultProvider().connect(store(spec), strict));
+    expect(e.reason).toBe('InvalidProviderConfig');
+    expect(e.message).toContain(`spec.provider.vault.server ${addr} is plain HTTP`);
+    expect([minted, seen.length]).toEqual([0, 0]);
+    const c = await vaultProvider().connect(store(spec), {
+      ...ctx(true),
+      requestServiceAccountToken: async () => `jwt-${++minted}`,
+    });
+    await c.close();
+    expect(minted).toBe(1);
+    expect(seen.some((r) => r.url === '/v1/auth/kubernetes/login')).toBe(true);
   });
 });
 

@@ -409,6 +409,12 @@ export const INVALID: Sample[] = [
     rejectedWith: 'deletionPolicy Merge cannot be used with creationPolicy None',
   },
   {
+    name: 'es-huge-remote-key',
+    object: es('bad', { ...withStore, data: [{ secretKey: 'a', remoteRef: { key: 'k'.repeat(4097) } }] }),
+    rejectedWith: 'spec.data[0].remoteRef.key: Too long: may not be more than 4096 bytes',
+    bySchema: true,
+  },
+  {
     name: 'es-unsupported-creationPolicy',
     // Not a CreationPolicy: the cast lets the sample hold what the type refuses.
     object: es('bad', {
