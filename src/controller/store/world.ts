@@ -13,6 +13,8 @@ export interface StoreWorld {
   validate(provider: Provider, info: StoreInfo): Promise<ValidationResult>;
   /** Re-validation interval when the store sets none. */
   defaultRevalidateMs: number;
+  /** The operator's floor on a store's refreshInterval; 0 or undefined: none. */
+  minRefreshIntervalMs?: number;
 }
 
 export function storeWorld(deps: {
@@ -20,6 +22,7 @@ export function storeWorld(deps: {
   registry: ProviderRegistry;
   access: StoreAccess;
   defaultRevalidateMs: number;
+  minRefreshIntervalMs?: number;
 }): StoreWorld {
   return {
     now: Date.now,
@@ -27,5 +30,6 @@ export function storeWorld(deps: {
     registry: deps.registry,
     validate: (provider, info) => deps.access.validate(provider, info),
     defaultRevalidateMs: deps.defaultRevalidateMs,
+    minRefreshIntervalMs: deps.minRefreshIntervalMs,
   };
 }
