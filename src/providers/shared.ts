@@ -3,7 +3,7 @@
 // src/regexp/) and the client-cache scope of namespace-relative credentials.
 
 import type { FindRef } from '../api/types.js';
-import { RegexpSyntaxError, compileRegexp } from '../regexp/index.js';
+import { MatchMeter, RegexpSyntaxError, compileRegexp } from '../regexp/index.js';
 import type { GoRegexp } from '../regexp/index.js';
 import { ProviderError } from './errors.js';
 import type { StoreInfo } from './types.js';
@@ -15,7 +15,8 @@ const matchAll: NameMatcher = () => true;
 
 /**
  * find.name.regexp, compiled once per find; every name matches when it is unset or empty.
- * Throws InvalidRequest with Go's message (as ESO's) when the pattern does not compile.
+ * Throws InvalidRequest with Go's message (as ESO's) when the pattern does not compile, and
+ * when matching the store's names takes longer than the operator allows (MatchMeter).
  */
 export function findNameMatcher(find: FindRef): NameMatcher {
   const source = find.name?.regexp;
@@ -27,7 +28,13 @@ export function findNameMatcher(find: FindRef): NameMatcher {
     if (!(e instanceof RegexpSyntaxError)) throw e;
     throw new ProviderError('InvalidRequest', `could not compile find.name.regexp: ${e.message}`);
   }
-  return (name) => re.matchString(name);
+  const meter = new MatchMeter((names, ms) => {
+    throw new ProviderError(
+      'InvalidRequest',
+      `find.name.regexp: matching ${names} names took over ${ms} ms (the operator's limit): use a simpler pattern or find.path`,
+    );
+  });
+  return (name) => meter.time(() => re.matchString(name));
 }
 
 /** Whether every wanted find.tags entry is present with exactly its value. */

@@ -12,7 +12,8 @@ import type { Engine, Submatches } from './engine.js';
 import { compileTemplate, expand, hasReferences } from './expand.js';
 import type { TemplatePart } from './expand.js';
 
-export { RegexpSyntaxError } from './engine.js';
+export { MAX_PROGRAM, RegexpSyntaxError } from './engine.js';
+export { MatchMeter } from './meter.js';
 export type { Submatches } from './engine.js';
 export { compileTemplate } from './expand.js';
 export type { TemplatePart } from './expand.js';
@@ -32,6 +33,11 @@ export class GoRegexp {
   /** Go's NumSubexp. */
   get numSubexp(): number {
     return this.engine.groupCount;
+  }
+
+  /** Instructions of the program; a match costs at most about 7 ns per instruction a character. */
+  get programSize(): number {
+    return this.engine.programSize;
   }
 
   /** Go's MatchString: a match anywhere in s. */

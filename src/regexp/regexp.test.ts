@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { RegexpSyntaxError, compileRegexp, quoteMeta } from './index.js';
+import { MAX_PROGRAM, MatchMeter, RegexpSyntaxError, compileRegexp, quoteMeta } from './index.js';
 
 // What Go's regexp (go1.26) answers, written by testing/golden.go: regenerate with
 // `go run src/regexp/testing/golden.go > src/regexp/testing/go-golden.json`.
@@ -155,5 +155,47 @@ describe('linear time', () => {
     const t0 = performance.now();
     expect(compileRegexp('^(a+)+$').matchString(`${'a'.repeat(56)}!`)).toBe(false);
     expect(performance.now() - t0).toBeLessThan(1000);
+  });
+});
+
+describe('bounds of one event loop', () => {
+  const rnd = (n: number, seed: number) => {
+    let x = seed;
+    let s = '';
+    for (let i = 0; i < n; i++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      s += x & 1024 ? 'a' : 'b';
+    }
+    return s;
+  };
+  const keys = Array.from({ length: 300 }, (_, i) => rnd(250, i + 1));
+
+  it('never lets a state-exploding pattern build a DFA state per character', () => {
+    // re2js's lazy DFA spent 45 µs a character here; the NFA path is linear in program size.
+    const evil = compileRegexp('(a|b)*a(a|b){20}$');
+    const plain = compileRegexp('^[ab]+$');
+    const slow = timeMs(() => keys.forEach((k) => evil.matchString(k)), 3);
+    const base = timeMs(() => keys.forEach((k) => plain.matchString(k)), 3);
+    expect(slow).toBeLessThan(Math.max(base, 0.1) * 200);
+  });
+
+  it('refuses programs over MAX_PROGRAM instructions as Go refuses its own limit', () => {
+    const big = Array.from({ length: 6 }, (_, i) => `${String.fromCharCode(97 + i)}{1000}`).join('');
+    expect(compileError(big)).toBe(`error parsing regexp: expression too large: \`${big}\``);
+    expect(compileRegexp('x{1000}').programSize).toBeLessThanOrEqual(MAX_PROGRAM);
+  });
+
+  it('stops an operation whose matches have taken longer than its limit', () => {
+    let now = 0;
+    const meter = new MatchMeter(
+      (calls, ms) => {
+        throw new Error(`${calls} calls over ${ms} ms`);
+      },
+      100,
+      () => now,
+    );
+    for (let i = 0; i < 10; i++) meter.time(() => (now += 10));
+    meter.time(() => (now += 1)); // 101 ms spent: the next one is refused
+    expect(() => meter.time(() => 0)).toThrow('11 calls over 100 ms');
   });
 });

@@ -3,7 +3,7 @@
 // Go's Regexp.ReplaceAllString: both come from src/regexp/, on a linear-time engine.
 
 import type { Rewrite } from '../api/types.js';
-import { RegexpSyntaxError, compileRegexp, compileTemplate } from '../regexp/index.js';
+import { MatchMeter, RegexpSyntaxError, compileRegexp, compileTemplate } from '../regexp/index.js';
 import type { GoRegexp } from '../regexp/index.js';
 import { SecretDataError } from './errors.js';
 
@@ -43,9 +43,16 @@ export function applyRewrites<T>(
     const where = `${opts.where ? `${opts.where}.` : ''}rewrite[${i}]`;
     let rename: (key: string) => string;
     if (rw.regexp) {
-      const re = compileGoRegexp(rw.regexp.source ?? '', `${where}.regexp.source`);
+      const field = `${where}.regexp.source`;
+      const re = compileGoRegexp(rw.regexp.source ?? '', field);
       const parts = compileTemplate(rw.regexp.target ?? '');
-      rename = (key) => re.replaceAllString(key, parts);
+      const meter = new MatchMeter((keys, ms) => {
+        throw new SecretDataError(
+          'InvalidRegexp',
+          `${field}: rewriting ${keys} keys took over ${ms} ms (the operator's limit): use a simpler pattern`,
+        );
+      });
+      rename = (key) => meter.time(() => re.replaceAllString(key, parts));
     } else if (rw.transform) {
       const render = opts.transform;
       if (!render) {

@@ -62,6 +62,22 @@ function compile(re: string): GoRegexp | undefined {
   }
 }
 
+// Every reconcile of every user of a ClusterSecretStore asks the same (pattern, namespace)
+// questions: remember the answers, so a costly pattern costs once per namespace, not per sync.
+const answers = new Map<string, boolean>();
+const ANSWERS_MAX = 10_000;
+
+function namespaceMatches(pattern: string, namespace: string): boolean {
+  const key = `${pattern}\u0000${namespace}`;
+  let ok = answers.get(key);
+  if (ok === undefined) {
+    ok = compile(pattern)?.matchString(namespace) ?? false;
+    if (answers.size >= ANSWERS_MAX) answers.clear();
+    answers.set(key, ok);
+  }
+  return ok;
+}
+
 /**
  * The first namespaceRegexes entry Go would refuse, in the words of ESO's webhook (which rejects
  * such a store); undefined when all compile. An invalid entry matches no namespace.
@@ -91,7 +107,7 @@ export function namespaceAllowed(
   if (!conditions || conditions.length === 0) return true;
   return conditions.some((c) => {
     if (c.namespaces?.includes(namespace)) return true;
-    if (c.namespaceRegexes?.some((r) => compile(r)?.matchString(namespace))) return true;
+    if (c.namespaceRegexes?.some((r) => namespaceMatches(r, namespace))) return true;
     if (c.namespaceSelector && labels && matchesSelector(labels, c.namespaceSelector)) return true;
     return false;
   });

@@ -30,14 +30,20 @@ const mustCompile = compiler(true);
 
 // Matching is linear in the pattern and the input; the template budget (limits.ts, one step is
 // about 0.1 µs) reserves a worst case before the call and gives back what its time shows it did
-// not need. Measured: a test scans at up to 33 ns a character; finding a match (or all),
-// replacing or splitting at 20-100 ns a character, up to 560 ns on adversarial input (many
-// short matches, capture groups), about 5 µs a call. At 200 ns a character reserved, the
-// largest single call the budget starts is 500,000 characters, about 0.3 s at the very worst.
-const matchCost = (regex: unknown, s: unknown): number =>
-  10 + ((regex as string).length + (s as string).length) / 3;
-const iterateCost = (regex: unknown, s: unknown): number =>
-  50 + (regex as string).length / 3 + (s as string).length * 2;
+// not need. Measured: a match costs at most about 7 ns per program instruction a character
+// (typically 20-100 ns a character); finding every match, replacing or splitting up to 560 ns a
+// character on adversarial input (many short matches, capture groups), about 5 µs a call.
+function programOf(regex: unknown): number {
+  try {
+    return compileRegexp(regex as string).programSize;
+  } catch {
+    return 0; // the call itself reports the pattern
+  }
+}
+const worstCase = (regex: unknown, s: unknown, stepsPerChar: number): number =>
+  (regex as string).length / 3 + (s as string).length * Math.max(stepsPerChar, (programOf(regex) * 7) / 100);
+const matchCost = (regex: unknown, s: unknown): number => 10 + worstCase(regex, s, 0.33);
+const iterateCost = (regex: unknown, s: unknown): number => 50 + worstCase(regex, s, 2);
 
 type Compiler = (pattern: string) => GoRegexp;
 
