@@ -70,6 +70,8 @@ async function assemble(opts: RunOptions) {
     controllerClass: opts.controllerClass,
     fieldManager: opts.fieldManager,
     maxErrorBackoffMs: opts.requeueOnErrorMaxMs,
+    minRefreshIntervalMs: opts.minRefreshIntervalMs,
+    providerBudget: { qps: opts.providerQps, burst: opts.providerBurst },
     storeRevalidateMs: opts.storeRequeueIntervalMs,
     leaseRevokeTimeoutMs: opts.leaseRevokeTimeoutMs,
     allowInsecureCredentials: opts.allowInsecureCredentials,

@@ -62,6 +62,8 @@ export interface EsControllerOptions {
   controllerClass: string;
   fieldManager: string;
   maxErrorBackoffMs: number;
+  /** The operator's floor on refreshes, retries and re-issues (--min-refresh-interval). */
+  minRefreshIntervalMs?: number;
   /** How long a deletion waits for its leases to be revoked before it gives up (Warning event). */
   leaseRevokeTimeoutMs?: number;
   events: EventRecorder;
@@ -116,6 +118,7 @@ export function externalSecretController(o: EsControllerOptions): Controller<Ext
     api: o.api,
     controllerClass: o.controllerClass,
     maxErrorBackoffMs: o.maxErrorBackoffMs,
+    minRefreshIntervalMs: o.minRefreshIntervalMs,
     stores: caches.stores,
     clusterStores: caches.clusterStores,
     namespaces: caches.namespaces,

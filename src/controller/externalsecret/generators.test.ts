@@ -108,6 +108,21 @@ describe('reconcileExternalSecret with a generator', () => {
     expect(out.revokeLeases).toEqual([]);
   });
 
+  it('never re-issues or renews sooner than the operator floor, however short the lease', async () => {
+    const gen = fakeGenerators();
+    gen.generate = async () => ({
+      provider: 'vault',
+      data: { password: enc('pw-short') },
+      // A 3 s lease that cannot be renewed would be re-issued every 2 s.
+      lease: { leaseID: 'db/creds/app/short', leaseDuration: 3, renewable: false, expireAt: now + 3_000 },
+    });
+    now = T0;
+    const w = { ...world(gen), minRefreshIntervalMs: 10_000 };
+    const out = await reconcileExternalSecret(es(), w, 'create');
+    expect(out.status?.conditions?.[0]).toMatchObject({ status: 'True' });
+    expect(out.requeueAfterMs).toBe(10_000);
+  });
+
   it('renews on a refresh or a restart instead of issuing, then rotates at the max TTL', async () => {
     const gen = fakeGenerators();
     const { out, target } = await firstSync(gen);

@@ -39,6 +39,9 @@ interface Spec {
   prec: number | undefined;
 }
 
+/** Go's fmt tooLarge bound on widths and precisions. */
+const MAX_WIDTH = 1e6;
+
 export function sprintf(format: string, args: unknown[]): string {
   let out = '';
   let argNum = 0;
@@ -82,24 +85,40 @@ export function sprintf(format: string, args: unknown[]): string {
           break flags;
       }
     }
-    const readNum = (): number | undefined => {
+    // Go's fmt refuses widths and precisions beyond 10^6 (tooLarge): a literal one ends the
+    // verb (%!(NOVERB)), one from an argument is dropped with %!(BADWIDTH) / %!(BADPREC). This
+    // also keeps `printf "%999999999d"` from building a gigabyte of padding.
+    let tooLarge = false;
+    const readNum = (bad: string): number | undefined => {
       if (format[i] === '*') {
         i++;
         const a = args[argNum++];
+        if (typeof a === 'number' && Math.abs(a) > MAX_WIDTH) {
+          out += bad;
+          return undefined;
+        }
         return typeof a === 'number' ? a : undefined;
       }
-      const start = i;
-      while (i < n && format.charCodeAt(i) >= 48 && format.charCodeAt(i) <= 57) i++;
-      return i > start ? Number(format.slice(start, i)) : undefined;
+      // Go's parsenum: the bound is checked before each digit is added.
+      let v: number | undefined;
+      for (; i < n && format.charCodeAt(i) >= 48 && format.charCodeAt(i) <= 57; i++) {
+        if ((v ?? 0) > MAX_WIDTH) tooLarge = true;
+        v = (v ?? 0) * 10 + format.charCodeAt(i) - 48;
+      }
+      return v;
     };
-    spec.width = readNum();
+    spec.width = readNum('%!(BADWIDTH)');
     if (spec.width !== undefined && spec.width < 0) {
       spec.minus = true;
       spec.width = -spec.width;
     }
     if (format[i] === '.') {
       i++;
-      spec.prec = readNum() ?? 0;
+      spec.prec = readNum('%!(BADPREC)') ?? 0;
+    }
+    if (tooLarge) {
+      out += '%!(NOVERB)';
+      break;
     }
     if (i >= n) {
       out += '%!(NOVERB)';
@@ -131,6 +150,8 @@ function badVerb(v: unknown, verb: string): string {
 
 function pad(s: string, spec: Spec, numeric = false): string {
   const width = spec.width ?? 0;
+  // Counting runes copies the string: not for the common case without a width.
+  if (width === 0) return s;
   const len = Array.from(s).length;
   if (len >= width) return s;
   const fill = width - len;

@@ -8,14 +8,18 @@ import { BUILTINS } from './builtins.js';
 import { TemplateError, locate } from './errors.js';
 import { execute } from './exec.js';
 import type { ExecContext, FuncDef, MissingKey } from './exec.js';
+import { BUILTIN_COSTS, TemplateBudget } from './limits.js';
 import { ParseError, parse } from './parse.js';
 import type { Node } from './parse.js';
 import { PEM_FUNCS } from './pem.js';
 import { PKCS12_FUNCS } from './pkcs12.js';
+import { REGEX_FUNCS } from './regex.js';
 import { SPRIG } from './sprig.js';
 import { Float, isMap, mapSet, markStringMap, newMap } from './value.js';
 
 export { TemplateError } from './errors.js';
+export { DEFAULT_TEMPLATE_LIMITS, TemplateBudget } from './limits.js';
+export type { TemplateLimits } from './limits.js';
 
 /** A template function; its arguments arrive as the evaluator's values (see value.ts). */
 export type TemplateFunc = (...args: never[]) => unknown;
@@ -28,6 +32,11 @@ export interface ExecuteOptions {
    * zero value, 'error' fails (Go's missingkey=error, which ESO sets).
    */
   missingKey?: MissingKey;
+  /**
+   * The bound this execution draws from; several executions may share one (all templates of
+   * one ExternalSecret's sync). Default: a fresh one with DEFAULT_TEMPLATE_LIMITS.
+   */
+  budget?: TemplateBudget;
 }
 
 export interface ParseOptions {
@@ -41,7 +50,12 @@ export interface Template {
 }
 
 const DEFAULT_FUNCS: ReadonlyMap<string, FuncDef> = new Map(
-  Object.entries({ ...SPRIG, ...PEM_FUNCS, ...PKCS12_FUNCS, ...BUILTINS }),
+  Object.entries({ ...SPRIG, ...REGEX_FUNCS, ...PEM_FUNCS, ...PKCS12_FUNCS, ...BUILTINS }).map(
+    ([name, def]): [string, FuncDef] => {
+      const cost = Object.hasOwn(BUILTIN_COSTS, name) ? BUILTIN_COSTS[name] : undefined;
+      return [name, cost && !def.cost ? { ...def, cost } : def];
+    },
+  ),
 );
 
 export function parseTemplate(name: string, text: string, opts?: ParseOptions): Template {
@@ -85,8 +99,9 @@ class CompiledTemplate implements Template {
       funcs,
       lazyBuiltins,
       missingKey: opts?.missingKey ?? 'default',
+      budget: opts?.budget ?? new TemplateBudget(),
     };
-    return execute(ctx, toData(data));
+    return ctx.budget.run(() => execute(ctx, toData(data)));
   }
 }
 

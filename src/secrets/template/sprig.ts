@@ -7,7 +7,6 @@ import { ExecFailure } from './errors.js';
 import { fromYaml, goJSON, parseGoJSON, toYaml } from './encoding.js';
 import type { FuncDef } from './exec.js';
 import { goBytes, goString } from './bytes.js';
-import * as regex from './regex.js';
 import {
   Float,
   formatValue,
@@ -542,28 +541,6 @@ export const SPRIG: Record<string, FuncDef> = {
   int64: { fn: toInt64, params: [A] },
   float64: { fn: (v) => new Float(toFloat64(v)), params: [A] },
 
-  // regular expressions
-  regexMatch: { fn: (r, s) => lenient(() => regexTest(r as string, s as string), false), params: [S, S] },
-  mustRegexMatch: { fn: (r, s) => regexTest(r as string, s as string), params: [S, S] },
-  regexFind: {
-    fn: (r, s) => regex.allMatches(regex.compile(r as string), s as string, 1)[0]?.[0] ?? '',
-    params: [S, S],
-  },
-  regexFindAll: {
-    fn: (r, s, n) => regex.allMatches(regex.compile(r as string), s as string, n as number).map((m) => m[0]),
-    params: [S, S, I],
-  },
-  regexReplaceAll: {
-    fn: (r, s, repl) => regex.replaceAll(r as string, s as string, repl as string, false),
-    params: [S, S, S],
-  },
-  regexReplaceAllLiteral: {
-    fn: (r, s, repl) => regex.replaceAll(r as string, s as string, repl as string, true),
-    params: [S, S, S],
-  },
-  regexSplit: { fn: (r, s, n) => regex.split(r as string, s as string, n as number), params: [S, S, I] },
-  regexQuoteMeta: { fn: (s) => (s as string).replace(/[\\.+*?()|[\]{}^$]/g, '\\$&'), params: [S] },
-
   // reflection
   kindOf: { fn: (v) => goKind(v), params: [A] },
   kindIs: { fn: (k, v) => goKind(v) === k, params: [S, A] },
@@ -573,12 +550,6 @@ export const SPRIG: Record<string, FuncDef> = {
 
   uuidv4: { fn: () => randomUUID(), params: [] },
 };
-
-function regexTest(r: string, s: string): boolean {
-  const re = regex.compile(r);
-  re.lastIndex = 0;
-  return re.test(s);
-}
 
 function indent(n: number, s: string): string {
   const pad = ' '.repeat(Math.max(0, n));
