@@ -4,7 +4,7 @@
 
 import YAML from 'yaml';
 import { ExecFailure } from './errors.js';
-import { Float, isMap, newMap, mapSet, sortedKeys } from './value.js';
+import { Float, GoObject, isMap, newMap, mapSet, sortedKeys } from './value.js';
 
 const HEX = '0123456789abcdef';
 
@@ -76,12 +76,15 @@ export function goJSON(v: unknown, opts: { escapeHTML: boolean; indent?: string 
           ? String(v)
           : BigInt(v).toString()
         : jsonFloat(v);
+    case 'bigint':
+      return v.toString();
     case 'function':
       throw new ExecFailure('json: unsupported type: func');
     default:
       break;
   }
   if (v instanceof Float) return jsonFloat(v.v);
+  if (v instanceof GoObject) return goJSON(v.toJSON(), opts, depth);
   if (v instanceof Uint8Array) return jsonString(Buffer.from(v).toString('base64'), false);
   const inner = opts.indent === undefined ? undefined : depth + opts.indent;
   const open = (items: string[], l: string, r: string): string => {

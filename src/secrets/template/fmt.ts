@@ -4,6 +4,7 @@
 
 import {
   Float,
+  GoObject,
   formatFloatE,
   formatFloatF,
   formatFloatG,
@@ -249,6 +250,16 @@ function formatArg(v: unknown, verb: string, spec: Spec): string {
     return formatInteger(v, verb, spec) ?? badVerb(v, verb);
   }
   if (v instanceof Float) return formatFloat(v.v, verb, spec) ?? badVerb(v, verb);
+  if (typeof v === 'bigint') return formatInteger(Number(v), verb, spec) ?? badVerb(v, verb);
+  if (v instanceof GoObject) {
+    // A Stringer prints through String for %v %s %q; a named integer takes the integer verbs.
+    const text = v.stringer();
+    const n = v.intValue();
+    if (text !== undefined && (verb === 'v' || verb === 's' || verb === 'q'))
+      return formatString(text, verb, spec) ?? badVerb(v, verb);
+    if (n !== undefined) return formatInteger(n, verb, spec) ?? badVerb(v, verb);
+    return verb === 'v' ? pad(v.format(), spec) : badVerb(v, verb);
+  }
   if (v instanceof Uint8Array) {
     if (verb === 's' || verb === 'q' || verb === 'x' || verb === 'X') {
       return formatString(new TextDecoder().decode(v), verb, spec) ?? badVerb(v, verb);
