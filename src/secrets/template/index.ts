@@ -5,14 +5,24 @@
 //   t.execute({ user: 'a', password: 'b' });   // parse once per sync, execute per key
 
 import { BUILTINS } from './builtins.js';
+import { CERTCHAIN_FUNCS } from './certchain.js';
+import { CERT_FUNCS } from './certs.js';
+import { CRYPTO_FUNCS } from './crypto.js';
+import { DATE_FUNCS } from './dates.js';
 import { TemplateError, locate } from './errors.js';
 import { execute } from './exec.js';
 import type { ExecContext, FuncDef, MissingKey } from './exec.js';
 import { ParseError, parse } from './parse.js';
 import type { Node } from './parse.js';
+import { LIST_FUNCS } from './lists.js';
+import { MATH_FUNCS } from './mathfuncs.js';
 import { PEM_FUNCS } from './pem.js';
 import { PKCS12_FUNCS } from './pkcs12.js';
+import { SEMVER_FUNCS } from './semver.js';
 import { SPRIG } from './sprig.js';
+import { TRUSTSTORE_FUNCS } from './truststore.js';
+import { URL_FUNCS } from './urls.js';
+import { WORD_FUNCS } from './words.js';
 import { Float, isMap, mapSet, markStringMap, newMap } from './value.js';
 
 export { TemplateError } from './errors.js';
@@ -40,8 +50,27 @@ export interface Template {
   execute(data: unknown, opts?: ExecuteOptions): string;
 }
 
-const DEFAULT_FUNCS: ReadonlyMap<string, FuncDef> = new Map(
-  Object.entries({ ...SPRIG, ...PEM_FUNCS, ...PKCS12_FUNCS, ...BUILTINS }),
+/**
+ * ESO's function map: text/template's builtins, then Sprig and ESO's own functions, which win
+ * on a clash as a template's FuncMap wins in Go (Sprig's `slice` replaces the builtin one).
+ */
+export const DEFAULT_FUNCS: ReadonlyMap<string, FuncDef> = new Map(
+  Object.entries({
+    ...BUILTINS,
+    ...SPRIG,
+    ...LIST_FUNCS,
+    ...MATH_FUNCS,
+    ...WORD_FUNCS,
+    ...URL_FUNCS,
+    ...DATE_FUNCS,
+    ...SEMVER_FUNCS,
+    ...CRYPTO_FUNCS,
+    ...CERT_FUNCS,
+    ...PEM_FUNCS,
+    ...CERTCHAIN_FUNCS,
+    ...PKCS12_FUNCS,
+    ...TRUSTSTORE_FUNCS,
+  }),
 );
 
 export function parseTemplate(name: string, text: string, opts?: ParseOptions): Template {
