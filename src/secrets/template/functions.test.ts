@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { readDer } from './der.js';
 import { setClock } from './gotime.js';
 import { TemplateError, renderTemplate } from './index.js';
 
@@ -359,6 +360,59 @@ describe('rsaDecrypt', () => {
     expect(failure('{{ rsaDecrypt "RSA-OAEP" "SHA256" "x" .k }}', { k: ec.toString() }).message).toContain(
       'could not parse RSA private key',
     );
+  });
+});
+
+describe('interoperability with Go (artifacts Go 1.26 + Sprig wrote)', () => {
+  // {{ encryptAES "secretkey" "plaintext value" }}, {{ bcrypt "correct horse" }}, and
+  // {{ genCA "my-ca" 30 }} with {{ genSignedCert "leaf" (list "10.0.0.1" "::ffff:1.2.3.4"
+  // "2001:db8::1") (list "a.example" "b.example") 30 $ca }}, as Go printed them.
+  const goCipher = '+nQm/ZCf8exGZFABIz3G+Bt8PiZUDRu6HhIePvo/BnM=';
+  const goBcrypt = '$2a$10$6yfofaJPg9wC4qBS07H8i.iiQEWEwa/tabE2QcuNVYzNeQqQ8CVNS';
+  const goCA =
+    '-----BEGIN CERTIFICATE-----\nMIIDDDCCAfSgAwIBAgIRAKXLk/N87Pb6UAKDNaz7c00wDQYJKoZIhvcNAQELBQAw\nEDEOMAwGA1UEAxMFbXktY2EwHhcNMjYxMjAxMjMzMDA1WhcNMjYxMjMxMjMzMDA1\nWjAQMQ4wDAYDVQQDEwVteS1jYTCCASIwDQYJKoZIhvcNAQEBBQADggEPADCCAQoC\nggEBAKnnpGzqPfgHetJYyJqE21jO0QlyY5NEvdpeXOgcy4hYKx6C7rqGrie/IpZ9\nPyPnpw3wvtTCdTfBcaLr0k4fBl6VPMMxYKnA4BpU1vzeYHCPNe/q8f3UKPejS0ga\nt3vGa9BWCnwROXX/1jKj91cEXo5BchhcCz2z/dGl/kDss3lnUeJTpvcD3LNqXKUa\nKt/LKZJjuLh/Hplc1eBRE0ebuVkZC0ZK+qUC4gcewjd7btLRDMF7/UiVlF/n6eAo\nti3KlgmNYYsNt2dDMyp1oEs89KCTKw6D/hXtF0UJgoCgh+K3XPWyqPyvHzUqb6jH\nLfnUXtJkyEn2/x3rpP/ys/syoYcCAwEAAaNhMF8wDgYDVR0PAQH/BAQDAgKkMB0G\nA1UdJQQWMBQGCCsGAQUFBwMBBggrBgEFBQcDAjAPBgNVHRMBAf8EBTADAQH/MB0G\nA1UdDgQWBBSyGZlM5lov1XPxUU9J8/kXUj+k0DANBgkqhkiG9w0BAQsFAAOCAQEA\nmAH4OU0BJJDUWfKT3jhYU1qClzzrLyvTNwYnOXdWHWrnSJlnI2DV3MUxzRJkRofH\nuUkau/EgjTs4Z+sr3S3KIiflLBDjP+2Q39hX3SjJ8RTqfPHfDaAh0CKMVwl/t/F8\n9uWpQ0cYLpmBM8Tk/PeUBz0XsQzZKNuiY7qbYPYeBpopJYcj6TB/54AOx4X8YWpV\nVTM85i+UVHbIWXRnQvAWICMC1IHh6ssyH7qJxvAyusqF0NZ8T/8PU+0VVgJBpuYC\ngHaW2K9sfykp4O1GVAJi9rJLwXKM5/HsOYkOYzrnW0DlJ6AmNxgPWj5Vam3schWS\nWOGbWsAwyYcWO5TiJ1RetQ==\n-----END CERTIFICATE-----\n';
+  const goLeaf =
+    '-----BEGIN CERTIFICATE-----\nMIIDSzCCAjOgAwIBAgIRAM2ptmFu9T2c8XByzwpfXE0wDQYJKoZIhvcNAQELBQAw\nEDEOMAwGA1UEAxMFbXktY2EwHhcNMjYxMjAxMjMzMDA1WhcNMjYxMjMxMjMzMDA1\nWjAPMQ0wCwYDVQQDEwRsZWFmMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKC\nAQEAyIbDDQAVQg0JVYE4P+b1TvZmQoesCOdeK45Ko5cmekN4ZO6ik0FqHFFlKwek\neGXpEtpmi0h48PfITcUEwab5xenKcBU/+4Yy7s8kFiwdEI2xbDFTb20M3KiYb/SE\nBO2spXYLnrobaSQobbk0Y+6Cy+dPjV2CYsWOiqkkxoply9b78HJL44QikM4FXfSs\n2rc/InC91tIixT/Q7ShedMikGoOFyamLAj91LBg+/y+VrVwHf2JgT0omDIobqdBW\nIjstadovnSw64L6D2tZtt/ygHamv+HhOW/SG9TZ+r7kVVnsXr6ujhImgpvSFmoPl\nfj9EdTdiuoUYTnNn4jUm2YRxfwIDAQABo4GgMIGdMA4GA1UdDwEB/wQEAwIFoDAd\nBgNVHSUEFjAUBggrBgEFBQcDAQYIKwYBBQUHAwIwDAYDVR0TAQH/BAIwADAfBgNV\nHSMEGDAWgBSyGZlM5lov1XPxUU9J8/kXUj+k0DA9BgNVHREENjA0gglhLmV4YW1w\nbGWCCWIuZXhhbXBsZYcECgAAAYcEAQIDBIcQIAENuAAAAAAAAAAAAAAAATANBgkq\nhkiG9w0BAQsFAAOCAQEAph2WT7amjqxrzMnIrK7HNPtbmI1yJkGwh61om7r3STq+\nRSoVBNOqyS1TFAY8V5sz/gZmCvrufqVBX2nQBCPrgGzY30a38GvSjpHzMRCaqQnF\nv+NTrG7XXAd56Y6rvmjCjwUikmvS1EG8ntWOFXjdfSLtsQwd2lyZ57QlHm9h4qjK\nmKzo96wjDhH4n3IyVcCw8Pwd9imJopecxg9cD7GgX1fAKs4L9LkXLSHVz7yUOkLi\nerso0EunT/R/UIoGF7XaXdub1uNpzGpJoNJ1Y2CMsOtah1wUPU+LkV9tvlrqwB9z\nEfwPwT1z7r6G1D9G+0ZXlDQYInt8jmI+pDMQKAFgDQ==\n-----END CERTIFICATE-----\n';
+
+  it("decryptAES reads Go's encryptAES, and bcryptjs verifies Go's bcrypt", () => {
+    expect(render('{{ decryptAES "secretkey" .c }}', { c: goCipher })).toBe('plaintext value');
+    expect(bcryptjs.compareSync('correct horse', goBcrypt)).toBe(true);
+  });
+
+  /** The layout of a certificate, without its random or key-dependent values. */
+  function layout(pem: string): unknown {
+    const der = new X509Certificate(pem).raw;
+    const [tbs, sigAlg] = readDer(der).children();
+    const parts = tbs!.children();
+    const exts = parts
+      .find((p) => p.tag === 0xa3)!
+      .children()[0]!
+      .children();
+    return {
+      version: parts[0]!.raw.toString('hex'),
+      serialBytes: parts[1]!.content.length <= 17,
+      sigAlg: sigAlg!.raw.toString('hex'),
+      issuer: parts[3]!.raw.toString('hex'),
+      validityTags: parts[4]!.children().map((t) => t.tag),
+      subject: parts[5]!.raw.toString('hex'),
+      extensions: exts.map((e) => {
+        const [oid, ...rest] = e.children();
+        const value = rest[rest.length - 1]!.content;
+        // Key identifiers are key-dependent: keep their length only.
+        const id = oid!.content.toString('hex');
+        const keyDependent = id === '551d0e' || id === '551d23';
+        return [id, rest.length === 2, keyDependent ? value.length : value.toString('hex')];
+      }),
+    };
+  }
+
+  it('genCA and genSignedCert lay certificates out as Go does (extensions, order, criticality, names)', () => {
+    const out = render(
+      '{{ $ca := genCA "my-ca" 30 }}{{ $c := genSignedCert "leaf" (list "10.0.0.1" "::ffff:1.2.3.4" "2001:db8::1") (list "a.example" "b.example") 30 $ca }}{{ $ca.Cert }}{{ $c.Cert }}',
+    );
+    const [ca, leaf] = pems(out);
+    expect(layout(ca!)).toEqual(layout(goCA));
+    expect(layout(leaf!)).toEqual(layout(goLeaf));
   });
 });
 
