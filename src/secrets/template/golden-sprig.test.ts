@@ -1,23 +1,12 @@
-// Golden cases for the Sprig and ESO functions, recorded from Go: each `out` (or `go`, Go's
-// error) is what Go 1.26's text/template with Sprig at the revision ESO 2.9 vendors printed for
-// the template, run with TZ=UTC. Where Syncret's message differs on purpose (no input text in
-// errors), `msg` is the part both share. docs/TEMPLATES.md lists the differences.
+// Golden cases for the Sprig and ESO functions (the map), recorded from Go: each `out` (or
+// `go`, Go's error) is what Go 1.26's text/template with Sprig at the revision ESO 2.9 vendors
+// printed for the template, run with TZ=UTC. Where Syncret's message differs on purpose (no
+// input text in errors), `msg` is the part both share. docs/TEMPLATES.md lists the differences.
 
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { TemplateError, renderTemplate } from './index.js';
+import { runGoldenCases } from './golden-cases.js';
+import type { GoldenCase } from './golden-cases.js';
 
-interface Case {
-  tpl: string;
-  data?: Record<string, unknown>;
-  out?: string;
-  err?: 'TemplateParse' | 'TemplateExec';
-  /** A substring of Syncret's message (Go's reason, without any echoed input). */
-  msg?: string;
-  /** Go's message, for the record. */
-  go?: string;
-}
-
-const cases: Record<string, Case> = {
+const cases: Record<string, GoldenCase> = {
   'dateInZone UTC with MST': {
     tpl: '{{ dateInZone "2006-01-02 15:04:05 MST" 1700000000 "UTC" }}',
     out: '2023-11-14 22:13:20 UTC',
@@ -551,32 +540,4 @@ const cases: Record<string, Case> = {
   },
 };
 
-// Go ran with TZ=UTC: `date`, `toDate` and the other Local-zone functions see UTC here too.
-let savedTZ: string | undefined;
-beforeAll(() => {
-  savedTZ = process.env.TZ;
-  process.env.TZ = 'UTC';
-});
-afterAll(() => {
-  if (savedTZ === undefined) delete process.env.TZ;
-  else process.env.TZ = savedTZ;
-});
-
-describe('Sprig and ESO functions, golden from Go', () => {
-  it.each(Object.entries(cases))('%s', (_name, c) => {
-    const run = (): string => renderTemplate('t', c.tpl, c.data ?? {});
-    if (!c.err) {
-      expect(run()).toBe(c.out);
-      return;
-    }
-    let caught: unknown;
-    try {
-      run();
-    } catch (e) {
-      caught = e;
-    }
-    expect(caught).toBeInstanceOf(TemplateError);
-    expect((caught as TemplateError).reason).toBe(c.err);
-    if (c.msg !== undefined) expect((caught as TemplateError).message).toContain(c.msg);
-  });
-});
+runGoldenCases('Sprig functions, golden from Go: the map', cases);

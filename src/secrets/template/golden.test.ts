@@ -2,7 +2,7 @@
 // of Go's text/template, fmt and regexp, Sprig, and ESO's templating guide. Re-run through
 // Go 1.26 with Sprig at ESO's revision, they agree but for `keys`/`values` (sorted here on
 // purpose), `required` (Helm's, kept), mustFromJson's message (Go's can quote the input) and
-// ESO's own functions, which plain Sprig lacks; golden-sprig.test.ts holds the Go-recorded ones.
+// ESO's own functions, which plain Sprig lacks; golden-sprig.test.ts and golden-edges.test.ts hold the Go-recorded ones.
 
 import { describe, expect, it } from '@jest/globals';
 import { TemplateError, renderTemplate } from './index.js';

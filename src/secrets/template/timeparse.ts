@@ -324,9 +324,11 @@ export function parseTime(layout: string, value: string, loc: GoLocation): Insta
       const z = loc.lookup(probe);
       if (z.name === f.zoneName) return { sec: wall - z.offset, nsec: f.nsec, loc };
     }
+    // An unknown name: Go keeps the clock read as UTC and labels it with the name, shifting
+    // the instant by a GMT+N offset rather than the wall clock (a quirk kept as Go has it).
     const gmt = /^GMT([+-]\d+)$/.exec(f.zoneName);
     const offset = gmt ? Number(gmt[1]) * 3600 : 0;
-    return { sec: wall - offset, nsec: f.nsec, loc: fixedZone(f.zoneName, offset) };
+    return { sec: wall, nsec: f.nsec, loc: fixedZone(f.zoneName, offset) };
   }
   return { sec: wallToUnix(wall, loc), nsec: f.nsec, loc };
 }
