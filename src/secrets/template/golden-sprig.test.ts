@@ -3,8 +3,8 @@
 // printed for the template, run with TZ=UTC. Where Syncret's message differs on purpose (no
 // input text in errors), `msg` is the part both share. docs/TEMPLATES.md lists the differences.
 
-import { runGoldenCases } from './golden-cases.js';
-import type { GoldenCase } from './golden-cases.js';
+import { runGoldenCases } from './testing/golden-cases.js';
+import type { GoldenCase } from './testing/golden-cases.js';
 
 const cases: Record<string, GoldenCase> = {
   'dateInZone UTC with MST': {

@@ -2,7 +2,7 @@
 // each case renders and must print Go's output, or fail as Go failed.
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { TemplateError, renderTemplate } from './index.js';
+import { TemplateError, renderTemplate } from '../index.js';
 
 export interface GoldenCase {
   tpl: string;
