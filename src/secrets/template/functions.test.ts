@@ -12,7 +12,7 @@ import {
   generateKeyPairSync,
   publicEncrypt,
 } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -429,6 +429,26 @@ describe('pemTruststoreToPKCS12', () => {
     );
     const bags = p12.getBags({ bagType: forge.pki.oids.certBag! })[forge.pki.oids.certBag!] ?? [];
     expect(bags.map((b) => b.attributes.friendlyName?.[0])).toEqual(['CN=one', 'CN=two']);
+    // openssl reads the layout go-pkcs12's Modern encoder writes (Java's keytool and go-pkcs12's
+    // DecodeTrustStore read these files as trusted entries too).
+    const dir = mkdtempSync(join(tmpdir(), 'syncret-ts-'));
+    try {
+      writeFileSync(join(dir, 'ts.p12'), Buffer.from(out, 'base64'));
+      const r = spawnSync(
+        'openssl',
+        ['pkcs12', '-in', 'ts.p12', '-passin', 'pass:changeit', '-nokeys', '-info'],
+        {
+          cwd: dir,
+          encoding: 'utf8',
+        },
+      );
+      expect(r.status).toBe(0);
+      expect(r.stdout.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+      expect(r.stderr).toContain('MAC: sha256, Iteration 2048');
+      expect(r.stderr).toContain('PBES2, PBKDF2, AES-256-CBC, Iteration 2048, PRF hmacWithSHA256');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(() =>
       forge.pkcs12.pkcs12FromAsn1(
         forge.asn1.fromDer(Buffer.from(out, 'base64').toString('binary')),
