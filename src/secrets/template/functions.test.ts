@@ -288,6 +288,31 @@ describe('certificates', () => {
     );
   });
 
+  it("certSANs prints IP addresses as Go's net.IP.String does (values recorded from Go)", () => {
+    const ips = [
+      '::1',
+      '2001:db8::',
+      '2001:db8:0:0:1:0:0:1',
+      'fe80::1:2',
+      '::ffff:1.2.3.4',
+      '0:0:0:0:0:0:0:0',
+    ];
+    ips.push(
+      '1:0:0:2:0:0:0:3',
+      '2001:0db8:0000:0000:0000:ff00:0042:8329',
+      '::2:3:4:5:6:7:8',
+      '1::',
+      '::1.2.3.4',
+    );
+    ips.push('10.0.0.1', 'FE80::ABCD');
+    const out = render('{{ $c := genSelfSignedCert "x" .ips nil 1 }}{{ certSANs $c.Cert | join "," }}', {
+      ips,
+    });
+    expect(out).toBe(
+      '::1,2001:db8::,2001:db8::1:0:0:1,fe80::1:2,1.2.3.4,::,1:0:0:2::3,2001:db8::ff00:42:8329,0:2:3:4:5:6:7:8,1::,::102:304,10.0.0.1,fe80::abcd',
+    );
+  });
+
   it('the *WithKey forms use the given key, EC and Ed25519 included', () => {
     for (const type of ['ecdsa', 'ed25519', 'rsa']) {
       const out = render(
