@@ -12,7 +12,7 @@
 import YAML from 'yaml';
 import type { ExternalSecret, TemplateFrom, TemplateRefItem } from '../api/types.js';
 import { SecretDataError, quoteName, redactValues } from './errors.js';
-import { TemplateError, parseTemplate } from './template/index.js';
+import { TemplateError, parseTemplate, withCostBudget } from './template/index.js';
 import { goBytes, goString } from './template/bytes.js';
 
 export interface Rendered {
@@ -212,6 +212,15 @@ function applyTemplateFrom(
  * (TemplateFailed, TemplateSourceNotFound) with messages that name keys, lines and columns only.
  */
 export function applyTemplate(
+  es: ExternalSecret,
+  data: Record<string, Uint8Array>,
+  sources?: TemplateSources,
+): Rendered {
+  // Every template of the ExternalSecret shares one budget for key generation and the like.
+  return withCostBudget(() => renderAll(es, data, sources));
+}
+
+function renderAll(
   es: ExternalSecret,
   data: Record<string, Uint8Array>,
   sources?: TemplateSources,

@@ -14,6 +14,7 @@ import {
 } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
+import { charge } from './cost.js';
 import { keyPEM, pemOf, stdBase64 } from './crypto.js';
 import {
   TAG,
@@ -248,6 +249,7 @@ function createCertificate(t: Template, signee: KeyObject, issuer: Issuer | unde
 }
 
 function newRsaKey(): KeyObject {
+  charge('rsa2048');
   return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
 }
 

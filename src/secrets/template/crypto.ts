@@ -16,6 +16,7 @@ import {
 import type { KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { goBytes, goString } from './bytes.js';
+import { charge } from './cost.js';
 import { derInteger, derSequence, readDer } from './der.js';
 import { ExecFailure } from './errors.js';
 import type { FuncDef } from './exec.js';
@@ -92,6 +93,7 @@ function bcrypt(password: string): string {
   const bytes = goBytes(password);
   if (bytes.length > 72)
     return 'failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes';
+  charge('bcrypt');
   const lib = bcryptjs();
   // bcryptjs writes "$2b$" salts; Go writes "$2a$", which hashes the same for these lengths.
   return lib.hashSync(Buffer.from(bytes).toString('utf8'), `$2a$10$${lib.encodeBase64(randomBytes(16), 16)}`);
@@ -162,6 +164,7 @@ function derivePassword(counter: number, type: string, password: string, user: s
   if (counter < 0 || counter > 0xffffffff) throw new ExecFailure('expected unsigned 32-bit integer counter');
   const templates = TEMPLATES[type];
   if (!templates) return `cannot find password template ${type}`;
+  charge('scrypt');
   const userBytes = Buffer.from(goBytes(user));
   const salt = Buffer.concat([Buffer.from(SEED), be32(userBytes.length), userBytes]);
   const key = scryptSync(Buffer.from(goBytes(password)), salt, 64, {
@@ -279,8 +282,10 @@ export function generateKey(type: string): KeyObject | undefined {
   switch (type) {
     case '':
     case 'rsa':
+      charge('rsa4096');
       return generateKeyPairSync('rsa', { modulusLength: 4096 }).privateKey;
     case 'dsa':
+      charge('dsa');
       return generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }).privateKey;
     case 'ecdsa':
       return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;

@@ -18,9 +18,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { charge } from './cost.js';
 import { readDer } from './der.js';
 import { setClock } from './gotime.js';
-import { TemplateError, renderTemplate } from './index.js';
+import { TemplateError, renderTemplate, withCostBudget } from './index.js';
 
 const render = (tpl: string, data: Record<string, unknown> = {}): string => renderTemplate('t', tpl, data);
 
@@ -526,5 +527,30 @@ describe('values never reach messages', () => {
     const v = 'http://x y/TOPSECRET-VALUE%zz';
     const e = failure(tpl, { v });
     expect(e.message).not.toContain('TOPSECRET');
+  });
+});
+
+describe('the budget for expensive functions', () => {
+  it('is shared by the templates of one render and exhausted by the eleventh RSA-4096 key', () => {
+    withCostBudget(() => {
+      for (let i = 0; i < 10; i++) charge('rsa4096');
+      expect(() => charge('rsa4096')).toThrow('exceed their budget');
+    });
+  });
+
+  it('fails the template that crosses it, with a TemplateError naming no value', () => {
+    const e = withCostBudget(() => {
+      for (let i = 0; i < 75; i++) charge('bcrypt');
+      return failure('{{ bcrypt .p }}', { p: 'hunter22' });
+    });
+    expect(e.message).toContain('error calling bcrypt: the render');
+    expect(e.message).not.toContain('hunter22');
+  });
+
+  it('starts afresh with each render', () => {
+    withCostBudget(() => {
+      for (let i = 0; i < 10; i++) charge('rsa4096');
+    });
+    expect(render('{{ bcrypt "x" | len }}')).toBe('60');
   });
 });

@@ -7,6 +7,7 @@
 import { BUILTINS } from './builtins.js';
 import { CERTCHAIN_FUNCS } from './certchain.js';
 import { CERT_FUNCS } from './certs.js';
+import { withCostBudget } from './cost.js';
 import { CRYPTO_FUNCS } from './crypto.js';
 import { DATE_FUNCS } from './dates.js';
 import { TemplateError, locate } from './errors.js';
@@ -26,6 +27,7 @@ import { WORD_FUNCS } from './words.js';
 import { Float, isMap, mapSet, markStringMap, newMap } from './value.js';
 
 export { TemplateError } from './errors.js';
+export { withCostBudget } from './cost.js';
 
 /** A template function; its arguments arrive as the evaluator's values (see value.ts). */
 export type TemplateFunc = (...args: never[]) => unknown;
@@ -115,7 +117,7 @@ class CompiledTemplate implements Template {
       lazyBuiltins,
       missingKey: opts?.missingKey ?? 'default',
     };
-    return execute(ctx, toData(data));
+    return withCostBudget(() => execute(ctx, toData(data)));
   }
 }
 
