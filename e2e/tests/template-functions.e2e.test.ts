@@ -126,4 +126,21 @@ describe('template functions', () => {
     const bags = p12.getBags({ bagType: forge.pki.oids.certBag! })[forge.pki.oids.certBag!] ?? [];
     expect(bags.map((b) => b.attributes.friendlyName?.[0])).toEqual(['CN=e2e-ca']);
   }, 60_000);
+  it('fails a render whose key generation exceeds its budget, keeping the last good Secret', async () => {
+    const spec = (tpl: string) => ({
+      refreshInterval: '1h',
+      secretStoreRef: { name: 'fake' },
+      dataFrom: [{ extract: { key: 'app' } }],
+      target: { template: { data: { key: tpl } } },
+    });
+    apply(externalSecret(ns, 'budget', spec('{{ genPrivateKey "ecdsa" | len | toString }}')));
+    await waitEs(ns, 'budget');
+    const good = (await secretData(ns, 'budget'))!;
+    apply(externalSecret(ns, 'budget', spec('{{ range until 11 }}{{ genPrivateKey "rsa" }}{{ end }}')));
+    const es = await waitEs(ns, 'budget', { status: 'False', reason: 'TemplateError' }, 45_000);
+    expect(es.status!.conditions![0]!.message).toMatch(
+      /error calling genPrivateKey: the render's key generation.*exceed their budget/,
+    );
+    expect(await secretData(ns, 'budget')).toEqual(good);
+  }, 60_000);
 });
