@@ -2,9 +2,9 @@
 // decrypt.go): filterCertChain orders a bundle leaf → root by key identifiers, certSANs lists
 // a certificate's names, rsaDecrypt undoes RSA-OAEP. Messages carry no input.
 
-import { constants, createPrivateKey, privateDecrypt } from 'node:crypto';
+import { constants, privateDecrypt } from 'node:crypto';
 import { goBytes, goString } from './bytes.js';
-import { certFields } from './certs.js';
+import { certFields, parseKeyDer } from './certs.js';
 import type { CertFields } from './certs.js';
 import { readDer } from './der.js';
 import { ExecFailure } from './errors.js';
@@ -136,17 +136,7 @@ function rsaDecrypt(scheme: string, hash: string, input: string, keyPem: string)
   if (scheme !== 'RSA-OAEP') throw new ExecFailure(`decryption scheme ${scheme} is not supported`);
   const block = decodePEM(keyPem)[0];
   if (!block) throw new ExecFailure('failed to decode PEM block');
-  const key = (['pkcs1', 'pkcs8', 'sec1'] as const).reduce<ReturnType<typeof createPrivateKey> | undefined>(
-    (found, type) => {
-      if (found) return found;
-      try {
-        return createPrivateKey({ key: block.bytes, format: 'der', type });
-      } catch {
-        return undefined;
-      }
-    },
-    undefined,
-  );
+  const key = parseKeyDer(block.bytes);
   if (!key) throw new ExecFailure('could not parse private key: unable to parse private key type');
   if (key.asymmetricKeyType !== 'rsa') throw new ExecFailure('could not parse RSA private key');
   try {

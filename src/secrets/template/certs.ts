@@ -62,6 +62,18 @@ export class Certificate extends GoObject {
 
 // ---- keys ----
 
+/** ESO's parsePrivateKey: PKCS#1, then PKCS#8, then SEC1; undefined when none reads it. */
+export function parseKeyDer(der: Buffer): KeyObject | undefined {
+  for (const type of ['pkcs1', 'pkcs8', 'sec1'] as const) {
+    try {
+      return createPrivateKey({ key: der, format: 'der', type });
+    } catch {
+      // try the next form
+    }
+  }
+  return undefined;
+}
+
 /** Sprig's parsePrivateKeyPEM: the first PEM block, by its type. */
 export function parsePrivateKeyPEM(text: string): KeyObject {
   const block = decodePEM(text)[0];

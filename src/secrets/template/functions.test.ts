@@ -442,6 +442,42 @@ describe('interoperability with Go (artifacts Go 1.26 + Sprig wrote)', () => {
   });
 });
 
+describe('pemToPkcs12 and fullPemToPkcs12', () => {
+  it.each(['ecdsa', 'ed25519', 'rsa'])(
+    'write a %s key and its chain as go-pkcs12 does, which openssl and pkcs12key read back',
+    (type) => {
+      const out = render(
+        `{{ $k := genPrivateKey "${type}" }}{{ $ca := genCA "ca" 1 }}{{ $c := genSignedCertWithKey "leaf" nil nil 1 $ca $k }}` +
+          '{{ $p := fullPemToPkcs12Pass (print $c.Cert $ca.Cert) $k "pw" }}{{ $p }}|{{ $k }}|{{ $p | b64dec | pkcs12keyPass "pw" }}|{{ $p | b64dec | pkcs12certPass "pw" }}',
+      );
+      const [b64, keyPem, keyBack, chain] = out.split('|');
+      const der = (pem: string) => createPrivateKey(pem).export({ type: 'pkcs8', format: 'der' });
+      expect(der(keyBack!)).toEqual(der(keyPem!));
+      expect(pems(chain!).map((c) => new X509Certificate(c).subject)).toEqual(['CN=leaf', 'CN=ca']);
+      const dir = mkdtempSync(join(tmpdir(), 'syncret-kb-'));
+      try {
+        writeFileSync(join(dir, 'kb.p12'), Buffer.from(b64!, 'base64'));
+        const r = spawnSync('openssl', ['pkcs12', '-in', 'kb.p12', '-passin', 'pass:pw', '-nodes', '-info'], {
+          cwd: dir,
+          encoding: 'utf8',
+        });
+        expect(r.status).toBe(0);
+        expect(r.stdout.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+        expect(r.stdout).toContain('BEGIN PRIVATE KEY');
+        expect(r.stderr).toContain(
+          'Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration 2048, PRF hmacWithSHA256',
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('fail as ESO does on input without a certificate or key block', () => {
+    expect(failure('{{ pemToPkcs12 "junk" "junk" }}').message).toContain('nil pointer dereference');
+  });
+});
+
 describe('pemTruststoreToPKCS12', () => {
   it('writes a PKCS#12 whose MAC and encryption node-forge reads, each certificate trusted', async () => {
     const forge = (await import('node-forge')).default;

@@ -21,7 +21,7 @@ import { PEM_FUNCS } from './pem.js';
 import { PKCS12_FUNCS } from './pkcs12.js';
 import { SEMVER_FUNCS } from './semver.js';
 import { SPRIG } from './sprig.js';
-import { TRUSTSTORE_FUNCS } from './truststore.js';
+import { TRUSTSTORE_FUNCS } from './pkcs12write.js';
 import { URL_FUNCS } from './urls.js';
 import { WORD_FUNCS } from './words.js';
 import { Float, isMap, mapSet, markStringMap, newMap } from './value.js';

@@ -1,9 +1,11 @@
-// ESO's pemTruststoreToPKCS12(Pass): the certificates of a PEM bundle as a Java-readable
-// PKCS#12 trust store, laid out as go-pkcs12's Modern (2023) encoder writes one: each cert bag
-// marked with Oracle's trusted-key-usage attribute and named by its subject, the safe encrypted
-// with PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC, 2048 rounds), an HMAC-SHA256 MAC over it.
+// Writing PKCS#12 as ESO does, with go-pkcs12's Modern (2023) encoder: certificates in a safe
+// encrypted with PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC, 2048 rounds), the key as a PBES2-shrouded
+// PKCS#8 bag, an HMAC-SHA256 MAC. pemToPkcs12 and its siblings write a key and its chain (any
+// key type, as in Go); pemTruststoreToPKCS12 a Java trust store, each certificate marked with
+// Oracle's trusted-key-usage attribute and named by its subject.
 
 import { createCipheriv, createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { goBytes } from './bytes.js';
 import { certFields } from './certs.js';
 import {
@@ -27,6 +29,8 @@ const OID = {
   data: '1.2.840.113549.1.7.1',
   encryptedData: '1.2.840.113549.1.7.6',
   certBag: '1.2.840.113549.1.12.10.1.3',
+  shroudedKeyBag: '1.2.840.113549.1.12.10.1.2',
+  localKeyId: '1.2.840.113549.1.9.21',
   x509Certificate: '1.2.840.113549.1.9.22.1',
   friendlyName: '1.2.840.113549.1.9.20',
   javaTrustStore: '2.16.840.1.113894.746875.1.1',
@@ -128,7 +132,7 @@ export function subjectString(subject: Buffer): string {
 }
 
 /** ESO's parseCaCerts: PEM blocks one after the other; anything else in between is Go's nil-block panic. */
-function parseCaCerts(input: string): Buffer[] {
+export function parseCaCerts(input: string): Buffer[] {
   const certs: Buffer[] = [];
   let rest = input;
   while (rest.length > 0) {
@@ -146,22 +150,27 @@ function parseCaCerts(input: string): Buffer[] {
   return certs;
 }
 
-function certBag(der: Buffer): Buffer {
-  const subject = certFields(der).subject;
-  const attributes = derSet([
-    derSequence([derOid(OID.javaTrustStore), derSet([derOid(OID.anyExtendedKeyUsage)])]),
-    derSequence([derOid(OID.friendlyName), derSet([tlv(TAG.BMP, bmp(subjectString(subject)))])]),
-  ]);
+function makeCertBag(der: Buffer, attributes: Buffer[]): Buffer {
   const bag = derSequence([derOid(OID.x509Certificate), derExplicit(0, derOctets(der))]);
-  return derSequence([derOid(OID.certBag), derExplicit(0, bag), attributes]);
+  return derSequence([derOid(OID.certBag), derExplicit(0, bag), derSet(attributes)]);
 }
 
-function encryptSafe(contents: Buffer, password: Buffer): Buffer {
+/** A trust store entry: trusted for any purpose, named by its subject. */
+function trustedCertBag(der: Buffer): Buffer {
+  const name = subjectString(certFields(der).subject);
+  return makeCertBag(der, [
+    derSequence([derOid(OID.javaTrustStore), derSet([derOid(OID.anyExtendedKeyUsage)])]),
+    derSequence([derOid(OID.friendlyName), derSet([tlv(TAG.BMP, bmp(name))])]),
+  ]);
+}
+
+/** PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) as go-pkcs12 writes it: the AlgorithmIdentifier and the ciphertext. */
+function pbes2(plain: Buffer, password: Buffer): { alg: Buffer; encrypted: Buffer } {
   const salt = randomBytes(16);
   const iv = randomBytes(16);
   const key = pbkdf2Sync(password, salt, ITERATIONS, 32, 'sha256');
   const cipher = createCipheriv('aes-256-cbc', key, iv);
-  const encrypted = Buffer.concat([cipher.update(contents), cipher.final()]);
+  const encrypted = Buffer.concat([cipher.update(plain), cipher.final()]);
   const kdf = derSequence([
     derOctets(salt),
     derInteger(BigInt(ITERATIONS)),
@@ -174,11 +183,20 @@ function encryptSafe(contents: Buffer, password: Buffer): Buffer {
       derSequence([derOid(OID.aes256CBC), derOctets(iv)]),
     ]),
   ]);
+  return { alg, encrypted };
+}
+
+function encryptSafe(contents: Buffer, password: Buffer): Buffer {
+  const { alg, encrypted } = pbes2(contents, password);
   const encryptedData = derSequence([
     derInteger(0n),
     derSequence([derOid(OID.data), alg, tlv(0x80, encrypted)]),
   ]);
   return derSequence([derOid(OID.encryptedData), derExplicit(0, encryptedData)]);
+}
+
+function plainSafe(contents: Buffer): Buffer {
+  return derSequence([derOid(OID.data), derExplicit(0, derOctets(contents))]);
 }
 
 /** The PKCS#12 key derivation (RFC 7292 appendix B) for the MAC key: SHA-256, ID 3, one block. */
@@ -195,10 +213,9 @@ function macKey(password: Buffer, salt: Buffer): Buffer {
   return a;
 }
 
-function encodeTrustStore(pem: string, password: string): string {
-  const certs = parseCaCerts(pem);
-  const safe = encryptSafe(derSequence(certs.map(certBag)), Buffer.from(goBytes(password)));
-  const authSafe = derSequence([safe]);
+/** The PFX around the safes, with go-pkcs12's HMAC-SHA256 MAC keyed by the BMP password. */
+function pfx(safes: Buffer[], password: string): string {
+  const authSafe = derSequence(safes);
   const macSalt = randomBytes(16);
   const digest = createHmac('sha256', macKey(Buffer.concat([bmp(password), Buffer.alloc(2)]), macSalt))
     .update(authSafe)
@@ -208,12 +225,32 @@ function encodeTrustStore(pem: string, password: string): string {
     derOctets(macSalt),
     derInteger(BigInt(ITERATIONS)),
   ]);
-  const pfx = derSequence([
-    derInteger(3n),
-    derSequence([derOid(OID.data), derExplicit(0, derOctets(authSafe))]),
-    macData,
+  return derSequence([derInteger(3n), plainSafe(authSafe), macData]).toString('base64');
+}
+
+function encodeTrustStore(pem: string, password: string): string {
+  const certs = parseCaCerts(pem);
+  return pfx([encryptSafe(derSequence(certs.map(trustedCertBag)), Buffer.from(goBytes(password)))], password);
+}
+
+/**
+ * Modern.Encode: the certificate (localKeyId = its SHA-1) and the CA certificates encrypted, the
+ * key as a shrouded PKCS#8 bag with the same localKeyId.
+ */
+export function encodeKeyBundle(key: KeyObject, cert: Buffer, cas: Buffer[], password: string): string {
+  const pw = Buffer.from(goBytes(password));
+  const localKeyId = derSequence([
+    derOid(OID.localKeyId),
+    derSet([derOctets(createHash('sha1').update(cert).digest())]),
   ]);
-  return pfx.toString('base64');
+  const certs = derSequence([makeCertBag(cert, [localKeyId]), ...cas.map((c) => makeCertBag(c, []))]);
+  const { alg, encrypted } = pbes2(key.export({ type: 'pkcs8', format: 'der' }), pw);
+  const keyBag = derSequence([
+    derOid(OID.shroudedKeyBag),
+    derExplicit(0, derSequence([alg, derOctets(encrypted)])),
+    derSet([localKeyId]),
+  ]);
+  return pfx([encryptSafe(certs, pw), plainSafe(derSequence([keyBag]))], password);
 }
 
 export const TRUSTSTORE_FUNCS: Record<string, FuncDef> = {
