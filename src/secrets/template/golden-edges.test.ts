@@ -197,6 +197,10 @@ const cases: Record<string, GoldenCase> = {
     tpl: '{{ hexdec "" }}|{{ hexdec "4A4b" }}|{{ hexdec "4" }}|{{ hexdec "g1" }}|{{ hexdec "1g" }}',
     out: "|JK|encoding/hex: odd length hex string|encoding/hex: invalid byte: U+0067 'g'|encoding/hex: invalid byte: U+0067 'g'",
   },
+  'hexdec odd bytes': {
+    tpl: '{{ hexdec "\u0001" }}|{{ hexdec "é" }}|{{ hexdec "0­" }}',
+    out: "encoding/hex: invalid byte: U+0001|encoding/hex: invalid byte: U+00C3 'Ã'|encoding/hex: invalid byte: U+00C2 'Â'",
+  },
   'paths more': {
     tpl: '{{ clean "" }} {{ clean "a//b/../../.." }} {{ dir "/" }} {{ dir "a/b/" }} {{ base "a/b/" }} {{ ext "a.b/c" }} {{ ext ".bashrc" }}',
     out: '. .. / a/b b  .bashrc',

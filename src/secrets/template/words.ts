@@ -302,15 +302,14 @@ function extPath(p: string): string {
   return '';
 }
 
+/** hex.DecodeString, its error text as the value (Sprig's hexdec). */
 function hexdec(s: string): string {
   const bytes = bin(s);
   const out: number[] = [];
-  for (let i = 0; i + 1 < bytes.length || i < bytes.length; i += 2) {
+  for (let i = 0; i < bytes.length; i += 2) {
     for (const c of [bytes[i], bytes[i + 1]]) {
-      if (c !== undefined && !/[0-9a-fA-F]/.test(c)) {
-        const r = c.charCodeAt(0);
-        return `encoding/hex: invalid byte: U+${r.toString(16).toUpperCase().padStart(4, '0')} ${goQuoteRune(c)}`;
-      }
+      if (c !== undefined && !/[0-9a-fA-F]/.test(c))
+        return `encoding/hex: invalid byte: ${goRuneU(c.charCodeAt(0))}`;
     }
     if (i + 1 >= bytes.length) return 'encoding/hex: odd length hex string';
     out.push(parseInt(bytes.slice(i, i + 2), 16));
@@ -318,10 +317,11 @@ function hexdec(s: string): string {
   return goString(Uint8Array.from(out));
 }
 
-/** %#U's quoted rune, for hex's "invalid byte" message (printable bytes only are quoted). */
-function goQuoteRune(c: string): string {
-  const r = c.charCodeAt(0);
-  return r >= 0x20 && r < 0x7f ? `'${c}'` : '';
+/** fmt's %#U of a byte-sized rune: U+0067 'g', the quote only when strconv.IsPrint. */
+function goRuneU(r: number): string {
+  const u = 'U+' + r.toString(16).toUpperCase().padStart(4, '0');
+  const printable = (r >= 0x20 && r < 0x7f) || (r >= 0xa1 && r !== 0xad);
+  return printable ? `${u} '${String.fromCharCode(r)}'` : u;
 }
 
 const S = 'string' as const;
