@@ -12,7 +12,7 @@
 import YAML from 'yaml';
 import type { ExternalSecret, TemplateFrom, TemplateRefItem } from '../api/types.js';
 import { SecretDataError, quoteName, redactValues } from './errors.js';
-import { TemplateBudget, TemplateError, parseTemplate } from './template/index.js';
+import { TemplateBudget, TemplateError, parseTemplate, withCostBudget } from './template/index.js';
 
 export { TemplateBudget } from './template/index.js';
 import { goBytes, goString } from './template/bytes.js';
@@ -238,6 +238,16 @@ export function applyTemplate(
   sources?: TemplateSources,
   /** The sync's template budget (shared with its rewrite transforms); default a fresh one. */
   budget: TemplateBudget = new TemplateBudget(),
+): Rendered {
+  // Every template of the ExternalSecret shares one budget for key generation and the like.
+  return withCostBudget(() => renderAll(es, data, sources, budget));
+}
+
+function renderAll(
+  es: ExternalSecret,
+  data: Record<string, Uint8Array>,
+  sources: TemplateSources | undefined,
+  budget: TemplateBudget,
 ): Rendered {
   const tmpl = es.spec?.target?.template;
   if (!tmpl) return { data };

@@ -9,7 +9,18 @@ import { LimitExceeded } from './limits.js';
 import type { TemplateBudget } from './limits.js';
 import type { Arg, Command, ControlNode, Node, Pipe } from './parse.js';
 import { argString, commandString, pipeString } from './parse.js';
-import { Float, formatValue, isMap, isStringMap, isTrue, mapGet, sortedKeys, typeName } from './value.js';
+import {
+  Float,
+  GoObject,
+  formatValue,
+  isMap,
+  isStringMap,
+  isTrue,
+  mapGet,
+  sortedKeys,
+  typeName,
+} from './value.js';
+import type { GoMethod } from './value.js';
 
 /** How a function parameter accepts values, after Go's reflect-based rules. */
 export type Kind = 'any' | 'string' | 'int' | 'float' | 'bool';
@@ -70,6 +81,8 @@ class State {
   vars: { name: string; value: unknown }[] = [];
   private nodePos = -1;
   private nodeSrc: Source = '';
+  /** The dot of the command being evaluated: a method's arguments are evaluated against it. */
+  private cmdDot: unknown = undefined;
 
   constructor(
     private readonly ctx: ExecContext,
@@ -287,6 +300,7 @@ class State {
   private evalCommand(dot: unknown, cmd: Command, final: Final): unknown {
     const first = cmd.args[0];
     if (!first) return this.errorf('empty command');
+    this.cmdDot = dot;
     switch (first.t) {
       case 'field':
         return this.evalFieldNode(dot, first, cmd.args, final);
@@ -388,7 +402,38 @@ class State {
       }
     }
     if (receiver === null) return this.errorf(`nil pointer evaluating interface {}.${name}`);
+    if (receiver instanceof GoObject) {
+      const method = receiver.method(name);
+      if (method) return this.callMethod(name, method, args.slice(1), final);
+      const field = receiver.field(name);
+      if (field.ok) {
+        if (args.length > 1 || final !== MISSING)
+          this.errorf(`${name} has arguments but cannot be invoked as function`);
+        return field.value;
+      }
+    }
     return this.errorf(`can't evaluate field ${name} in type ${typeName(receiver)}`);
+  }
+
+  /** A method of a Go value (time.Time's Format, a semver's Major): Go's arity and argument rules. */
+  private callMethod(name: string, m: GoMethod, argNodes: Arg[], final: Final): unknown {
+    const dot = this.cmdDot;
+    const numIn = argNodes.length + (final !== MISSING ? 1 : 0);
+    const want = m.params.length;
+    if (m.variadic ? numIn < want : numIn !== want) {
+      this.errorf(
+        `wrong number of args for ${name}: want ${m.variadic ? 'at least ' : ''}${want} got ${numIn}`,
+      );
+    }
+    const kind = (i: number): Kind => m.params[i] ?? m.variadic ?? 'any';
+    const argv = argNodes.map((node, i) => this.evalArg(dot, kind(i), node));
+    if (final !== MISSING) argv.push(this.coerce(final, kind(argNodes.length)));
+    try {
+      return m.fn(...argv);
+    } catch (e) {
+      if (e instanceof TemplateError) throw e;
+      return this.errorf(`error calling ${name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   private evalFunction(

@@ -4,6 +4,7 @@
 
 import {
   Float,
+  GoObject,
   formatFloatE,
   formatFloatF,
   formatFloatG,
@@ -143,9 +144,10 @@ export function sprintf(format: string, args: unknown[]): string {
   return out;
 }
 
-function badVerb(v: unknown, verb: string): string {
+/** fmt's %!f(int=5): the value printed with %v under the same flags (`%.2f` of 5 is `%!f(int=05)`). */
+function badVerb(v: unknown, verb: string, spec: Spec): string {
   if (v === null || v === undefined) return `%!${verb}(<nil>)`;
-  return `%!${verb}(${typeName(v)}=${formatValue(v)})`;
+  return `%!${verb}(${typeName(v)}=${formatArg(v, 'v', spec)})`;
 }
 
 function pad(s: string, spec: Spec, numeric = false): string {
@@ -260,19 +262,29 @@ function formatString(s: string, verb: string, spec: Spec): string | undefined {
 
 function formatArg(v: unknown, verb: string, spec: Spec): string {
   if (verb === 'T') return pad(v === null || v === undefined ? '<nil>' : typeName(v), spec);
-  if (v === null || v === undefined) return verb === 'v' ? pad('<nil>', spec) : badVerb(v, verb);
-  if (typeof v === 'string') return formatString(v, verb, spec) ?? badVerb(v, verb);
+  if (v === null || v === undefined) return verb === 'v' ? pad('<nil>', spec) : badVerb(v, verb, spec);
+  if (typeof v === 'string') return formatString(v, verb, spec) ?? badVerb(v, verb, spec);
   if (typeof v === 'boolean') {
-    return verb === 't' || verb === 'v' ? pad(String(v), spec) : badVerb(v, verb);
+    return verb === 't' || verb === 'v' ? pad(String(v), spec) : badVerb(v, verb, spec);
   }
   if (typeof v === 'number') {
-    if (!Number.isInteger(v)) return formatFloat(v, verb, spec) ?? badVerb(v, verb);
-    return formatInteger(v, verb, spec) ?? badVerb(v, verb);
+    if (!Number.isInteger(v)) return formatFloat(v, verb, spec) ?? badVerb(v, verb, spec);
+    return formatInteger(v, verb, spec) ?? badVerb(v, verb, spec);
   }
-  if (v instanceof Float) return formatFloat(v.v, verb, spec) ?? badVerb(v, verb);
+  if (v instanceof Float) return formatFloat(v.v, verb, spec) ?? badVerb(v, verb, spec);
+  if (typeof v === 'bigint') return formatInteger(Number(v), verb, spec) ?? badVerb(v, verb, spec);
+  if (v instanceof GoObject) {
+    // A Stringer prints through String for %v %s %q; a named integer takes the integer verbs.
+    const text = v.stringer();
+    const n = v.intValue();
+    if (text !== undefined && (verb === 'v' || verb === 's' || verb === 'q'))
+      return formatString(text, verb, spec) ?? badVerb(v, verb, spec);
+    if (n !== undefined) return formatInteger(n, verb, spec) ?? badVerb(v, verb, spec);
+    return verb === 'v' ? pad(v.format(), spec) : badVerb(v, verb, spec);
+  }
   if (v instanceof Uint8Array) {
     if (verb === 's' || verb === 'q' || verb === 'x' || verb === 'X') {
-      return formatString(new TextDecoder().decode(v), verb, spec) ?? badVerb(v, verb);
+      return formatString(new TextDecoder().decode(v), verb, spec) ?? badVerb(v, verb, spec);
     }
     return formatList(Array.from(v), verb, spec);
   }
@@ -281,7 +293,7 @@ function formatArg(v: unknown, verb: string, spec: Spec): string {
     const inner = sortedKeys(v).map((k) => `${formatArg(k, verb, spec)}:${formatArg(v[k], verb, spec)}`);
     return pad(`map[${inner.join(' ')}]`, spec);
   }
-  return verb === 'v' ? pad(formatValue(v), spec) : badVerb(v, verb);
+  return verb === 'v' ? pad(formatValue(v), spec) : badVerb(v, verb, spec);
 }
 
 /** strconv.CanBackquote: no backquote and no control characters other than tab. */

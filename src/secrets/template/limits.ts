@@ -13,6 +13,8 @@
 // scan at worst): that is reserved, so an oversized call is refused before it allocates, and
 // what the call's time shows it did not need is given back. Measured in docs/TEMPLATES.md.
 
+import { costlyMs } from './cost.js';
+
 /** Steps one millisecond of a call stands for (a reserved cost is settled at its real time). */
 export const STEPS_PER_MS = 10_000;
 /** Characters read that one step stands for (hashing, base64: up to 3 ns a character). */
@@ -61,6 +63,8 @@ export class TemplateBudget {
   private spentMs = 0;
   /** When the running execution started; undefined between executions. */
   private enteredAt: number | undefined;
+  /** costlyMs() when it started. */
+  private costlyAtEntry = 0;
 
   constructor(
     readonly limits: Readonly<TemplateLimits> = DEFAULT_TEMPLATE_LIMITS,
@@ -74,16 +78,19 @@ export class TemplateBudget {
   run<T>(fn: () => T): T {
     if (this.enteredAt !== undefined) return fn();
     this.enteredAt = this.clock();
+    this.costlyAtEntry = costlyMs();
     try {
       return fn();
     } finally {
-      this.spentMs += this.clock() - this.enteredAt;
+      this.spentMs += this.clock() - this.enteredAt - (costlyMs() - this.costlyAtEntry);
       this.enteredAt = undefined;
     }
   }
 
+  /** Time inside executions, without key generation and the like (cost.ts bounds those). */
   private elapsedMs(): number {
-    return this.spentMs + (this.enteredAt === undefined ? 0 : this.clock() - this.enteredAt);
+    if (this.enteredAt === undefined) return this.spentMs;
+    return this.spentMs + this.clock() - this.enteredAt - (costlyMs() - this.costlyAtEntry);
   }
 
   /** What this budget has used so far (tests and docs/TEMPLATES.md's measurements). */
