@@ -1,11 +1,10 @@
+export { allCRDs, clusterSecretStoreCRD, externalSecretCRD, secretStoreCRD } from './crds.js';
 export {
-  allCRDs,
-  clusterSecretStoreCRD,
-  externalSecretCRD,
+  clusterGeneratorCRD,
   generatorCRDs,
-  secretStoreCRD,
+  generatorStateCRD,
   vaultDynamicSecretCRD,
-} from './crds.js';
+} from './generators.js';
 export type { CustomResourceDefinition, CRDVersion, PrinterColumn } from './crds.js';
 export { crdFileName, KUSTOMIZATION_FILE, renderCRDFiles } from './render.js';
 export type { CelRule, Schema } from '../schema.js';
