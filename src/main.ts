@@ -17,6 +17,13 @@ import { fakeProvider } from './providers/fake/index.js';
 import { kubernetesProvider } from './providers/kubernetes/index.js';
 import { vaultProvider } from './providers/vault/index.js';
 import { vaultDynamicSecretGenerator } from './providers/vault/generator.js';
+import { lazyGenerator, unsupportedGenerator } from './providers/generator.js';
+import type { Generator } from './providers/generator.js';
+import { localGenerators } from './providers/local/index.js';
+import { webhookGenerator } from './providers/webhook/generator.js';
+import { cloudsmithAccessTokenGenerator, quayAccessTokenGenerator } from './providers/tokens/exchange.js';
+import { githubAccessTokenGenerator } from './providers/tokens/github.js';
+import { GENERATOR_RESOURCES } from './kube/resources.js';
 import { ProviderRegistry, lazyProvider } from './providers/registry.js';
 import { KubeClient } from './kube/client.js';
 import { VERSION } from './version.js';
@@ -37,6 +44,43 @@ export function defaultRegistry(metrics?: Metrics): ProviderRegistry {
       return m.gcpsmProvider(m.gcpsmOptionsFromEnv(process.env));
     }),
   ]);
+}
+
+/** Generator kinds whose backend Syncret does not speak yet, and why. */
+const UNSUPPORTED_GENERATORS = {
+  ACRAccessToken: 'the Azure Container Registry token exchange is not implemented',
+  BeyondtrustWorkloadCredentialsDynamicSecret: 'Syncret has no BeyondTrust provider',
+  GCRAccessToken: 'the Google registry access token is not implemented',
+  GitlabDeployToken:
+    'deploy tokens would need cleaning up after each refresh (ESO: GeneratorState), which Syncret does not do',
+  Grafana:
+    'service account tokens would need cleaning up after each refresh (ESO: GeneratorState), which Syncret does not do',
+} as const;
+
+/**
+ * Every generator kind: the local ones, Webhook and the token exchanges at start, the AWS ones (and their SDKs) on
+ * first use, the rest answering GeneratorNotSupported.
+ */
+export function defaultGenerators(metrics?: Metrics): Generator[] {
+  let loaded: Promise<Generator[]> | undefined;
+  const aws = (kind: 'ECRAuthorizationToken' | 'STSSessionToken') =>
+    lazyGenerator(kind, GENERATOR_RESOURCES[kind], 'aws', async () => {
+      loaded ??= import('./providers/aws/generators.js').then((m) => m.awsGenerators());
+      return (await loaded).find((g) => g.kind === kind)!;
+    });
+  return [
+    vaultDynamicSecretGenerator({ onLogin: () => metrics?.providerLogin('vault') }),
+    ...localGenerators(),
+    webhookGenerator(),
+    githubAccessTokenGenerator(),
+    quayAccessTokenGenerator(),
+    cloudsmithAccessTokenGenerator(),
+    aws('ECRAuthorizationToken'),
+    aws('STSSessionToken'),
+    ...Object.entries(UNSUPPORTED_GENERATORS).map(([kind, why]) =>
+      unsupportedGenerator(kind, GENERATOR_RESOURCES[kind as keyof typeof UNSUPPORTED_GENERATORS], why),
+    ),
+  ];
 }
 
 /** The operator's parts: API client, Events, the controllers and the HTTP endpoints. */
@@ -72,7 +116,7 @@ async function assemble(opts: RunOptions) {
     maxErrorBackoffMs: opts.requeueOnErrorMaxMs,
     storeRevalidateMs: opts.storeRequeueIntervalMs,
     leaseRevokeTimeoutMs: opts.leaseRevokeTimeoutMs,
-    generators: [vaultDynamicSecretGenerator({ onLogin: () => metrics.providerLogin('vault') })],
+    generators: defaultGenerators(metrics),
   });
   backlogged = () => manager.backlogged();
   return { logger, metrics, api, events, manager };

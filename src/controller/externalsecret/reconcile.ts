@@ -18,6 +18,7 @@ import type {
 import { parseGoDuration } from '../../config/duration.js';
 import type { EventSpec } from '../../observability/events.js';
 import { ProviderError } from '../../providers/errors.js';
+import { GeneratorNotSupportedError } from '../../providers/generator.js';
 import type { StoreInfo } from '../../providers/types.js';
 import { getCondition, setCondition } from '../../runtime/conditions.js';
 import { rfc3339 } from '../../runtime/time/rfc3339.js';
@@ -402,7 +403,12 @@ async function failedSync(p: Plan, e: unknown, issued: IssuedLease[], world: EsW
     ? { intervalMs: 0, latestMs: leaseDeadline(p.oldLeases, world.now()) }
     : { intervalMs: p.intervalMs };
   if (e instanceof ProviderError) {
-    const reason = e.reason === 'InvalidProviderConfig' ? Reason.InvalidStoreConfig : Reason.ProviderError;
+    const reason =
+      e instanceof GeneratorNotSupportedError
+        ? Reason.GeneratorNotSupported
+        : e.reason === 'InvalidProviderConfig'
+          ? Reason.InvalidStoreConfig
+          : Reason.ProviderError;
     const out = errorOutcome(p.es, world, reason, e.message, {
       ...retry,
       synced: true,
