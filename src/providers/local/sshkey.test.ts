@@ -187,7 +187,7 @@ describe('generateSshKey', () => {
         const file = join(dir, keyType);
         writeFileSync(file, out.privateKey!, { mode: 0o600 });
         const derived = execFileSync(sshKeygen!, ['-y', '-f', file], { encoding: 'utf8' });
-        expect(derived.split(' ').slice(0, 2)).toEqual(dec(out.publicKey).split(' ').slice(0, 2));
+        expect(derived.trim().split(' ').slice(0, 2)).toEqual(dec(out.publicKey).split(' ').slice(0, 2));
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
