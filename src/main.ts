@@ -23,6 +23,8 @@ import { localGenerators } from './providers/local/index.js';
 import { webhookGenerator } from './providers/webhook/generator.js';
 import { cloudsmithAccessTokenGenerator, quayAccessTokenGenerator } from './providers/tokens/exchange.js';
 import { githubAccessTokenGenerator } from './providers/tokens/github.js';
+import { gitlabDeployTokenGenerator } from './providers/tokens/gitlab.js';
+import { grafanaGenerator } from './providers/tokens/grafana.js';
 import { GENERATOR_RESOURCES } from './kube/resources.js';
 import { ProviderRegistry, lazyProvider } from './providers/registry.js';
 import { KubeClient } from './kube/client.js';
@@ -51,10 +53,6 @@ const UNSUPPORTED_GENERATORS = {
   ACRAccessToken: 'the Azure Container Registry token exchange is not implemented',
   BeyondtrustWorkloadCredentialsDynamicSecret: 'Syncret has no BeyondTrust provider',
   GCRAccessToken: 'the Google registry access token is not implemented',
-  GitlabDeployToken:
-    'deploy tokens would need cleaning up after each refresh (ESO: GeneratorState), which Syncret does not do',
-  Grafana:
-    'service account tokens would need cleaning up after each refresh (ESO: GeneratorState), which Syncret does not do',
 } as const;
 
 /**
@@ -75,6 +73,8 @@ export function defaultGenerators(metrics?: Metrics): Generator[] {
     githubAccessTokenGenerator(),
     quayAccessTokenGenerator(),
     cloudsmithAccessTokenGenerator(),
+    gitlabDeployTokenGenerator(),
+    grafanaGenerator(),
     aws('ECRAuthorizationToken'),
     aws('STSSessionToken'),
     ...Object.entries(UNSUPPORTED_GENERATORS).map(([kind, why]) =>

@@ -66,6 +66,8 @@ const PUBLIC_KEYS = new Set([
 const generated: string[] = [];
 const webhookToken = secretValue('webhook');
 const githubToken = secretValue('ghs');
+const gitlabPat = secretValue('glpat');
+const grafanaAdmin = secretValue('grafana-admin');
 const quayToken = fakeJwt(secretValue('quay'), 1_900_000_000);
 const cloudsmithToken = fakeJwt(secretValue('cloudsmith'), 1_900_000_001);
 const githubApp = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -215,6 +217,73 @@ function tokenRoute(
       return answer(401, {});
     return answer(201, { token: cloudsmithToken });
   }
+  return saasRoute(method, url, headers, body, answer);
+}
+
+/** Live tokens of the GitLab and Grafana endpoints below, by id (false once deleted). */
+const gitlabTokens = new Map<number, boolean>();
+const grafanaTokens = new Map<number, boolean>();
+let grafanaAccount: { id: number; name: string; login: string } | undefined;
+
+/** GitLab's deploy token and Grafana's service account APIs, as documented. */
+function saasRoute(
+  method: string,
+  url: string,
+  headers: IncomingHttpHeaders,
+  body: string,
+  answer: (status: number, o: object) => boolean,
+): boolean {
+  const gl = /^\/api\/v4\/projects\/group%2Fapp\/deploy_tokens(?:\/(\d+))?$/.exec(url);
+  if (gl) {
+    if (headers['private-token'] !== gitlabPat) return answer(401, { message: '401 Unauthorized' });
+    if (method === 'POST') {
+      const id = gitlabTokens.size + 1;
+      gitlabTokens.set(id, true);
+      return answer(201, {
+        id,
+        name: 'deploy',
+        username: `gitlab+deploy-token-${id}`,
+        token: `gldt-${sfx}-${id}-token`,
+      });
+    }
+    if (method === 'DELETE' && gl[1]) {
+      const id = Number(gl[1]);
+      if (!gitlabTokens.get(id)) return answer(404, { message: '404 Not found' });
+      gitlabTokens.set(id, false);
+      return answer(204, {});
+    }
+  }
+  if (url.startsWith('/grafana/api/serviceaccounts')) {
+    if (headers.authorization !== `Bearer ${grafanaAdmin}`)
+      return answer(401, { message: 'invalid API key' });
+    if (method === 'GET' && url === '/grafana/api/serviceaccounts/search?query=e2e-sa')
+      return answer(200, {
+        totalCount: grafanaAccount ? 1 : 0,
+        serviceAccounts: grafanaAccount ? [grafanaAccount] : [],
+      });
+    if (method === 'POST' && url === '/grafana/api/serviceaccounts') {
+      const b = JSON.parse(body || '{}') as { name?: string; role?: string };
+      if (b.role !== 'Viewer') return answer(400, { message: 'bad role' });
+      grafanaAccount = { id: 5, name: b.name ?? '', login: `sa-${b.name}` };
+      return answer(201, grafanaAccount);
+    }
+    const tok = /^\/grafana\/api\/serviceaccounts\/5\/tokens(?:\/(\d+))?$/.exec(url);
+    if (tok && method === 'POST') {
+      const id = grafanaTokens.size + 1;
+      grafanaTokens.set(id, true);
+      return answer(200, {
+        id,
+        name: (JSON.parse(body) as { name: string }).name,
+        key: `glsa_${sfx}_${id}_key`,
+      });
+    }
+    if (tok?.[1] && method === 'DELETE') {
+      const id = Number(tok[1]);
+      if (!grafanaTokens.get(id)) return answer(404, { message: 'service account token not found' });
+      grafanaTokens.set(id, false);
+      return answer(200, { message: 'API key deleted' });
+    }
+  }
   return false;
 }
 
@@ -317,10 +386,22 @@ beforeAll(async () => {
       serviceSlug: 'ci-bot',
       serviceAccountRef: { name: 'registry-sa' },
     }),
+    plainSecret(ns, 'saas-creds', { gitlab: gitlabPat, grafana: grafanaAdmin }),
+    gen('GitlabDeployToken', 'gitlab', {
+      url: httpsUrl,
+      projectID: 'group/app',
+      name: 'deploy',
+      scopes: ['read_registry'],
+      auth: { token: { secretRef: { name: 'saas-creds', key: 'gitlab' } } },
+    }),
     gen('Grafana', 'grafana', {
-      url: 'https://grafana.example',
-      auth: { token: { name: 'seed', key: 'totp' } },
-      serviceAccount: { name: 'e2e', role: 'Viewer' },
+      url: `${httpsUrl}/grafana`,
+      auth: { token: { name: 'saas-creds', key: 'grafana' } },
+      serviceAccount: { name: 'e2e-sa', role: 'Viewer', secondsToLive: 3600 },
+    }),
+    gen('ACRAccessToken', 'acr', {
+      registry: 'example.azurecr.io',
+      auth: { managedIdentity: {} },
     }),
     {
       apiVersion: GV,
@@ -359,7 +440,9 @@ beforeAll(async () => {
     genEs('ecr', [ref('ECRAuthorizationToken', 'ecr')]),
     genEs('sts', [ref('STSSessionToken', 'sts')]),
     genEs('kv-v1', [ref('VaultDynamicSecret', 'kv-v1')]),
+    genEs('gitlab', [ref('GitlabDeployToken', 'gitlab')], { refreshInterval: '4s' }),
     genEs('grafana', [ref('Grafana', 'grafana')]),
+    genEs('acr', [ref('ACRAccessToken', 'acr')]),
     genEs('github', [ref('GithubAccessToken', 'github')]),
     genEs('quay', [ref('QuayAccessToken', 'quay')]),
     genEs('cloudsmith', [ref('CloudsmithAccessToken', 'cloudsmith')]),
@@ -394,7 +477,7 @@ describe('the CRDs', () => {
     const sel = { name: 'x', key: 'k' };
     const sa = { name: 'sa' };
     const manifests = [
-      gen('ACRAccessToken', 'acr', { registry: 'r.azurecr.io', auth: { managedIdentity: {} } }),
+      gen('ACRAccessToken', 'acr-min', { registry: 'r.azurecr.io', auth: { managedIdentity: {} } }),
       gen('BeyondtrustWorkloadCredentialsDynamicSecret', 'bt', {
         provider: {
           auth: { apikey: { token: sel } },
@@ -599,11 +682,49 @@ describe('token exchanges against a local server speaking their documented APIs'
   });
 });
 
+describe('tokens that must be deleted when replaced (GitLab, Grafana)', () => {
+  it('GitlabDeployToken: a new deploy token per refresh, the replaced one deleted, the last one on deletion', async () => {
+    await waitEs(ns, 'gitlab');
+    const first = await values('gitlab');
+    expect(first).toMatchObject({ username: expect.stringMatching(/^gitlab\+deploy-token-\d+$/) });
+    const firstId = Number(/-(\d+)-token$/.exec(first.token ?? '')?.[1]);
+    await waitFor(
+      'a new deploy token after the 4s refresh, and the first one deleted',
+      async () => (await values('gitlab')).token !== first.token && gitlabTokens.get(firstId) === false,
+      { timeoutMs: 20_000, intervalMs: 500 },
+    );
+    const status = (await getEs(ns, 'gitlab'))?.status as { generatorLeases?: object[] } | undefined;
+    const lease = status?.generatorLeases?.[0];
+    expect(lease).toMatchObject({
+      revokeOnly: true,
+      leaseID: expect.stringMatching(/^projects\/group%2Fapp\/deploy_tokens\/\d+$/),
+    });
+    remove('externalsecret', ns, 'gitlab');
+    await waitFor(
+      'every deploy token deleted once the ExternalSecret is gone',
+      async () => !(await getEs(ns, 'gitlab')) && [...gitlabTokens.values()].every((live) => !live),
+    );
+  });
+
+  it('Grafana: a service account found or created, a token issued, deleted with the ExternalSecret', async () => {
+    await waitEs(ns, 'grafana');
+    const d = await values('grafana');
+    expect(d.login).toBe('sa-e2e-sa');
+    expect(d.token).toMatch(new RegExp(`^glsa_${sfx}_\\d+_key$`));
+    expect([...grafanaTokens.values()].filter(Boolean)).toHaveLength(1);
+    remove('externalsecret', ns, 'grafana');
+    await waitFor(
+      'the Grafana token deleted once the ExternalSecret is gone',
+      async () => !(await getEs(ns, 'grafana')) && [...grafanaTokens.values()].every((live) => !live),
+    );
+  });
+});
+
 describe('kinds without a backend here', () => {
   it('report Ready=False GeneratorNotSupported naming the kind', async () => {
-    const es = await waitEs(ns, 'grafana', { status: 'False', reason: 'GeneratorNotSupported' });
+    const es = await waitEs(ns, 'acr', { status: 'False', reason: 'GeneratorNotSupported' });
     const cond = es.status?.conditions?.find((c: { type: string }) => c.type === 'Ready');
-    expect(cond?.message).toMatch(/generator kind Grafana is not supported by Syncret/);
+    expect(cond?.message).toMatch(/generator kind ACRAccessToken is not supported by Syncret/);
   });
 });
 

@@ -345,6 +345,9 @@ function generatorLease() {
       issueTime: str({ format: 'date-time' }),
       renewTime: str({ format: 'date-time' }),
       expireTime: str({ format: 'date-time' }),
+      revokeOnly: bool({
+        desc: 'The values follow refreshInterval; the lease only names what to delete when they are replaced or the ExternalSecret goes (a GitLab deploy token, a Grafana token).',
+      }),
     },
     {
       always: ['source', 'kind', 'name', 'leaseID', 'leaseDuration', 'renewable', 'issueTime', 'expireTime'],

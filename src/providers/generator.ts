@@ -22,6 +22,11 @@ export interface LeaseGrant {
   renewable: boolean;
   /** When the result stops working (ms since epoch). */
   expireAt: number;
+  /**
+   * Nothing to renew or rotate: the values follow refreshInterval, and the lease only names
+   * what to delete once they are replaced (a GitLab deploy token, a Grafana token).
+   */
+  revokeOnly?: boolean;
 }
 
 export interface Generated {
@@ -79,11 +84,13 @@ export interface Generator<T extends KubeObject = KubeObject> {
   generate(env: GeneratorEnv, obj: T): Promise<Generated>;
   /** Renews a lease by `incrementSeconds`; what was granted. Only for kinds that grant leases. */
   renew?(
-    client: SecretsClient | undefined,
+    env: GeneratorEnv,
+    obj: T,
     leaseID: string,
     incrementSeconds: number,
   ): Promise<{ leaseDuration: number; renewable: boolean }>;
-  revoke?(client: SecretsClient | undefined, leaseID: string): Promise<void>;
+  /** Gives back what a lease names; what is gone already counts as given back. */
+  revoke?(env: GeneratorEnv, obj: T, leaseID: string): Promise<void>;
 }
 
 /** The controller class a generator object names ('' when unset); ESO reads spec.controller. */

@@ -117,3 +117,5 @@ export function grafanaSpec() {
     { required: ['url', 'auth', 'serviceAccount'] },
   );
 }
+
+export type GrafanaSpec = Static<ReturnType<typeof grafanaSpec>>;

@@ -40,10 +40,16 @@ export function usesGenerators(spec: ExternalSecretSpec | undefined): boolean {
 }
 
 /**
- * Generator kinds whose values may come with a lease to revoke: VaultDynamicSecret, and a
- * ClusterGenerator (which may wrap one; only a GET would tell).
+ * Generator kinds whose values may come with a lease to revoke: VaultDynamicSecret, GitLab
+ * deploy tokens and Grafana tokens, and a ClusterGenerator (which may wrap one; only a GET
+ * would tell).
  */
-const LEASE_KINDS: ReadonlySet<string> = new Set(['VaultDynamicSecret', 'ClusterGenerator']);
+const LEASE_KINDS: ReadonlySet<string> = new Set([
+  'VaultDynamicSecret',
+  'GitlabDeployToken',
+  'Grafana',
+  'ClusterGenerator',
+]);
 
 /** Whether an ExternalSecret may hold generator leases, so deleting it must revoke them first. */
 export function usesLeaseGenerators(spec: ExternalSecretSpec | undefined): boolean {

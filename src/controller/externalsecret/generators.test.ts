@@ -270,3 +270,60 @@ describe('reconcileExternalSecret with a generator without leases (Password, ...
     });
   });
 });
+
+describe('reconcileExternalSecret with revokeOnly leases (GitLab deploy tokens, Grafana tokens)', () => {
+  function tokens(): Fake {
+    let n = 0;
+    const f: Fake = {
+      log: [],
+      async generate(_ns, ref) {
+        n++;
+        f.log.push(`generate ${ref.name}`);
+        return {
+          provider: 'gitlab',
+          data: { token: enc(`gldt-${n}`) },
+          lease: {
+            leaseID: `projects/1/deploy_tokens/${n}`,
+            leaseDuration: 0,
+            renewable: false,
+            expireAt: now + 3600_000,
+            revokeOnly: true,
+          },
+        };
+      },
+      renew: async () => {
+        throw new Error('revokeOnly leases are never renewed');
+      },
+      revoke: async (_ns, l) => {
+        f.log.push(`revoke ${l.leaseID}`);
+      },
+    };
+    return f;
+  }
+  const spec = {
+    refreshInterval: '10m',
+    dataFrom: [{ sourceRef: { generatorRef: { kind: 'GitlabDeployToken' as const, name: 'gl' } } }],
+  };
+
+  it('follows refreshInterval, and gives the replaced token back after the write', async () => {
+    const gen = tokens();
+    now = T0;
+    const first = await reconcileExternalSecret(es(undefined, spec), world(gen), 'create');
+    expect(first.status?.generatorLeases).toEqual([
+      expect.objectContaining({ leaseID: 'projects/1/deploy_tokens/1', revokeOnly: true }),
+    ]);
+    const body = (first.write as { body: Secret }).body;
+    const target = targetInfoFromSecret({ ...body, metadata: { ...body.metadata, uid: 's1' } }, false);
+    now = T0 + 60_000;
+    const idle = await reconcileExternalSecret(es(first.status, spec), world(gen, target), 'relist');
+    expect(idle.write).toBeUndefined();
+    expect(idle.status).toBeUndefined();
+    now = T0 + 10 * 60_000;
+    const due = await reconcileExternalSecret(es(first.status, spec), world(gen, target), 'refresh');
+    expect(due.write?.op).toBe('apply');
+    expect(due.status?.generatorLeases?.map((l) => l.leaseID)).toEqual(['projects/1/deploy_tokens/2']);
+    expect(due.revokeLeases?.map((l) => l.leaseID)).toEqual(['projects/1/deploy_tokens/1']);
+    expect(due.events.map((e) => e.reason)).not.toContain('Rotated');
+    expect(gen.log).toEqual(['generate gl', 'generate gl']);
+  });
+});

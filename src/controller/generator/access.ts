@@ -94,14 +94,14 @@ export class Generators implements GeneratorAccess {
     const r = await this.resolve(namespace, lease.kind, lease.name, 'lease');
     const renew = r.gen.renew;
     if (!renew) throw new ProviderError('InvalidRequest', `${lease.kind} "${lease.name}" grants no leases`);
-    return this.call(r, namespace, 'renew', (env) => renew(env.client, lease.leaseID, lease.leaseDuration));
+    return this.call(r, namespace, 'renew', (env) => renew(env, r.obj, lease.leaseID, lease.leaseDuration));
   }
 
   async revoke(namespace: string, lease: GeneratorLease): Promise<void> {
     const r = await this.resolve(namespace, lease.kind, lease.name, 'lease');
     const revoke = r.gen.revoke;
     if (!revoke) return;
-    await this.call(r, namespace, 'revoke', (env) => revoke(env.client, lease.leaseID));
+    await this.call(r, namespace, 'revoke', (env) => revoke(env, r.obj, lease.leaseID));
   }
 
   /** Best effort: a lease left behind expires at its TTL. Returns what could not be revoked. */

@@ -1,4 +1,4 @@
-// The one HTTP call each token-exchange generator (GitHub, Quay, Cloudsmith) makes: JSON in and
+// The HTTP calls of the token generators (GitHub, Quay, Cloudsmith, GitLab, Grafana): JSON in and
 // out, bounded in time and size, credentials never over plain http (the Webhook generator's
 // rule), and messages that name the host and status only (an answer may echo a credential).
 
@@ -13,7 +13,7 @@ const MAX_ANSWER_BYTES = 1 << 20;
 export interface TokenCall {
   /** For messages: "GitHub", "Quay", ... */
   service: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   url: string;
   headers: Record<string, string>;
   body?: unknown;
@@ -31,7 +31,7 @@ function reasonOf(status: number): ConstructorParameters<typeof ProviderError>[0
   return status >= 500 ? 'Unavailable' : 'InvalidRequest';
 }
 
-/** Sends the request and returns the JSON object answered. */
+/** Sends the request and returns the JSON object answered ({} for an empty answer). */
 export async function tokenCall(c: TokenCall): Promise<Record<string, unknown>> {
   let url: URL;
   try {
@@ -66,6 +66,7 @@ export async function tokenCall(c: TokenCall): Promise<Record<string, unknown>> 
     throw new ProviderError(reasonOf(res.statusCode), `${where} answered ${res.statusCode}`);
   }
   const text = await res.body.text();
+  if (text.trim() === '' || res.statusCode === 204) return {};
   if (text.length > MAX_ANSWER_BYTES)
     throw new ProviderError('InvalidRequest', `${where}: the answer is too large`);
   let parsed: unknown;

@@ -8,6 +8,8 @@ import type { ProviderError } from '../errors.js';
 import type { GeneratorEnv } from '../generator.js';
 import { cloudsmithAccessTokenGenerator, quayAccessTokenGenerator } from './exchange.js';
 import { appJwt, githubAccessTokenGenerator } from './github.js';
+import { gitlabDeployTokenGenerator } from './gitlab.js';
+import { grafanaGenerator } from './grafana.js';
 import { jwtExpiry } from './http.js';
 
 const app = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -173,5 +175,102 @@ describe('QuayAccessToken and CloudsmithAccessToken', () => {
   it('reads the exp claim of a token', () => {
     expect(jwtExpiry(jwt({ exp: 5 }), 'x')).toBe('5');
     expect(() => jwtExpiry('nope', 'x')).toThrow(/no exp claim/);
+  });
+});
+
+describe('GitlabDeployToken and Grafana (revokeOnly leases)', () => {
+  const gitlabSpec = {
+    url: 'https://gl.test/',
+    projectID: 'group/app',
+    name: 'deploy',
+    scopes: ['read_registry'],
+    expiresAt: '2030-01-01T00:00:00Z',
+    auth: { token: { secretRef: { name: 'gl', key: 'token' } } },
+  };
+
+  it('GitLab: creates a deploy token of a project, leases its ID, deletes it on revoke', async () => {
+    const agent = mock();
+    const seen: { method: string; path: string; token: string; body?: unknown }[] = [];
+    const record = (opts: { method: string; path: string; headers?: unknown; body?: unknown }) =>
+      seen.push({
+        method: opts.method,
+        path: opts.path,
+        token: String((opts.headers as Record<string, string>)['private-token']),
+        body: opts.body ? JSON.parse(String(opts.body)) : undefined,
+      });
+    const pool = agent.get('https://gl.test');
+    pool
+      .intercept({ path: '/api/v4/projects/group%2Fapp/deploy_tokens', method: 'POST' })
+      .reply(201, (opts) => {
+        record(opts);
+        return { id: 7, username: 'gitlab+deploy-token-7', token: 'gldt-x' };
+      });
+    pool
+      .intercept({ path: '/api/v4/projects/group%2Fapp/deploy_tokens/7', method: 'DELETE' })
+      .reply(204, (opts) => {
+        record(opts);
+        return '';
+      });
+    const gen = gitlabDeployTokenGenerator({ dispatcher: agent });
+    expect(gen.validate(obj(gitlabSpec))).toBeUndefined();
+    expect(gen.validate(obj({ ...gitlabSpec, groupID: 'g' }))).toMatch(/exactly one of/);
+    const out = await gen.generate(env(), obj(gitlabSpec));
+    expect(dec(out.data)).toEqual({ username: 'gitlab+deploy-token-7', token: 'gldt-x' });
+    expect(out.lease).toMatchObject({
+      leaseID: 'projects/group%2Fapp/deploy_tokens/7',
+      revokeOnly: true,
+      renewable: false,
+    });
+    expect(seen[0]?.body).toEqual({
+      name: 'deploy',
+      scopes: ['read_registry'],
+      expires_at: '2030-01-01T00:00:00Z',
+    });
+    await gen.revoke!(env(), obj(gitlabSpec), out.lease!.leaseID);
+    expect(seen.map((s) => s.method)).toEqual(['POST', 'DELETE']);
+    // A lease ID from status is not trusted as a URL.
+    await expect(gen.revoke!(env(), obj(gitlabSpec), '../../admin')).rejects.toThrow(
+      /not a deploy token lease/,
+    );
+  });
+
+  it('Grafana: finds or creates the service account, issues a token, deletes it on revoke', async () => {
+    const agent = mock();
+    const calls: string[] = [];
+    const pool = agent.get('https://grafana.test');
+    pool.intercept({ path: '/g/api/serviceaccounts/search?query=ci', method: 'GET' }).reply(200, () => {
+      calls.push('search');
+      return { serviceAccounts: [{ id: 1, name: 'cic', login: 'sa-cic' }] };
+    });
+    pool.intercept({ path: '/g/api/serviceaccounts', method: 'POST' }).reply(201, (opts) => {
+      calls.push(`create ${String(opts.body)}`);
+      return { id: 3, name: 'ci', login: 'sa-ci' };
+    });
+    pool.intercept({ path: '/g/api/serviceaccounts/3/tokens', method: 'POST' }).reply(200, (opts) => {
+      calls.push(`token ${(JSON.parse(String(opts.body)) as { secondsToLive?: number }).secondsToLive}`);
+      return { id: 9, name: 'x', key: 'glsa_key' };
+    });
+    pool.intercept({ path: '/g/api/serviceaccounts/3/tokens/9', method: 'DELETE' }).reply(404, () => {
+      calls.push('delete');
+      return {};
+    });
+    const spec = {
+      url: 'https://grafana.test/g/',
+      auth: { token: { name: 'admin', key: 'token' } },
+      serviceAccount: { name: 'ci', role: 'Viewer', secondsToLive: 3600 },
+    };
+    const gen = grafanaGenerator({ dispatcher: agent });
+    const out = await gen.generate(env(), obj(spec));
+    expect(dec(out.data)).toEqual({ login: 'sa-ci', token: 'glsa_key' });
+    expect(out.lease).toMatchObject({
+      leaseID: 'serviceaccounts/3/tokens/9',
+      revokeOnly: true,
+      leaseDuration: 3600,
+    });
+    expect(calls).toEqual(['search', 'create {"name":"ci","role":"Viewer"}', 'token 3600']);
+    // Already gone (404) counts as deleted.
+    await gen.revoke!(env(), obj(spec), 'serviceaccounts/3/tokens/9');
+    expect(calls.at(-1)).toBe('delete');
+    expect(gen.validate(obj({ ...spec, auth: {} }))).toMatch(/token or basic/);
   });
 });

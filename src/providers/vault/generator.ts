@@ -200,8 +200,8 @@ export function vaultDynamicSecretGenerator(opts: VaultProviderOptions = {}): Ge
     },
     validate: (obj) => validateVaultDynamicSecret(specOf(obj)),
     generate: (env, obj) => generateVaultDynamicSecret(connected(env.client), specOf(obj), env.now),
-    renew: (client, leaseID, increment) => renewVaultLease(connected(client), leaseID, increment),
-    revoke: (client, leaseID) => revokeVaultLease(connected(client), leaseID),
+    renew: (env, _obj, leaseID, increment) => renewVaultLease(connected(env.client), leaseID, increment),
+    revoke: (env, _obj, leaseID) => revokeVaultLease(connected(env.client), leaseID),
   };
 }
 
