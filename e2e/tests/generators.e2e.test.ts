@@ -7,7 +7,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, verify } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
@@ -27,6 +27,7 @@ import {
   waitEs,
   waitFor,
 } from '../lib/kube.js';
+import { selfSignedPem } from '../lib/azurekv.js';
 import { assertNoSecretLeaks } from '../lib/leaks.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
@@ -101,41 +102,9 @@ async function values(name: string, namespace = ns): Promise<Record<string, stri
   return d;
 }
 
-/** A certificate for 127.0.0.1 that is its own CA (openssl). */
-function selfSignedIpCert(): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'gen-tls-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'k.pem'),
-        '-out',
-        join(dir, 'c.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    return { cert: readFileSync(join(dir, 'c.pem'), 'utf8'), key: readFileSync(join(dir, 'k.pem'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 async function startWebhookServer(): Promise<void> {
-  const { cert, key } = selfSignedIpCert();
+  // A certificate for 127.0.0.1 that is its own CA.
+  const { certPem: cert, keyPem: key } = selfSignedPem('127.0.0.1', 'IP:127.0.0.1');
   caPem = cert;
   let n = 0;
   https = createServer({ cert, key }, (req, res) => {
