@@ -52,7 +52,6 @@ export function defaultRegistry(metrics?: Metrics): ProviderRegistry {
 const UNSUPPORTED_GENERATORS = {
   ACRAccessToken: 'the Azure Container Registry token exchange is not implemented',
   BeyondtrustWorkloadCredentialsDynamicSecret: 'Syncret has no BeyondTrust provider',
-  GCRAccessToken: 'the Google registry access token is not implemented',
 } as const;
 
 /**
@@ -77,6 +76,13 @@ export function defaultGenerators(metrics?: Metrics): Generator[] {
     grafanaGenerator(),
     aws('ECRAuthorizationToken'),
     aws('STSSessionToken'),
+    lazyGenerator('GCRAccessToken', GENERATOR_RESOURCES.GCRAccessToken, 'gcpsm', async () => {
+      const [registry, gcpsm] = await Promise.all([
+        import('./providers/gcpsm/registry.js'),
+        import('./providers/gcpsm/index.js'),
+      ]);
+      return registry.gcrAccessTokenGenerator(gcpsm.gcpsmOptionsFromEnv(process.env));
+    }),
     ...Object.entries(UNSUPPORTED_GENERATORS).map(([kind, why]) =>
       unsupportedGenerator(kind, GENERATOR_RESOURCES[kind as keyof typeof UNSUPPORTED_GENERATORS], why),
     ),

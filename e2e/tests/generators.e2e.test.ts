@@ -69,12 +69,17 @@ const webhookToken = secretValue('webhook');
 const githubToken = secretValue('ghs');
 const gitlabPat = secretValue('glpat');
 const grafanaAdmin = secretValue('grafana-admin');
+const gcpToken = `ya29.${secretValue('gcp')}`;
 const quayToken = fakeJwt(secretValue('quay'), 1_900_000_000);
 const cloudsmithToken = fakeJwt(secretValue('cloudsmith'), 1_900_000_001);
 const githubApp = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const OPERATOR_ARGS = ['--requeue-on-error-max', '2s'];
 let caFile = '';
-const operatorEnv = () => ({ ...operatorAwsEnv(), NODE_EXTRA_CA_CERTS: caFile });
+const operatorEnv = () => ({
+  ...operatorAwsEnv(),
+  NODE_EXTRA_CA_CERTS: caFile,
+  SYNCRET_GCP_STS_URL: `${httpsUrl}/v1/token`,
+});
 const kvV1 = secretValue('kv-v1');
 const kvV2 = secretValue('kv-v2');
 const vaultToken = secretValue('vault-token');
@@ -222,6 +227,23 @@ function saasRoute(
       return answer(204, {});
     }
   }
+  // Google's STS (GKE workload identity): the ServiceAccount token for its identity pool.
+  if (method === 'POST' && url === '/v1/token') {
+    const form = Object.fromEntries(new URLSearchParams(body));
+    const sub = jwtClaims(form.subject_token ?? '');
+    const aud = ([] as unknown[]).concat(sub.aud);
+    if (
+      form.grant_type !== 'urn:ietf:params:oauth:grant-type:token-exchange' ||
+      !aud.includes('my-project.svc.id.goog')
+    )
+      return answer(400, { error: 'invalid_grant' });
+    return answer(200, {
+      access_token: gcpToken,
+      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      token_type: 'Bearer',
+      expires_in: 3600,
+    });
+  }
   if (url.startsWith('/grafana/api/serviceaccounts')) {
     if (headers.authorization !== `Bearer ${grafanaAdmin}`)
       return answer(401, { message: 'invalid API key' });
@@ -368,6 +390,16 @@ beforeAll(async () => {
       auth: { token: { name: 'saas-creds', key: 'grafana' } },
       serviceAccount: { name: 'e2e-sa', role: 'Viewer', secondsToLive: 3600 },
     }),
+    gen('GCRAccessToken', 'gcr', {
+      projectID: 'my-project',
+      auth: {
+        workloadIdentity: {
+          serviceAccountRef: { name: 'registry-sa' },
+          clusterLocation: 'europe-west1',
+          clusterName: 'e2e',
+        },
+      },
+    }),
     gen('ACRAccessToken', 'acr', {
       registry: 'example.azurecr.io',
       auth: { managedIdentity: {} },
@@ -412,6 +444,7 @@ beforeAll(async () => {
     genEs('gitlab', [ref('GitlabDeployToken', 'gitlab')], { refreshInterval: '4s' }),
     genEs('grafana', [ref('Grafana', 'grafana')]),
     genEs('acr', [ref('ACRAccessToken', 'acr')]),
+    genEs('gcr', [ref('GCRAccessToken', 'gcr')]),
     genEs('github', [ref('GithubAccessToken', 'github')]),
     genEs('quay', [ref('QuayAccessToken', 'quay')]),
     genEs('cloudsmith', [ref('CloudsmithAccessToken', 'cloudsmith')]),
@@ -648,6 +681,15 @@ describe('token exchanges against a local server speaking their documented APIs'
       auth: Buffer.from(`token:${cloudsmithToken}`).toString('base64'),
       expiry: '1900000001',
     });
+  });
+});
+
+describe('GCRAccessToken (GKE workload identity at a local STS)', () => {
+  it('exchanges the ServiceAccount token for a registry access token', async () => {
+    await waitEs(ns, 'gcr');
+    const d = await values('gcr');
+    expect(d).toMatchObject({ username: 'oauth2accesstoken', password: gcpToken });
+    expect(Number(d.expiry)).toBeGreaterThan(Date.now() / 1000 + 3000);
   });
 });
 
