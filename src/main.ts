@@ -50,7 +50,6 @@ export function defaultRegistry(metrics?: Metrics): ProviderRegistry {
 
 /** Generator kinds whose backend Syncret does not speak yet, and why. */
 const UNSUPPORTED_GENERATORS = {
-  ACRAccessToken: 'the Azure Container Registry token exchange is not implemented',
   BeyondtrustWorkloadCredentialsDynamicSecret: 'Syncret has no BeyondTrust provider',
 } as const;
 
@@ -76,6 +75,9 @@ export function defaultGenerators(metrics?: Metrics): Generator[] {
     grafanaGenerator(),
     aws('ECRAuthorizationToken'),
     aws('STSSessionToken'),
+    lazyGenerator('ACRAccessToken', GENERATOR_RESOURCES.ACRAccessToken, 'azurekv', async () =>
+      (await import('./providers/azurekv/registry.js')).acrAccessTokenGenerator(),
+    ),
     lazyGenerator('GCRAccessToken', GENERATOR_RESOURCES.GCRAccessToken, 'gcpsm', async () => {
       const [registry, gcpsm] = await Promise.all([
         import('./providers/gcpsm/registry.js'),

@@ -27,7 +27,7 @@ import {
   waitEs,
   waitFor,
 } from '../lib/kube.js';
-import { selfSignedPem } from '../lib/azurekv.js';
+import { kvEnv, registerIdentity, selfSignedPem } from '../lib/azurekv.js';
 import { assertNoSecretLeaks } from '../lib/leaks.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
@@ -70,15 +70,22 @@ const githubToken = secretValue('ghs');
 const gitlabPat = secretValue('glpat');
 const grafanaAdmin = secretValue('grafana-admin');
 const gcpToken = `ya29.${secretValue('gcp')}`;
+const acrRefresh = secretValue('acr-refresh');
+const acrAccess = secretValue('acr-access');
+const acrSecret = secretValue('acr-sp');
+const registryHost = () => httpsUrl.replace('https://', '');
 const quayToken = fakeJwt(secretValue('quay'), 1_900_000_000);
 const cloudsmithToken = fakeJwt(secretValue('cloudsmith'), 1_900_000_001);
 const githubApp = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const OPERATOR_ARGS = ['--requeue-on-error-max', '2s'];
 let caFile = '';
+let acrClientId = '';
 const operatorEnv = () => ({
   ...operatorAwsEnv(),
   NODE_EXTRA_CA_CERTS: caFile,
   SYNCRET_GCP_STS_URL: `${httpsUrl}/v1/token`,
+  // Entra ID for ACRAccessToken: the Key Vault test server's.
+  AZURE_AUTHORITY_HOST: kvEnv().authority,
 });
 const kvV1 = secretValue('kv-v1');
 const kvV2 = secretValue('kv-v2');
@@ -227,6 +234,28 @@ function saasRoute(
       return answer(204, {});
     }
   }
+  // ACR's token exchange: an Entra ID token (from the Key Vault test server's Entra ID) for a
+  // refresh token, that for an access token of a scope.
+  if (method === 'POST' && (url === '/oauth2/exchange' || url === '/oauth2/token')) {
+    const form = Object.fromEntries(new URLSearchParams(body));
+    if (form.service !== registryHost()) return answer(400, { errors: [{ code: 'UNSUPPORTED' }] });
+    if (url === '/oauth2/exchange') {
+      const ok =
+        form.grant_type === 'access_token' &&
+        form.tenant === kvEnv().tenant &&
+        form.access_token?.startsWith('kvt.');
+      return ok
+        ? answer(200, { refresh_token: acrRefresh })
+        : answer(401, { errors: [{ code: 'UNAUTHORIZED' }] });
+    }
+    const ok =
+      form.grant_type === 'refresh_token' &&
+      form.refresh_token === acrRefresh &&
+      form.scope === 'repository:app:pull';
+    return ok
+      ? answer(200, { access_token: acrAccess })
+      : answer(401, { errors: [{ code: 'UNAUTHORIZED' }] });
+  }
   // Google's STS (GKE workload identity): the ServiceAccount token for its identity pool.
   if (method === 'POST' && url === '/v1/token') {
     const form = Object.fromEntries(new URLSearchParams(body));
@@ -281,11 +310,13 @@ function saasRoute(
 beforeAll(async () => {
   await startWebhookServer();
   caFile = join(mkdtempSync(join(tmpdir(), 'gen-ca-')), 'ca.pem');
-  writeFileSync(caFile, caPem);
+  // This suite's CA and the Key Vault test server's (its Entra ID), for the operator to trust.
+  writeFileSync(caFile, `${caPem}\n${kvEnv().ca}`);
   // GitHub, Quay and Cloudsmith take no CA bundle: the operator trusts the test CA as a whole.
   op = await startOperator({ name: 'generators', args: OPERATOR_ARGS, env: operatorEnv() });
   ns = newNamespace('e2e-gen');
   ns2 = newNamespace('e2e-gen-b');
+  acrClientId = await registerIdentity({ secret: acrSecret });
   await mountKv(kvMount, 2);
   await kv2Put(kvMount, 'app', { value: kvV1 });
   await kv2Put(kvMount, 'app', { value: kvV2 });
@@ -400,9 +431,26 @@ beforeAll(async () => {
         },
       },
     }),
+    plainSecret(ns, 'acr-sp', { clientId: acrClientId, clientSecret: acrSecret }),
     gen('ACRAccessToken', 'acr', {
-      registry: 'example.azurecr.io',
-      auth: { managedIdentity: {} },
+      registry: registryHost(),
+      tenantId: kvEnv().tenant,
+      scope: 'repository:app:pull',
+      auth: {
+        servicePrincipal: {
+          secretRef: {
+            clientId: { name: 'acr-sp', key: 'clientId' },
+            clientSecret: { name: 'acr-sp', key: 'clientSecret' },
+          },
+        },
+      },
+    }),
+    gen('BeyondtrustWorkloadCredentialsDynamicSecret', 'bt', {
+      provider: {
+        auth: { apikey: { token: { name: 'seed', key: 'totp' } } },
+        server: { apiUrl: 'https://bt.example', siteId: 's' },
+        folderPath: 'a/b',
+      },
     }),
     {
       apiVersion: GV,
@@ -444,6 +492,7 @@ beforeAll(async () => {
     genEs('gitlab', [ref('GitlabDeployToken', 'gitlab')], { refreshInterval: '4s' }),
     genEs('grafana', [ref('Grafana', 'grafana')]),
     genEs('acr', [ref('ACRAccessToken', 'acr')]),
+    genEs('bt', [ref('BeyondtrustWorkloadCredentialsDynamicSecret', 'bt')]),
     genEs('gcr', [ref('GCRAccessToken', 'gcr')]),
     genEs('github', [ref('GithubAccessToken', 'github')]),
     genEs('quay', [ref('QuayAccessToken', 'quay')]),
@@ -480,7 +529,7 @@ describe('the CRDs', () => {
     const sa = { name: 'sa' };
     const manifests = [
       gen('ACRAccessToken', 'acr-min', { registry: 'r.azurecr.io', auth: { managedIdentity: {} } }),
-      gen('BeyondtrustWorkloadCredentialsDynamicSecret', 'bt', {
+      gen('BeyondtrustWorkloadCredentialsDynamicSecret', 'bt-min', {
         provider: {
           auth: { apikey: { token: sel } },
           server: { apiUrl: 'https://bt', siteId: 's' },
@@ -731,11 +780,23 @@ describe('tokens that must be deleted when replaced (GitLab, Grafana)', () => {
   });
 });
 
+describe('ACRAccessToken (Entra ID of the Key Vault test server, a local registry)', () => {
+  it('exchanges a service principal token for a refresh token, then a scoped access token', async () => {
+    await waitEs(ns, 'acr');
+    expect(await values('acr')).toEqual({
+      username: '00000000-0000-0000-0000-000000000000',
+      password: acrAccess,
+    });
+  });
+});
+
 describe('kinds without a backend here', () => {
   it('report Ready=False GeneratorNotSupported naming the kind', async () => {
-    const es = await waitEs(ns, 'acr', { status: 'False', reason: 'GeneratorNotSupported' });
+    const es = await waitEs(ns, 'bt', { status: 'False', reason: 'GeneratorNotSupported' });
     const cond = es.status?.conditions?.find((c: { type: string }) => c.type === 'Ready');
-    expect(cond?.message).toMatch(/generator kind ACRAccessToken is not supported by Syncret/);
+    expect(cond?.message).toMatch(
+      /generator kind BeyondtrustWorkloadCredentialsDynamicSecret is not supported by Syncret/,
+    );
   });
 });
 

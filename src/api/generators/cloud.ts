@@ -84,6 +84,8 @@ export function acrAccessTokenSpec() {
   );
 }
 
+export type ACRAccessTokenSpec = Static<ReturnType<typeof acrAccessTokenSpec>>;
+
 export function gcrAccessTokenSpec() {
   return obj(
     {

@@ -17,6 +17,8 @@ export interface TokenCall {
   url: string;
   headers: Record<string, string>;
   body?: unknown;
+  /** A form body (application/x-www-form-urlencoded) instead of JSON. */
+  form?: Record<string, string>;
   /** Statuses that count as success (default: any 2xx). */
   expect?: number[];
   signal: AbortSignal;
@@ -49,9 +51,17 @@ export async function tokenCall(c: TokenCall): Promise<Record<string, unknown>> 
       headers: {
         accept: 'application/json',
         ...c.headers,
-        ...(c.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(c.form
+          ? { 'content-type': 'application/x-www-form-urlencoded' }
+          : c.body !== undefined
+            ? { 'content-type': 'application/json' }
+            : {}),
       },
-      body: c.body !== undefined ? JSON.stringify(c.body) : undefined,
+      body: c.form
+        ? new URLSearchParams(c.form).toString()
+        : c.body !== undefined
+          ? JSON.stringify(c.body)
+          : undefined,
       signal: AbortSignal.any([c.signal, AbortSignal.timeout(TIMEOUT_MS)]),
       ...(c.dispatcher ? { dispatcher: c.dispatcher } : {}),
     });
