@@ -17,7 +17,8 @@ import { fakeProvider } from './providers/fake/index.js';
 import { kubernetesProvider } from './providers/kubernetes/index.js';
 import { vaultProvider } from './providers/vault/index.js';
 import { vaultDynamicSecretGenerator } from './providers/vault/generator.js';
-import { lazyGenerator, unsupportedGenerator } from './providers/generator.js';
+import { lazyGenerator } from './providers/generator.js';
+import { beyondtrustGenerator } from './providers/beyondtrust/generator.js';
 import type { Generator } from './providers/generator.js';
 import { localGenerators } from './providers/local/index.js';
 import { webhookGenerator } from './providers/webhook/generator.js';
@@ -48,14 +49,9 @@ export function defaultRegistry(metrics?: Metrics): ProviderRegistry {
   ]);
 }
 
-/** Generator kinds whose backend Syncret does not speak yet, and why. */
-const UNSUPPORTED_GENERATORS = {
-  BeyondtrustWorkloadCredentialsDynamicSecret: 'Syncret has no BeyondTrust provider',
-} as const;
-
 /**
- * Every generator kind: the local ones, Webhook and the token exchanges at start, the AWS ones (and their SDKs) on
- * first use, the rest answering GeneratorNotSupported.
+ * Every generator kind of ESO 2.9: the local ones, Webhook and the token exchanges at start;
+ * those needing a cloud SDK (AWS, Google, Azure) load it on first use.
  */
 export function defaultGenerators(metrics?: Metrics): Generator[] {
   let loaded: Promise<Generator[]> | undefined;
@@ -85,9 +81,7 @@ export function defaultGenerators(metrics?: Metrics): Generator[] {
       ]);
       return registry.gcrAccessTokenGenerator(gcpsm.gcpsmOptionsFromEnv(process.env));
     }),
-    ...Object.entries(UNSUPPORTED_GENERATORS).map(([kind, why]) =>
-      unsupportedGenerator(kind, GENERATOR_RESOURCES[kind as keyof typeof UNSUPPORTED_GENERATORS], why),
-    ),
+    beyondtrustGenerator(),
   ];
 }
 

@@ -1,9 +1,10 @@
 // The generators.external-secrets.io kinds on the real control plane: every ESO 2.9 generator
-// manifest applies; Password, UUID, Fake, SSHKey, MFA, Webhook (a local HTTPS server), ECR and
-// STS (moto), VaultDynamicSecret.getParameters (OpenBao) and ClusterGenerator produce the
-// Secrets ESO documents; the kinds without a backend say GeneratorNotSupported; generated
-// values stay put across refreshes that are not due and an operator restart, change when the
-// refreshInterval says so, and one generator used twice gives two values.
+// manifest applies, and every kind produces the Secret ESO documents: Password, UUID, Fake,
+// SSHKey, MFA; ECR and STS (moto); VaultDynamicSecret.getParameters (OpenBao); ACR (the Key
+// Vault test server's Entra ID); Webhook, GitHub, Quay, Cloudsmith, GitLab, Grafana, GCR (STS)
+// and BeyondTrust against a local HTTPS server speaking their APIs; ClusterGenerator from two
+// namespaces. Generated values stay put across refreshes that are not due and an operator
+// restart, change when the refreshInterval says so, and one generator used twice gives two.
 
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, verify } from 'node:crypto';
@@ -74,6 +75,9 @@ const acrRefresh = secretValue('acr-refresh');
 const acrAccess = secretValue('acr-access');
 const acrSecret = secretValue('acr-sp');
 const registryHost = () => httpsUrl.replace('https://', '');
+const btKey = secretValue('bt-key');
+const btSecret = secretValue('bt-secret');
+const BT_SITE = 'a1b2c3d4-e5f6-4890-abcd-ef1234567890';
 const quayToken = fakeJwt(secretValue('quay'), 1_900_000_000);
 const cloudsmithToken = fakeJwt(secretValue('cloudsmith'), 1_900_000_001);
 const githubApp = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -255,6 +259,19 @@ function saasRoute(
     return ok
       ? answer(200, { access_token: acrAccess })
       : answer(401, { errors: [{ code: 'UNAUTHORIZED' }] });
+  }
+  // BeyondTrust Workload Credentials: a dynamic secret of a folder, as ESO's client calls it.
+  if (method === 'POST' && url === `/${BT_SITE}/secrets/dynamic/db/generate?folder=prod%2Faws`) {
+    if (headers.authorization !== `Bearer ${btKey}` || headers['bt-secrets-api-version'] !== '2026-04-28')
+      return answer(401, { error: 'unauthorized' });
+    return answer(201, {
+      secret: {
+        accessKeyId: 'ASIABEYONDTRUST',
+        secretAccessKey: btSecret,
+        leaseId: 'lease-1',
+        expiration: '2030-01-01T00:00:00Z',
+      },
+    });
   }
   // Google's STS (GKE workload identity): the ServiceAccount token for its identity pool.
   if (method === 'POST' && url === '/v1/token') {
@@ -445,11 +462,13 @@ beforeAll(async () => {
         },
       },
     }),
+    plainSecret(ns, 'bt-key', { key: btKey }),
     gen('BeyondtrustWorkloadCredentialsDynamicSecret', 'bt', {
       provider: {
-        auth: { apikey: { token: { name: 'seed', key: 'totp' } } },
-        server: { apiUrl: 'https://bt.example', siteId: 's' },
-        folderPath: 'a/b',
+        auth: { apikey: { token: { name: 'bt-key', key: 'key' } } },
+        server: { apiUrl: httpsUrl, siteId: BT_SITE },
+        folderPath: 'prod/aws/db',
+        caBundle: Buffer.from(caPem).toString('base64'),
       },
     }),
     {
@@ -790,13 +809,15 @@ describe('ACRAccessToken (Entra ID of the Key Vault test server, a local registr
   });
 });
 
-describe('kinds without a backend here', () => {
-  it('report Ready=False GeneratorNotSupported naming the kind', async () => {
-    const es = await waitEs(ns, 'bt', { status: 'False', reason: 'GeneratorNotSupported' });
-    const cond = es.status?.conditions?.find((c: { type: string }) => c.type === 'Ready');
-    expect(cond?.message).toMatch(
-      /generator kind BeyondtrustWorkloadCredentialsDynamicSecret is not supported by Syncret/,
-    );
+describe("BeyondtrustWorkloadCredentialsDynamicSecret (a local server speaking ESO's client calls)", () => {
+  it('generates a dynamic secret of a folder, with the API key and version header', async () => {
+    await waitEs(ns, 'bt');
+    expect(await values('bt')).toEqual({
+      accessKeyId: 'ASIABEYONDTRUST',
+      secretAccessKey: btSecret,
+      leaseId: 'lease-1',
+      expiration: '2030-01-01T00:00:00Z',
+    });
   });
 });
 

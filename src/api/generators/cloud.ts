@@ -132,3 +132,7 @@ export function beyondtrustWorkloadCredentialsSpec() {
     { required: ['provider'] },
   );
 }
+
+export type BeyondtrustWorkloadCredentialsSpec = Static<
+  ReturnType<typeof beyondtrustWorkloadCredentialsSpec>
+>;
