@@ -212,8 +212,10 @@ export class Manager {
         labelSelector: `${MANAGED_LABEL}=true`,
         transform: targets.transform,
       }),
-      // Generator objects, only to re-issue values when a generator is edited (reads use a GET).
-      generators: (o.generators ?? []).map((gen) => ({ gen, cache: scoped<KubeObject>(gen.resource) })),
+      // Watched generator kinds, only to re-issue values when one is edited (reads use a GET).
+      generators: (o.generators ?? [])
+        .filter((gen) => gen.watched)
+        .map((gen) => ({ gen, cache: scoped<KubeObject>(gen.resource) })),
       // Cluster-scoped, so served only by a cluster-wide operator (ESO: a namespaced install
       // disables its ClusterExternalSecret reconciler).
       clusterExternalSecrets:

@@ -2,11 +2,11 @@
 // that compiles a user's find.name.regexp, a Go regexp on the linear-time engine of
 // src/regexp/) and the client-cache scope of namespace-relative credentials.
 
-import type { FindRef } from '../api/types.js';
+import type { CAProvider, FindRef } from '../api/types.js';
 import { MatchMeter, RegexpSyntaxError, compileRegexp } from '../regexp/index.js';
 import type { GoRegexp } from '../regexp/index.js';
 import { ProviderError } from './errors.js';
-import type { StoreInfo } from './types.js';
+import type { ProviderContext, StoreInfo } from './types.js';
 
 /** Whether a remote name passes find.name.regexp. */
 export type NameMatcher = (name: string) => boolean;
@@ -61,4 +61,18 @@ export interface CredentialRef {
 export function credentialScope(store: StoreInfo, refs: readonly (CredentialRef | undefined)[]): string {
   if (store.kind !== 'ClusterSecretStore') return '';
   return refs.some((r) => r && !r.namespace) ? store.requesterNamespace : '';
+}
+
+/** A caBundle (base64 PEM) or the Secret / ConfigMap key a caProvider names; undefined when neither is set. */
+export async function readCABundle(
+  caBundle: string | undefined,
+  caProvider: CAProvider | undefined,
+  ctx: ProviderContext,
+  what = 'caProvider',
+): Promise<string | undefined> {
+  if (caBundle) return Buffer.from(caBundle, 'base64').toString('utf8');
+  if (!caProvider) return undefined;
+  const sel = { name: caProvider.name, key: caProvider.key, namespace: caProvider.namespace };
+  if (caProvider.type === 'ConfigMap') return ctx.readConfigMapKey(sel, what);
+  return new TextDecoder().decode(await ctx.readSecretKey(sel, what));
 }

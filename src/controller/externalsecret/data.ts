@@ -40,6 +40,23 @@ export function usesGenerators(spec: ExternalSecretSpec | undefined): boolean {
 }
 
 /**
+ * Generator kinds whose values may come with a lease to revoke: VaultDynamicSecret, GitLab
+ * deploy tokens and Grafana tokens, and a ClusterGenerator (which may wrap one; only a GET
+ * would tell).
+ */
+const LEASE_KINDS: ReadonlySet<string> = new Set([
+  'VaultDynamicSecret',
+  'GitlabDeployToken',
+  'Grafana',
+  'ClusterGenerator',
+]);
+
+/** Whether an ExternalSecret may hold generator leases, so deleting it must revoke them first. */
+export function usesLeaseGenerators(spec: ExternalSecretSpec | undefined): boolean {
+  return (spec?.dataFrom ?? []).some((f) => LEASE_KINDS.has(f.sourceRef?.generatorRef?.kind ?? ''));
+}
+
+/**
  * An ExternalSecret whose every entry names its own source needs no secretStoreRef (ESO v1):
  * e.g. one that only uses generators.
  */

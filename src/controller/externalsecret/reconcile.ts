@@ -18,6 +18,7 @@ import type {
 import { formatGoDuration, parseGoDuration } from '../../config/duration.js';
 import type { EventSpec } from '../../observability/events.js';
 import { ProviderError } from '../../providers/errors.js';
+import { GeneratorNotSupportedError } from '../../providers/generator.js';
 import type { StoreInfo } from '../../providers/types.js';
 import { getCondition, setCondition } from '../../runtime/conditions.js';
 import { rfc3339 } from '../../runtime/time/rfc3339.js';
@@ -133,7 +134,7 @@ async function reconcileSteps(es: ExternalSecret, world: EsWorld, trigger: Queue
     targetDrifted: !!target && p.creation !== 'Merge' && target.drifted,
     now: world.now(),
   });
-  if (p.generated && world.generators && p.oldLeases.length > 0) {
+  if (p.generated && world.generators && p.oldLeases.some((l) => !l.revokeOnly)) {
     const kept = await keepLeases(p, decision, world);
     if ('outcome' in kept) return kept.outcome;
     decision = kept.decision;
@@ -240,7 +241,12 @@ async function keepLeases(
   const keep =
     !decision.sync || decision.why === 'refresh-due' || (decision.why === 'retry' && renewalFailed);
   if (!keep) return { decision };
-  const step = await maintainLeases(p.oldLeases, p.ns, world.generators!, world.now);
+  const step = await maintainLeases(
+    p.oldLeases.filter((l) => !l.revokeOnly),
+    p.ns,
+    world.generators!,
+    world.now,
+  );
   if (step.kind === 'rotate') return { decision: { sync: true, why: 'lease-rotation', detail: step.why } };
   if (step.kind === 'error') {
     return {
@@ -263,15 +269,18 @@ function renewedOutcome(
   world: EsWorld,
 ): EsOutcome {
   let status: ExternalSecretStatus | undefined;
+  // Renewed leases in their places; revokeOnly ones as they were.
+  const renewed = [...step.leases];
+  const leases = p.oldLeases.map((l) => (l.revokeOnly ? l : (renewed.shift() ?? l)));
   if (recovered) {
     const ready = {
       status: 'True',
       reason: Reason.SecretSynced,
       message: 'lease renewed; Secret is up to date',
     } as const;
-    status = withReady(p.es, ready, rfc3339(world.now()), { generatorLeases: step.leases });
+    status = withReady(p.es, ready, rfc3339(world.now()), { generatorLeases: leases });
   } else if (step.renewed > 0) {
-    status = { ...(p.es.status ?? {}), generatorLeases: step.leases };
+    status = { ...(p.es.status ?? {}), generatorLeases: leases };
   }
   return {
     status,
@@ -297,6 +306,7 @@ function statusLeases(issued: IssuedLease[], now: number): GeneratorLease[] {
     renewable: l.grant.renewable,
     issueTime: leaseTime(now),
     expireTime: leaseTime(l.grant.expireAt),
+    ...(l.grant.revokeOnly ? { revokeOnly: true } : {}),
   }));
 }
 
@@ -388,7 +398,8 @@ function syncedOutcome(
       message: `Deleted Secret "${name}": the provider returned no data (deletionPolicy Delete)`,
     });
   }
-  if (p.generated && newLeases.length > 0 && p.oldLeases.length > 0)
+  const withLifecycle = (ls: GeneratorLease[]) => ls.some((l) => !l.revokeOnly);
+  if (p.generated && withLifecycle(newLeases) && withLifecycle(p.oldLeases))
     events.push({
       type: 'Normal',
       reason: 'Rotated',
@@ -425,7 +436,12 @@ async function failedSync(p: Plan, e: unknown, issued: IssuedLease[], world: EsW
     ? { intervalMs: 0, latestMs: leaseDeadline(p.oldLeases, world.now()) }
     : { intervalMs: p.intervalMs };
   if (e instanceof ProviderError) {
-    const reason = e.reason === 'InvalidProviderConfig' ? Reason.InvalidStoreConfig : Reason.ProviderError;
+    const reason =
+      e instanceof GeneratorNotSupportedError
+        ? Reason.GeneratorNotSupported
+        : e.reason === 'InvalidProviderConfig'
+          ? Reason.InvalidStoreConfig
+          : Reason.ProviderError;
     const out = errorOutcome(p.es, world, reason, e.message, {
       ...retry,
       synced: true,
