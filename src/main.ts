@@ -123,6 +123,13 @@ async function assemble(opts: RunOptions) {
     leaseRevokeTimeoutMs: opts.leaseRevokeTimeoutMs,
     allowInsecureCredentials: opts.allowInsecureCredentials,
     generators: defaultGenerators(metrics, opts.allowInsecureCredentials),
+    rollout: opts.rolloutRestarts
+      ? {
+          reloaderAnnotations: opts.reloaderAnnotations,
+          debounceMs: opts.rolloutRestartDebounceMs,
+          perMinute: opts.rolloutRestartsPerMinute,
+        }
+      : undefined,
   });
   backlogged = () => manager.backlogged();
   return { logger, metrics, api, events, manager };
