@@ -234,6 +234,8 @@ describe('rollout restarts', () => {
     await sleep(150);
     expect(patches(api)).toHaveLength(1);
     expect(t.events.some((e) => / Normal RolloutRestartDelayed: .*waits: namespace team/.test(e))).toBe(true);
+    // The delayed one is still pending, for when its token comes (a minute here).
+    expect(t.rollout.pendingRestarts()).toBe(1);
   });
 
   it('reports a refused patch on the workload and the ExternalSecret, and retries a failed one', async () => {

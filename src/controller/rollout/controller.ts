@@ -136,6 +136,11 @@ export class RolloutRestarts {
     );
   }
 
+  /** Workloads with a restart still to come (tests, diagnostics). */
+  pendingRestarts(): number {
+    return this.pending.size;
+  }
+
   async stop(drainMs?: number): Promise<void> {
     await Promise.all(this.controllers.map((c) => c.stop(drainMs)));
   }

@@ -61,7 +61,8 @@ describe('reconcileRollout', () => {
 
   it('waits for the namespace budget', () => {
     const out = reconcileRollout(api(), world(pending(), 1000, 2500));
-    expect(out).toMatchObject({ delayed: true, requeueAfterMs: 2500 });
+    // Nothing settles: the restart still comes when the token does.
+    expect(out).toMatchObject({ delayed: true, requeueAfterMs: 2500, settle: {} });
     expect(out.patch).toBeUndefined();
     expect(out.events[0]?.reason).toBe('RolloutRestartDelayed');
   });

@@ -78,6 +78,8 @@ export function reconcileRollout(w: Workload, world: RolloutWorld): RolloutOutco
     const message = `Restart for changed Secret(s) ${names(changed)} waits: namespace ${w.metadata.namespace} is at its rollout restart rate (--rollout-restarts-per-minute)`;
     return {
       ...base,
+      // Nothing is written: every change stays pending for the run the token allows.
+      settle: {},
       events: [{ type: 'Normal', reason: 'RolloutRestartDelayed', message }],
       sourceEvents: [],
       delayed: true,
