@@ -555,6 +555,8 @@ export function usage(): string {
     '  syncret run [flags]   run the operator',
     '  syncret render -f EXTERNALSECRET.yaml --store STORE.yaml [--data VALUES.json]',
     '                        print the Secret the operator would write, offline (render --help)',
+    '  syncret policy -f MANIFESTS.yaml [--out DIR] [--check]',
+    '                        print the least-privilege Vault and AWS policies the manifests need (policy --help)',
     '  syncret version       print the version (also --version)',
     '  syncret help          print this help (also --help)',
     '',
