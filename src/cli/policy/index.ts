@@ -1,8 +1,8 @@
 // `syncret policy`: least-privilege backend policies from the manifests (docs/POLICY.md).
 // Reads ExternalSecrets, ClusterExternalSecrets, SecretStores, ClusterSecretStores,
 // VaultDynamicSecrets and Namespaces from YAML files, finds what each store identity reads
-// (usage.ts), and writes per identity a Vault/OpenBao HCL policy (vault.ts) or an AWS IAM
-// policy document (aws.ts). The output depends only on the manifests: the same manifests
+// (usage.ts), and writes per identity a Vault/OpenBao HCL policy (vault.ts), an AWS IAM
+// policy document (aws.ts) or Kubernetes RBAC for the kubernetes provider (kubernetes.ts). The output depends only on the manifests: the same manifests
 // give the same bytes. `--check` compares the Vault policies with the live ones.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import type { KubeObject } from '../../api/types.js';
 import { awsPolicy } from './aws.js';
+import { kubernetesRbac } from './kubernetes.js';
 import type { AwsTarget } from './aws.js';
 import { cmp, collectUsage, identityLabel } from './usage.js';
 import type { Identity, Manifests } from './usage.js';
@@ -34,12 +35,14 @@ export const POLICY_USAGE = `Usage: syncret policy -f MANIFESTS.yaml [-f ...] [f
 
 Prints, per store identity, the least-privilege backend policy its ExternalSecrets need:
 Vault/OpenBao HCL for provider.vault stores and VaultDynamicSecret generators, AWS IAM JSON
-for provider.aws stores. Each rule names the manifest entries that need it.
+for provider.aws stores, a Role (and RoleBinding) for provider.kubernetes stores. Each rule
+names the manifest entries that need it.
 
   -f, --file FILE      YAML with ExternalSecrets, ClusterExternalSecrets, SecretStores,
                        ClusterSecretStores, VaultDynamicSecrets and Namespaces (repeatable)
   -n, --namespace NS   namespace of objects that set none (default "default")
-  --out DIR            write one file per policy (NAME.hcl, NAME.iam.json) into DIR
+  --out DIR            write one file per policy (NAME.hcl, NAME.iam.json, NAME.rbac.yaml)
+                       into DIR
   --aws-account ID     the AWS account of the ARNs (default "*": any)
   --aws-partition P    the AWS partition of the ARNs (default "aws")
   --check              compare each Vault policy with the one of the same name in Vault
@@ -152,11 +155,11 @@ export function policyName(id: Pick<Identity, 'kind' | 'namespace' | 'name'>): s
 }
 
 export interface PolicyFile {
-  /** File name: NAME.hcl or NAME.iam.json. */
+  /** File name: NAME.hcl, NAME.iam.json (and NAME.iam.txt) or NAME.rbac.yaml. */
   file: string;
   name: string;
   identity: Identity;
-  backend: 'vault' | 'aws';
+  backend: 'vault' | 'aws' | 'kubernetes';
   text: string;
 }
 
@@ -206,9 +209,14 @@ export function generatePolicies(m: Manifests, aws: AwsTarget): PolicyResult {
         backend: 'aws',
         text: `${[...header, ...p.notes].join('\n')}\n`,
       });
+    } else if (id.provider.kubernetes) {
+      const text = kubernetesRbac(id, name, header, warnings);
+      if (text) files.push({ file: `${name}.rbac.yaml`, name, identity: id, backend: 'kubernetes', text });
     } else {
       const provider = Object.keys(id.provider)[0] ?? 'none';
-      warnings.push(`${identityLabel(id)}: provider ${provider} has no policy generator (vault and aws do)`);
+      warnings.push(
+        `${identityLabel(id)}: provider ${provider} has no policy generator (vault, aws and kubernetes do)`,
+      );
     }
   }
   files.sort((a, b) => cmp(a.file, b.file));

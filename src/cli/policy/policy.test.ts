@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import YAML from 'yaml';
 import { generatePolicies, loadManifests, parsePolicyArgs, PolicyError } from './index.js';
 import { compareVault, globMatches, parseHclPaths, vaultRules } from './vault.js';
 
@@ -35,6 +36,24 @@ metadata: { name: ssm, namespace: team }
 spec:
   provider:
     aws: { service: ParameterStore, region: us-east-1 }
+---
+apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: { name: k8s, namespace: team }
+spec:
+  provider:
+    kubernetes: { remoteNamespace: source, auth: { serviceAccount: { name: reader } } }
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: { name: copy, namespace: team }
+spec:
+  secretStoreRef: { name: k8s }
+  data:
+    - { secretKey: a, remoteRef: { key: db, property: password } }
+    - { secretKey: b, remoteRef: { key: api } }
+  dataFrom:
+    - find: { tags: { team: a } }
 ---
 apiVersion: external-secrets.io/v1
 kind: ExternalSecret
@@ -184,6 +203,38 @@ describe('syncret policy', () => {
       'ssm:GetParameter arn:aws:ssm:us-east-1:111122223333:parameter/app/db/password',
       'ssm:GetParameters arn:aws:ssm:us-east-1:111122223333:parameter/*',
       'ssm:GetParametersByPath arn:aws:ssm:us-east-1:111122223333:parameter/app/flags arn:aws:ssm:us-east-1:111122223333:parameter/app/flags/*',
+    ]);
+  });
+
+  it('grants a kubernetes store get on the named Secrets, list only for find, bound to its ServiceAccount', () => {
+    const r = generate();
+    const text = r.files.find((f) => f.file === 'syncret-secretstore-team-k8s.rbac.yaml')!.text;
+    expect(text).toContain('# get db: ExternalSecret team/copy spec.data[0]\n');
+    expect(text).toContain(
+      '# list (every Secret of source: RBAC cannot narrow a list): ExternalSecret team/copy spec.dataFrom[0]',
+    );
+    const docs = YAML.parseAllDocuments(text).map((d) => d.toJS() as Record<string, unknown>);
+    expect(docs).toEqual([
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'syncret-secretstore-team-k8s', namespace: 'source' },
+        rules: [
+          { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['api', 'db'] },
+          { apiGroups: [''], resources: ['secrets'], verbs: ['list'] },
+        ],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'syncret-secretstore-team-k8s', namespace: 'source' },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'Role',
+          name: 'syncret-secretstore-team-k8s',
+        },
+        subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: 'team' }],
+      },
     ]);
   });
 
