@@ -86,54 +86,65 @@ function requesters(
   return out;
 }
 
-export function collectUsage(m: Manifests): Usage {
-  const warnings: string[] = [];
-  const ids = new Map<string, Identity>();
-  const storeId = (ref: StoreRef | undefined, ns: string, where: string): Identity | undefined => {
+/** The identities met so far, each found in the manifests once (a miss is a warning). */
+class Identities {
+  private readonly ids = new Map<string, Identity>();
+
+  constructor(
+    private readonly m: Manifests,
+    private readonly warnings: string[],
+  ) {}
+
+  all(): Identity[] {
+    return [...this.ids.values()].sort((a, b) => cmp(identityLabel(a), identityLabel(b)));
+  }
+
+  store(ref: StoreRef | undefined, ns: string, where: string): Identity | undefined {
     const kind = ref?.kind ?? 'SecretStore';
     const name = ref?.name ?? '';
     if (kind !== 'SecretStore' && kind !== 'ClusterSecretStore') return undefined;
     if (kind === 'SecretStore' && !ns) return undefined;
     const key = kind === 'SecretStore' ? `${kind}/${ns}/${name}` : `${kind}/${name}`;
-    let id = ids.get(key);
-    if (id) return id;
-    const store = m.stores.find(
+    const known = this.ids.get(key);
+    if (known) return known;
+    const store = this.m.stores.find(
       (s) =>
         s.kind === kind &&
         s.metadata.name === name &&
         (kind === 'ClusterSecretStore' || (s.metadata.namespace ?? 'default') === ns),
     );
     if (!store) {
-      warnings.push(
+      this.warnings.push(
         `${where}: ${kind} "${name}"${kind === 'SecretStore' ? ` in ${ns}` : ''} is not in the manifests`,
       );
       return undefined;
     }
-    id = {
+    const id: Identity = {
       kind,
       ...(kind === 'SecretStore' ? { namespace: ns } : {}),
       name,
       provider: (store.spec?.provider ?? {}) as Record<string, unknown>,
       accesses: [],
     };
-    ids.set(key, id);
+    this.ids.set(key, id);
     return id;
-  };
-  const generatorId = (name: string, ns: string, where: string): Identity | undefined => {
+  }
+
+  /** A VaultDynamicSecret: its own Vault login, and its one call. */
+  generator(name: string, ns: string, where: string): void {
     const key = `VaultDynamicSecret/${ns}/${name}`;
-    const known = ids.get(key);
-    if (known) return known;
-    const g = m.generators.find(
+    if (this.ids.has(key)) return;
+    const g = this.m.generators.find(
       (x) =>
         x.kind === 'VaultDynamicSecret' &&
         x.metadata.name === name &&
         (x.metadata.namespace ?? 'default') === ns,
     );
     if (!g) {
-      warnings.push(`${where}: VaultDynamicSecret "${name}" in ${ns} is not in the manifests`);
-      return undefined;
+      this.warnings.push(`${where}: VaultDynamicSecret "${name}" in ${ns} is not in the manifests`);
+      return;
     }
-    const id: Identity = {
+    this.ids.set(key, {
       kind: 'VaultDynamicSecret',
       namespace: ns,
       name,
@@ -147,16 +158,18 @@ export function collectUsage(m: Manifests): Usage {
           by: `VaultDynamicSecret ${ns}/${name}`,
         },
       ],
-    };
-    ids.set(key, id);
-    return id;
-  };
+    });
+  }
+}
 
+export function collectUsage(m: Manifests): Usage {
+  const warnings: string[] = [];
+  const ids = new Identities(m, warnings);
   for (const r of requesters(m, warnings)) {
     const spec = r.spec;
     (spec.data ?? []).forEach((d, i) => {
       const where = `${r.who} spec.data[${i}]`;
-      const id = storeId(d.sourceRef?.storeRef ?? spec.secretStoreRef, r.ns, where);
+      const id = ids.store(d.sourceRef?.storeRef ?? spec.secretStoreRef, r.ns, where);
       if (!id || !d.remoteRef?.key) return;
       id.accesses.push(getAccess(d.remoteRef, where));
     });
@@ -164,18 +177,17 @@ export function collectUsage(m: Manifests): Usage {
       const where = `${r.who} spec.dataFrom[${i}]`;
       const gen = f.sourceRef?.generatorRef;
       if (gen) {
-        if (gen.kind === 'VaultDynamicSecret') generatorId(gen.name ?? '', r.ns, where);
+        if (gen.kind === 'VaultDynamicSecret') ids.generator(gen.name ?? '', r.ns, where);
         else warnings.push(`${where}: ${gen.kind} generators need no store policy here (not covered)`);
         return;
       }
-      const id = storeId(f.sourceRef?.storeRef ?? spec.secretStoreRef, r.ns, where);
+      const id = ids.store(f.sourceRef?.storeRef ?? spec.secretStoreRef, r.ns, where);
       if (!id) return;
       if (f.extract?.key) id.accesses.push(getAccess(f.extract, where));
       else if (f.find) id.accesses.push({ op: 'find', find: f.find, by: where });
     });
   }
-  const identities = [...ids.values()].sort((a, b) => cmp(identityLabel(a), identityLabel(b)));
-  return { identities, warnings: [...new Set(warnings)].sort(cmp) };
+  return { identities: ids.all(), warnings: [...new Set(warnings)].sort(cmp) };
 }
 
 function getAccess(ref: { key?: string; version?: string; metadataPolicy?: string }, by: string): Access {
