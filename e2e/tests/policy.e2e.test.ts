@@ -1,6 +1,7 @@
-// `syncret policy` against the real OpenBao: the HCL generated from the manifests is loaded,
-// a token with only that policy (no default policy) syncs every ExternalSecret of the
-// manifests through the operator, and reads outside it are refused (403). `--check` reads the
+// `syncret policy` against the real OpenBao: the HCL generated from the manifests (from files,
+// and the same bytes from the cluster with --kubeconfig) is loaded, a token with only that
+// policy (no default policy) syncs every ExternalSecret of the manifests through the operator,
+// and reads outside it are refused (403). `--check` reads the
 // live policy back: as generated, then broader once someone widens it.
 //
 // Kubernetes: the Role and RoleBinding generated for a kubernetes-provider store, applied to
@@ -150,6 +151,11 @@ describe('syncret policy with OpenBao', () => {
     expect(JSON.parse(found.teams_a!)).toEqual({ value: v.teamA });
     expect(JSON.parse(found.teams_b!)).toEqual({ value: v.teamB });
     expect(await secretData(ns, 'extract')).toEqual({ config: v.config });
+
+    // The same manifests read from the live cluster give the same policy, byte for byte.
+    const live = join(dir, 'live');
+    expect(syncretPolicy(['--kubeconfig', ADMIN_KUBECONFIG, '--out', live]).code).toBe(0);
+    expect(readFileSync(join(live, `${policyName}.hcl`), 'utf8')).toBe(hcl);
   });
 
   it('refuses the same token everything outside the policy (403)', async () => {

@@ -1,15 +1,17 @@
 // `syncret policy`: least-privilege backend policies from the manifests (docs/POLICY.md).
 // Reads ExternalSecrets, ClusterExternalSecrets, SecretStores, ClusterSecretStores,
-// VaultDynamicSecrets and Namespaces from YAML files, finds what each store identity reads
-// (usage.ts), and writes per identity a Vault/OpenBao HCL policy (vault.ts), an AWS IAM
-// policy document (aws.ts) or Kubernetes RBAC for the kubernetes provider (kubernetes.ts). The output depends only on the manifests: the same manifests
-// give the same bytes. `--check` compares the Vault policies with the live ones.
+// VaultDynamicSecrets and Namespaces from YAML files or the live cluster (cluster.ts), finds
+// what each store identity reads (usage.ts), and writes per identity a Vault/OpenBao HCL
+// policy (vault.ts), an AWS IAM policy document (aws.ts) or Kubernetes RBAC for the
+// kubernetes provider (kubernetes.ts). The output depends only on the manifests: the same
+// manifests give the same bytes. `--check` compares the Vault policies with the live ones.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import type { KubeObject } from '../../api/types.js';
 import { awsPolicy } from './aws.js';
+import { loadCluster } from './cluster.js';
 import { kubernetesRbac } from './kubernetes.js';
 import type { AwsTarget } from './aws.js';
 import { cmp, collectUsage, identityLabel } from './usage.js';
@@ -22,6 +24,8 @@ export class PolicyError extends Error {
 
 export interface PolicyArgs {
   files: string[];
+  /** Read the manifests from this cluster (with the files, if any). */
+  kubeconfig?: string;
   /** Write one file per policy into this directory instead of printing them. */
   out?: string;
   /** Namespace of namespaced objects that set none (default "default"). */
@@ -40,6 +44,8 @@ names the manifest entries that need it.
 
   -f, --file FILE      YAML with ExternalSecrets, ClusterExternalSecrets, SecretStores,
                        ClusterSecretStores, VaultDynamicSecrets and Namespaces (repeatable)
+  --kubeconfig FILE    read them from the cluster instead (or as well): every ExternalSecret,
+                       ClusterExternalSecret, store, VaultDynamicSecret and Namespace
   -n, --namespace NS   namespace of objects that set none (default "default")
   --out DIR            write one file per policy (NAME.hcl, NAME.iam.json, NAME.rbac.yaml)
                        into DIR
@@ -77,6 +83,9 @@ export function parsePolicyArgs(argv: readonly string[]): PolicyArgs | 'help' {
       case '--out':
         out.out = value();
         break;
+      case '--kubeconfig':
+        out.kubeconfig = value();
+        break;
       case '--aws-account': {
         const v = value();
         if (v !== '*' && !/^\d{12}$/.test(v)) throw new PolicyError('--aws-account must be 12 digits');
@@ -93,7 +102,8 @@ export function parsePolicyArgs(argv: readonly string[]): PolicyArgs | 'help' {
         throw new PolicyError(`unknown argument "${arg}" (see syncret policy --help)`);
     }
   }
-  if (out.files.length === 0) throw new PolicyError('give the manifests with -f FILE');
+  if (out.files.length === 0 && !out.kubeconfig)
+    throw new PolicyError('give the manifests with -f FILE or read them with --kubeconfig FILE');
   return out;
 }
 
@@ -226,6 +236,15 @@ export function generatePolicies(m: Manifests, aws: AwsTarget): PolicyResult {
 /** Prints (or writes) the policies; with check, compares the Vault ones with the live ones. */
 export async function policy(args: PolicyArgs, env: NodeJS.ProcessEnv = process.env): Promise<PolicyResult> {
   const m = loadManifests(args.files, args.namespace);
+  if (args.kubeconfig) {
+    let live: Manifests;
+    try {
+      live = await loadCluster(args.kubeconfig);
+    } catch (e) {
+      throw new PolicyError(`cannot read the manifests from the cluster: ${(e as Error).message}`);
+    }
+    for (const k of Object.keys(m) as (keyof Manifests)[]) m[k].push(...(live[k] as never[]));
+  }
   const result = generatePolicies(m, args.aws);
   if (args.out) {
     mkdirSync(args.out, { recursive: true });

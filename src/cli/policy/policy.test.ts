@@ -288,6 +288,11 @@ describe('syncret policy', () => {
       check: true,
     });
     expect(() => parsePolicyArgs([])).toThrow(PolicyError);
+    expect(parsePolicyArgs(['--kubeconfig', '/k', '--out', 'd'])).toMatchObject({
+      files: [],
+      kubeconfig: '/k',
+      out: 'd',
+    });
     expect(() => parsePolicyArgs(['-f', 'a', '--aws-account', 'x'])).toThrow(
       '--aws-account must be 12 digits',
     );
