@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The `syncret` command: `run` starts the operator; `render` prints the Secret an
-// ExternalSecret would produce, offline; `version` and `help` print and exit.
+// ExternalSecret would produce, offline; `policy` prints the least-privilege backend policies
+// of manifests; `version` and `help` print and exit.
 
 import { hostname } from 'node:os';
+import { POLICY_USAGE, PolicyError, parsePolicyArgs, policy, policyText } from './cli/policy/index.js';
 import { RENDER_USAGE, RenderError, parseRenderArgs, render, secretYaml } from './cli/render.js';
 import { parseCommandLine, usage, OptionsError } from './config/options.js';
 import type { RunOptions } from './config/options.js';
@@ -123,6 +125,13 @@ async function assemble(opts: RunOptions) {
     leaseRevokeTimeoutMs: opts.leaseRevokeTimeoutMs,
     allowInsecureCredentials: opts.allowInsecureCredentials,
     generators: defaultGenerators(metrics, opts.allowInsecureCredentials),
+    rollout: opts.rolloutRestarts
+      ? {
+          reloaderAnnotations: opts.reloaderAnnotations,
+          debounceMs: opts.rolloutRestartDebounceMs,
+          perMinute: opts.rolloutRestartsPerMinute,
+        }
+      : undefined,
   });
   backlogged = () => manager.backlogged();
   return { logger, metrics, api, events, manager };
@@ -248,8 +257,36 @@ async function renderCommand(argv: string[]): Promise<number> {
   }
 }
 
+async function policyCommand(argv: string[]): Promise<number> {
+  try {
+    const args = parsePolicyArgs(argv);
+    if (args === 'help') {
+      process.stdout.write(POLICY_USAGE);
+      return 0;
+    }
+    const result = await policy(args);
+    if (!args.out) process.stdout.write(policyText(result));
+    for (const w of result.warnings) console.error(`syncret policy: warning: ${w}`);
+    let differs = false;
+    for (const c of result.checks ?? []) {
+      for (const m of c.missing) console.error(`${c.name}: missing ${m}`);
+      for (const b of c.broader) console.error(`${c.name}: broader ${b}`);
+      differs ||= c.missing.length + c.broader.length > 0;
+      if (c.missing.length + c.broader.length === 0) console.error(`${c.name}: as generated`);
+    }
+    return differs ? 1 : 0;
+  } catch (e) {
+    if (e instanceof PolicyError) {
+      console.error(`syncret policy: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'render') return renderCommand(argv.slice(1));
+  if (argv[0] === 'policy') return policyCommand(argv.slice(1));
   let cmd;
   try {
     cmd = parseCommandLine(argv, process.env);

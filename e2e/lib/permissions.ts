@@ -31,6 +31,10 @@ const GROUP: Record<string, string> = {
   clustersecretstores: 'external-secrets.io',
   clusterexternalsecrets: 'external-secrets.io',
   leases: 'coordination.k8s.io',
+  deployments: 'apps',
+  statefulsets: 'apps',
+  daemonsets: 'apps',
+  rollouts: 'argoproj.io',
   vaultdynamicsecrets: 'generators.external-secrets.io',
   ...Object.fromEntries(
     [

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A real, minimal Kubernetes control plane on loopback: etcd, kube-apiserver and
-# kube-controller-manager (garbage collector, namespace and serviceaccount controllers).
+# kube-controller-manager (garbage collector, namespace, serviceaccount, and the deployment,
+# replicaset, statefulset and daemonset controllers for rollout restarts; no kubelet runs, so
+# pods never start, but ReplicaSets and ControllerRevisions show every rollout).
 # Run state lives in <checkout>/.e2e/cluster (or $SYNCRET_E2E_DIR/cluster); the admin
 # kubeconfig in <checkout>/.e2e/kubeconfig, addresses in .e2e/cluster/env.
 #   cluster.sh up | down | status
@@ -223,7 +225,7 @@ boot() {
     --kubeconfig "$ADMIN_KUBECONFIG" \
     --authentication-kubeconfig "$ADMIN_KUBECONFIG" --authorization-kubeconfig "$ADMIN_KUBECONFIG" \
     --bind-address 127.0.0.1 --secure-port "$kcm_port" --leader-elect=false \
-    --controllers garbage-collector-controller,namespace-controller,serviceaccount-controller \
+    --controllers garbage-collector-controller,namespace-controller,serviceaccount-controller,deployment-controller,replicaset-controller,statefulset-controller,daemonset-controller \
     --service-account-private-key-file "$DIR/certs/sa.key" --root-ca-file "$DIR/certs/ca.crt" \
     --concurrent-gc-syncs 20 --profiling=false
   wait_for kube-controller-manager 60 "$STARTED_PID" "$kcm_port" curl -sfk "https://127.0.0.1:$kcm_port/healthz" || return 1

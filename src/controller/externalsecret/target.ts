@@ -45,10 +45,15 @@ export interface TargetSecretInfo {
   data?: Record<string, string>;
 }
 
+/**
+ * previousDataHash: the data hash the Secret had before (its data-hash annotation, else the
+ * hash of its data); absent when the write creates it. The executor compares it with the
+ * written one to tell a change of data (rollout restarts) from a write of metadata only.
+ */
 export type SecretWrite =
-  | { op: 'apply'; body: Secret; name: string; created: boolean }
+  | { op: 'apply'; body: Secret; name: string; created: boolean; previousDataHash?: string }
   /** Delete then create: type or immutable data cannot change in place. */
-  | { op: 'recreate'; body: Secret; name: string; uid?: string }
+  | { op: 'recreate'; body: Secret; name: string; uid?: string; previousDataHash?: string }
   | { op: 'delete'; name: string; uid?: string };
 
 export type TargetResult =
@@ -240,7 +245,19 @@ export function buildTarget(args: BuildTargetArgs): TargetResult {
     const replace = replacement(body, target, args);
     if (replace) return replace;
   }
-  return { ok: true, write: { op: 'apply', body, name: targetName, created: !target }, ready: SYNCED };
+  return {
+    ok: true,
+    write: { op: 'apply', body, name: targetName, created: !target, previousDataHash: recordedHash(target) },
+    ready: SYNCED,
+  };
+}
+
+/**
+ * What the Secret's data was as far as its readers know: the hash Syncret (or ESO) recorded at
+ * its last write. A repair of an edit (drift) writes that data again, so it is no change.
+ */
+function recordedHash(target: TargetSecretInfo | undefined): string | undefined {
+  return target ? (target.annotations[DATA_HASH_ANNOTATION] ?? target.dataHash) : undefined;
 }
 
 /** A type or immutable data cannot change in place: recreate, if the Secret is ours to delete. */
@@ -262,7 +279,13 @@ function replacement(
   }
   return {
     ok: true,
-    write: { op: 'recreate', body, name: args.targetName, uid: target.uid },
+    write: {
+      op: 'recreate',
+      body,
+      name: args.targetName,
+      uid: target.uid,
+      previousDataHash: recordedHash(target),
+    },
     ready: SYNCED,
   };
 }

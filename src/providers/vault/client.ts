@@ -318,18 +318,8 @@ export class VaultClient implements SecretsClient {
 
   // ---- paths ----
 
-  /** Splits a remote key into mount and path under it; a key may repeat the store's mount. */
   private locate(key: string): { mount: string; rest: string } {
-    const k = trimSlashes(key);
-    if (this.mount) {
-      const rest = k.startsWith(`${this.mount}/`) ? k.slice(this.mount.length + 1) : k;
-      return { mount: this.mount, rest };
-    }
-    // Without provider.vault.path the key's first segment is the mount (ESO behaviour).
-    const i = k.indexOf('/');
-    if (i <= 0)
-      throw new ProviderError('InvalidRequest', `key "${key}" names no mount and the store sets no path`);
-    return { mount: k.slice(0, i), rest: k.slice(i + 1) };
+    return locateKey(this.mount, key);
   }
 
   // ---- generic access (dynamic secrets, leases) ----
@@ -448,9 +438,7 @@ export class VaultClient implements SecretsClient {
     if (!this.mount)
       throw new ProviderError('InvalidRequest', 'dataFrom.find needs spec.provider.vault.path (the mount)');
     const nameMatches = findNameMatcher(find);
-    let root = trimSlashes(find.path ?? '');
-    if (root.startsWith(`${this.mount}/`)) root = root.slice(this.mount.length + 1);
-    else if (root === this.mount) root = '';
+    const root = findRoot(this.mount, find.path);
     const leaves = await this.walk(root ? `${root}/` : '');
     const tagged = Object.keys(find.tags ?? {}).length > 0;
     const candidates = leaves.filter(nameMatches);
@@ -536,6 +524,30 @@ export class VaultClient implements SecretsClient {
       await this.revoke(st.grant);
     await this.o.http.close();
   }
+}
+
+/**
+ * Splits a remote key into mount and path under it; a key may repeat the store's mount.
+ * `mount`: provider.vault.path, trimmed ('' when unset). Also what `syncret policy` names.
+ */
+export function locateKey(mount: string, key: string): { mount: string; rest: string } {
+  const k = trimSlashes(key);
+  if (mount) {
+    const rest = k.startsWith(`${mount}/`) ? k.slice(mount.length + 1) : k;
+    return { mount, rest };
+  }
+  // Without provider.vault.path the key's first segment is the mount (ESO behaviour).
+  const i = k.indexOf('/');
+  if (i <= 0)
+    throw new ProviderError('InvalidRequest', `key "${key}" names no mount and the store sets no path`);
+  return { mount: k.slice(0, i), rest: k.slice(i + 1) };
+}
+
+/** Where dataFrom.find starts walking, relative to the mount ('' for all of it). */
+export function findRoot(mount: string, path: string | undefined): string {
+  const root = trimSlashes(path ?? '');
+  if (root.startsWith(`${mount}/`)) return root.slice(mount.length + 1);
+  return root === mount ? '' : root;
 }
 
 async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
