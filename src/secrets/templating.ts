@@ -10,7 +10,8 @@
 // sync (as ESO: there is no watch on them, a change shows at the next refresh).
 
 import YAML from 'yaml';
-import type { ExternalSecret, TemplateFrom, TemplateRefItem } from '../api/types.js';
+import type { DecodingStrategy, ExternalSecret, TemplateFrom, TemplateRefItem } from '../api/types.js';
+import { decode } from './decode.js';
 import { SecretDataError, quoteName, redactValues } from './errors.js';
 import { TemplateError, parseTemplate } from './template/index.js';
 import { goBytes, goString } from './template/bytes.js';
@@ -151,20 +152,30 @@ function keysAndValues(where: string, rendered: string): Record<string, string> 
   return out;
 }
 
+/** How one templateFrom entry renders: its target and templateFrom[].valuesDecodingStrategy. */
+interface ItemOptions {
+  target: Target;
+  /** ESO decodes every rendered value (both scopes) before it lands in the target. */
+  decoding: DecodingStrategy | undefined;
+  /** `templateFrom[i]`, for decoding messages. */
+  entry: string;
+}
+
 function applyItem(
   out: Output,
   where: string,
   key: string,
   text: string,
   scope: TemplateRefItem['templateAs'],
-  target: Target,
+  opts: ItemOptions,
   input: Record<string, string>,
 ): void {
+  const put = (k: string, v: string) =>
+    out.set(opts.target, k, decode(goBytes(v), opts.decoding, { key: '', secretKey: k, where: opts.entry }));
   if (scope === 'KeysAndValues') {
-    for (const [k, v] of Object.entries(keysAndValues(where, render(where, text, input))))
-      out.set(target, k, goBytes(v));
+    for (const [k, v] of Object.entries(keysAndValues(where, render(where, text, input)))) put(k, v);
   } else {
-    out.set(target, key, goBytes(render(where, text, input)));
+    put(key, render(where, text, input));
   }
 }
 
@@ -175,7 +186,11 @@ function applyTemplateFrom(
   input: Record<string, string>,
 ): void {
   for (const [i, tf] of list.entries()) {
-    const target = targetOf(tf);
+    const opts: ItemOptions = {
+      target: targetOf(tf),
+      decoding: tf.valuesDecodingStrategy,
+      entry: `templateFrom[${i}]`,
+    };
     for (const kind of ['configMap', 'secret'] as const) {
       const ref = tf[kind];
       if (!ref) continue;
@@ -197,11 +212,11 @@ function applyTemplateFrom(
             `${where}: ${kind === 'configMap' ? 'ConfigMap' : 'Secret'} ${quoteName(name)} has no key ${quoteName(key)}`,
           );
         }
-        applyItem(out, `${where} (${key})`, key, decoder.decode(text), item.templateAs, target, input);
+        applyItem(out, `${where} (${key})`, key, decoder.decode(text), item.templateAs, opts, input);
       }
     }
     if (tf.literal !== undefined) {
-      applyItem(out, `templateFrom[${i}].literal`, '', tf.literal, 'KeysAndValues', target, input);
+      applyItem(out, `templateFrom[${i}].literal`, '', tf.literal, 'KeysAndValues', opts, input);
     }
   }
 }

@@ -246,7 +246,13 @@ describe('ExternalSecret', () => {
   });
 
   it('uses ESO enums', () => {
-    expect(at(schema, 'spec.target.creationPolicy').enum).toEqual(['Owner', 'Orphan', 'Merge', 'None']);
+    expect(at(schema, 'spec.target.creationPolicy').enum).toEqual([
+      'Owner',
+      'Orphan',
+      'Merge',
+      'None',
+      'CreateOrMerge',
+    ]);
     expect(at(schema, 'spec.target.deletionPolicy').enum).toEqual(['Retain', 'Delete', 'Merge']);
     expect(at(schema, 'spec.data[].remoteRef.decodingStrategy').enum).toEqual([
       'None',
@@ -279,7 +285,7 @@ describe('ExternalSecret', () => {
 
   it('validates with CEL where ESO rejects a spec', () => {
     expect(rulesAt(schema, 'spec')).toHaveLength(1);
-    expect(rulesAt(schema, 'spec.target')).toHaveLength(2);
+    expect(rulesAt(schema, 'spec.target')).toHaveLength(3);
     expect(rulesAt(schema, 'spec.target.template')).toHaveLength(3);
     expect(rulesAt(schema, 'spec.data[].remoteRef')).toEqual(['size(self.key) > 0']);
     expect(rulesAt(schema, 'spec.dataFrom[].extract')).toEqual(['size(self.key) > 0']);

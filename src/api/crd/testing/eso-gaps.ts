@@ -7,14 +7,7 @@
 const NOT_YET = 'not implemented yet (issue #18, section 4)';
 
 /** ExternalSecret spec paths; ClusterExternalSecret embeds the same spec. */
-const ES_GAPS: Record<string, string> = {
-  'spec.dataFrom[].find.nullBytePolicy': NOT_YET,
-  'spec.dataFrom[].rewrite[].merge': NOT_YET,
-  'spec.syncWindows': NOT_YET,
-  'spec.target.creationPolicy=CreateOrMerge': NOT_YET,
-  'spec.target.manifest': NOT_YET,
-  'spec.target.template.templateFrom[].valuesDecodingStrategy': NOT_YET,
-};
+const ES_GAPS: Record<string, string> = {};
 
 const STORE_GAPS: Record<string, string> = {
   'spec.provider.aws.customSessionTags': NOT_YET,

@@ -62,6 +62,51 @@ export const SAMPLE_NAMESPACE = NS;
 export const VALID: Sample[] = [
   { name: 'es-minimal', object: es('es-minimal', { secretStoreRef: { name: 'fake' }, data }) },
   {
+    // ESO 2.9's additions: windows, CreateOrMerge, merge rewrites, find's nullBytePolicy,
+    // a generic target with a nested templateFrom path and valuesDecodingStrategy.
+    name: 'es-eso-2-9',
+    object: es('es-eso-2-9', {
+      secretStoreRef: { name: 'fake' },
+      syncWindows: {
+        kind: 'deny',
+        windows: [
+          { schedule: '0 22 * * 1-5', duration: '8h' },
+          { schedule: '@every 1h', duration: '5m' },
+        ],
+      },
+      target: {
+        creationPolicy: 'CreateOrMerge',
+        deletionPolicy: 'Merge',
+        manifest: { apiVersion: 'v1', kind: 'ConfigMap' },
+        template: {
+          templateFrom: [
+            {
+              literal: 'a: {{ .password }}',
+              target: 'spec.database.config',
+              valuesDecodingStrategy: 'Base64',
+            },
+          ],
+        },
+      },
+      dataFrom: [
+        {
+          find: { name: { regexp: '.*' }, nullBytePolicy: 'Fail' },
+          rewrite: [
+            {
+              merge: {
+                into: 'all',
+                priority: ['b'],
+                priorityPolicy: 'IgnoreNotFound',
+                conflictPolicy: 'Ignore',
+                strategy: 'JSON',
+              },
+            },
+          ],
+        },
+      ],
+    }),
+  },
+  {
     name: 'es-v1beta1',
     object: es('es-v1beta1', { secretStoreRef: { name: 'fake' }, data }, 'external-secrets.io/v1beta1'),
   },
@@ -396,7 +441,7 @@ export const INVALID: Sample[] = [
         },
       ],
     }),
-    rejectedWith: 'each rewrite must set exactly one of regexp or transform',
+    rejectedWith: 'each rewrite must set exactly one of merge, regexp or transform',
   },
   {
     name: 'es-merge-delete',
@@ -420,9 +465,9 @@ export const INVALID: Sample[] = [
     object: es('bad', {
       ...withStore,
       data,
-      target: { creationPolicy: 'CreateOrMerge' as string as CreationPolicy },
+      target: { creationPolicy: 'Adopt' as string as CreationPolicy },
     }),
-    rejectedWith: 'Unsupported value: "CreateOrMerge"',
+    rejectedWith: 'Unsupported value: "Adopt"',
     bySchema: true,
   },
   {
@@ -469,7 +514,38 @@ export const INVALID: Sample[] = [
       data,
       target: { template: { templateFrom: [{ literal: 'a', target: 'metadata.ownerReferences' }] } },
     }),
-    rejectedWith: 'target must be Data, Annotations or Labels',
+    rejectedWith: 'templateFrom target must be Data, Annotations or Labels when the target is a Secret',
+  },
+  {
+    name: 'es-manifest-secret-path',
+    object: es('bad', {
+      ...withStore,
+      data,
+      target: {
+        manifest: { apiVersion: 'v1', kind: 'Secret' },
+        template: { templateFrom: [{ literal: 'a', target: 'type' }] },
+      },
+    }),
+    rejectedWith: 'templateFrom target must be Data, Annotations or Labels when the target is a Secret',
+  },
+  {
+    name: 'es-create-or-merge-delete',
+    object: es('bad', {
+      ...withStore,
+      data,
+      target: { creationPolicy: 'CreateOrMerge', deletionPolicy: 'Delete' },
+    }),
+    rejectedWith: 'deletionPolicy Delete needs a Secret this ExternalSecret creates',
+  },
+  {
+    name: 'es-sync-window-schedule',
+    object: es('bad', {
+      ...withStore,
+      data,
+      syncWindows: { kind: 'allow', windows: [{ schedule: '0 22 * *', duration: '1h' }] },
+    }),
+    rejectedWith: 'spec.syncWindows.windows[0].schedule: Invalid value',
+    bySchema: true,
   },
   {
     name: 'ss-two-providers',
