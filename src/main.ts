@@ -30,6 +30,7 @@ export function defaultRegistry(metrics?: Metrics): ProviderRegistry {
     fakeProvider,
     kubernetesProvider((cfg) => KubeClient.fromConfig(cfg)),
     vaultProvider({ onLogin: () => metrics?.providerLogin('vault') }),
+    vaultProvider({ key: 'openBao', onLogin: () => metrics?.providerLogin('openBao') }),
     lazyProvider('aws', async () => (await import('./providers/aws/index.js')).awsProvider()),
     lazyProvider('azurekv', async () => (await import('./providers/azurekv/index.js')).azurekvProvider()),
     lazyProvider('gcpsm', async () => {

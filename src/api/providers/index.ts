@@ -7,6 +7,7 @@ import { azurekv } from './azurekv.js';
 import { fake } from './fake.js';
 import { gcpsm } from './gcpsm.js';
 import { kubernetes } from './kubernetes.js';
+import { openBao } from './openbao.js';
 import { vault } from './vault.js';
 
 export const PROVIDERS = {
@@ -15,6 +16,7 @@ export const PROVIDERS = {
   fake,
   gcpsm,
   kubernetes,
+  openBao,
   vault,
 } as const;
 

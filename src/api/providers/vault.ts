@@ -28,7 +28,7 @@ export const VAULT_AUTH_METHODS = [
 ] as const;
 
 /** userPass and ldap share their shape: a username and a Secret key holding the password. */
-function passwordAuth(method: string, mount: string) {
+export function passwordAuth(method: string, mount: string) {
   return obj(
     {
       path: str({ desc: `Mount path of the ${method} auth method. Defaults to ${mount}.` }),
@@ -39,23 +39,27 @@ function passwordAuth(method: string, mount: string) {
   );
 }
 
+export function appRoleAuth() {
+  return obj(
+    {
+      path: str({ desc: 'Mount path of the AppRole auth method. Defaults to approle.' }),
+      roleId: str({ desc: 'The role ID; takes precedence over roleRef.' }),
+      roleRef: secretKeySelector('A Secret key holding the role ID.'),
+      secretRef: secretKeySelector('A Secret key holding the secret ID.'),
+    },
+    {
+      required: ['secretRef'],
+      rules: [atLeastOne(['roleId', 'roleRef'], 'appRole needs roleId or roleRef')],
+    },
+  );
+}
+
 function auth() {
   return obj(
     {
       namespace: str({ desc: 'Vault namespace to log in to, when it differs from the provider namespace.' }),
       tokenSecretRef: secretKeySelector('A Secret key holding a Vault token.'),
-      appRole: obj(
-        {
-          path: str({ desc: 'Mount path of the AppRole auth method. Defaults to approle.' }),
-          roleId: str({ desc: 'The role ID; takes precedence over roleRef.' }),
-          roleRef: secretKeySelector('A Secret key holding the role ID.'),
-          secretRef: secretKeySelector('A Secret key holding the secret ID.'),
-        },
-        {
-          required: ['secretRef'],
-          rules: [atLeastOne(['roleId', 'roleRef'], 'appRole needs roleId or roleRef')],
-        },
-      ),
+      appRole: appRoleAuth(),
       kubernetes: obj(
         {
           mountPath: str({ desc: 'Mount path of the Kubernetes auth method. Defaults to kubernetes.' }),
@@ -141,6 +145,10 @@ export function vault() {
       readYourWrites: bool({ desc: 'Sends X-Vault-Index to read data just written (Vault Enterprise).' }),
       forwardInconsistent: bool({ desc: 'Asks standbys to forward inconsistent reads to the active node.' }),
       headers: map(str(), { desc: 'Extra HTTP headers sent with every request.' }),
+      checkAndSet: obj(
+        { required: bool({ desc: 'Every write carries a check-and-set version.' }) },
+        { desc: 'Used only when pushing secrets (PushSecret), which this Syncret version does not do.' },
+      ),
       auth: auth(),
     },
     { desc: 'HashiCorp Vault or OpenBao.', required: ['server'] },

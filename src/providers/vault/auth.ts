@@ -250,9 +250,17 @@ function certPlan(c: VaultCertAuth, ns: string | undefined, ctx: ProviderContext
   };
 }
 
+/** provider.openBao without auth: requests go out without a token (an agent or proxy adds one). */
+const NO_AUTH: LoginPlan = {
+  method: 'token',
+  describe: 'no auth',
+  login: async () => ({ token: '', leaseDuration: 0, renewable: false, owned: false }),
+};
+
 /** Builds the login for the store's auth block; validateSpec has already checked its shape. */
 export function loginPlan(spec: VaultProvider, ctx: ProviderContext): LoginPlan {
-  const auth = spec.auth ?? {};
+  if (spec.auth === undefined) return NO_AUTH;
+  const auth = spec.auth;
   // auth.namespace lets the login happen in another namespace than the reads (ESO semantics).
   const ns = auth.namespace ?? spec.namespace;
   if (auth.tokenSecretRef) return tokenPlan(auth.tokenSecretRef, ctx);

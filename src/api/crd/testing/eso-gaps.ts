@@ -10,16 +10,10 @@ const NOT_YET = 'not implemented yet (issue #18, section 4)';
 const ES_GAPS: Record<string, string> = {};
 
 const STORE_GAPS: Record<string, string> = {
-  'spec.provider.aws.customSessionTags': NOT_YET,
-  'spec.provider.aws.service=CertificateManager': NOT_YET,
-  'spec.provider.aws.sessionTagsPolicy=Simple': NOT_YET,
-  'spec.provider.aws.sessionTagsPolicy=Custom': NOT_YET,
   'spec.provider.gcpsm.secretVersionSelectionPolicy (enum)':
     'Syncret lists the two values ESO implements (LatestOrFail, LatestOrFetch); ESO takes any string and treats every other value as LatestOrFail',
   'spec.provider.vault.auth.gcp': NOT_YET,
   'spec.provider.vault.auth.iam': NOT_YET,
-  'spec.provider.vault.checkAndSet': NOT_YET,
-  'spec.provider.openBao': NOT_YET,
 };
 
 const SELECTOR_ENUM =

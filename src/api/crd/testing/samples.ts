@@ -281,6 +281,38 @@ export const VALID: Sample[] = [
     }),
   },
   {
+    name: 'ss-aws-acm-custom-tags',
+    object: ss('aws-acm', {
+      provider: {
+        aws: {
+          service: 'CertificateManager',
+          region: 'eu-west-1',
+          role: 'arn:aws:iam::1:role/a',
+          sessionTagsPolicy: 'Custom',
+          customSessionTags: { team: 'payments' },
+        },
+      },
+    }),
+  },
+  {
+    name: 'ss-openbao',
+    object: ss('openbao', {
+      provider: {
+        openBao: {
+          server: 'https://bao.example.com:8200',
+          path: 'secret',
+          version: 'v2',
+          namespace: 'team-a',
+          caProvider: { type: 'ConfigMap', name: 'ca', key: 'ca.crt' },
+          auth: {
+            namespace: 'root',
+            appRole: { path: 'approle', roleRef: sel('bao', 'role'), secretRef: sel('bao', 'secret') },
+          },
+        },
+      },
+    }),
+  },
+  {
     name: 'ss-azurekv',
     object: ss('azurekv', {
       provider: {
@@ -552,7 +584,37 @@ export const INVALID: Sample[] = [
     object: ss('bad', {
       provider: { ...fakeProvider, kubernetes: { auth: { serviceAccount: { name: 'a' } } } },
     }),
-    rejectedWith: 'provider must set exactly one of aws, azurekv, fake, gcpsm, kubernetes, vault',
+    rejectedWith: 'provider must set exactly one of aws, azurekv, fake, gcpsm, kubernetes, openBao, vault',
+  },
+  {
+    name: 'ss-aws-reserved-session-tag',
+    object: ss('bad', {
+      provider: {
+        aws: {
+          service: 'SecretsManager',
+          region: 'eu-west-1',
+          role: 'arn:aws:iam::123456789012:role/r',
+          sessionTagsPolicy: 'Custom',
+          customSessionTags: { esoNamespace: 'other' },
+        },
+      },
+    }),
+    rejectedWith: 'customSessionTags must not set esoNamespace, esoStoreName or esoStoreKind',
+  },
+  {
+    name: 'ss-openbao-two-logins',
+    object: ss('bad', {
+      provider: {
+        openBao: {
+          server: 'https://bao.example.com',
+          auth: {
+            tokenSecretRef: { name: 'bao', key: 'token' },
+            userPass: { username: 'u', secretRef: { name: 'bao', key: 'password' } },
+          },
+        },
+      },
+    }),
+    rejectedWith: 'auth must set exactly one of tokenSecretRef, appRole, userPass',
   },
   {
     name: 'ss-no-provider',
