@@ -13,6 +13,7 @@ import {
 } from '../common.js';
 import { arr, atLeastOne, bool, enumStr, exactlyOne, int, map, obj, opaque, rule, str } from '../schema.js';
 import type { Static } from '../schema.js';
+import { gcpSecretRefAuth, gcpWorkloadIdentity } from './gcpsm.js';
 
 /** The login methods of provider.vault.auth; its CEL rule requires exactly one of them. */
 export const VAULT_AUTH_METHODS = [
@@ -50,6 +51,37 @@ export function appRoleAuth() {
     {
       required: ['secretRef'],
       rules: [atLeastOne(['roleId', 'roleRef'], 'appRole needs roleId or roleRef')],
+    },
+  );
+}
+
+/** AWS IAM login: a signed sts:GetCallerIdentity request that Vault forwards to STS. */
+function iamAuth() {
+  return obj(
+    {
+      path: str({ desc: 'Mount path of the AWS auth method. Defaults to aws.' }),
+      region: str({ desc: 'Region of the STS endpoint the request is signed for. Defaults to us-east-1.' }),
+      role: str({ desc: 'ARN of an AWS role to assume first.' }),
+      vaultRole: str({ desc: 'The Vault role to log in as.' }),
+      externalID: str({ desc: 'External ID for assuming role.' }),
+      vaultAwsIamServerID: str({ desc: 'Sent (and signed) as X-Vault-AWS-IAM-Server-ID.' }),
+      secretRef: obj({
+        accessKeyIDSecretRef: secretKeySelector(),
+        secretAccessKeySecretRef: secretKeySelector(),
+        sessionTokenSecretRef: secretKeySelector(),
+      }),
+      jwt: obj(
+        {
+          serviceAccountRef: serviceAccountSelector(
+            'Its eks.amazonaws.com/role-arn annotation names the role (IRSA).',
+          ),
+        },
+        { desc: 'Web identity from a ServiceAccount token.' },
+      ),
+    },
+    {
+      desc: "Without secretRef or jwt, the operator's own AWS credentials (default chain).",
+      required: ['vaultRole'],
     },
   );
 }
@@ -105,9 +137,24 @@ function auth() {
         clientCert: secretKeySelector('A Secret key holding the PEM client certificate.'),
         secretRef: secretKeySelector('A Secret key holding the PEM private key.'),
       }),
-      // Cloud logins: accepted for ESO compatibility, not supported by this version.
-      iam: opaque({ desc: 'AWS IAM login to Vault (ESO fields).' }),
-      gcp: opaque({ desc: 'GCP login to Vault (ESO fields).' }),
+      iam: iamAuth(),
+      gcp: obj(
+        {
+          path: str({ desc: 'Mount path of the GCP auth method. Defaults to gcp.' }),
+          role: str({ desc: 'The Vault role.' }),
+          projectID: str(),
+          location: str(),
+          secretRef: gcpSecretRefAuth(),
+          workloadIdentity: gcpWorkloadIdentity(),
+          serviceAccountRef: serviceAccountSelector(
+            'GCE login as this ServiceAccount (needs a GCE metadata server).',
+          ),
+        },
+        {
+          desc: 'GCP login (iam type with a key or Workload Identity; gce type otherwise).',
+          required: ['role'],
+        },
+      ),
     },
     {
       desc: 'How to log in to Vault; exactly one method.',
@@ -163,6 +210,8 @@ export type VaultKubernetesAuth = NonNullable<VaultAuth['kubernetes']>;
 export type VaultJwtAuth = NonNullable<VaultAuth['jwt']>;
 export type VaultPasswordAuth = Static<ReturnType<typeof passwordAuth>>;
 export type VaultCertAuth = NonNullable<VaultAuth['cert']>;
+export type VaultIamAuth = NonNullable<VaultAuth['iam']>;
+export type VaultGcpAuth = NonNullable<VaultAuth['gcp']>;
 
 // ---- generators.external-secrets.io/v1alpha1 VaultDynamicSecret ----
 

@@ -242,6 +242,18 @@ async function webIdentity(
   };
 }
 
+/** The operator's own credentials from the SDK's default chain (Vault's AWS login uses them). */
+export async function defaultChainCredentials(region: string): Promise<AwsCredentials> {
+  const sts = new STSClient({ region });
+  try {
+    return await sts.config.credentials();
+  } catch (e) {
+    throw awsError(e, "the operator's default AWS credential chain");
+  } finally {
+    sts.destroy();
+  }
+}
+
 /**
  * Reads the store's source identity through ctx (Secret keys are read here, once per client)
  * and returns the credential source the SDK clients will call.

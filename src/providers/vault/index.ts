@@ -71,6 +71,13 @@ function selectors(spec: VaultProvider): (SecretKeySelector | undefined)[] {
     a.ldap?.secretRef,
     a.cert?.clientCert,
     a.cert?.secretRef,
+    a.iam?.secretRef?.accessKeyIDSecretRef,
+    a.iam?.secretRef?.secretAccessKeySecretRef,
+    a.iam?.secretRef?.sessionTokenSecretRef,
+    a.iam?.jwt?.serviceAccountRef,
+    a.gcp?.secretRef?.secretAccessKeySecretRef,
+    a.gcp?.workloadIdentity?.serviceAccountRef,
+    a.gcp?.serviceAccountRef,
     spec.caProvider,
     spec.tls?.certSecretRef,
     spec.tls?.keySecretRef,
@@ -121,6 +128,14 @@ export function validateVaultSpec(
   }
   if (a.cert && (!a.cert.clientCert?.name || !a.cert.secretRef?.name))
     return `${p}.auth.cert needs clientCert (the PEM certificate) and secretRef (its PEM key)`;
+  if (a.iam) {
+    if (!a.iam.vaultRole) return `${p}.auth.iam.vaultRole must be set`;
+    const k = a.iam.secretRef;
+    if (k && (!k.accessKeyIDSecretRef?.name || !k.secretAccessKeySecretRef?.name))
+      return `${p}.auth.iam.secretRef needs accessKeyIDSecretRef and secretAccessKeySecretRef`;
+    if (a.iam.jwt && !a.iam.jwt.serviceAccountRef?.name)
+      return `${p}.auth.iam.jwt.serviceAccountRef.name must be set`;
+  }
   if (spec.tls && !!spec.tls.certSecretRef !== !!spec.tls.keySecretRef)
     return `${p}.tls needs both certSecretRef and keySecretRef`;
   return undefined;
@@ -162,7 +177,7 @@ export function vaultProvider(opts: VaultProviderOptions = {}): Provider {
       const http = new VaultHttp(httpOpts);
       const client = new VaultClient({
         http,
-        plan: loginPlan(spec, ctx),
+        plan: loginPlan(spec, ctx, store),
         spec,
         onLogin: opts.onLogin,
         closeQuietMs: opts.closeQuietMs,

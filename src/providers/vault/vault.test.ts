@@ -588,7 +588,12 @@ describe('spec', () => {
     expect(validateVaultSpec({ auth: tokenAuth })).toMatch(/server must be set/);
     expect(validateVaultSpec({ server: 'v:8200', auth: tokenAuth })).toMatch(/must start with https/);
     expect(validateVaultSpec({ server: 'https://v' })).toMatch(/auth must set one auth method/);
-    expect(validateVaultSpec({ server: 'https://v', auth: { iam: {} } })).toMatch(/iam is not supported/);
+    expect(validateVaultSpec({ server: 'https://v', auth: { iam: {} } })).toMatch(
+      /iam.vaultRole must be set/,
+    );
+    expect(validateVaultSpec({ server: 'https://v', auth: { gcp: { role: 'r' } } })).toMatch(
+      /gcp is not supported/,
+    );
     expect(validateVaultSpec({ server: 'https://v', auth: { ldap: { username: 'u' } } })).toMatch(
       /ldap.secretRef/,
     );

@@ -12,8 +12,6 @@ const ES_GAPS: Record<string, string> = {};
 const STORE_GAPS: Record<string, string> = {
   'spec.provider.gcpsm.secretVersionSelectionPolicy (enum)':
     'Syncret lists the two values ESO implements (LatestOrFail, LatestOrFetch); ESO takes any string and treats every other value as LatestOrFail',
-  'spec.provider.vault.auth.gcp': NOT_YET,
-  'spec.provider.vault.auth.iam': NOT_YET,
 };
 
 const SELECTOR_ENUM =
