@@ -394,9 +394,16 @@ describe('SecretStore and ClusterSecretStore', () => {
       'fake.validationResult',
     ];
     for (const path of paths) expect(() => at(schema, `spec.provider.${path}`)).not.toThrow();
-    for (const path of ['vault.auth.iam', 'vault.auth.gcp']) {
-      expect(at(schema, `spec.provider.${path}`)['x-kubernetes-preserve-unknown-fields']).toBe(true);
-    }
+    for (const path of [
+      'vault.auth.iam.vaultRole',
+      'vault.auth.iam.secretRef.sessionTokenSecretRef.key',
+      'vault.auth.iam.jwt.serviceAccountRef.name',
+      'vault.auth.gcp.workloadIdentity.clusterName',
+      'vault.checkAndSet.required',
+      'openBao.auth.userPass.username',
+      'aws.customSessionTags{}',
+    ])
+      expect(at(schema, `spec.provider.${path}`)['x-kubernetes-preserve-unknown-fields']).toBeUndefined();
     for (const path of [
       'retrySettings.maxRetries',
       'retrySettings.retryInterval',

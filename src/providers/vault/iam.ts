@@ -9,6 +9,7 @@
 // the operator's own default chain; `role` is then assumed with `externalID`.
 
 import type { VaultIamAuth } from '../../api/providers/vault.js';
+import type { CredentialCache } from '../aws/auth.js';
 import type { ProviderContext, StoreInfo } from '../types.js';
 import { amzDate, signV4 } from './sigv4.js';
 
@@ -90,19 +91,14 @@ async function awsCredentials(
     externalID: iam.externalID || undefined,
     auth: { secretRef: iam.secretRef, jwt: iam.jwt },
   };
-  const resolved = await aws.resolveAuth(store, spec, ctx, {
-    cache: sharedCache(aws),
-    sts: aws.defaultStsFactory,
-  });
+  // One cache of temporary credentials for all iam logins, as provider.aws keeps one.
+  cache ??= new aws.CredentialCache();
+  const resolved = await aws.resolveAuth(store, spec, ctx, { cache, sts: aws.defaultStsFactory });
   if (resolved.credentials) return resolved.credentials();
   return aws.defaultChainCredentials(region);
 }
 
-let cache: InstanceType<typeof import('../aws/auth.js').CredentialCache> | undefined;
-function sharedCache(aws: typeof import('../aws/auth.js')) {
-  cache ??= new aws.CredentialCache();
-  return cache;
-}
+let cache: CredentialCache | undefined;
 
 /**
  * The body of one login (signed now) and the strings to scrub from Vault's answers: the

@@ -4,8 +4,6 @@
 // ../coverage.test.ts, which fails on a gap missing here and on an entry no longer needed.
 // docs/COMPATIBILITY.md lists the same gaps for users.
 
-const NOT_YET = 'not implemented yet (issue #18, section 4)';
-
 /** ExternalSecret spec paths; ClusterExternalSecret embeds the same spec. */
 const ES_GAPS: Record<string, string> = {};
 
