@@ -13,7 +13,9 @@ import YAML from 'yaml';
 import type { DecodingStrategy, ExternalSecret, TemplateFrom, TemplateRefItem } from '../api/types.js';
 import { decode } from './decode.js';
 import { SecretDataError, quoteName, redactValues } from './errors.js';
-import { TemplateError, parseTemplate } from './template/index.js';
+import { TemplateBudget, TemplateError, parseTemplate, withCostBudget } from './template/index.js';
+
+export { TemplateBudget } from './template/index.js';
 import { goBytes, goString } from './template/bytes.js';
 
 export interface Rendered {
@@ -44,10 +46,10 @@ function templateFailed(e: unknown): never {
   throw e;
 }
 
-function render(where: string, text: string, input: Record<string, string>): string {
+function render(where: string, text: string, input: Record<string, string>, budget: TemplateBudget): string {
   try {
     // ESO executes with missingkey=error: a typo in a key name fails instead of writing "<no value>".
-    return parseTemplate(where, text).execute(input, { missingKey: 'error' });
+    return parseTemplate(where, text).execute(input, { missingKey: 'error', budget });
   } catch (e) {
     // `{{ .password | fail }}` puts the value into the error, which becomes a condition.
     if (e instanceof TemplateError)
@@ -56,10 +58,18 @@ function render(where: string, text: string, input: Record<string, string>): str
   }
 }
 
-/** Renders one rewrite transform for a key (ESO passes `{value: key}`, default missingkey). */
-export function renderKeyTransform(where: string, template: string, key: string): string {
+/**
+ * Renders one rewrite transform for a key (ESO passes `{value: key}`, default missingkey);
+ * `budget` is the sync's (a find may return thousands of keys), else one per key.
+ */
+export function renderKeyTransform(
+  where: string,
+  template: string,
+  key: string,
+  budget?: TemplateBudget,
+): string {
   try {
-    return parseTemplate(where, template).execute({ value: key });
+    return parseTemplate(where, template).execute({ value: key }, { budget });
   } catch (e) {
     templateFailed(e);
   }
@@ -169,13 +179,15 @@ function applyItem(
   scope: TemplateRefItem['templateAs'],
   opts: ItemOptions,
   input: Record<string, string>,
+  budget: TemplateBudget,
 ): void {
   const put = (k: string, v: string) =>
     out.set(opts.target, k, decode(goBytes(v), opts.decoding, { key: '', secretKey: k, where: opts.entry }));
+  const rendered = render(where, text, input, budget);
   if (scope === 'KeysAndValues') {
-    for (const [k, v] of Object.entries(keysAndValues(where, render(where, text, input)))) put(k, v);
+    for (const [k, v] of Object.entries(keysAndValues(where, rendered))) put(k, v);
   } else {
-    put(key, render(where, text, input));
+    put(key, rendered);
   }
 }
 
@@ -184,6 +196,7 @@ function applyTemplateFrom(
   list: readonly TemplateFrom[],
   sources: TemplateSources | undefined,
   input: Record<string, string>,
+  budget: TemplateBudget,
 ): void {
   for (const [i, tf] of list.entries()) {
     const opts: ItemOptions = {
@@ -212,11 +225,11 @@ function applyTemplateFrom(
             `${where}: ${kind === 'configMap' ? 'ConfigMap' : 'Secret'} ${quoteName(name)} has no key ${quoteName(key)}`,
           );
         }
-        applyItem(out, `${where} (${key})`, key, decoder.decode(text), item.templateAs, opts, input);
+        applyItem(out, `${where} (${key})`, key, decoder.decode(text), item.templateAs, opts, input, budget);
       }
     }
     if (tf.literal !== undefined) {
-      applyItem(out, `templateFrom[${i}].literal`, '', tf.literal, 'KeysAndValues', opts, input);
+      applyItem(out, `templateFrom[${i}].literal`, '', tf.literal, 'KeysAndValues', opts, input, budget);
     }
   }
 }
@@ -230,6 +243,18 @@ export function applyTemplate(
   es: ExternalSecret,
   data: Record<string, Uint8Array>,
   sources?: TemplateSources,
+  /** The sync's template budget (shared with its rewrite transforms); default a fresh one. */
+  budget: TemplateBudget = new TemplateBudget(),
+): Rendered {
+  // Every template of the ExternalSecret shares one budget for key generation and the like.
+  return withCostBudget(() => renderAll(es, data, sources, budget));
+}
+
+function renderAll(
+  es: ExternalSecret,
+  data: Record<string, Uint8Array>,
+  sources: TemplateSources | undefined,
+  budget: TemplateBudget,
 ): Rendered {
   const tmpl = es.spec?.target?.template;
   if (!tmpl) return { data };
@@ -245,11 +270,14 @@ export function applyTemplate(
     { ...tmpl.metadata?.labels },
     { ...tmpl.metadata?.annotations },
   );
-  applyTemplateFrom(out, templateFrom, sources, input);
-  for (const [key, text] of Object.entries(templated)) out.data[key] = goBytes(render(key, text, input));
+  // One budget for every template of this sync: no ExternalSecret holds the event loop, however
+  // many templates it has (template/limits.ts).
+  applyTemplateFrom(out, templateFrom, sources, input, budget);
+  for (const [key, text] of Object.entries(templated))
+    out.data[key] = goBytes(render(key, text, input, budget));
   for (const [k, v] of Object.entries(tmpl.metadata?.labels ?? {}))
-    out.labels[k] = v.includes('{{') ? render(`metadata.labels.${k}`, v, input) : v;
+    out.labels[k] = v.includes('{{') ? render(`metadata.labels.${k}`, v, input, budget) : v;
   for (const [k, v] of Object.entries(tmpl.metadata?.annotations ?? {}))
-    out.annotations[k] = v.includes('{{') ? render(`metadata.annotations.${k}`, v, input) : v;
+    out.annotations[k] = v.includes('{{') ? render(`metadata.annotations.${k}`, v, input, budget) : v;
   return { data: out.data, labels: out.labels, annotations: out.annotations };
 }

@@ -41,6 +41,8 @@ export interface CesCaches {
 
 export interface CesControllerOptions {
   api: KubeApi;
+  /** The operator's --min-refresh-interval (applied to refreshTime). */
+  minRefreshIntervalMs?: number;
   caches: CesCaches;
   metrics: Metrics;
   logger: Logger;
@@ -56,7 +58,11 @@ export function clusterExternalSecretController(
   const cache = caches.clusterExternalSecrets;
   const children = childIndex(caches.externalSecrets);
   const byChildName = new ReverseIndex<ClusterExternalSecret>((ces) => [childName(ces)]).attach(cache);
-  const world = clusterExternalSecretWorld({ ...caches, children });
+  const world = clusterExternalSecretWorld({
+    ...caches,
+    children,
+    minRefreshIntervalMs: o.minRefreshIntervalMs,
+  });
   const deps: CesExecutorDeps = {
     api: o.api,
     externalSecrets: caches.externalSecrets,

@@ -34,6 +34,7 @@ import {
   selects,
 } from './children.js';
 import type { CesWorld } from './world.js';
+import { flooredInterval } from '../../runtime/schedule.js';
 
 /** ESO's finalizer name, so ClusterExternalSecrets created under ESO are cleaned up the same way. */
 export const CES_FINALIZER = 'externalsecrets.external-secrets.io/clusterexternalsecret-cleanup';
@@ -68,10 +69,14 @@ export interface CesOutcome {
  * spec.refreshTime in ms (0: re-check only on changes), the one place it is read, so that a
  * floor on intervals applies to every use.
  */
-export function cesRefreshIntervalMs(ces: ClusterExternalSecret): { ms: number } | { error: string } {
+export function cesRefreshIntervalMs(
+  ces: ClusterExternalSecret,
+  /** The operator's --min-refresh-interval; 0 or undefined: none. */
+  floorMs = 0,
+): { ms: number } | { error: string } {
   const raw = ces.spec?.refreshTime || DEFAULT_CES_REFRESH;
   try {
-    return { ms: Math.max(0, parseGoDuration(raw)) };
+    return { ms: flooredInterval(Math.max(0, parseGoDuration(raw)), floorMs) };
   } catch (e) {
     return { error: `invalid refreshTime "${raw}": ${(e as Error).message}` };
   }
@@ -150,7 +155,7 @@ export function reconcileClusterExternalSecret(ces: ClusterExternalSecret, world
     });
   }
 
-  const interval = cesRefreshIntervalMs(ces);
+  const interval = cesRefreshIntervalMs(ces, world.minRefreshIntervalMs);
   const ms = 'ms' in interval ? interval.ms : 0;
   return {
     writes,

@@ -15,14 +15,15 @@ import type {
   GeneratorLease,
   RefreshPolicy,
 } from '../../api/types.js';
-import { parseGoDuration } from '../../config/duration.js';
+import { formatGoDuration, parseGoDuration } from '../../config/duration.js';
 import type { EventSpec } from '../../observability/events.js';
 import { ProviderError } from '../../providers/errors.js';
+import { GeneratorNotSupportedError } from '../../providers/generator.js';
 import type { StoreInfo } from '../../providers/types.js';
 import { getCondition, setCondition } from '../../runtime/conditions.js';
 import { rfc3339 } from '../../runtime/time/rfc3339.js';
 import type { QueueReason } from '../../runtime/queue.js';
-import { MAX_REFRESH_JITTER_MS, REFRESH_JITTER_FRACTION, nextRefresh } from '../../runtime/schedule.js';
+import { flooredInterval, isFloored, jitterWindowMs, nextRefresh } from '../../runtime/schedule.js';
 import { SecretDataError } from '../../secrets/errors.js';
 import { Reason } from '../reasons.js';
 import { resolveStore } from '../store/resolve.js';
@@ -81,7 +82,10 @@ interface Plan {
   generated: boolean;
   store?: StoreInfo;
   storeKind?: string;
+  /** The effective refresh interval: spec.refreshInterval, raised to the operator's floor. */
   intervalMs: number;
+  /** Set when the floor raised the interval: what the Ready message adds. */
+  floorNote?: string;
   policy: RefreshPolicy;
   targetName: string;
   creation: CreationPolicy;
@@ -100,6 +104,16 @@ export async function reconcileExternalSecret(
   world: EsWorld,
   trigger: QueueReason,
 ): Promise<EsOutcome> {
+  const out = await reconcileSteps(es, world, trigger);
+  // The floor holds for every run the operator schedules for itself: refreshes, retries, lease
+  // renewals and re-issues of generated values alike (events still run an object at once).
+  const floor = world.minRefreshIntervalMs ?? 0;
+  if (out.requeueAfterMs !== undefined && out.requeueAfterMs < floor)
+    return { ...out, requeueAfterMs: floor };
+  return out;
+}
+
+async function reconcileSteps(es: ExternalSecret, world: EsWorld, trigger: QueueReason): Promise<EsOutcome> {
   if (es.metadata.deletionTimestamp) return IGNORE;
   const planned = planSync(es, world);
   if ('outcome' in planned) return planned.outcome;
@@ -125,7 +139,7 @@ export async function reconcileExternalSecret(
     now: world.now(),
     windows: windowCheck(p),
   });
-  if (p.generated && world.generators && p.oldLeases.length > 0) {
+  if (p.generated && world.generators && p.oldLeases.some((l) => !l.revokeOnly)) {
     const kept = await keepLeases(p, decision, world);
     if ('outcome' in kept) return kept.outcome;
     decision = kept.decision;
@@ -150,11 +164,11 @@ function planSync(es: ExternalSecret, world: EsWorld): { plan: Plan } | { outcom
   const resolution =
     needsMainStore(spec) || !generated ? resolveStore(spec.secretStoreRef, ns, world) : undefined;
   if (resolution && !resolution.ok && resolution.reason === 'OtherController') return { outcome: IGNORE };
-  let intervalMs: number;
+  let specMs: number;
   let windows: WindowGate | undefined;
   try {
-    intervalMs = parseGoDuration(spec.refreshInterval ?? DEFAULT_REFRESH_INTERVAL);
-    if (intervalMs < 0) throw new Error(`refreshInterval "${spec.refreshInterval}" must not be negative`);
+    specMs = parseGoDuration(spec.refreshInterval ?? DEFAULT_REFRESH_INTERVAL);
+    if (specMs < 0) throw new Error(`refreshInterval "${spec.refreshInterval}" must not be negative`);
   } catch (e) {
     return { outcome: invalidSpec(es, world, `invalid refreshInterval: ${messageOf(e)}`) };
   }
@@ -172,6 +186,8 @@ function planSync(es: ExternalSecret, world: EsWorld): { plan: Plan } | { outcom
         `target.manifest (${manifest.apiVersion ?? ''} ${manifest.kind ?? ''}) is not supported by this Syncret version: only Secrets are written`,
       ),
     };
+  const floorMs = world.minRefreshIntervalMs ?? 0;
+  const intervalMs = flooredInterval(specMs, floorMs);
   if (resolution && !resolution.ok) {
     // A missing store is fixed by creating it, which re-queues this object through the store
     // watch; a periodic retry covers stores of other namespaces' cluster-wide changes.
@@ -190,6 +206,9 @@ function planSync(es: ExternalSecret, world: EsWorld): { plan: Plan } | { outcom
       store,
       storeKind: store?.kind,
       intervalMs,
+      floorNote: isFloored(specMs, floorMs)
+        ? `refreshInterval ${spec.refreshInterval} is below the operator's minimum (--min-refresh-interval), so it refreshes every ${formatGoDuration(floorMs)}`
+        : undefined,
       policy: spec.refreshPolicy ?? 'Periodic',
       targetName: targetSecretName(es),
       creation,
@@ -217,8 +236,7 @@ function windowCheck(p: Plan): WindowCheck | undefined {
   const gate = p.windows;
   if (!gate) return undefined;
   const key = `${p.ns}/${p.es.metadata.name}`;
-  const jitter = Math.min(p.intervalMs * REFRESH_JITTER_FRACTION, MAX_REFRESH_JITTER_MS);
-  return (now) => windowVerdict(gate, now, key, jitter);
+  return (now) => windowVerdict(gate, now, key, jitterWindowMs(p.intervalMs));
 }
 
 /** When to run again after a run that did not sync: the next refresh, or when a window may allow it. */
@@ -262,7 +280,12 @@ async function keepLeases(
   const keep =
     !decision.sync || decision.why === 'refresh-due' || (decision.why === 'retry' && renewalFailed);
   if (!keep) return { decision };
-  const step = await maintainLeases(p.oldLeases, p.ns, world.generators!, world.now);
+  const step = await maintainLeases(
+    p.oldLeases.filter((l) => !l.revokeOnly),
+    p.ns,
+    world.generators!,
+    world.now,
+  );
   if (step.kind === 'rotate') return { decision: { sync: true, why: 'lease-rotation', detail: step.why } };
   if (step.kind === 'error') {
     return {
@@ -285,15 +308,18 @@ function renewedOutcome(
   world: EsWorld,
 ): EsOutcome {
   let status: ExternalSecretStatus | undefined;
+  // Renewed leases in their places; revokeOnly ones as they were.
+  const renewed = [...step.leases];
+  const leases = p.oldLeases.map((l) => (l.revokeOnly ? l : (renewed.shift() ?? l)));
   if (recovered) {
     const ready = {
       status: 'True',
       reason: Reason.SecretSynced,
       message: 'lease renewed; Secret is up to date',
     } as const;
-    status = withReady(p.es, ready, rfc3339(world.now()), { generatorLeases: step.leases });
+    status = withReady(p.es, ready, rfc3339(world.now()), { generatorLeases: leases });
   } else if (step.renewed > 0) {
-    status = { ...(p.es.status ?? {}), generatorLeases: step.leases };
+    status = { ...(p.es.status ?? {}), generatorLeases: leases };
   }
   return {
     status,
@@ -319,6 +345,7 @@ function statusLeases(issued: IssuedLease[], now: number): GeneratorLease[] {
     renewable: l.grant.renewable,
     issueTime: leaseTime(now),
     expireTime: leaseTime(l.grant.expireAt),
+    ...(l.grant.revokeOnly ? { revokeOnly: true } : {}),
   }));
 }
 
@@ -410,17 +437,20 @@ function syncedOutcome(
       message: `Deleted Secret "${name}": the provider returned no data (deletionPolicy Delete)`,
     });
   }
-  if (p.generated && newLeases.length > 0 && p.oldLeases.length > 0)
+  const withLifecycle = (ls: GeneratorLease[]) => ls.some((l) => !l.revokeOnly);
+  if (p.generated && withLifecycle(newLeases) && withLifecycle(p.oldLeases))
     events.push({
       type: 'Normal',
       reason: 'Rotated',
       message: `Issued new values: ${describeDecision(decision)}`,
     });
   const nextLease = planLeases(newLeases, world.now()).nextAt;
-  const ignored = p.windows?.ignored ?? [];
+  // Said in the Ready message, which Argo CD and Flux show; stable, so no status churn.
+  const notes = [...(p.windows?.ignored ?? [])];
+  if (p.floorNote && built.ready.status === 'True') notes.push(p.floorNote);
   const ready =
-    ignored.length > 0
-      ? { ...built.ready, message: `${built.ready.message}; ${ignored.join('; ')}` }
+    notes.length > 0
+      ? { ...built.ready, message: `${built.ready.message}; ${notes.join('; ')}` }
       : built.ready;
   return {
     write: built.write,
@@ -447,7 +477,12 @@ async function failedSync(p: Plan, e: unknown, issued: IssuedLease[], world: EsW
     ? { intervalMs: 0, latestMs: leaseDeadline(p.oldLeases, world.now()) }
     : { intervalMs: p.intervalMs };
   if (e instanceof ProviderError) {
-    const reason = e.reason === 'InvalidProviderConfig' ? Reason.InvalidStoreConfig : Reason.ProviderError;
+    const reason =
+      e instanceof GeneratorNotSupportedError
+        ? Reason.GeneratorNotSupported
+        : e.reason === 'InvalidProviderConfig'
+          ? Reason.InvalidStoreConfig
+          : Reason.ProviderError;
     const out = errorOutcome(p.es, world, reason, e.message, {
       ...retry,
       synced: true,
@@ -536,6 +571,7 @@ function errorOutcome(
       opts.intervalMs,
       world.maxErrorBackoffMs,
       world.random ?? Math.random,
+      world.minRefreshIntervalMs ?? 0,
     );
     // Never a busy loop, even when the deadline has passed already.
     requeueAfterMs = Math.min(
