@@ -326,7 +326,7 @@ describe('SecretStore and ClusterSecretStore', () => {
 
   it('require exactly one of every registered provider', () => {
     const names = Object.keys(PROVIDERS).sort();
-    expect(names).toEqual(['aws', 'azurekv', 'fake', 'gcpsm', 'kubernetes', 'openBao', 'vault']);
+    expect(names).toEqual(['aws', 'azurekv', 'fake', 'gcpsm', 'kubernetes', 'openBao', 'vault', 'webhook']);
     expect(propertyNames(schemaOf(css), 'spec.provider')).toEqual(names);
     const [providerRule] = rulesAt(schemaOf(css), 'spec.provider');
     for (const name of names) expect(providerRule).toContain(`has(self.${name})`);

@@ -9,6 +9,7 @@ import { gcpsm } from './gcpsm.js';
 import { kubernetes } from './kubernetes.js';
 import { openBao } from './openbao.js';
 import { vault } from './vault.js';
+import { webhook } from './webhook.js';
 
 export const PROVIDERS = {
   aws,
@@ -18,6 +19,7 @@ export const PROVIDERS = {
   kubernetes,
   openBao,
   vault,
+  webhook,
 } as const;
 
 export type ProviderName = keyof typeof PROVIDERS;

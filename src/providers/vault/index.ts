@@ -7,7 +7,7 @@ import type { OpenBaoProvider } from '../../api/providers/openbao.js';
 import type { SecretKeySelector } from '../../api/types.js';
 import type { VaultProvider } from '../../api/providers/vault.js';
 import { ProviderError } from '../errors.js';
-import { credentialScope } from '../shared.js';
+import { credentialScope, readCABundle } from '../shared.js';
 import type { Provider, ProviderContext, SecretsClient, StoreInfo } from '../types.js';
 import { SUPPORTED_AUTH, authMethodOf, loginPlan } from './auth.js';
 import { VaultClient } from './client.js';
@@ -84,15 +84,6 @@ function selectors(spec: VaultProvider): (SecretKeySelector | undefined)[] {
   ];
 }
 
-async function readCA(spec: VaultProvider, ctx: ProviderContext): Promise<string | undefined> {
-  if (spec.caBundle) return Buffer.from(spec.caBundle, 'base64').toString('utf8');
-  const p = spec.caProvider;
-  if (!p) return undefined;
-  const sel = { name: p.name, key: p.key, namespace: p.namespace };
-  if (p.type === 'ConfigMap') return ctx.readConfigMapKey(sel, 'caProvider');
-  return decoder.decode(await ctx.readSecretKey(sel, 'caProvider'));
-}
-
 export function validateVaultSpec(
   spec: VaultProvider | undefined,
   p = 'spec.provider.vault',
@@ -163,7 +154,7 @@ export function vaultProvider(opts: VaultProviderOptions = {}): Provider {
       ctx.requireTls(spec.server ?? '', `${field}.server`);
       const httpOpts: VaultHttpOptions = {
         server: spec.server ?? '',
-        ca: await readCA(spec, ctx),
+        ca: await readCABundle(spec.caBundle, spec.caProvider, ctx),
         headers: spec.headers,
         readYourWrites: spec.readYourWrites,
         forwardInconsistent: spec.forwardInconsistent,

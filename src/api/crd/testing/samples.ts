@@ -313,6 +313,23 @@ export const VALID: Sample[] = [
     }),
   },
   {
+    name: 'ss-webhook',
+    object: ss('webhook', {
+      provider: {
+        webhook: {
+          url: 'https://api.example.com/secrets/{{ .remoteRef.key }}',
+          method: 'POST',
+          headers: { Authorization: 'Bearer {{ .auth.token }}' },
+          body: '{"key":"{{ .remoteRef.key }}"}',
+          timeout: '10s',
+          result: { jsonPath: '$.data.{{ .remoteRef.property }}' },
+          secrets: [{ name: 'auth', secretRef: sel('webhook-auth', 'token') }],
+          caProvider: { type: 'Secret', name: 'ca', key: 'ca.crt' },
+        },
+      },
+    }),
+  },
+  {
     name: 'ss-azurekv',
     object: ss('azurekv', {
       provider: {
@@ -584,7 +601,7 @@ export const INVALID: Sample[] = [
     object: ss('bad', {
       provider: { ...fakeProvider, kubernetes: { auth: { serviceAccount: { name: 'a' } } } },
     }),
-    rejectedWith: 'provider must set exactly one of aws, azurekv, fake, gcpsm, kubernetes, openBao, vault',
+    rejectedWith: 'provider must set exactly one of aws, azurekv, fake, gcpsm, kubernetes, openBao, vault, webhook',
   },
   {
     name: 'ss-aws-reserved-session-tag',
