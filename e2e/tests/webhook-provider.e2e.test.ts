@@ -1,7 +1,8 @@
 // provider.webhook against a local HTTPS server this file starts (its own CA, trusted through
 // caProvider): templated URL, headers and body with a referenced, labelled Secret; result.jsonPath
-// with remoteRef.property and a filter; dataFrom.extract; a 404; the label rule; a
-// ClusterSecretStore naming the Secret's namespace; and the TLS rule for credentials.
+// with remoteRef.property and a filter; dataFrom.extract; caBundle instead of caProvider; a 404;
+// spec.timeout against a slow backend; the label rule; a ClusterSecretStore naming the Secret's
+// namespace; and the TLS rule for credentials.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -129,8 +130,13 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   req.on('data', (c: Buffer) => (body += c.toString()));
   req.on('end', () => {
     const out = handle(req, body);
-    res.writeHead(out.status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(out.body));
+    const answer = () => {
+      res.writeHead(out.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(out.body));
+    };
+    // A backend far slower than the store's timeout.
+    if ((req.url ?? '').startsWith('/secrets/slow')) setTimeout(answer, 8_000).unref();
+    else answer();
   });
 }
 
@@ -167,6 +173,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   remove('clustersecretstore', undefined, `webhook-${ns}`);
+  https.closeAllConnections();
   await new Promise<void>((r) => https.close(() => r()));
   await new Promise<void>((r) => http.close(() => r()));
   await finishSuite(op);
@@ -236,6 +243,26 @@ describe('provider.webhook', () => {
     expect(seen.every((s) => s.auth === `Bearer ${v.token}`)).toBe(true);
     expect(seen.map((s) => s.url)).toContain('/secrets/db%2Fmain');
     expect(seen.map((s) => JSON.parse(s.body) as object)).toContainEqual({ namespace: ns, version: '3' });
+  });
+
+  it('trusts a caBundle as it trusts a caProvider, and bounds a call by spec.timeout', async () => {
+    const caBundle = Buffer.from(caPem).toString('base64');
+    apply(
+      webhook('wh-bundle', { caBundle, caProvider: undefined, method: 'GET', body: undefined }),
+      webhook('wh-slow', { timeout: '1s' }),
+      externalSecret(ns, 'wh-bundle', {
+        secretStoreRef: { name: 'wh-bundle' },
+        data: [{ secretKey: 'password', remoteRef: { key: 'db/main', property: 'password' } }],
+      }),
+      externalSecret(ns, 'wh-slow', {
+        secretStoreRef: { name: 'wh-slow' },
+        data: [{ secretKey: 'v', remoteRef: { key: 'slow', property: 'password' } }],
+      }),
+    );
+    await waitEs(ns, 'wh-bundle');
+    expect(await secretData(ns, 'wh-bundle')).toEqual({ password: v.db });
+    const slow = await waitEs(ns, 'wh-slow', { status: 'False' });
+    expect(slow.status!.conditions![0]!.message).toMatch(/webhook 127\.0\.0\.1:\d+: no answer in time/);
   });
 
   it('reports a missing remote key, and a referenced Secret without the webhook label', async () => {

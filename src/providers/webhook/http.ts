@@ -153,8 +153,13 @@ export function networkError(e: unknown, host: string): ProviderError {
       return new ProviderError('Unavailable', `webhook ${host}: ${describeTlsFailure(code)}`);
     cur = cause;
   }
-  const name = (e as { name?: string })?.name;
-  if (name === 'TimeoutError' || name === 'AbortError')
+  const { name, code: own } = (e ?? {}) as { name?: string; code?: string };
+  if (
+    name === 'TimeoutError' ||
+    name === 'AbortError' ||
+    own === 'UND_ERR_HEADERS_TIMEOUT' ||
+    own === 'UND_ERR_BODY_TIMEOUT'
+  )
     return new ProviderError('Unavailable', `webhook ${host}: no answer in time`);
   const code =
     (e as { code?: string; cause?: { code?: string } })?.cause?.code ?? (e as { code?: string })?.code;
