@@ -17,7 +17,7 @@ import type { Provider, ProviderContext, SecretsClient, StoreInfo } from '../typ
 import { CredentialCache, defaultStsFactory, resolveAuth } from './auth.js';
 import { requireTlsEndpoints } from './common.js';
 import type { StsFactory } from './auth.js';
-import type { AcmApi } from './certificatemanager.js';
+import type { AcmApi } from './acm-export.js';
 import { ParameterStoreReader } from './parameterstore.js';
 import type { SsmApi } from './parameterstore.js';
 import { SecretsManagerReader } from './secretsmanager.js';
@@ -131,7 +131,7 @@ export function awsProvider(
         return new ParameterStoreReader(api, prefix, ctx.signal, onAuthRejected, check);
       }
       if (spec.service === 'CertificateManager') {
-        const m = await import('./certificatemanager.js');
+        const m = await import('./acm-export.js');
         const api = requireTlsEndpoints((factories.acm ?? m.acmClient)(config), ctx);
         const scope = `${store.kind}/${store.namespace ?? ''}/${store.name}/${awsCacheScope(store)}`;
         return new m.CertificateManagerReader(api, scope, ctx.signal, onAuthRejected, check);

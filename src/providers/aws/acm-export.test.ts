@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { CertificateManagerReader } from './certificatemanager.js';
-import type { AcmApi } from './certificatemanager.js';
+import { CertificateManagerReader } from './acm-export.js';
+import type { AcmApi } from './acm-export.js';
 
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIleaf\n-----END CERTIFICATE-----\n';
 const CHAIN = '-----BEGIN CERTIFICATE-----\nMIIca\n-----END CERTIFICATE-----\n';

@@ -1,8 +1,9 @@
-// AWS Certificate Manager (service: CertificateManager, ESO 2.9): remoteRef.key is a
-// certificate ARN, and the value is the certificate, its chain and its private key as one PEM
-// text, as ESO returns it. The key comes from ExportCertificate, which only exportable
-// certificates allow (Options.Export ENABLED) and which encrypts it with a passphrase Syncret
-// draws per call; it is decrypted here into an unencrypted PKCS#8 PEM.
+// ACM read and export (AWS Certificate Manager, service: CertificateManager, ESO 2.9; pushing,
+// with ImportCertificate, is a writer of its own). remoteRef.key is a certificate ARN; the
+// value is the certificate, its chain and its private key as one PEM text, as ESO returns it.
+// The key comes from ExportCertificate, which only exportable certificates allow (Options.Export
+// ENABLED) and which encrypts it with a passphrase Syncret draws per call; it is decrypted here
+// into an unencrypted PKCS#8 PEM.
 //
 // ExportCertificate is billed for public certificates, so, as ESO does, an export is reused
 // while GetCertificate shows the same certificate and chain: a refresh costs one
