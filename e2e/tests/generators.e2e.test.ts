@@ -668,7 +668,13 @@ describe('Webhook', () => {
     // class, which the first operator leaves alone (a Webhook generator has no class of its own).
     const strictNs = newNamespace('e2e-gen-strict');
     apply(
-      plainSecret(strictNs, 'hook-creds', { token: webhookToken }),
+      // Labelled as ESO requires, so the TLS rule is what stops the call.
+      plainSecret(
+        strictNs,
+        'hook-creds',
+        { token: webhookToken },
+        { labels: { 'external-secrets.io/type': 'webhook' } },
+      ),
       {
         apiVersion: 'external-secrets.io/v1',
         kind: 'SecretStore',
