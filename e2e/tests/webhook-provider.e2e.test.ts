@@ -1,18 +1,14 @@
-// provider.webhook against a local HTTPS server this file starts (its own CA, trusted through
-// caProvider): templated URL, headers and body with a referenced, labelled Secret; result.jsonPath
-// with remoteRef.property and a filter; dataFrom.extract; caBundle instead of caProvider; a 404;
-// spec.timeout against a slow backend; the label rule; a ClusterSecretStore naming the Secret's
-// namespace; and the TLS rule for credentials.
+// provider.webhook against a local HTTPS server this file starts (a self-signed certificate,
+// trusted through caProvider): templated URL, headers and body with a referenced, labelled
+// Secret; result.jsonPath with remoteRef.property and a filter; dataFrom.extract; caBundle
+// instead of caProvider; a 404; spec.timeout against a slow backend; the label rule; a
+// ClusterSecretStore naming the Secret's namespace; and the TLS rule for credentials.
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   apply,
@@ -24,6 +20,7 @@ import {
   waitEs,
   waitReady,
 } from '../lib/kube.js';
+import { selfSignedPem } from '../lib/azurekv.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
 import { finishSuite } from '../lib/suite.js';
@@ -44,63 +41,6 @@ const v = {
 };
 const seen: { url: string; auth?: string; body: string }[] = [];
 let plainRequests = 0;
-
-/** A CA and a server certificate for 127.0.0.1, as openssl makes them. */
-function certificates(): { ca: string; key: string; cert: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'webhook-'));
-  const sh = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  try {
-    sh([
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=webhook-e2e-ca',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-    ]);
-    sh([
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-keyout',
-      'server.key',
-      '-out',
-      'server.csr',
-    ]);
-    execFileSync('sh', ['-c', "printf 'subjectAltName=IP:127.0.0.1\\n' > ext"], { cwd: dir });
-    sh([
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      'ext',
-      '-out',
-      'server.crt',
-    ]);
-    const read = (f: string) => readFileSync(join(dir, f), 'utf8');
-    return { ca: read('ca.crt'), key: read('server.key'), cert: read('server.crt') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** The backend: secrets by name, only for the bearer token; a vault-like JSON document. */
 function handle(req: IncomingMessage, body: string): { status: number; body: unknown } {
@@ -141,9 +81,10 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
 }
 
 beforeAll(async () => {
-  const c = certificates();
-  caPem = c.ca;
-  https = createServer({ key: c.key, cert: c.cert }, serve);
+  // Self-signed for 127.0.0.1: the operator trusts it as the store's CA.
+  const { certPem: cert, keyPem: key } = selfSignedPem('127.0.0.1', 'IP:127.0.0.1');
+  caPem = cert;
+  https = createServer({ key, cert }, serve);
   http = createHttpServer((req, res) => {
     plainRequests++;
     serve(req, res);

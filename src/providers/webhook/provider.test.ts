@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { renderWebhookTemplate } from '../../controller/store/credentials.js';
 import type { ProviderError } from '../errors.js';
 import { requireTls } from '../tls.js';
 import type { ProviderContext, StoreInfo } from '../types.js';
@@ -36,14 +37,6 @@ afterAll(async () => {
 
 const TOKEN = 'tok en&1';
 
-/** The template engine is the controller's; a small stand-in renders {{ .a.b }} here. */
-function render(_name: string, text: string, data: unknown): string {
-  return text.replace(/\{\{\s*\.(\w+)\.(\w+)\s*\}\}/g, (_m, a: string, b: string) => {
-    const v = (data as Record<string, Record<string, string>>)[a]?.[b];
-    return v === undefined ? '<no value>' : v;
-  });
-}
-
 function ctx(
   labels: Record<string, string> = { 'external-secrets.io/type': 'webhook' },
   allowHttp = true,
@@ -56,7 +49,7 @@ function ctx(
     requestServiceAccountToken: async () => '',
     readServiceAccountAnnotations: async () => ({}),
     readSecret: async () => ({ data: { token: new TextEncoder().encode(TOKEN) }, labels }),
-    renderTemplate: render,
+    renderTemplate: renderWebhookTemplate,
   };
 }
 
