@@ -601,7 +601,8 @@ export const INVALID: Sample[] = [
     object: ss('bad', {
       provider: { ...fakeProvider, kubernetes: { auth: { serviceAccount: { name: 'a' } } } },
     }),
-    rejectedWith: 'provider must set exactly one of aws, azurekv, fake, gcpsm, kubernetes, openBao, vault, webhook',
+    rejectedWith:
+      'provider must set exactly one of aws, azurekv, fake, gcpsm, kubernetes, openBao, vault, webhook',
   },
   {
     name: 'ss-aws-reserved-session-tag',
