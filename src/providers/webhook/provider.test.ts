@@ -15,7 +15,8 @@ import { compileJsonPath, queryJson } from './jsonpath.js';
 let server: Server;
 let base = '';
 const seen: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[] = [];
-let answer: (url: string) => { status: number; body: string } = () => ({ status: 200, body: '{}' });
+type Answer = { status: number; body: string; headers?: Record<string, string>; never?: boolean };
+let answer: (url: string) => Answer = () => ({ status: 200, body: '{}' });
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -24,7 +25,9 @@ beforeAll(async () => {
     req.on('end', () => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
       const a = answer(req.url ?? '');
-      res.writeHead(a.status, { 'content-type': 'application/json' });
+      // A backend that never answers: the store's timeout is what ends the call.
+      if (a.never) return;
+      res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers });
       res.end(a.body);
     });
   });
@@ -32,6 +35,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
+  server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
 });
 
@@ -120,6 +124,12 @@ describe('provider.webhook', () => {
     const e = (await get({ url: `${base}/secret?token=abc` }, 'k').catch((x: unknown) => x)) as ProviderError;
     expect(e.reason).toBe('Unavailable');
     expect(e.message).toBe(`webhook ${new URL(base).host} answered 500 for "k"`);
+  });
+  it('passes Retry-After on with a 429, and ends a call that outlives spec.timeout', async () => {
+    answer = () => ({ status: 429, body: '', headers: { 'retry-after': '7' } });
+    await expect(get({}, 'k')).rejects.toMatchObject({ reason: 'Throttled', retryAfterMs: 7000 });
+    answer = () => ({ status: 200, body: '', never: true });
+    await expect(get({ timeout: '100ms' }, 'k')).rejects.toThrow(/: no answer in time$/);
   });
   it('sends referenced Secrets and Authorization headers only over TLS unless allowed', async () => {
     await expect(get(authSecret, 'k', undefined, ctx(undefined, false))).rejects.toThrow(/is plain HTTP/);
