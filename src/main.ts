@@ -18,6 +18,7 @@ import { startHttpServer } from './observability/server.js';
 import { fakeProvider } from './providers/fake/index.js';
 import { kubernetesProvider } from './providers/kubernetes/index.js';
 import { vaultProvider } from './providers/vault/index.js';
+import { webhookProvider } from './providers/webhook/provider.js';
 import { vaultDynamicSecretGenerator } from './providers/vault/generator.js';
 import { lazyGenerator } from './providers/generator.js';
 import { beyondtrustGenerator } from './providers/beyondtrust/generator.js';
@@ -34,7 +35,7 @@ import { KubeClient } from './kube/client.js';
 import { VERSION } from './version.js';
 
 /**
- * Vault, Kubernetes and fake are small and loaded at start; the cloud SDKs (about 50 MiB of
+ * Vault (and OpenBao), the webhook, Kubernetes and fake are small and loaded at start; the cloud SDKs (about 50 MiB of
  * memory together) are imported when the first store naming them is reconciled.
  */
 export function defaultRegistry(metrics?: Metrics): ProviderRegistry {
@@ -42,6 +43,8 @@ export function defaultRegistry(metrics?: Metrics): ProviderRegistry {
     fakeProvider,
     kubernetesProvider((cfg) => KubeClient.fromConfig(cfg)),
     vaultProvider({ onLogin: () => metrics?.providerLogin('vault') }),
+    vaultProvider({ key: 'openBao', onLogin: () => metrics?.providerLogin('openBao') }),
+    webhookProvider(),
     lazyProvider('aws', async () => (await import('./providers/aws/index.js')).awsProvider()),
     lazyProvider('azurekv', async () => (await import('./providers/azurekv/index.js')).azurekvProvider()),
     lazyProvider('gcpsm', async () => {

@@ -668,6 +668,7 @@ describe('Webhook', () => {
     // class, which the first operator leaves alone (a Webhook generator has no class of its own).
     const strictNs = newNamespace('e2e-gen-strict');
     apply(
+      // Labelled as ESO requires, so the TLS rule is what stops the call.
       plainSecret(
         strictNs,
         'hook-creds',

@@ -6,6 +6,7 @@ import type { Rewrite } from '../api/types.js';
 import { MatchMeter, RegexpSyntaxError, compileRegexp, compileTemplate } from '../regexp/index.js';
 import type { GoRegexp } from '../regexp/index.js';
 import { SecretDataError } from './errors.js';
+import { mergeRewrite } from './merge.js';
 
 /**
  * A rewrite's Go regexp (cached by the engine module: the same patterns come back every
@@ -33,16 +34,20 @@ export interface RewriteOptions {
   where?: string;
 }
 
-export function applyRewrites<T>(
-  map: Record<string, T>,
+export function applyRewrites(
+  map: Record<string, Uint8Array>,
   rewrites: readonly Rewrite[],
   opts: RewriteOptions = {},
-): Record<string, T> {
+): Record<string, Uint8Array> {
   let cur = map;
   for (const [i, rw] of rewrites.entries()) {
     const where = `${opts.where ? `${opts.where}.` : ''}rewrite[${i}]`;
     let rename: (key: string) => string;
-    if (rw.regexp) {
+    // ESO's order of precedence, should an object carry more than one (the CRD allows one).
+    if (rw.merge) {
+      cur = mergeRewrite(cur, rw.merge, where);
+      continue;
+    } else if (rw.regexp) {
       const field = `${where}.regexp.source`;
       const re = compileGoRegexp(rw.regexp.source ?? '', field);
       const parts = compileTemplate(rw.regexp.target ?? '');
@@ -67,7 +72,7 @@ export function applyRewrites<T>(
       continue; // ESO leaves the map alone for a rewrite it does not recognise
     }
     // Two keys rewritten to the same name: the later one wins (ESO's is map-order dependent).
-    const next = Object.create(null) as Record<string, T>;
+    const next = Object.create(null) as Record<string, Uint8Array>;
     for (const k of Object.keys(cur)) next[rename(k)] = cur[k]!;
     cur = next;
   }

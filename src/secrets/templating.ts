@@ -10,7 +10,8 @@
 // sync (as ESO: there is no watch on them, a change shows at the next refresh).
 
 import YAML from 'yaml';
-import type { ExternalSecret, TemplateFrom, TemplateRefItem } from '../api/types.js';
+import type { DecodingStrategy, ExternalSecret, TemplateFrom, TemplateRefItem } from '../api/types.js';
+import { decode } from './decode.js';
 import { SecretDataError, quoteName, redactValues } from './errors.js';
 import { TemplateBudget, TemplateError, parseTemplate, withCostBudget } from './template/index.js';
 
@@ -161,21 +162,32 @@ function keysAndValues(where: string, rendered: string): Record<string, string> 
   return out;
 }
 
+/** How one templateFrom entry renders: its target and templateFrom[].valuesDecodingStrategy. */
+interface ItemOptions {
+  target: Target;
+  /** ESO decodes every rendered value (both scopes) before it lands in the target. */
+  decoding: DecodingStrategy | undefined;
+  /** `templateFrom[i]`, for decoding messages. */
+  entry: string;
+}
+
 function applyItem(
   out: Output,
   where: string,
   key: string,
   text: string,
   scope: TemplateRefItem['templateAs'],
-  target: Target,
+  opts: ItemOptions,
   input: Record<string, string>,
   budget: TemplateBudget,
 ): void {
+  const put = (k: string, v: string) =>
+    out.set(opts.target, k, decode(goBytes(v), opts.decoding, { key: '', secretKey: k, where: opts.entry }));
   const rendered = render(where, text, input, budget);
   if (scope === 'KeysAndValues') {
-    for (const [k, v] of Object.entries(keysAndValues(where, rendered))) out.set(target, k, goBytes(v));
+    for (const [k, v] of Object.entries(keysAndValues(where, rendered))) put(k, v);
   } else {
-    out.set(target, key, goBytes(rendered));
+    put(key, rendered);
   }
 }
 
@@ -187,7 +199,11 @@ function applyTemplateFrom(
   budget: TemplateBudget,
 ): void {
   for (const [i, tf] of list.entries()) {
-    const target = targetOf(tf);
+    const opts: ItemOptions = {
+      target: targetOf(tf),
+      decoding: tf.valuesDecodingStrategy,
+      entry: `templateFrom[${i}]`,
+    };
     for (const kind of ['configMap', 'secret'] as const) {
       const ref = tf[kind];
       if (!ref) continue;
@@ -209,20 +225,11 @@ function applyTemplateFrom(
             `${where}: ${kind === 'configMap' ? 'ConfigMap' : 'Secret'} ${quoteName(name)} has no key ${quoteName(key)}`,
           );
         }
-        applyItem(
-          out,
-          `${where} (${key})`,
-          key,
-          decoder.decode(text),
-          item.templateAs,
-          target,
-          input,
-          budget,
-        );
+        applyItem(out, `${where} (${key})`, key, decoder.decode(text), item.templateAs, opts, input, budget);
       }
     }
     if (tf.literal !== undefined) {
-      applyItem(out, `templateFrom[${i}].literal`, '', tf.literal, 'KeysAndValues', target, input, budget);
+      applyItem(out, `templateFrom[${i}].literal`, '', tf.literal, 'KeysAndValues', opts, input, budget);
     }
   }
 }

@@ -20,6 +20,7 @@ import {
   OWNER_LABEL,
   controllerOf,
   creationPolicyOf,
+  mergesInto,
   ownedBy,
   ownerLabelValue,
   ownerReference,
@@ -125,7 +126,7 @@ export function desiredSecret(args: DesiredSecretArgs): DesiredSecret {
 
   const b64 = base64Data(data, keys);
   const hash =
-    creation === 'Merge' && existing?.data
+    mergesInto(creation) && existing?.data
       ? hashSecretData({ ...existing.data, ...b64 })
       : goMapHash(keys, (k) => data[k]!);
   const target = es.spec?.target;
@@ -134,7 +135,9 @@ export function desiredSecret(args: DesiredSecretArgs): DesiredSecret {
     kind: 'Secret',
     metadata: desiredMetadata(args, creation, hash),
   };
-  const type = target?.template?.type || (creation === 'Merge' ? undefined : existing?.type || 'Opaque');
+  // A Secret merged into keeps its type unless the template sets one; CreateOrMerge creates Opaque.
+  const keepType = creation === 'Merge' || (creation === 'CreateOrMerge' && existing !== undefined);
+  const type = target?.template?.type || (keepType ? undefined : existing?.type || 'Opaque');
   if (type) secret.type = type;
   if (target?.immutable) secret.immutable = true;
   secret.data = b64;
@@ -177,7 +180,7 @@ function upToDate(body: Secret, t: TargetSecretInfo, creation: CreationPolicy): 
   const want = body.data ?? {};
   if (!subset(body.metadata.labels, t.labels) || !subset(body.metadata.annotations, t.annotations))
     return false;
-  if (creation === 'Merge') {
+  if (mergesInto(creation)) {
     if (!t.data) return false;
     return Object.entries(want).every(([k, v]) => t.data![k] === v);
   }
@@ -241,7 +244,7 @@ export function buildTarget(args: BuildTargetArgs): TargetResult {
   if (!built.ok) return { ok: false, reason: built.reason, message: built.message };
   const body = built.secret;
   if (target && upToDate(body, target, creation)) return { ok: true, ready: SYNCED };
-  if (target && creation !== 'Merge') {
+  if (target && !mergesInto(creation)) {
     const replace = replacement(body, target, args);
     if (replace) return replace;
   }

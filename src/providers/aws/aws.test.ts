@@ -437,6 +437,67 @@ describe('resolveAuth', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('tags the session with the namespace, store name and kind under sessionTagsPolicy Simple and Custom', async () => {
+    const keys = {
+      secretRef: {
+        accessKeyIDSecretRef: { name: 'k', key: 'id' },
+        secretAccessKeySecretRef: { name: 'k', key: 'secret' },
+      },
+    };
+    const role = 'arn:aws:iam::1:role/final';
+    const simple: AwsProvider = {
+      auth: keys,
+      role,
+      sessionTagsPolicy: 'Simple',
+      sessionTags: [{ key: 'x', value: 'y' }],
+    };
+    const custom: AwsProvider = {
+      auth: keys,
+      role,
+      sessionTagsPolicy: 'Custom',
+      customSessionTags: { team: 'payments', empty: '' },
+    };
+    const seen: unknown[] = [];
+    for (const [spec, kind] of [
+      [simple, 'SecretStore'],
+      [custom, 'ClusterSecretStore'],
+    ] as const) {
+      const { deps, calls } = fakeSts();
+      await (
+        await resolveAuth(store(spec, kind), spec, fakeCtx().ctx, deps)
+      ).credentials!();
+      seen.push(calls[0]!.input.Tags);
+    }
+    expect(seen).toEqual([
+      // Simple replaces spec.sessionTags, as in ESO.
+      [
+        { Key: 'esoNamespace', Value: 'req' },
+        { Key: 'esoStoreKind', Value: 'SecretStore' },
+        { Key: 'esoStoreName', Value: 's' },
+      ],
+      [
+        { Key: 'esoNamespace', Value: 'req' },
+        { Key: 'esoStoreKind', Value: 'ClusterSecretStore' },
+        { Key: 'esoStoreName', Value: 's' },
+        { Key: 'team', Value: 'payments' },
+      ],
+    ]);
+    // The tags name the requesting namespace, so a ClusterSecretStore's clients are per namespace.
+    expect(awsProvider().cacheScope!(store(custom, 'ClusterSecretStore'))).toBe('req');
+    const pinned = {
+      secretRef: {
+        accessKeyIDSecretRef: { name: 'k', key: 'id', namespace: 'ops' },
+        secretAccessKeySecretRef: { name: 'k', key: 'secret', namespace: 'ops' },
+      },
+    };
+    expect(awsProvider().cacheScope!(store({ auth: pinned, role }, 'ClusterSecretStore'))).toBe('');
+    expect(
+      awsProvider().cacheScope!(
+        store({ auth: pinned, role, sessionTagsPolicy: 'Simple' }, 'ClusterSecretStore'),
+      ),
+    ).toBe('req');
+  });
+
   it('maps an STS rejection of the web identity to AuthFailed naming the role', async () => {
     const deps: AuthDeps = {
       cache: new CredentialCache(),

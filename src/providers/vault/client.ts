@@ -15,6 +15,8 @@ import type { VaultHttp, VaultRequest, VaultResponse } from './http.js';
 
 /** A find never walks more than this many keys: a typo'd path should not list a whole Vault. */
 const MAX_FIND_KEYS = 10_000;
+/** The KV v2 metadata fields ESO exposes besides the custom metadata. */
+const SYSTEM_METADATA = ['created_time', 'current_version', 'delete_version_after'] as const;
 /** Parallel reads during a find. */
 const FIND_CONCURRENCY = 8;
 /** Revocation is best effort: a token left behind expires at its TTL anyway. */
@@ -366,7 +368,7 @@ export class VaultClient implements SecretsClient {
       return { kind: 'map', data: r.data };
     }
     if (ref.metadataPolicy === 'Fetch')
-      return { kind: 'map', data: await this.customMetadata(mount, rest, ref.key) };
+      return { kind: 'map', data: await this.metadata(mount, rest, ref.key) };
     const apiPath = `${mount}/data/${rest}`;
     const query: Record<string, string> = {};
     if (ref.version !== undefined && ref.version !== '') {
@@ -420,13 +422,24 @@ export class VaultClient implements SecretsClient {
     }
   }
 
-  private async customMetadata(mount: string, rest: string, what: string): Promise<Record<string, unknown>> {
+  /**
+   * What metadataPolicy Fetch (and find.tags) sees, as ESO 2.9: KV v2's created_time,
+   * current_version and delete_version_after, then the custom metadata (which wins on a
+   * shared name), every value as text.
+   */
+  private async metadata(mount: string, rest: string, what: string): Promise<Record<string, string>> {
     const apiPath = `${mount}/metadata/${rest}`;
-    const r = await this.call<{ custom_metadata?: Record<string, string> | null }>(
+    const r = await this.call<Record<string, unknown> & { custom_metadata?: Record<string, unknown> | null }>(
       { method: 'GET', path: encodePath(apiPath) },
       { capability: 'read', apiPath, what },
     );
-    return { ...(r.data?.custom_metadata ?? {}) };
+    const out: Record<string, string> = {};
+    const put = (k: string, v: unknown) => {
+      if (v !== null && v !== undefined) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    };
+    for (const k of SYSTEM_METADATA) put(k, r.data?.[k]);
+    for (const [k, v] of Object.entries(r.data?.custom_metadata ?? {})) put(k, v);
+    return out;
   }
 
   async findSecrets(find: FindRef): Promise<Map<string, RemoteValue>> {
@@ -445,7 +458,7 @@ export class VaultClient implements SecretsClient {
 
     const out = new Map<string, RemoteValue>();
     await pool(candidates, FIND_CONCURRENCY, async (p) => {
-      if (tagged && !matchesTags(await this.customMetadata(this.mount, p, p), find.tags)) return;
+      if (tagged && !matchesTags(await this.metadata(this.mount, p, p), find.tags)) return;
       try {
         out.set(p, await this.getSecret({ key: p }));
       } catch (e) {
@@ -495,6 +508,8 @@ export class VaultClient implements SecretsClient {
    * unreachable Vault, and a token Vault no longer accepts is replaced by a fresh login.
    */
   async validate(): Promise<ValidationResult> {
+    if (this.o.plan.describe === 'no auth')
+      return { result: 'Unknown', message: 'no auth is configured: a token lookup cannot check the store' };
     try {
       await this.call(
         { method: 'GET', path: 'auth/token/lookup-self', namespace: this.loginNamespace() },
