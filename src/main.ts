@@ -3,6 +3,7 @@
 // ExternalSecret would produce, offline; `version` and `help` print and exit.
 
 import { hostname } from 'node:os';
+import { agentCommand } from './cli/agent.js';
 import { RENDER_USAGE, RenderError, parseRenderArgs, render, secretYaml } from './cli/render.js';
 import { parseCommandLine, usage, OptionsError } from './config/options.js';
 import type { RunOptions } from './config/options.js';
@@ -250,6 +251,7 @@ async function renderCommand(argv: string[]): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'render') return renderCommand(argv.slice(1));
+  if (argv[0] === 'agent') return agentCommand(argv.slice(1), defaultRegistry());
   let cmd;
   try {
     cmd = parseCommandLine(argv, process.env);
