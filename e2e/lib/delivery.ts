@@ -1,0 +1,152 @@
+// Syncret's delivery commands (`syncret agent`, `syncret fetch`, `syncret injector`) as their
+// own processes, logging into .e2e/logs/ so the leak scan reads what they printed; plus the
+// OpenBao setup the delivery tests share (their own kubernetes auth mount and database engine).
+
+import { spawn } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { kubectl } from './cluster.js';
+import { LOG_DIR, ROOT } from './paths.js';
+import { serverVar } from './servers.js';
+import { bao, configureKubernetesAuth, policy } from './vault.js';
+
+export const MAIN = join(ROOT, 'dist', 'main.js');
+
+export interface Proc {
+  child: ChildProcess;
+  pid: number;
+  logFile: string;
+  /** Exit code (or 128 + signal number style name for signals). */
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  log(): string;
+}
+
+let n = 0;
+
+/** Spawns a process, stdout and stderr appended to .e2e/logs/<name>.log (and kept for log()). */
+export function run(name: string, command: string, args: string[], opts: SpawnOptions = {}): Proc {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const logFile = join(LOG_DIR, `${name}-${process.pid}-${++n}.log`);
+  const fd = openSync(logFile, 'a');
+  const child = spawn(command, args, { ...opts, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, pid: child.pid ?? -1, logFile, exit, log: () => readFileSync(logFile, 'utf8') };
+}
+
+/** `node dist/main.js ARGS`. */
+export function syncret(
+  name: string,
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  cwd?: string,
+): Proc {
+  return run(name, process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH, ...env }, cwd });
+}
+
+/** Runs to the end, bounded. */
+export async function finished(
+  p: Proc,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const t = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
+  try {
+    return await p.exit;
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+/** A TokenRequest token of a ServiceAccount, written to `file` (as the kubelet's projection). */
+export function projectToken(ns: string, sa: string, file: string, audience?: string): string {
+  const token = kubectl([
+    'create',
+    'token',
+    sa,
+    '-n',
+    ns,
+    '--duration',
+    '1h',
+    ...(audience ? ['--audience', audience] : []),
+  ]).trim();
+  writeFileSync(file, token, { mode: 0o600 });
+  return token;
+}
+
+export interface VaultSetup {
+  authMount: string;
+  dbMount: string;
+  dbRole: string;
+  kvMount: string;
+}
+
+/**
+ * Own mounts (random names; other files reconfigure the shared ones): KV v2, kubernetes auth
+ * against the test apiserver, a database engine on the PostgreSQL server with a role of short
+ * leases (6 s, at most 10 s), and a role `app` for ServiceAccount `sa` in `ns` reading both.
+ */
+export async function setUpVault(
+  sfx: string,
+  ns: string,
+  sa: string,
+  opts: { maxTtl?: string } = {},
+): Promise<VaultSetup> {
+  const s: VaultSetup = {
+    authMount: `k8s-${sfx}`,
+    dbMount: `db-${sfx}`,
+    dbRole: 'app',
+    kvMount: `kv-${sfx}`,
+  };
+  await bao('POST', `sys/mounts/${s.kvMount}`, { type: 'kv', options: { version: '2' } });
+  await bao('POST', `sys/mounts/${s.dbMount}`, { type: 'database' });
+  await configureKubernetesAuth(s.authMount, ns);
+  await bao('POST', `${s.dbMount}/config/pg`, {
+    plugin_name: 'postgresql-database-plugin',
+    connection_url: `postgresql://{{username}}:{{password}}@${serverVar('PG_HOST')}:${serverVar('PG_PORT')}/postgres?sslmode=disable`,
+    username: serverVar('PG_ADMIN_USER'),
+    password: serverVar('PG_ADMIN_PASSWORD'),
+    allowed_roles: [s.dbRole],
+  });
+  await bao('POST', `${s.dbMount}/roles/${s.dbRole}`, {
+    db_name: 'pg',
+    creation_statements: [
+      `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+      `GRANT CONNECT ON DATABASE postgres TO "{{name}}";`,
+    ],
+    default_ttl: '6s',
+    max_ttl: opts.maxTtl ?? '10s',
+  });
+  await policy(
+    `app-${sfx}`,
+    [
+      `path "${s.kvMount}/data/*" { capabilities = ["read"] }`,
+      `path "${s.dbMount}/creds/${s.dbRole}" { capabilities = ["read"] }`,
+      `path "sys/leases/renew" { capabilities = ["update"] }`,
+      `path "sys/leases/revoke" { capabilities = ["update"] }`,
+    ].join('\n'),
+  );
+  await bao('POST', `auth/${s.authMount}/role/app`, {
+    bound_service_account_names: [sa],
+    bound_service_account_namespaces: [ns],
+    token_policies: [`app-${sfx}`],
+    token_ttl: '1h',
+  });
+  return s;
+}
+
+export async function tearDownVault(s: VaultSetup): Promise<void> {
+  for (const m of [s.kvMount, s.dbMount])
+    await bao('DELETE', `sys/mounts/${m}`, undefined, { allow: [400, 404] });
+  await bao('DELETE', `sys/auth/${s.authMount}`, undefined, { allow: [400, 404] });
+}
+
+/** Compares secret text without printing it (Jest's diff would show both values). */
+export function expectValue(actual: string | undefined, expected: string, what: string): void {
+  if (actual !== expected)
+    throw new Error(
+      `${what}: not the expected value (${actual === undefined ? 'absent' : `${actual.length} characters`})`,
+    );
+}
