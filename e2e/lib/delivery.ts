@@ -4,8 +4,17 @@
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
+import type { Dirent } from 'node:fs';
+import { join, relative } from 'node:path';
 import { kubectl } from './cluster.js';
 import { LOG_DIR, ROOT } from './paths.js';
 import { serverVar } from './servers.js';
@@ -79,14 +88,18 @@ export function projectToken(ns: string, sa: string, file: string, audience?: st
 export interface VaultSetup {
   authMount: string;
   dbMount: string;
+  /** Leases of 6 s, at most 10 s: renewed once, then replaced. */
   dbRole: string;
+  /** Leases of 6 s, at most 1 h: renewed again and again, never replaced. */
+  renewRole: string;
   kvMount: string;
 }
 
 /**
  * Own mounts (random names; other files reconfigure the shared ones): KV v2, kubernetes auth
  * against the test apiserver, a database engine on the PostgreSQL server with a role of short
- * leases (6 s, at most 10 s), and a role `app` for ServiceAccount `sa` in `ns` reading both.
+ * leases (6 s, at most 10 s) and one renewed for an hour, and a role `app` for ServiceAccount
+ * `sa` in `ns` reading them.
  */
 export async function setUpVault(
   sfx: string,
@@ -98,6 +111,7 @@ export async function setUpVault(
     authMount: `k8s-${sfx}`,
     dbMount: `db-${sfx}`,
     dbRole: 'app',
+    renewRole: 'renew',
     kvMount: `kv-${sfx}`,
   };
   await bao('POST', `sys/mounts/${s.kvMount}`, { type: 'kv', options: { version: '2' } });
@@ -108,22 +122,26 @@ export async function setUpVault(
     connection_url: `postgresql://{{username}}:{{password}}@${serverVar('PG_HOST')}:${serverVar('PG_PORT')}/postgres?sslmode=disable`,
     username: serverVar('PG_ADMIN_USER'),
     password: serverVar('PG_ADMIN_PASSWORD'),
-    allowed_roles: [s.dbRole],
+    allowed_roles: [s.dbRole, s.renewRole],
   });
-  await bao('POST', `${s.dbMount}/roles/${s.dbRole}`, {
-    db_name: 'pg',
-    creation_statements: [
-      `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
-      `GRANT CONNECT ON DATABASE postgres TO "{{name}}";`,
-    ],
-    default_ttl: '6s',
-    max_ttl: opts.maxTtl ?? '10s',
-  });
+  for (const [role, maxTtl] of [
+    [s.dbRole, opts.maxTtl ?? '10s'],
+    [s.renewRole, '1h'],
+  ] as const)
+    await bao('POST', `${s.dbMount}/roles/${role}`, {
+      db_name: 'pg',
+      creation_statements: [
+        `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+        `GRANT CONNECT ON DATABASE postgres TO "{{name}}";`,
+      ],
+      default_ttl: '6s',
+      max_ttl: maxTtl,
+    });
   await policy(
     `app-${sfx}`,
     [
       `path "${s.kvMount}/data/*" { capabilities = ["read"] }`,
-      `path "${s.dbMount}/creds/${s.dbRole}" { capabilities = ["read"] }`,
+      `path "${s.dbMount}/creds/*" { capabilities = ["read"] }`,
       `path "sys/leases/renew" { capabilities = ["update"] }`,
       `path "sys/leases/revoke" { capabilities = ["update"] }`,
     ].join('\n'),
@@ -141,6 +159,30 @@ export async function tearDownVault(s: VaultSetup): Promise<void> {
   for (const m of [s.kvMount, s.dbMount])
     await bao('DELETE', `sys/mounts/${m}`, undefined, { allow: [400, 404] });
   await bao('DELETE', `sys/auth/${s.authMount}`, undefined, { allow: [400, 404] });
+}
+
+/** The ids of the live leases under a prefix (e.g. `db/creds/role`), as the administrator sees them. */
+export async function leasesUnder(prefix: string): Promise<string[]> {
+  const r = await bao('LIST', `sys/leases/lookup/${prefix}/`, undefined, { allow: [404] });
+  const keys = ((r.body.data as { keys?: string[] } | undefined)?.keys ?? []) as string[];
+  return keys.map((k) => `${prefix}/${k}`);
+}
+
+/** When a lease was last renewed (undefined: never). */
+export async function lastRenewal(leaseId: string): Promise<string | undefined> {
+  const r = await bao('PUT', 'sys/leases/lookup', { lease_id: leaseId });
+  return (
+    ((r.body.data as { last_renewal?: string | null } | undefined)?.last_renewal ?? undefined) || undefined
+  );
+}
+
+/** Every file under `dir`, relative, sorted (a missing dir has none). */
+export function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter((d) => !d.isDirectory())
+    .map((d) => relative(dir, join(d.parentPath, d.name)))
+    .sort();
 }
 
 /** Compares secret text without printing it (Jest's diff would show both values). */

@@ -153,6 +153,26 @@ describe('templates', () => {
     expect((err as Error).message).not.toContain('hunter22-secret');
   });
 
+  it('renders each template on its own in partial mode; all or nothing otherwise', async () => {
+    const src = new FakeSource({ 'secret/data/app': kv({ a: '1' }), 'database/creds/app': creds });
+    const compiled = compileTemplates([
+      { name: 'good', contents: '{{ with secret "secret/data/app" }}{{ .Data.data.a }}{{ end }}' },
+      {
+        name: 'gone',
+        contents:
+          '{{ with secret "secret/data/gone" }}{{ .Data.data.a }}{{ end }}{{ with secret "database/creds/app" }}{{ .Data.username }}{{ end }}',
+      },
+    ]);
+    const deps = new Dependencies({ vault: src });
+    await expect(renderTemplates(compiled, deps)).rejects.toThrow(/secret\/data\/gone" not found/);
+    const r = await renderTemplates(compiled, new Dependencies({ vault: src }), { partial: true });
+    expect(r.outputs.get('good')).toBe('1');
+    expect(r.outputs.has('gone')).toBe(false);
+    expect(r.failed.get('gone')?.message).toMatch(/secret\/data\/gone" not found/);
+    // The failed template stopped before its second call: that dependency is not marked used.
+    expect(r.used.has(JSON.stringify(['secret', 'database/creds/app']))).toBe(false);
+  });
+
   it('reports a syntax error before any fetch', () => {
     expect(() => compileTemplates([{ name: 'x', contents: '{{ with secret "a" }}' }])).toThrow(
       AgentTemplateError,
@@ -223,12 +243,12 @@ describe('leases', () => {
     expect(src.calls).toHaveLength(1);
     expect(deps.nextDue()).toBe(now + 40_000);
     now += 40_000;
-    expect(await deps.maintain()).toBe(false);
+    expect(await deps.maintain()).toEqual({ renewed: ['database/creds/app'], replaced: [] });
     expect(src.renewals).toHaveLength(1);
     // Vault grants only 10 s more: the max TTL is near, the credentials are replaced.
     src.renewGrant = 10;
     now += 40_000;
-    expect(await deps.maintain()).toBe(true);
+    expect(await deps.maintain()).toEqual({ renewed: [], replaced: ['database/creds/app'] });
     const second = await renderTemplates(compiled, deps);
     expect(second.outputs.get('a')).not.toBe(first.outputs.get('a'));
     expect(src.calls).toHaveLength(2);

@@ -65,18 +65,29 @@ export class Dependencies {
     return [...this.entries.values()];
   }
 
-  /** Fetches the given dependencies (each once), in parallel. */
+  /** Fetches the given dependencies (each once), in parallel; throws the first failure. */
   async fetch(refs: DependencyRef[]): Promise<void> {
+    for (const e of (await this.fetchSettled(refs)).values()) throw e;
+  }
+
+  /** Fetches the given dependencies (each once), in parallel; returns the failures by depKey. */
+  async fetchSettled(refs: DependencyRef[]): Promise<Map<string, unknown>> {
     const unique = new Map(refs.map((r) => [depKey(r), r]));
-    const list = [...unique.values()];
+    const list = [...unique.entries()];
+    const errors = new Map<string, unknown>();
     let i = 0;
     const worker = async (): Promise<void> => {
       while (i < list.length) {
-        const ref = list[i++]!;
-        await this.fetchOne(ref);
+        const [key, ref] = list[i++]!;
+        try {
+          await this.fetchOne(ref);
+        } catch (e) {
+          errors.set(key, e);
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, list.length) }, worker));
+    return errors;
   }
 
   private async fetchOne(ref: DependencyRef): Promise<void> {
@@ -103,11 +114,11 @@ export class Dependencies {
   /**
    * Renews the leases that are due; one Vault will not extend by at least half its first
    * duration, or cannot renew, is marked stale (fetched again, so the files change). Certificates
-   * that are due are marked stale. Returns whether anything became stale.
+   * that are due are marked stale. Returns the paths renewed and the paths to fetch again.
    */
-  async maintain(): Promise<boolean> {
+  async maintain(): Promise<{ renewed: string[]; replaced: string[] }> {
     const now = this.now();
-    let changed = false;
+    const out = { renewed: [] as string[], replaced: [] as string[] };
     for (const e of this.entries.values()) {
       if (e.stale || e.renewAt === undefined || now < e.renewAt) continue;
       const lease = e.fetched.lease;
@@ -118,6 +129,7 @@ export class Dependencies {
           if (r.durationS * 2 >= lease.durationS) {
             e.fetched.expiresAt = now + r.durationS * 1000;
             e.renewAt = twoThirds(now, e.fetched.expiresAt);
+            out.renewed.push(e.ref.path);
             continue;
           }
         } catch {
@@ -125,9 +137,9 @@ export class Dependencies {
         }
       }
       e.stale = true;
-      changed = true;
+      out.replaced.push(e.ref.path);
     }
-    return changed;
+    return out;
   }
 
   /** Forgets the dependencies not in `used` (a template stopped calling them); returns their leases. */

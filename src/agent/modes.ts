@@ -100,6 +100,10 @@ export async function runExec(c: AgentConfig, command: string[], o: ModeOptions)
   throw new CommandError('execve returned');
 }
 
+class TemplatesFailedError extends Error {
+  override readonly name = 'TemplatesFailedError';
+}
+
 interface SidecarState {
   last: Map<string, string>;
   nextRefresh: number;
@@ -107,12 +111,22 @@ interface SidecarState {
 }
 
 async function cycle(p: Prepared, st: SidecarState, o: ModeOptions): Promise<void> {
-  await p.deps.maintain();
-  const r = await renderTemplates(p.compiled, p.deps);
-  const dropped = p.deps.prune(r.used);
-  if (dropped.length > 0) await p.deps.revokeAll(dropped);
+  const m = await p.deps.maintain();
+  // Paths only: a lease id names no value, but nothing here needs one.
+  if (m.renewed.length > 0) o.logger.info({ paths: m.renewed }, 'leases renewed');
+  if (m.replaced.length > 0)
+    o.logger.info({ paths: m.replaced }, 'leases or certificates due; fetching again');
+  const r = await renderTemplates(p.compiled, p.deps, { partial: true });
+  // A failed template stopped before its later calls: what it did not reach may still be in
+  // its last file, so nothing is forgotten (nor revoked) until every template renders.
+  if (r.failed.size === 0) {
+    const dropped = p.deps.prune(r.used);
+    if (dropped.length > 0) await p.deps.revokeAll(dropped);
+  }
   for (const [name, f] of p.files) {
-    const content = r.outputs.get(name) ?? '';
+    const content = r.outputs.get(name);
+    // A template that failed keeps its last file; the others are still kept fresh.
+    if (content === undefined) continue;
     const h = sha(content);
     if (st.last.get(name) === h) continue;
     writeAtomic({ path: f.path, mode: f.mode, content });
@@ -123,6 +137,12 @@ async function cycle(p: Prepared, st: SidecarState, o: ModeOptions): Promise<voi
       const log = res.code === 0 ? o.logger.info : o.logger.warn;
       log.call(o.logger, { file: f.path, exitCode: res.code, signal: res.signal }, 'command ran');
     }
+  }
+  if (r.failed.size > 0) {
+    const [first] = r.failed.values();
+    throw new TemplatesFailedError(
+      `${[...r.failed.keys()].join(', ')} not rendered: ${safeMessage(first, p)}`,
+    );
   }
 }
 

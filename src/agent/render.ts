@@ -79,75 +79,107 @@ function refOf(fn: DependencyRef['fn'], args: unknown[]): DependencyRef {
 }
 
 export interface RenderResult {
-  /** Template name → rendered text. */
+  /** Template name → rendered text (only the templates that rendered). */
   outputs: Map<string, string>;
+  /** Template name → why it did not render (partial mode; values redacted). */
+  failed: Map<string, Error>;
   /** Keys of every dependency used (depKey). */
   used: Set<string>;
 }
 
-/**
- * Renders every template against the dependencies, fetching what they call. Throws
- * AgentTemplateError (values redacted) or the providers' ProviderError.
- */
-export async function renderTemplates(compiled: Compiled[], deps: Dependencies): Promise<RenderResult> {
-  for (let pass = 1; ; pass++) {
-    const missing: DependencyRef[] = [];
-    const used = new Set<string>();
-    const outputs = new Map<string, string>();
-    let failure: unknown;
-    const call =
-      (fn: DependencyRef['fn']) =>
-      (...args: unknown[]): unknown => {
-        const ref = refOf(fn, args);
-        used.add(depKey(ref));
-        const v = deps.get(ref);
-        if (!v) {
-          missing.push(ref);
-          return undefined;
-        }
-        // secrets (LIST) answers its keys; the others their Secret.
-        if (fn === 'secrets') {
-          const keys = v.secret.Data.keys;
-          return Array.isArray(keys) ? [...keys] : [];
-        }
-        return v.secret;
-      };
-    const funcs = Object.fromEntries(AGENT_FUNCS.map((n) => [n, call(n) as TemplateFunc]));
-    for (const { t, tmpl } of compiled) {
+export interface RenderOptions {
+  /**
+   * Render what can be rendered: a template whose secret cannot be read (or that fails) is
+   * reported in `failed` and the others still render (sidecar mode, as Vault Agent renders each
+   * template on its own). Without it the first failure throws (init and exec: all or nothing).
+   */
+  partial?: boolean;
+}
+
+/** One pass over every template: what rendered, what failed, what is still to fetch. */
+function renderPass(compiled: Compiled[], deps: Dependencies, fetchErrors: Map<string, unknown>) {
+  const missing: DependencyRef[] = [];
+  const used = new Set<string>();
+  const outputs = new Map<string, string>();
+  const failed = new Map<string, unknown>();
+  let current = '';
+  /** A dependency of the template being executed: its value, or a stop when it cannot be read. */
+  const lookup = (ref: DependencyRef) => {
+    const key = depKey(ref);
+    used.add(key);
+    if (fetchErrors.has(key)) {
+      failed.set(current, fetchErrors.get(key));
+      throw new AgentTemplateError(`${ref.fn} "${ref.path}" could not be read`);
+    }
+    const v = deps.get(ref);
+    if (!v) missing.push(ref);
+    return v;
+  };
+  const call =
+    (fn: DependencyRef['fn']) =>
+    (...args: unknown[]): unknown => {
+      const v = lookup(refOf(fn, args));
+      if (!v) return undefined;
+      // secrets (LIST) answers its keys; the others their Secret.
+      if (fn === 'secrets') {
+        const keys = v.secret.Data.keys;
+        return Array.isArray(keys) ? [...keys] : [];
+      }
+      return v.secret;
+    };
+  const funcs = Object.fromEntries(AGENT_FUNCS.map((n) => [n, call(n) as TemplateFunc]));
+  for (const { t, tmpl } of compiled) {
+    current = t.name;
+    try {
       let data: unknown;
       if (t.dataRef) {
-        used.add(depKey(t.dataRef));
-        const v = deps.get(t.dataRef);
-        if (!v) {
-          missing.push(t.dataRef);
-          continue;
-        }
+        const v = lookup(t.dataRef);
+        if (!v) continue;
         data = propertiesOf(v.secret.Data);
       }
-      try {
-        outputs.set(
-          t.name,
-          tmpl.execute(data, {
-            funcs,
-            aliases: CONSUL_ALIASES,
-            missingKey: t.errorOnMissingKey ? 'error' : 'default',
-            budget: new TemplateBudget(),
-          }),
-        );
-      } catch (e) {
-        failure ??= e;
-      }
+      outputs.set(
+        t.name,
+        tmpl.execute(data, {
+          funcs,
+          aliases: CONSUL_ALIASES,
+          missingKey: t.errorOnMissingKey ? 'error' : 'default',
+          budget: new TemplateBudget(),
+        }),
+      );
+    } catch (e) {
+      // A fetch error stands for the template; otherwise the template's own error.
+      if (!failed.has(t.name)) failed.set(t.name, e);
     }
-    if (missing.length === 0) {
-      if (failure !== undefined) throw asTemplateError(failure, deps);
-      return { outputs, used };
+  }
+  return { missing, used, outputs, failed };
+}
+
+/**
+ * Renders every template against the dependencies, fetching what they call. Throws (or, in
+ * partial mode, reports) AgentTemplateError (values redacted) or the providers' ProviderError.
+ */
+export async function renderTemplates(
+  compiled: Compiled[],
+  deps: Dependencies,
+  opts: RenderOptions = {},
+): Promise<RenderResult> {
+  const fetchErrors = new Map<string, unknown>();
+  for (let pass = 1; ; pass++) {
+    const r = renderPass(compiled, deps, fetchErrors);
+    if (r.missing.length === 0) {
+      const failed = new Map([...r.failed].map(([name, e]) => [name, asTemplateError(e, deps)]));
+      if (!opts.partial && failed.size > 0) throw failed.values().next().value!;
+      return { outputs: r.outputs, failed, used: r.used };
     }
     if (pass >= MAX_PASSES)
       throw new AgentTemplateError(
         `templates still call secrets not yet fetched after ${MAX_PASSES} passes (a chain of secrets naming secrets too deep?)`,
       );
     // A failure with values missing is the first pass's "no value": fetch and run again.
-    await deps.fetch(missing);
+    for (const [key, e] of await deps.fetchSettled(r.missing)) {
+      if (!opts.partial) throw e;
+      fetchErrors.set(key, e);
+    }
   }
 }
 
