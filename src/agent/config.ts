@@ -36,8 +36,6 @@ export interface AgentIdentity {
   serviceAccount?: { name?: string; namespace?: string; annotations?: Record<string, string> };
   /** Secret keys as files: <secretsDir>/<name>/<key> (a Secret volume per Secret). */
   secretsDir?: string;
-  /** Read Secret keys through the apiserver with the pod's own ServiceAccount token. */
-  kubernetes?: boolean;
 }
 
 export interface AgentStoreConfig {

@@ -7,8 +7,7 @@
 //   the backend (a Vault role, an IAM trust policy) decides what that identity may read;
 // - ServiceAccount annotations (the IRSA role, workload identity ids) come with the
 //   configuration (the injector copies them from the pod's ServiceAccount);
-// - Secret and ConfigMap keys are files (<dir>/<name>/<key>, as a Secret volume lays them out),
-//   or, in a pod that may read them, GETs with the pod's own token.
+// - Secret and ConfigMap keys are files (<dir>/<name>/<key>, as a Secret volume lays them out).
 // The TLS rule is the operator's: credentials go over https:// only, unless allowed.
 
 import { readFileSync } from 'node:fs';
@@ -88,7 +87,7 @@ export function standaloneContext(id: StandaloneIdentity): ProviderContext {
   const noKeys = (what: string): never => {
     throw new ProviderError(
       'InvalidProviderConfig',
-      `${what}: ${id.who} reads Secret and ConfigMap keys only from files (identity.secretsDir) or, in a pod, with its own token (identity.kubernetes)`,
+      `${what}: ${id.who} reads Secret and ConfigMap keys only from files (identity.secretsDir: <dir>/<name>/<key>, as a Secret volume lays them out)`,
     );
   };
   return {
