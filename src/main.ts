@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `syncret` command: `run` starts the operator; `render` prints the Secret an
-// ExternalSecret would produce, offline; `agent` renders secrets for a workload; `version` and
-// `help` print and exit. Each command imports only what it needs: the agent starts in a pod's
+// ExternalSecret would produce, offline; `agent` renders secrets for a workload; `fetch` reads
+// them once for a CI step; `version` and `help` print and exit. Each command imports only what it needs: the agent starts in a pod's
 // init container, where loading the operator would only cost time.
 
 import { parseCommandLine, usage, OptionsError } from './config/options.js';
@@ -36,6 +36,13 @@ async function main(argv: string[]): Promise<number> {
       import('./cli/registry.js'),
     ]);
     return agentCommand(argv.slice(1), defaultRegistry());
+  }
+  if (argv[0] === 'fetch') {
+    const [{ fetchCommand }, { defaultRegistry }] = await Promise.all([
+      import('./cli/fetch.js'),
+      import('./cli/registry.js'),
+    ]);
+    return fetchCommand(argv.slice(1), defaultRegistry());
   }
   let cmd;
   try {

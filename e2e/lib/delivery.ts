@@ -46,6 +46,32 @@ export function run(name: string, command: string, args: string[], opts: SpawnOp
   return { child, pid: child.pid ?? -1, logFile, exit, log: () => readFileSync(logFile, 'utf8') };
 }
 
+/**
+ * `node dist/main.js ARGS` with stdout in `stdoutFile` (outside the logs the leak scan reads:
+ * it is where `syncret fetch` prints values on purpose) and stderr in the log.
+ */
+export function syncretSplit(
+  name: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  stdoutFile: string,
+): Proc {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const logFile = join(LOG_DIR, `${name}-${process.pid}-${++n}.log`);
+  const log = openSync(logFile, 'a');
+  const out = openSync(stdoutFile, 'w', 0o600);
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', out, log],
+  });
+  closeSync(log);
+  closeSync(out);
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, pid: child.pid ?? -1, logFile, exit, log: () => readFileSync(logFile, 'utf8') };
+}
+
 /** `node dist/main.js ARGS`. */
 export function syncret(
   name: string,

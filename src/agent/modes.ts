@@ -40,7 +40,7 @@ const COMMAND_TIMEOUT_MS = 30_000;
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /** A message safe to show: errors name keys and paths, and any value that slipped in is redacted. */
-export function safeMessage(e: unknown, p?: Prepared): string {
+export function safeMessage(e: unknown, p?: Pick<Prepared, 'deps'>): string {
   const msg = e instanceof Error ? e.message : String(e);
   return p ? redactValues(msg, p.deps.values()) : msg;
 }

@@ -117,12 +117,17 @@ export async function prepare(c: AgentConfig, o: SetupOptions): Promise<Prepared
       },
     ]),
   );
+  return { ...(await openSources(c, o)), compiled, files };
+}
+
+/** Connected sources behind their dependencies, without templates (`syncret fetch`). */
+export async function openSources(
+  c: AgentConfig,
+  o: SetupOptions,
+): Promise<{ deps: Dependencies; close(): Promise<void> }> {
   const sources = await connectSources(c, o);
-  const deps = new Dependencies(sources);
   return {
-    deps,
-    compiled,
-    files,
+    deps: new Dependencies(sources),
     async close() {
       const all = new Set([sources.vault, sources.store].filter((s) => s !== undefined));
       await Promise.all([...all].map((s) => s.close()));
