@@ -33,13 +33,24 @@ export interface Proc {
 
 let n = 0;
 
-/** Spawns a process, stdout and stderr appended to .e2e/logs/<name>.log (and kept for log()). */
-export function run(name: string, command: string, args: string[], opts: SpawnOptions = {}): Proc {
+/**
+ * Spawns a process, stderr (and stdout, unless `stdoutFile` is given) appended to
+ * .e2e/logs/<name>.log and kept for log().
+ */
+export function run(
+  name: string,
+  command: string,
+  args: string[],
+  opts: SpawnOptions = {},
+  stdoutFile?: string,
+): Proc {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = join(LOG_DIR, `${name}-${process.pid}-${++n}.log`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(command, args, { ...opts, stdio: ['ignore', fd, fd] });
+  const out = stdoutFile ? openSync(stdoutFile, 'w', 0o600) : fd;
+  const child = spawn(command, args, { ...opts, stdio: ['ignore', out, fd] });
   closeSync(fd);
+  if (out !== fd) closeSync(out);
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -56,20 +67,13 @@ export function syncretSplit(
   env: Record<string, string | undefined>,
   stdoutFile: string,
 ): Proc {
-  mkdirSync(LOG_DIR, { recursive: true });
-  const logFile = join(LOG_DIR, `${name}-${process.pid}-${++n}.log`);
-  const log = openSync(logFile, 'a');
-  const out = openSync(stdoutFile, 'w', 0o600);
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', out, log],
-  });
-  closeSync(log);
-  closeSync(out);
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
+  return run(
+    name,
+    process.execPath,
+    [MAIN, ...args],
+    { env: { PATH: process.env.PATH, ...env } },
+    stdoutFile,
   );
-  return { child, pid: child.pid ?? -1, logFile, exit, log: () => readFileSync(logFile, 'utf8') };
 }
 
 /** `node dist/main.js ARGS`. */

@@ -12,6 +12,7 @@ import { LOG_LEVELS } from '../config/logging.js';
 import type { LogLevel } from '../config/logging.js';
 import { createLogger } from '../observability/logger.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import { eachFlag } from './args.js';
 
 export const AGENT_USAGE = `Usage: syncret agent MODE [--config FILE | --config-env VAR] [flags] [-- COMMAND ARGS...]
 
@@ -56,20 +57,11 @@ export function parseAgentArgs(argv: readonly string[]): AgentArgs | 'help' {
     allowInsecure: false,
     command: [],
   };
-  for (let i = 1; i < argv.length; i++) {
-    const arg = argv[i]!;
+  for (const { arg, name, value, rest } of eachFlag(argv.slice(1), (m) => new UsageError(m))) {
     if (arg === '--') {
-      out.command = argv.slice(i + 1);
+      out.command = rest();
       break;
     }
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      if (eq > 0) return arg.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${name} needs a value`);
-      return v;
-    };
     switch (name) {
       case '--config':
         out.configFile = value();

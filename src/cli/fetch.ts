@@ -25,6 +25,7 @@ import { ProviderError } from '../providers/errors.js';
 import { validateVaultSpec } from '../providers/vault/index.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { UsageError, stderrLogger } from './agent.js';
+import { eachFlag } from './args.js';
 
 export const FETCH_USAGE = `Usage: syncret fetch --secrets 'PATH KEY [| NAME] ; ...' [flags]
 
@@ -97,17 +98,8 @@ export function parseFetchArgs(argv: readonly string[]): FetchArgs | 'help' {
     logLevel: 'info',
     allowInsecure: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+  for (const { arg, name, value } of eachFlag(argv, (m) => new UsageError(m))) {
     if (arg === '-h' || arg === '--help' || arg === 'help') return 'help';
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      if (eq > 0) return arg.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${name} needs a value`);
-      return v;
-    };
     if (Object.hasOwn(VALUE_FLAGS, name)) {
       (out as unknown as Record<string, string>)[VALUE_FLAGS[name]!] = value();
     } else if (name === '--method') {
