@@ -1,7 +1,7 @@
 // `syncret fetch` against OpenBao's JWT auth, with ID tokens signed by a local OIDC issuer
 // (JWKS on loopback, which OpenBao fetches) as a CI job has them: from GitHub Actions' token
 // service (a bearer and an audience) into $GITHUB_ENV with every value masked first, and from a
-// variable as GitLab's id_tokens into a dotenv file. A token for the wrong audience or
+// variable as GitLab's id_tokens into a dotenv file, Docker secret files and one raw value. A token for the wrong audience or
 // repository is refused and nothing is written; no value reaches the command's log.
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDotenv } from '../../src/agent/dotenv.js';
-import { expectValue, finished, syncretSplit } from '../lib/delivery.js';
+import { expectValue, filesUnder, finished, syncretSplit } from '../lib/delivery.js';
 import { startIssuer } from '../lib/oidc.js';
 import type { Issuer } from '../lib/oidc.js';
 import { serverVar } from '../lib/servers.js';
@@ -210,5 +210,34 @@ describe('GitLab CI and env files', () => {
     );
     expect((await finished(q)).code).toBe(1);
     expect(q.log()).toMatch(/data\/app" has no key "nope" \(for NOPE\)/);
+  });
+});
+
+describe('Docker', () => {
+  it('writes one file per value for Compose secrets (0400, all or none), again over the old ones', async () => {
+    const out = join(dir, 'compose-secrets');
+    for (const run of [1, 2]) {
+      const p = syncretSplit(
+        `fetch-files-${run}`,
+        fetchArgs(['--id-token-env', 'T', '--format', 'files', '--out', out]),
+        { T: issuer.token({ aud: AUDIENCE }) },
+        join(dir, `files-stdout-${run}`),
+      );
+      expect((await finished(p)).code).toBe(0);
+    }
+    expect(filesUnder(out)).toEqual(['API_KEY', 'DB_PASSWORD', 'TLS_CERT']);
+    for (const f of filesUnder(out)) expect(statSync(join(out, f)).mode & 0o777).toBe(0o400);
+    expectValue(readFileSync(join(out, 'DB_PASSWORD'), 'utf8'), password, 'DB_PASSWORD');
+    expectValue(readFileSync(join(out, 'TLS_CERT'), 'utf8'), multiline, 'TLS_CERT');
+  });
+
+  it('prints one value alone for `docker secret create NAME -`', async () => {
+    const stdout = join(dir, 'value-stdout');
+    const args = fetchArgs(['--id-token-env', 'T', '--format', 'value']).map((a) =>
+      a.includes('| TLS_CERT') ? `${kvMount}/data/app password` : a,
+    );
+    const p = syncretSplit('fetch-value', args, { T: issuer.token({ aud: AUDIENCE }) }, stdout);
+    expect((await finished(p)).code).toBe(0);
+    expectValue(readFileSync(stdout, 'utf8'), password, 'stdout');
   });
 });

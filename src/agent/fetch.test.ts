@@ -9,6 +9,7 @@ import {
   githubFileLines,
   maskCommands,
   parseSecretsSpec,
+  secretFiles,
 } from './fetch.js';
 import type { DependencyRef, Fetched, Source } from './sources.js';
 
@@ -92,6 +93,14 @@ describe('outputs', () => {
     const m =
       /^A<<(ghadelimiter_[0-9a-f]+)\nplain\n\1\nB<<(ghadelimiter_[0-9a-f]+)\ntwo\nlines %\n\2\n$/.exec(text);
     expect(m).not.toBeNull();
+  });
+
+  it('gives Docker one file per value (0400) and one value alone', () => {
+    expect(secretFiles('/run/s', vars)).toEqual([
+      { path: '/run/s/A', mode: 0o400, content: 'plain' },
+      { path: '/run/s/B', mode: 0o400, content: 'two\nlines %' },
+    ]);
+    expect(formatOutput('value', new Map([['A', 'x\n']]))).toBe('x\n');
   });
 
   it('writes dotenv that reads back, and JSON', () => {

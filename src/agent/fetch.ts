@@ -4,14 +4,17 @@
 //   secret/data/app api_key
 // (PATH KEY [| NAME], entries split by `;` or new lines; the name defaults to the key in upper
 // case). The outputs are the files CI systems read: a dotenv file (GitLab's `artifacts:reports:
-// dotenv`, Compose's env_file), GitHub's $GITHUB_ENV / $GITHUB_OUTPUT, and JSON. GitHub prints
+// dotenv`, Compose's env_file), GitHub's $GITHUB_ENV / $GITHUB_OUTPUT, JSON, Docker secret files
+// and one raw value for `docker secret create`. GitHub prints
 // every step's output into its log, so each value is first registered with `::add-mask::`.
 
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { ProviderError } from '../providers/errors.js';
 import { depKey } from './deps.js';
 import type { Dependencies } from './deps.js';
 import { formatDotenv } from './dotenv.js';
+import type { FileOutput } from './files.js';
 import type { DependencyRef } from './sources.js';
 
 export interface FetchItem {
@@ -90,8 +93,15 @@ export async function fetchItems(items: FetchItem[], deps: Dependencies): Promis
   return out;
 }
 
-export type FetchFormat = 'dotenv' | 'json' | 'github-env' | 'github-output';
-export const FETCH_FORMATS: readonly FetchFormat[] = ['dotenv', 'json', 'github-env', 'github-output'];
+export type FetchFormat = 'dotenv' | 'json' | 'github-env' | 'github-output' | 'files' | 'value';
+export const FETCH_FORMATS: readonly FetchFormat[] = [
+  'dotenv',
+  'json',
+  'github-env',
+  'github-output',
+  'files',
+  'value',
+];
 
 /** GitHub's escaping of a workflow command's data. */
 function commandData(s: string): string {
@@ -132,8 +142,16 @@ export function githubFileLines(vars: Map<string, string>): string {
   return out;
 }
 
-export function formatOutput(format: FetchFormat, vars: Map<string, string>): string {
+/** The text of the one-stream formats (files are written one per value instead). */
+export function formatOutput(format: Exclude<FetchFormat, 'files'>, vars: Map<string, string>): string {
   if (format === 'json') return `${JSON.stringify(Object.fromEntries(vars), null, 2)}\n`;
   if (format === 'dotenv') return formatDotenv(vars);
+  // The bytes alone, for `| docker secret create NAME -`: a value never on a command line.
+  if (format === 'value') return [...vars.values()].join('');
   return githubFileLines(vars);
+}
+
+/** Docker/Compose secrets: one file per value, named as the variable, mode 0400. */
+export function secretFiles(dir: string, vars: Map<string, string>): FileOutput[] {
+  return [...vars].map(([name, content]) => ({ path: join(dir, name), mode: 0o400, content }));
 }

@@ -10,11 +10,12 @@ import {
   FetchSpecError,
   fetchItems,
   formatOutput,
+  secretFiles,
   maskCommands,
   parseSecretsSpec,
 } from '../agent/fetch.js';
 import type { FetchFormat, FetchItem } from '../agent/fetch.js';
-import { writeAtomic } from '../agent/files.js';
+import { writeAll, writeAtomic } from '../agent/files.js';
 import { safeMessage } from '../agent/modes.js';
 import { idTokenSource } from '../agent/oidc.js';
 import { openSources } from '../agent/setup.js';
@@ -48,8 +49,11 @@ Vault:
 
 Output:
   --format FORMAT          ${FETCH_FORMATS.join(', ')} (default dotenv)
-  --out FILE               dotenv and json: written whole, mode 0600 (default stdout);
-                           github-env / github-output: appended (default $GITHUB_ENV / $GITHUB_OUTPUT)
+  --out FILE|DIR           dotenv and json: written whole, mode 0600 (default stdout);
+                           github-env / github-output: appended (default $GITHUB_ENV / $GITHUB_OUTPUT);
+                           files: a directory, one file per value (mode 0400, all or none), for
+                           Compose secrets; value: the one value's bytes on stdout, for
+                           '| docker secret create NAME -'
   --mask                   print ::add-mask:: for every value first (github-* always do)
 
   --log-level LEVEL        ${LOG_LEVELS.join(', ')} (default info); logs go to stderr
@@ -123,6 +127,9 @@ export function parseFetchArgs(argv: readonly string[]): FetchArgs | 'help' {
   if (!out.secrets === !out.secretsFile)
     throw new UsageError('give --secrets or --secrets-file (one of them)');
   if (out.method === 'jwt' && !out.role) throw new UsageError('--method jwt needs --role');
+  if (out.format === 'files' && !out.out) throw new UsageError('--format files needs --out DIR');
+  if (out.format === 'value' && (out.out || out.mask))
+    throw new UsageError('--format value prints one value on stdout: no --out, no --mask');
   return out;
 }
 
@@ -183,6 +190,8 @@ async function fetchAndWrite(
   env: NodeJS.ProcessEnv,
 ): Promise<string[]> {
   const items = readSpec(a);
+  if (a.format === 'value' && items.length !== 1)
+    throw new UsageError('--format value takes exactly one secret');
   const config: AgentConfig = {
     vault: vaultSpec(a, env),
     vaultCAFile: a.caFile,
@@ -217,9 +226,13 @@ async function fetchAndWrite(
   });
   try {
     const vars = await fetchItems(items, opened.deps);
-    const text = formatOutput(a.format, vars);
     const github = a.format === 'github-env' || a.format === 'github-output';
     if (a.mask || github) process.stdout.write(maskCommands(vars.values()));
+    if (a.format === 'files') {
+      writeAll(secretFiles(out!, vars));
+      return [...vars.keys()];
+    }
+    const text = formatOutput(a.format, vars);
     if (github) appendFileSync(out!, text, { mode: 0o600 });
     else if (out) writeAtomic({ path: out, mode: 0o600, content: text });
     else process.stdout.write(text);
