@@ -219,7 +219,7 @@ describe('exec', () => {
     expect(seen.agentConfigVisible).toBe(false);
   });
 
-  it('passes signals to the application (it is the process)', async () => {
+  it('passes signals to the application (it is the process); the configuration variable is not passed', async () => {
     const report = join(dir, 'exec-signal.json');
     const cfg = config({
       templates: [
@@ -229,13 +229,18 @@ describe('exec', () => {
         },
       ],
     });
-    const p = syncret('agent-exec-signal', ['agent', 'exec', '--config', cfg, '--', APP], {
+    // The configuration in a variable, as the injector will set it.
+    const p = syncret('agent-exec-signal', ['agent', 'exec', '--config-env', 'APP_AGENT', '--', APP], {
+      APP_AGENT: readFileSync(cfg, 'utf8'),
       REPORT_FILE: report,
-      REPORT_VARS: 'PASSWORD',
+      REPORT_VARS: 'PASSWORD,APP_AGENT',
     });
     await waitFor('the app to start', () => existsSync(report));
     p.child.kill('SIGTERM');
     expect((await finished(p)).code).toBe(42);
+    const seen = JSON.parse(readFileSync(report, 'utf8')) as { vars: Record<string, string | null> };
+    expect(seen.vars.APP_AGENT).toBeNull();
+    expectValue(seen.vars.PASSWORD ?? undefined, password, 'PASSWORD');
   });
 
   it('does not start the application when a secret cannot be read', async () => {

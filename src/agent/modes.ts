@@ -83,14 +83,19 @@ export async function renderEnv(c: AgentConfig, o: ModeOptions): Promise<Map<str
   }
 }
 
-/** Variables of the agent itself that the application does not get. */
+/** Variables of the agent itself that the application does not get (and --config-env's). */
 export const AGENT_ENV = ['SYNCRET_AGENT_CONFIG'];
 
-export async function runExec(c: AgentConfig, command: string[], o: ModeOptions): Promise<never> {
+export async function runExec(
+  c: AgentConfig,
+  command: string[],
+  o: ModeOptions & { configEnv?: string },
+): Promise<never> {
   if (command.length === 0) throw new CommandError('exec mode needs the application command (after --)');
   const rendered = await renderEnv(c, o);
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !AGENT_ENV.includes(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !AGENT_ENV.includes(k) && k !== o.configEnv) env[k] = v;
   for (const [k, v] of rendered) env[k] = v;
   const file = resolveExecutable(command[0]!, env.PATH);
   o.logger.info({ command: command[0], variables: [...rendered.keys()] }, 'starting the application');

@@ -133,7 +133,8 @@ export async function agentCommand(argv: string[], registry: ProviderRegistry): 
   const logger = stderrLogger(args.logLevel);
   try {
     if (args.mode === 'init') await runInit(config, { registry, logger });
-    else if (args.mode === 'exec') await runExec(config, args.command, { registry, logger });
+    else if (args.mode === 'exec')
+      await runExec(config, args.command, { registry, logger, configEnv: args.configEnv });
     else {
       const ctl = new AbortController();
       const stop = (): void => ctl.abort();
