@@ -4,38 +4,38 @@
 // the same port (e2e/tools/servers.sh stop|start), a process frozen and thawed, and the upper
 // bound on retries that a backoff allows in a window, which the tests hold provider calls to.
 
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { clusterEnv } from './cluster.js';
 import { ROOT } from './paths.js';
 
 export type Component = 'etcd' | 'kube-apiserver' | 'kube-controller-manager';
 
-function script(name: string, args: string[], timeoutMs: number): void {
-  execFileSync('bash', [`${ROOT}/e2e/tools/${name}`, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    timeout: timeoutMs,
-  });
+const run = promisify(execFile);
+
+// Asynchronous: the test's samplers and pollers keep running while a component restarts.
+async function script(name: string, args: string[], timeoutMs: number): Promise<void> {
+  await run('bash', [`${ROOT}/e2e/tools/${name}`, ...args], { cwd: ROOT, timeout: timeoutMs });
 }
 
 /** SIGKILL: the component dies as in a crash (nothing flushed, no graceful shutdown). */
-export function killComponent(c: Component): void {
-  script('cluster.sh', ['kill', c], 20_000);
+export function killComponent(c: Component): Promise<void> {
+  return script('cluster.sh', ['kill', c], 20_000);
 }
 
 /** Starts it again with the same data dir, ports and certificates; returns once it is ready. */
-export function startComponent(c: Component): void {
-  script('cluster.sh', ['start', c], 120_000);
+export function startComponent(c: Component): Promise<void> {
+  return script('cluster.sh', ['start', c], 120_000);
 }
 
 /** `servers.sh stop <name>`: the server goes, its port and client variables stay. */
-export function stopServer(name: string): void {
-  script('servers.sh', ['stop', name], 30_000);
+export function stopServer(name: string): Promise<void> {
+  return script('servers.sh', ['stop', name], 30_000);
 }
 
 /** `servers.sh start <name>`: the same server again, on the same port. */
-export function startServer(name: string): void {
-  script('servers.sh', ['start', name], 90_000);
+export function startServer(name: string): Promise<void> {
+  return script('servers.sh', ['start', name], 90_000);
 }
 
 async function etcd(path: string, body: object): Promise<Record<string, unknown>> {
