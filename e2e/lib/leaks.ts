@@ -93,9 +93,19 @@ export async function statusSources(): Promise<LeakSource[]> {
 /** The /metrics page of each operator still running. */
 export async function metricsSources(operators: (OperatorHandle | undefined)[]): Promise<LeakSource[]> {
   const out: LeakSource[] = [];
-  for (const op of operators)
-    if (op && !op.exited())
-      out.push({ where: `metrics of the operator logging to ${op.logFile}`, text: await op.metrics() });
+  for (const op of operators) {
+    if (!op || op.exited()) continue;
+    // A busy operator may take longer than one request's 5 s: the scan must not be skipped.
+    let text: string | undefined;
+    for (let attempt = 1; text === undefined; attempt++) {
+      try {
+        text = await op.metrics();
+      } catch (e) {
+        if (attempt >= 4) throw e;
+      }
+    }
+    out.push({ where: `metrics of the operator logging to ${op.logFile}`, text });
+  }
   return out;
 }
 
