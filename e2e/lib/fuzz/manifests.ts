@@ -751,7 +751,7 @@ const CATEGORIES: readonly (readonly [string, Build, number])[] = [
   ['deep-json', deep, 4],
   ['references', refs, 8],
   // Few stores per run: each unreachable backend holds one of the operator's 4 store workers for
-  // seconds (its client's retries), see docs/RELIABILITY.md, "Fuzzing".
+  // seconds (as long as its client keeps trying): docs/RELIABILITY.md, "Fuzzing".
   ['insecure-store', insecureStore, 3],
   ['store-user', useStore, 2],
   ['policies', policies, 6],
