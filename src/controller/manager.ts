@@ -99,6 +99,12 @@ const STORE_WORKERS = 4;
 const CES_WORKERS = 2;
 /** Per workload kind: a run is a map lookup, or one patch after a Secret changed. */
 const ROLLOUT_WORKERS = 2;
+/**
+ * A run still going after this long waits on a backend that hangs or crawls: it gives its worker
+ * back (runtime/queue.ts), so stores that never answer cannot hold every worker while other
+ * tenants' objects wait. Far above a healthy run (milliseconds), far below a request timeout.
+ */
+const SLOW_RUN_MS = 2_000;
 
 /** The Manager's caches: those of the ExternalSecret controller, and the cluster-wide kinds'. */
 type Caches = EsCaches & {
@@ -278,6 +284,7 @@ export class Manager {
     m.queueStarted(controller, QUEUE_REASONS);
     return {
       concurrency,
+      slowAfterMs: SLOW_RUN_MS,
       maxBackoffMs: this.o.maxErrorBackoffMs,
       onDepth: (n) => m.queueDepth(controller, n),
       onAdd: (reason) => m.queueAdd(controller, reason),

@@ -689,3 +689,81 @@ describe('latency under load', () => {
     await q.shutdown();
   });
 });
+
+describe('slow handlers (slowAfterMs)', () => {
+  it('give their slot back, so hanging keys cannot hold every worker; a key still never runs twice', async () => {
+    const hang = deferred<QueueResult>();
+    const started: string[] = [];
+    const q = new WorkQueue<string>({
+      concurrency: 2,
+      slowAfterMs: 20,
+      maxSlow: 3,
+      handler: async (key) => {
+        started.push(key);
+        return key.startsWith('hang') ? hang.promise : {};
+      },
+    });
+    for (let i = 0; i < 5; i++) q.add(`hang-${i}`, { reason: 'create' });
+    q.add('control', { reason: 'create' });
+    // Two hang at once in the slots; each gives its slot back after 20 ms, up to three of them;
+    // then the two slots are held again and the control waits behind the last hanging keys.
+    const until = Date.now() + 10_000;
+    while (q.slow < 3 && Date.now() < until) await sleep(5);
+    expect(q.slow).toBe(3);
+    await flush();
+    expect(started.filter((k) => k.startsWith('hang')).length).toBeGreaterThanOrEqual(4);
+    expect(q.inflight).toBeLessThanOrEqual(2 + 3);
+    q.add('hang-0', { reason: 'spec' }); // running: marked dirty, not started twice
+    expect(started.filter((k) => k === 'hang-0')).toHaveLength(1);
+    hang.resolve({});
+    await q.onIdle();
+    expect(started).toContain('control');
+    expect(started.filter((k) => k === 'hang-0')).toHaveLength(2);
+    expect(q.slow).toBe(0);
+    await q.shutdown();
+  });
+
+  it('lets other keys through while a key hangs past slowAfterMs', async () => {
+    const hang = deferred<QueueResult>();
+    const done: string[] = [];
+    const q = new WorkQueue<string>({
+      concurrency: 1,
+      slowAfterMs: 20,
+      handler: async (key) => {
+        if (key === 'hang') return hang.promise;
+        done.push(key);
+        return {};
+      },
+    });
+    q.add('hang', { reason: 'create' });
+    q.add('other', { reason: 'create' });
+    const until = Date.now() + 10_000;
+    while (done.length === 0 && Date.now() < until) await sleep(5);
+    expect(done).toEqual(['other']);
+    expect(q.isRunning('hang')).toBe(true);
+    hang.resolve({});
+    await q.onIdle();
+    await q.shutdown();
+  });
+
+  it('is off by default: a hanging key holds its slot', async () => {
+    const hang = deferred<QueueResult>();
+    const done: string[] = [];
+    const q = new WorkQueue<string>({
+      concurrency: 1,
+      handler: async (key) => {
+        if (key === 'hang') return hang.promise;
+        done.push(key);
+        return {};
+      },
+    });
+    q.add('hang', { reason: 'create' });
+    q.add('other', { reason: 'create' });
+    await sleep(100);
+    expect(done).toEqual([]);
+    hang.resolve({});
+    await q.onIdle();
+    expect(done).toEqual(['other']);
+    await q.shutdown();
+  });
+});

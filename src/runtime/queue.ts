@@ -11,6 +11,12 @@
 // per free slot and each task picks its key when it starts (late binding), so the priority decision
 // is made as late as possible and p-queue's own O(n) priority insert is never used.
 //
+// Slow handlers: a handler still running after `slowAfterMs` is waiting on a backend that hangs or
+// crawls (CPU-bound work would block the event loop instead, and the template limits bound that).
+// It gives its slot back and keeps running beside the slots, up to `maxSlow` such handlers, so a
+// tenant whose stores never answer cannot hold every worker while other keys wait. Its key stays
+// running (never twice at once), and its result is handled as any other.
+//
 // Timers: every run consumes the key's timer, and the handler's result decides the next one (kube-rs:
 // one schedule entry per object, earliest wins). So an immediate add cancels a pending timer of the
 // key, an addAfter for a key that is already waiting is dropped (it will run sooner anyway, and that
@@ -19,6 +25,8 @@
 import PQueue from 'p-queue';
 import { ItemBackoff, jitteredBackoff } from './time/backoff.js';
 import { DelayQueue } from './timers.js';
+import { Fifo } from './fifo.js';
+import type { Linked } from './fifo.js';
 
 export type QueueReason =
   'create' | 'spec' | 'annotation' | 'refresh' | 'drift' | 'store' | 'retry' | 'relist';
@@ -97,6 +105,13 @@ export interface WorkQueueOptions<K> {
    * while costing a new HIGH key at most one extra slot in 17.
    */
   maxHighStreak?: number;
+  /**
+   * A handler running this long (ms) frees its slot and runs on beside the slots (see the top of
+   * this file); default: never.
+   */
+  slowAfterMs?: number;
+  /** At most this many handlers run beside the slots; default 8 × concurrency. */
+  maxSlow?: number;
   /** false: hold work until start() (e.g. until the caches have synced); default true. */
   autoStart?: boolean;
   /** Clock in epoch ms; default Date.now. */
@@ -115,58 +130,19 @@ export interface WorkQueueOptions<K> {
   onInflight?: (running: number) => void;
   /** A handler finished; `retryInMs` is set when it failed. */
   onDone?: (key: K, outcome: { ok: boolean; seconds: number; failures: number; retryInMs?: number }) => void;
+  /** Handlers running beside the slots (slowAfterMs), when it grows. */
+  onSlow?: (slow: number) => void;
   /** A handler threw (before the retry is scheduled). */
   onError?: (key: K, error: unknown, failures: number) => void;
 }
 
-// ---- intrusive FIFO ----
-
-interface Node<K> {
+/** A waiting key. */
+interface Node<K> extends Linked<Node<K>> {
   key: K;
   prio: QueuePriority;
   reason: QueueReason;
   reasons: QueueReason[];
   addedAt: number;
-  prev: Node<K> | undefined;
-  next: Node<K> | undefined;
-  list: Fifo<K> | undefined;
-}
-
-class Fifo<K> {
-  head: Node<K> | undefined;
-  tail: Node<K> | undefined;
-  size = 0;
-
-  push(n: Node<K>): void {
-    n.prev = this.tail;
-    n.next = undefined;
-    if (this.tail) this.tail.next = n;
-    else this.head = n;
-    this.tail = n;
-    n.list = this;
-    this.size++;
-  }
-
-  remove(n: Node<K>): void {
-    if (n.prev) n.prev.next = n.next;
-    else this.head = n.next;
-    if (n.next) n.next.prev = n.prev;
-    else this.tail = n.prev;
-    n.prev = n.next = undefined;
-    n.list = undefined;
-    this.size--;
-  }
-
-  clear(): void {
-    this.head = this.tail = undefined;
-    this.size = 0;
-  }
-
-  shift(): Node<K> | undefined {
-    const n = this.head;
-    if (n) this.remove(n);
-    return n;
-  }
 }
 
 /** A pending (re-)run: a waiting key, or the dirty mark of a running one. */
@@ -178,6 +154,11 @@ interface Pending {
 }
 
 interface Running {
+  startedAt: number;
+  /** Past slowAfterMs: it gave its slot back (see the top of this file). */
+  slow: boolean;
+  /** Ends the run's hold on its slot. */
+  release: () => void;
   /** Added again while running: run once more afterwards. */
   dirty: Pending | undefined;
   /** forget() was called while running: the result must not reschedule the key. */
@@ -191,8 +172,8 @@ function merge(p: Pending, reason: QueueReason, prio: QueuePriority): void {
 }
 
 export class WorkQueue<K extends string> {
-  private readonly high = new Fifo<K>();
-  private readonly low = new Fifo<K>();
+  private readonly high = new Fifo<Node<K>>();
+  private readonly low = new Fifo<Node<K>>();
   private readonly waiting = new Map<K, Node<K>>();
   private readonly running = new Map<K, Running>();
   private readonly timers: DelayQueue<K>;
@@ -208,6 +189,10 @@ export class WorkQueue<K extends string> {
   private readonly o: WorkQueueOptions<K>;
   /** Tasks handed to p-queue that have not picked a key yet. */
   private reserved = 0;
+  /** Running handlers that gave their slot back. */
+  private slowCount = 0;
+  private readonly maxSlow: number;
+  private readonly sweeper: NodeJS.Timeout | undefined;
   private highStreak = 0;
   private started: boolean;
   private closed = false;
@@ -229,6 +214,12 @@ export class WorkQueue<K extends string> {
       );
     this.started = opts.autoStart ?? true;
     this.pq = new PQueue({ concurrency });
+    this.maxSlow = Math.max(0, opts.maxSlow ?? 8 * concurrency);
+    const slowAfter = opts.slowAfterMs;
+    if (slowAfter !== undefined && slowAfter > 0 && this.maxSlow > 0) {
+      this.sweeper = setInterval(() => this.sweepSlow(slowAfter), Math.max(10, slowAfter / 4));
+      this.sweeper.unref();
+    }
     this.timers = new DelayQueue<K>({
       now: this.now,
       timer: !opts.manualTimers,
@@ -344,7 +335,10 @@ export class WorkQueue<K extends string> {
   private pump(): void {
     if (!this.started || this.closed) return;
     // Hand p-queue one task per free slot and per waiting key not yet claimed by a reserved task.
-    while (this.running.size + this.reserved < this.concurrency && this.reserved < this.waiting.size) {
+    while (
+      this.running.size - this.slowCount + this.reserved < this.concurrency &&
+      this.reserved < this.waiting.size
+    ) {
       this.reserved++;
       this.pq.add(() => this.runNext()).catch(() => undefined);
     }
@@ -359,24 +353,32 @@ export class WorkQueue<K extends string> {
     return this.low.shift();
   }
 
-  private async runNext(): Promise<void> {
+  private runNext(): Promise<void> {
     this.reserved--;
     const node = this.closed ? undefined : this.pick();
     if (!node) {
       this.checkIdle();
-      return;
+      return Promise.resolve();
     }
     const { key } = node;
     this.waiting.delete(key);
     this.depthChanged();
-    const run: Running = { dirty: undefined, forgotten: false };
+    const startedAt = this.now();
+    let release!: () => void;
+    // p-queue's slot is held until the handler ends or gives the slot back (sweepSlow).
+    const slot = new Promise<void>((resolve) => (release = resolve));
+    const run: Running = { startedAt, slow: false, release, dirty: undefined, forgotten: false };
     this.running.set(key, run);
     this.hook(() => this.o.onInflight?.(this.running.size));
-    const startedAt = this.now();
     const waitedMs = Math.max(0, startedAt - node.addedAt);
     this.hook(() => this.o.onStart?.(waitedMs / 1000, node.reason, node.prio));
-    const failures = this.backoff.failures(key);
+    void this.runHandler(node, run).finally(release);
+    return slot;
+  }
 
+  private async runHandler(node: Node<K>, run: Running): Promise<void> {
+    const { key } = node;
+    const failures = this.backoff.failures(key);
     let result: QueueResult | undefined;
     let thrown = false;
     let error: unknown;
@@ -386,7 +388,7 @@ export class WorkQueue<K extends string> {
         reasons: node.reasons,
         priority: node.prio,
         failures,
-        waitedMs,
+        waitedMs: Math.max(0, run.startedAt - node.addedAt),
         signal: this.abort.signal,
       });
     } catch (e) {
@@ -395,14 +397,33 @@ export class WorkQueue<K extends string> {
     }
 
     this.running.delete(key);
+    if (run.slow) this.slowCount--;
     this.hook(() => this.o.onInflight?.(this.running.size));
-    const seconds = Math.max(0, this.now() - startedAt) / 1000;
+    const seconds = Math.max(0, this.now() - run.startedAt) / 1000;
     // Dirty first: the re-run subsumes whatever timer the result asks for (addAt drops it), while
     // the failure count still moves.
     if (run.dirty && !this.closed) this.enqueue(key, run.dirty);
     if (!this.closed && !run.forgotten) this.settle(key, thrown, error, result ?? {}, seconds);
     this.pump();
     this.checkIdle();
+  }
+
+  /** Handlers past `slowAfterMs` give their slot back, oldest first, up to maxSlow of them. */
+  private sweepSlow(slowAfterMs: number): void {
+    if (this.running.size === 0 || this.slowCount >= this.maxSlow) return;
+    const now = this.now();
+    let freed = false;
+    for (const run of this.running.values()) {
+      if (this.slowCount >= this.maxSlow) break;
+      if (run.slow || now - run.startedAt < slowAfterMs) continue;
+      run.slow = true;
+      this.slowCount++;
+      run.release();
+      freed = true;
+    }
+    if (!freed) return;
+    this.hook(() => this.o.onSlow?.(this.slowCount));
+    this.pump();
   }
 
   private settle(key: K, thrown: boolean, error: unknown, result: QueueResult, seconds: number): void {
@@ -437,6 +458,7 @@ export class WorkQueue<K extends string> {
     const drainMs = opts.drainMs ?? 10_000;
     if (!this.closed) {
       this.closed = true;
+      clearInterval(this.sweeper);
       this.timers.close();
       this.timerReasons.clear();
       this.high.clear();
@@ -491,6 +513,11 @@ export class WorkQueue<K extends string> {
 
   get inflight(): number {
     return this.running.size;
+  }
+
+  /** Running handlers that gave their slot back (slowAfterMs). */
+  get slow(): number {
+    return this.slowCount;
   }
 
   /** Keys waiting for a timer. */
