@@ -74,9 +74,11 @@ servers-down: ## Stop the backend test servers
 	@bash e2e/tools/servers.sh down
 
 .PHONY: test-e2e
-test-e2e: build bins ## End-to-end tests on the real control plane
-	@echo "[make] e2e tests"
-	@npm run --silent test:e2e
+# Shards: jest processes at once, each on its own control plane and servers (run-shards.sh).
+E2E_SHARDS ?= 2
+test-e2e: build bins ## End-to-end tests on the real control plane (E2E_SHARDS=1: one process)
+	@echo "[make] e2e tests ($(E2E_SHARDS) shards)"
+	@bash e2e/tools/run-shards.sh $(E2E_SHARDS)
 
 .PHONY: tools
 tools: ## Build (once per version) helm and kubeconform
@@ -95,7 +97,15 @@ test-image: deps ## The Dockerfile's build and run steps in a clean temporary fo
 	@npm_config_prefer_offline=true node e2e/tools/packaging/dockerfile.ts .
 
 .PHONY: test
-test: lint test-unit test-packaging test-image test-e2e ## Everything CI runs: lint, unit, packaging, image and e2e tests
+# The Go builds (control plane, helm, kubeconform, promtool; minutes on a cold cache) overlap
+# with lint and the unit tests, which mostly wait on one core each.
+test: ## Everything CI runs: lint, unit, packaging, image and e2e tests
+	@$(MAKE) --no-print-directory -j2 test-checks prebuilt
+	@$(MAKE) --no-print-directory test-packaging test-image test-e2e
+
+.PHONY: test-checks prebuilt
+test-checks: lint test-unit
+prebuilt: bins tools
 
 .PHONY: install
 install: ## Apply CRDs and RBAC to $$KUBECONFIG
