@@ -16,7 +16,7 @@ import { redactValues } from '../../secrets/errors.js';
 import type { Executed, RunContext } from '../../runtime/controller.js';
 import type { StatusWriter } from '../../runtime/status.js';
 import type { Generators } from '../generator/access.js';
-import { Reason } from '../reasons.js';
+import { Reason, externalSecretReady } from '../reasons.js';
 import type { EsOutcome } from './reconcile.js';
 import type { SecretWrite } from './target.js';
 import type { TargetSecrets } from './targets.js';
@@ -120,9 +120,7 @@ async function writeFailed(
         es.status?.conditions,
         {
           type: 'Ready',
-          status: 'False',
-          reason: Reason.SecretWriteFailed,
-          message,
+          ...externalSecretReady({ status: 'False', reason: Reason.SecretWriteFailed, message }),
           observedGeneration: generation,
         },
         rfc3339(Date.now()),
