@@ -50,6 +50,7 @@ describe('run defaults', () => {
       concurrency: 64,
       controllerClass: '',
       metricsAddr: ':8080',
+      metricsPerObject: false,
       logLevel: 'info',
       logFormat: 'json',
       leaderElect: false,
@@ -157,6 +158,7 @@ describe('environment fallbacks', () => {
       SYNCRET_LEASE_REVOKE_TIMEOUT: '30s',
       SYNCRET_FIELD_MANAGER: 'me',
       SYNCRET_ALLOW_INSECURE_CREDENTIALS: 'true',
+      SYNCRET_METRICS_PER_OBJECT: 'true',
     });
     expect(o).toEqual({
       kubeconfig: '/etc/kc',
@@ -164,6 +166,7 @@ describe('environment fallbacks', () => {
       concurrency: 16,
       controllerClass: 'dev',
       metricsAddr: '127.0.0.1:9090',
+      metricsPerObject: true,
       logLevel: 'debug',
       logFormat: 'text',
       leaderElect: true,

@@ -113,8 +113,11 @@ export interface WorkQueueOptions<K> {
   onStart?: (waitSeconds: number, reason: QueueReason, priority: QueuePriority) => void;
   /** Running handlers, on every change. */
   onInflight?: (running: number) => void;
-  /** A handler finished; `retryInMs` is set when it failed. */
-  onDone?: (key: K, outcome: { ok: boolean; seconds: number; failures: number; retryInMs?: number }) => void;
+  /** A handler finished; `retryInMs` is set when it failed, `requeueInMs` when it succeeded and asked for a next run. */
+  onDone?: (
+    key: K,
+    outcome: { ok: boolean; seconds: number; failures: number; retryInMs?: number; requeueInMs?: number },
+  ) => void;
   /** A handler threw (before the retry is scheduled). */
   onError?: (key: K, error: unknown, failures: number) => void;
 }
@@ -422,7 +425,7 @@ export class WorkQueue<K extends string> {
       return;
     }
     this.backoff.forget(key);
-    this.hook(() => this.o.onDone?.(key, { ok: true, seconds, failures: 0 }));
+    this.hook(() => this.o.onDone?.(key, { ok: true, seconds, failures: 0, requeueInMs: requeue }));
     if (requeue !== undefined) this.addAfter(key, requeue, 'refresh');
   }
 
