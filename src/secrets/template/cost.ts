@@ -3,6 +3,7 @@
 // of one ExternalSecret) may spend only a fixed amount on them; more fails the render, so a
 // tenant's template cannot stall every other sync. ESO has no such limit.
 
+import { cpuMs } from './cputime.js';
 import { ExecFailure } from './errors.js';
 
 /** Rough milliseconds of one call on one core, as measured on the CI machine. */
@@ -17,11 +18,11 @@ export const BUDGET = 4000;
 
 let spent = 0;
 let depth = 0;
-/** Milliseconds spent in costly calls since the process started (never reset). */
+/** CPU milliseconds spent in costly calls since the process started (never reset). */
 let costlyTotalMs = 0;
 
 /**
- * Time spent inside costly calls, for the wall-time limit of template execution
+ * Time spent inside costly calls, for the CPU-time limit of template execution
  * (limits.ts): they have this budget of their own, and must not be counted twice.
  */
 export function costlyMs(): number {
@@ -42,11 +43,11 @@ export function withCostBudget<T>(fn: () => T): T {
 /** Draws on the budget, then does the costly work `fn`, timed (see costlyMs). */
 export function costly<T>(what: keyof typeof COST, fn: () => T): T {
   charge(what);
-  const started = performance.now();
+  const started = cpuMs();
   try {
     return fn();
   } finally {
-    costlyTotalMs += performance.now() - started;
+    costlyTotalMs += cpuMs() - started;
   }
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { TemplateError, parseTemplate, renderTemplate } from './index.js';
+import { cpuMs } from './cputime.js';
 
 function errorOf(f: () => unknown): TemplateError {
   try {
@@ -111,9 +112,10 @@ describe('Template', () => {
       '',
     );
     const data = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`v${i}`, `value${i}`]));
-    const start = performance.now();
+    // CPU time, not wall time: a busy machine slows the clock on the wall, not the work.
+    const start = cpuMs();
     for (let i = 0; i < 50; i++) parseTemplate('t', text).execute(data);
-    expect(performance.now() - start).toBeLessThan(2000);
+    expect(cpuMs() - start).toBeLessThan(2000);
   });
 });
 

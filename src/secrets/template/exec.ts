@@ -21,6 +21,7 @@ import {
   typeName,
 } from './value.js';
 import type { GoMethod } from './value.js';
+import { cpuMs } from './cputime.js';
 
 /** How a function parameter accepts values, after Go's reflect-based rules. */
 export type Kind = 'any' | 'string' | 'int' | 'float' | 'bool';
@@ -482,7 +483,7 @@ class State {
       this.step(1 + reserved);
       for (const a of argv) this.spend('argument', a);
     });
-    const started = reserved > 0 ? performance.now() : 0;
+    const started = reserved > 0 ? cpuMs() : 0;
     let result: unknown;
     try {
       result = def.fn(...argv);
@@ -492,7 +493,7 @@ class State {
       const msg = e instanceof Error ? e.message : String(e);
       return this.errorf(`error calling ${name}: ${msg}`);
     }
-    if (reserved > 0) this.ctx.budget.settle(reserved, performance.now() - started);
+    if (reserved > 0) this.ctx.budget.settle(reserved, cpuMs() - started);
     this.chargeCall(cmd, () => this.spend('value', result));
     return result;
   }
