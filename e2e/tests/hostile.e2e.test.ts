@@ -8,6 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  cause,
   apply,
   externalSecret,
   fakeStore,
@@ -178,7 +179,8 @@ async function checkBudget(): Promise<void> {
   expect(throttled.length + synced.length).toBe(8);
   expect(synced.length).toBeGreaterThanOrEqual(2);
   expect(throttled.length).toBeGreaterThan(0);
-  expect(ready(throttled[0])).toMatchObject({ status: 'False', reason: 'ProviderError' });
+  expect(ready(throttled[0])).toMatchObject({ status: 'False', reason: 'SecretSyncedError' });
+  expect(cause(throttled[0])).toBe('ProviderError');
   expect(await op.metric('syncret_provider_budget_refusals_total', { provider: 'fake' })).toBeGreaterThan(0);
 }
 
