@@ -4,7 +4,7 @@
 // ExternalSecret failure as SecretSyncedError and every store failure as InvalidProviderConfig.
 // The precise cause is kept at the start of the message ("ProviderError: ..."), where people see
 // it in `kubectl describe` and Argo CD, the metrics count it (syncret_externalsecrets_by_reason's
-// `cause`), and the controllers read it back (causeOf). The mapping table is docs/OPERATIONS.md.
+// `cause`), and the controllers read it back (causeOf). The mapping table is docs/OBSERVABILITY.md.
 
 import type { Condition } from '../api/types.js';
 

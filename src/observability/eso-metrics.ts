@@ -1,7 +1,7 @@
 // ESO 2.9's metrics, beside Syncret's own, so dashboards and alerts written for ESO keep working
 // after a migration (names, types and labels from ESO's pkg/controllers/*/..metrics and
 // runtime/metrics, and from the controller-runtime v0.24 metrics its dashboard is built on;
-// the mapping is docs/OPERATIONS.md):
+// the mapping is docs/OBSERVABILITY.md):
 //  - controller_runtime_* and workqueue_* per controller (externalsecret, secretstore,
 //    clustersecretstore, clusterexternalsecret: ESO's controller names);
 //  - externalsecret_provider_api_calls_count{provider,call,status};

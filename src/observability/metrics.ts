@@ -5,7 +5,7 @@
 // objects: pushed labels go through a LabelGuard, counts by namespace and store are computed at
 // scrape time with a cap (object-metrics.ts), and object names appear only in the opt-in
 // per-object series (--metrics-per-object). ESO's names are served beside these
-// (eso-metrics.ts); docs/OPERATIONS.md lists every family.
+// (eso-metrics.ts); docs/OBSERVABILITY.md lists every family.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { EsoMetrics } from './eso-metrics.js';
