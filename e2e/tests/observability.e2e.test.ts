@@ -74,6 +74,14 @@ const one = (s: Scrape, name: string, labels: Record<string, string>) => {
 const total = (s: Scrape, name: string, labels: Record<string, string> = {}) =>
   select(s, name, labels).reduce((a, x) => a + x.value, 0);
 
+/** The namespace's syncret_externalsecrets_by_reason series (all on store fake): Ready labels and count. */
+const byReason = (s: Scrape) =>
+  select(s, 'syncret_externalsecrets_by_reason', { namespace: ns }).map((x) => {
+    const { namespace, store_kind, store, ...rest } = x.labels;
+    expect([namespace, store_kind, store]).toEqual([ns, 'SecretStore', 'fake']);
+    return [rest, x.value];
+  });
+
 const es = (name: string, key: string) =>
   externalSecret(ns, name, {
     refreshInterval: '1h',
@@ -91,21 +99,7 @@ describe('/metrics follows the objects', () => {
       'db Ready in /metrics',
       (s) => select(s, 'externalsecret_status_condition', { ...db, status: 'True' })[0]?.value === 1,
     );
-    expect(
-      select(s, 'syncret_externalsecrets_by_reason', { namespace: ns }).map((x) => [x.labels, x.value]),
-    ).toEqual([
-      [
-        {
-          namespace: ns,
-          store_kind: 'SecretStore',
-          store: 'fake',
-          ready: 'true',
-          reason: 'SecretSynced',
-          cause: '',
-        },
-        1,
-      ],
-    ]);
+    expect(byReason(s)).toEqual([[{ ready: 'true', reason: 'SecretSynced', cause: '' }, 1]]);
     expect(one(s, 'syncret_externalsecrets_sync_overdue', { namespace: ns })).toBe(0);
     expect(one(s, 'externalsecret_status_condition', { ...db, condition: 'Ready', status: 'False' })).toBe(0);
     expect(one(s, 'externalsecret_sync_calls_total', db)).toBeGreaterThanOrEqual(1);
@@ -142,20 +136,8 @@ describe('/metrics follows the objects', () => {
       (s) => select(s, 'externalsecret_status_condition', { ...db, status: 'False' })[0]?.value === 1,
     );
     // ESO's reason, Syncret's cause; the Ready series is gone, not left at 1.
-    expect(
-      select(s, 'syncret_externalsecrets_by_reason', { namespace: ns }).map((x) => [x.labels, x.value]),
-    ).toEqual([
-      [
-        {
-          namespace: ns,
-          store_kind: 'SecretStore',
-          store: 'fake',
-          ready: 'false',
-          reason: 'SecretSyncedError',
-          cause: 'ProviderError',
-        },
-        1,
-      ],
+    expect(byReason(s)).toEqual([
+      [{ ready: 'false', reason: 'SecretSyncedError', cause: 'ProviderError' }, 1],
     ]);
     expect(one(s, 'externalsecret_status_condition', { ...db, condition: 'Ready', status: 'True' })).toBe(0);
     expect(one(s, 'externalsecret_sync_calls_error', db)).toBeGreaterThanOrEqual(1);
