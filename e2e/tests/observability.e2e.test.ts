@@ -207,8 +207,15 @@ describe('the dashboards and alerts query what the operator exports', () => {
     const cm = objects.find(
       (o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('-dashboard'),
     ) as unknown as {
+      metadata: { namespace?: string; labels?: Record<string, string> };
       data: Record<string, string>;
     };
+    // The apiserver takes the dashboard ConfigMap as rendered, with the sidecar's label.
+    expect(cm.metadata.labels?.grafana_dashboard).toBe('1');
+    kubectl(
+      ['apply', '--dry-run=server', '-f', '-'],
+      JSON.stringify({ ...cm, metadata: { ...cm.metadata, namespace: ns } }),
+    );
     const dashboard = JSON.parse(cm.data['syncret.json']!) as {
       panels: { title: string; targets?: { expr: string }[] }[];
       templating: { list: { definition?: string }[] };
