@@ -236,7 +236,7 @@ describe('a hostile tenant', () => {
         status: 'False',
         reason: 'TemplateError',
         message:
-          /^template: out:1:\d+: executing "out" at <.*>: template (execution stopped after|output exceeds)/,
+          /^TemplateError: template: out:1:\d+: executing "out" at <.*>: template (execution stopped after|output exceeds)/,
       },
       5_000,
     );
