@@ -79,7 +79,7 @@ test-e2e: build bins ## End-to-end tests on the real control plane
 	@npm run --silent test:e2e
 
 .PHONY: tools
-tools: ## Build (once per version) helm and kubeconform
+tools: ## Build (once per version) helm, kubeconform and promtool
 	@bash e2e/tools/build-tools.sh all
 
 .PHONY: chart-docs

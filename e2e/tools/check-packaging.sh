@@ -8,6 +8,8 @@
 #   - the chart README lists every value (generated from values.yaml);
 #   - the chart's crds/ and the templated CRDs equal crds/; the chart version follows package.json;
 #   - RBAC: no rendering grants more than config/rbac (what the operator uses), nor `*`;
+#   - the PrometheusRule's rules pass `promtool check rules` and the unit tests in
+#     e2e/tools/packaging/alerts.test.yaml (`promtool test rules`);
 #   - self-tests: kubeconform and the RBAC check do fail on bad input.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,6 +23,7 @@ fail() { log "FAIL: $*"; exit 1; }
 
 HELM=$(bash e2e/tools/build-tools.sh helm)
 KUBECONFORM=$(bash e2e/tools/build-tools.sh kubeconform)
+PROMTOOL=$(bash e2e/tools/build-tools.sh promtool)
 KUBECTL="$CACHE/bin/k8s-$K8S_VERSION/kubectl"
 [[ -x "$KUBECTL" ]] || KUBECTL=$(bash e2e/tools/build-bins.sh kubectl >/dev/null && echo "$KUBECTL")
 
@@ -114,6 +117,22 @@ node -e '
     if (strip(o) !== want.get(o.metadata.name)) { console.error(`templated CRD ${o.metadata.name} differs from crds/`); process.exit(1); }
   }
 ' "$TMP/render/chart-full.yaml" || fail "templated CRDs"
+
+# ---- alert rules: the rendered PrometheusRule's groups, checked and unit-tested by promtool
+node -e '
+  const { parseAllDocuments } = await import("yaml");
+  const fs = await import("node:fs");
+  const rule = parseAllDocuments(fs.readFileSync(process.argv[1], "utf8")).map((d) => d.toJS()).find((o) => o?.kind === "PrometheusRule");
+  if (!rule) { console.error("no PrometheusRule rendered"); process.exit(1); }
+  fs.writeFileSync(process.argv[2], JSON.stringify({ groups: rule.spec.groups }, null, 2));
+' "$TMP/render/chart-monitoring.yaml" "$TMP/rules.yaml" || fail "extracting the PrometheusRule"
+cp e2e/tools/packaging/alerts.test.yaml "$TMP/alerts.test.yaml"
+out=$("$PROMTOOL" check rules "$TMP/rules.yaml" 2>&1) || { echo "$out" >&2; fail "promtool check rules"; }
+out=$(cd "$TMP" && "$PROMTOOL" test rules alerts.test.yaml 2>&1) || { echo "$out" >&2; fail "promtool test rules"; }
+# Self-test: a wrong expectation fails.
+sed 's/description: 30% of syncs failed/description: 31% of syncs failed/' e2e/tools/packaging/alerts.test.yaml >"$TMP/alerts-bad.test.yaml"
+(cd "$TMP" && "$PROMTOOL" test rules alerts-bad.test.yaml >/dev/null 2>&1) && fail "self-test: promtool test rules passed a wrong expectation"
+log "alert rules: $(grep -c '"alert"' "$TMP/rules.yaml") alerts pass promtool check and $(grep -c '^  - name:' e2e/tools/packaging/alerts.test.yaml) rule test groups"
 
 # ---- values.schema.json: bad values fail at install time, with a message naming the value
 expect_reject() { # MESSAGE-REGEX HELM-ARGS...
