@@ -81,7 +81,7 @@ test-e2e: build bins ## End-to-end tests on the real control plane (E2E_SHARDS=1
 	@bash e2e/tools/run-shards.sh $(E2E_SHARDS)
 
 .PHONY: tools
-tools: ## Build (once per version) helm and kubeconform
+tools: ## Build (once per version) helm, kubeconform and promtool
 	@bash e2e/tools/build-tools.sh all
 
 .PHONY: chart-docs

@@ -19,6 +19,7 @@ import {
   waitFor as poll,
 } from './cluster.js';
 import type { Condition, Obj } from './cluster.js';
+import { causeOf } from '../../src/controller/reasons.js';
 
 export type { ClusterEnv, Condition, Obj } from './cluster.js';
 export { clusterEnv, getCustom, kubectl } from './cluster.js';
@@ -96,6 +97,12 @@ export const getEs = (ns: string, name: string) => getCustom('externalsecrets', 
 
 export const ready: (o: Obj | undefined) => Condition | undefined = readyCondition;
 
+/**
+ * Syncret's precise cause of the Ready condition: the reason ESO writes is generic
+ * (SecretSyncedError, InvalidProviderConfig), the cause leads the message (src/controller/reasons.ts).
+ */
+export const cause = (o: Obj | undefined): string | undefined => causeOf(ready(o));
+
 /** Waits until the object's Ready condition has the status (and reason) and reflects its generation. */
 export async function waitReady(
   plural: string,
@@ -111,7 +118,8 @@ export async function waitReady(
       const c = ready(o);
       if (!o || !c) return undefined;
       if (c.status !== (want.status ?? 'True')) return undefined;
-      if (want.reason && c.reason !== want.reason) return undefined;
+      // `reason` is ESO's reason or Syncret's cause (ProviderError, StoreNotFound, ...).
+      if (want.reason && c.reason !== want.reason && causeOf(c) !== want.reason) return undefined;
       if (want.message && !want.message.test(c.message ?? '')) return undefined;
       if (o.status?.observedGeneration !== undefined && o.status.observedGeneration !== o.metadata.generation)
         return undefined;

@@ -147,6 +147,19 @@ export async function findSecretLeaks(values: string[], extra: LeakSource[] = []
   return found;
 }
 
+/** Every leak of any of the values in one text (e.g. a /metrics scrape), as "where" descriptions. */
+export function findLeaksIn(where: string, text: string, values: string[]): string[] {
+  const found: string[] = [];
+  scanText(
+    where,
+    text,
+    values.flatMap((v, i) => needles(v, i)),
+    found,
+    true,
+  );
+  return found;
+}
+
 /** Throws, naming each place a value was found, if any value leaked. */
 export async function assertNoSecretLeaks(values: string[], extra: LeakSource[] = []): Promise<void> {
   const found = await findSecretLeaks(values, extra);

@@ -613,7 +613,7 @@ describe('aws provider: errors', () => {
       const es = await waitEs(ns, 'denied', { status: 'False', reason: 'ProviderError' });
       expect(ready(es)!.message).toMatch(
         new RegExp(
-          `^the store's AWS identity is not allowed to read secret "${name}" \\((AccessDeniedException, )?HTTP 4\\d\\d\\)$`,
+          `^ProviderError: the store's AWS identity is not allowed to read secret "${name}" \\((AccessDeniedException, )?HTTP 4\\d\\d\\)$`,
         ),
       );
     } finally {
@@ -684,7 +684,7 @@ describe('aws provider: throttling', () => {
       );
       const es = await waitEs(ns, 'throttled', { status: 'False', reason: 'ProviderError' });
       expect(ready(es)!.message).toBe(
-        `AWS throttled the request for secret "${run}/throttled" (ThrottlingException, HTTP 400)`,
+        `ProviderError: AWS throttled the request for secret "${run}/throttled" (ThrottlingException, HTTP 400)`,
       );
       const first = attempts.length;
       // The SDK's standard mode: 3 attempts per call.

@@ -254,7 +254,7 @@ describe('ClusterSecretStore conditions', () => {
     await waitEs(byLabel, 'from-css');
     const es = await waitEs(denied, 'from-css', { status: 'False', reason: 'StoreNotAllowed' });
     expect(es.status!.conditions![0]!.message).toBe(
-      `ClusterSecretStore "${cssName}" does not allow namespace "${denied}" (spec.conditions)`,
+      `StoreNotAllowed: ClusterSecretStore "${cssName}" does not allow namespace "${denied}" (spec.conditions)`,
     );
     expect(await secretData(denied, 'from-css')).toBeUndefined();
     // Labelling the namespace admits it without touching the ExternalSecret.

@@ -226,7 +226,7 @@ describe('gcpsm provider against the emulator', () => {
     apply(es('fail', 'gcp'), es('fetch', 'gcp-fetch'));
     const failed = await waitEs(ns, 'fail', { status: 'False', reason: 'ProviderError' });
     expect(failed.status!.conditions![0]!.message).toBe(
-      'secret "rolled" version "latest" is DISABLED (FAILED_PRECONDITION); secretVersionSelectionPolicy LatestOrFail (set LatestOrFetch to fall back to the newest enabled version)',
+      'ProviderError: secret "rolled" version "latest" is DISABLED (FAILED_PRECONDITION); secretVersionSelectionPolicy LatestOrFail (set LatestOrFetch to fall back to the newest enabled version)',
     );
     await waitEs(ns, 'fetch');
     expect(await secretData(ns, 'fetch')).toEqual({ v: v2 });
@@ -272,11 +272,11 @@ describe('gcpsm provider against the emulator', () => {
     apply(es('missing', 'ghost'), es('denied', 'guarded'));
     const missing = await waitEs(ns, 'missing', { status: 'False', reason: 'ProviderError' });
     expect(missing.status!.conditions![0]!.message).toBe(
-      `secret "ghost" version "latest" not found in project "${project}" (NOT_FOUND)`,
+      `ProviderError: secret "ghost" version "latest" not found in project "${project}" (NOT_FOUND)`,
     );
     const denied = await waitEs(ns, 'denied', { status: 'False', reason: 'ProviderError' });
     expect(denied.status!.conditions![0]!.message).toMatch(
-      /^the store's identity may not read secret "guarded" version "latest" in project "e2e-[0-9a-f]+" \(PERMISSION_DENIED/,
+      /^ProviderError: the store's identity may not read secret "guarded" version "latest" in project "e2e-[0-9a-f]+" \(PERMISSION_DENIED/,
     );
     // The key's own identity is what the emulator checked: granting it access heals the sync.
     await admin.setIamPolicy({

@@ -7,6 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  cause,
   apply,
   externalSecret,
   fakeStore,
@@ -140,7 +141,8 @@ async function checkBudget(): Promise<void> {
   expect(throttled.length + synced.length).toBe(8);
   expect(synced.length).toBeGreaterThanOrEqual(2);
   expect(throttled.length).toBeGreaterThan(0);
-  expect(ready(throttled[0])).toMatchObject({ status: 'False', reason: 'ProviderError' });
+  expect(ready(throttled[0])).toMatchObject({ status: 'False', reason: 'SecretSyncedError' });
+  expect(cause(throttled[0])).toBe('ProviderError');
   expect(await op.metric('syncret_provider_budget_refusals_total', { provider: 'fake' })).toBeGreaterThan(0);
 }
 
@@ -196,7 +198,7 @@ describe('a hostile tenant', () => {
         status: 'False',
         reason: 'TemplateError',
         message:
-          /^template: out:1:\d+: executing "out" at <.*>: template (execution stopped after|output exceeds)/,
+          /^TemplateError: template: out:1:\d+: executing "out" at <.*>: template (execution stopped after|output exceeds)/,
       },
       5_000,
     );

@@ -199,7 +199,7 @@ describe('kubernetes provider', () => {
       reason: 'ValidationFailed',
     });
     expect(store.status!.conditions![0]!.message).toBe(
-      `the store's credentials may not get Secrets in namespace "${src}"`,
+      `ValidationFailed: the store's credentials may not get Secrets in namespace "${src}"`,
     );
     apply(read('no-rbac'));
     const denied = await waitEs(ns, 'no-rbac', { status: 'False', reason: 'ProviderError' });
@@ -211,6 +211,8 @@ describe('kubernetes provider', () => {
       }),
     );
     const missing = await waitEs(ns, 'missing', { status: 'False', reason: 'ProviderError' });
-    expect(missing.status!.conditions![0]!.message).toBe(`Secret "ghost" not found in namespace "${src}"`);
+    expect(missing.status!.conditions![0]!.message).toBe(
+      `ProviderError: Secret "ghost" not found in namespace "${src}"`,
+    );
   });
 });

@@ -186,7 +186,7 @@ describe('templates', () => {
     const es = await waitEs(ns, 'broken', { status: 'False', reason: 'TemplateError' });
     const message = es.status!.conditions![0]!.message!;
     expect(message).toMatch(
-      /^template: conn:2:\d+: executing "conn" at <\.nosuchkey>: map has no entry for key "nosuchkey"/,
+      /^TemplateError: template: conn:2:\d+: executing "conn" at <\.nosuchkey>: map has no entry for key "nosuchkey"/,
     );
     expect(message).not.toContain(pass);
     expect(await secretData(ns, 'broken')).toEqual({ conn: 'host=db.internal' });
@@ -296,7 +296,7 @@ describe('templates', () => {
     );
     const es = await waitEs(ns, 'no-cm', { status: 'False', reason: 'TemplateError' });
     expect(es.status!.conditions![0]!.message).toBe(
-      `templateFrom[0].configMap: ConfigMap "nope" not found in namespace "${ns}"`,
+      `TemplateError: templateFrom[0].configMap: ConfigMap "nope" not found in namespace "${ns}"`,
     );
   });
 });

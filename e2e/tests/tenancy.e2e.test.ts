@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { customObjectsApi, getCustom, kubectl } from '../lib/cluster.js';
 import {
+  cause,
   apply,
   applyServerSide,
   events,
@@ -133,7 +134,7 @@ describe('tenancy', () => {
       async () => {
         const all = await listEs('race-');
         const done = all.filter(
-          (o) => ready(o)?.reason === 'SecretSynced' || ready(o)?.reason === 'SecretOwnedByOther',
+          (o) => ready(o)?.reason === 'SecretSynced' || cause(o) === 'SecretOwnedByOther',
         );
         return done.length === 2 * PAIRS ? all : undefined;
       },
@@ -142,7 +143,7 @@ describe('tenancy', () => {
     for (let i = 0; i < PAIRS; i++) {
       const pair = settled.filter((o) => (o.metadata.name ?? '').startsWith(`race-${i}-`));
       const winners = pair.filter((o) => ready(o)?.reason === 'SecretSynced');
-      const losers = pair.filter((o) => ready(o)?.reason === 'SecretOwnedByOther');
+      const losers = pair.filter((o) => cause(o) === 'SecretOwnedByOther');
       expect([i, winners.length, losers.length]).toEqual([i, 1, 1]);
       const winner = winners[0]!.metadata.name!;
       const secret = await getSecret(ns, `race-target-${i}`);
@@ -412,10 +413,7 @@ describe('tenancy', () => {
     await waitFor(
       'the store Ready=False',
       async () => {
-        if (
-          firstFailAt === undefined &&
-          (await listEs('bao-')).some((o) => ready(o)?.reason === 'ProviderError')
-        )
+        if (firstFailAt === undefined && (await listEs('bao-')).some((o) => cause(o) === 'ProviderError'))
           firstFailAt = Date.now();
         const store = ready(await getCustom('secretstores', ns, 'bao'));
         return store?.status === 'False' && /reads through this store fail/.test(store.message ?? '');
@@ -426,7 +424,7 @@ describe('tenancy', () => {
     const afterFirstFailureMs = Math.max(0, Date.now() - (firstFailAt ?? Date.now()));
     // An outage long enough for the ExternalSecrets' own backoff to grow past the probe's.
     await new Promise((r) => setTimeout(r, 25_000));
-    const failing = (await listEs('bao-')).filter((o) => ready(o)?.reason === 'ProviderError').length;
+    const failing = (await listEs('bao-')).filter((o) => cause(o) === 'ProviderError').length;
     await unseal();
     const unsealedAt = Date.now();
     let firstMs: number | undefined;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the packaging tools CI uses to check charts/ and config/ (helm, kubeconform) from the
+# Builds the packaging tools CI uses to check charts/ and config/ (helm, kubeconform, promtool) from the
 # Go module proxy, once per version, into $SYNCRET_CACHE/bin/<name>-<version>/<name>.
 # Prints the binary's path on stdout (progress goes to stderr), so callers can do
 #   HELM=$(bash e2e/tools/build-tools.sh helm)
@@ -7,6 +7,8 @@ set -euo pipefail
 
 HELM_VERSION="${HELM_VERSION:-v3.21.4}"
 KUBECONFORM_VERSION="${KUBECONFORM_VERSION:-v0.8.0}"
+# Prometheus 3.x is tagged v3.N.M but published as module version v0.3NN.M (Go's v0/v1 rule).
+PROMTOOL_VERSION="${PROMTOOL_VERSION:-v0.316.0}"
 CACHE="${SYNCRET_CACHE:-$HOME/.cache/syncret}"
 BIN="$CACHE/bin"
 # local: a Go version mismatch fails loudly instead of downloading a toolchain.
@@ -50,10 +52,13 @@ helm() {
     "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=36"
 }
 kubeconform() { install_tool kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform "-X main.version=$KUBECONFORM_VERSION"; }
+# promtool checks and unit-tests the chart's alert rules (the longest build here: minutes, once).
+promtool() { install_tool promtool "$PROMTOOL_VERSION" github.com/prometheus/prometheus/cmd/promtool; }
 
 case "${1:-all}" in
   helm) helm ;;
   kubeconform) kubeconform ;;
-  all) helm >/dev/null; kubeconform >/dev/null ;;
-  *) echo "usage: $0 [all|helm|kubeconform]" >&2; exit 2 ;;
+  promtool) promtool ;;
+  all) helm >/dev/null; kubeconform >/dev/null; promtool >/dev/null ;;
+  *) echo "usage: $0 [all|helm|kubeconform|promtool]" >&2; exit 2 ;;
 esac

@@ -8,6 +8,8 @@
 #   - the chart README lists every value (generated from values.yaml);
 #   - the chart's crds/ and the templated CRDs equal crds/; the chart version follows package.json;
 #   - RBAC: no rendering grants more than config/rbac (what the operator uses), nor `*`;
+#   - the PrometheusRule's rules pass `promtool check rules` and the unit tests in
+#     e2e/tools/packaging/alerts.test.yaml (`promtool test rules`);
 #   - self-tests: kubeconform and the RBAC check do fail on bad input.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,6 +23,7 @@ fail() { log "FAIL: $*"; exit 1; }
 
 HELM=$(bash e2e/tools/build-tools.sh helm)
 KUBECONFORM=$(bash e2e/tools/build-tools.sh kubeconform)
+PROMTOOL=$(bash e2e/tools/build-tools.sh promtool)
 KUBECTL="$CACHE/bin/k8s-$K8S_VERSION/kubectl"
 [[ -x "$KUBECTL" ]] || KUBECTL=$(bash e2e/tools/build-bins.sh kubectl >/dev/null && echo "$KUBECTL")
 
@@ -42,12 +45,27 @@ fi
 # the built-in ones (kubeconform takes one location per kind, tried in order).
 node e2e/tools/packaging/schemas.ts --crds crds "$TMP/crd-schemas" >/dev/null
 [[ -f "$TMP/crd-schemas/externalsecret-external-secrets-v1.json" ]] || fail "no CRD schemas written"
+# The Prometheus Operator's kinds the chart can render (ServiceMonitor, PrometheusRule), from its
+# module's CRDs (once per version, like the built-in kinds).
+PROMOP_VERSION="${PROMOP_VERSION:-v0.85.0}"
+PROMOP_SCHEMAS="$CACHE/schemas/prometheus-operator-$PROMOP_VERSION"
+if [[ ! -f "$PROMOP_SCHEMAS/.done" ]]; then
+  log "writing Prometheus Operator $PROMOP_VERSION CRD schemas to $PROMOP_SCHEMAS (first time only)"
+  dir=$(cd "$TMP" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMOP_VERSION" | sed -n 's/.*"Dir": "\([^"]*\)".*/\1/p')
+  mkdir -p "$TMP/promop-crds"
+  for k in servicemonitors prometheusrules; do
+    cp "$dir/example/prometheus-operator-crd/monitoring.coreos.com_$k.yaml" "$TMP/promop-crds/" || fail "no $k CRD in prometheus-operator@$PROMOP_VERSION"
+  done
+  rm -rf "$PROMOP_SCHEMAS.tmp" && mkdir -p "$PROMOP_SCHEMAS.tmp"
+  node e2e/tools/packaging/schemas.ts --crds "$TMP/promop-crds" "$PROMOP_SCHEMAS.tmp" >&2
+  touch "$PROMOP_SCHEMAS.tmp/.done" && rm -rf "$PROMOP_SCHEMAS" && mv "$PROMOP_SCHEMAS.tmp" "$PROMOP_SCHEMAS"
+fi
 
 kubeconform() {
   "$KUBECONFORM" -strict -summary -output text \
     -schema-location "$SCHEMAS/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
     -schema-location "$TMP/crd-schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
-    -skip ServiceMonitor "$@"
+    -schema-location "$PROMOP_SCHEMAS/{{ .ResourceKind }}{{ .KindSuffix }}.json" "$@"
 }
 
 # ---- chart metadata and generated files
@@ -58,7 +76,8 @@ app_version=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' $CHART/Ch
   fail "Chart.yaml version $chart_version / appVersion $app_version differ from package.json $want_version"
 diff -r --exclude=Kustomization crds $CHART/crds >/dev/null || fail "$CHART/crds differs from crds/: run \`make crds\`"
 node e2e/tools/packaging/chart-docs.ts --check $CHART
-log "chart metadata, crds/ copy and README current"
+node --experimental-strip-types scripts/gen-dashboard.ts --check
+log "chart metadata, crds/ copy, dashboard and README current"
 
 # ---- helm lint and template
 "$HELM" lint --strict $CHART >/dev/null || "$HELM" lint --strict $CHART
@@ -71,6 +90,7 @@ render() { # NAME ARGS...: helm template into $TMP/render/NAME.yaml
 render default --include-crds
 render full -f $CHART/ci/full-values.yaml
 render namespaced --set 'scope.namespaces={team-a,team-b}' --set replicaCount=2 --set podDisruptionBudget.enabled=true
+render monitoring --set metrics.serviceMonitor.enabled=true --set grafanaDashboard.enabled=true --set prometheusRule.enabled=true --set metrics.perObject=true
 render no-leader --set leaderElection.enabled=false --set metrics.service.enabled=false --set serviceAccount.create=false --set serviceAccount.name=existing --set rolloutRestarts.enabled=false
 for k in default ha namespaced; do
   d=config/$k; [[ $k == default ]] || d=config/overlays/$k
@@ -98,6 +118,22 @@ node -e '
   }
 ' "$TMP/render/chart-full.yaml" || fail "templated CRDs"
 
+# ---- alert rules: the rendered PrometheusRule's groups, checked and unit-tested by promtool
+node -e '
+  const { parseAllDocuments } = await import("yaml");
+  const fs = await import("node:fs");
+  const rule = parseAllDocuments(fs.readFileSync(process.argv[1], "utf8")).map((d) => d.toJS()).find((o) => o?.kind === "PrometheusRule");
+  if (!rule) { console.error("no PrometheusRule rendered"); process.exit(1); }
+  fs.writeFileSync(process.argv[2], JSON.stringify({ groups: rule.spec.groups }, null, 2));
+' "$TMP/render/chart-monitoring.yaml" "$TMP/rules.yaml" || fail "extracting the PrometheusRule"
+cp e2e/tools/packaging/alerts.test.yaml "$TMP/alerts.test.yaml"
+out=$("$PROMTOOL" check rules "$TMP/rules.yaml" 2>&1) || { echo "$out" >&2; fail "promtool check rules"; }
+out=$(cd "$TMP" && "$PROMTOOL" test rules alerts.test.yaml 2>&1) || { echo "$out" >&2; fail "promtool test rules"; }
+# Self-test: a wrong expectation fails.
+sed 's/description: 30% of syncs failed/description: 31% of syncs failed/' e2e/tools/packaging/alerts.test.yaml >"$TMP/alerts-bad.test.yaml"
+(cd "$TMP" && "$PROMTOOL" test rules alerts-bad.test.yaml >/dev/null 2>&1) && fail "self-test: promtool test rules passed a wrong expectation"
+log "alert rules: $(grep -c '"alert"' "$TMP/rules.yaml") alerts pass promtool check and $(grep -c '^  - name:' e2e/tools/packaging/alerts.test.yaml) rule test groups"
+
 # ---- values.schema.json: bad values fail at install time, with a message naming the value
 expect_reject() { # MESSAGE-REGEX HELM-ARGS...
   local want="$1" out; shift
@@ -115,7 +151,9 @@ expect_reject "'/resources'" --set resources.request.cpu=1
 expect_reject "'/metrics/port'" --set metrics.port=70000
 expect_reject "'/extraEnv/0'" --set 'extraEnv[0].value=x'
 expect_reject "serviceAccount.name is required" --set serviceAccount.create=false
-log "values.schema.json rejects 11 kinds of bad values"
+expect_reject "'/prometheusRule/syncErrorRatio'" --set prometheusRule.syncErrorRatio=2
+expect_reject "'/prometheusRule/notReadyFor'" --set prometheusRule.notReadyFor=soon
+log "values.schema.json rejects 13 kinds of bad values"
 
 # ---- RBAC: nothing beyond config/rbac, never "*"
 node e2e/tools/packaging/rbac-check.ts config/rbac "$TMP"/render/*.yaml
@@ -133,6 +171,9 @@ spec:
   refreshIntervall: 1h
 EOF
 kubeconform "$TMP/bad-es.yaml" >/dev/null 2>&1 && fail "self-test: kubeconform -strict accepted an unknown ExternalSecret field"
+sed 's/^    - name: syncret$/    - name: syncret\n      intervall: 1m/' "$TMP/render/chart-monitoring.yaml" >"$TMP/bad-rule.yaml"
+grep -q '^      intervall: 1m$' "$TMP/bad-rule.yaml" || fail "self-test: could not inject an unknown PrometheusRule field"
+kubeconform "$TMP/bad-rule.yaml" >/dev/null 2>&1 && fail "self-test: kubeconform -strict accepted an unknown PrometheusRule field"
 { cat "$TMP/render/chart-default.yaml"; cat <<'EOF'
 ---
 apiVersion: rbac.authorization.k8s.io/v1

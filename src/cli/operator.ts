@@ -17,7 +17,7 @@ import { defaultGenerators, defaultRegistry } from './registry.js';
 /** The operator's parts: API client, Events, the controllers and the HTTP endpoints. */
 async function assemble(opts: RunOptions) {
   const logger = createLogger({ level: opts.logLevel, format: opts.logFormat });
-  const metrics = new Metrics({ version: VERSION });
+  const metrics = new Metrics({ version: VERSION, perObject: opts.metricsPerObject });
   const api = await createKubeClient({
     kubeconfigPath: opts.kubeconfig,
     qps: opts.kubeQps,

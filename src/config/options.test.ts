@@ -50,6 +50,7 @@ describe('run defaults', () => {
       concurrency: 64,
       controllerClass: '',
       metricsAddr: ':8080',
+      metricsPerObject: false,
       logLevel: 'info',
       logFormat: 'json',
       leaderElect: false,
@@ -165,6 +166,7 @@ describe('environment fallbacks', () => {
       SYNCRET_RELOADER_ANNOTATIONS: 'true',
       SYNCRET_ROLLOUT_RESTART_DEBOUNCE: '1s',
       SYNCRET_ROLLOUT_RESTARTS_PER_MINUTE: '0',
+      SYNCRET_METRICS_PER_OBJECT: 'true',
     });
     expect(o).toEqual({
       kubeconfig: '/etc/kc',
@@ -172,6 +174,7 @@ describe('environment fallbacks', () => {
       concurrency: 16,
       controllerClass: 'dev',
       metricsAddr: '127.0.0.1:9090',
+      metricsPerObject: true,
       logLevel: 'debug',
       logFormat: 'text',
       leaderElect: true,

@@ -21,6 +21,8 @@ export interface RunOptions {
   controllerClass: string;
   /** 'host:port' or ':port' for /metrics, /healthz, /readyz. */
   metricsAddr: string;
+  /** Series per object (ESO's per-object families, the last-sync time); off by default. */
+  metricsPerObject: boolean;
   logLevel: LogLevel;
   logFormat: LogFormat;
   leaderElect: boolean;
@@ -116,6 +118,13 @@ const FLAGS: readonly FlagSpec[] = [
     env: 'SYNCRET_METRICS_ADDR',
     default: ':8080',
     help: 'Listen address for /metrics, /healthz and /readyz ("host:port" or ":port").',
+  },
+  {
+    name: 'metrics-per-object',
+    type: 'bool',
+    env: 'SYNCRET_METRICS_PER_OBJECT',
+    default: 'false',
+    help: "Also serve series per object: ESO's <kind>_status_condition, externalsecret_sync_calls_total/_error and <kind>_reconcile_duration, and syncret_externalsecret_last_sync_timestamp_seconds. One series or more per ExternalSecret: size Prometheus for it.",
   },
   {
     name: 'log-level',
@@ -519,6 +528,7 @@ function buildRunOptions(flags: Map<string, string[]>, env: Env): RunOptions {
     concurrency: r.int('concurrency', 1),
     controllerClass: r.str('controller-class'),
     metricsAddr,
+    metricsPerObject: r.bool('metrics-per-object'),
     logLevel: r.oneOf('log-level', LOG_LEVELS),
     logFormat: r.oneOf('log-format', LOG_FORMATS),
     leaderElect: r.bool('leader-elect'),

@@ -14,6 +14,7 @@ import { ProviderError } from '../providers/errors.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import type { Provider, SecretsClient } from '../providers/types.js';
 import { Manager } from './manager.js';
+import { causeOf } from './reasons.js';
 
 const VALUE = 'never-in-output-7f3a';
 const lines: string[] = [];
@@ -127,7 +128,7 @@ describe('Manager', () => {
     );
     await until(() => decoded(secretOf(api)) === `${VALUE}-2`, 'the new value');
     await api.delete({ type: SECRET_STORES, namespace: 'ns', name: 'fake' });
-    await until(() => ready(api)?.reason === 'StoreNotFound', 'StoreNotFound');
+    await until(() => causeOf(ready(api)) === 'StoreNotFound', 'StoreNotFound');
     // The last good Secret stays.
     expect(decoded(secretOf(api))).toBe(`${VALUE}-2`);
   });
@@ -140,7 +141,7 @@ describe('Manager', () => {
     await startManager(api);
     await until(() => decoded(secretOf(api, 'first')) === VALUE, 'the first sync');
     api.seed(EXTERNAL_SECRETS, second);
-    await until(() => ready(api, 'second')?.reason === 'SecretOwnedByOther', 'the refusal');
+    await until(() => causeOf(ready(api, 'second')) === 'SecretOwnedByOther', 'the refusal');
     expect(secretOf(api, 'first')?.metadata.ownerReferences?.[0]?.name).toBe('first');
   });
 
@@ -183,7 +184,7 @@ describe('Manager', () => {
     await until(() => storeReady()?.status === 'False', 'the store not ready', 1500);
     expect(storeReady()?.message).toContain('the backend is sealed');
     await until(
-      () => ready(api, 'a')?.reason === 'ProviderError' && ready(api, 'b')?.reason === 'ProviderError',
+      () => causeOf(ready(api, 'a')) === 'ProviderError' && causeOf(ready(api, 'b')) === 'ProviderError',
       'both failing',
     );
     const readsDuringOutage = outage.reads;

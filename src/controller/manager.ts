@@ -48,6 +48,7 @@ import { Generators } from './generator/access.js';
 import { StoreAccess } from './store/access.js';
 import { storeController } from './store/controller.js';
 import { StoreHealth } from './store/health.js';
+import { objectViews } from './metric-views.js';
 
 export interface ManagerOptions {
   api: KubeApi;
@@ -218,6 +219,12 @@ export class Manager {
       SecretStore: readyCounts(this.caches.stores),
       ClusterSecretStore: readyCounts(this.caches.clusterStores),
     }));
+    o.metrics.objectsFrom(
+      objectViews(this.caches, {
+        controllerClass: o.controllerClass,
+        minRefreshIntervalMs: common.minRefreshIntervalMs,
+      }),
+    );
   }
 
   private buildCaches(targets: TargetSecrets): Caches {
@@ -281,7 +288,7 @@ export class Manager {
     concurrency: number,
   ): Omit<WorkQueueOptions<string>, 'handler' | 'autoStart'> {
     const m = this.o.metrics;
-    m.queueStarted(controller, QUEUE_REASONS);
+    m.queueStarted(controller, QUEUE_REASONS, concurrency);
     return {
       concurrency,
       slowAfterMs: SLOW_RUN_MS,
@@ -290,6 +297,12 @@ export class Manager {
       onAdd: (reason) => m.queueAdd(controller, reason),
       onStart: (waitSeconds) => m.queueWait(controller, waitSeconds),
       onInflight: (n) => m.inflight(controller, n),
+      onDone: (key, r) =>
+        m.reconcileDone(controller, key, {
+          ok: r.ok,
+          requeue: r.requeueInMs !== undefined,
+          seconds: r.seconds,
+        }),
     };
   }
 

@@ -1,5 +1,12 @@
-// Condition reasons Syncret writes; ESO's names where ESO has one, so alerts written for ESO
-// keep working.
+// Condition reasons. Syncret decides with precise causes (StoreNotFound, ProviderError, ...), but
+// the Ready condition carries ESO's reason wherever ESO's code writes one for the same situation,
+// so alerts and dashboards written for ESO keep working after a migration: ESO 2.9 reports every
+// ExternalSecret failure as SecretSyncedError and every store failure as InvalidProviderConfig.
+// The precise cause is kept at the start of the message ("ProviderError: ..."), where people see
+// it in `kubectl describe` and Argo CD, the metrics count it (syncret_externalsecrets_by_reason's
+// `cause`), and the controllers read it back (causeOf). The mapping table is docs/OBSERVABILITY.md.
+
+import type { Condition } from '../api/types.js';
 
 export const Reason = {
   SecretSynced: 'SecretSynced',
@@ -15,9 +22,9 @@ export const Reason = {
   SecretWriteFailed: 'SecretWriteFailed',
   SecretTooLarge: 'SecretTooLarge',
   TemplateFailed: 'TemplateError',
-  /** Syncret's own: a generator lease could not be renewed; the values in the Secret still work. */
+  /** Syncret's own cause: a generator lease could not be renewed; the values in the Secret still work. */
   LeaseRenewalFailed: 'LeaseRenewalFailed',
-  /** Syncret's own: a generator kind whose CRD is served but whose backend is not implemented. */
+  /** Syncret's own cause: a generator kind whose CRD is served but whose backend is not implemented. */
   GeneratorNotSupported: 'GeneratorNotSupported',
   // store reasons
   Valid: 'Valid',
@@ -28,3 +35,70 @@ export const Reason = {
   NamespacesProvisioned: 'NamespacesProvisioned',
   NamespacesFailed: 'NamespacesFailed',
 } as const;
+
+/** The reasons ESO 2.9 writes on an ExternalSecret's Ready condition (generic targets aside). */
+const ESO_EXTERNALSECRET_REASONS: ReadonlySet<string> = new Set([
+  Reason.SecretSynced,
+  Reason.SecretSyncedError,
+  Reason.SecretDeleted,
+  Reason.SecretMissing,
+]);
+
+/** The reasons ESO 2.9 writes on a store's Ready condition (it declares ValidationFailed but never writes it). */
+const ESO_STORE_REASONS: ReadonlySet<string> = new Set([
+  Reason.Valid,
+  Reason.InvalidProviderConfig,
+  Reason.ValidationUnknown,
+]);
+
+/** Every precise cause a message may start with; anything else is not a cause (causeOf). */
+const CAUSES: ReadonlySet<string> = new Set([
+  Reason.InvalidSpec,
+  Reason.StoreNotFound,
+  Reason.StoreNotAllowed,
+  Reason.InvalidStoreConfig,
+  Reason.ProviderError,
+  Reason.SecretOwnedByOther,
+  Reason.SecretWriteFailed,
+  Reason.SecretTooLarge,
+  Reason.TemplateFailed,
+  Reason.LeaseRenewalFailed,
+  Reason.GeneratorNotSupported,
+  Reason.ValidationFailed,
+]);
+
+type Cond = Pick<Condition, 'status' | 'reason' | 'message'>;
+
+function mapped(cond: Cond, eso: ReadonlySet<string>, fallback: string): Cond {
+  const cause = cond.reason;
+  if (cause === undefined || eso.has(cause)) return cond;
+  const message = cond.message ? `${cause}: ${cond.message}` : cause;
+  return { ...cond, reason: fallback, message };
+}
+
+/** An ExternalSecret's Ready condition as written: ESO's reason, the precise cause in front of the message. */
+export function externalSecretReady<C extends Cond>(cond: C): C {
+  return { ...cond, ...mapped(cond, ESO_EXTERNALSECRET_REASONS, Reason.SecretSyncedError) };
+}
+
+/** A store's Ready condition as written: ESO's reason, the precise cause in front of the message. */
+export function storeReady<C extends Cond>(cond: C): C {
+  return { ...cond, ...mapped(cond, ESO_STORE_REASONS, Reason.InvalidProviderConfig) };
+}
+
+/**
+ * The precise cause of a condition: the known cause its message starts with, else its reason.
+ * Conditions written before the mapping carry the cause as their reason, so both read the same.
+ */
+export function causeOf(cond: Pick<Condition, 'reason' | 'message'> | undefined): string | undefined {
+  if (!cond) return undefined;
+  const m = cond.message;
+  if (m) {
+    const colon = m.indexOf(':');
+    if (colon > 0 && colon <= 32) {
+      const head = m.slice(0, colon);
+      if (CAUSES.has(head)) return head;
+    } else if (CAUSES.has(m)) return m;
+  }
+  return cond.reason;
+}

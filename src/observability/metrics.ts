@@ -1,10 +1,17 @@
 // Prometheus metrics. Each Metrics owns a Registry (never prom-client's global one) so tests
 // and several managers in one process do not collide. Callers use the typed methods below and
 // never build label objects: label values are kinds, provider names, verbs and results, never
-// object names or anything read from a provider, so series stay bounded at 10k objects and
-// /metrics cannot leak a secret.
+// anything read from a provider, so /metrics cannot leak a secret. Series stay bounded at 10k
+// objects: pushed labels go through a LabelGuard, counts by namespace and store are computed at
+// scrape time with a cap (object-metrics.ts), and object names appear only in the opt-in
+// per-object series (--metrics-per-object). ESO's names are served beside these
+// (eso-metrics.ts); docs/OBSERVABILITY.md lists every family.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { EsoMetrics } from './eso-metrics.js';
+import { LabelGuard } from './label-guard.js';
+import { ObjectMetrics } from './object-metrics.js';
+import type { ObjectViews } from './scrape.js';
 
 export type SyncResult = 'success' | 'error' | 'skipped';
 export type SecretWriteOp = 'create' | 'update' | 'delete';
@@ -39,39 +46,27 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** Distinct values one label may take before further values are reported as 'other'. */
   maxLabelValues?: number;
+  /** Series of one scrape-time family (by namespace and store) before the smallest fold into 'other'; default 2,000. */
+  maxScrapeSeries?: number;
+  /** --metrics-per-object: series per ExternalSecret, store and ClusterExternalSecret (ESO's and the last-sync time). */
+  perObject?: boolean;
+  /** Sample the event loop's lag into a histogram (default: with defaultMetrics). */
+  eventLoopLag?: boolean;
 }
 
 // 1 ms to 30 s: a cached read is ~1 ms, a slow provider call with retries can take 30 s.
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 // Queue waits grow with backlog (10k objects at startup), so reach further.
 const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300];
+// A healthy loop lags about a millisecond; a JSON parse of a huge list or a long GC, seconds.
+const LAG_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** How often the lag is sampled: ten timer wakeups a second cost nothing measurable. */
+const LAG_SAMPLE_MS = 100;
 
 const WRITE_OPS: readonly SecretWriteOp[] = ['create', 'update', 'delete'];
 const RESTART_REASONS = new Set(['end', 'gone', 'error', 'inactivity', 'relist']);
 const READY_VALUES = ['true', 'false', 'unknown'] as const;
 const STORE_KINDS: readonly StoreKindLabel[] = ['SecretStore', 'ClusterSecretStore'];
-
-const LABEL_VALUE = /^[A-Za-z0-9_.:/-]{1,64}$/;
-
-/**
- * Bounds every label's value set: a value that looks odd, or one beyond the first `max`
- * distinct values of a label, becomes 'other'. A bug that passes user data as a label then
- * costs one series, not one per object, and the data never reaches /metrics.
- */
-class LabelGuard {
-  private readonly seen = new Map<string, Set<string>>();
-  constructor(private readonly max: number) {}
-
-  value(label: string, v: string): string {
-    if (!LABEL_VALUE.test(v)) return 'other';
-    let set = this.seen.get(label);
-    if (!set) this.seen.set(label, (set = new Set()));
-    if (set.has(v)) return v;
-    if (set.size >= this.max) return 'other';
-    set.add(v);
-    return v;
-  }
-}
 
 export class Metrics {
   readonly registry: Registry;
@@ -105,6 +100,10 @@ export class Metrics {
   private readonly rolloutFailures: Counter<'kind' | 'code'>;
   private readonly rolloutDelays: Counter<'kind'>;
   private readonly buildInfo: Gauge<'version' | 'node'>;
+  private readonly loopLag: Histogram;
+  private lagTimer?: ReturnType<typeof setInterval>;
+  private readonly eso: EsoMetrics;
+  private readonly objects: ObjectMetrics;
 
   private esCountSource?: () => ReadyCounts;
   private storeCountSource?: () => StoreCounts;
@@ -293,6 +292,17 @@ export class Metrics {
       labelNames: ['version', 'node'],
       registers,
     });
+    this.loopLag = new Histogram({
+      name: 'syncret_event_loop_lag_seconds',
+      help: `How late a timer due every ${LAG_SAMPLE_MS} ms fires: time the event loop was busy (CPU work, GC) before it could turn.`,
+      buckets: LAG_BUCKETS,
+      registers,
+    });
+    if (opts.eventLoopLag ?? opts.defaultMetrics ?? true) this.sampleLoopLag();
+    this.eso = new EsoMetrics(registry, !!opts.perObject);
+    this.objects = new ObjectMetrics(!!opts.perObject, opts.maxScrapeSeries ?? 2000);
+    this.objects.register(registry);
+    this.eso.registerPerObject(registry, this.objects.scrape);
 
     // Known label sets start at zero, so rate() and absent() work before the first event.
     for (const operation of WRITE_OPS) this.secretWrites.inc({ operation }, 0);
@@ -330,6 +340,7 @@ export class Metrics {
     const op = this.l('operation', operation);
     this.providerCalls.inc({ provider: p, operation: op, result: ok ? 'success' : 'error' });
     this.providerCallDuration.observe({ provider: p, operation: op }, seconds);
+    this.eso.providerCall(p, op, ok);
   }
 
   /** A read served by another ExternalSecret's call (see ClientCache). */
@@ -352,27 +363,48 @@ export class Metrics {
    * A controller's work queue: its series start at zero for every reason it may add with, so
    * rate() and absent() work before the first event.
    */
-  queueStarted(controller: string, reasons: readonly string[]): void {
+  queueStarted(controller: string, reasons: readonly string[], workers = 1): void {
     const c = this.l('controller', controller);
     for (const reason of reasons) this.queueAdds.inc({ controller: c, reason: this.l('reason', reason) }, 0);
     this.queueDepthGauge.set({ controller: c }, 0);
     this.inflightGauge.set({ controller: c }, 0);
+    this.eso.queueStarted(c, workers);
   }
 
   queueDepth(controller: string, n: number): void {
-    this.queueDepthGauge.set({ controller: this.l('controller', controller) }, n);
+    const c = this.l('controller', controller);
+    this.queueDepthGauge.set({ controller: c }, n);
+    this.eso.queueDepth(c, n);
   }
 
   queueAdd(controller: string, reason: string): void {
-    this.queueAdds.inc({ controller: this.l('controller', controller), reason: this.l('reason', reason) });
+    const c = this.l('controller', controller);
+    this.queueAdds.inc({ controller: c, reason: this.l('reason', reason) });
+    this.eso.queueAdd(c);
   }
 
   queueWait(controller: string, seconds: number): void {
-    this.queueWaitHist.observe({ controller: this.l('controller', controller) }, seconds);
+    const c = this.l('controller', controller);
+    this.queueWaitHist.observe({ controller: c }, seconds);
+    this.eso.queueWait(c, seconds);
   }
 
   inflight(controller: string, n: number): void {
-    this.inflightGauge.set({ controller: this.l('controller', controller) }, n);
+    const c = this.l('controller', controller);
+    this.inflightGauge.set({ controller: c }, n);
+    this.eso.inflight(c, n);
+  }
+
+  /**
+   * One run of a controller's key finished (`key` is namespace/name, or the name of a
+   * cluster-scoped object): controller-runtime's counts, and ESO's per-object ones when on.
+   */
+  reconcileDone(
+    controller: string,
+    key: string,
+    r: { ok: boolean; requeue: boolean; seconds: number },
+  ): void {
+    this.eso.reconcileDone(this.l('controller', controller), key, r.ok, r.requeue, r.seconds);
   }
 
   secretWrite(operation: SecretWriteOp): void {
@@ -452,9 +484,35 @@ export class Metrics {
     this.leader.set(leading ? 1 : 0);
   }
 
-  /** The exposition text for GET /metrics. */
+  /** The objects the scrape-time families count (the Manager's caches). */
+  objectsFrom(views: ObjectViews): void {
+    this.objects.from(views);
+  }
+
+  /** The exposition text for GET /metrics; the scrape-time families share one visit of the caches. */
   async text(): Promise<string> {
-    return this.registry.metrics();
+    this.objects.begin();
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.objects.end();
+    }
+  }
+
+  /** Stops the event-loop sampler (the process exits without it: its timer is unref'd). */
+  close(): void {
+    if (this.lagTimer) clearInterval(this.lagTimer);
+    this.lagTimer = undefined;
+  }
+
+  private sampleLoopLag(): void {
+    let due = performance.now() + LAG_SAMPLE_MS;
+    this.lagTimer = setInterval(() => {
+      const now = performance.now();
+      this.loopLag.observe(Math.max(0, now - due) / 1000);
+      due = now + LAG_SAMPLE_MS;
+    }, LAG_SAMPLE_MS);
+    this.lagTimer.unref();
   }
 
   get contentType(): string {

@@ -128,8 +128,11 @@ export interface WorkQueueOptions<K> {
   onStart?: (waitSeconds: number, reason: QueueReason, priority: QueuePriority) => void;
   /** Running handlers, on every change. */
   onInflight?: (running: number) => void;
-  /** A handler finished; `retryInMs` is set when it failed. */
-  onDone?: (key: K, outcome: { ok: boolean; seconds: number; failures: number; retryInMs?: number }) => void;
+  /** A handler finished; `retryInMs` is set when it failed, `requeueInMs` when it succeeded and asked for a next run. */
+  onDone?: (
+    key: K,
+    outcome: { ok: boolean; seconds: number; failures: number; retryInMs?: number; requeueInMs?: number },
+  ) => void;
   /** Handlers running beside the slots (slowAfterMs), when it grows. */
   onSlow?: (slow: number) => void;
   /** A handler threw (before the retry is scheduled). */
@@ -443,7 +446,7 @@ export class WorkQueue<K extends string> {
       return;
     }
     this.backoff.forget(key);
-    this.hook(() => this.o.onDone?.(key, { ok: true, seconds, failures: 0 }));
+    this.hook(() => this.o.onDone?.(key, { ok: true, seconds, failures: 0, requeueInMs: requeue }));
     if (requeue !== undefined) this.addAfter(key, requeue, 'refresh');
   }
 

@@ -24,7 +24,7 @@ import { statusWriter } from '../../runtime/status.js';
 import { storeKey } from '../../runtime/watch.js';
 import { EXTERNAL_SECRETS } from '../../kube/resources.js';
 import type { Generators } from '../generator/access.js';
-import { Reason } from '../reasons.js';
+import { Reason, causeOf } from '../reasons.js';
 import type { StoreAccess } from '../store/access.js';
 import { storeRefKey } from '../store/health.js';
 import type { StoreHealth } from '../store/health.js';
@@ -178,7 +178,7 @@ function requeueOnRecovery(
     let n = 0;
     for (const key of sources.keysFor(ref)) {
       const ready = getCondition(o.caches.externalSecrets.get(key)?.status?.conditions, 'Ready');
-      if (ready?.status !== 'False' || ready.reason !== Reason.ProviderError) continue;
+      if (ready?.status !== 'False' || causeOf(ready) !== Reason.ProviderError) continue;
       // A running one is retrying already (perhaps it is the read that just succeeded).
       if (controller.queue.isRunning(key)) continue;
       controller.queue.addAfter(key, Math.floor(random() * RECOVERY_SPREAD_MS), 'store');

@@ -170,7 +170,12 @@ describe('executeExternalSecret', () => {
     const done = await executeExternalSecret(t.deps, t.es, synced(t.es), t.ctx);
     expect(done).toEqual({ error: true });
     const ready = t.api.peek<ExternalSecret>(EXTERNAL_SECRETS, 'ns', 'app')?.status?.conditions?.[0];
-    expect(ready).toMatchObject({ type: 'Ready', status: 'False', reason: 'SecretWriteFailed' });
+    expect(ready).toMatchObject({
+      type: 'Ready',
+      status: 'False',
+      reason: 'SecretSyncedError',
+      message: expect.stringMatching(/^SecretWriteFailed: /),
+    });
     expect(ready?.message).toContain('[redacted]');
     expect(JSON.stringify(t.log) + ready?.message).not.toContain(VALUE);
     expect(JSON.stringify(t.log) + ready?.message).not.toContain(b64);

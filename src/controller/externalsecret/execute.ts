@@ -17,7 +17,7 @@ import type { Executed, RunContext } from '../../runtime/controller.js';
 import type { StatusWriter } from '../../runtime/status.js';
 import type { Generators } from '../generator/access.js';
 import { DATA_HASH_ANNOTATION } from './ownership.js';
-import { Reason } from '../reasons.js';
+import { Reason, externalSecretReady } from '../reasons.js';
 import type { EsOutcome } from './reconcile.js';
 import type { SecretWrite } from './target.js';
 import type { TargetSecrets } from './targets.js';
@@ -140,9 +140,7 @@ async function writeFailed(
         es.status?.conditions,
         {
           type: 'Ready',
-          status: 'False',
-          reason: Reason.SecretWriteFailed,
-          message,
+          ...externalSecretReady({ status: 'False', reason: Reason.SecretWriteFailed, message }),
           observedGeneration: generation,
         },
         rfc3339(Date.now()),

@@ -182,7 +182,11 @@ describe('reconcileExternalSecret with a generator', () => {
     };
     const failed = await reconcileExternalSecret(es(out.status), world(gen, target), 'retry');
     expect(failed.write).toBeUndefined();
-    expect(failed.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'LeaseRenewalFailed' });
+    expect(failed.status?.conditions?.[0]).toMatchObject({
+      status: 'False',
+      reason: 'SecretSyncedError',
+      message: expect.stringMatching(/^LeaseRenewalFailed: /),
+    });
     expect(failed.status?.generatorLeases).toEqual(out.status?.generatorLeases);
     expect(failed.requeueAfterMs).toBeLessThanOrEqual(19_000);
     now = T0 + 45_000;
@@ -280,8 +284,8 @@ describe('reconcileExternalSecret with a generator without leases (Password, ...
     const out = await reconcileExternalSecret(es(undefined, pwSpec('1h')), world(gen), 'create');
     expect(out.status?.conditions?.[0]).toMatchObject({
       status: 'False',
-      reason: 'GeneratorNotSupported',
-      message: 'generator kind Grafana is not supported by Syncret: not implemented',
+      reason: 'SecretSyncedError',
+      message: 'GeneratorNotSupported: generator kind Grafana is not supported by Syncret: not implemented',
     });
   });
 });

@@ -4,6 +4,7 @@ import { ProviderError } from '../../providers/errors.js';
 import { fakeProvider } from '../../providers/fake/index.js';
 import type { StoreInfo } from '../../providers/types.js';
 import type { StoreReader } from '../store/access.js';
+import { causeOf } from '../reasons.js';
 import { reconcileExternalSecret } from './reconcile.js';
 import type { EsWorld } from './world.js';
 import { targetInfoFromSecret } from './target.js';
@@ -137,7 +138,11 @@ describe('reconcileExternalSecret', () => {
     const out = await reconcileExternalSecret(es(), makeWorld({ targets: { app: other } }).world, 'create');
     expect(out.failed).toBe(true);
     expect(out.write).toBeUndefined();
-    expect(out.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'SecretOwnedByOther' });
+    expect(out.status?.conditions?.[0]).toMatchObject({
+      status: 'False',
+      reason: 'SecretSyncedError',
+      message: expect.stringMatching(/^SecretOwnedByOther: /),
+    });
   });
 
   it('reports a missing key without the value and retries no sooner than the interval', async () => {
@@ -148,8 +153,8 @@ describe('reconcileExternalSecret', () => {
     );
     expect(out.status?.conditions?.[0]).toMatchObject({
       status: 'False',
-      reason: 'ProviderError',
-      message: 'key "nope" not found in the fake store',
+      reason: 'SecretSyncedError',
+      message: 'ProviderError: key "nope" not found in the fake store',
     });
     expect(out.events[0]).toMatchObject({ type: 'Warning', reason: 'UpdateFailed' });
     expect(out.requeueAfterMs).toBeGreaterThanOrEqual(3_600_000);
@@ -183,7 +188,11 @@ describe('reconcileExternalSecret', () => {
       },
     };
     const out = await reconcileExternalSecret(es({ refreshInterval: '1m' }), world, 'create');
-    expect(out.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'ProviderError' });
+    expect(out.status?.conditions?.[0]).toMatchObject({
+      status: 'False',
+      reason: 'SecretSyncedError',
+      message: expect.stringMatching(/^ProviderError: /),
+    });
     expect(out.requeueAfterMs).toBe(900_000);
   });
 
@@ -193,7 +202,11 @@ describe('reconcileExternalSecret', () => {
       makeWorld().world,
       'create',
     );
-    expect(bad.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+    expect(bad.status?.conditions?.[0]).toMatchObject({
+      status: 'False',
+      reason: 'SecretSyncedError',
+      message: expect.stringMatching(/^InvalidSpec: /),
+    });
     expect(bad.requeueAfterMs).toBeUndefined();
     const other = await reconcileExternalSecret(es(), makeWorld({ storeClass: 'b' }).world, 'create');
     expect(other).toMatchObject({ ignore: true });
@@ -298,7 +311,9 @@ describe('reconcileExternalSecret with syncWindows', () => {
     };
     const out = await reconcileExternalSecret(es(spec), world, 'create');
     expect(calls).toEqual([]);
-    expect(out.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+    // ESO's reason; Syncret's cause leads the message (controller/reasons.ts)
+    expect(out.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'SecretSyncedError' });
+    expect(causeOf(out.status?.conditions?.[0])).toBe('InvalidSpec');
     expect(out.status?.conditions?.[0]?.message).toContain('syncWindows.windows[0].duration');
   });
 });

@@ -25,7 +25,7 @@ import { rfc3339 } from '../../runtime/time/rfc3339.js';
 import type { QueueReason } from '../../runtime/queue.js';
 import { flooredInterval, isFloored, jitterWindowMs, nextRefresh } from '../../runtime/schedule.js';
 import { SecretDataError } from '../../secrets/errors.js';
-import { Reason } from '../reasons.js';
+import { Reason, causeOf, externalSecretReady } from '../reasons.js';
 import { resolveStore } from '../store/resolve.js';
 import { needsMainStore, usesGenerators } from './data.js';
 import type { IssuedLease } from './data.js';
@@ -276,7 +276,7 @@ async function keepLeases(
   world: EsWorld,
 ): Promise<{ decision: SyncDecision } | { outcome: EsOutcome }> {
   const ready = getCondition(p.es.status?.conditions, 'Ready');
-  const renewalFailed = ready?.status === 'False' && ready.reason === Reason.LeaseRenewalFailed;
+  const renewalFailed = ready?.status === 'False' && causeOf(ready) === Reason.LeaseRenewalFailed;
   const keep =
     !decision.sync || decision.why === 'refresh-due' || (decision.why === 'retry' && renewalFailed);
   if (!keep) return { decision };
@@ -536,7 +536,7 @@ function withReady(
     observedGeneration: es.metadata.generation,
     conditions: setCondition(
       prev.conditions,
-      { type: 'Ready', ...cond, observedGeneration: es.metadata.generation },
+      { type: 'Ready', ...externalSecretReady(cond), observedGeneration: es.metadata.generation },
       now,
     ),
   };
@@ -561,9 +561,10 @@ function errorOutcome(
 ): EsOutcome {
   const status = withReady(es, { status: 'False', reason, message }, rfc3339(world.now()));
   const prev = getCondition(es.status?.conditions, 'Ready');
-  // Compared as stored: setCondition bounds and escapes the message.
-  const stored = getCondition(status.conditions, 'Ready')?.message;
-  const changed = prev?.status !== 'False' || prev.reason !== reason || prev.message !== stored;
+  // Compared as stored: ESO's reason, the cause in the message, bounded and escaped by setCondition.
+  const stored = getCondition(status.conditions, 'Ready');
+  const changed =
+    prev?.status !== 'False' || prev.reason !== stored?.reason || prev.message !== stored?.message;
   let requeueAfterMs: number | undefined;
   if (opts.retry !== false) {
     const backoff = errorDelayMs(

@@ -9,7 +9,7 @@ import type { Provider, ValidationResult } from '../../providers/types.js';
 import { getCondition, setCondition } from '../../runtime/conditions.js';
 import { flooredInterval } from '../../runtime/schedule.js';
 import { rfc3339 } from '../../runtime/time/rfc3339.js';
-import { Reason } from '../reasons.js';
+import { Reason, storeReady } from '../reasons.js';
 import { storeRefKey } from './health.js';
 import { storeInfoOf } from './resolve.js';
 import type { StoreWorld } from './world.js';
@@ -52,10 +52,11 @@ export async function reconcileStore(
   );
 
   const finish = (
-    cond: Pick<Condition, 'status' | 'reason' | 'message'>,
+    precise: Pick<Condition, 'status' | 'reason' | 'message'>,
     provider?: Provider,
     requeueAfterMs = revalidate,
   ): StoreOutcome => {
+    const cond = storeReady(precise);
     const prev = getCondition(store.status?.conditions, 'Ready');
     const status: SecretStoreStatus = {
       ...(store.status ?? {}),
@@ -69,9 +70,16 @@ export async function reconcileStore(
     // Compared as stored: setCondition bounds and escapes the message.
     const stored = getCondition(status.conditions, 'Ready')?.message;
     const changed = prev?.status !== cond.status || prev.reason !== cond.reason || prev.message !== stored;
+    // As ESO: the Warning Event has the condition's reason (the cause leads its message).
     const events: EventSpec[] =
       changed && cond.status === 'False'
-        ? [{ type: 'Warning', reason: cond.reason ?? 'ValidationFailed', message: cond.message ?? '' }]
+        ? [
+            {
+              type: 'Warning',
+              reason: cond.reason ?? Reason.InvalidProviderConfig,
+              message: cond.message ?? '',
+            },
+          ]
         : [];
     return { status, events, requeueAfterMs, provider: provider?.name };
   };

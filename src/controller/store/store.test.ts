@@ -94,9 +94,17 @@ describe('store world and executor', () => {
     const s = api.seed(SECRET_STORES, store(2));
     const world = storeWorld({ controllerClass: '', registry, access, defaultRevalidateMs: 60_000 });
     const outcome = await reconcileStore(s, 'SecretStore', world);
-    expect(outcome.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'ValidationFailed' });
+    expect(outcome.status?.conditions?.[0]).toMatchObject({
+      status: 'False',
+      reason: 'InvalidProviderConfig',
+      message: 'ValidationFailed: fake store reports Error',
+    });
     expect(outcome.events).toEqual([
-      { type: 'Warning', reason: 'ValidationFailed', message: 'fake store reports Error' },
+      {
+        type: 'Warning',
+        reason: 'InvalidProviderConfig',
+        message: 'ValidationFailed: fake store reports Error',
+      },
     ]);
   });
 });
@@ -122,14 +130,16 @@ describe('store reads failing', () => {
     const first = await reconcileStore(s, 'SecretStore', world);
     expect(first.status?.conditions?.[0]).toMatchObject({
       status: 'False',
-      reason: 'ValidationFailed',
-      message: 'reads through this store fail: Vault is sealed',
+      reason: 'InvalidProviderConfig',
+      message: 'ValidationFailed: reads through this store fail: Vault is sealed',
     });
     expect([probes, first.requeueAfterMs]).toEqual([0, 2_000]);
     expect(first.events).toHaveLength(1);
     now += 2_000;
     const second = await reconcileStore(s, 'SecretStore', world);
-    expect(second.status?.conditions?.[0]?.message).toBe('reads through this store fail: sealed again');
+    expect(second.status?.conditions?.[0]?.message).toBe(
+      'ValidationFailed: reads through this store fail: sealed again',
+    );
     expect([probes, second.requeueAfterMs]).toEqual([1, 4_000]);
     now += 4_000;
     up = true;
@@ -169,7 +179,7 @@ describe('storeController', () => {
     await until(() => ready() === 'Valid', 'Valid');
     expect(clients.size).toBe(1);
     await api.mergePatch({ type: SECRET_STORES, namespace: 'ns', name: 's' }, { spec: store(2).spec });
-    await until(() => ready() === 'ValidationFailed', 'the new validation');
+    await until(() => ready() === 'InvalidProviderConfig', 'the new validation');
     // One client: the old spec's was dropped, not kept beside the new one.
     expect(clients.size).toBe(1);
   });
