@@ -172,7 +172,7 @@ describe('service CertificateManager', () => {
     );
     const es = await waitEs(ns, 'not-exportable', { status: 'False', reason: 'ProviderError' });
     expect(es.status!.conditions![0]!.message).toBe(
-      `certificate "${out.CertificateArn!}" is not exportable (Options.Export is not ENABLED)`,
+      `ProviderError: certificate "${out.CertificateArn!}" is not exportable (Options.Export is not ENABLED)`,
     );
   });
 });
