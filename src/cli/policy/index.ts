@@ -2,8 +2,8 @@
 // Reads ExternalSecrets, ClusterExternalSecrets, SecretStores, ClusterSecretStores,
 // VaultDynamicSecrets and Namespaces from YAML files or the live cluster (cluster.ts), finds
 // what each store identity reads (usage.ts), and writes per identity a Vault/OpenBao HCL
-// policy (vault.ts), an AWS IAM policy document (aws.ts) or Kubernetes RBAC for the
-// kubernetes provider (kubernetes.ts). The output depends only on the manifests: the same
+// policy (vault.ts), an AWS IAM policy document (aws.ts), GCP IAM bindings (gcp.ts), Azure
+// role assignments (azure.ts) or Kubernetes RBAC for the kubernetes provider (kubernetes.ts). The output depends only on the manifests: the same
 // manifests give the same bytes. `--check` compares the Vault policies with the live ones.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import type { KubeObject } from '../../api/types.js';
 import { awsPolicy } from './aws.js';
+import { azureAssignments, azureTerraform, azureYaml, vaultName } from './azure.js';
+import { gcpBindings, gcpMember, gcpTerraform, gcpYaml } from './gcp.js';
 import { loadCluster } from './cluster.js';
 import { kubernetesRbac } from './kubernetes.js';
 import type { AwsTarget } from './aws.js';
@@ -31,15 +33,26 @@ export interface PolicyArgs {
   /** Namespace of namespaced objects that set none (default "default"). */
   namespace?: string;
   aws: AwsTarget;
+  /** Principals of GCP and Azure policies whose store's auth names none. */
+  members?: Members;
   /** Compare the Vault policies with those loaded in Vault (VAULT_ADDR, VAULT_TOKEN). */
   check?: boolean;
+}
+
+export interface Members {
+  /** An IAM member, e.g. serviceAccount:reader@p.iam.gserviceaccount.com. */
+  gcp?: string;
+  /** The object id of the Azure identity. */
+  azure?: string;
 }
 
 export const POLICY_USAGE = `Usage: syncret policy -f MANIFESTS.yaml [-f ...] [flags]
 
 Prints, per store identity, the least-privilege backend policy its ExternalSecrets need:
 Vault/OpenBao HCL for provider.vault stores and VaultDynamicSecret generators, AWS IAM JSON
-for provider.aws stores, a Role (and RoleBinding) for provider.kubernetes stores. Each rule
+for provider.aws stores, IAM bindings (YAML and Terraform) for provider.gcpsm stores, role
+assignments (YAML and Terraform) for provider.azurekv stores, a Role (and RoleBinding) for
+provider.kubernetes stores. Each rule
 names the manifest entries that need it.
 
   -f, --file FILE      YAML with ExternalSecrets, ClusterExternalSecrets, SecretStores,
@@ -47,10 +60,13 @@ names the manifest entries that need it.
   --kubeconfig FILE    read them from the cluster instead (or as well): every ExternalSecret,
                        ClusterExternalSecret, store, VaultDynamicSecret and Namespace
   -n, --namespace NS   namespace of objects that set none (default "default")
-  --out DIR            write one file per policy (NAME.hcl, NAME.iam.json, NAME.rbac.yaml)
-                       into DIR
+  --out DIR            write one file per policy (NAME.hcl, NAME.iam.json, NAME.rbac.yaml,
+                       NAME.gcp.yaml and .gcp.tf, NAME.azure.yaml and .azure.tf) into DIR
   --aws-account ID     the AWS account of the ARNs (default "*": any)
   --aws-partition P    the AWS partition of the ARNs (default "aws")
+  --gcp-member M       the IAM member of GCP bindings (default: the store's
+                       workloadIdentityFederation.gcpServiceAccountEmail, else MEMBER)
+  --azure-principal ID the object id of Azure role assignments (else PRINCIPAL_ID)
   --check              compare each Vault policy with the one of the same name in Vault
                        (VAULT_ADDR, VAULT_TOKEN, optional VAULT_NAMESPACE); exit 1 when
                        something is missing or broader than needed
@@ -94,6 +110,12 @@ export function parsePolicyArgs(argv: readonly string[]): PolicyArgs | 'help' {
       }
       case '--aws-partition':
         out.aws.partition = value();
+        break;
+      case '--gcp-member':
+        (out.members ??= {}).gcp = value();
+        break;
+      case '--azure-principal':
+        (out.members ??= {}).azure = value();
         break;
       case '--check':
         out.check = true;
@@ -165,11 +187,11 @@ export function policyName(id: Pick<Identity, 'kind' | 'namespace' | 'name'>): s
 }
 
 export interface PolicyFile {
-  /** File name: NAME.hcl, NAME.iam.json (and NAME.iam.txt) or NAME.rbac.yaml. */
+  /** File name: NAME.hcl, NAME.iam.json (and .iam.txt), NAME.rbac.yaml, NAME.gcp.yaml/.tf, NAME.azure.yaml/.tf. */
   file: string;
   name: string;
   identity: Identity;
-  backend: 'vault' | 'aws' | 'kubernetes';
+  backend: 'vault' | 'aws' | 'kubernetes' | 'gcp' | 'azure';
   text: string;
 }
 
@@ -181,7 +203,7 @@ export interface PolicyResult {
 }
 
 /** The policies of the manifests, in name order. */
-export function generatePolicies(m: Manifests, aws: AwsTarget): PolicyResult {
+export function generatePolicies(m: Manifests, aws: AwsTarget, members: Members = {}): PolicyResult {
   const usage = collectUsage(m);
   const warnings = [...usage.warnings];
   const files: PolicyFile[] = [];
@@ -222,10 +244,36 @@ export function generatePolicies(m: Manifests, aws: AwsTarget): PolicyResult {
     } else if (id.provider.kubernetes) {
       const text = kubernetesRbac(id, name, header, warnings);
       if (text) files.push({ file: `${name}.rbac.yaml`, name, identity: id, backend: 'kubernetes', text });
+    } else if (id.provider.gcpsm) {
+      const bindings = gcpBindings(id, warnings);
+      if (bindings.length === 0) continue;
+      const member = gcpMember(id, members.gcp);
+      if (!member)
+        warnings.push(`${identityLabel(id)}: no IAM member known; give --gcp-member (MEMBER in the output)`);
+      const f = (file: string, text: string) => ({ file, name, identity: id, backend: 'gcp' as const, text });
+      files.push(f(`${name}.gcp.yaml`, gcpYaml(bindings, member, header)));
+      files.push(f(`${name}.gcp.tf`, gcpTerraform(bindings, member, header)));
+    } else if (id.provider.azurekv) {
+      const assignments = azureAssignments(id, warnings);
+      if (assignments.length === 0) continue;
+      const vault = vaultName(id);
+      if (!members.azure)
+        warnings.push(
+          `${identityLabel(id)}: no principal known; give --azure-principal (PRINCIPAL_ID in the output)`,
+        );
+      const f = (file: string, text: string) => ({
+        file,
+        name,
+        identity: id,
+        backend: 'azure' as const,
+        text,
+      });
+      files.push(f(`${name}.azure.yaml`, azureYaml(vault, assignments, members.azure, header)));
+      files.push(f(`${name}.azure.tf`, azureTerraform(vault, assignments, members.azure, header)));
     } else {
       const provider = Object.keys(id.provider)[0] ?? 'none';
       warnings.push(
-        `${identityLabel(id)}: provider ${provider} has no policy generator (vault, aws and kubernetes do)`,
+        `${identityLabel(id)}: provider ${provider} has no policy generator (vault, aws, gcpsm, azurekv and kubernetes do)`,
       );
     }
   }
@@ -245,7 +293,7 @@ export async function policy(args: PolicyArgs, env: NodeJS.ProcessEnv = process.
     }
     for (const k of Object.keys(m) as (keyof Manifests)[]) m[k].push(...(live[k] as never[]));
   }
-  const result = generatePolicies(m, args.aws);
+  const result = generatePolicies(m, args.aws, args.members);
   if (args.out) {
     mkdirSync(args.out, { recursive: true });
     for (const f of result.files) writeFileSync(join(args.out, f.file), f.text);
