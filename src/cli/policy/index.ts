@@ -4,7 +4,8 @@
 // what each store identity reads (usage.ts), and writes per identity a Vault/OpenBao HCL
 // policy (vault.ts), an AWS IAM policy document (aws.ts), GCP IAM bindings (gcp.ts), Azure
 // role assignments (azure.ts) or Kubernetes RBAC for the kubernetes provider (kubernetes.ts). The output depends only on the manifests: the same
-// manifests give the same bytes. `--check` compares the Vault policies with the live ones.
+// manifests give the same bytes. `--check` compares the Vault and IAM policies with the live
+// ones (iamcheck.ts for IAM).
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ import { azureAssignments, azureTerraform, azureYaml, vaultName } from './azure.
 import { gcpBindings, gcpMember, gcpTerraform, gcpYaml } from './gcp.js';
 import { loadCluster } from './cluster.js';
 import { kubernetesRbac } from './kubernetes.js';
-import type { AwsTarget } from './aws.js';
+import type { AwsTarget, IamPolicy } from './aws.js';
+import { compareIam, iamEnv, livePolicy } from './iamcheck.js';
 import { cmp, collectUsage, identityLabel } from './usage.js';
 import type { Identity, Manifests } from './usage.js';
 import { compareVault, parseHclPaths, vaultHcl, vaultRules } from './vault.js';
@@ -35,7 +37,7 @@ export interface PolicyArgs {
   aws: AwsTarget;
   /** Principals of GCP and Azure policies whose store's auth names none. */
   members?: Members;
-  /** Compare the Vault policies with those loaded in Vault (VAULT_ADDR, VAULT_TOKEN). */
+  /** Compare the Vault policies with those in Vault, the IAM documents with those in IAM. */
   check?: boolean;
 }
 
@@ -68,8 +70,10 @@ names the manifest entries that need it.
                        workloadIdentityFederation.gcpServiceAccountEmail, else MEMBER)
   --azure-principal ID the object id of Azure role assignments (else PRINCIPAL_ID)
   --check              compare each Vault policy with the one of the same name in Vault
-                       (VAULT_ADDR, VAULT_TOKEN, optional VAULT_NAMESPACE); exit 1 when
-                       something is missing or broader than needed
+                       (VAULT_ADDR, VAULT_TOKEN, optional VAULT_NAMESPACE), and each IAM
+                       document with the managed policy of the same name in --aws-account
+                       (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, optional AWS_SESSION_TOKEN,
+                       AWS_ENDPOINT_URL_IAM); exit 1 when something is missing or broader
 `;
 
 export function parsePolicyArgs(argv: readonly string[]): PolicyArgs | 'help' {
@@ -198,7 +202,7 @@ export interface PolicyFile {
 export interface PolicyResult {
   files: PolicyFile[];
   warnings: string[];
-  /** Per Vault policy: what --check found (only with check). */
+  /** Per Vault and IAM policy: what --check found (only with check). */
   checks?: { name: string; missing: string[]; broader: string[]; absent?: boolean }[];
 }
 
@@ -298,13 +302,47 @@ export async function policy(args: PolicyArgs, env: NodeJS.ProcessEnv = process.
     mkdirSync(args.out, { recursive: true });
     for (const f of result.files) writeFileSync(join(args.out, f.file), f.text);
   }
-  if (args.check) result.checks = await checkVault(result.files, env, result.warnings);
+  if (args.check) {
+    const vault = result.files.some((f) => f.backend === 'vault');
+    const aws = result.files.some((f) => f.backend === 'aws');
+    result.checks = [
+      ...(vault ? await checkVault(result.files, env, result.warnings) : []),
+      ...(aws ? await checkAws(result.files, args.aws, env) : []),
+    ];
+  }
   return result;
 }
 
 /** Stdout form: each file behind a `# ---- FILE` line. */
 export function policyText(result: PolicyResult): string {
   return result.files.map((f) => `# ---- ${f.file}\n${f.text}`).join('\n');
+}
+
+/** Each IAM document against the managed policy of the same name in the account. */
+async function checkAws(
+  files: readonly PolicyFile[],
+  target: AwsTarget,
+  env: NodeJS.ProcessEnv,
+): Promise<NonNullable<PolicyResult['checks']>> {
+  if (target.account === '*') throw new PolicyError('--check of IAM policies needs --aws-account');
+  const iam = iamEnv(target.partition, env);
+  if (typeof iam === 'string') throw new PolicyError(`--check of IAM policies ${iam}`);
+  const out: NonNullable<PolicyResult['checks']> = [];
+  for (const f of files) {
+    if (f.backend !== 'aws' || !f.file.endsWith('.iam.json')) continue;
+    let live: unknown;
+    try {
+      live = await livePolicy(iam, `arn:${target.partition}:iam::${target.account}:policy/${f.name}`);
+    } catch (e) {
+      throw new PolicyError(`${f.name}: ${(e as Error).message}`);
+    }
+    if (live === undefined) {
+      out.push({ name: f.name, missing: ['the whole policy (not in IAM)'], broader: [], absent: true });
+      continue;
+    }
+    out.push({ name: f.name, ...compareIam(JSON.parse(f.text) as IamPolicy, live) });
+  }
+  return out;
 }
 
 async function checkVault(
