@@ -12,7 +12,8 @@
 // those calls against the resource "*", so any ARN-scoped statement denies), so it cannot
 // show least privilege. The generated documents go through its IAM CreatePolicy instead,
 // whose validator implements AWS's policy grammar (vendors, actions, ARN formats), with a
-// malformed document as the control.
+// malformed document as the control. `--check` for IAM runs against moto's IAM: a policy not
+// there, then created as generated, then a wider default version (CreatePolicyVersion).
 //
 // GCP: the Secret Manager emulator enforces secretAccessor bindings on secrets that have any
 // (an unbound secret is open, unlike Google's) and has no project-level IAM: the generated
@@ -279,6 +280,79 @@ describe('syncret policy for AWS, against the IAM policy grammar', () => {
     const r = await motoIam({ Action: 'CreatePolicy', PolicyName: `bad-${sfx}`, PolicyDocument: bad });
     expect(r.status).toBe(400);
     expect(r.text).toContain('MalformedPolicyDocument');
+  });
+});
+
+describe('syncret policy --check for AWS, against IAM in moto', () => {
+  it('reports a policy not in IAM, then as generated, then the missing and broader grants of a wider version', async () => {
+    const team = `chk-${sfx}`;
+    const file = join(dir, 'aws-check.yaml');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [
+          {
+            apiVersion: 'external-secrets.io/v1',
+            kind: 'SecretStore',
+            metadata: { name: 'sm', namespace: team },
+            spec: { provider: { aws: { service: 'SecretsManager', region: 'us-east-1' } } },
+          },
+          externalSecret(team, 'aws', {
+            secretStoreRef: { name: 'sm' },
+            data: [{ secretKey: 'a', remoteRef: { key: 'db/password' } }],
+            dataFrom: [{ find: { path: 'web/' } }],
+          }),
+        ],
+      }),
+    );
+    const name = `syncret-secretstore-${team}-sm`;
+    const env = {
+      AWS_ACCESS_KEY_ID: 'AKIAE2EADMIN00000000',
+      AWS_SECRET_ACCESS_KEY: 'e2e-admin-secret',
+      AWS_ENDPOINT_URL_IAM: motoUrl(),
+    };
+    const check = () =>
+      syncretPolicy(['-f', file, '--aws-account', ACCOUNT, '--check', '--out', join(dir, 'aws-check')], env);
+    expect(syncretPolicy(['-f', file, '--check'], env)).toMatchObject({
+      code: 2,
+      stderr: 'syncret policy: --check of IAM policies needs --aws-account\n',
+    });
+    expect(check()).toMatchObject({ code: 1, stderr: `${name}: missing the whole policy (not in IAM)\n` });
+
+    const doc = readFileSync(join(dir, 'aws-check', `${name}.iam.json`), 'utf8');
+    const created = await motoIam({ Action: 'CreatePolicy', PolicyName: name, PolicyDocument: doc });
+    expect(created.status).toBe(200);
+    expect(check()).toMatchObject({ code: 0, stderr: `${name}: as generated\n` });
+
+    // Someone widens it: secretsmanager:* on every secret, and drops the find statements.
+    const wide = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'secretsmanager:*',
+          Resource: `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:db/*`,
+        },
+      ],
+    });
+    const arn = `arn:aws:iam::${ACCOUNT}:policy/${name}`;
+    const version = await motoIam({
+      Action: 'CreatePolicyVersion',
+      PolicyArn: arn,
+      PolicyDocument: wide,
+      SetAsDefault: 'true',
+    });
+    expect(version.status).toBe(200);
+    const r = check();
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n').filter(Boolean)).toEqual([
+      `${name}: missing secretsmanager:BatchGetSecretValue on *`,
+      `${name}: missing secretsmanager:ListSecrets on *`,
+      `${name}: missing secretsmanager:GetSecretValue on arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:web/*`,
+      `${name}: broader secretsmanager:* on arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:db/*`,
+    ]);
   });
 });
 
