@@ -51,6 +51,11 @@ describe('syncret policy --check for IAM', () => {
     ).toBe(true);
     expect(iamGlob('arn:a:b:c:d:secret:db-??????', 'arn:a:b:c:d:secret:db-abc')).toBe(false);
     expect(iamGlob('a.b', 'axb')).toBe(false);
+    expect(iamGlob('*', '')).toBe(true);
+    expect(iamGlob('a*b*c', 'aXbYbZc')).toBe(true);
+    expect(iamGlob('a*b*c', 'aXbYbZ')).toBe(false);
+    // Many stars against a long miss: bounded steps, no regular expression backtracking.
+    expect(iamGlob(`${'*a'.repeat(30)}b`, 'a'.repeat(5000))).toBe(false);
   });
 
   it('reports nothing for the generated document, the missing and the broader grants otherwise', () => {

@@ -144,13 +144,32 @@ export function grantsOf(doc: unknown): { grants: Grant[]; unpaired: string[] } 
   return { grants, unpaired };
 }
 
-/** IAM's wildcards: `*` any run, `?` one character; actions ignore case. */
+/**
+ * IAM's wildcards: `*` any run, `?` one character; actions ignore case. Matched without a
+ * regular expression (the classic greedy match that backs up to the last `*`), so a live
+ * policy full of stars costs at most pattern × value steps.
+ */
 export function iamGlob(pattern: string, value: string, ignoreCase = false): boolean {
-  const esc = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${esc}$`, ignoreCase ? 'si' : 's').test(value);
+  const p = ignoreCase ? pattern.toLowerCase() : pattern;
+  const v = ignoreCase ? value.toLowerCase() : value;
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let mark = 0;
+  while (j < v.length) {
+    if (i < p.length && (p[i] === '?' || p[i] === v[j])) {
+      i++;
+      j++;
+    } else if (i < p.length && p[i] === '*') {
+      star = i++;
+      mark = j;
+    } else if (star >= 0) {
+      i = star + 1;
+      j = ++mark;
+    } else return false;
+  }
+  while (i < p.length && p[i] === '*') i++;
+  return i === p.length;
 }
 
 const covers = (by: Grant, g: Grant): boolean =>
