@@ -1,6 +1,9 @@
 // `syncret policy` for GCP Secret Manager and Azure Key Vault, offline: the bindings and role
 // assignments each entry kind gets, what a wider grant absorbs, the Terraform form, the
 // placeholders for what the manifests do not hold, and the same bytes every time.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import YAML from 'yaml';
 import { generatePolicies } from './index.js';
@@ -213,6 +216,24 @@ describe('syncret policy for GCP and Azure', () => {
     const two = generatePolicies(manifests([...stores].reverse(), [...ess].reverse()), AWS);
     expect(two.files.map((f) => f.text)).toEqual(one.files.map((f) => f.text));
     expect(one.warnings.some((w) => w.includes('has no policy generator'))).toBe(false);
+  });
+});
+
+describe('syncret policy --check with GCP and Azure stores', () => {
+  it('says that their bindings are not read back, and reads nothing', async () => {
+    const { policy } = await import('./index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'syncret-policy-cloud-'));
+    const f = join(dir, 'm.yaml');
+    const docs = [
+      store('gcp', { gcpsm: { projectID: 'p' } }),
+      es('a', 'gcp', { data: [{ secretKey: 'a', remoteRef: { key: 'x' } }] }),
+    ];
+    writeFileSync(f, docs.map((d) => YAML.stringify(d)).join('---\n'));
+    const r = await policy({ files: [f], aws: AWS, check: true }, {});
+    expect(r.checks).toEqual([]);
+    expect(r.warnings).toContain(
+      '--check compares Vault and IAM policies; GCP bindings and Azure role assignments are not read back',
+    );
   });
 });
 

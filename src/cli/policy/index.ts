@@ -297,6 +297,10 @@ export async function policy(args: PolicyArgs, env: NodeJS.ProcessEnv = process.
   if (args.check) {
     const vault = result.files.some((f) => f.backend === 'vault');
     const aws = result.files.some((f) => f.backend === 'aws');
+    if (result.files.some((f) => f.backend === 'gcp' || f.backend === 'azure'))
+      result.warnings.push(
+        '--check compares Vault and IAM policies; GCP bindings and Azure role assignments are not read back',
+      );
     result.checks = [
       ...(vault ? await checkVault(result.files, env, result.warnings) : []),
       ...(aws ? await checkAws(result.files, args.aws, env) : []),
