@@ -12,13 +12,26 @@
 // those calls against the resource "*", so any ARN-scoped statement denies), so it cannot
 // show least privilege. The generated documents go through its IAM CreatePolicy instead,
 // whose validator implements AWS's policy grammar (vendors, actions, ARN formats), with a
-// malformed document as the control.
+// malformed document as the control. `--check` for IAM runs against moto's IAM: a policy not
+// there, then created as generated, then a wider default version (CreatePolicyVersion).
+//
+// GCP: the Secret Manager emulator enforces secretAccessor bindings on secrets that have any
+// (an unbound secret is open, unlike Google's) and has no project-level IAM: the generated
+// secret bindings are applied with SetIamPolicy to secrets guarded for someone else, the store
+// then syncs, and an entry added after generation is refused; the project-level bindings
+// (find) are checked as output only. Azure: the Key Vault test server grants a client all of
+// the vault or nothing (no role assignments), so the generated assignments are checked as
+// output only.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import { OAuth2Client } from 'google-auth-library';
+import { grpc } from 'google-gax';
+import YAML from 'yaml';
 import {
   apply,
   externalSecret,
@@ -38,6 +51,7 @@ import { serverVar } from '../lib/servers.js';
 import { finishSuite } from '../lib/suite.js';
 import { secretValue } from '../lib/values.js';
 import { ACCOUNT, motoUrl } from './aws-moto.js';
+import { serviceAccountKey } from '../../src/providers/gcpsm/testing.js';
 import { bao, kv2Put, mountKv, policy, suffix, vaultStore } from '../lib/vault.js';
 
 let op: OperatorHandle | undefined;
@@ -56,6 +70,10 @@ const v = {
   config: secretValue('config'),
   outside: secretValue('outside'),
 };
+
+/** The operator, with the Secret Manager emulator as its GCP endpoint. */
+const startPolicyOperator = () =>
+  startOperator({ name: 'policy', env: { SYNCRET_GCPSM_EMULATOR_HOST: serverVar('GCPSM_EMULATOR_HOST') } });
 
 /** `node dist/main.js policy ...`: its exit code, stdout and stderr. */
 function syncretPolicy(
@@ -142,7 +160,7 @@ describe('syncret policy with OpenBao', () => {
     expect(token).not.toBe('');
     apply(plainSecret(ns, 'vault-token', { token }));
     kubectl(['apply', '-f', manifests]);
-    op = await startOperator({ name: 'policy' });
+    op = await startPolicyOperator();
     for (const name of ['get', 'find', 'extract'])
       await waitEs(ns, name, { status: 'True', reason: 'SecretSynced' });
     expect(await secretData(ns, 'get')).toEqual({ password: v.password });
@@ -265,6 +283,79 @@ describe('syncret policy for AWS, against the IAM policy grammar', () => {
   });
 });
 
+describe('syncret policy --check for AWS, against IAM in moto', () => {
+  it('reports a policy not in IAM, then as generated, then the missing and broader grants of a wider version', async () => {
+    const team = `chk-${sfx}`;
+    const file = join(dir, 'aws-check.yaml');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [
+          {
+            apiVersion: 'external-secrets.io/v1',
+            kind: 'SecretStore',
+            metadata: { name: 'sm', namespace: team },
+            spec: { provider: { aws: { service: 'SecretsManager', region: 'us-east-1' } } },
+          },
+          externalSecret(team, 'aws', {
+            secretStoreRef: { name: 'sm' },
+            data: [{ secretKey: 'a', remoteRef: { key: 'db/password' } }],
+            dataFrom: [{ find: { path: 'web/' } }],
+          }),
+        ],
+      }),
+    );
+    const name = `syncret-secretstore-${team}-sm`;
+    const env = {
+      AWS_ACCESS_KEY_ID: 'AKIAE2EADMIN00000000',
+      AWS_SECRET_ACCESS_KEY: 'e2e-admin-secret',
+      AWS_ENDPOINT_URL_IAM: motoUrl(),
+    };
+    const check = () =>
+      syncretPolicy(['-f', file, '--aws-account', ACCOUNT, '--check', '--out', join(dir, 'aws-check')], env);
+    expect(syncretPolicy(['-f', file, '--check'], env)).toMatchObject({
+      code: 2,
+      stderr: 'syncret policy: --check of IAM policies needs --aws-account\n',
+    });
+    expect(check()).toMatchObject({ code: 1, stderr: `${name}: missing the whole policy (not in IAM)\n` });
+
+    const doc = readFileSync(join(dir, 'aws-check', `${name}.iam.json`), 'utf8');
+    const created = await motoIam({ Action: 'CreatePolicy', PolicyName: name, PolicyDocument: doc });
+    expect(created.status).toBe(200);
+    expect(check()).toMatchObject({ code: 0, stderr: `${name}: as generated\n` });
+
+    // Someone widens it: secretsmanager:* on every secret, and drops the find statements.
+    const wide = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'secretsmanager:*',
+          Resource: `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:db/*`,
+        },
+      ],
+    });
+    const arn = `arn:aws:iam::${ACCOUNT}:policy/${name}`;
+    const version = await motoIam({
+      Action: 'CreatePolicyVersion',
+      PolicyArn: arn,
+      PolicyDocument: wide,
+      SetAsDefault: 'true',
+    });
+    expect(version.status).toBe(200);
+    const r = check();
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n').filter(Boolean)).toEqual([
+      `${name}: missing secretsmanager:BatchGetSecretValue on *`,
+      `${name}: missing secretsmanager:ListSecrets on *`,
+      `${name}: missing secretsmanager:GetSecretValue on arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:web/*`,
+      `${name}: broader secretsmanager:* on arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:db/*`,
+    ]);
+  });
+});
+
 describe('syncret policy for the kubernetes provider, on the real apiserver', () => {
   it('the generated Role lets the store sync and denies the rest', async () => {
     const consumer = newNamespace('e2e-policy-k8s');
@@ -292,7 +383,7 @@ describe('syncret policy for the kubernetes provider, on the real apiserver', ()
     expect(readdirSync(out)).toEqual([`syncret-secretstore-${consumer}-k8s.rbac.yaml`]);
     kubectl(['apply', '-f', rbac]);
     kubectl(['apply', '-f', file]);
-    op ??= await startOperator({ name: 'policy' });
+    op ??= await startPolicyOperator();
     // Valid although no Secret may be read by any name (the rules review shows the grant).
     await waitReady('secretstores', consumer, 'k8s', { status: 'True', reason: 'Valid' });
     await waitEs(consumer, 'copy', { status: 'True', reason: 'SecretSynced' });
@@ -312,5 +403,225 @@ describe('syncret policy for the kubernetes provider, on the real apiserver', ()
     expect(canI('list', 'secrets', '-n', source)).toBe('no');
     expect(canI('get', 'secret/app', '-n', consumer)).toBe('no');
     expect(canI('update', 'secret/app', '-n', source)).toBe('no');
+  });
+});
+
+describe('syncret policy for GCP and Azure, from manifests applied to the cluster', () => {
+  const project = `pol-${sfx}`;
+  const READER = `reader@${project}.iam.gserviceaccount.com`;
+  const OTHER = `serviceAccount:someone-else@${project}.iam.gserviceaccount.com`;
+  let admin: SecretManagerServiceClient;
+
+  beforeAll(() => {
+    const host = serverVar('GCPSM_EMULATOR_HOST');
+    admin = new SecretManagerServiceClient({
+      apiEndpoint: host.split(':')[0],
+      port: Number(host.split(':')[1]),
+      sslCreds: grpc.credentials.createInsecure(),
+      authClient: new OAuth2Client(),
+    });
+  });
+  afterAll(async () => {
+    await admin?.close();
+  });
+
+  async function gcpSecret(id: string, value: string, guard: boolean): Promise<void> {
+    await admin.createSecret({
+      parent: `projects/${project}`,
+      secretId: id,
+      secret: { replication: { automatic: {} } },
+    });
+    await admin.addSecretVersion({
+      parent: `projects/${project}/secrets/${id}`,
+      payload: { data: Buffer.from(value) },
+    });
+    if (guard)
+      await admin.setIamPolicy({
+        resource: `projects/${project}/secrets/${id}`,
+        policy: { bindings: [{ role: 'roles/secretmanager.secretAccessor', members: [OTHER] }] },
+      });
+  }
+
+  it('GCP: the generated secret bindings let the store sync, and a secret outside them is refused', async () => {
+    const gns = newNamespace('e2e-policy-gcp');
+    const values = {
+      db: secretValue('gcp-db'),
+      api: secretValue('gcp-api'),
+      outside: secretValue('gcp-out'),
+    };
+    await gcpSecret('db', values.db, true);
+    await gcpSecret('api', values.api, true);
+    await gcpSecret('outside', values.outside, true);
+    await gcpSecret('app-a', secretValue('gcp-app-a'), false);
+    apply(plainSecret(gns, 'gcp-key', { 'key.json': serviceAccountKey(READER) }));
+    const store = {
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'SecretStore',
+      metadata: { name: 'gcp', namespace: gns },
+      spec: {
+        provider: {
+          gcpsm: {
+            projectID: project,
+            auth: { secretRef: { secretAccessKeySecretRef: { name: 'gcp-key', key: 'key.json' } } },
+          },
+        },
+      },
+    };
+    apply(
+      store,
+      externalSecret(gns, 'read', {
+        refreshInterval: '1h',
+        secretStoreRef: { name: 'gcp' },
+        target: { name: 'read' },
+        data: [
+          { secretKey: 'db', remoteRef: { key: 'db' } },
+          { secretKey: 'api', remoteRef: { key: `projects/${project}/secrets/api/versions/1` } },
+        ],
+      }),
+      externalSecret(gns, 'find', {
+        refreshInterval: '1h',
+        secretStoreRef: { name: 'gcp' },
+        target: { name: 'find' },
+        dataFrom: [{ find: { path: 'app-' } }],
+      }),
+    );
+    op ??= await startPolicyOperator();
+    const out = join(dir, 'gcp');
+    const args = ['--kubeconfig', ADMIN_KUBECONFIG, '--gcp-member', `serviceAccount:${READER}`];
+    const r = syncretPolicy([...args, '--out', out]);
+    expect(r.code).toBe(0);
+    const name = `syncret-secretstore-${gns}-gcp`;
+    const mine = readdirSync(out).filter((f) => f.startsWith(name));
+    expect(mine).toEqual([`${name}.gcp.tf`, `${name}.gcp.yaml`]);
+    // Deterministic: the same cluster gives the same bytes.
+    const yamlText = readFileSync(join(out, `${name}.gcp.yaml`), 'utf8');
+    expect(syncretPolicy(args).stdout).toContain(`# ---- ${name}.gcp.yaml\n${yamlText}`);
+    const doc = YAML.parse(yamlText) as {
+      member: string;
+      bindings: { resource: string; role: string; condition?: { expression: string } }[];
+    };
+    expect(doc.member).toBe(`serviceAccount:${READER}`);
+    expect(doc.bindings.map((b) => [b.resource, b.role, b.condition?.expression])).toEqual([
+      [
+        `projects/${project}`,
+        'roles/secretmanager.secretAccessor',
+        'resource.name.startsWith("projects/PROJECT_NUMBER/secrets/app-")',
+      ],
+      [`projects/${project}`, 'roles/secretmanager.viewer', undefined],
+      [`projects/${project}/secrets/api`, 'roles/secretmanager.secretAccessor', undefined],
+      [`projects/${project}/secrets/db`, 'roles/secretmanager.secretAccessor', undefined],
+    ]);
+    const tf = readFileSync(join(out, `${name}.gcp.tf`), 'utf8');
+    expect(tf).toContain(
+      `resource "google_secret_manager_secret_iam_member" "b4" {\n  project = "${project}"\n  secret_id = "db"`,
+    );
+
+    // Guarded for someone else, db and api are refused until the generated bindings are added.
+    await waitEs(gns, 'read', { status: 'False', message: /PERMISSION_DENIED/ });
+    for (const b of doc.bindings.filter((x) => x.resource.includes('/secrets/'))) {
+      const [current] = await admin.getIamPolicy({ resource: b.resource });
+      const bindings = (current.bindings ?? []).map((x) => ({
+        role: x.role!,
+        members: [...(x.members ?? [])],
+      }));
+      const same = bindings.find((x) => x.role === b.role);
+      if (same) same.members.push(doc.member);
+      else bindings.push({ role: b.role, members: [doc.member] });
+      await admin.setIamPolicy({ resource: b.resource, policy: { bindings } });
+    }
+    // A failed sync is retried no sooner than its refresh interval: an annotation enqueues it now.
+    kubectl(['annotate', 'externalsecret', 'read', '-n', gns, 'force-sync=1']);
+    await waitEs(gns, 'read', { status: 'True', reason: 'SecretSynced' });
+    expect(await secretData(gns, 'read')).toEqual({ db: values.db, api: values.api });
+    await waitEs(gns, 'find', { status: 'True', reason: 'SecretSynced' });
+
+    // An entry the generated policy does not cover is refused.
+    apply(
+      externalSecret(gns, 'later', {
+        refreshInterval: '1h',
+        secretStoreRef: { name: 'gcp' },
+        target: { name: 'later' },
+        data: [{ secretKey: 'x', remoteRef: { key: 'outside' } }],
+      }),
+    );
+    await waitEs(gns, 'later', { status: 'False', message: /PERMISSION_DENIED/ });
+    const again = syncretPolicy([...args]).stdout;
+    expect(again).toContain(`projects/${project}/secrets/outside`);
+  });
+
+  it('Azure: role assignments of each object type, scoped to the object, from the cluster', async () => {
+    const ans = newNamespace('e2e-policy-az');
+    apply({
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'SecretStore',
+      metadata: { name: 'az', namespace: ans },
+      spec: {
+        provider: {
+          azurekv: {
+            vaultUrl: 'https://policy-e2e.vault.azure.net',
+            tenantId: 'tenant',
+            authSecretRef: {
+              clientId: { name: 'missing', key: 'id' },
+              clientSecret: { name: 'missing', key: 'secret' },
+            },
+          },
+        },
+      },
+    });
+    apply(
+      externalSecret(ans, 'read', {
+        refreshInterval: '1h',
+        secretStoreRef: { name: 'az' },
+        data: [
+          { secretKey: 'db', remoteRef: { key: 'db' } },
+          { secretKey: 'tls', remoteRef: { key: 'cert/tls' } },
+          { secretKey: 'jwk', remoteRef: { key: 'key/signing' } },
+        ],
+      }),
+    );
+    const name = `syncret-secretstore-${ans}-az`;
+    const args = [
+      '--kubeconfig',
+      ADMIN_KUBECONFIG,
+      '--azure-principal',
+      '11111111-2222-3333-4444-555555555555',
+    ];
+    const out = join(dir, 'az');
+    expect(syncretPolicy([...args, '--out', out]).code).toBe(0);
+    expect(readdirSync(out).filter((f) => f.startsWith(name))).toEqual([
+      `${name}.azure.tf`,
+      `${name}.azure.yaml`,
+    ]);
+    const doc = YAML.parse(readFileSync(join(out, `${name}.azure.yaml`), 'utf8')) as {
+      principalId: string;
+      assignments: { scope: string; role: string; neededBy: string[] }[];
+    };
+    const base =
+      '/subscriptions/SUBSCRIPTION_ID/resourceGroups/RESOURCE_GROUP/providers/Microsoft.KeyVault/vaults/policy-e2e';
+    expect(doc.principalId).toBe('11111111-2222-3333-4444-555555555555');
+    expect(doc.assignments).toEqual([
+      {
+        scope: `${base}/certificates/tls`,
+        role: 'Key Vault Certificate User',
+        neededBy: [`ExternalSecret ${ans}/read spec.data[1] (key cert/tls)`],
+      },
+      {
+        scope: `${base}/keys/signing`,
+        role: 'Key Vault Crypto User',
+        neededBy: [`ExternalSecret ${ans}/read spec.data[2] (key key/signing)`],
+      },
+      {
+        scope: `${base}/secrets/db`,
+        role: 'Key Vault Secrets User',
+        neededBy: [`ExternalSecret ${ans}/read spec.data[0] (key db)`],
+      },
+    ]);
+    const tf = readFileSync(join(out, `${name}.azure.tf`), 'utf8');
+    expect(tf).toContain(
+      'scope = "${data.azurerm_key_vault.vault.id}/secrets/db"\n  role_definition_name = "Key Vault Secrets User"',
+    );
+    expect(tf.match(/^resource "azurerm_role_assignment"/gm)).toHaveLength(3);
+    expect(syncretPolicy([...args, '--out', join(dir, 'az2')]).code).toBe(0);
+    expect(readFileSync(join(dir, 'az2', `${name}.azure.tf`), 'utf8')).toBe(tf);
   });
 });

@@ -2,18 +2,22 @@
 // Reads ExternalSecrets, ClusterExternalSecrets, SecretStores, ClusterSecretStores,
 // VaultDynamicSecrets and Namespaces from YAML files or the live cluster (cluster.ts), finds
 // what each store identity reads (usage.ts), and writes per identity a Vault/OpenBao HCL
-// policy (vault.ts), an AWS IAM policy document (aws.ts) or Kubernetes RBAC for the
-// kubernetes provider (kubernetes.ts). The output depends only on the manifests: the same
-// manifests give the same bytes. `--check` compares the Vault policies with the live ones.
+// policy (vault.ts), an AWS IAM policy document (aws.ts), GCP IAM bindings (gcp.ts), Azure
+// role assignments (azure.ts) or Kubernetes RBAC for the kubernetes provider (kubernetes.ts). The output depends only on the manifests: the same
+// manifests give the same bytes. `--check` compares the Vault and IAM policies with the live
+// ones (iamcheck.ts for IAM).
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import type { KubeObject } from '../../api/types.js';
 import { awsPolicy } from './aws.js';
+import { azureAssignments, azureTerraform, azureYaml, vaultName } from './azure.js';
+import { gcpBindings, gcpMember, gcpTerraform, gcpYaml } from './gcp.js';
 import { loadCluster } from './cluster.js';
 import { kubernetesRbac } from './kubernetes.js';
-import type { AwsTarget } from './aws.js';
+import type { AwsTarget, IamPolicy } from './aws.js';
+import { compareIam, iamEnv, livePolicy } from './iamcheck.js';
 import { cmp, collectUsage, identityLabel } from './usage.js';
 import type { Identity, Manifests } from './usage.js';
 import { compareVault, parseHclPaths, vaultHcl, vaultRules } from './vault.js';
@@ -31,15 +35,26 @@ export interface PolicyArgs {
   /** Namespace of namespaced objects that set none (default "default"). */
   namespace?: string;
   aws: AwsTarget;
-  /** Compare the Vault policies with those loaded in Vault (VAULT_ADDR, VAULT_TOKEN). */
+  /** Principals of GCP and Azure policies whose store's auth names none. */
+  members?: Members;
+  /** Compare the Vault policies with those in Vault, the IAM documents with those in IAM. */
   check?: boolean;
+}
+
+export interface Members {
+  /** An IAM member, e.g. serviceAccount:reader@p.iam.gserviceaccount.com. */
+  gcp?: string;
+  /** The object id of the Azure identity. */
+  azure?: string;
 }
 
 export const POLICY_USAGE = `Usage: syncret policy -f MANIFESTS.yaml [-f ...] [flags]
 
 Prints, per store identity, the least-privilege backend policy its ExternalSecrets need:
 Vault/OpenBao HCL for provider.vault stores and VaultDynamicSecret generators, AWS IAM JSON
-for provider.aws stores, a Role (and RoleBinding) for provider.kubernetes stores. Each rule
+for provider.aws stores, IAM bindings (YAML and Terraform) for provider.gcpsm stores, role
+assignments (YAML and Terraform) for provider.azurekv stores, a Role (and RoleBinding) for
+provider.kubernetes stores. Each rule
 names the manifest entries that need it.
 
   -f, --file FILE      YAML with ExternalSecrets, ClusterExternalSecrets, SecretStores,
@@ -47,13 +62,18 @@ names the manifest entries that need it.
   --kubeconfig FILE    read them from the cluster instead (or as well): every ExternalSecret,
                        ClusterExternalSecret, store, VaultDynamicSecret and Namespace
   -n, --namespace NS   namespace of objects that set none (default "default")
-  --out DIR            write one file per policy (NAME.hcl, NAME.iam.json, NAME.rbac.yaml)
-                       into DIR
+  --out DIR            write one file per policy (NAME.hcl, NAME.iam.json, NAME.rbac.yaml,
+                       NAME.gcp.yaml and .gcp.tf, NAME.azure.yaml and .azure.tf) into DIR
   --aws-account ID     the AWS account of the ARNs (default "*": any)
   --aws-partition P    the AWS partition of the ARNs (default "aws")
+  --gcp-member M       the IAM member of GCP bindings (default: the store's
+                       workloadIdentityFederation.gcpServiceAccountEmail, else MEMBER)
+  --azure-principal ID the object id of Azure role assignments (else PRINCIPAL_ID)
   --check              compare each Vault policy with the one of the same name in Vault
-                       (VAULT_ADDR, VAULT_TOKEN, optional VAULT_NAMESPACE); exit 1 when
-                       something is missing or broader than needed
+                       (VAULT_ADDR, VAULT_TOKEN, optional VAULT_NAMESPACE), and each IAM
+                       document with the managed policy of the same name in --aws-account
+                       (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, optional AWS_SESSION_TOKEN,
+                       AWS_ENDPOINT_URL_IAM); exit 1 when something is missing or broader
 `;
 
 export function parsePolicyArgs(argv: readonly string[]): PolicyArgs | 'help' {
@@ -94,6 +114,12 @@ export function parsePolicyArgs(argv: readonly string[]): PolicyArgs | 'help' {
       }
       case '--aws-partition':
         out.aws.partition = value();
+        break;
+      case '--gcp-member':
+        (out.members ??= {}).gcp = value();
+        break;
+      case '--azure-principal':
+        (out.members ??= {}).azure = value();
         break;
       case '--check':
         out.check = true;
@@ -165,72 +191,90 @@ export function policyName(id: Pick<Identity, 'kind' | 'namespace' | 'name'>): s
 }
 
 export interface PolicyFile {
-  /** File name: NAME.hcl, NAME.iam.json (and NAME.iam.txt) or NAME.rbac.yaml. */
+  /** File name: NAME.hcl, NAME.iam.json (and .iam.txt), NAME.rbac.yaml, NAME.gcp.yaml/.tf, NAME.azure.yaml/.tf. */
   file: string;
   name: string;
   identity: Identity;
-  backend: 'vault' | 'aws' | 'kubernetes';
+  backend: 'vault' | 'aws' | 'kubernetes' | 'gcp' | 'azure';
   text: string;
 }
 
 export interface PolicyResult {
   files: PolicyFile[];
   warnings: string[];
-  /** Per Vault policy: what --check found (only with check). */
+  /** Per Vault and IAM policy: what --check found (only with check). */
   checks?: { name: string; missing: string[]; broader: string[]; absent?: boolean }[];
 }
 
 /** The policies of the manifests, in name order. */
-export function generatePolicies(m: Manifests, aws: AwsTarget): PolicyResult {
+export function generatePolicies(m: Manifests, aws: AwsTarget, members: Members = {}): PolicyResult {
   const usage = collectUsage(m);
   const warnings = [...usage.warnings];
-  const files: PolicyFile[] = [];
-  for (const id of usage.identities) {
-    const name = policyName(id);
-    const header = [
-      `${name}: what ${identityLabel(id)} reads, generated by \`syncret policy\`.`,
-      'Each rule names the manifest entries that need it; regenerate instead of editing.',
-    ];
-    if (id.provider.vault) {
-      const rules = vaultRules(id, warnings);
-      if (rules.length === 0) continue;
-      files.push({
-        file: `${name}.hcl`,
-        name,
-        identity: id,
-        backend: 'vault',
-        text: vaultHcl(id, rules, header),
-      });
-    } else if (id.provider.aws) {
-      const p = awsPolicy(id, aws, warnings);
-      if (!p) continue;
-      files.push({
-        file: `${name}.iam.json`,
-        name,
-        identity: id,
-        backend: 'aws',
-        text: `${JSON.stringify(p.policy, null, 2)}\n`,
-      });
-      // JSON has no comments: the provenance goes to a text file beside it.
-      files.push({
-        file: `${name}.iam.txt`,
-        name,
-        identity: id,
-        backend: 'aws',
-        text: `${[...header, ...p.notes].join('\n')}\n`,
-      });
-    } else if (id.provider.kubernetes) {
-      const text = kubernetesRbac(id, name, header, warnings);
-      if (text) files.push({ file: `${name}.rbac.yaml`, name, identity: id, backend: 'kubernetes', text });
-    } else {
-      const provider = Object.keys(id.provider)[0] ?? 'none';
-      warnings.push(
-        `${identityLabel(id)}: provider ${provider} has no policy generator (vault, aws and kubernetes do)`,
-      );
-    }
-  }
+  const files = usage.identities.flatMap((id) => identityFiles(id, aws, members, warnings));
   files.sort((a, b) => cmp(a.file, b.file));
   return { files, warnings: [...new Set(warnings)].sort(cmp) };
+}
+
+/** The files of one identity, by its provider (none when it reads nothing). */
+function identityFiles(id: Identity, aws: AwsTarget, members: Members, warnings: string[]): PolicyFile[] {
+  const name = policyName(id);
+  const header = [
+    `${name}: what ${identityLabel(id)} reads, generated by \`syncret policy\`.`,
+    'Each rule names the manifest entries that need it; regenerate instead of editing.',
+  ];
+  const file = (backend: PolicyFile['backend'], suffix: string, text: string): PolicyFile => ({
+    file: `${name}.${suffix}`,
+    name,
+    identity: id,
+    backend,
+    text,
+  });
+  if (id.provider.vault) {
+    const rules = vaultRules(id, warnings);
+    return rules.length === 0 ? [] : [file('vault', 'hcl', vaultHcl(id, rules, header))];
+  }
+  if (id.provider.aws) {
+    const p = awsPolicy(id, aws, warnings);
+    if (!p) return [];
+    return [
+      file('aws', 'iam.json', `${JSON.stringify(p.policy, null, 2)}\n`),
+      // JSON has no comments: the provenance goes to a text file beside it.
+      file('aws', 'iam.txt', `${[...header, ...p.notes].join('\n')}\n`),
+    ];
+  }
+  if (id.provider.kubernetes) {
+    const text = kubernetesRbac(id, name, header, warnings);
+    return text ? [file('kubernetes', 'rbac.yaml', text)] : [];
+  }
+  if (id.provider.gcpsm) {
+    const bindings = gcpBindings(id, warnings);
+    if (bindings.length === 0) return [];
+    const member = gcpMember(id, members.gcp);
+    if (!member)
+      warnings.push(`${identityLabel(id)}: no IAM member known; give --gcp-member (MEMBER in the output)`);
+    return [
+      file('gcp', 'gcp.yaml', gcpYaml(bindings, member, header)),
+      file('gcp', 'gcp.tf', gcpTerraform(bindings, member, header)),
+    ];
+  }
+  if (id.provider.azurekv) {
+    const assignments = azureAssignments(id, warnings);
+    if (assignments.length === 0) return [];
+    const vault = vaultName(id);
+    if (!members.azure)
+      warnings.push(
+        `${identityLabel(id)}: no principal known; give --azure-principal (PRINCIPAL_ID in the output)`,
+      );
+    return [
+      file('azure', 'azure.yaml', azureYaml(vault, assignments, members.azure, header)),
+      file('azure', 'azure.tf', azureTerraform(vault, assignments, members.azure, header)),
+    ];
+  }
+  const provider = Object.keys(id.provider)[0] ?? 'none';
+  warnings.push(
+    `${identityLabel(id)}: provider ${provider} has no policy generator (vault, aws, gcpsm, azurekv and kubernetes do)`,
+  );
+  return [];
 }
 
 /** Prints (or writes) the policies; with check, compares the Vault ones with the live ones. */
@@ -245,18 +289,56 @@ export async function policy(args: PolicyArgs, env: NodeJS.ProcessEnv = process.
     }
     for (const k of Object.keys(m) as (keyof Manifests)[]) m[k].push(...(live[k] as never[]));
   }
-  const result = generatePolicies(m, args.aws);
+  const result = generatePolicies(m, args.aws, args.members);
   if (args.out) {
     mkdirSync(args.out, { recursive: true });
     for (const f of result.files) writeFileSync(join(args.out, f.file), f.text);
   }
-  if (args.check) result.checks = await checkVault(result.files, env, result.warnings);
+  if (args.check) {
+    const vault = result.files.some((f) => f.backend === 'vault');
+    const aws = result.files.some((f) => f.backend === 'aws');
+    if (result.files.some((f) => f.backend === 'gcp' || f.backend === 'azure'))
+      result.warnings.push(
+        '--check compares Vault and IAM policies; GCP bindings and Azure role assignments are not read back',
+      );
+    result.checks = [
+      ...(vault ? await checkVault(result.files, env, result.warnings) : []),
+      ...(aws ? await checkAws(result.files, args.aws, env) : []),
+    ];
+  }
   return result;
 }
 
 /** Stdout form: each file behind a `# ---- FILE` line. */
 export function policyText(result: PolicyResult): string {
   return result.files.map((f) => `# ---- ${f.file}\n${f.text}`).join('\n');
+}
+
+/** Each IAM document against the managed policy of the same name in the account. */
+async function checkAws(
+  files: readonly PolicyFile[],
+  target: AwsTarget,
+  env: NodeJS.ProcessEnv,
+): Promise<NonNullable<PolicyResult['checks']>> {
+  if (target.account === '*') throw new PolicyError('--check of IAM policies needs --aws-account');
+  const iam = iamEnv(target.partition, env);
+  if (typeof iam === 'string') throw new PolicyError(`--check of IAM policies ${iam}`);
+  const out: NonNullable<PolicyResult['checks']> = [];
+  for (const f of files) {
+    if (f.backend !== 'aws' || !f.file.endsWith('.iam.json')) continue;
+    let live: unknown;
+    try {
+      live = await livePolicy(iam, `arn:${target.partition}:iam::${target.account}:policy/${f.name}`);
+    } catch (e) {
+      throw new PolicyError(`${f.name}: ${(e as Error).message}`);
+    }
+    if (live === undefined) {
+      out.push({ name: f.name, missing: ['the whole policy (not in IAM)'], broader: [], absent: true });
+      continue;
+    }
+    out.push({ name: f.name, ...compareIam(JSON.parse(f.text) as IamPolicy, live) });
+  }
+  return out;
 }
 
 async function checkVault(
