@@ -11,11 +11,14 @@ import { EventRecorder } from '../observability/events.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { startHttpServer } from '../observability/server.js';
+import { enableCostPacing } from '../secrets/template/index.js';
 import { VERSION } from '../version.js';
 import { defaultGenerators, defaultRegistry } from './registry.js';
 
 /** The operator's parts: API client, Events, the controllers and the HTTP endpoints. */
 async function assemble(opts: RunOptions) {
+  // Many ExternalSecrets render in this one process: their key generation shares one pace.
+  enableCostPacing();
   const logger = createLogger({ level: opts.logLevel, format: opts.logFormat });
   const metrics = new Metrics({ version: VERSION, perObject: opts.metricsPerObject });
   const api = await createKubeClient({

@@ -18,7 +18,16 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { BUDGET, COST, costly, costlyMs } from './cost.js';
+import {
+  BUDGET,
+  COST,
+  PACE_BURST,
+  PACE_PER_S,
+  costly,
+  costlyMs,
+  disableCostPacing,
+  enableCostPacing,
+} from './cost.js';
 import { readDer } from './der.js';
 import { setClock } from './gotime.js';
 import { TemplateError, renderTemplate, withCostBudget } from './index.js';
@@ -596,6 +605,22 @@ describe('the budget for expensive functions', () => {
     });
     expect(e.message).toContain('error calling bcrypt: the render');
     expect(e.message).not.toContain('hunter22');
+  });
+
+  it('is paced across renders when the operator enables it, and refills with time', () => {
+    let now = 0;
+    enableCostPacing(() => now);
+    try {
+      const renders = PACE_BURST / COST.rsa4096; // whole keys the burst allows
+      for (let i = 0; i < Math.floor(renders); i++) withCostBudget(() => charge('rsa4096'));
+      expect(() => withCostBudget(() => charge('rsa4096'))).toThrow('paced across all ExternalSecrets');
+      now += (COST.rsa4096 / PACE_PER_S) * 1000; // time for one key's worth
+      expect(() => withCostBudget(() => charge('rsa4096'))).not.toThrow();
+      expect(() => withCostBudget(() => charge('rsa4096'))).toThrow('paced');
+    } finally {
+      disableCostPacing();
+    }
+    expect(() => withCostBudget(() => charge('rsa4096'))).not.toThrow();
   });
 
   it('starts afresh with each render', () => {
