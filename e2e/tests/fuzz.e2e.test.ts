@@ -49,8 +49,12 @@ const ONLY = (process.env.SYNCRET_FUZZ_CASES ?? '')
 const PARALLEL = 6;
 /** Every accepted object reports within this long after the last one was applied. */
 const REPORT_BOUND_MS = 90_000;
-/** /healthz must answer every sample within this long (the chart's liveness probe allows 5 s). */
-const HEALTH_BOUND_MS = 2_000;
+/**
+ * /healthz must answer every sample within this long: below the chart's liveness probe timeout
+ * (5 s), which is what a slow answer costs in a cluster. `make test` runs another e2e shard on the
+ * same two cores meanwhile; measured 2.1 s slowest there, 0 failed (docs/RELIABILITY.md).
+ */
+const HEALTH_BOUND_MS = 4_000;
 /** The control refreshes every 10 s (+10 % jitter); a gap longer than this is a late sync. */
 const CONTROL_GAP_MS = 16_000;
 
