@@ -40,7 +40,7 @@ export const GENERATOR_KINDS = [
 const CONVERSION_STRATEGIES = ['Default', 'Unicode'] as const;
 const DECODING_STRATEGIES = ['None', 'Base64', 'Base64URL', 'Auto'] as const;
 
-function storeRef(desc: string) {
+export function storeRef(desc: string) {
   return obj(
     {
       name: objectName('Name of the SecretStore or ClusterSecretStore.'),
@@ -53,7 +53,7 @@ function storeRef(desc: string) {
 export type StoreRef = Static<ReturnType<typeof storeRef>>;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
-function generatorRef() {
+export function generatorRef() {
   return obj(
     {
       apiVersion: str({ desc: 'Defaults to generators.external-secrets.io/v1alpha1.' }),
@@ -132,7 +132,7 @@ function find() {
 export type FindRef = Static<ReturnType<typeof find>>;
 export type FindName = NonNullable<FindRef['name']>;
 
-function rewrite() {
+export function rewrite() {
   return obj(
     {
       regexp: obj(
@@ -245,7 +245,7 @@ export type TemplateFrom = Static<ReturnType<typeof templateFrom>>;
 
 const SA_TOKEN = 'kubernetes.io/service-account-token';
 
-function template() {
+export function targetTemplate() {
   return obj(
     {
       type: str({ desc: 'The type of the target Secret.' }),
@@ -283,7 +283,7 @@ function template() {
   );
 }
 
-export type TargetTemplate = Static<ReturnType<typeof template>>;
+export type TargetTemplate = Static<ReturnType<typeof targetTemplate>>;
 
 function target() {
   return obj(
@@ -296,7 +296,7 @@ function target() {
         desc: 'What happens when the provider has no data: Retain (default) keeps the Secret, Delete deletes it, Merge removes the keys.',
       }),
       immutable: bool({ desc: 'Creates the Secret as immutable.' }),
-      template: template(),
+      template: targetTemplate(),
     },
     {
       desc: 'The Secret to write.',
@@ -352,7 +352,7 @@ export type RefreshPolicy = NonNullable<ExternalSecretSpec['refreshPolicy']>;
  * field but renewTime (set once renewed), so the type declares them present; the schema
  * requires none.
  */
-function generatorLease() {
+export function generatorLease() {
   return obj(
     {
       source: str({ desc: 'The dataFrom entry that produced it, e.g. dataFrom[0].' }),

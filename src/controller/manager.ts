@@ -9,6 +9,7 @@ import type {
   ExternalSecret,
   KubeObject,
   Namespace,
+  PushSecret,
   SecretStore,
 } from '../api/types.js';
 import {
@@ -16,6 +17,7 @@ import {
   CLUSTER_SECRET_STORES,
   EXTERNAL_SECRETS,
   NAMESPACES,
+  PUSH_SECRETS,
   SECRETS,
   SECRET_STORES,
 } from '../kube/resources.js';
@@ -40,6 +42,8 @@ import { MANAGED_LABEL } from './externalsecret/ownership.js';
 import { TargetSecrets } from './externalsecret/targets.js';
 import type { CachedSecret } from './externalsecret/targets.js';
 import { Generators } from './generator/access.js';
+import { pushSecretController, sourceMetaOf } from './pushsecret/controller.js';
+import type { SourceMeta } from './pushsecret/controller.js';
 import { StoreAccess } from './store/access.js';
 import { storeController } from './store/controller.js';
 import { StoreHealth } from './store/health.js';
@@ -72,9 +76,16 @@ export interface ManagerOptions {
 const STORE_WORKERS = 4;
 /** Few objects, each writing to many namespaces (with its own parallelism). */
 const CES_WORKERS = 2;
+/** Pushes wait on backend writes; fewer than the ExternalSecret workers, more than the stores'. */
+const PUSH_WORKERS = 16;
 
 /** The Manager's caches: those of the ExternalSecret controller, and the cluster-wide kinds'. */
-type Caches = EsCaches & { clusterExternalSecrets?: ObjectCache<ClusterExternalSecret> };
+type Caches = EsCaches & {
+  clusterExternalSecrets?: ObjectCache<ClusterExternalSecret>;
+  pushSecrets: ObjectCache<PushSecret>;
+  /** Every Secret's metadata (no values), watched only once a PushSecret exists. */
+  pushSources: ObjectCache<SourceMeta>;
+};
 
 export class Manager {
   readonly clients: ClientCache;
@@ -135,6 +146,20 @@ export class Manager {
       queue: this.queueOptions('externalsecret', o.concurrency),
     });
     this.controllers = [...stores, this.externalSecrets] as Controller<KubeObject, unknown>[];
+    this.controllers.push(
+      pushSecretController({
+        ...common,
+        caches: {
+          pushSecrets: this.caches.pushSecrets,
+          stores: this.caches.stores,
+          clusterStores: this.caches.clusterStores,
+          namespaces: this.caches.namespaces,
+          sources: this.caches.pushSources,
+        },
+        generators,
+        queue: this.queueOptions('pushsecret', Math.min(PUSH_WORKERS, o.concurrency)),
+      }) as Controller<KubeObject, unknown>,
+    );
     const ces = this.caches.clusterExternalSecrets;
     if (ces)
       this.controllers.push(
@@ -190,6 +215,8 @@ export class Manager {
       }),
       // Generator objects, only to re-issue values when a generator is edited (reads use a GET).
       generators: (o.generators ?? []).map((gen) => ({ gen, cache: scoped<KubeObject>(gen.resource) })),
+      pushSecrets: scoped<PushSecret>(PUSH_SECRETS),
+      pushSources: scoped<SourceMeta>(SECRETS, { transform: sourceMetaOf as (o: SourceMeta) => SourceMeta }),
       // Cluster-scoped, so served only by a cluster-wide operator (ESO: a namespaced install
       // disables its ClusterExternalSecret reconciler).
       clusterExternalSecrets:
@@ -215,7 +242,8 @@ export class Manager {
     };
   }
 
-  private allCaches(): ObjectCache<KubeObject>[] {
+  /** The caches started with the Manager; allCaches() adds those started on demand. */
+  private startedCaches(): ObjectCache<KubeObject>[] {
     const c = this.caches;
     return [
       c.namespaces,
@@ -224,14 +252,20 @@ export class Manager {
       c.secrets,
       c.externalSecrets,
       ...c.generators.map((g) => g.cache),
+      c.pushSecrets,
       ...(c.clusterExternalSecrets ? [c.clusterExternalSecrets] : []),
     ] as ObjectCache<KubeObject>[];
+  }
+
+  private allCaches(): ObjectCache<KubeObject>[] {
+    return [...this.startedCaches(), this.caches.pushSources as unknown as ObjectCache<KubeObject>];
   }
 
   async start(): Promise<void> {
     const c = this.caches;
     const signal = this.abort.signal;
-    for (const cache of this.allCaches()) cache.start();
+    // The push sources start with the first PushSecret (pushsecret/controller.ts).
+    for (const cache of this.startedCaches()) cache.start();
     // Stores, namespaces and managed Secrets first, so the first ExternalSecret reconciles see
     // a complete world instead of failing with StoreNotFound. Generators and
     // ClusterExternalSecrets are not waited for: a cluster without their CRDs must still run.

@@ -81,3 +81,17 @@ export const VAULT_DYNAMIC_SECRETS: ResourceType = {
   namespaced: true,
   kind: 'VaultDynamicSecret',
 };
+export const PUSH_SECRETS: ResourceType = {
+  group: 'external-secrets.io',
+  version: 'v1alpha1',
+  resource: 'pushsecrets',
+  namespaced: true,
+  kind: 'PushSecret',
+};
+export const CLUSTER_PUSH_SECRETS: ResourceType = {
+  group: 'external-secrets.io',
+  version: 'v1alpha1',
+  resource: 'clusterpushsecrets',
+  namespaced: false,
+  kind: 'ClusterPushSecret',
+};

@@ -141,6 +141,10 @@ export function vault() {
       readYourWrites: bool({ desc: 'Sends X-Vault-Index to read data just written (Vault Enterprise).' }),
       forwardInconsistent: bool({ desc: 'Asks standbys to forward inconsistent reads to the active node.' }),
       headers: map(str(), { desc: 'Extra HTTP headers sent with every request.' }),
+      checkAndSet: obj(
+        { required: bool({ desc: 'Every PushSecret write carries the version it replaces (cas).' }) },
+        { desc: 'Check-and-set for PushSecret writes; KV v2 only.' },
+      ),
       auth: auth(),
     },
     { desc: 'HashiCorp Vault or OpenBao.', required: ['server'] },

@@ -94,7 +94,7 @@ export function validateVaultSpec(spec: VaultProvider | undefined): string | und
 export function vaultProvider(opts: VaultProviderOptions = {}): Provider {
   return {
     name: 'vault',
-    capabilities: 'ReadOnly',
+    capabilities: 'ReadWrite',
     validateSpec(store: StoreInfo): string | undefined {
       return validateVaultSpec(store.provider.vault);
     },
