@@ -87,6 +87,11 @@ export interface PushRequest {
    * parses and validates its own shape; a shape it does not accept is ProviderError InvalidRequest.
    */
   metadata?: unknown;
+  /**
+   * The source Secret's type, labels and annotations, as plain data: the kubernetes provider
+   * copies them to the Secret it writes (as ESO does); the others ignore them.
+   */
+  source?: { type?: string; labels: Record<string, string>; annotations: Record<string, string> };
 }
 
 /**

@@ -12,7 +12,7 @@ import type {
   PushSecretSpec,
   PushSecretStoreRef,
 } from '../../api/types.js';
-import type { PushRef, PushValue } from '../../providers/types.js';
+import type { PushRef, PushRequest, PushValue } from '../../providers/types.js';
 import { SecretDataError, quoteName } from '../../secrets/errors.js';
 import { applyRewrites, compileGoRegexp } from '../../secrets/rewrite.js';
 import { renderKeyTransform } from '../../secrets/templating.js';
@@ -26,6 +26,8 @@ export interface PushEntry {
   metadata?: unknown;
   /** status.syncedPushSecrets' inner key: remoteKey, or remoteKey/property. */
   statusKey: string;
+  /** The source's type, labels and annotations (after the template), for the kubernetes provider. */
+  source?: PushRequest['source'];
 }
 
 /** A resolved store as the expansion needs it. */
@@ -195,6 +197,7 @@ export function entriesFor(
   spec: PushSecretSpec,
   store: PushStore,
   source: Record<string, Uint8Array>,
+  meta?: PushRequest['source'],
 ): PushEntry[] {
   const fromDataTo: Expanded[] = [];
   const remoteOwner = new Map<string, string>();
@@ -235,6 +238,7 @@ export function entriesFor(
       value: valueOf(x, source, x.where),
       metadata: x.entry.metadata,
       statusKey,
+      ...(meta ? { source: meta } : {}),
     };
   });
 }

@@ -117,7 +117,7 @@ async function pushEntries(
     try {
       if (ifNotExists && (await w.exists(e.ref))) t.unchanged++;
       else {
-        const r = await w.push({ ref: e.ref, value: e.value, metadata: e.metadata });
+        const r = await w.push({ ref: e.ref, value: e.value, metadata: e.metadata, source: e.source });
         t[r]++;
       }
       done[e.statusKey] = e.data;

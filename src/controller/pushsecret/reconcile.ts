@@ -170,7 +170,7 @@ export async function reconcilePushSecret(
   try {
     const rendered = await Promise.all(sources.map((s) => templated(ps, s, world)));
     for (const store of stores) {
-      const entries = rendered.flatMap((data) => entriesFor(spec, store, data));
+      const entries = rendered.flatMap((r) => entriesFor(spec, store, r.data, r.meta));
       plans.push({ store, key: storeStatusKey(store), entries });
     }
   } catch (e) {
@@ -229,14 +229,19 @@ async function readSources(
   throw new SecretDataError('Unsupported', 'selector must set secret.name, secret.selector or generatorRef');
 }
 
-/** The source data after spec.template (ESO keeps the source keys and adds the rendered ones). */
-async function templated(
-  ps: PushSecret,
-  source: SourceSecret,
-  world: PushWorld,
-): Promise<Record<string, Uint8Array>> {
+interface Rendered {
+  data: Record<string, Uint8Array>;
+  meta: NonNullable<PushEntry['source']>;
+}
+
+/**
+ * The source data after spec.template (ESO keeps the source keys and adds the rendered ones),
+ * and its type, labels and annotations with the template's metadata over them.
+ */
+async function templated(ps: PushSecret, source: SourceSecret, world: PushWorld): Promise<Rendered> {
   const template = ps.spec?.template;
-  if (!template) return source.data;
+  const meta = { type: source.type, labels: source.labels, annotations: source.annotations };
+  if (!template) return { data: source.data, meta };
   const ns = ps.metadata.namespace ?? '';
   const es = {
     metadata: ps.metadata,
@@ -247,5 +252,13 @@ async function templated(
       throw new SecretDataError('Unsupported', 'templateFrom ConfigMaps and Secrets cannot be read here');
     return world.templateSource(ns, kind, name);
   });
-  return applyTemplate(es, source.data, sources).data;
+  const out = applyTemplate(es, source.data, sources);
+  return {
+    data: out.data,
+    meta: {
+      type: template.type || source.type,
+      labels: { ...source.labels, ...(out.labels ?? {}) },
+      annotations: { ...source.annotations, ...(out.annotations ?? {}) },
+    },
+  };
 }

@@ -21,6 +21,7 @@ import type { PushStore } from './entries.js';
 /** A source Secret's data (decoded), with what messages name it by. */
 export interface SourceSecret {
   name: string;
+  type?: string;
   data: Record<string, Uint8Array>;
   labels: Record<string, string>;
   annotations: Record<string, string>;
@@ -67,6 +68,7 @@ export interface PushWorldDeps {
 function sourceOf(s: Secret): SourceSecret {
   return {
     name: s.metadata.name ?? '',
+    type: s.type,
     data: secretBytes(s),
     labels: { ...(s.metadata.labels ?? {}) },
     annotations: { ...(s.metadata.annotations ?? {}) },
