@@ -106,3 +106,49 @@ export function vaultRequests(prefix: string, from = 0): string[] {
   }
   return out;
 }
+
+/**
+ * A TCP proxy on loopback in front of a test server: `down()` refuses every connection (a
+ * backend outage as the operator sees it), `up()` forwards again.
+ */
+export interface Outage {
+  url: string;
+  down(): void;
+  up(): void;
+  close(): Promise<void>;
+}
+
+export async function outageProxy(target: string): Promise<Outage> {
+  const { createServer, connect } = await import('node:net');
+  const t = new URL(target);
+  let open = true;
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    if (!open) return client.destroy();
+    const upstream = connect(Number(t.port), t.hostname);
+    sockets.add(upstream);
+    upstream.on('close', () => sockets.delete(upstream));
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `${t.protocol}//127.0.0.1:${port}`,
+    down() {
+      open = false;
+      for (const s of sockets) s.destroy();
+    },
+    up() {
+      open = true;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

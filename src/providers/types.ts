@@ -92,6 +92,11 @@ export interface PushRequest {
    * copies them to the Secret it writes (as ESO does); the others ignore them.
    */
   source?: { type?: string; labels: Record<string, string>; annotations: Record<string, string> };
+  /**
+   * Reads a key of a ConfigMap or Secret of the PushSecret's namespace (documents metadata
+   * names, e.g. a resource policy); absent where nothing may be read.
+   */
+  readKey?: (kind: 'ConfigMap' | 'Secret', name: string, key: string) => Promise<string>;
 }
 
 /**

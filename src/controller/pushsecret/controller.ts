@@ -24,7 +24,8 @@ import type { WorkQueueOptions } from '../../runtime/queue.js';
 import { ReverseIndex } from '../../runtime/reverse-index.js';
 import { statusWriter } from '../../runtime/status.js';
 import { hashSecretData } from '../../secrets/secret-data.js';
-import { cachedStores } from '../externalsecret/world.js';
+import { ProviderError } from '../../providers/errors.js';
+import { cachedStores, templateSource } from '../externalsecret/world.js';
 import type { Generators } from '../generator/access.js';
 import type { StoreAccess } from '../store/access.js';
 import { matchesSelector } from '../store/resolve.js';
@@ -110,6 +111,7 @@ export function pushSecretController(o: PushControllerOptions): Controller<PushS
   const worldDeps: PushWorldDeps = { ...o, ...caches };
   const deps: PushExecutorDeps = {
     sink: o.access,
+    readKey: (namespace, kind, name, key) => readKey(o.api, namespace, kind, name, key, o.signal),
     lookup,
     generators: o.generators,
     events: o.events,
@@ -155,6 +157,25 @@ export function pushSecretController(o: PushControllerOptions): Controller<PushS
   watchSources(controller, caches, bySource, bySelector);
   watchStores(controller, caches, byStore, bySelector);
   return controller;
+}
+
+/** One key of a ConfigMap or Secret of the PushSecret's namespace (e.g. an AWS resource policy). */
+async function readKey(
+  api: KubeApi,
+  namespace: string,
+  kind: 'ConfigMap' | 'Secret',
+  name: string,
+  key: string,
+  signal: AbortSignal,
+): Promise<string> {
+  const data =
+    kind === 'ConfigMap'
+      ? await templateSource(api, namespace, 'ConfigMap', name, signal)
+      : await templateSource(api, namespace, 'Secret', name, signal);
+  const v = data?.[key];
+  if (v === undefined)
+    throw new ProviderError('NotFound', `${kind} "${namespace}/${name}" has no key "${key}" (metadata)`);
+  return new TextDecoder().decode(v);
 }
 
 function selectsSecret(ps: PushSecret | undefined, s: SourceMeta): boolean {

@@ -29,6 +29,8 @@ import { storeFromStatusKey } from './world.js';
 
 export interface PushExecutorDeps {
   sink: DataSink;
+  /** A key of a ConfigMap or Secret of `namespace`, for documents metadata names. */
+  readKey?: (namespace: string, kind: 'ConfigMap' | 'Secret', name: string, key: string) => Promise<string>;
   /** Stores by name from the caches, for entries of stores no longer in the spec. */
   lookup: StoreLookup;
   writeStatus: StatusWriter<PushSecret>;
@@ -106,6 +108,8 @@ function withReady(
 }
 
 async function pushEntries(
+  deps: PushExecutorDeps,
+  ps: PushSecret,
   w: StoreWriter,
   entries: readonly PushEntry[],
   storeKey: string,
@@ -113,11 +117,22 @@ async function pushEntries(
   t: Tally,
 ): Promise<Record<string, PushEntry['data']>> {
   const done: Record<string, PushEntry['data']> = {};
+  const read = deps.readKey;
+  const ns = ps.metadata.namespace ?? '';
+  const readKey = read
+    ? (kind: 'ConfigMap' | 'Secret', name: string, key: string) => read(ns, kind, name, key)
+    : undefined;
   for (const e of entries) {
     try {
       if (ifNotExists && (await w.exists(e.ref))) t.unchanged++;
       else {
-        const r = await w.push({ ref: e.ref, value: e.value, metadata: e.metadata, source: e.source });
+        const r = await w.push({
+          ref: e.ref,
+          value: e.value,
+          metadata: e.metadata,
+          source: e.source,
+          readKey,
+        });
         t[r]++;
       }
       done[e.statusKey] = e.data;
@@ -208,7 +223,7 @@ export async function executePushSecret(
     }
     t.provider ??= w.provider;
     const before = t.failures.length;
-    const done = await pushEntries(w, sp.entries, sp.key, plan.ifNotExists, t);
+    const done = await pushEntries(deps, ps, w, sp.entries, sp.key, plan.ifNotExists, t);
     // A failed push keeps what was recorded before: nothing is deleted on its account.
     synced[sp.key] = t.failures.length > before ? { ...(old[sp.key] ?? {}), ...done } : done;
   }

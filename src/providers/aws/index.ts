@@ -18,6 +18,8 @@ import type { StsFactory } from './auth.js';
 import { ParameterStoreReader } from './parameterstore.js';
 import type { SsmApi } from './parameterstore.js';
 import { SecretsManagerReader } from './secretsmanager.js';
+import { SecretsManagerWriter } from './push.js';
+import { ParameterStoreWriter } from './push-ssm.js';
 import type { SmApi } from './secretsmanager.js';
 
 /** Bounds a hung connection; the SDK's retries then apply. */
@@ -58,7 +60,7 @@ export function awsProvider(
 ): Provider {
   return {
     name: 'aws',
-    capabilities: 'ReadOnly',
+    capabilities: 'ReadWrite',
     validateSpec(store: StoreInfo): string | undefined {
       const spec = store.provider.aws;
       if (!spec) return 'spec.provider.aws is missing';
@@ -114,10 +116,12 @@ export function awsProvider(
       };
       if ((spec.service ?? 'SecretsManager') === 'ParameterStore') {
         const api = requireTlsEndpoints(factories.ssm(config), ctx);
-        return new ParameterStoreReader(api, prefix, ctx.signal, onAuthRejected, check);
+        const reader = new ParameterStoreReader(api, prefix, ctx.signal, onAuthRejected, check);
+        return Object.assign(reader, { writer: new ParameterStoreWriter(reader) });
       }
       const api = requireTlsEndpoints(factories.secretsManager(config), ctx);
-      return new SecretsManagerReader(api, prefix, ctx.signal, onAuthRejected, check);
+      const reader = new SecretsManagerReader(api, prefix, ctx.signal, onAuthRejected, check);
+      return Object.assign(reader, { writer: new SecretsManagerWriter(reader, spec.secretsManager ?? {}) });
     },
   };
 }
