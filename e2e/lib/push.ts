@@ -2,6 +2,8 @@
 // backends' request logs the tests count writes in.
 
 import { readFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import type { Socket } from 'node:net';
 import { customObjectsApi, isNotFound } from './cluster.js';
 import type { Obj } from './cluster.js';
 import { waitFor } from './kube.js';
@@ -119,10 +121,9 @@ export interface Outage {
 }
 
 export async function outageProxy(target: string): Promise<Outage> {
-  const { createServer, connect } = await import('node:net');
   const t = new URL(target);
   let open = true;
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const server = createServer((client) => {
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
