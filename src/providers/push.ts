@@ -126,3 +126,85 @@ export function parsePushMetadata<T extends object>(
   }
   return spec as Partial<T>;
 }
+
+// ---- properties of a remote JSON object (dotted paths, `\.` a literal dot) ----
+
+function pathOf(property: string): string[] {
+  const parts: string[] = [];
+  let cur = '';
+  for (let i = 0; i < property.length; i++) {
+    const c = property[i]!;
+    if (c === '\\' && property[i + 1] === '.') {
+      cur += '.';
+      i++;
+    } else if (c === '.') {
+      parts.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  parts.push(cur);
+  return parts;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function parseObject(text: string | undefined, what: string): Json {
+  if (text === undefined || text === '') return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = undefined;
+  }
+  // The parser's message could quote the value.
+  if (!isObject(v))
+    throw new ProviderError('InvalidRequest', `${what} is not a JSON object: a property push needs one`);
+  return v;
+}
+
+/** `current` (JSON text) with `property` set to `value` as a string. */
+export function setProperty(
+  current: string | undefined,
+  property: string,
+  value: string,
+  what: string,
+): string {
+  const root = parseObject(current, what);
+  const path = pathOf(property);
+  let node = root;
+  for (const p of path.slice(0, -1)) {
+    if (!isObject(node[p])) node[p] = {};
+    node = node[p] as Json;
+  }
+  node[path.at(-1)!] = value;
+  return JSON.stringify(root);
+}
+
+/** `current` without `property`; undefined when nothing is left. */
+export function dropProperty(
+  current: string | undefined,
+  property: string,
+  what: string,
+): string | undefined {
+  const root = parseObject(current, what);
+  const path = pathOf(property);
+  let node: Json | undefined = root;
+  for (const p of path.slice(0, -1)) node = isObject(node?.[p]) ? (node[p] as Json) : undefined;
+  if (node) delete node[path.at(-1)!];
+  return Object.keys(root).length === 0 ? undefined : JSON.stringify(root);
+}
+
+export function hasProperty(current: string | undefined, property: string): boolean {
+  let node: unknown;
+  try {
+    node = JSON.parse(current ?? '');
+  } catch {
+    return false;
+  }
+  for (const p of pathOf(property)) {
+    if (!isObject(node) || !Object.hasOwn(node, p)) return false;
+    node = node[p];
+  }
+  return true;
+}

@@ -32,7 +32,8 @@ import type { FieldCheck } from '../push.js';
 import type { DeleteOutcome, PushOutcome, PushRef, PushRequest, PushValue, SecretsWriter } from '../types.js';
 import { prefixed, tagMap } from './common.js';
 import type { SsmApi } from './parameterstore.js';
-import { DEFAULT_DESCRIPTION, dropProperty, hasProperty, setProperty, tagDiff } from './push.js';
+import { dropProperty, hasProperty, setProperty } from '../push.js';
+import { DEFAULT_DESCRIPTION, tagDiff } from './push.js';
 import type { AwsCalls } from './push.js';
 
 interface PsMetadata {
