@@ -27,7 +27,7 @@ import {
 } from '../push.js';
 import type { DeleteOutcome, PushOutcome, PushRef, PushRequest, SecretsWriter } from '../types.js';
 import { parseKey, secretPath } from './names.js';
-import type { SmClient } from './index.js';
+import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import type { CallOptions } from 'google-gax';
 
 interface GcpMetadata {
@@ -52,7 +52,15 @@ const FIELDS = {
 
 /** What the writer needs of a connected client (GcpsmClient implements it). */
 export interface GcpCalls {
-  readonly sm: SmClient;
+  readonly sm: Pick<
+    SecretManagerServiceClient,
+    | 'getSecret'
+    | 'accessSecretVersion'
+    | 'createSecret'
+    | 'addSecretVersion'
+    | 'updateSecret'
+    | 'deleteSecret'
+  >;
   readonly parent: string;
   call<T>(what: string, fn: (opts: CallOptions) => Promise<T>): Promise<T>;
 }
