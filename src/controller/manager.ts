@@ -6,6 +6,7 @@
 
 import type {
   ClusterExternalSecret,
+  ClusterPushSecret,
   ExternalSecret,
   KubeObject,
   Namespace,
@@ -14,6 +15,7 @@ import type {
 } from '../api/types.js';
 import {
   CLUSTER_EXTERNAL_SECRETS,
+  CLUSTER_PUSH_SECRETS,
   CLUSTER_SECRET_STORES,
   EXTERNAL_SECRETS,
   NAMESPACES,
@@ -36,6 +38,7 @@ import type { WorkQueueOptions } from '../runtime/queue.js';
 import { Reflector } from '../runtime/watch.js';
 import type { ReflectorOptions } from '../runtime/watch.js';
 import { clusterExternalSecretController } from './clusterexternalsecret/controller.js';
+import { clusterPushSecretController } from './clusterpushsecret/controller.js';
 import { externalSecretController } from './externalsecret/controller.js';
 import type { EsCaches } from './externalsecret/controller.js';
 import { MANAGED_LABEL } from './externalsecret/ownership.js';
@@ -82,6 +85,7 @@ const PUSH_WORKERS = 16;
 /** The Manager's caches: those of the ExternalSecret controller, and the cluster-wide kinds'. */
 type Caches = EsCaches & {
   clusterExternalSecrets?: ObjectCache<ClusterExternalSecret>;
+  clusterPushSecrets?: ObjectCache<ClusterPushSecret>;
   pushSecrets: ObjectCache<PushSecret>;
   /** Every Secret's metadata (no values), watched only once a PushSecret exists. */
   pushSources: ObjectCache<SourceMeta>;
@@ -173,6 +177,19 @@ export class Manager {
           queue: this.queueOptions('clusterexternalsecret', Math.min(CES_WORKERS, o.concurrency)),
         }) as Controller<KubeObject, unknown>,
       );
+    const cps = this.caches.clusterPushSecrets;
+    if (cps)
+      this.controllers.push(
+        clusterPushSecretController({
+          ...common,
+          caches: {
+            clusterPushSecrets: cps,
+            pushSecrets: this.caches.pushSecrets,
+            namespaces: this.caches.namespaces,
+          },
+          queue: this.queueOptions('clusterpushsecret', Math.min(CES_WORKERS, o.concurrency)),
+        }) as Controller<KubeObject, unknown>,
+      );
     // Counted at scrape time from the caches: no per-object series, whatever the object count.
     o.metrics.externalSecretCountsFrom(() => readyCounts(this.caches.externalSecrets));
     o.metrics.storeCountsFrom(() => ({
@@ -223,6 +240,10 @@ export class Manager {
         o.namespaces.length === 0
           ? new ObjectCache([reflector<ClusterExternalSecret>(CLUSTER_EXTERNAL_SECRETS, undefined)])
           : undefined,
+      clusterPushSecrets:
+        o.namespaces.length === 0
+          ? new ObjectCache([reflector<ClusterPushSecret>(CLUSTER_PUSH_SECRETS, undefined)])
+          : undefined,
     };
   }
 
@@ -254,6 +275,7 @@ export class Manager {
       ...c.generators.map((g) => g.cache),
       c.pushSecrets,
       ...(c.clusterExternalSecrets ? [c.clusterExternalSecrets] : []),
+      ...(c.clusterPushSecrets ? [c.clusterPushSecrets] : []),
     ] as ObjectCache<KubeObject>[];
   }
 
