@@ -33,7 +33,7 @@ import { cleanupPushSecret, executePushSecret } from './execute.js';
 import type { PushExecutorDeps } from './execute.js';
 import { PUSH_FINALIZER, reconcilePushSecret } from './reconcile.js';
 import type { PushPlan } from './reconcile.js';
-import { pushSecretWorld } from './world.js';
+import { pushSecretWorld, resolvePushStores } from './world.js';
 import type { PushWorldDeps } from './world.js';
 
 /** A watched source Secret: its metadata and a hash of its data, never the values. */
@@ -145,7 +145,9 @@ export function pushSecretController(o: PushControllerOptions): Controller<PushS
         name: PUSH_FINALIZER,
         // Before the first push: a deletion must find it in place to remove what was pushed.
         wanted: (ps) =>
-          ps.spec?.deletionPolicy === 'Delete' || (ps.status?.generatorLeases ?? []).some((l) => l.leaseID),
+          ((ps.spec?.deletionPolicy === 'Delete' || (ps.status?.generatorLeases ?? []).length > 0) &&
+            ours(ps, worldDeps, lookup)) ||
+          (ps.status?.generatorLeases ?? []).some((l) => l.leaseID),
         cleanup: (ps) => cleanupPushSecret(deps, ps),
       },
       writer: new Finalizers({ api: o.api, type: PUSH_SECRETS, cache, signal: o.signal }),
@@ -157,6 +159,18 @@ export function pushSecretController(o: PushControllerOptions): Controller<PushS
   watchSources(controller, caches, bySource, bySelector);
   watchStores(controller, caches, byStore, bySelector);
   return controller;
+}
+
+/**
+ * Whether this operator serves the PushSecret: one of its stores is of our controller class,
+ * or not known yet (a store created later may be ours; the finalizer must be in place first).
+ */
+function ours(ps: PushSecret, deps: PushWorldDeps, lookup: ReturnType<typeof cachedStores>): boolean {
+  const ns = ps.metadata.namespace ?? '';
+  return (ps.spec?.secretStoreRefs ?? []).some((ref) => {
+    const r = resolvePushStores(deps, lookup, ref, ns);
+    return !r.ok || r.stores.length > 0 || !ref.name;
+  });
 }
 
 /** One key of a ConfigMap or Secret of the PushSecret's namespace (e.g. an AWS resource policy). */

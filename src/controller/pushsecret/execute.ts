@@ -159,6 +159,7 @@ async function deleteEntries(
   if (keys.length === 0) return;
   const ns = ps.metadata.namespace ?? '';
   const store = storeFromStatusKey(storeKey, ns, deps.lookup);
+  if (!store.ok && store.otherController) return;
   if (!store.ok) {
     // Nothing can reach it any more; keeping the entries would block forever.
     t.abandoned.push(`${store.message}: ${keys.length} pushed secret(s) left in place (${keys.join(', ')})`);

@@ -178,11 +178,14 @@ export function storeFromStatusKey(
   key: string,
   namespace: string,
   lookup: StoreLookup,
-): { ok: true; info: StoreInfo } | { ok: false; message: string } {
+): { ok: true; info: StoreInfo } | { ok: false; message: string; otherController?: boolean } {
   const slash = key.indexOf('/');
   const kind = key.slice(0, slash) === 'ClusterSecretStore' ? 'ClusterSecretStore' : 'SecretStore';
   const name = key.slice(slash + 1);
   const store = lookup.store(kind, kind === 'SecretStore' ? namespace : undefined, name);
   if (!store) return { ok: false, message: `${kind} "${name}" not found` };
+  // Another controller class's store is that controller's to clean up, not ours.
+  if ((store.spec?.controller ?? '') !== lookup.controllerClass)
+    return { ok: false, message: `${kind} "${name}" belongs to another controller`, otherController: true };
   return { ok: true, info: storeInfoOf(store, kind, namespace) };
 }
