@@ -142,6 +142,8 @@ async function main(): Promise<void> {
         name: `bench-${name}`,
         args: ['--log-level', 'info', ...opts.operatorArgs, ...args],
         env: { ...(opts.imageEnv ? IMAGE_ENV : {}), ...env },
+        // A loaded machine (other work on the same cores) can take longer than 30 s to start Node.
+        readyTimeoutMs: 120_000,
       });
       return op;
     },

@@ -19,10 +19,13 @@ interface PushList {
   items: { status?: { conditions?: { type: string; status: string }[] } }[];
 }
 
+/** PushSecrets with Ready=True; a list the apiserver could not answer in time counts none (polled again). */
 async function readyCount(ctx: Ctx, namespaces: string[]): Promise<number> {
   let n = 0;
   for (const ns of namespaces) {
-    const list = await ctx.api.must<PushList>('GET', `${PUSH_PATH}/namespaces/${ns}/pushsecrets`);
+    const r = await ctx.api.call<PushList>('GET', `${PUSH_PATH}/namespaces/${ns}/pushsecrets`);
+    if (r.status !== 200) continue;
+    const list = r.body;
     n += list.items.filter((o) =>
       o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
     ).length;
@@ -84,7 +87,7 @@ export async function pushScenario(ctx: Ctx, n: number, intervalS: number): Prom
       });
     },
   );
-  const deadline = Date.now() + 900_000;
+  const deadline = Date.now() + 2_400_000;
   while ((await readyCount(ctx, namespaces)) < n) {
     if (Date.now() > deadline) throw new Error('not every PushSecret became Ready in time');
     await new Promise((r) => setTimeout(r, 2_000));

@@ -8,7 +8,7 @@ import type { Static } from '../schema.js';
 export function aws() {
   return obj(
     {
-      service: enumStr(['SecretsManager', 'ParameterStore']),
+      service: enumStr(['SecretsManager', 'ParameterStore', 'CertificateManager']),
       region: str(),
       role: str({ desc: 'ARN of a role to assume (last in the chain, with externalID and sessionTags).' }),
       additionalRoles: arr(str(), { desc: 'Role ARNs assumed in order before role (chained).' }),

@@ -8,6 +8,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import type { ACMClientConfig } from '@aws-sdk/client-acm';
 import type { SSMClientConfig } from '@aws-sdk/client-ssm';
 import type { AwsProvider } from '../../api/providers/aws.js';
 import { credentialScope } from '../shared.js';
@@ -19,6 +20,7 @@ import { ParameterStoreReader } from './parameterstore.js';
 import type { SsmApi } from './parameterstore.js';
 import { SecretsManagerReader } from './secretsmanager.js';
 import { SecretsManagerWriter } from './push.js';
+import type { AcmApi } from './acm-push.js';
 import { ParameterStoreWriter } from './push-ssm.js';
 import type { SmApi } from './secretsmanager.js';
 
@@ -31,12 +33,15 @@ const ROLE_ARN = /^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/.+$/;
 export interface AwsFactories {
   secretsManager(config: SecretsManagerClientConfig): SmApi;
   ssm(config: SSMClientConfig): SsmApi;
+  /** Loaded on first use: only stores of service CertificateManager need the ACM SDK. */
+  acm?(config: ACMClientConfig): Promise<AcmApi>;
   sts: StsFactory;
 }
 
 export const defaultFactories: AwsFactories = {
   secretsManager: (c) => new SecretsManagerClient(c),
   ssm: (c) => new SSMClient(c),
+  acm: async (c) => new (await import('@aws-sdk/client-acm')).ACMClient(c),
   sts: defaultStsFactory,
 };
 
@@ -65,8 +70,8 @@ export function awsProvider(
       const spec = store.provider.aws;
       if (!spec) return 'spec.provider.aws is missing';
       const service = spec.service ?? 'SecretsManager';
-      if (service !== 'SecretsManager' && service !== 'ParameterStore')
-        return `spec.provider.aws.service "${String(service)}" must be SecretsManager or ParameterStore`;
+      if (service !== 'SecretsManager' && service !== 'ParameterStore' && service !== 'CertificateManager')
+        return `spec.provider.aws.service "${String(service)}" must be SecretsManager, ParameterStore or CertificateManager`;
       if (!spec.region) return 'spec.provider.aws.region must be set';
       if (!REGION.test(spec.region)) return `spec.provider.aws.region "${spec.region}" is not an AWS region`;
       const auth = spec.auth ?? {};
@@ -114,6 +119,13 @@ export function awsProvider(
         if (auth.credentials) await auth.credentials();
         else await defaultChain(config.region);
       };
+      if (spec.service === 'CertificateManager') {
+        const acm = factories.acm ?? defaultFactories.acm!;
+        const api = requireTlsEndpoints(await acm(config), ctx);
+        // The ACM SDK is loaded by the first store that uses it.
+        const { CertificateManagerClient } = await import('./acm-push.js');
+        return new CertificateManagerClient(api, prefix, ctx.signal, onAuthRejected, check);
+      }
       if ((spec.service ?? 'SecretsManager') === 'ParameterStore') {
         const api = requireTlsEndpoints(factories.ssm(config), ctx);
         const reader = new ParameterStoreReader(api, prefix, ctx.signal, onAuthRejected, check);

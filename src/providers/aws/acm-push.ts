@@ -1,0 +1,245 @@
+// AWS Certificate Manager (`service: CertificateManager`), push only: a kubernetes.io/tls Secret
+// (tls.crt with its chain, tls.key) imported as an ACM certificate, as ESO 2.9 does it
+// (providers/v1/aws/certificatemanager). ACM names nothing: the certificate a remote key stands
+// for is the one tagged `external-secrets-remote-key: <prefix><remoteKey>` and `managed-by:
+// external-secrets` (ESO's tags), found once by listing and then remembered. Re-imported (same
+// ARN) only when the certificate or chain changed; metadata tags are synced (ESO's two tags are
+// reserved).
+
+import {
+  AddTagsToCertificateCommand,
+  DeleteCertificateCommand,
+  GetCertificateCommand,
+  ImportCertificateCommand,
+  ListCertificatesCommand,
+  ListTagsForCertificateCommand,
+  RemoveTagsFromCertificateCommand,
+} from '@aws-sdk/client-acm';
+import type { ACMClient } from '@aws-sdk/client-acm';
+import { ProviderError } from '../errors.js';
+import {
+  MANAGED_BY_KEY,
+  MANAGED_BY_VALUE,
+  isOwned,
+  isStringMap,
+  notOwned,
+  parsePushMetadata,
+} from '../push.js';
+import type {
+  DeleteOutcome,
+  PushOutcome,
+  PushRef,
+  PushRequest,
+  RemoteKeyRef,
+  RemoteValue,
+  SecretsClient,
+  SecretsWriter,
+} from '../types.js';
+import { AwsReader, tagMap } from './common.js';
+
+/** ESO's tag naming the remote key a certificate stands for. */
+export const REMOTE_KEY_TAG = 'external-secrets-remote-key';
+const RESERVED = new Set([MANAGED_BY_KEY, REMOTE_KEY_TAG]);
+const LIST_PAGE = 100;
+
+export type AcmApi = Pick<ACMClient, 'send' | 'destroy'>;
+
+const decoder = new TextDecoder();
+
+interface Bundle {
+  leaf: string;
+  chain: string;
+  key: string;
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const trim = (s: string | undefined) => (s ?? '').replace(/[\r\n]+$/, '');
+
+function bundleOf(req: PushRequest): Bundle {
+  if (req.value.kind !== 'map')
+    throw new ProviderError(
+      'InvalidRequest',
+      'secretKey must be empty for the CertificateManager service: the whole kubernetes.io/tls Secret is pushed (tls.crt and tls.key)',
+    );
+  const crt = req.value.data['tls.crt'];
+  const key = req.value.data['tls.key'];
+  if (!crt?.length || !key?.length)
+    throw new ProviderError(
+      'InvalidRequest',
+      'the Secret pushed to CertificateManager needs tls.crt and tls.key',
+    );
+  const certs = decoder.decode(crt).match(PEM_CERT) ?? [];
+  if (certs.length === 0) throw new ProviderError('InvalidRequest', 'tls.crt holds no PEM certificate');
+  return {
+    leaf: `${certs[0]!}\n`,
+    chain: certs.slice(1).join('\n') + (certs.length > 1 ? '\n' : ''),
+    key: decoder.decode(key),
+  };
+}
+
+export class CertificateManagerClient extends AwsReader<AcmApi> implements SecretsClient {
+  readonly writer: SecretsWriter = new AcmWriter(this);
+
+  async getSecret(ref: RemoteKeyRef): Promise<RemoteValue> {
+    throw new ProviderError(
+      'Unsupported',
+      `reading "${ref.key}" from AWS Certificate Manager is not supported by this Syncret version (PushSecret only)`,
+    );
+  }
+}
+
+class AcmWriter implements SecretsWriter {
+  /** Remote key → certificate ARN, checked against the certificate's tags at each use. */
+  private readonly arns = new Map<string, string>();
+
+  constructor(private readonly c: AwsReader<AcmApi>) {}
+
+  private send<T>(what: string, cmd: object): Promise<T> {
+    const send = this.c.api.send.bind(this.c.api) as (c: object, o: object) => Promise<unknown>;
+    return this.c.call(what, () => send(cmd, { abortSignal: this.c.signal }) as Promise<T>);
+  }
+
+  private async tags(arn: string): Promise<Record<string, string> | undefined> {
+    try {
+      const out = await this.send<{ Tags?: { Key?: string; Value?: string }[] }>(
+        `certificate "${arn}"`,
+        new ListTagsForCertificateCommand({ CertificateArn: arn }),
+      );
+      return tagMap(out.Tags);
+    } catch (e) {
+      if (e instanceof ProviderError && e.reason === 'NotFound') return undefined;
+      throw e;
+    }
+  }
+
+  /** The certificate tagged with `remoteKey`, and its tags; undefined when there is none. */
+  private async find(remoteKey: string): Promise<{ arn: string; tags: Record<string, string> } | undefined> {
+    const known = this.arns.get(remoteKey);
+    if (known) {
+      const tags = await this.tags(known);
+      if (tags && tags[REMOTE_KEY_TAG] === remoteKey) return { arn: known, tags };
+      this.arns.delete(remoteKey);
+    }
+    let token: string | undefined;
+    const found: { arn: string; tags: Record<string, string> }[] = [];
+    do {
+      const page = await this.send<{
+        CertificateSummaryList?: { CertificateArn?: string }[];
+        NextToken?: string;
+      }>('ListCertificates', new ListCertificatesCommand({ MaxItems: LIST_PAGE, NextToken: token }));
+      for (const s of page.CertificateSummaryList ?? []) {
+        if (!s.CertificateArn) continue;
+        const tags = await this.tags(s.CertificateArn);
+        if (tags?.[REMOTE_KEY_TAG] === remoteKey) found.push({ arn: s.CertificateArn, tags });
+      }
+      token = page.NextToken || undefined;
+    } while (token);
+    // ESO picks the lexically smallest ARN when several carry the tag.
+    found.sort((a, b) => (a.arn < b.arn ? -1 : 1));
+    const hit = found[0];
+    if (hit) this.arns.set(remoteKey, hit.arn);
+    return hit;
+  }
+
+  async push(req: PushRequest): Promise<PushOutcome> {
+    const meta = parsePushMetadata<{ tags: Record<string, string> }>(
+      'aws (CertificateManager)',
+      req.metadata,
+      {
+        tags: isStringMap,
+      },
+    );
+    const b = bundleOf(req);
+    const remoteKey = this.c.prefix + req.ref.remoteKey;
+    const what = `certificate "${remoteKey}"`;
+    const existing = await this.find(remoteKey);
+    const wanted = Object.fromEntries(Object.entries(meta?.tags ?? {}).filter(([k]) => !RESERVED.has(k)));
+    if (!existing) {
+      const out = await this.send<{ CertificateArn?: string }>(
+        what,
+        new ImportCertificateCommand({
+          Certificate: new TextEncoder().encode(b.leaf),
+          PrivateKey: new TextEncoder().encode(b.key),
+          ...(b.chain ? { CertificateChain: new TextEncoder().encode(b.chain) } : {}),
+          Tags: [
+            { Key: MANAGED_BY_KEY, Value: MANAGED_BY_VALUE },
+            { Key: REMOTE_KEY_TAG, Value: remoteKey },
+            ...Object.entries(wanted).map(([Key, Value]) => ({ Key, Value })),
+          ],
+        }),
+      );
+      if (out.CertificateArn) this.arns.set(remoteKey, out.CertificateArn);
+      return 'created';
+    }
+    if (!isOwned(existing.tags)) throw notOwned('ACM certificate', { remoteKey }, 'tag');
+    const cur = await this.send<{ Certificate?: string; CertificateChain?: string }>(
+      what,
+      new GetCertificateCommand({ CertificateArn: existing.arn }),
+    );
+    // Without a chain AWS returns the certificate as its chain too.
+    const remoteChain = trim(cur.CertificateChain);
+    const sameChain = b.chain
+      ? remoteChain === trim(b.chain)
+      : remoteChain === '' || remoteChain === trim(cur.Certificate);
+    let wrote = false;
+    if (trim(cur.Certificate) !== trim(b.leaf) || !sameChain) {
+      await this.send(
+        what,
+        new ImportCertificateCommand({
+          CertificateArn: existing.arn,
+          Certificate: new TextEncoder().encode(b.leaf),
+          PrivateKey: new TextEncoder().encode(b.key),
+          ...(b.chain ? { CertificateChain: new TextEncoder().encode(b.chain) } : {}),
+        }),
+      );
+      wrote = true;
+    }
+    return (await this.syncTags(existing.arn, existing.tags, wanted, what)) || wrote
+      ? 'updated'
+      : 'unchanged';
+  }
+
+  private async syncTags(
+    arn: string,
+    have: Record<string, string>,
+    want: Record<string, string>,
+    what: string,
+  ): Promise<boolean> {
+    const remove = Object.entries(have).filter(([k]) => !RESERVED.has(k) && !Object.hasOwn(want, k));
+    const add = Object.entries(want).filter(([k, v]) => have[k] !== v);
+    if (remove.length > 0)
+      await this.send(
+        what,
+        new RemoveTagsFromCertificateCommand({
+          CertificateArn: arn,
+          Tags: remove.map(([Key, Value]) => ({ Key, Value })),
+        }),
+      );
+    if (add.length > 0)
+      await this.send(
+        what,
+        new AddTagsToCertificateCommand({
+          CertificateArn: arn,
+          Tags: add.map(([Key, Value]) => ({ Key, Value })),
+        }),
+      );
+    return remove.length > 0 || add.length > 0;
+  }
+
+  async delete(ref: PushRef): Promise<DeleteOutcome> {
+    const remoteKey = this.c.prefix + ref.remoteKey;
+    const existing = await this.find(remoteKey);
+    if (!existing) return 'absent';
+    if (!isOwned(existing.tags)) return 'not-owned';
+    await this.send(
+      `certificate "${remoteKey}"`,
+      new DeleteCertificateCommand({ CertificateArn: existing.arn }),
+    );
+    this.arns.delete(remoteKey);
+    return 'deleted';
+  }
+
+  async exists(ref: PushRef): Promise<boolean> {
+    return (await this.find(this.c.prefix + ref.remoteKey)) !== undefined;
+  }
+}
