@@ -12,11 +12,13 @@ const SRC = fileURLToPath(new URL('.', import.meta.url));
 /**
  * Bottom to top: a unit may import from units listed before it (and from itself). A unit is a
  * folder of src/, or a sub-folder where a folder holds two layers (runtime/time is below
- * everything; controller/store is below the kinds that read stores).
+ * everything; controller/store is below the kinds that read stores). regexp (the engine of
+ * user patterns) sits below providers, the lowest layer that takes patterns from users.
  */
 const LAYERS = [
   'api',
   'runtime/time',
+  'regexp',
   'config',
   'kube',
   'observability',

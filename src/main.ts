@@ -17,6 +17,16 @@ import { fakeProvider } from './providers/fake/index.js';
 import { kubernetesProvider } from './providers/kubernetes/index.js';
 import { vaultProvider } from './providers/vault/index.js';
 import { vaultDynamicSecretGenerator } from './providers/vault/generator.js';
+import { lazyGenerator } from './providers/generator.js';
+import { beyondtrustGenerator } from './providers/beyondtrust/generator.js';
+import type { Generator } from './providers/generator.js';
+import { localGenerators } from './providers/local/index.js';
+import { webhookGenerator } from './providers/webhook/generator.js';
+import { cloudsmithAccessTokenGenerator, quayAccessTokenGenerator } from './providers/tokens/exchange.js';
+import { githubAccessTokenGenerator } from './providers/tokens/github.js';
+import { gitlabDeployTokenGenerator } from './providers/tokens/gitlab.js';
+import { grafanaGenerator } from './providers/tokens/grafana.js';
+import { GENERATOR_RESOURCES } from './kube/resources.js';
 import { ProviderRegistry, lazyProvider } from './providers/registry.js';
 import { KubeClient } from './kube/client.js';
 import { VERSION } from './version.js';
@@ -37,6 +47,43 @@ export function defaultRegistry(metrics?: Metrics): ProviderRegistry {
       return m.gcpsmProvider(m.gcpsmOptionsFromEnv(process.env));
     }),
   ]);
+}
+
+/**
+ * Every generator kind of ESO 2.9: the local ones, Webhook and the token exchanges at start;
+ * those needing a cloud SDK (AWS, Google, Azure) load it on first use.
+ */
+export function defaultGenerators(metrics?: Metrics, allowInsecureCredentials = false): Generator[] {
+  const http = { allowPlainHttpCredentials: allowInsecureCredentials };
+  let loaded: Promise<Generator[]> | undefined;
+  const aws = (kind: 'ECRAuthorizationToken' | 'STSSessionToken') =>
+    lazyGenerator(kind, GENERATOR_RESOURCES[kind], 'aws', async () => {
+      loaded ??= import('./providers/aws/generators.js').then((m) => m.awsGenerators());
+      return (await loaded).find((g) => g.kind === kind)!;
+    });
+  return [
+    vaultDynamicSecretGenerator({ onLogin: () => metrics?.providerLogin('vault') }),
+    ...localGenerators(),
+    webhookGenerator(http),
+    githubAccessTokenGenerator(http),
+    quayAccessTokenGenerator(http),
+    cloudsmithAccessTokenGenerator(http),
+    gitlabDeployTokenGenerator(http),
+    grafanaGenerator(http),
+    aws('ECRAuthorizationToken'),
+    aws('STSSessionToken'),
+    lazyGenerator('ACRAccessToken', GENERATOR_RESOURCES.ACRAccessToken, 'azurekv', async () =>
+      (await import('./providers/azurekv/registry.js')).acrAccessTokenGenerator(),
+    ),
+    lazyGenerator('GCRAccessToken', GENERATOR_RESOURCES.GCRAccessToken, 'gcpsm', async () => {
+      const [registry, gcpsm] = await Promise.all([
+        import('./providers/gcpsm/registry.js'),
+        import('./providers/gcpsm/index.js'),
+      ]);
+      return registry.gcrAccessTokenGenerator(gcpsm.gcpsmOptionsFromEnv(process.env));
+    }),
+    beyondtrustGenerator(),
+  ];
 }
 
 /** The operator's parts: API client, Events, the controllers and the HTTP endpoints. */
@@ -70,10 +117,12 @@ async function assemble(opts: RunOptions) {
     controllerClass: opts.controllerClass,
     fieldManager: opts.fieldManager,
     maxErrorBackoffMs: opts.requeueOnErrorMaxMs,
+    minRefreshIntervalMs: opts.minRefreshIntervalMs,
+    providerBudget: { qps: opts.providerQps, burst: opts.providerBurst },
     storeRevalidateMs: opts.storeRequeueIntervalMs,
     leaseRevokeTimeoutMs: opts.leaseRevokeTimeoutMs,
     allowInsecureCredentials: opts.allowInsecureCredentials,
-    generators: [vaultDynamicSecretGenerator({ onLogin: () => metrics.providerLogin('vault') })],
+    generators: defaultGenerators(metrics, opts.allowInsecureCredentials),
   });
   backlogged = () => manager.backlogged();
   return { logger, metrics, api, events, manager };

@@ -122,8 +122,11 @@ export function runPrefix(): string {
   return `r${randomBytes(3).toString('hex')}`;
 }
 
-/** A self-signed certificate and key in PEM (openssl), plus the certificate's DER. */
-export function selfSignedPem(cn: string): { certPem: string; keyPem: string; der: Buffer } {
+/**
+ * A self-signed certificate and key in PEM (openssl), plus the certificate's DER; `san` adds
+ * a subjectAltName (e.g. IP:127.0.0.1, for a TLS server the operator must trust).
+ */
+export function selfSignedPem(cn: string, san?: string): { certPem: string; keyPem: string; der: Buffer } {
   const dir = mkdtempSync(join(tmpdir(), 'syncret-kv-'));
   try {
     execFileSync(
@@ -138,6 +141,7 @@ export function selfSignedPem(cn: string): { certPem: string; keyPem: string; de
         '2',
         '-subj',
         `/CN=${cn}`,
+        ...(san ? ['-addext', `subjectAltName=${san}`] : []),
         '-keyout',
         join(dir, 'k.pem'),
         '-out',

@@ -107,6 +107,9 @@ export async function startOperator(opts: StartOptions = {}): Promise<OperatorHa
     `127.0.0.1:${port}`,
     '--log-level',
     'debug',
+    // Tests of refresh timing use intervals of 1-4 s: no floor, unless a test sets one (a later
+    // flag wins; hostile.e2e.test.ts runs with the default 10 s).
+    '--min-refresh-interval=0',
     ...(opts.leaderElect ? ['--leader-elect', '--leader-election-namespace', OPERATOR_NAMESPACE] : []),
     ...(opts.insecureCredentials === false ? [] : ['--allow-insecure-credentials']),
     ...(opts.args ?? []),

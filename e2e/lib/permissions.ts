@@ -34,6 +34,27 @@ const GROUP: Record<string, string> = {
   clusterpushsecrets: 'external-secrets.io',
   leases: 'coordination.k8s.io',
   vaultdynamicsecrets: 'generators.external-secrets.io',
+  ...Object.fromEntries(
+    [
+      'acraccesstokens',
+      'beyondtrustworkloadcredentialsdynamicsecrets',
+      'cloudsmithaccesstokens',
+      'clustergenerators',
+      'ecrauthorizationtokens',
+      'fakes',
+      'gcraccesstokens',
+      'githubaccesstokens',
+      'gitlabdeploytokens',
+      'grafanas',
+      'mfas',
+      'passwords',
+      'quayaccesstokens',
+      'sshkeys',
+      'stssessiontokens',
+      'uuids',
+      'webhooks',
+    ].map((plural) => [plural, 'generators.external-secrets.io']),
+  ),
 };
 
 /** Whether RBAC allows it, by the apiserver's SubjectAccessReview, in `namespace` or anywhere. */

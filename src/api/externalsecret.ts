@@ -12,30 +12,18 @@ import {
 } from './common.js';
 import { arr, atLeastOne, bool, enumStr, exactlyOne, int, map, obj, rule, str } from './schema.js';
 import type { Static } from './schema.js';
+import { WRAPPABLE_GENERATOR_KINDS } from './generators/kinds.js';
+import type { WrappableGeneratorKind } from './generators/kinds.js';
 
 export const STORE_KINDS = ['SecretStore', 'ClusterSecretStore'] as const;
 
-// ESO's list; the operator reports kinds it does not implement in status.
-export const GENERATOR_KINDS = [
-  'ACRAccessToken',
-  'BeyondtrustWorkloadCredentialsDynamicSecret',
+// ESO's list (its order: ClusterGenerator third); the operator reports kinds it does not
+// implement in status.
+export const GENERATOR_KINDS: readonly (WrappableGeneratorKind | 'ClusterGenerator')[] = [
+  ...WRAPPABLE_GENERATOR_KINDS.slice(0, 2),
   'ClusterGenerator',
-  'CloudsmithAccessToken',
-  'ECRAuthorizationToken',
-  'Fake',
-  'GCRAccessToken',
-  'GithubAccessToken',
-  'GitlabDeployToken',
-  'QuayAccessToken',
-  'Password',
-  'SSHKey',
-  'STSSessionToken',
-  'UUID',
-  'VaultDynamicSecret',
-  'Webhook',
-  'Grafana',
-  'MFA',
-] as const;
+  ...WRAPPABLE_GENERATOR_KINDS.slice(2),
+];
 
 const CONVERSION_STRATEGIES = ['Default', 'Unicode'] as const;
 const DECODING_STRATEGIES = ['None', 'Base64', 'Base64URL', 'Auto'] as const;
@@ -364,6 +352,9 @@ export function generatorLease() {
       issueTime: str({ format: 'date-time' }),
       renewTime: str({ format: 'date-time' }),
       expireTime: str({ format: 'date-time' }),
+      revokeOnly: bool({
+        desc: 'The values follow refreshInterval; the lease only names what to delete when they are replaced or the ExternalSecret goes (a GitLab deploy token, a Grafana token).',
+      }),
     },
     {
       always: ['source', 'kind', 'name', 'leaseID', 'leaseDuration', 'renewable', 'issueTime', 'expireTime'],

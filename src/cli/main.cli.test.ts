@@ -1,6 +1,7 @@
 // The built command line on the example files (dist/ comes from `make build`, which
 // `make test-unit` runs first). No cluster involved.
 import { spawnSync } from 'node:child_process';
+import { X509Certificate, createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import YAML from 'yaml';
@@ -54,6 +55,27 @@ describe('syncret render (dist/main.js)', () => {
     const secret = YAML.parse(r.stdout) as { stringData: Record<string, string> };
     expect(secret.stringData.DATABASE_URL).toBe('postgres://app:from-values-json@db.local:5432/app');
     expect(secret.stringData['config.yaml']).toContain('key: values-api-key');
+  });
+  it("renders ESO's template functions (dates, htpasswd, semver, toYaml, genCA) offline", () => {
+    const r = run(
+      'render',
+      '-f',
+      'examples/render/functions.yaml',
+      '--store',
+      'examples/render/store.yaml',
+      '--decoded',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const d = (YAML.parse(r.stdout) as { stringData: Record<string, string> }).stringData;
+    expect(d.rotated).toBe('Thursday 29 February 2024, 14:45 CET');
+    const sha = createHash('sha1').update('p@ss word').digest('base64');
+    expect(d.htpasswd).toBe(`app:{SHA}${sha}`);
+    expect(d.compatible).toBe('true');
+    expect(d['app.yaml']).toBe('db:\n  host: db.internal\n  port: 5432\nuser: APP');
+    const ca = new X509Certificate(d['ca.crt']!);
+    expect(ca.ca).toBe(true);
+    expect(ca.subject).toBe('CN=demo-ca');
   });
   it('exits 1 with a message on stderr for a broken input, 0 with usage for --help', () => {
     const r = run(

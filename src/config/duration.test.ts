@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { DurationError, parseGoDuration, parseGoDurationNs } from './duration.js';
+import { DurationError, formatGoDuration, parseGoDuration, parseGoDurationNs } from './duration.js';
 
 const NS = 1n;
 const US = 1000n;
@@ -135,5 +135,24 @@ describe('parseGoDuration (ms)', () => {
 
   it('throws the Go message', () => {
     expect(() => parseGoDuration('abc')).toThrow(new DurationError('time: invalid duration "abc"'));
+  });
+});
+
+describe('formatGoDuration', () => {
+  it("prints as Go's Duration.String", () => {
+    const cases: [number, string][] = [
+      [0, '0s'],
+      [0.000001, '1ns'],
+      [0.0015, '1.5µs'],
+      [500, '500ms'],
+      [1500, '1.5s'],
+      [10_000, '10s'],
+      [60_000, '1m0s'],
+      [90_000, '1m30s'],
+      [3_600_000, '1h0m0s'],
+      [5_400_500, '1h30m0.5s'],
+      [-2000, '-2s'],
+    ];
+    for (const [ms, text] of cases) expect(formatGoDuration(ms)).toBe(text);
   });
 });

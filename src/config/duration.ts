@@ -134,3 +134,27 @@ export function parseGoDurationNs(input: string): bigint {
 export function parseGoDuration(s: string): number {
   return Number(parseGoDurationNs(s)) / 1e6;
 }
+
+/** `v / 10^prec` with the fraction's trailing zeros dropped, as Go's fmtFrac and fmtInt. */
+function withFraction(v: bigint, prec: number): string {
+  const scale = 10n ** BigInt(prec);
+  const frac = (v % scale).toString().padStart(prec, '0').replace(/0+$/, '');
+  return `${v / scale}${frac ? `.${frac}` : ''}`;
+}
+
+/** Go's time.Duration.String of a duration in ms ("10s", "1m30s", "1.5s", "500ms", "1ns"). */
+export function formatGoDuration(ms: number): string {
+  let ns = BigInt(Math.round(ms * 1e6));
+  const sign = ns < 0n ? '-' : '';
+  if (ns < 0n) ns = -ns;
+  if (ns === 0n) return '0s';
+  if (ns < US) return `${sign}${ns}ns`;
+  if (ns < MS) return `${sign}${withFraction(ns, 3)}µs`;
+  if (ns < SEC) return `${sign}${withFraction(ns, 6)}ms`;
+  let out = `${withFraction(ns % MIN, 9)}s`;
+  const mins = ns / MIN;
+  if (mins > 0n) out = `${mins % 60n}m${out}`;
+  const hours = mins / 60n;
+  if (hours > 0n) out = `${hours}h${out}`;
+  return sign + out;
+}

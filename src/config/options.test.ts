@@ -61,6 +61,9 @@ describe('run defaults', () => {
       kubeQps: 0,
       kubeBurst: 100,
       requeueOnErrorMaxMs: 300_000,
+      minRefreshIntervalMs: 10_000,
+      providerQps: 0,
+      providerBurst: 20,
       storeRequeueIntervalMs: 300_000,
       leaseRevokeTimeoutMs: 120_000,
       fieldManager: 'syncret',
@@ -147,6 +150,9 @@ describe('environment fallbacks', () => {
       SYNCRET_KUBE_QPS: '12.5',
       SYNCRET_KUBE_BURST: '25',
       SYNCRET_REQUEUE_ON_ERROR_MAX: '10m',
+      SYNCRET_MIN_REFRESH_INTERVAL: '30s',
+      SYNCRET_PROVIDER_QPS: '2.5',
+      SYNCRET_PROVIDER_BURST: '5',
       SYNCRET_STORE_REQUEUE_INTERVAL: '1h',
       SYNCRET_LEASE_REVOKE_TIMEOUT: '30s',
       SYNCRET_FIELD_MANAGER: 'me',
@@ -169,6 +175,9 @@ describe('environment fallbacks', () => {
       kubeQps: 12.5,
       kubeBurst: 25,
       requeueOnErrorMaxMs: 600_000,
+      minRefreshIntervalMs: 30_000,
+      providerQps: 2.5,
+      providerBurst: 5,
       storeRequeueIntervalMs: 3_600_000,
       leaseRevokeTimeoutMs: 30_000,
       fieldManager: 'me',
@@ -334,5 +343,28 @@ describe('listen addresses', () => {
   it('formats IPv6 in brackets', () => {
     expect(formatListenAddress('::', 80)).toBe('[::]:80');
     expect(formatListenAddress('127.0.0.1', 80)).toBe('127.0.0.1:80');
+  });
+});
+
+describe('refresh floor and provider budget', () => {
+  it('takes 0 as "no floor" but refuses a negative one', () => {
+    expect(run(['--min-refresh-interval=0']).minRefreshIntervalMs).toBe(0);
+    expect(run(['--min-refresh-interval', '1m']).minRefreshIntervalMs).toBe(60_000);
+    expect(fails(['run', '--min-refresh-interval=-1s'])).toBe(
+      'invalid value "-1s" for --min-refresh-interval: must not be negative',
+    );
+  });
+
+  it('takes a fractional rate and a burst of at least 1', () => {
+    expect(run(['--provider-qps=0.5', '--provider-burst=1'])).toMatchObject({
+      providerQps: 0.5,
+      providerBurst: 1,
+    });
+    expect(fails(['run', '--provider-burst=0'])).toBe(
+      'invalid value "0" for --provider-burst: must be an integer >= 1',
+    );
+    expect(fails(['run', '--provider-qps=-1'])).toBe(
+      'invalid value "-1" for --provider-qps: must be a number >= 0',
+    );
   });
 });

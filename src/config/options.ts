@@ -1,12 +1,13 @@
 // The `syncret` command line. Flags follow Go's flag package conventions (one or two dashes,
-// `--flag value` or `--flag=value`, booleans as `--flag` or `--flag=false`), because operators
-// are deployed from manifests written for Go controllers. Every flag has an environment
+// `--flag value` or `--flag=value`, booleans as `--flag` or `--flag=false`; argv.ts), because
+// operators are deployed from manifests written for Go controllers. Every flag has an environment
 // fallback so a Helm chart can set it either way; the flag wins when both are given.
 // One table (FLAGS) drives parsing, environment lookup and `syncret help`, so they cannot drift.
 
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { AddressError, parseListenAddress } from './address.js';
+import { OptionsError, parseBool, scan } from './argv.js';
 import { DurationError, parseGoDuration } from './duration.js';
 import { LOG_FORMATS, LOG_LEVELS } from './logging.js';
 import type { LogFormat, LogLevel } from './logging.js';
@@ -32,6 +33,11 @@ export interface RunOptions {
   kubeQps: number;
   kubeBurst: number;
   requeueOnErrorMaxMs: number;
+  /** Floor of every refresh interval > 0, of retries and of generator re-issues; 0: none. */
+  minRefreshIntervalMs: number;
+  /** Provider calls per second per store; 0 disables the budget. */
+  providerQps: number;
+  providerBurst: number;
   storeRequeueIntervalMs: number;
   /** How long deleting an ExternalSecret waits for its generator leases to be revoked. */
   leaseRevokeTimeoutMs: number;
@@ -40,12 +46,9 @@ export interface RunOptions {
   allowInsecureCredentials: boolean;
 }
 
-export type Command = { command: 'run'; options: RunOptions } | { command: 'version' } | { command: 'help' };
+export { OptionsError } from './argv.js';
 
-/** A bad command line; the CLI prints the message and exits 2. */
-export class OptionsError extends Error {
-  override readonly name = 'OptionsError';
-}
+export type Command = { command: 'run'; options: RunOptions } | { command: 'version' } | { command: 'help' };
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -199,6 +202,32 @@ const FLAGS: readonly FlagSpec[] = [
     help: 'Longest backoff between retries of a failing sync.',
   },
   {
+    name: 'min-refresh-interval',
+    type: 'string',
+    arg: 'DURATION',
+    env: 'SYNCRET_MIN_REFRESH_INTERVAL',
+    default: '10s',
+    // A `refreshInterval: 1ns` looped: 7,821 Vault reads in 10 s from one object. 0 keeps
+    // meaning "no periodic refresh" (as ESO); only intervals above 0 are raised.
+    help: 'Shortest refresh interval: a refreshInterval (or store refreshInterval) above 0 but below it is raised to it, and no retry or generator re-issue comes sooner (the Ready message says so); 0 disables the floor.',
+  },
+  {
+    name: 'provider-qps',
+    type: 'string',
+    arg: 'QPS',
+    env: 'SYNCRET_PROVIDER_QPS',
+    default: '0',
+    help: 'Provider calls per second allowed to each store (SecretStore or ClusterSecretStore), each store on its own budget; a call over it waits up to 1 s, else fails with reason Throttled and is retried. 0 (default): no budget.',
+  },
+  {
+    name: 'provider-burst',
+    type: 'string',
+    arg: 'N',
+    env: 'SYNCRET_PROVIDER_BURST',
+    default: '20',
+    help: 'Provider calls a store may make at once before --provider-qps paces them.',
+  },
+  {
     name: 'lease-revoke-timeout',
     type: 'string',
     arg: 'DURATION',
@@ -234,92 +263,6 @@ const FLAGS: readonly FlagSpec[] = [
 const BY_NAME = new Map(FLAGS.map((f) => [f.name, f]));
 
 const COMMANDS = ['run', 'version', 'help'] as const;
-
-// ---- argv scanning ----
-
-interface Scanned {
-  positionals: string[];
-  /** Flag name → values in order (one per occurrence). */
-  flags: Map<string, string[]>;
-  help: boolean;
-  version: boolean;
-}
-
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j] ?? 0;
-      row[j] = Math.min(cur + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length] ?? 0;
-}
-
-function unknownFlag(name: string): OptionsError {
-  let best: string | undefined;
-  let bestDist = 3;
-  for (const f of FLAGS) {
-    const d = levenshtein(name, f.name);
-    if (d < bestDist) [best, bestDist] = [f.name, d];
-  }
-  return new OptionsError(`unknown flag --${name}${best ? ` (did you mean --${best}?)` : ''}`);
-}
-
-/** Go's strconv.ParseBool. */
-function parseBool(v: string): boolean | undefined {
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
-  return undefined;
-}
-
-function scan(argv: readonly string[]): Scanned {
-  const out: Scanned = { positionals: [], flags: new Map(), help: false, version: false };
-  for (let i = 0; i < argv.length; i++) {
-    const tok = argv[i] ?? '';
-    if (tok === '--') {
-      out.positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!tok.startsWith('-') || tok === '-') {
-      out.positionals.push(tok);
-      continue;
-    }
-    const body = tok.startsWith('--') ? tok.slice(2) : tok.slice(1);
-    const eq = body.indexOf('=');
-    const name = eq < 0 ? body : body.slice(0, eq);
-    const inline = eq < 0 ? undefined : body.slice(eq + 1);
-    if (name === '' || name.startsWith('-')) throw new OptionsError(`bad flag syntax: ${tok}`);
-    if ((name === 'help' || name === 'h') && inline === undefined) {
-      out.help = true;
-      continue;
-    }
-    if (name === 'version' && inline === undefined) {
-      out.version = true;
-      continue;
-    }
-    const spec = BY_NAME.get(name);
-    if (!spec) throw unknownFlag(name);
-    let value: string;
-    if (spec.type === 'bool') {
-      value = inline ?? 'true';
-    } else if (inline !== undefined) {
-      value = inline;
-    } else {
-      const next = argv[i + 1];
-      if (next === undefined) throw new OptionsError(`flag needs an argument: --${name}`);
-      value = next;
-      i++;
-    }
-    const list = out.flags.get(name) ?? [];
-    list.push(value);
-    out.flags.set(name, list);
-  }
-  return out;
-}
 
 // ---- values ----
 
@@ -368,7 +311,7 @@ function expandHome(p: string, home: string): string {
 }
 
 export function parseCommandLine(argv: readonly string[], env: Env = {}): Command {
-  const s = scan(argv);
+  const s = scan(argv, FLAGS);
   const [command, ...rest] = s.positionals;
   if (s.help) return { command: 'help' };
   if (s.version) return { command: 'version' };
@@ -433,7 +376,8 @@ class FlagReader {
     return n;
   }
 
-  duration(name: string): number {
+  /** A Go duration in ms; greater than zero unless `zero` allows 0. */
+  duration(name: string, opts: { zero?: boolean } = {}): number {
     const [spec, r] = this.defaulted(name);
     let ms: number;
     try {
@@ -442,7 +386,8 @@ class FlagReader {
       if (e instanceof DurationError) throw invalid(spec, r, `${e.message} (use e.g. 30s, 5m, 1h30m)`);
       throw e;
     }
-    if (!(ms > 0)) throw invalid(spec, r, 'must be greater than zero');
+    if (opts.zero ? !(ms >= 0) : !(ms > 0))
+      throw invalid(spec, r, opts.zero ? 'must not be negative' : 'must be greater than zero');
     return ms;
   }
 
@@ -548,6 +493,9 @@ function buildRunOptions(flags: Map<string, string[]>, env: Env): RunOptions {
     kubeQps: r.num('kube-qps', 0),
     kubeBurst: r.int('kube-burst', 1),
     requeueOnErrorMaxMs: r.duration('requeue-on-error-max'),
+    minRefreshIntervalMs: r.duration('min-refresh-interval', { zero: true }),
+    providerQps: r.num('provider-qps', 0),
+    providerBurst: r.int('provider-burst', 1),
     storeRequeueIntervalMs: r.duration('store-requeue-interval'),
     leaseRevokeTimeoutMs: r.duration('lease-revoke-timeout'),
     fieldManager,

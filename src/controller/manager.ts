@@ -27,6 +27,7 @@ import type { KubeApi, ResourceType } from '../kube/types.js';
 import type { EventRecorder } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics, ReadyCounts } from '../observability/metrics.js';
+import { CallBudget } from '../providers/budget.js';
 import { ClientCache } from '../providers/clients.js';
 import type { Generator } from '../providers/generator.js';
 import type { ProviderRegistry } from '../providers/registry.js';
@@ -35,6 +36,7 @@ import type { Controller } from '../runtime/controller.js';
 import { Interner, internObject } from '../runtime/intern.js';
 import { QUEUE_REASONS } from '../runtime/queue.js';
 import type { WorkQueueOptions } from '../runtime/queue.js';
+import { DEFAULT_MIN_REFRESH_INTERVAL_MS } from '../runtime/schedule.js';
 import { Reflector } from '../runtime/watch.js';
 import type { ReflectorOptions } from '../runtime/watch.js';
 import { clusterExternalSecretController } from './clusterexternalsecret/controller.js';
@@ -63,6 +65,15 @@ export interface ManagerOptions {
   controllerClass: string;
   fieldManager: string;
   maxErrorBackoffMs: number;
+  /**
+   * The floor on every interval above 0 (refreshInterval, store refreshInterval, retries,
+   * generator re-issues; --min-refresh-interval). Every controller with a refresh interval
+   * takes it from here and applies it with flooredInterval (src/runtime/schedule.ts).
+   * Default DEFAULT_MIN_REFRESH_INTERVAL_MS; 0: none.
+   */
+  minRefreshIntervalMs?: number;
+  /** Per-store provider-call budget (--provider-qps, --provider-burst); qps 0 or absent: none. */
+  providerBudget?: { qps: number; burst: number };
   storeRevalidateMs: number;
   /** Generator kinds (dataFrom[].sourceRef.generatorRef); none by default. */
   generators?: Generator[];
@@ -104,6 +115,13 @@ export class Manager {
     this.clients = new ClientCache({
       onCall: (provider, operation, ok, seconds) => o.metrics.providerCall(provider, operation, ok, seconds),
       onShared: (provider, operation) => o.metrics.providerShared(provider, operation),
+      budget:
+        o.providerBudget && o.providerBudget.qps > 0
+          ? new CallBudget({
+              ...o.providerBudget,
+              onRefused: (provider) => o.metrics.providerRefused(provider),
+            })
+          : undefined,
     });
     const targets = new TargetSecrets(o.api);
     this.caches = this.buildCaches(targets);
@@ -131,7 +149,13 @@ export class Manager {
               o.metrics.providerCall(provider, operation, ok, seconds),
           })
         : undefined;
-    const common = { ...o, access, signal, health };
+    const common = {
+      ...o,
+      minRefreshIntervalMs: o.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS,
+      access,
+      signal,
+      health,
+    };
     // Store controllers first: they drop a changed store's clients before its users run.
     const stores = (['SecretStore', 'ClusterSecretStore'] as const).map((kind) =>
       storeController({
@@ -230,8 +254,10 @@ export class Manager {
         labelSelector: `${MANAGED_LABEL}=true`,
         transform: targets.transform,
       }),
-      // Generator objects, only to re-issue values when a generator is edited (reads use a GET).
-      generators: (o.generators ?? []).map((gen) => ({ gen, cache: scoped<KubeObject>(gen.resource) })),
+      // Watched generator kinds, only to re-issue values when one is edited (reads use a GET).
+      generators: (o.generators ?? [])
+        .filter((gen) => gen.watched)
+        .map((gen) => ({ gen, cache: scoped<KubeObject>(gen.resource) })),
       pushSecrets: scoped<PushSecret>(PUSH_SECRETS),
       pushSources: scoped<SourceMeta>(SECRETS, { transform: sourceMetaOf as (o: SourceMeta) => SourceMeta }),
       // Cluster-scoped, so served only by a cluster-wide operator (ESO: a namespaced install

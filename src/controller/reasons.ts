@@ -17,6 +17,8 @@ export const Reason = {
   TemplateFailed: 'TemplateError',
   /** Syncret's own: a generator lease could not be renewed; the values in the Secret still work. */
   LeaseRenewalFailed: 'LeaseRenewalFailed',
+  /** Syncret's own: a generator kind whose CRD is served but whose backend is not implemented. */
+  GeneratorNotSupported: 'GeneratorNotSupported',
   // store reasons
   Valid: 'Valid',
   InvalidProviderConfig: 'InvalidProviderConfig',

@@ -1,3 +1,6 @@
+import { GENERATOR_KIND_NAMES, WRAPPABLE_GENERATOR_KINDS } from '../api/generators/kinds.js';
+import type { WrappableGeneratorKind } from '../api/generators/kinds.js';
+import { GENERATORS_GROUP, GENERATORS_VERSION } from '../api/types.js';
 import type { ResourceType } from './types.js';
 
 export const SECRETS: ResourceType = {
@@ -94,4 +97,36 @@ export const CLUSTER_PUSH_SECRETS: ResourceType = {
   resource: 'clusterpushsecrets',
   namespaced: false,
   kind: 'ClusterPushSecret',
+};
+
+/** Every namespaced generator kind, by kind (VaultDynamicSecret included). */
+export const GENERATOR_RESOURCES: Readonly<Record<WrappableGeneratorKind, ResourceType>> = Object.fromEntries(
+  WRAPPABLE_GENERATOR_KINDS.map((kind) => [
+    kind,
+    kind === 'VaultDynamicSecret'
+      ? VAULT_DYNAMIC_SECRETS
+      : {
+          group: GENERATORS_GROUP,
+          version: GENERATORS_VERSION,
+          resource: GENERATOR_KIND_NAMES[kind].plural,
+          namespaced: true,
+          kind,
+        },
+  ]),
+) as Record<WrappableGeneratorKind, ResourceType>;
+
+export const CLUSTER_GENERATORS: ResourceType = {
+  group: GENERATORS_GROUP,
+  version: GENERATORS_VERSION,
+  resource: 'clustergenerators',
+  namespaced: false,
+  kind: 'ClusterGenerator',
+};
+
+export const GENERATOR_STATES: ResourceType = {
+  group: GENERATORS_GROUP,
+  version: GENERATORS_VERSION,
+  resource: 'generatorstates',
+  namespaced: true,
+  kind: 'GeneratorState',
 };

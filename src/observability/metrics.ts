@@ -83,6 +83,7 @@ export class Metrics {
   private readonly providerSharedReads: Counter<'provider' | 'operation'>;
   private readonly providerCallDuration: Histogram<'provider' | 'operation'>;
   private readonly providerLogins: Counter<'provider'>;
+  private readonly providerRefusals: Counter<'provider'>;
   private readonly queueDepthGauge: Gauge<'controller'>;
   private readonly queueAdds: Counter<'controller' | 'reason'>;
   private readonly queueWaitHist: Histogram<'controller'>;
@@ -147,6 +148,12 @@ export class Metrics {
     this.providerLogins = new Counter({
       name: 'syncret_provider_logins_total',
       help: 'Logins (new tokens or sessions) against secret providers.',
+      labelNames: ['provider'],
+      registers,
+    });
+    this.providerRefusals = new Counter({
+      name: 'syncret_provider_budget_refusals_total',
+      help: 'Provider calls not made because their store was over its call budget (--provider-qps).',
       labelNames: ['provider'],
       registers,
     });
@@ -310,6 +317,10 @@ export class Metrics {
       provider: this.l('provider', provider),
       operation: this.l('operation', operation),
     });
+  }
+
+  providerRefused(provider: string): void {
+    this.providerRefusals.inc({ provider: this.l('provider', provider) });
   }
 
   providerLogin(provider: string): void {

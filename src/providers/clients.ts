@@ -2,10 +2,12 @@
 // connection pool); concurrent identical reads collapse into one provider call, and a read
 // may be answered from a recent one when the caller allows it (maxAgeMs): a thousand
 // ExternalSecrets refreshing the same remote key within their interval cost one call, which
-// is what users pay for and are throttled on.
+// is what users pay for and are throttled on. Every real call (connects included) first takes
+// its store's share of the provider-call budget when one is set (budget.ts).
 
 import { createHash } from 'node:crypto';
 import type { FindRef } from '../api/types.js';
+import type { CallBudget } from './budget.js';
 import { ProviderError } from './errors.js';
 import type {
   Provider,
@@ -43,6 +45,8 @@ export interface ClientCacheOptions {
   onCall?: (provider: string, operation: string, ok: boolean, seconds: number) => void;
   /** Called when a read is answered by a running or recent identical call. */
   onShared?: (provider: string, operation: string) => void;
+  /** The per-store provider-call budget; none when undefined. */
+  budget?: CallBudget;
 }
 
 export function storeKeyOf(store: Pick<StoreInfo, 'kind' | 'namespace' | 'name'>): string {
@@ -94,16 +98,24 @@ export class ClientCache {
         return c;
       if (this.entries.get(id) === hit) this.drop(id);
     }
-    const started = this.now();
-    const client = provider.connect(store, ctx());
-    const entry: Entry = { storeKey: storeKeyOf(store), client, createdAt: now };
+    const connect = async (): Promise<SecretsClient> => {
+      const started = this.now();
+      try {
+        const c = await provider.connect(store, ctx());
+        this.opts.onCall?.(provider.name, 'connect', true, (this.now() - started) / 1000);
+        return c;
+      } catch (e) {
+        this.opts.onCall?.(provider.name, 'connect', false, (this.now() - started) / 1000);
+        throw e;
+      }
+    };
+    const storeKey = storeKeyOf(store);
+    const client = this.budgeted(storeKey, provider.name, connect);
+    const entry: Entry = { storeKey, client, createdAt: now };
     this.entries.set(id, entry);
     try {
-      const c = await client;
-      this.opts.onCall?.(provider.name, 'connect', true, (this.now() - started) / 1000);
-      return c;
+      return await client;
     } catch (e) {
-      this.opts.onCall?.(provider.name, 'connect', false, (this.now() - started) / 1000);
       // A failed connect is not cached: the next reconcile retries with fresh credentials.
       if (this.entries.get(id) === entry) this.entries.delete(id);
       throw e;
@@ -170,20 +182,25 @@ export class ClientCache {
         return running;
       }
     }
-    const started = now;
-    const p = call().then(
-      (v) => {
-        this.opts.onCall?.(providerName, operation, true, (this.now() - started) / 1000);
-        if (key) this.remember(recent, key, { value: v, at: started });
-        return v;
-      },
-      (e: unknown) => {
-        this.opts.onCall?.(providerName, operation, false, (this.now() - started) / 1000);
-        // A failure also ends the reuse of an older answer: the backend now says otherwise.
-        if (key) recent.delete(key);
-        throw e;
-      },
-    );
+    const measured = (): Promise<T> => {
+      const started = this.now();
+      return call().then(
+        (v) => {
+          this.opts.onCall?.(providerName, operation, true, (this.now() - started) / 1000);
+          if (key) this.remember(recent, key, { value: v, at: started });
+          return v;
+        },
+        (e: unknown) => {
+          this.opts.onCall?.(providerName, operation, false, (this.now() - started) / 1000);
+          // A failure also ends the reuse of an older answer: the backend now says otherwise.
+          if (key) recent.delete(key);
+          throw e;
+        },
+      );
+    };
+    // The identity starts with the store key (see identity()): that store's budget pays. A call
+    // the budget refuses was never made: no call metric, and an older answer stays reusable.
+    const p = this.budgeted(key ? key.slice(0, key.indexOf('@')) : providerName, providerName, measured);
     if (key) {
       inflight.set(key, p);
       const clear = (): void => {
@@ -192,6 +209,12 @@ export class ClientCache {
       p.then(clear, clear);
     }
     return p;
+  }
+
+  private budgeted<T>(storeKey: string, providerName: string, call: () => Promise<T>): Promise<T> {
+    const budget = this.opts.budget;
+    if (!budget) return call();
+    return budget.take(storeKey, providerName).then(call);
   }
 
   private remember<T>(recent: Map<string, Recent<T>>, key: string, r: Recent<T>): void {

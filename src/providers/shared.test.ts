@@ -26,8 +26,21 @@ describe('findNameMatcher', () => {
     expect(err).toBeInstanceOf(ProviderError);
     expect(err).toMatchObject({
       reason: 'InvalidRequest',
-      message: 'find.name.regexp "a(b" is not a valid regular expression: Unterminated group',
+      message: 'could not compile find.name.regexp: error parsing regexp: missing closing ): `a(b`',
     });
+  });
+
+  it('takes Go syntax: named groups as Go writes them, no lookaround', () => {
+    expect(findNameMatcher({ name: { regexp: '^(?P<app>app)-' } })('app-x')).toBe(true);
+    expect(() => findNameMatcher({ name: { regexp: '(?=x)' } })).toThrow(
+      'error parsing regexp: invalid or unsupported Perl syntax: `(?=`',
+    );
+  });
+
+  it('matches a catastrophic pattern in linear time', () => {
+    const t0 = performance.now();
+    expect(findNameMatcher({ name: { regexp: '^(a+)+$' } })(`${'a'.repeat(56)}!`)).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(1000);
   });
 
   it('keeps no state between names (no global flag)', () => {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RefreshPolicy } from '../api/types.js';
-import { MAX_REFRESH_JITTER_MS, hashUnit, nextRefresh, refreshJitterMs } from './schedule.js';
+import {
+  MAX_REFRESH_JITTER_MS,
+  flooredInterval,
+  hashUnit,
+  isFloored,
+  nextRefresh,
+  refreshJitterMs,
+} from './schedule.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -142,5 +149,19 @@ describe('hashUnit', () => {
       expect(h).toBeLessThan(1);
       expect(hashUnit(s)).toBe(h);
     }
+  });
+});
+
+describe('flooredInterval', () => {
+  it('raises intervals above 0 to the floor and keeps 0 (no periodic refresh) as ESO does', () => {
+    expect(flooredInterval(0.000001, 10_000)).toBe(10_000); // 1ns
+    expect(flooredInterval(1, 10_000)).toBe(10_000);
+    expect(flooredInterval(10_000, 10_000)).toBe(10_000);
+    expect(flooredInterval(HOUR, 10_000)).toBe(HOUR);
+    expect(flooredInterval(0, 10_000)).toBe(0);
+    expect(flooredInterval(1, 0)).toBe(1); // --min-refresh-interval=0: no floor
+    expect(isFloored(1, 10_000)).toBe(true);
+    expect(isFloored(0, 10_000)).toBe(false);
+    expect(isFloored(HOUR, 10_000)).toBe(false);
   });
 });

@@ -23,6 +23,25 @@
 
 import type { RefreshPolicy } from '../api/types.js';
 
+/** --min-refresh-interval's default. */
+export const DEFAULT_MIN_REFRESH_INTERVAL_MS = 10_000;
+
+/**
+ * The operator's floor on intervals (--min-refresh-interval, default 10 s): an interval above 0
+ * but below the floor is raised to it; 0 keeps meaning "no periodic refresh" (ESO's semantics:
+ * requeue only when refreshInterval > 0). Every kind with a refresh interval (ExternalSecret,
+ * SecretStore, ClusterExternalSecret's refreshTime) takes its effective interval from here.
+ */
+export function flooredInterval(intervalMs: number, floorMs: number): number {
+  if (!(intervalMs > 0) || !Number.isFinite(intervalMs)) return intervalMs;
+  return floorMs > 0 && intervalMs < floorMs ? floorMs : intervalMs;
+}
+
+/** Whether the floor raised this interval (so the object's status can say so). */
+export function isFloored(intervalMs: number, floorMs: number): boolean {
+  return flooredInterval(intervalMs, floorMs) !== intervalMs;
+}
+
 /** Jitter window as a fraction of the refresh interval. */
 export const REFRESH_JITTER_FRACTION = 0.1;
 /** Largest jitter window: a 24 h interval should not slip by 2.4 h. */

@@ -1,27 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { SecretDataError } from './errors.js';
-import { applyRewrites, replaceAllGo } from './rewrite.js';
+import { applyRewrites } from './rewrite.js';
 
 const v = new Uint8Array([1]);
-
-describe('replaceAllGo (Go ReplaceAllString semantics)', () => {
-  it('does not match the empty string after a full match', () => {
-    expect(replaceAllGo('password', /(.*)/gu, 'DB_$1')).toBe('DB_password');
-  });
-  it('expands ${1}, named groups and $$', () => {
-    expect(replaceAllGo('db-user', /^db-(?<rest>.*)$/gu, 'x_${1}')).toBe('x_user');
-    expect(replaceAllGo('db-user', /^db-(?<rest>.*)$/gu, '${rest}')).toBe('user');
-    expect(replaceAllGo('a', /a/gu, '$$1')).toBe('$1');
-  });
-  it('expands $name as the longest identifier, unknown groups to empty', () => {
-    expect(replaceAllGo('key', /(k)ey/gu, '$1x')).toBe('');
-    expect(replaceAllGo('key', /(k)ey/gu, '${1}x')).toBe('kx');
-  });
-  it('replaces every non-overlapping match', () => {
-    expect(replaceAllGo('a/b/c', /\//gu, '_')).toBe('a_b_c');
-    expect(replaceAllGo('abc', /x*/gu, '-')).toBe('-a-b-c-');
-  });
-});
 
 describe('applyRewrites', () => {
   it('applies rewrites in order', () => {
@@ -38,10 +19,30 @@ describe('applyRewrites', () => {
       ),
     ).toEqual(['db']);
   });
-  it('reports an invalid pattern by name', () => {
+  it('expands targets as Go ReplaceAllString: ${1}, $name as the longest identifier, $$', () => {
+    const keys = (source: string, target: string, key: string) =>
+      Object.keys(applyRewrites({ [key]: v }, [{ regexp: { source, target } }]));
+    expect(keys('(.*)', 'DB_$1', 'password')).toEqual(['DB_password']);
+    expect(keys('^db-(?P<rest>.*)$', 'x_${1}', 'db-user')).toEqual(['x_user']);
+    expect(keys('(k)ey', '$1x', 'key')).toEqual(['']);
+    expect(keys('a', '$$1', 'a')).toEqual(['$1']);
+    expect(keys('x*', '-', 'abc')).toEqual(['-a-b-c-']);
+  });
+  it("reports an invalid pattern by field, with Go's message", () => {
     expect(() => applyRewrites({ a: v }, [{ regexp: { source: '(', target: '' } }])).toThrow(SecretDataError);
     expect(() => applyRewrites({ a: v }, [{ regexp: { source: '(', target: '' } }])).toThrow(
-      'rewrite[0].regexp.source "(" is not a valid regular expression',
+      'rewrite[0].regexp.source: error parsing regexp: missing closing ): `(`',
     );
+    expect(() => applyRewrites({ a: v }, [{ regexp: { source: '(?<!x)a', target: '' } }])).toThrow(
+      'rewrite[0].regexp.source: error parsing regexp: invalid named capture: `(?<!x)a`',
+    );
+  });
+  it('runs a catastrophic pattern in linear time', () => {
+    const t0 = performance.now();
+    const out = applyRewrites({ [`${'a'.repeat(56)}!`]: v }, [
+      { regexp: { source: '^(a+)+$', target: 'x' } },
+    ]);
+    expect(Object.keys(out)).toEqual([`${'a'.repeat(56)}!`]);
+    expect(performance.now() - t0).toBeLessThan(1000);
   });
 });

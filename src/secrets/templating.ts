@@ -12,7 +12,9 @@
 import YAML from 'yaml';
 import type { ExternalSecret, TemplateFrom, TemplateRefItem } from '../api/types.js';
 import { SecretDataError, quoteName, redactValues } from './errors.js';
-import { TemplateError, parseTemplate } from './template/index.js';
+import { TemplateBudget, TemplateError, parseTemplate, withCostBudget } from './template/index.js';
+
+export { TemplateBudget } from './template/index.js';
 import { goBytes, goString } from './template/bytes.js';
 
 export interface Rendered {
@@ -43,10 +45,10 @@ function templateFailed(e: unknown): never {
   throw e;
 }
 
-function render(where: string, text: string, input: Record<string, string>): string {
+function render(where: string, text: string, input: Record<string, string>, budget: TemplateBudget): string {
   try {
     // ESO executes with missingkey=error: a typo in a key name fails instead of writing "<no value>".
-    return parseTemplate(where, text).execute(input, { missingKey: 'error' });
+    return parseTemplate(where, text).execute(input, { missingKey: 'error', budget });
   } catch (e) {
     // `{{ .password | fail }}` puts the value into the error, which becomes a condition.
     if (e instanceof TemplateError)
@@ -55,10 +57,18 @@ function render(where: string, text: string, input: Record<string, string>): str
   }
 }
 
-/** Renders one rewrite transform for a key (ESO passes `{value: key}`, default missingkey). */
-export function renderKeyTransform(where: string, template: string, key: string): string {
+/**
+ * Renders one rewrite transform for a key (ESO passes `{value: key}`, default missingkey);
+ * `budget` is the sync's (a find may return thousands of keys), else one per key.
+ */
+export function renderKeyTransform(
+  where: string,
+  template: string,
+  key: string,
+  budget?: TemplateBudget,
+): string {
   try {
-    return parseTemplate(where, template).execute({ value: key });
+    return parseTemplate(where, template).execute({ value: key }, { budget });
   } catch (e) {
     templateFailed(e);
   }
@@ -159,12 +169,13 @@ function applyItem(
   scope: TemplateRefItem['templateAs'],
   target: Target,
   input: Record<string, string>,
+  budget: TemplateBudget,
 ): void {
+  const rendered = render(where, text, input, budget);
   if (scope === 'KeysAndValues') {
-    for (const [k, v] of Object.entries(keysAndValues(where, render(where, text, input))))
-      out.set(target, k, goBytes(v));
+    for (const [k, v] of Object.entries(keysAndValues(where, rendered))) out.set(target, k, goBytes(v));
   } else {
-    out.set(target, key, goBytes(render(where, text, input)));
+    out.set(target, key, goBytes(rendered));
   }
 }
 
@@ -173,6 +184,7 @@ function applyTemplateFrom(
   list: readonly TemplateFrom[],
   sources: TemplateSources | undefined,
   input: Record<string, string>,
+  budget: TemplateBudget,
 ): void {
   for (const [i, tf] of list.entries()) {
     const target = targetOf(tf);
@@ -197,11 +209,20 @@ function applyTemplateFrom(
             `${where}: ${kind === 'configMap' ? 'ConfigMap' : 'Secret'} ${quoteName(name)} has no key ${quoteName(key)}`,
           );
         }
-        applyItem(out, `${where} (${key})`, key, decoder.decode(text), item.templateAs, target, input);
+        applyItem(
+          out,
+          `${where} (${key})`,
+          key,
+          decoder.decode(text),
+          item.templateAs,
+          target,
+          input,
+          budget,
+        );
       }
     }
     if (tf.literal !== undefined) {
-      applyItem(out, `templateFrom[${i}].literal`, '', tf.literal, 'KeysAndValues', target, input);
+      applyItem(out, `templateFrom[${i}].literal`, '', tf.literal, 'KeysAndValues', target, input, budget);
     }
   }
 }
@@ -215,6 +236,18 @@ export function applyTemplate(
   es: ExternalSecret,
   data: Record<string, Uint8Array>,
   sources?: TemplateSources,
+  /** The sync's template budget (shared with its rewrite transforms); default a fresh one. */
+  budget: TemplateBudget = new TemplateBudget(),
+): Rendered {
+  // Every template of the ExternalSecret shares one budget for key generation and the like.
+  return withCostBudget(() => renderAll(es, data, sources, budget));
+}
+
+function renderAll(
+  es: ExternalSecret,
+  data: Record<string, Uint8Array>,
+  sources: TemplateSources | undefined,
+  budget: TemplateBudget,
 ): Rendered {
   const tmpl = es.spec?.target?.template;
   if (!tmpl) return { data };
@@ -230,11 +263,14 @@ export function applyTemplate(
     { ...tmpl.metadata?.labels },
     { ...tmpl.metadata?.annotations },
   );
-  applyTemplateFrom(out, templateFrom, sources, input);
-  for (const [key, text] of Object.entries(templated)) out.data[key] = goBytes(render(key, text, input));
+  // One budget for every template of this sync: no ExternalSecret holds the event loop, however
+  // many templates it has (template/limits.ts).
+  applyTemplateFrom(out, templateFrom, sources, input, budget);
+  for (const [key, text] of Object.entries(templated))
+    out.data[key] = goBytes(render(key, text, input, budget));
   for (const [k, v] of Object.entries(tmpl.metadata?.labels ?? {}))
-    out.labels[k] = v.includes('{{') ? render(`metadata.labels.${k}`, v, input) : v;
+    out.labels[k] = v.includes('{{') ? render(`metadata.labels.${k}`, v, input, budget) : v;
   for (const [k, v] of Object.entries(tmpl.metadata?.annotations ?? {}))
-    out.annotations[k] = v.includes('{{') ? render(`metadata.annotations.${k}`, v, input) : v;
+    out.annotations[k] = v.includes('{{') ? render(`metadata.annotations.${k}`, v, input, budget) : v;
   return { data: out.data, labels: out.labels, annotations: out.annotations };
 }

@@ -90,6 +90,28 @@ operator makes (config/rbac/role.yaml is the reference; CI fails if they differ 
 - apiGroups: [generators.external-secrets.io]
   resources: [vaultdynamicsecrets]
   verbs: [get, list, watch]
+# The other generator kinds: read with a GET when an ExternalSecret uses them.
+- apiGroups: [generators.external-secrets.io]
+  resources:
+    [
+      acraccesstokens,
+      beyondtrustworkloadcredentialsdynamicsecrets,
+      cloudsmithaccesstokens,
+      ecrauthorizationtokens,
+      fakes,
+      gcraccesstokens,
+      githubaccesstokens,
+      gitlabdeploytokens,
+      grafanas,
+      mfas,
+      passwords,
+      quayaccesstokens,
+      sshkeys,
+      stssessiontokens,
+      uuids,
+      webhooks,
+    ]
+  verbs: [get]
 # Target Secrets (and credential Secrets of stores).
 - apiGroups: [""]
   resources: [secrets]
@@ -162,6 +184,10 @@ operator makes (config/rbac/role.yaml is the reference; CI fails if they differ 
 - apiGroups: [external-secrets.io]
   resources: [clustersecretstores/status]
   verbs: [get, patch, update]
+# ClusterGenerators referenced by dataFrom[].sourceRef.generatorRef.
+- apiGroups: [generators.external-secrets.io]
+  resources: [clustergenerators]
+  verbs: [get]
 # ClusterSecretStore conditions and ClusterExternalSecrets select namespaces by label.
 - apiGroups: [""]
   resources: [namespaces]

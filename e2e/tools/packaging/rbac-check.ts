@@ -78,6 +78,7 @@ export function reference(dir: string): { cluster: Set<string>; leader: Set<stri
 const CLUSTER_SCOPED = [
   'external-secrets.io/clustersecretstores',
   'external-secrets.io/clustersecretstores/status',
+  'generators.external-secrets.io/clustergenerators',
   'core/namespaces',
 ];
 /**

@@ -1,14 +1,7 @@
 // The CustomResourceDefinitions of the external-secrets.io API. Every served version has the
 // same schema (conversion strategy None); v1 is stored.
 
-import {
-  GENERATORS_GROUP,
-  GENERATORS_VERSION,
-  GROUP,
-  PUSH_VERSION,
-  SERVED_VERSIONS,
-  STORED_VERSION,
-} from '../types.js';
+import { GROUP, PUSH_VERSION, SERVED_VERSIONS, STORED_VERSION } from '../types.js';
 import { clusterExternalSecretSpec, clusterExternalSecretStatus } from '../clusterexternalsecret.js';
 import {
   clusterPushSecretSpec,
@@ -17,7 +10,6 @@ import {
   pushSecretStatus,
 } from '../pushsecret.js';
 import { externalSecretSpec, externalSecretStatus } from '../externalsecret.js';
-import { vaultDynamicSecretSpec } from '../providers/vault.js';
 import { obj, str } from '../schema.js';
 import type { Schema } from '../schema.js';
 import { storeSpec, storeStatus } from '../secretstore.js';
@@ -54,7 +46,7 @@ export interface CustomResourceDefinition {
       listKind: string;
       plural: string;
       singular: string;
-      shortNames: string[];
+      shortNames?: string[];
       categories: string[];
     };
     scope: StoreScope;
@@ -68,7 +60,7 @@ export const CATEGORY = 'external-secrets';
 const READY_REASON = '.status.conditions[?(@.type=="Ready")].reason';
 const READY_STATUS = '.status.conditions[?(@.type=="Ready")].status';
 
-interface Definition {
+export interface Definition {
   /** Defaults to external-secrets.io with v1 stored and v1beta1 served. */
   group?: string;
   versions?: readonly string[];
@@ -81,8 +73,10 @@ interface Definition {
   stored?: string;
   kind: string;
   plural: string;
-  /** ESO gives ClusterPushSecret none. */
+  /** None for ClusterPushSecret and the generator kinds, as in ESO. */
   shortName?: string;
+  /** Defaults to [external-secrets]. */
+  categories?: string[];
   scope: StoreScope;
   description: string;
   spec: Schema;
@@ -91,7 +85,7 @@ interface Definition {
   selectableFields?: string[];
 }
 
-function define(d: Definition): CustomResourceDefinition {
+export function define(d: Definition): CustomResourceDefinition {
   const openAPIV3Schema = obj(
     {
       apiVersion: str(),
@@ -140,8 +134,8 @@ function define(d: Definition): CustomResourceDefinition {
         listKind: `${d.kind}List`,
         plural: d.plural,
         singular: d.kind.toLowerCase(),
-        shortNames: d.shortName ? [d.shortName] : [],
-        categories: [CATEGORY],
+        ...(d.shortName ? { shortNames: [d.shortName] } : {}),
+        categories: d.categories ?? [CATEGORY],
       },
       scope: d.scope,
       conversion: { strategy: 'None' },
@@ -277,29 +271,4 @@ export function allCRDs(): CustomResourceDefinition[] {
     pushSecretCRD(),
     clusterPushSecretCRD(),
   ];
-}
-
-/** The generators.external-secrets.io CRDs Syncret implements (v1alpha1 only, as ESO). */
-export function vaultDynamicSecretCRD(): CustomResourceDefinition {
-  return define({
-    group: GENERATORS_GROUP,
-    versions: [GENERATORS_VERSION],
-    stored: GENERATORS_VERSION,
-    kind: 'VaultDynamicSecret',
-    plural: 'vaultdynamicsecrets',
-    shortName: 'vds',
-    scope: 'Namespaced',
-    description:
-      'Issues dynamic credentials from any Vault/OpenBao secrets engine path (database/creds, pki/issue, ...) for the ExternalSecrets of its namespace that reference it with dataFrom[].sourceRef.generatorRef.',
-    spec: vaultDynamicSecretSpec(),
-    status: obj({}, { preserveUnknown: true }),
-    columns: [
-      { name: 'Path', type: 'string', jsonPath: '.spec.path' },
-      { name: 'AGE', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-    ],
-  });
-}
-
-export function generatorCRDs(): CustomResourceDefinition[] {
-  return [vaultDynamicSecretCRD()];
 }

@@ -5,6 +5,15 @@ import { MAX_URL_LENGTH, secretKeySelector, serviceAccountSelector } from '../co
 import { bool, enumStr, obj, rule, str } from '../schema.js';
 import type { Static } from '../schema.js';
 
+/** Azure clouds, as ESO names them (also the ACRAccessToken generator's environmentType). */
+export const AZURE_ENVIRONMENTS = [
+  'PublicCloud',
+  'USGovernmentCloud',
+  'ChinaCloud',
+  'GermanCloud',
+  'AzureStackCloud',
+] as const;
+
 export function azurekv() {
   return obj(
     {
@@ -13,12 +22,7 @@ export function azurekv() {
       authType: enumStr(['ServicePrincipal', 'ManagedIdentity', 'WorkloadIdentity'], {
         desc: 'Defaults to ServicePrincipal.',
       }),
-      environmentType: enumStr(
-        ['PublicCloud', 'USGovernmentCloud', 'ChinaCloud', 'GermanCloud', 'AzureStackCloud'],
-        {
-          desc: 'Defaults to PublicCloud.',
-        },
-      ),
+      environmentType: enumStr(AZURE_ENVIRONMENTS, { desc: 'Defaults to PublicCloud.' }),
       authSecretRef: obj(
         {
           clientId: secretKeySelector(),

@@ -11,7 +11,7 @@ import {
 import { enumStr, obj, str } from '../schema.js';
 import type { Static } from '../schema.js';
 
-function workloadIdentityFederation() {
+export function workloadIdentityFederation() {
   return obj(
     {
       credConfig: obj(

@@ -175,6 +175,9 @@ export function vaultDynamicSecretSpec() {
       }),
       method: str({ desc: 'HTTP method: GET (default), POST, PUT, LIST or DELETE.' }),
       parameters: opaque({ desc: 'JSON body of the request (the query of a GET).' }),
+      getParameters: map(arr(str()), {
+        desc: 'Query parameters of a GET, each with one or more values; ignored for other methods.',
+      }),
       resultType: enumStr(['Data', 'Auth', 'Raw'], {
         desc: 'Which part of the answer becomes the values: Data (default), Auth or Raw (the whole JSON).',
       }),

@@ -41,6 +41,8 @@ export interface CesCaches {
 
 export interface CesControllerOptions {
   api: KubeApi;
+  /** The operator's --min-refresh-interval (applied to refreshTime). */
+  minRefreshIntervalMs?: number;
   caches: CesCaches;
   metrics: Metrics;
   logger: Logger;
@@ -55,7 +57,11 @@ export function clusterExternalSecretController(
   const { caches } = o;
   const cache = caches.clusterExternalSecrets;
   const children = childIndex(caches.externalSecrets);
-  const world = clusterExternalSecretWorld({ ...caches, children });
+  const world = clusterExternalSecretWorld({
+    ...caches,
+    children,
+    minRefreshIntervalMs: o.minRefreshIntervalMs,
+  });
   const deps: CesExecutorDeps = {
     api: o.api,
     externalSecrets: caches.externalSecrets,

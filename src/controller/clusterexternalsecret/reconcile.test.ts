@@ -230,6 +230,9 @@ describe('reconcileClusterExternalSecret', () => {
   it('re-checks every refreshTime (1h by default) with a stable jitter; 0 only on changes', () => {
     expect(cesRefreshIntervalMs(ces())).toEqual({ ms: 3_600_000 });
     expect(cesRefreshIntervalMs(ces({ refreshTime: '30s' }))).toEqual({ ms: 30_000 });
+    // The operator's floor raises a shorter refreshTime; 0 keeps meaning "on changes only".
+    expect(cesRefreshIntervalMs(ces({ refreshTime: '1s' }), 10_000)).toEqual({ ms: 10_000 });
+    expect(cesRefreshIntervalMs(ces({ refreshTime: '0s' }), 10_000)).toEqual({ ms: 0 });
     const out = reconcileClusterExternalSecret(ces(), world([]));
     expect(out.requeueAfterMs).toBeGreaterThanOrEqual(3_600_000);
     expect(out.requeueAfterMs).toBeLessThan(3_600_000 + 300_000);

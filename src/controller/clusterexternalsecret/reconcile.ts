@@ -38,6 +38,7 @@ export function reconcileClusterExternalSecret(ces: ClusterExternalSecret, world
     namespaces: () => world.namespaces(),
     child: (ns, name) => world.externalSecret(ns, name),
     children: (name) => world.children(name),
+    minRefreshIntervalMs: world.minRefreshIntervalMs,
   });
   const release: string[] = [];
   if (!out.invalid) {

@@ -20,6 +20,8 @@ export interface CesWorld {
   externalSecret(namespace: string, name: string): ExternalSecret | undefined;
   /** ExternalSecrets whose controller reference names a ClusterExternalSecret `cesName`. */
   children(cesName: string): Iterable<ExternalSecret>;
+  /** The operator's floor on refreshTime (--min-refresh-interval); 0 or undefined: none. */
+  minRefreshIntervalMs?: number;
 }
 
 /** The ClusterExternalSecret reference, matched as ESO does: group, kind and name (any version or uid). */
@@ -41,11 +43,13 @@ export interface CesWorldDeps {
   namespaces: ObjectCache<Namespace>;
   externalSecrets: ObjectCache<ExternalSecret>;
   children: ReverseIndex<ExternalSecret>;
+  minRefreshIntervalMs?: number;
 }
 
 export function clusterExternalSecretWorld(deps: CesWorldDeps): CesWorld {
   return {
     now: Date.now,
+    minRefreshIntervalMs: deps.minRefreshIntervalMs,
     *namespaces() {
       for (const key of deps.namespaces.keys()) {
         const ns = deps.namespaces.get(key);

@@ -23,6 +23,7 @@ import { Controller } from '../../runtime/controller.js';
 import type { Executed, RunContext } from '../../runtime/controller.js';
 import type { WorkQueueOptions } from '../../runtime/queue.js';
 import type { ReverseIndex } from '../../runtime/reverse-index.js';
+import { flooredInterval } from '../../runtime/schedule.js';
 import { statusWriter } from '../../runtime/status.js';
 import type { StatusWriter } from '../../runtime/status.js';
 import type { FanoutKind } from '../fanout/children.js';
@@ -47,10 +48,10 @@ export const CPS_FANOUT: FanoutKind<ClusterPushSecret, PushSecret> = {
   selectors: (cps) => cps.spec?.namespaceSelectors ?? [],
   metadata: (cps) => cps.spec?.pushSecretMetadata,
   childSpec: (cps) => cps.spec?.pushSecretSpec ?? { secretStoreRefs: [], selector: {} },
-  refresh(cps) {
+  refresh(cps, floorMs = 0) {
     const raw = cps.spec?.refreshTime || DEFAULT_CPS_REFRESH;
     try {
-      return { ms: Math.max(0, parseGoDuration(raw)) };
+      return { ms: flooredInterval(Math.max(0, parseGoDuration(raw)), floorMs) };
     } catch (e) {
       return { error: `invalid refreshTime "${raw}": ${(e as Error).message}` };
     }
@@ -65,6 +66,8 @@ export interface CpsCaches {
 
 export interface CpsControllerOptions {
   api: KubeApi;
+  /** The operator's --min-refresh-interval (applied to refreshTime). */
+  minRefreshIntervalMs?: number;
   caches: CpsCaches;
   metrics: Metrics;
   logger: Logger;
@@ -72,9 +75,14 @@ export interface CpsControllerOptions {
   signal: AbortSignal;
 }
 
-function world(caches: CpsCaches, children: ReverseIndex<PushSecret>): FanoutWorld<PushSecret> {
+function world(
+  caches: CpsCaches,
+  children: ReverseIndex<PushSecret>,
+  minRefreshIntervalMs: number | undefined,
+): FanoutWorld<PushSecret> {
   return {
     now: Date.now,
+    minRefreshIntervalMs,
     *namespaces() {
       for (const key of caches.namespaces.keys()) {
         const ns = caches.namespaces.get(key);
@@ -133,7 +141,7 @@ export function clusterPushSecretController(
   const { caches } = o;
   const cache = caches.clusterPushSecrets;
   const children = childIndex(CPS_FANOUT, caches.pushSecrets);
-  const w = world(caches, children);
+  const w = world(caches, children, o.minRefreshIntervalMs);
   const writeStatus = statusWriter<ClusterPushSecret>({
     api: o.api,
     type: CLUSTER_PUSH_SECRETS,

@@ -30,7 +30,7 @@ import { storeRefKey } from '../store/health.js';
 import type { StoreHealth } from '../store/health.js';
 import { resolveStore } from '../store/resolve.js';
 import type { StoreLookup } from '../store/resolve.js';
-import { needsMainStore, usesGenerators } from './data.js';
+import { needsMainStore, usesLeaseGenerators } from './data.js';
 import { executeExternalSecret } from './execute.js';
 import type { EsExecutorDeps } from './execute.js';
 import { targetSecretName } from './ownership.js';
@@ -62,6 +62,8 @@ export interface EsControllerOptions {
   controllerClass: string;
   fieldManager: string;
   maxErrorBackoffMs: number;
+  /** The operator's floor on refreshes, retries and re-issues (--min-refresh-interval). */
+  minRefreshIntervalMs?: number;
   /** How long a deletion waits for its leases to be revoked before it gives up (Warning event). */
   leaseRevokeTimeoutMs?: number;
   events: EventRecorder;
@@ -116,6 +118,7 @@ export function externalSecretController(o: EsControllerOptions): Controller<Ext
     api: o.api,
     controllerClass: o.controllerClass,
     maxErrorBackoffMs: o.maxErrorBackoffMs,
+    minRefreshIntervalMs: o.minRefreshIntervalMs,
     stores: caches.stores,
     clusterStores: caches.clusterStores,
     namespaces: caches.namespaces,
@@ -268,7 +271,7 @@ function leaseFinalizer(
   const limit = o.leaseRevokeTimeoutMs ?? DEFAULT_LEASE_REVOKE_TIMEOUT_MS;
   return {
     name: LEASE_FINALIZER,
-    wanted: (es) => hasLeases(es) || (usesGenerators(es.spec) && ours(es)),
+    wanted: (es) => hasLeases(es) || (usesLeaseGenerators(es.spec) && ours(es)),
     async cleanup(es) {
       const leases = (es.status?.generatorLeases ?? []).filter((l) => l.leaseID);
       const failed = await generators.revokeAll(es.metadata.namespace ?? '', leases);

@@ -15,7 +15,7 @@ import { ProviderError } from '../../providers/errors.js';
 import type { RemoteKeyRef, RemoteValue, StoreInfo } from '../../providers/types.js';
 import { dataEntryValue, dataFromEntries } from '../../secrets/pipeline.js';
 import { extractMap, selectProperty } from '../../secrets/property.js';
-import { renderKeyTransform } from '../../secrets/templating.js';
+import { TemplateBudget, renderKeyTransform } from '../../secrets/templating.js';
 import { resolveStore } from '../store/resolve.js';
 import type { StoreLookup } from '../store/resolve.js';
 import type { DataSource, StoreReader } from '../store/access.js';
@@ -37,6 +37,23 @@ export interface DataWorld extends StoreLookup {
 /** Whether any dataFrom entry uses a generator (its values are issued, not read). */
 export function usesGenerators(spec: ExternalSecretSpec | undefined): boolean {
   return (spec?.dataFrom ?? []).some((f) => !!f.sourceRef?.generatorRef);
+}
+
+/**
+ * Generator kinds whose values may come with a lease to revoke: VaultDynamicSecret, GitLab
+ * deploy tokens and Grafana tokens, and a ClusterGenerator (which may wrap one; only a GET
+ * would tell).
+ */
+const LEASE_KINDS: ReadonlySet<string> = new Set([
+  'VaultDynamicSecret',
+  'GitlabDeployToken',
+  'Grafana',
+  'ClusterGenerator',
+]);
+
+/** Whether an ExternalSecret may hold generator leases, so deleting it must revoke them first. */
+export function usesLeaseGenerators(spec: ExternalSecretSpec | undefined): boolean {
+  return (spec?.dataFrom ?? []).some((f) => LEASE_KINDS.has(f.sourceRef?.generatorRef?.kind ?? ''));
 }
 
 /**
@@ -117,6 +134,8 @@ export async function collectData(
   maxAgeMs = 0,
   /** Receives every lease issued, also when a later entry fails (the caller revokes them then). */
   issued: IssuedLease[] = [],
+  /** The sync's template budget, for rewrite transforms. */
+  budget: TemplateBudget = new TemplateBudget(),
 ): Promise<{ data: Record<string, Uint8Array>; provider: string }> {
   const ns = es.metadata.namespace ?? '';
   const spec = es.spec ?? {};
@@ -133,7 +152,7 @@ export async function collectData(
       raw.data,
       from,
       { key: raw.key, where },
-      { transform: (template, k) => renderKeyTransform(`${where}.rewrite.transform`, template, k) },
+      { transform: (template, k) => renderKeyTransform(`${where}.rewrite.transform`, template, k, budget) },
     );
     // Keys that came out empty are dropped, as ESO does.
     for (const k of Object.keys(entries)) if (k !== '') out[k] = entries[k]!;

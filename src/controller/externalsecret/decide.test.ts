@@ -94,6 +94,17 @@ describe('errorDelayMs', () => {
       expect(errorDelayMs(30, 0, 300_000, () => r)).toBeLessThanOrEqual(300_000);
     expect(errorDelayMs(30, 0, 300_000, () => 0.99)).toBeGreaterThanOrEqual(240_000);
   });
+  it('never retries sooner than the operator floor, spread over [floor, 1.2 · floor)', () => {
+    expect(errorDelayMs(0, 0, 300_000, () => 0, 10_000)).toBe(10_000);
+    expect(errorDelayMs(0, 0, 300_000, () => 0.5, 10_000)).toBe(11_000);
+    for (const r of [0, 0.3, 0.99]) {
+      const d = errorDelayMs(1, 0, 300_000, () => r, 10_000);
+      expect(d).toBeGreaterThanOrEqual(10_000);
+      expect(d).toBeLessThan(12_000);
+    }
+    // Above the floor the backoff is untouched.
+    expect(errorDelayMs(3, 0, 300_000, () => 0, 10_000)).toBe(40_000);
+  });
 });
 
 describe('sharedReadAge', () => {

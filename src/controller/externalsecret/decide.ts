@@ -105,17 +105,24 @@ export function sharedReadAge(why: SyncCause, intervalMs: number): number {
 /** First retry of a failed sync; doubles per failure up to the operator's maximum. */
 export const ERROR_RETRY_BASE_MS = 5000;
 
+/** How far above the operator's floor a retry that the floor raised may land. */
+const FLOOR_SPREAD = 0.2;
+
 /**
  * Delay before retrying a failed sync: the one jittered backoff (never above its maximum),
- * and never sooner than the refresh interval allows.
+ * never sooner than the refresh interval allows, and never sooner than the operator's floor
+ * (--min-refresh-interval). A retry the floor raised lands in [floor, 1.2 · floor), so objects
+ * failing together (a backend outage) do not all come back in the same instant.
  */
 export function errorDelayMs(
   failures: number,
   intervalMs: number,
   maxMs: number,
   random: () => number,
+  floorMs = 0,
 ): number {
-  const delay = jitteredBackoff({ baseMs: ERROR_RETRY_BASE_MS, maxMs, random }).delay(failures + 1);
+  let delay = jitteredBackoff({ baseMs: ERROR_RETRY_BASE_MS, maxMs, random }).delay(failures + 1);
+  if (delay < floorMs) delay = Math.round(floorMs * (1 + FLOOR_SPREAD * Math.min(Math.max(random(), 0), 1)));
   // Users pay per provider call: a failing ExternalSecret is not retried more often than
   // its refresh interval (unless its spec or annotations change, which enqueues it anew).
   return intervalMs > 0 ? Math.max(delay, intervalMs) : delay;

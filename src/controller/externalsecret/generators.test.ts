@@ -4,6 +4,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ExternalSecret, GeneratorLease, Secret } from '../../api/types.js';
 import { ProviderError } from '../../providers/errors.js';
+import { GeneratorNotSupportedError } from '../../providers/generator.js';
 import type { GeneratorAccess } from '../generator/access.js';
 import { reconcileExternalSecret } from './reconcile.js';
 import type { EsWorld } from './world.js';
@@ -108,6 +109,21 @@ describe('reconcileExternalSecret with a generator', () => {
     expect(out.revokeLeases).toEqual([]);
   });
 
+  it('never re-issues or renews sooner than the operator floor, however short the lease', async () => {
+    const gen = fakeGenerators();
+    gen.generate = async () => ({
+      provider: 'vault',
+      data: { password: enc('pw-short') },
+      // A 3 s lease that cannot be renewed would be re-issued every 2 s.
+      lease: { leaseID: 'db/creds/app/short', leaseDuration: 3, renewable: false, expireAt: now + 3_000 },
+    });
+    now = T0;
+    const w = { ...world(gen), minRefreshIntervalMs: 10_000 };
+    const out = await reconcileExternalSecret(es(), w, 'create');
+    expect(out.status?.conditions?.[0]).toMatchObject({ status: 'True' });
+    expect(out.requeueAfterMs).toBe(10_000);
+  });
+
   it('renews on a refresh or a restart instead of issuing, then rotates at the max TTL', async () => {
     const gen = fakeGenerators();
     const { out, target } = await firstSync(gen);
@@ -198,5 +214,131 @@ describe('reconcileExternalSecret with a generator', () => {
     const missing = await reconcileExternalSecret(es(out.status), world(gen, undefined), 'drift');
     expect(missing.write?.op).toBe('apply');
     expect(missing.revokeLeases?.map((l) => l.leaseID)).toEqual(['db/creds/app/1']);
+  });
+});
+
+describe('reconcileExternalSecret with a generator without leases (Password, ...)', () => {
+  function passwords(): Fake {
+    let n = 0;
+    const f: Fake = {
+      log: [],
+      async generate(_ns, ref, where) {
+        if (f.fail) throw f.fail;
+        n++;
+        f.log.push(`generate ${ref.name} ${where}`);
+        return { provider: 'password', data: { password: enc(`pw-${n}`) } };
+      },
+      renew: async () => ({ leaseDuration: 0, renewable: false }),
+      revoke: async () => undefined,
+    };
+    return f;
+  }
+  const pwSpec = (refreshInterval: string) => ({
+    refreshInterval,
+    dataFrom: [
+      {
+        sourceRef: { generatorRef: { kind: 'Password' as const, name: 'pw' } },
+        rewrite: [{ regexp: { source: '^', target: 'a-' } }],
+      },
+      {
+        sourceRef: { generatorRef: { kind: 'Password' as const, name: 'pw' } },
+        rewrite: [{ regexp: { source: '^', target: 'b-' } }],
+      },
+    ],
+  });
+
+  it('calls the generator once per entry, keeps the values until the refresh is due, then issues again', async () => {
+    const gen = passwords();
+    now = T0;
+    const first = await reconcileExternalSecret(es(undefined, pwSpec('1h')), world(gen), 'create');
+    const body = (first.write as { body: Secret }).body;
+    expect(Object.keys(body.data ?? {}).sort()).toEqual(['a-password', 'b-password']);
+    expect(body.data?.['a-password']).not.toBe(body.data?.['b-password']);
+    expect(gen.log).toEqual(['generate pw dataFrom[0]', 'generate pw dataFrom[1]']);
+    expect(first.status?.generatorLeases).toBeUndefined();
+    const target = targetInfoFromSecret({ ...body, metadata: { ...body.metadata, uid: 's1' } }, false);
+    // Restart, relist, store revalidation: nothing is due, nothing is issued.
+    for (const [t, trigger] of [
+      [T0 + 1000, 'relist'],
+      [T0 + 30 * 60_000, 'refresh'],
+    ] as const) {
+      now = t;
+      const idle = await reconcileExternalSecret(es(first.status, pwSpec('1h')), world(gen, target), trigger);
+      expect(idle.write).toBeUndefined();
+    }
+    expect(gen.log).toHaveLength(2);
+    now = T0 + 60 * 60_000;
+    const due = await reconcileExternalSecret(es(first.status, pwSpec('1h')), world(gen, target), 'refresh');
+    expect(due.write?.op).toBe('apply');
+    expect(gen.log).toHaveLength(4);
+  });
+
+  it('says GeneratorNotSupported for a kind without an implementation', async () => {
+    const gen = passwords();
+    gen.fail = new GeneratorNotSupportedError('Grafana', 'not implemented');
+    now = T0;
+    const out = await reconcileExternalSecret(es(undefined, pwSpec('1h')), world(gen), 'create');
+    expect(out.status?.conditions?.[0]).toMatchObject({
+      status: 'False',
+      reason: 'GeneratorNotSupported',
+      message: 'generator kind Grafana is not supported by Syncret: not implemented',
+    });
+  });
+});
+
+describe('reconcileExternalSecret with revokeOnly leases (GitLab deploy tokens, Grafana tokens)', () => {
+  function tokens(): Fake {
+    let n = 0;
+    const f: Fake = {
+      log: [],
+      async generate(_ns, ref) {
+        n++;
+        f.log.push(`generate ${ref.name}`);
+        return {
+          provider: 'gitlab',
+          data: { token: enc(`gldt-${n}`) },
+          lease: {
+            leaseID: `projects/1/deploy_tokens/${n}`,
+            leaseDuration: 0,
+            renewable: false,
+            expireAt: now + 3600_000,
+            revokeOnly: true,
+          },
+        };
+      },
+      renew: async () => {
+        throw new Error('revokeOnly leases are never renewed');
+      },
+      revoke: async (_ns, l) => {
+        f.log.push(`revoke ${l.leaseID}`);
+      },
+    };
+    return f;
+  }
+  const spec = {
+    refreshInterval: '10m',
+    dataFrom: [{ sourceRef: { generatorRef: { kind: 'GitlabDeployToken' as const, name: 'gl' } } }],
+  };
+
+  it('follows refreshInterval, and gives the replaced token back after the write', async () => {
+    const gen = tokens();
+    now = T0;
+    const first = await reconcileExternalSecret(es(undefined, spec), world(gen), 'create');
+    expect(first.status?.generatorLeases).toEqual([
+      expect.objectContaining({ leaseID: 'projects/1/deploy_tokens/1', revokeOnly: true }),
+    ]);
+    const body = (first.write as { body: Secret }).body;
+    const target = targetInfoFromSecret({ ...body, metadata: { ...body.metadata, uid: 's1' } }, false);
+    now = T0 + 60_000;
+    const idle = await reconcileExternalSecret(es(first.status, spec), world(gen, target), 'relist');
+    expect(idle.write).toBeUndefined();
+    expect(idle.status).toBeUndefined();
+    now = T0 + 10 * 60_000;
+    const due = await reconcileExternalSecret(es(first.status, spec), world(gen, target), 'refresh');
+    expect(due.write?.op).toBe('apply');
+    expect(due.status?.generatorLeases?.map((l) => l.leaseID)).toEqual(['projects/1/deploy_tokens/2']);
+    expect(due.revokeLeases?.map((l) => l.leaseID)).toEqual(['projects/1/deploy_tokens/1']);
+    expect(due.events.map((e) => e.reason)).not.toContain('Rotated');
+    expect(gen.log).toEqual(['generate gl', 'generate gl']);
   });
 });

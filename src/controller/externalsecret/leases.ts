@@ -6,7 +6,9 @@
 // - a renewal that grants less than asked means the max TTL is near: new credentials are issued
 //   and written, then the old lease is revoked (the old credentials keep working until then);
 // - results without a renewable lease (PKI certificates) are re-issued at 2/3 of their lifetime;
-// - a lease Vault no longer knows (revoked, its token gone) or one that expired is replaced.
+// - a lease Vault no longer knows (revoked, its token gone) or one that expired is replaced;
+// - a revokeOnly lease (a GitLab deploy token, a Grafana token) has no lifecycle here: it only
+//   names what to delete once its values are replaced or the ExternalSecret goes.
 
 import type { GeneratorLease } from '../../api/types.js';
 import { ProviderError } from '../../providers/errors.js';
@@ -37,6 +39,8 @@ export function planLeases(leases: GeneratorLease[], now: number): LeasePlan {
     plan.nextAt = plan.nextAt === undefined ? at : Math.min(plan.nextAt, at);
   };
   for (const l of leases) {
+    // Nothing to renew or rotate: the values follow refreshInterval.
+    if (l.revokeOnly) continue;
     const { base, expire } = times(l);
     if (!Number.isFinite(base) || !Number.isFinite(expire)) {
       plan.rotate ??= `status of ${label(l)} is unreadable`;

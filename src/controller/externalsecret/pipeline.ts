@@ -6,7 +6,7 @@
 import type { ExternalSecret } from '../../api/types.js';
 import type { StoreInfo } from '../../providers/types.js';
 import { SecretDataError } from '../../secrets/errors.js';
-import { applyTemplate, loadTemplateSources } from '../../secrets/templating.js';
+import { TemplateBudget, applyTemplate, loadTemplateSources } from '../../secrets/templating.js';
 import type { Rendered, TemplateSourceLoader } from '../../secrets/templating.js';
 import { collectData } from './data.js';
 import type { DataWorld, IssuedLease } from './data.js';
@@ -42,12 +42,14 @@ export async function renderSecretData(
   } = {},
 ): Promise<PipelineResult> {
   const ns = es.metadata.namespace ?? '';
-  const collected = await collectData(es, store, world, opts.maxAgeMs ?? 0, opts.issued ?? []);
+  // One template budget for the whole sync: rewrite transforms, templateFrom and template.
+  const budget = new TemplateBudget();
+  const collected = await collectData(es, store, world, opts.maxAgeMs ?? 0, opts.issued ?? [], budget);
   const load: TemplateSourceLoader = async (kind, name) => {
     if (!world.templateSource)
       throw new SecretDataError('Unsupported', 'templateFrom ConfigMaps and Secrets cannot be read here');
     return world.templateSource(ns, kind, name);
   };
   const sources = await loadTemplateSources(es, load);
-  return { ...applyTemplate(es, collected.data, sources), provider: collected.provider };
+  return { ...applyTemplate(es, collected.data, sources, budget), provider: collected.provider };
 }

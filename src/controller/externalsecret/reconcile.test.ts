@@ -249,3 +249,66 @@ describe('reconcileExternalSecret', () => {
     expect(out.status?.conditions?.[0]?.status).toBe('True');
   });
 });
+
+describe('the refresh floor (--min-refresh-interval)', () => {
+  const floored = (floor: number) => {
+    const w = makeWorld();
+    w.world.minRefreshIntervalMs = floor;
+    return w;
+  };
+
+  it('refreshes a 1ns ExternalSecret at most once per floor, and says so in the Ready message', async () => {
+    const { world, calls } = floored(10_000);
+    const first = await reconcileExternalSecret(es({ refreshInterval: '1ns' }), world, 'create');
+    expect(first.requeueAfterMs).toBeGreaterThanOrEqual(10_000);
+    expect(first.requeueAfterMs).toBeLessThanOrEqual(11_000);
+    expect(first.status?.conditions?.[0]).toMatchObject({
+      status: 'True',
+      reason: 'SecretSynced',
+      message:
+        "Secret was synced; refreshInterval 1ns is below the operator's minimum (--min-refresh-interval), so it refreshes every 10s",
+    });
+    // Run again at once (a relist, an unrelated event): nothing is due, no provider call.
+    const body = (first.write as { body: Secret }).body;
+    const again = makeWorld({ targets: { app: targetInfoFromSecret(body, false) } });
+    again.world.minRefreshIntervalMs = 10_000;
+    const out = await reconcileExternalSecret(
+      es({ refreshInterval: '1ns' }, first.status),
+      again.world,
+      'relist',
+    );
+    expect(again.calls).toEqual([]);
+    expect(out.requeueAfterMs).toBeGreaterThanOrEqual(10_000);
+    expect(calls).toEqual(['db']);
+  });
+
+  it('keeps refreshInterval 0 as "no periodic refresh" and says nothing then', async () => {
+    const { world } = floored(10_000);
+    const out = await reconcileExternalSecret(es({ refreshInterval: '0' }), world, 'create');
+    expect(out.requeueAfterMs).toBeUndefined();
+    expect(out.status?.conditions?.[0]?.message).toBe('Secret was synced');
+  });
+
+  it('never retries a failure sooner than the floor', async () => {
+    const { world } = floored(10_000);
+    world.source = {
+      reader: async () => ({
+        provider: 'fake',
+        get: async () => {
+          throw new ProviderError('Unavailable', 'backend down');
+        },
+        find: async () => new Map(),
+      }),
+    };
+    const out = await reconcileExternalSecret(es({ refreshInterval: '1ns' }), world, 'create');
+    expect(out.failed).toBe(true);
+    expect(out.requeueAfterMs).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it('leaves intervals above the floor alone', async () => {
+    const { world } = floored(10_000);
+    const out = await reconcileExternalSecret(es({ refreshInterval: '1h' }), world, 'create');
+    expect(out.status?.conditions?.[0]?.message).toBe('Secret was synced');
+    expect(out.requeueAfterMs).toBeGreaterThanOrEqual(3_600_000);
+  });
+});

@@ -15,14 +15,15 @@ import type {
   GeneratorLease,
   RefreshPolicy,
 } from '../../api/types.js';
-import { parseGoDuration } from '../../config/duration.js';
+import { formatGoDuration, parseGoDuration } from '../../config/duration.js';
 import type { EventSpec } from '../../observability/events.js';
 import { ProviderError } from '../../providers/errors.js';
+import { GeneratorNotSupportedError } from '../../providers/generator.js';
 import type { StoreInfo } from '../../providers/types.js';
 import { getCondition, setCondition } from '../../runtime/conditions.js';
 import { rfc3339 } from '../../runtime/time/rfc3339.js';
 import type { QueueReason } from '../../runtime/queue.js';
-import { nextRefresh } from '../../runtime/schedule.js';
+import { flooredInterval, isFloored, nextRefresh } from '../../runtime/schedule.js';
 import { SecretDataError } from '../../secrets/errors.js';
 import { Reason } from '../reasons.js';
 import { resolveStore } from '../store/resolve.js';
@@ -79,7 +80,10 @@ interface Plan {
   generated: boolean;
   store?: StoreInfo;
   storeKind?: string;
+  /** The effective refresh interval: spec.refreshInterval, raised to the operator's floor. */
   intervalMs: number;
+  /** Set when the floor raised the interval: what the Ready message adds. */
+  floorNote?: string;
   policy: RefreshPolicy;
   targetName: string;
   creation: CreationPolicy;
@@ -96,6 +100,16 @@ export async function reconcileExternalSecret(
   world: EsWorld,
   trigger: QueueReason,
 ): Promise<EsOutcome> {
+  const out = await reconcileSteps(es, world, trigger);
+  // The floor holds for every run the operator schedules for itself: refreshes, retries, lease
+  // renewals and re-issues of generated values alike (events still run an object at once).
+  const floor = world.minRefreshIntervalMs ?? 0;
+  if (out.requeueAfterMs !== undefined && out.requeueAfterMs < floor)
+    return { ...out, requeueAfterMs: floor };
+  return out;
+}
+
+async function reconcileSteps(es: ExternalSecret, world: EsWorld, trigger: QueueReason): Promise<EsOutcome> {
   if (es.metadata.deletionTimestamp) return IGNORE;
   const planned = planSync(es, world);
   if ('outcome' in planned) return planned.outcome;
@@ -120,7 +134,7 @@ export async function reconcileExternalSecret(
     targetDrifted: !!target && p.creation !== 'Merge' && target.drifted,
     now: world.now(),
   });
-  if (p.generated && world.generators && p.oldLeases.length > 0) {
+  if (p.generated && world.generators && p.oldLeases.some((l) => !l.revokeOnly)) {
     const kept = await keepLeases(p, decision, world);
     if ('outcome' in kept) return kept.outcome;
     decision = kept.decision;
@@ -145,10 +159,10 @@ function planSync(es: ExternalSecret, world: EsWorld): { plan: Plan } | { outcom
   const resolution =
     needsMainStore(spec) || !generated ? resolveStore(spec.secretStoreRef, ns, world) : undefined;
   if (resolution && !resolution.ok && resolution.reason === 'OtherController') return { outcome: IGNORE };
-  let intervalMs: number;
+  let specMs: number;
   try {
-    intervalMs = parseGoDuration(spec.refreshInterval ?? DEFAULT_REFRESH_INTERVAL);
-    if (intervalMs < 0) throw new Error(`refreshInterval "${spec.refreshInterval}" must not be negative`);
+    specMs = parseGoDuration(spec.refreshInterval ?? DEFAULT_REFRESH_INTERVAL);
+    if (specMs < 0) throw new Error(`refreshInterval "${spec.refreshInterval}" must not be negative`);
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);
     return {
@@ -159,6 +173,8 @@ function planSync(es: ExternalSecret, world: EsWorld): { plan: Plan } | { outcom
       }),
     };
   }
+  const floorMs = world.minRefreshIntervalMs ?? 0;
+  const intervalMs = flooredInterval(specMs, floorMs);
   if (resolution && !resolution.ok) {
     // A missing store is fixed by creating it, which re-queues this object through the store
     // watch; a periodic retry covers stores of other namespaces' cluster-wide changes.
@@ -177,6 +193,9 @@ function planSync(es: ExternalSecret, world: EsWorld): { plan: Plan } | { outcom
       store,
       storeKind: store?.kind,
       intervalMs,
+      floorNote: isFloored(specMs, floorMs)
+        ? `refreshInterval ${spec.refreshInterval} is below the operator's minimum (--min-refresh-interval), so it refreshes every ${formatGoDuration(floorMs)}`
+        : undefined,
       policy: spec.refreshPolicy ?? 'Periodic',
       targetName: targetSecretName(es),
       creation,
@@ -222,7 +241,12 @@ async function keepLeases(
   const keep =
     !decision.sync || decision.why === 'refresh-due' || (decision.why === 'retry' && renewalFailed);
   if (!keep) return { decision };
-  const step = await maintainLeases(p.oldLeases, p.ns, world.generators!, world.now);
+  const step = await maintainLeases(
+    p.oldLeases.filter((l) => !l.revokeOnly),
+    p.ns,
+    world.generators!,
+    world.now,
+  );
   if (step.kind === 'rotate') return { decision: { sync: true, why: 'lease-rotation', detail: step.why } };
   if (step.kind === 'error') {
     return {
@@ -245,15 +269,18 @@ function renewedOutcome(
   world: EsWorld,
 ): EsOutcome {
   let status: ExternalSecretStatus | undefined;
+  // Renewed leases in their places; revokeOnly ones as they were.
+  const renewed = [...step.leases];
+  const leases = p.oldLeases.map((l) => (l.revokeOnly ? l : (renewed.shift() ?? l)));
   if (recovered) {
     const ready = {
       status: 'True',
       reason: Reason.SecretSynced,
       message: 'lease renewed; Secret is up to date',
     } as const;
-    status = withReady(p.es, ready, rfc3339(world.now()), { generatorLeases: step.leases });
+    status = withReady(p.es, ready, rfc3339(world.now()), { generatorLeases: leases });
   } else if (step.renewed > 0) {
-    status = { ...(p.es.status ?? {}), generatorLeases: step.leases };
+    status = { ...(p.es.status ?? {}), generatorLeases: leases };
   }
   return {
     status,
@@ -279,6 +306,7 @@ function statusLeases(issued: IssuedLease[], now: number): GeneratorLease[] {
     renewable: l.grant.renewable,
     issueTime: leaseTime(now),
     expireTime: leaseTime(l.grant.expireAt),
+    ...(l.grant.revokeOnly ? { revokeOnly: true } : {}),
   }));
 }
 
@@ -370,16 +398,22 @@ function syncedOutcome(
       message: `Deleted Secret "${name}": the provider returned no data (deletionPolicy Delete)`,
     });
   }
-  if (p.generated && newLeases.length > 0 && p.oldLeases.length > 0)
+  const withLifecycle = (ls: GeneratorLease[]) => ls.some((l) => !l.revokeOnly);
+  if (p.generated && withLifecycle(newLeases) && withLifecycle(p.oldLeases))
     events.push({
       type: 'Normal',
       reason: 'Rotated',
       message: `Issued new values: ${describeDecision(decision)}`,
     });
   const nextLease = planLeases(newLeases, world.now()).nextAt;
+  // Said in the Ready message, which Argo CD and Flux show; stable, so no status churn.
+  const ready =
+    p.floorNote && built.ready.status === 'True'
+      ? { ...built.ready, message: `${built.ready.message}; ${p.floorNote}` }
+      : built.ready;
   return {
     write: built.write,
-    status: withReady(p.es, built.ready, now, extra),
+    status: withReady(p.es, ready, now, extra),
     events,
     synced: true,
     provider,
@@ -402,7 +436,12 @@ async function failedSync(p: Plan, e: unknown, issued: IssuedLease[], world: EsW
     ? { intervalMs: 0, latestMs: leaseDeadline(p.oldLeases, world.now()) }
     : { intervalMs: p.intervalMs };
   if (e instanceof ProviderError) {
-    const reason = e.reason === 'InvalidProviderConfig' ? Reason.InvalidStoreConfig : Reason.ProviderError;
+    const reason =
+      e instanceof GeneratorNotSupportedError
+        ? Reason.GeneratorNotSupported
+        : e.reason === 'InvalidProviderConfig'
+          ? Reason.InvalidStoreConfig
+          : Reason.ProviderError;
     const out = errorOutcome(p.es, world, reason, e.message, {
       ...retry,
       synced: true,
@@ -491,6 +530,7 @@ function errorOutcome(
       opts.intervalMs,
       world.maxErrorBackoffMs,
       world.random ?? Math.random,
+      world.minRefreshIntervalMs ?? 0,
     );
     // Never a busy loop, even when the deadline has passed already.
     requeueAfterMs = Math.min(

@@ -33,6 +33,11 @@ export interface EsWorld extends PipelineWorld {
   ): Promise<TargetSecretInfo | undefined>;
   /** Longest delay between retries of a failing ExternalSecret. */
   maxErrorBackoffMs: number;
+  /**
+   * The operator's floor (--min-refresh-interval): no refresh interval above 0, no retry and no
+   * generator re-issue comes sooner. Undefined or 0: none.
+   */
+  minRefreshIntervalMs?: number;
   /** Failures in a row so far for this key (for the retry delay). */
   failures: number;
   random?: () => number;
@@ -42,6 +47,7 @@ export interface EsWorldDeps {
   api: KubeApi;
   controllerClass: string;
   maxErrorBackoffMs: number;
+  minRefreshIntervalMs?: number;
   stores: ObjectCache<SecretStore>;
   clusterStores: ObjectCache<SecretStore>;
   namespaces: ObjectCache<Namespace>;
@@ -79,6 +85,7 @@ export function externalSecretWorld(
       deps.targets.lookup(ns, name, withData, assumeAbsent, run.signal),
     templateSource: (ns, kind, name) => templateSource(deps.api, ns, kind, name, run.signal),
     maxErrorBackoffMs: deps.maxErrorBackoffMs,
+    minRefreshIntervalMs: deps.minRefreshIntervalMs,
     failures: run.failures,
   };
 }

@@ -37,8 +37,8 @@ export interface FanoutKind<P extends KubeObject, C extends KubeObject & { spec?
   /** The child's labels and annotations as the spec has them (force-sync is added here). */
   metadata(p: P): Partial<ChildMetadata> | undefined;
   childSpec(p: P): NonNullable<C['spec']>;
-  /** The re-check interval in ms (0: only on changes), or why the spec's is invalid. */
-  refresh(p: P): { ms: number } | { error: string };
+  /** The re-check interval in ms (0: only on changes) raised to the operator's floor, or why the spec's is invalid. */
+  refresh(p: P, floorMs?: number): { ms: number } | { error: string };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

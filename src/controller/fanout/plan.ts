@@ -24,6 +24,8 @@ export interface FanoutWorld<C extends KubeObject> {
   child(namespace: string, name: string): C | undefined;
   /** Children whose controller reference names the parent `name`. */
   children(name: string): Iterable<C>;
+  /** The operator's floor on the parent's refreshTime (--min-refresh-interval); 0 or undefined: none. */
+  minRefreshIntervalMs?: number;
 }
 
 export type ChildWrite =
@@ -118,7 +120,7 @@ export function planChildren<P extends KubeObject, C extends KubeObject & { spec
     });
   }
 
-  const interval = kind.refresh(p);
+  const interval = kind.refresh(p, world.minRefreshIntervalMs);
   const ms = 'ms' in interval ? interval.ms : 0;
   return {
     writes,

@@ -1,20 +1,25 @@
 // Generators as the ExternalSecret reconciler and its finalizer use them: the generator object
-// read with a GET at each use (a change applies at once), its connection shared through the
-// client cache (one login per generator spec), metrics per call, and reconnection when the
-// backend rejects the credentials.
+// read with a GET at each use (a change applies at once), a ClusterGenerator unwrapped into the
+// namespaced generator it describes, the environment each call gets (cluster reads scoped to
+// the ExternalSecret's namespace, the template engine, a connection shared through the client
+// cache for the kinds that keep one), metrics per call, and reconnection when the backend
+// rejects the credentials.
 
 import { GENERATORS_GROUP, GENERATORS_VERSION } from '../../api/types.js';
 import type { GeneratorLease, GeneratorRef, KubeObject } from '../../api/types.js';
+import { CLUSTER_GENERATORS } from '../../kube/resources.js';
 import { isKubeApiError } from '../../kube/types.js';
 import type { KubeApi } from '../../kube/types.js';
 import type { ClientCache } from '../../providers/clients.js';
 import { ProviderError } from '../../providers/errors.js';
-import type { Generator } from '../../providers/generator.js';
-import type { SecretsClient } from '../../providers/types.js';
-import type { LeaseGrant } from '../../providers/generator.js';
+import { GeneratorNotSupportedError, controllerOf } from '../../providers/generator.js';
+import type { Generator, GeneratorEnv, LeaseGrant } from '../../providers/generator.js';
+import type { SecretsClient, StoreInfo } from '../../providers/types.js';
+import { extractMap } from '../../secrets/property.js';
 import { rejectsCredentials } from '../store/access.js';
 import { providerContext } from '../store/credentials.js';
 import type { CredentialPolicy } from '../store/credentials.js';
+import { readFailure, readWholeSecret, renderGeneratorTemplate, unwrapClusterGenerator } from './objects.js';
 
 /** What one generator call produced. */
 export interface GeneratorOutput {
@@ -43,6 +48,15 @@ export interface GeneratorsOptions {
   signal: AbortSignal;
   policy?: CredentialPolicy;
   onCall?: (provider: string, operation: string, ok: boolean, seconds: number) => void;
+  now?: () => number;
+}
+
+/** A generator object ready to run: the implementation, the object, and its connection name. */
+interface Resolved {
+  gen: Generator;
+  obj: KubeObject;
+  /** Distinguishes a ClusterGenerator's connection from a namespaced generator of that name. */
+  connectionName?: string;
 }
 
 export class Generators implements GeneratorAccess {
@@ -51,7 +65,7 @@ export class Generators implements GeneratorAccess {
    * The generator objects last read, by kind/namespace/name: a generator deleted together with
    * its ExternalSecret (kubectl delete -k, a GitOps prune) is still needed to revoke its leases.
    */
-  private readonly last = new Map<string, KubeObject>();
+  private readonly last = new Map<string, Resolved>();
 
   constructor(private readonly o: GeneratorsOptions) {
     for (const g of o.generators) this.byKind.set(g.kind, g);
@@ -67,22 +81,29 @@ export class Generators implements GeneratorAccess {
         'InvalidRequest',
         `${where}.sourceRef.generatorRef.apiVersion must be ${GENERATOR_API_VERSION}`,
       );
-    const { gen, obj } = await this.object(namespace, ref.kind ?? '', ref.name ?? '', where);
-    const out = await this.call(gen, obj, namespace, 'generate', (c) => gen.generate(c, obj, Date.now()));
-    return { ...out, provider: gen.connector.name };
+    const r = await this.resolve(namespace, ref.kind ?? '', ref.name ?? '', where);
+    const out = await this.call(r, namespace, 'generate', (env) => r.gen.generate(env, r.obj));
+    const data = out.json
+      ? { ...extractMap({ kind: 'map', data: out.json }, { key: ref.name ?? '', where }), ...out.data }
+      : out.data;
+    return { data, lease: out.lease, provider: r.gen.provider };
   }
 
   async renew(
     namespace: string,
     lease: GeneratorLease,
   ): Promise<{ leaseDuration: number; renewable: boolean }> {
-    const { gen, obj } = await this.object(namespace, lease.kind, lease.name, 'lease');
-    return this.call(gen, obj, namespace, 'renew', (c) => gen.renew(c, lease.leaseID, lease.leaseDuration));
+    const r = await this.resolve(namespace, lease.kind, lease.name, 'lease');
+    const renew = r.gen.renew;
+    if (!renew) throw new ProviderError('InvalidRequest', `${lease.kind} "${lease.name}" grants no leases`);
+    return this.call(r, namespace, 'renew', (env) => renew(env, r.obj, lease.leaseID, lease.leaseDuration));
   }
 
   async revoke(namespace: string, lease: GeneratorLease): Promise<void> {
-    const { gen, obj } = await this.object(namespace, lease.kind, lease.name, 'lease');
-    await this.call(gen, obj, namespace, 'revoke', (c) => gen.revoke(c, lease.leaseID));
+    const r = await this.resolve(namespace, lease.kind, lease.name, 'lease');
+    const revoke = r.gen.revoke;
+    if (!revoke) return;
+    await this.call(r, namespace, 'revoke', (env) => revoke(env, r.obj, lease.leaseID));
   }
 
   /** Best effort: a lease left behind expires at its TTL. Returns what could not be revoked. */
@@ -101,78 +122,104 @@ export class Generators implements GeneratorAccess {
 
   /** The generator's spec changed or it went: the client (login) for `obj` is not needed any more. */
   evict(gen: Generator, obj: KubeObject): void {
-    this.o.clients.evictStore(gen.connectionOf(obj, obj.metadata.namespace ?? ''));
+    if (gen.connection) this.o.clients.evictStore(gen.connection.of(obj, obj.metadata.namespace ?? ''));
   }
 
-  private async object(
-    namespace: string,
-    kind: string,
-    name: string,
-    where: string,
-  ): Promise<{ gen: Generator; obj: KubeObject }> {
-    const gen = this.byKind.get(kind);
-    if (!gen)
-      throw new ProviderError(
-        'Unsupported',
-        `${where}: generator kind "${kind}" is not supported (supported: ${[...this.byKind.keys()].join(', ') || 'none'})`,
-      );
+  private async resolve(namespace: string, kind: string, name: string, where: string): Promise<Resolved> {
     const cacheKey = `${kind}/${namespace}/${name}`;
-    let obj: KubeObject;
+    let r: Resolved;
     try {
-      obj = await this.o.api.get<KubeObject>({ type: gen.resource, namespace, name }, this.o.signal);
-      this.last.set(cacheKey, obj);
+      r = await this.read(namespace, kind, name, where);
+      this.last.set(cacheKey, r);
     } catch (e) {
       const known = this.last.get(cacheKey);
-      if (isKubeApiError(e) && e.notFound && known && where === 'lease') return { gen, obj: known };
+      if (isKubeApiError(e) && e.notFound && known && where === 'lease') return known;
       throw readFailure(e, where, kind, name, namespace);
     }
-    const problem = gen.validate(obj);
+    const problem = r.gen.validate(r.obj);
     if (problem) throw new ProviderError('InvalidProviderConfig', `${kind} "${name}": ${problem}`);
-    if (gen.controllerOf(obj) !== this.o.controllerClass)
+    // Most generator kinds have no controller field; those serve whichever operator owns the
+    // ExternalSecret (its store decides). One that names a class serves only that class.
+    const cls = controllerOf(r.obj);
+    if (cls && cls !== this.o.controllerClass)
       throw new ProviderError(
         'InvalidRequest',
-        `${kind} "${name}" belongs to controller class "${gen.controllerOf(obj)}", not "${this.o.controllerClass}"`,
+        `${kind} "${name}" belongs to controller class "${cls}", not "${this.o.controllerClass}"`,
       );
+    return r;
+  }
+
+  private async read(namespace: string, kind: string, name: string, where: string): Promise<Resolved> {
+    if (kind === 'ClusterGenerator') {
+      const cg = await this.o.api.get<KubeObject>({ type: CLUSTER_GENERATORS, name }, this.o.signal);
+      const obj = unwrapClusterGenerator(cg, namespace, where);
+      return {
+        gen: this.implementation(obj.kind ?? '', where),
+        obj,
+        connectionName: `ClusterGenerator:${name}`,
+      };
+    }
+    const gen = this.implementation(kind, where);
+    const obj = await this.o.api.get<KubeObject>({ type: gen.resource, namespace, name }, this.o.signal);
     return { gen, obj };
   }
 
-  /** One generator call on its cached client, with metrics and client invalidation. */
+  private implementation(kind: string, where: string): Generator {
+    const gen = this.byKind.get(kind);
+    if (!gen)
+      throw new GeneratorNotSupportedError(
+        kind,
+        `${where}: no implementation (supported: ${[...this.byKind.keys()].join(', ') || 'none'})`,
+      );
+    return gen;
+  }
+
+  /** One generator call in its environment, with metrics and client invalidation. */
   private async call<T>(
-    gen: Generator,
-    obj: KubeObject,
+    r: Resolved,
     namespace: string,
     operation: string,
-    fn: (client: SecretsClient) => Promise<T>,
+    fn: (env: GeneratorEnv) => Promise<T>,
   ): Promise<T> {
-    const info = gen.connectionOf(obj, namespace);
-    const client = await this.o.clients.client(gen.connector, info, () =>
-      providerContext(this.o.api, info, this.o.signal, this.o.policy),
-    );
+    const { gen } = r;
+    const info = this.connectionInfo(r, namespace);
+    const ctxStore: StoreInfo = info ?? {
+      kind: 'SecretStore',
+      name: `${gen.kind}:${r.obj.metadata.name ?? ''}`,
+      namespace,
+      requesterNamespace: namespace,
+      provider: {},
+    };
+    const ctx = providerContext(this.o.api, ctxStore, this.o.signal, this.o.policy);
+    let client: SecretsClient | undefined;
+    if (gen.connection && info)
+      client = await this.o.clients.client(gen.connection.connector, info, () => ctx);
+    const env: GeneratorEnv = {
+      namespace,
+      ctx,
+      client,
+      now: (this.o.now ?? Date.now)(),
+      readSecret: (secretName, what) =>
+        readWholeSecret(this.o.api, namespace, secretName, what, this.o.signal),
+      renderTemplate: renderGeneratorTemplate,
+    };
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     try {
-      const r = await fn(client);
-      this.o.onCall?.(gen.connector.name, operation, true, seconds());
-      return r;
+      const out = await fn(env);
+      this.o.onCall?.(gen.provider, operation, true, seconds());
+      return out;
     } catch (e) {
-      this.o.onCall?.(gen.connector.name, operation, false, seconds());
-      if (rejectsCredentials(e)) this.o.clients.invalidate(gen.connector, info);
+      this.o.onCall?.(gen.provider, operation, false, seconds());
+      if (gen.connection && info && rejectsCredentials(e))
+        this.o.clients.invalidate(gen.connection.connector, info);
       throw e;
     }
   }
-}
 
-function readFailure(e: unknown, where: string, kind: string, name: string, namespace: string): unknown {
-  if (!isKubeApiError(e)) return e;
-  if (e.notFound)
-    return new ProviderError('NotFound', `${where}: ${kind} "${name}" not found in namespace "${namespace}"`);
-  if (e.code === 403)
-    return new ProviderError(
-      'AccessDenied',
-      `${where}: Syncret may not read ${kind} objects (check its RBAC)`,
-    );
-  return new ProviderError(
-    'Unavailable',
-    `${where}: reading ${kind} "${name}": apiserver answered ${e.code}`,
-  );
+  private connectionInfo(r: Resolved, namespace: string): StoreInfo | undefined {
+    if (!r.gen.connection) return undefined;
+    const info = r.gen.connection.of(r.obj, namespace);
+    return r.connectionName ? { ...info, name: r.connectionName } : info;
+  }
 }

@@ -73,6 +73,8 @@ export interface PushControllerOptions {
   generators?: Generators;
   controllerClass: string;
   maxErrorBackoffMs: number;
+  /** The operator's --min-refresh-interval (applied to refreshInterval). */
+  minRefreshIntervalMs?: number;
   events: EventRecorder;
   metrics: Metrics;
   logger: Logger;

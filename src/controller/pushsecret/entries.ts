@@ -13,6 +13,7 @@ import type {
   PushSecretStoreRef,
 } from '../../api/types.js';
 import type { PushRef, PushRequest, PushValue } from '../../providers/types.js';
+import { MatchMeter } from '../../regexp/index.js';
 import { SecretDataError, quoteName } from '../../secrets/errors.js';
 import { applyRewrites, compileGoRegexp } from '../../secrets/rewrite.js';
 import { renderKeyTransform } from '../../secrets/templating.js';
@@ -131,10 +132,13 @@ function expandDataTo(d: PushSecretDataTo, i: number, source: Record<string, Uin
   const pattern = d.match?.regexp;
   if (pattern) {
     const re = compileGoRegexp(pattern, `${where}.match.regexp`);
-    keys = keys.filter((k) => {
-      re.lastIndex = 0;
-      return re.test(k);
+    const meter = new MatchMeter((n, ms) => {
+      throw new SecretDataError(
+        'InvalidRegexp',
+        `${where}.match.regexp: matching ${n} keys took over ${ms} ms (the operator's limit): use a simpler pattern`,
+      );
     });
+    keys = keys.filter((k) => meter.time(() => re.matchString(k)));
   }
   if (keys.length === 0) return [];
   const base = { metadata: d.metadata, conversionStrategy: 'None' as const };

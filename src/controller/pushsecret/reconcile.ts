@@ -16,7 +16,7 @@ import type { LeaseGrant } from '../../providers/generator.js';
 import { ProviderError } from '../../providers/errors.js';
 import { getCondition } from '../../runtime/conditions.js';
 import type { QueueReason } from '../../runtime/queue.js';
-import { nextRefresh } from '../../runtime/schedule.js';
+import { flooredInterval, nextRefresh } from '../../runtime/schedule.js';
 import { SecretDataError } from '../../secrets/errors.js';
 import { applyTemplate, loadTemplateSources } from '../../secrets/templating.js';
 import { errorDelayMs, syncedResourceVersion } from '../externalsecret/decide.js';
@@ -70,13 +70,16 @@ export type PushPlan =
       retryAfterMs: number;
     };
 
-/** spec.refreshInterval in ms, or the message that says why it is invalid. */
-export function pushIntervalMs(ps: PushSecret): { ms: number } | { error: string } {
+/**
+ * spec.refreshInterval in ms raised to the operator's floor (--min-refresh-interval; 0 keeps
+ * meaning "only on changes"), or the message that says why it is invalid.
+ */
+export function pushIntervalMs(ps: PushSecret, floorMs = 0): { ms: number } | { error: string } {
   const raw = ps.spec?.refreshInterval || DEFAULT_PUSH_REFRESH;
   try {
     const ms = parseGoDuration(raw);
     if (ms < 0) return { error: `invalid refreshInterval "${raw}": must not be negative` };
-    return { ms };
+    return { ms: flooredInterval(ms, floorMs) };
   } catch (e) {
     return { error: `invalid refreshInterval "${raw}": ${(e as Error).message}` };
   }
@@ -134,7 +137,7 @@ export async function reconcilePushSecret(
   if (ps.metadata.deletionTimestamp) return { kind: 'ignore' };
   const spec = ps.spec ?? {};
   const ns = ps.metadata.namespace ?? '';
-  const interval = pushIntervalMs(ps);
+  const interval = pushIntervalMs(ps, world.minRefreshIntervalMs);
   if ('error' in interval) return fail(world, interval.error, false);
   const srv = syncedResourceVersion(ps);
   const cause = pushCause(ps, srv, interval.ms, trigger, world.now());

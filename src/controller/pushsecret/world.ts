@@ -51,6 +51,8 @@ export interface PushWorld extends StoreLookup {
   ): Promise<Record<string, Uint8Array> | undefined>;
   generators?: GeneratorAccess;
   maxErrorBackoffMs: number;
+  /** The operator's floor on refreshInterval (--min-refresh-interval); 0 or undefined: none. */
+  minRefreshIntervalMs?: number;
   failures: number;
   random?: () => number;
 }
@@ -59,6 +61,7 @@ export interface PushWorldDeps {
   api: KubeApi;
   controllerClass: string;
   maxErrorBackoffMs: number;
+  minRefreshIntervalMs?: number;
   stores: ObjectCache<SecretStore>;
   clusterStores: ObjectCache<SecretStore>;
   namespaces: ObjectCache<Namespace>;
@@ -169,6 +172,7 @@ export function pushSecretWorld(
     templateSource: (ns, kind, name) => templateSource(deps.api, ns, kind, name, run.signal),
     generators: deps.generators,
     maxErrorBackoffMs: deps.maxErrorBackoffMs,
+    minRefreshIntervalMs: deps.minRefreshIntervalMs,
     failures: run.failures,
   };
 }

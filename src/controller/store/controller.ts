@@ -29,6 +29,8 @@ export interface StoreControllerOptions {
   registry: ProviderRegistry;
   controllerClass: string;
   defaultRevalidateMs: number;
+  /** The operator's floor on a store's refreshInterval (--min-refresh-interval). */
+  minRefreshIntervalMs?: number;
   events: EventRecorder;
   metrics: Metrics;
   logger: Logger;

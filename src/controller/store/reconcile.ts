@@ -7,6 +7,7 @@ import type { EventSpec } from '../../observability/events.js';
 import { ProviderError } from '../../providers/errors.js';
 import type { Provider, ValidationResult } from '../../providers/types.js';
 import { getCondition, setCondition } from '../../runtime/conditions.js';
+import { flooredInterval } from '../../runtime/schedule.js';
 import { rfc3339 } from '../../runtime/time/rfc3339.js';
 import { Reason } from '../reasons.js';
 import { storeRefKey } from './health.js';
@@ -43,7 +44,12 @@ export async function reconcileStore(
   if (store.metadata.deletionTimestamp) return { ignore: true, events: [] };
   if ((store.spec?.controller ?? '') !== world.controllerClass) return { ignore: true, events: [] };
   const now = rfc3339(world.now());
-  const revalidate = revalidateMs(store.spec?.refreshInterval) ?? world.defaultRevalidateMs;
+  // A store's own interval is a tenant's input like an ExternalSecret's: `refreshInterval: 1ns`
+  // must not validate (and call the backend) in a loop.
+  const revalidate = flooredInterval(
+    revalidateMs(store.spec?.refreshInterval) ?? world.defaultRevalidateMs,
+    world.minRefreshIntervalMs ?? 0,
+  );
 
   const finish = (
     cond: Pick<Condition, 'status' | 'reason' | 'message'>,

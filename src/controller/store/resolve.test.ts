@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { SecretStore, StoreKind } from '../../api/types.js';
-import { matchesSelector, namespaceAllowed, resolveStore } from './resolve.js';
+import { invalidNamespaceRegex, matchesSelector, namespaceAllowed, resolveStore } from './resolve.js';
 import type { StoreLookup } from './resolve.js';
 
 function world(
@@ -35,6 +35,19 @@ describe('namespaceAllowed', () => {
   });
   it('treats an invalid regex as no match instead of throwing', () => {
     expect(namespaceAllowed([{ namespaceRegexes: ['('] }], 'x', {})).toBe(false);
+  });
+  it('takes Go regexps (unanchored) and runs them in linear time', () => {
+    expect(namespaceAllowed([{ namespaceRegexes: ['team-(?P<t>[a-z]+)'] }], 'prod-team-a', {})).toBe(true);
+    expect(namespaceAllowed([{ namespaceRegexes: ['(?<!x)a'] }], 'a', {})).toBe(false);
+    const t0 = performance.now();
+    expect(namespaceAllowed([{ namespaceRegexes: ['^(a+)+$'] }], `${'a'.repeat(56)}!`, {})).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+  it("names an invalid regex as ESO's webhook would", () => {
+    expect(invalidNamespaceRegex([{ namespaces: ['a'] }, { namespaceRegexes: ['^ok$', 'x{1001}'] }])).toBe(
+      'failed to compile 1th namespace regex in 1th condition: error parsing regexp: invalid repeat count: `{1001}`',
+    );
+    expect(invalidNamespaceRegex([{ namespaceRegexes: ['^ok$'] }])).toBeUndefined();
   });
 });
 

@@ -9,6 +9,8 @@ import type {
   StoreRef,
 } from '../../api/types.js';
 import type { StoreInfo } from '../../providers/types.js';
+import { RegexpSyntaxError, compileRegexp } from '../../regexp/index.js';
+import type { GoRegexp } from '../../regexp/index.js';
 
 export interface StoreLookup {
   store(kind: StoreKind, namespace: string | undefined, name: string): SecretStore | undefined;
@@ -63,12 +65,50 @@ export function labelSelectorString(sel: LabelSelector): string {
   return parts.join(',');
 }
 
-function compile(re: string): RegExp | undefined {
+/** A namespaceRegexes entry (a Go regexp, unanchored as ESO's MatchString); undefined when invalid. */
+function compile(re: string): GoRegexp | undefined {
   try {
-    return new RegExp(re);
-  } catch {
-    return undefined;
+    return compileRegexp(re);
+  } catch (e) {
+    if (e instanceof RegexpSyntaxError) return undefined;
+    throw e;
   }
+}
+
+// Every reconcile of every user of a ClusterSecretStore asks the same (pattern, namespace)
+// questions: remember the answers, so a costly pattern costs once per namespace, not per sync.
+const answers = new Map<string, boolean>();
+const ANSWERS_MAX = 10_000;
+
+function namespaceMatches(pattern: string, namespace: string): boolean {
+  const key = `${pattern}\u0000${namespace}`;
+  let ok = answers.get(key);
+  if (ok === undefined) {
+    ok = compile(pattern)?.matchString(namespace) ?? false;
+    if (answers.size >= ANSWERS_MAX) answers.clear();
+    answers.set(key, ok);
+  }
+  return ok;
+}
+
+/**
+ * The first namespaceRegexes entry Go would refuse, in the words of ESO's webhook (which rejects
+ * such a store); undefined when all compile. An invalid entry matches no namespace.
+ */
+export function invalidNamespaceRegex(
+  conditions: ClusterSecretStoreCondition[] | undefined,
+): string | undefined {
+  for (const [ci, c] of (conditions ?? []).entries()) {
+    for (const [ri, r] of (c.namespaceRegexes ?? []).entries()) {
+      try {
+        compileRegexp(r);
+      } catch (e) {
+        if (!(e instanceof RegexpSyntaxError)) throw e;
+        return `failed to compile ${ri}th namespace regex in ${ci}th condition: ${e.message}`;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** ESO semantics: no conditions → every namespace; otherwise any one condition must match. */
@@ -80,7 +120,7 @@ export function namespaceAllowed(
   if (!conditions || conditions.length === 0) return true;
   return conditions.some((c) => {
     if (c.namespaces?.includes(namespace)) return true;
-    if (c.namespaceRegexes?.some((r) => compile(r)?.test(namespace))) return true;
+    if (c.namespaceRegexes?.some((r) => namespaceMatches(r, namespace))) return true;
     if (c.namespaceSelector && labels && matchesSelector(labels, c.namespaceSelector)) return true;
     return false;
   });
@@ -116,11 +156,13 @@ export function resolveStore(
   }
   if (kind === 'ClusterSecretStore') {
     const labels = world.namespaceLabels(requesterNamespace);
-    if (!namespaceAllowed(store.spec?.conditions, requesterNamespace, labels)) {
+    const conditions = store.spec?.conditions;
+    if (!namespaceAllowed(conditions, requesterNamespace, labels)) {
+      const invalid = invalidNamespaceRegex(conditions);
       return {
         ok: false,
         reason: 'StoreNotAllowed',
-        message: `ClusterSecretStore "${name}" does not allow namespace "${requesterNamespace}" (spec.conditions)`,
+        message: `ClusterSecretStore "${name}" does not allow namespace "${requesterNamespace}" (spec.conditions${invalid ? `; ${invalid}` : ''})`,
       };
     }
   }

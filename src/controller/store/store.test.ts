@@ -50,6 +50,21 @@ function parts() {
 }
 
 describe('store world and executor', () => {
+  it('raises a store refreshInterval below the operator floor to it', async () => {
+    const { api, registry, access } = parts();
+    const world = (minRefreshIntervalMs: number) =>
+      storeWorld({
+        controllerClass: '',
+        registry,
+        access,
+        defaultRevalidateMs: 60_000,
+        minRefreshIntervalMs,
+      });
+    const tight = api.seed(SECRET_STORES, { ...store(), spec: { ...store().spec, refreshInterval: '1ns' } });
+    expect((await reconcileStore(tight, 'SecretStore', world(10_000))).requeueAfterMs).toBe(10_000);
+    expect((await reconcileStore(tight, 'SecretStore', world(0))).requeueAfterMs).toBe(0.000001);
+  });
+
   it('validates through the shared client and writes the status once', async () => {
     const { api, registry, access } = parts();
     const s = api.seed(SECRET_STORES, store());

@@ -18,6 +18,8 @@ export interface StoreWorld {
   failing?(ref: string): Readonly<FailingStore> | undefined;
   /** Replays the failed read once: true when the store serves reads again. */
   probe?(ref: string): Promise<boolean>;
+  /** The operator's floor on a store's refreshInterval; 0 or undefined: none. */
+  minRefreshIntervalMs?: number;
 }
 
 export function storeWorld(deps: {
@@ -26,6 +28,7 @@ export function storeWorld(deps: {
   access: StoreAccess;
   defaultRevalidateMs: number;
   health?: StoreHealth;
+  minRefreshIntervalMs?: number;
 }): StoreWorld {
   const health = deps.health;
   return {
@@ -37,5 +40,6 @@ export function storeWorld(deps: {
     registry: deps.registry,
     validate: (provider, info) => deps.access.validate(provider, info),
     defaultRevalidateMs: deps.defaultRevalidateMs,
+    minRefreshIntervalMs: deps.minRefreshIntervalMs,
   };
 }

@@ -122,12 +122,15 @@ interface ServiceAccountKey {
   private_key_id?: string;
 }
 
-/** auth.secretRef: a service account JSON key from a Secret. */
-export async function serviceAccountKeyCredential(
-  spec: GcpsmProvider,
+/**
+ * auth.secretRef's service account JSON key as a JWT client. With `scopes` it asks Google's
+ * token endpoint for an access token (what a registry login needs); without, see below.
+ */
+export async function serviceAccountKeyClient(
+  spec: Pick<GcpsmProvider, 'auth'>,
   ctx: ProviderContext,
-  endpoints: AuthEndpoints,
-): Promise<GcpCredential> {
+  scopes?: string[],
+): Promise<JWT> {
   const sel = spec.auth?.secretRef?.secretAccessKeySecretRef ?? {};
   const what = 'auth.secretRef.secretAccessKeySecretRef';
   const raw = decoder.decode(await ctx.readSecretKey(sel, what));
@@ -148,11 +151,21 @@ export async function serviceAccountKeyCredential(
       'InvalidProviderConfig',
       `${what} is not a service account JSON key (needs type "service_account", client_email, private_key)`,
     );
-  const client = new JWT({
+  return new JWT({
     email: json.client_email,
     key: json.private_key,
     ...(json.private_key_id ? { keyId: json.private_key_id } : {}),
+    ...(scopes ? { scopes } : {}),
   });
+}
+
+/** auth.secretRef: a service account JSON key from a Secret. */
+export async function serviceAccountKeyCredential(
+  spec: GcpsmProvider,
+  ctx: ProviderContext,
+  endpoints: AuthEndpoints,
+): Promise<GcpCredential> {
+  const client = await serviceAccountKeyClient(spec, ctx);
   // Without user scopes Google's libraries sign a self-signed JWT for the API's audience
   // instead of calling the OAuth token endpoint: what the official clients do for keys.
   client.defaultScopes = [CLOUD_PLATFORM];
@@ -165,6 +178,15 @@ export async function workloadIdentityCredential(
   ctx: ProviderContext,
   endpoints: AuthEndpoints,
 ): Promise<GcpCredential> {
+  return fromClient('workload identity', await workloadIdentityClient(spec, ctx, endpoints), endpoints);
+}
+
+/** The federated (or impersonated) identity of auth.workloadIdentity, as a client. */
+export async function workloadIdentityClient(
+  spec: Pick<GcpsmProvider, 'auth' | 'projectID'>,
+  ctx: ProviderContext,
+  endpoints: AuthEndpoints,
+): Promise<IdentityPoolClient> {
   const wi = spec.auth?.workloadIdentity ?? {};
   const sa = wi.serviceAccountRef ?? {};
   const clusterProject = wi.clusterProjectID || spec.projectID || '';
@@ -173,7 +195,7 @@ export async function workloadIdentityCredential(
   const annotations = await ctx.readServiceAccountAnnotations(sa);
   const gsa = annotations[GCP_SA_ANNOTATION];
   const iam = (endpoints.iamCredentialsUrl ?? 'https://iamcredentials.googleapis.com').replace(/\/+$/, '');
-  const client = new IdentityPoolClient({
+  return new IdentityPoolClient({
     type: 'external_account',
     audience: `identitynamespace:${idPool}:${idProvider}`,
     subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
@@ -191,7 +213,6 @@ export async function workloadIdentityCredential(
         ctx.requestServiceAccountToken(sa, { audiences: [idPool], expirationSeconds: WI_TOKEN_SECONDS }),
     },
   });
-  return fromClient('workload identity', client, endpoints);
 }
 
 /** No auth: application default credentials of the operator's environment. */

@@ -168,7 +168,7 @@ describe('gcpsm provider: reading', () => {
     const byPath = await c.findSecrets!({ path: 'oth' });
     expect([...byPath.keys()]).toEqual(['other']);
     await expect(c.findSecrets!({ name: { regexp: '(' } })).rejects.toThrow(
-      'find.name.regexp "(" is not a valid regular expression',
+      'could not compile find.name.regexp: error parsing regexp: missing closing ): `(`',
     );
   });
 });

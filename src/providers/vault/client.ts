@@ -355,7 +355,7 @@ export class VaultClient implements SecretsClient {
   async apiRequest<T = Record<string, unknown>>(
     method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
-    opts: { body?: unknown; query?: Record<string, string> } = {},
+    opts: { body?: unknown; query?: Record<string, string | string[]> } = {},
   ): Promise<VaultResponse<T>> {
     const apiPath = trimSlashes(path);
     const capability: VaultCapability =

@@ -101,6 +101,32 @@ describe('generateVaultDynamicSecret at the HTTP seam', () => {
     expect(dec(read.data)).toEqual({ user: 'u' });
   });
 
+  it('sends getParameters as the query of a GET, each value once, over parameters', async () => {
+    const { c, seen } = client(() => ({ data: { a: 'b' } }));
+    await generateVaultDynamicSecret(
+      c,
+      {
+        provider,
+        path: 'aws/creds/app',
+        parameters: { ttl: '1h', role_arn: 'x' },
+        getParameters: { role_arn: ['arn:aws:iam::123456789012:role/a'], tag: ['one', 'two'] },
+      },
+      0,
+    );
+    expect(seen[0]).toMatchObject({
+      method: 'GET',
+      path: 'aws/creds/app',
+      query: { ttl: '1h', role_arn: ['arn:aws:iam::123456789012:role/a'], tag: ['one', 'two'] },
+    });
+    await generateVaultDynamicSecret(
+      c,
+      { provider, path: 'x/y', method: 'POST', getParameters: { a: ['b'] } },
+      0,
+    );
+    expect(seen[1]).toMatchObject({ method: 'POST', body: {} });
+    expect(seen[1]?.query).toBeUndefined();
+  });
+
   it('fails on an empty answer unless allowed, and retries only transient failures', async () => {
     const empty = client(() => ({ data: {} }));
     await expect(generateVaultDynamicSecret(empty.c, { provider, path: 'x/y' }, 0)).rejects.toThrow(

@@ -28,6 +28,16 @@ function specOf(obj: KubeObject): VaultDynamicSecretSpec {
   return (obj as VaultDynamicSecret).spec ?? {};
 }
 
+/** The query of a GET: getParameters (lists of values) over parameters (one value each). */
+function queryOf(spec: VaultDynamicSecretSpec): Record<string, string | string[]> {
+  const q: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(spec.parameters ?? {}))
+    if (v !== undefined && v !== null) q[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  for (const [k, values] of Object.entries(spec.getParameters ?? {}))
+    if (values.length > 0) q[k] = [...values];
+  return q;
+}
+
 export function validateVaultDynamicSecret(spec: VaultDynamicSecretSpec): string | undefined {
   if (!spec.path || !spec.path.replace(/^\/+|\/+$/g, '')) return 'spec.path must be set';
   const method = (spec.method || 'GET').toUpperCase();
@@ -107,13 +117,6 @@ export function leaseOf(r: VaultResponse, now: number): LeaseGrant | undefined {
   return undefined;
 }
 
-function queryOf(params: Record<string, unknown> | undefined): Record<string, string> {
-  const q: Record<string, string> = {};
-  for (const [k, v] of Object.entries(params ?? {}))
-    if (v !== undefined && v !== null) q[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  return q;
-}
-
 async function withRetries<T>(spec: VaultDynamicSecretSpec, fn: () => Promise<T>): Promise<T> {
   const max = Math.max(0, Math.min(10, spec.retrySettings?.maxRetries ?? 0));
   const interval = Math.min(
@@ -146,7 +149,7 @@ export async function generateVaultDynamicSecret(
   const r = await withRetries(spec, () =>
     method === 'GET' || method === 'LIST'
       ? vault.apiRequest('GET', path, {
-          query: { ...queryOf(spec.parameters), ...(method === 'LIST' ? { list: 'true' } : {}) },
+          query: { ...queryOf(spec), ...(method === 'LIST' ? { list: 'true' } : {}) },
         })
       : vault.apiRequest(method, path, { body: spec.parameters ?? {} }),
   );
@@ -179,22 +182,30 @@ export function vaultDynamicSecretGenerator(opts: VaultProviderOptions = {}): Ge
   return {
     kind: 'VaultDynamicSecret',
     resource: VAULT_DYNAMIC_SECRETS,
-    connector,
-    // Credentials resolve in the generator's (= the ExternalSecret's) namespace, as for a
-    // SecretStore; the name cannot collide with a store's (':' is not valid in names).
-    connectionOf(obj: KubeObject, namespace: string): StoreInfo {
-      return {
-        kind: 'SecretStore',
-        name: `VaultDynamicSecret:${obj.metadata.name ?? ''}`,
-        namespace,
-        requesterNamespace: namespace,
-        provider: { vault: { ...specOf(obj).provider } },
-      };
+    provider: connector.name,
+    watched: true,
+    connection: {
+      connector,
+      // Credentials resolve in the generator's (= the ExternalSecret's) namespace, as for a
+      // SecretStore; the name cannot collide with a store's (':' is not valid in names).
+      of(obj: KubeObject, namespace: string): StoreInfo {
+        return {
+          kind: 'SecretStore',
+          name: `VaultDynamicSecret:${obj.metadata.name ?? ''}`,
+          namespace,
+          requesterNamespace: namespace,
+          provider: { vault: { ...specOf(obj).provider } },
+        };
+      },
     },
     validate: (obj) => validateVaultDynamicSecret(specOf(obj)),
-    controllerOf: (obj) => specOf(obj).controller ?? '',
-    generate: (client, obj, now) => generateVaultDynamicSecret(client, specOf(obj), now),
-    renew: renewVaultLease,
-    revoke: revokeVaultLease,
+    generate: (env, obj) => generateVaultDynamicSecret(connected(env.client), specOf(obj), env.now),
+    renew: (env, _obj, leaseID, increment) => renewVaultLease(connected(env.client), leaseID, increment),
+    revoke: (env, _obj, leaseID) => revokeVaultLease(connected(env.client), leaseID),
   };
+}
+
+function connected(client: SecretsClient | undefined): SecretsClient {
+  if (!client) throw new ProviderError('InvalidProviderConfig', 'VaultDynamicSecret needs a Vault client');
+  return client;
 }

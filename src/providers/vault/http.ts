@@ -31,7 +31,8 @@ export interface VaultRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** API path after /v1/, without a leading slash, e.g. `secret/data/app`. */
   path: string;
-  query?: Record<string, string>;
+  /** A list sends the parameter once per value. */
+  query?: Record<string, string | string[]>;
   body?: unknown;
   token?: string;
   /** X-Vault-Namespace; empty for the root namespace. */
@@ -155,7 +156,10 @@ export class VaultHttp {
 
   async request<T = Record<string, unknown>>(req: VaultRequest): Promise<VaultResponse<T>> {
     const url = new URL(`${this.base}/v1/${req.path.replace(/^\/+/, '')}`);
-    for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
+    for (const [k, v] of Object.entries(req.query ?? {})) {
+      if (typeof v === 'string') url.searchParams.set(k, v);
+      else for (const one of v) url.searchParams.append(k, one);
+    }
     const headers: Record<string, string> = { ...this.opts.headers };
     headers['accept'] = 'application/json';
     if (req.token) headers['x-vault-token'] = req.token;

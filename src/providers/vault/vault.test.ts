@@ -558,7 +558,9 @@ describe('findSecrets', () => {
     expect(byTag.get('apps/sub/c')).toEqual({ kind: 'map', data: { k: 'sub/c' } });
     const byName = await c.findSecrets({ path: 'secret/apps', name: { regexp: '^apps/[ab]$' } });
     expect([...byName.keys()]).toEqual(['apps/a', 'apps/b']);
-    await expect(c.findSecrets({ name: { regexp: '(' } })).rejects.toThrow('not a valid regular expression');
+    await expect(c.findSecrets({ name: { regexp: '(' } })).rejects.toThrow(
+      'could not compile find.name.regexp: error parsing regexp: missing closing ): `(`',
+    );
     await c.close();
   });
 });

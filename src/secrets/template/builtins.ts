@@ -5,7 +5,7 @@ import { goBytes, goString } from './bytes.js';
 import { ExecFailure } from './errors.js';
 import type { FuncDef } from './exec.js';
 import { sprint, sprintf, sprintln } from './fmt.js';
-import { Float, goLen, isMap, isStringMap, isTrue, mapGet, typeName } from './value.js';
+import { Float, GoObject, goLen, isMap, isStringMap, isTrue, mapGet, typeName } from './value.js';
 
 type BasicKind = 'bool' | 'int' | 'float' | 'string' | 'nil' | 'other';
 
@@ -18,13 +18,18 @@ function basicKind(v: unknown): BasicKind {
       return Number.isInteger(v) ? 'int' : 'float';
     case 'string':
       return 'string';
+    case 'bigint':
+      return 'int';
     default:
+      // time.Month, time.Duration: named integers compare as integers, as in Go.
+      if (v instanceof GoObject && v.intValue() !== undefined) return 'int';
       return v instanceof Float ? 'float' : 'other';
   }
 }
 
 function numeric(v: unknown): number {
-  return v instanceof Float ? v.v : (v as number);
+  if (v instanceof GoObject) return v.intValue() ?? NaN;
+  return v instanceof Float ? v.v : Number(v);
 }
 
 export function eq(a: unknown, ...rest: unknown[]): boolean {

@@ -2,7 +2,8 @@
 // built from template text and type names only: data values must never reach a status
 // condition or a log line.
 
-export type TemplateErrorReason = 'TemplateParse' | 'TemplateExec';
+/** TemplateLimit: a bound of limits.ts ran out (steps, output, time). */
+export type TemplateErrorReason = 'TemplateParse' | 'TemplateExec' | 'TemplateLimit';
 
 export class TemplateError extends Error {
   override readonly name = 'TemplateError';

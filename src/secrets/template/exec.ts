@@ -1,11 +1,27 @@
 // The evaluator: walks the AST the way text/template's exec.go does, including its
 // argument typing rules (literals adapt to the parameter type, other values must already
-// have it), lazy and/or, variable scoping and Go's error wording.
+// have it), lazy and/or, variable scoping and Go's error wording. Every step draws from a
+// TemplateBudget (limits.ts), so no template can hold the event loop.
 
 import { TemplateError, locate } from './errors.js';
+import type { TemplateErrorReason } from './errors.js';
+import { LimitExceeded } from './limits.js';
+import type { TemplateBudget } from './limits.js';
 import type { Arg, Command, ControlNode, Node, Pipe } from './parse.js';
 import { argString, commandString, pipeString } from './parse.js';
-import { Float, formatValue, isMap, isStringMap, isTrue, mapGet, sortedKeys, typeName } from './value.js';
+import {
+  Float,
+  GoObject,
+  formatValue,
+  isMap,
+  isStringMap,
+  isTrue,
+  mapGet,
+  sortedKeys,
+  typeName,
+} from './value.js';
+import type { GoMethod } from './value.js';
+import { cpuMs } from './cputime.js';
 
 /** How a function parameter accepts values, after Go's reflect-based rules. */
 export type Kind = 'any' | 'string' | 'int' | 'float' | 'bool';
@@ -15,6 +31,8 @@ export interface FuncDef {
   params: Kind[];
   /** Kind of the trailing variadic parameter, if any. */
   variadic?: Kind;
+  /** Steps the call will take, judged from its arguments before it runs (limits.ts). */
+  cost?: (...args: unknown[]) => number;
 }
 
 export type MissingKey = 'default' | 'zero' | 'error';
@@ -27,6 +45,7 @@ export interface ExecContext {
   /** Names whose and/or semantics are Go's built-in ones (not overridden). */
   lazyBuiltins: Set<string>;
   missingKey: MissingKey;
+  budget: TemplateBudget;
 }
 
 // Go allows 100000 nested template calls; JS stacks are far shallower.
@@ -63,6 +82,8 @@ class State {
   vars: { name: string; value: unknown }[] = [];
   private nodePos = -1;
   private nodeSrc: Source = '';
+  /** The dot of the command being evaluated: a method's arguments are evaluated against it. */
+  private cmdDot: unknown = undefined;
 
   constructor(
     private readonly ctx: ExecContext,
@@ -75,21 +96,46 @@ class State {
     this.nodeSrc = src;
   }
 
-  private errorf(msg: string): never {
+  private errorf(msg: string, reason: TemplateErrorReason = 'TemplateExec'): never {
     const { name } = this.ctx;
     if (this.nodePos < 0) {
-      throw new TemplateError('TemplateExec', name, 1, 0, `template: ${this.tmplName}: ${msg}`);
+      throw new TemplateError(reason, name, 1, 0, `template: ${this.tmplName}: ${msg}`);
     }
     const { line, column } = locate(this.ctx.text, this.nodePos);
     const text = sourceString(this.nodeSrc);
     const context = text.length > 20 ? text.slice(0, 20) + '...' : text;
     throw new TemplateError(
-      'TemplateExec',
+      reason,
       name,
       line,
       column,
       `template: ${name}:${line}:${column}: executing ${JSON.stringify(this.tmplName)} at <${context}>: ${msg}`,
     );
+  }
+
+  // ---- the budget: a limit that runs out is an error at the node that ran it out ----
+
+  /** Draws from the budget; a limit that runs out becomes a TemplateError here. */
+  private spend(what: 'steps' | 'output' | 'argument' | 'value', x: unknown): void {
+    const b = this.ctx.budget;
+    try {
+      if (what === 'steps') b.step(x as number);
+      else if (what === 'output') b.write((x as string).length);
+      else if (what === 'argument') b.argument(x);
+      else b.value(x);
+    } catch (e) {
+      if (e instanceof LimitExceeded) this.errorf(e.message, 'TemplateLimit');
+      throw e;
+    }
+  }
+
+  private step(n = 1): void {
+    this.spend('steps', n);
+  }
+
+  private emit(text: string): void {
+    this.spend('output', text);
+    this.out.push(text);
   }
 
   // ---- statements ----
@@ -103,14 +149,15 @@ class State {
   }
 
   private walk(dot: unknown, node: Node): Signal {
+    this.step();
     switch (node.t) {
       case 'text':
-        this.out.push(node.text);
+        this.emit(node.text);
         return undefined;
       case 'action': {
         this.at(node.pos, node.pipe);
         const val = this.evalPipeline(dot, node.pipe);
-        if (node.pipe.decl.length === 0) this.out.push(this.printable(val));
+        if (node.pipe.decl.length === 0) this.emit(this.printable(val));
         return undefined;
       }
       case 'if':
@@ -161,11 +208,18 @@ class State {
       const loop = (entries: Iterable<[unknown, unknown]>): void => {
         for (const [k, v] of entries) {
           ran = true;
+          this.step();
           if (one(k, v) === 'break') break;
         }
       };
       if (Array.isArray(val) || val instanceof Uint8Array) {
-        loop(Array.from(val as ArrayLike<unknown>, (v, i): [unknown, unknown] => [i, v]));
+        // Lazily, so a range cut short by the budget never copies a huge list first.
+        const items = val as ArrayLike<unknown>;
+        const n = items.length;
+        const pairs = function* (): Generator<[unknown, unknown]> {
+          for (let i = 0; i < n; i++) yield [i, items[i]];
+        };
+        loop(pairs());
       } else if (isMap(val)) {
         loop(sortedKeys(val).map((k): [unknown, unknown] => [k, val[k]]));
       } else if (typeof val === 'number' && Number.isInteger(val)) {
@@ -247,6 +301,7 @@ class State {
   private evalCommand(dot: unknown, cmd: Command, final: Final): unknown {
     const first = cmd.args[0];
     if (!first) return this.errorf('empty command');
+    this.cmdDot = dot;
     switch (first.t) {
       case 'field':
         return this.evalFieldNode(dot, first, cmd.args, final);
@@ -348,7 +403,38 @@ class State {
       }
     }
     if (receiver === null) return this.errorf(`nil pointer evaluating interface {}.${name}`);
+    if (receiver instanceof GoObject) {
+      const method = receiver.method(name);
+      if (method) return this.callMethod(name, method, args.slice(1), final);
+      const field = receiver.field(name);
+      if (field.ok) {
+        if (args.length > 1 || final !== MISSING)
+          this.errorf(`${name} has arguments but cannot be invoked as function`);
+        return field.value;
+      }
+    }
     return this.errorf(`can't evaluate field ${name} in type ${typeName(receiver)}`);
+  }
+
+  /** A method of a Go value (time.Time's Format, a semver's Major): Go's arity and argument rules. */
+  private callMethod(name: string, m: GoMethod, argNodes: Arg[], final: Final): unknown {
+    const dot = this.cmdDot;
+    const numIn = argNodes.length + (final !== MISSING ? 1 : 0);
+    const want = m.params.length;
+    if (m.variadic ? numIn < want : numIn !== want) {
+      this.errorf(
+        `wrong number of args for ${name}: want ${m.variadic ? 'at least ' : ''}${want} got ${numIn}`,
+      );
+    }
+    const kind = (i: number): Kind => m.params[i] ?? m.variadic ?? 'any';
+    const argv = argNodes.map((node, i) => this.evalArg(dot, kind(i), node));
+    if (final !== MISSING) argv.push(this.coerce(final, kind(argNodes.length)));
+    try {
+      return m.fn(...argv);
+    } catch (e) {
+      if (e instanceof TemplateError) throw e;
+      return this.errorf(`error calling ${name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   private evalFunction(
@@ -390,14 +476,34 @@ class State {
       this.at(ident.pos, cmd);
       argv.push(this.coerce(final, kindAt(argNodes.length)));
     }
+    // A declared cost is the call's worst case: reserved before it runs (so a call that could
+    // overrun the budget never starts), then settled at what the call really took.
+    const reserved = Math.floor(def.cost?.(...argv) ?? 0);
+    this.chargeCall(cmd, () => {
+      this.step(1 + reserved);
+      for (const a of argv) this.spend('argument', a);
+    });
+    const started = reserved > 0 ? cpuMs() : 0;
+    let result: unknown;
     try {
-      return def.fn(...argv);
+      result = def.fn(...argv);
     } catch (e) {
       if (e instanceof TemplateError) throw e;
       this.at(cmd.pos, cmd);
       const msg = e instanceof Error ? e.message : String(e);
       return this.errorf(`error calling ${name}: ${msg}`);
     }
+    if (reserved > 0) this.ctx.budget.settle(reserved, cpuMs() - started);
+    this.chargeCall(cmd, () => this.spend('value', result));
+    return result;
+  }
+
+  /** Charges for a call; a limit it runs out points at the call, other errors where they did. */
+  private chargeCall(cmd: Command | Arg, charge: () => void): void {
+    const [pos, src] = [this.nodePos, this.nodeSrc];
+    this.at(cmd.pos, cmd);
+    charge();
+    this.at(pos, src);
   }
 
   /** An argument with no parameter type (a chain receiver). */

@@ -4,6 +4,7 @@
 
 import {
   Float,
+  GoObject,
   formatFloatE,
   formatFloatF,
   formatFloatG,
@@ -38,6 +39,9 @@ interface Spec {
   width: number | undefined;
   prec: number | undefined;
 }
+
+/** Go's fmt tooLarge bound on widths and precisions. */
+const MAX_WIDTH = 1e6;
 
 export function sprintf(format: string, args: unknown[]): string {
   let out = '';
@@ -82,24 +86,40 @@ export function sprintf(format: string, args: unknown[]): string {
           break flags;
       }
     }
-    const readNum = (): number | undefined => {
+    // Go's fmt refuses widths and precisions beyond 10^6 (tooLarge): a literal one ends the
+    // verb (%!(NOVERB)), one from an argument is dropped with %!(BADWIDTH) / %!(BADPREC). This
+    // also keeps `printf "%999999999d"` from building a gigabyte of padding.
+    let tooLarge = false;
+    const readNum = (bad: string): number | undefined => {
       if (format[i] === '*') {
         i++;
         const a = args[argNum++];
+        if (typeof a === 'number' && Math.abs(a) > MAX_WIDTH) {
+          out += bad;
+          return undefined;
+        }
         return typeof a === 'number' ? a : undefined;
       }
-      const start = i;
-      while (i < n && format.charCodeAt(i) >= 48 && format.charCodeAt(i) <= 57) i++;
-      return i > start ? Number(format.slice(start, i)) : undefined;
+      // Go's parsenum: the bound is checked before each digit is added.
+      let v: number | undefined;
+      for (; i < n && format.charCodeAt(i) >= 48 && format.charCodeAt(i) <= 57; i++) {
+        if ((v ?? 0) > MAX_WIDTH) tooLarge = true;
+        v = (v ?? 0) * 10 + format.charCodeAt(i) - 48;
+      }
+      return v;
     };
-    spec.width = readNum();
+    spec.width = readNum('%!(BADWIDTH)');
     if (spec.width !== undefined && spec.width < 0) {
       spec.minus = true;
       spec.width = -spec.width;
     }
     if (format[i] === '.') {
       i++;
-      spec.prec = readNum() ?? 0;
+      spec.prec = readNum('%!(BADPREC)') ?? 0;
+    }
+    if (tooLarge) {
+      out += '%!(NOVERB)';
+      break;
     }
     if (i >= n) {
       out += '%!(NOVERB)';
@@ -124,13 +144,16 @@ export function sprintf(format: string, args: unknown[]): string {
   return out;
 }
 
-function badVerb(v: unknown, verb: string): string {
+/** fmt's %!f(int=5): the value printed with %v under the same flags (`%.2f` of 5 is `%!f(int=05)`). */
+function badVerb(v: unknown, verb: string, spec: Spec): string {
   if (v === null || v === undefined) return `%!${verb}(<nil>)`;
-  return `%!${verb}(${typeName(v)}=${formatValue(v)})`;
+  return `%!${verb}(${typeName(v)}=${formatArg(v, 'v', spec)})`;
 }
 
 function pad(s: string, spec: Spec, numeric = false): string {
   const width = spec.width ?? 0;
+  // Counting runes copies the string: not for the common case without a width.
+  if (width === 0) return s;
   const len = Array.from(s).length;
   if (len >= width) return s;
   const fill = width - len;
@@ -239,19 +262,29 @@ function formatString(s: string, verb: string, spec: Spec): string | undefined {
 
 function formatArg(v: unknown, verb: string, spec: Spec): string {
   if (verb === 'T') return pad(v === null || v === undefined ? '<nil>' : typeName(v), spec);
-  if (v === null || v === undefined) return verb === 'v' ? pad('<nil>', spec) : badVerb(v, verb);
-  if (typeof v === 'string') return formatString(v, verb, spec) ?? badVerb(v, verb);
+  if (v === null || v === undefined) return verb === 'v' ? pad('<nil>', spec) : badVerb(v, verb, spec);
+  if (typeof v === 'string') return formatString(v, verb, spec) ?? badVerb(v, verb, spec);
   if (typeof v === 'boolean') {
-    return verb === 't' || verb === 'v' ? pad(String(v), spec) : badVerb(v, verb);
+    return verb === 't' || verb === 'v' ? pad(String(v), spec) : badVerb(v, verb, spec);
   }
   if (typeof v === 'number') {
-    if (!Number.isInteger(v)) return formatFloat(v, verb, spec) ?? badVerb(v, verb);
-    return formatInteger(v, verb, spec) ?? badVerb(v, verb);
+    if (!Number.isInteger(v)) return formatFloat(v, verb, spec) ?? badVerb(v, verb, spec);
+    return formatInteger(v, verb, spec) ?? badVerb(v, verb, spec);
   }
-  if (v instanceof Float) return formatFloat(v.v, verb, spec) ?? badVerb(v, verb);
+  if (v instanceof Float) return formatFloat(v.v, verb, spec) ?? badVerb(v, verb, spec);
+  if (typeof v === 'bigint') return formatInteger(Number(v), verb, spec) ?? badVerb(v, verb, spec);
+  if (v instanceof GoObject) {
+    // A Stringer prints through String for %v %s %q; a named integer takes the integer verbs.
+    const text = v.stringer();
+    const n = v.intValue();
+    if (text !== undefined && (verb === 'v' || verb === 's' || verb === 'q'))
+      return formatString(text, verb, spec) ?? badVerb(v, verb, spec);
+    if (n !== undefined) return formatInteger(n, verb, spec) ?? badVerb(v, verb, spec);
+    return verb === 'v' ? pad(v.format(), spec) : badVerb(v, verb, spec);
+  }
   if (v instanceof Uint8Array) {
     if (verb === 's' || verb === 'q' || verb === 'x' || verb === 'X') {
-      return formatString(new TextDecoder().decode(v), verb, spec) ?? badVerb(v, verb);
+      return formatString(new TextDecoder().decode(v), verb, spec) ?? badVerb(v, verb, spec);
     }
     return formatList(Array.from(v), verb, spec);
   }
@@ -260,7 +293,7 @@ function formatArg(v: unknown, verb: string, spec: Spec): string {
     const inner = sortedKeys(v).map((k) => `${formatArg(k, verb, spec)}:${formatArg(v[k], verb, spec)}`);
     return pad(`map[${inner.join(' ')}]`, spec);
   }
-  return verb === 'v' ? pad(formatValue(v), spec) : badVerb(v, verb);
+  return verb === 'v' ? pad(formatValue(v), spec) : badVerb(v, verb, spec);
 }
 
 /** strconv.CanBackquote: no backquote and no control characters other than tab. */

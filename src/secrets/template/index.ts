@@ -5,17 +5,33 @@
 //   t.execute({ user: 'a', password: 'b' });   // parse once per sync, execute per key
 
 import { BUILTINS } from './builtins.js';
+import { CERTCHAIN_FUNCS } from './certchain.js';
+import { CERT_FUNCS } from './certs.js';
+import { withCostBudget } from './cost.js';
+import { CRYPTO_FUNCS } from './crypto.js';
+import { DATE_FUNCS } from './dates.js';
 import { TemplateError, locate } from './errors.js';
 import { execute } from './exec.js';
 import type { ExecContext, FuncDef, MissingKey } from './exec.js';
+import { BUILTIN_COSTS, TemplateBudget } from './limits.js';
 import { ParseError, parse } from './parse.js';
 import type { Node } from './parse.js';
+import { LIST_FUNCS } from './lists.js';
+import { MATH_FUNCS } from './mathfuncs.js';
 import { PEM_FUNCS } from './pem.js';
 import { PKCS12_FUNCS } from './pkcs12.js';
+import { REGEX_FUNCS } from './regex.js';
+import { SEMVER_FUNCS } from './semver.js';
 import { SPRIG } from './sprig.js';
+import { TRUSTSTORE_FUNCS } from './pkcs12write.js';
+import { URL_FUNCS } from './urls.js';
+import { WORD_FUNCS } from './words.js';
 import { Float, isMap, mapSet, markStringMap, newMap } from './value.js';
 
 export { TemplateError } from './errors.js';
+export { DEFAULT_TEMPLATE_LIMITS, TemplateBudget } from './limits.js';
+export type { TemplateLimits } from './limits.js';
+export { withCostBudget } from './cost.js';
 
 /** A template function; its arguments arrive as the evaluator's values (see value.ts). */
 export type TemplateFunc = (...args: never[]) => unknown;
@@ -28,6 +44,11 @@ export interface ExecuteOptions {
    * zero value, 'error' fails (Go's missingkey=error, which ESO sets).
    */
   missingKey?: MissingKey;
+  /**
+   * The bound this execution draws from; several executions may share one (all templates of
+   * one ExternalSecret's sync). Default: a fresh one with DEFAULT_TEMPLATE_LIMITS.
+   */
+  budget?: TemplateBudget;
 }
 
 export interface ParseOptions {
@@ -40,8 +61,32 @@ export interface Template {
   execute(data: unknown, opts?: ExecuteOptions): string;
 }
 
-const DEFAULT_FUNCS: ReadonlyMap<string, FuncDef> = new Map(
-  Object.entries({ ...SPRIG, ...PEM_FUNCS, ...PKCS12_FUNCS, ...BUILTINS }),
+/**
+ * ESO's function map: text/template's builtins, then Sprig and ESO's own functions, which win
+ * on a clash as a template's FuncMap wins in Go (Sprig's `slice` replaces the builtin one).
+ * Functions whose cost grows with their arguments carry a cost the step budget reserves first.
+ */
+export const DEFAULT_FUNCS: ReadonlyMap<string, FuncDef> = new Map(
+  Object.entries({
+    ...BUILTINS,
+    ...SPRIG,
+    ...REGEX_FUNCS,
+    ...LIST_FUNCS,
+    ...MATH_FUNCS,
+    ...WORD_FUNCS,
+    ...URL_FUNCS,
+    ...DATE_FUNCS,
+    ...SEMVER_FUNCS,
+    ...CRYPTO_FUNCS,
+    ...CERT_FUNCS,
+    ...PEM_FUNCS,
+    ...CERTCHAIN_FUNCS,
+    ...PKCS12_FUNCS,
+    ...TRUSTSTORE_FUNCS,
+  }).map(([name, def]): [string, FuncDef] => {
+    const cost = Object.hasOwn(BUILTIN_COSTS, name) ? BUILTIN_COSTS[name] : undefined;
+    return [name, cost && !def.cost ? { ...def, cost } : def];
+  }),
 );
 
 export function parseTemplate(name: string, text: string, opts?: ParseOptions): Template {
@@ -85,8 +130,10 @@ class CompiledTemplate implements Template {
       funcs,
       lazyBuiltins,
       missingKey: opts?.missingKey ?? 'default',
+      budget: opts?.budget ?? new TemplateBudget(),
     };
-    return execute(ctx, toData(data));
+    // Two budgets: steps, output and time of this execution; CPU of costly functions per render.
+    return ctx.budget.run(() => withCostBudget(() => execute(ctx, toData(data))));
   }
 }
 

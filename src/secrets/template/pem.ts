@@ -11,6 +11,8 @@ interface PemBlock {
   type: string;
   headers: [string, string][];
   bytes: Buffer;
+  /** Offset just past the block's END line (and its line break) in the decoded input. */
+  end?: number;
 }
 
 const BEGIN = /^-----BEGIN ([^\r\n]*?)-----\r?$/gm;
@@ -38,7 +40,10 @@ export function decodePEM(input: string): PemBlock[] {
     }
     const body = lines.slice(i).join('').replace(/\s+/g, '');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0) continue;
-    blocks.push({ type, headers, bytes: Buffer.from(body, 'base64') });
+    let after = end + endMarker.length;
+    if (input[after] === '\r') after++;
+    if (input[after] === '\n') after++;
+    blocks.push({ type, headers, bytes: Buffer.from(body, 'base64'), end: after });
     BEGIN.lastIndex = end + endMarker.length;
   }
   return blocks;
@@ -59,13 +64,18 @@ export function encodePEM(block: PemBlock): string {
   return out + `-----END ${block.type}-----\n`;
 }
 
+/**
+ * ESO 2.9's filterPEM: from the first BEGIN line on, every block whose type matches (ignoring
+ * case), re-encoded; junk is an error only when no block matched.
+ */
 export function filterPEM(pemType: string, input: string): string {
-  const blocks = decodePEM(input);
-  const kept = blocks.filter((b) => b.type === pemType);
-  if (kept.length === 0 && blocks.length === 0 && input.trim() !== '') {
-    throw new ExecFailure('failed to decode PEM block');
-  }
-  return kept.map(encodePEM).join('').trim();
+  const begin = input.indexOf('-----BEGIN');
+  const text = begin === -1 ? input : input.slice(begin);
+  const blocks = decodePEM(text);
+  const kept = blocks.filter((b) => b.type.toLowerCase() === pemType.toLowerCase());
+  const rest = text.slice(blocks[blocks.length - 1]?.end ?? 0);
+  if (kept.length === 0 && rest.length !== 0) throw new ExecFailure('error filtering pem: found junk');
+  return kept.map(encodePEM).join('');
 }
 
 function parseJWK(text: string): JsonWebKey {

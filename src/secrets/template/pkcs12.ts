@@ -1,7 +1,7 @@
-// ESO's PKCS#12 template functions (runtime/template/v2/pkcs12.go). node-forge reads and
-// writes the PKCS#12 containers (decryption, MAC); the keys and certificates inside are
-// handled as raw DER by node:crypto, so EC keys and certificates work too, and certificates
-// come out byte for byte as stored.
+// ESO's PKCS#12 template functions (runtime/template/v2/pkcs12.go). node-forge reads the
+// PKCS#12 containers (decryption, MAC); the keys and certificates inside are handled as raw DER
+// by node:crypto, so EC keys and certificates work too, and certificates come out byte for byte
+// as stored. Writing is pkcs12write.ts (go-pkcs12's Modern layout).
 //
 // Template strings hold Go byte strings: a binary value (a .p12 from the provider, or the
 // output of b64dec) reaches here with its bytes escaped (see bytes.ts).
@@ -13,7 +13,9 @@ import forge from 'node-forge';
 import { goBytes } from './bytes.js';
 import { ExecFailure } from './errors.js';
 import type { FuncDef } from './exec.js';
+import { certFields, parseKeyDer } from './certs.js';
 import { decodePEM, encodePEM } from './pem.js';
+import { encodeKeyBundle, parseCaCerts } from './pkcs12write.js';
 
 interface Bundle {
   key?: KeyObject;
@@ -122,49 +124,26 @@ function pkcs12certPass(password: string, input: string): string {
     .join('');
 }
 
-function firstCert(pemText: string, what: string): forge.pki.Certificate[] {
-  const blocks = decodePEM(pemText);
-  if (blocks.length === 0) throw new ExecFailure(`${what}: no PEM block in the certificate`);
+/**
+ * ESO's pemToPkcs12 family: the first PEM block of `cert` is the certificate (with the chain, the
+ * blocks after it are its CA certificates), the first block of `key` the key in any form Go reads;
+ * written as go-pkcs12's Modern encoder does, base64. A missing block is Go's nil dereference.
+ */
+function encode(certPem: string, keyPem: string, password: string, withChain: boolean): string {
+  const nilBlock = (): never => {
+    throw new ExecFailure('runtime error: invalid memory address or nil pointer dereference');
+  };
+  const first = decodePEM(certPem)[0] ?? nilBlock();
   try {
-    return blocks.map((b) => forge.pki.certificateFromAsn1(forge.asn1.fromDer(b.bytes.toString('binary'))));
+    certFields(first.bytes);
   } catch {
-    throw new ExecFailure(`${what}: unable to parse the certificate (only RSA certificates can be encoded)`);
+    throw new ExecFailure('x509: malformed certificate');
   }
-}
-
-function rsaKey(pemText: string, what: string): forge.pki.rsa.PrivateKey {
-  const block = decodePEM(pemText)[0];
-  if (!block) throw new ExecFailure(`${what}: no PEM block in the private key`);
-  let pem: string;
-  try {
-    // PKCS#1, PKCS#8 and SEC1 in, PKCS#8 out: forge reads PKCS#8 RSA keys.
-    const der = block.type === 'RSA PRIVATE KEY' ? { type: 'pkcs1' as const } : { type: 'pkcs8' as const };
-    const key =
-      block.type === 'EC PRIVATE KEY'
-        ? createPrivateKey({ key: block.bytes, format: 'der', type: 'sec1' })
-        : createPrivateKey({ key: block.bytes, format: 'der', ...der });
-    if (key.asymmetricKeyType !== 'rsa')
-      throw new ExecFailure(
-        `${what}: only RSA keys can be encoded into pkcs12 (got ${key.asymmetricKeyType})`,
-      );
-    pem = key.export({ type: 'pkcs8', format: 'pem' }).toString();
-  } catch (e) {
-    if (e instanceof ExecFailure) throw e;
-    throw new ExecFailure(`${what}: unable to parse private key type`);
-  }
-  return forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
-}
-
-/** The base64 of a PKCS#12 bundle: AES-256 for the key, SHA-1 MAC, as openssl and Java read it. */
-function encode(what: string, cert: string, key: string, password: string, withChain: boolean): string {
-  const certs = firstCert(cert, what);
-  const chain = withChain ? certs : certs.slice(0, 1);
-  const asn1 = forge.pkcs12.toPkcs12Asn1(rsaKey(key, what), chain, password, {
-    algorithm: 'aes256',
-    count: 2048,
-    saltSize: 16,
-  });
-  return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary').toString('base64');
+  const cas = withChain ? parseCaCerts(certPem.slice(first.end ?? certPem.length)) : [];
+  const keyBlock = decodePEM(keyPem)[0] ?? nilBlock();
+  const key = parseKeyDer(keyBlock.bytes);
+  if (!key) throw new ExecFailure('unable to parse private key type');
+  return encodeKeyBundle(key, first.bytes, cas, password);
 }
 
 const S = 'string' as const;
@@ -174,17 +153,17 @@ export const PKCS12_FUNCS: Record<string, FuncDef> = {
   pkcs12keyPass: { fn: (p, input) => pkcs12keyPass(p as string, input as string), params: [S, S] },
   pkcs12cert: { fn: (input) => pkcs12certPass('', input as string), params: [S] },
   pkcs12certPass: { fn: (p, input) => pkcs12certPass(p as string, input as string), params: [S, S] },
-  pemToPkcs12: { fn: (c, k) => encode('pemToPkcs12', c as string, k as string, '', false), params: [S, S] },
+  pemToPkcs12: { fn: (c, k) => encode(c as string, k as string, '', false), params: [S, S] },
   pemToPkcs12Pass: {
-    fn: (c, k, p) => encode('pemToPkcs12Pass', c as string, k as string, p as string, false),
+    fn: (c, k, p) => encode(c as string, k as string, p as string, false),
     params: [S, S, S],
   },
   fullPemToPkcs12: {
-    fn: (c, k) => encode('fullPemToPkcs12', c as string, k as string, '', true),
+    fn: (c, k) => encode(c as string, k as string, '', true),
     params: [S, S],
   },
   fullPemToPkcs12Pass: {
-    fn: (c, k, p) => encode('fullPemToPkcs12Pass', c as string, k as string, p as string, true),
+    fn: (c, k, p) => encode(c as string, k as string, p as string, true),
     params: [S, S, S],
   },
 };

@@ -1,155 +1,92 @@
-// Go regexp (RE2) patterns run on JS RegExp. The common syntax is shared; this translates
-// what differs ((?P<name>), leading flag groups, \A \z, POSIX classes) and reproduces Go's
-// "All" iteration, which ignores an empty match right after the previous match.
+// The Sprig regex functions as ESO's template engine v2 registers them
+// (runtime/template/v2/sprig/regex.go): Go regexps on the linear-time engine of src/regexp/.
+// The plain forms compile with regexp.MustCompile, whose panic text/template turns into an
+// error, except regexMatch, which is false for a bad pattern; the must* forms return the
+// compile error. Go's messages quote the pattern, which a template may have built from secret
+// data (`printf "(%s" .password`): here they stop before the quote, "error parsing regexp:
+// missing closing )", and template errors never carry values.
 
+import { RegexpSyntaxError, compileRegexp, quoteMeta } from '../../regexp/index.js';
+import type { GoRegexp } from '../../regexp/index.js';
 import { ExecFailure } from './errors.js';
+import type { FuncDef } from './exec.js';
 
-const POSIX: Record<string, string> = {
-  alnum: '0-9A-Za-z',
-  alpha: 'A-Za-z',
-  ascii: '\\x00-\\x7F',
-  blank: '\\t ',
-  cntrl: '\\x00-\\x1F\\x7F',
-  digit: '0-9',
-  graph: '!-~',
-  lower: 'a-z',
-  print: ' -~',
-  punct: '!-\\/:-@\\[-`{-~',
-  space: '\\t\\n\\v\\f\\r ',
-  upper: 'A-Z',
-  word: '0-9A-Za-z_',
-  xdigit: '0-9A-Fa-f',
-};
+const S = 'string' as const;
+const I = 'int' as const;
 
-const cache = new Map<string, RegExp>();
-const CACHE_MAX = 256;
+/** regexp.Compile, or regexp.MustCompile (its panic says "regexp: Compile(`pattern`): ..."). */
+function compiler(must: boolean): (pattern: string) => GoRegexp {
+  return (pattern) => {
+    try {
+      return compileRegexp(pattern);
+    } catch (e) {
+      if (!(e instanceof RegexpSyntaxError)) throw e;
+      throw new ExecFailure(`${must ? 'regexp: Compile: ' : ''}error parsing regexp: ${e.code}`);
+    }
+  };
+}
+const compile = compiler(false);
+const mustCompile = compiler(true);
 
-/** Compiles a Go pattern to a global JS RegExp; throws ExecFailure naming the problem only. */
-export function compile(pattern: string): RegExp {
-  const hit = cache.get(pattern);
-  if (hit) return hit;
-  let src = pattern;
-  let flags = 'g';
-  const lead = /^\(\?([imsU]+)\)/.exec(src);
-  if (lead) {
-    const f = lead[1] ?? '';
-    if (f.includes('U')) throw new ExecFailure('error parsing regexp: ungreedy flag (?U) is not supported');
-    for (const c of f) if (!flags.includes(c)) flags += c;
-    src = src.slice(lead[0].length);
-  }
-  src = src
-    .replace(/\(\?P</g, '(?<')
-    .replace(/\\A/g, '^(?<![\\s\\S])')
-    .replace(/\\z/g, '(?![\\s\\S])')
-    .replace(/\[:([a-z]+):\]/g, (all, name: string) => POSIX[name] ?? all);
-  if (/\\[pP]/.test(src)) flags += 'u';
-  let re: RegExp;
+// Matching is linear in the pattern and the input; the template budget (limits.ts, one step is
+// about 0.1 µs) reserves a worst case before the call and gives back what its time shows it did
+// not need. Measured: a match costs at most about 7 ns per program instruction a character
+// (typically 20-100 ns a character); finding every match, replacing or splitting up to 560 ns a
+// character on adversarial input (many short matches, capture groups), about 5 µs a call.
+function programOf(regex: unknown): number {
   try {
-    re = new RegExp(src, flags);
-  } catch (e) {
-    // JS messages quote the whole pattern; keep only the reason.
-    const msg = e instanceof Error ? (e.message.split(': ').pop() ?? 'invalid pattern') : 'invalid pattern';
-    throw new ExecFailure(`error parsing regexp: ${msg}`);
+    return compileRegexp(regex as string).programSize;
+  } catch {
+    return 0; // the call itself reports the pattern
   }
-  if (cache.size >= CACHE_MAX) cache.clear();
-  cache.set(pattern, re);
-  return re;
+}
+const worstCase = (regex: unknown, s: unknown, stepsPerChar: number): number =>
+  (regex as string).length / 3 + (s as string).length * Math.max(stepsPerChar, (programOf(regex) * 7) / 100);
+const matchCost = (regex: unknown, s: unknown): number => 10 + worstCase(regex, s, 0.33);
+const iterateCost = (regex: unknown, s: unknown): number => 50 + worstCase(regex, s, 2);
+
+type Compiler = (pattern: string) => GoRegexp;
+
+/** The plain function and its must* twin for one operation. */
+function pair(
+  name: string,
+  params: FuncDef['params'],
+  op: (re: GoRegexp, ...args: unknown[]) => unknown,
+  cost = iterateCost,
+): Record<string, FuncDef> {
+  const def = (c: Compiler): FuncDef => ({
+    fn: (regex, s, ...rest) => op(c(regex as string), s, ...rest),
+    params,
+    cost,
+  });
+  const must = `must${name[0]!.toUpperCase()}${name.slice(1)}`;
+  return { [name]: def(mustCompile), [must]: def(compile) };
 }
 
-/** Go's successive non-overlapping matches; n < 0 means all. */
-export function allMatches(re: RegExp, s: string, n: number): RegExpExecArray[] {
-  const out: RegExpExecArray[] = [];
-  let pos = 0;
-  let prevEnd = -1;
-  while (pos <= s.length && (n < 0 || out.length < n)) {
-    re.lastIndex = pos;
-    const m = re.exec(s);
-    if (!m) break;
-    const start = m.index;
-    const end = start + m[0].length;
-    if (start === end && start === prevEnd) {
-      pos = start + charWidth(s, start);
-      continue;
-    }
-    out.push(m);
-    prevEnd = end;
-    pos = start === end ? end + charWidth(s, end) : end;
-  }
-  return out;
-}
-
-function charWidth(s: string, i: number): number {
-  return (s.codePointAt(i) ?? 0) > 0xffff ? 2 : 1;
-}
-
-/** regexp.Expand: $1, ${1}, $name, ${name}; $$ is a dollar. */
-export function expand(template: string, m: RegExpExecArray): string {
-  let out = '';
-  for (let i = 0; i < template.length; i++) {
-    const ch = template[i];
-    if (ch !== '$') {
-      out += ch;
-      continue;
-    }
-    if (template[i + 1] === '$') {
-      out += '$';
-      i++;
-      continue;
-    }
-    let name: string | undefined;
-    let next = i + 1;
-    if (template[i + 1] === '{') {
-      const close = template.indexOf('}', i + 2);
-      const inner = close === -1 ? '' : template.slice(i + 2, close);
-      if (close !== -1 && /^\w+$/.test(inner)) {
-        name = inner;
-        next = close + 1;
+export const REGEX_FUNCS: Record<string, FuncDef> = {
+  regexMatch: {
+    fn: (regex, s) => {
+      try {
+        return compileRegexp(regex as string).matchString(s as string);
+      } catch (e) {
+        if (e instanceof RegexpSyntaxError) return false;
+        throw e;
       }
-    } else {
-      const word = /^\w+/.exec(template.slice(i + 1));
-      if (word) {
-        name = word[0];
-        next = i + 1 + name.length;
-      }
-    }
-    if (name === undefined) {
-      out += '$';
-      continue;
-    }
-    // Go reads the longest name, so "$1x" refers to a group named "1x".
-    const value = /^\d+$/.test(name) ? m[Number(name)] : m.groups?.[name];
-    out += value ?? '';
-    i = next - 1;
-  }
-  return out;
-}
-
-export function replaceAll(pattern: string, s: string, repl: string, literal: boolean): string {
-  const re = compile(pattern);
-  let out = '';
-  let last = 0;
-  for (const m of allMatches(re, s, -1)) {
-    out += s.slice(last, m.index) + (literal ? repl : expand(repl, m));
-    last = m.index + m[0].length;
-  }
-  return out + s.slice(last);
-}
-
-export function split(pattern: string, s: string, n: number): string[] {
-  if (n === 0) return [];
-  const re = compile(pattern);
-  if (pattern.length > 0 && s.length === 0) return [''];
-  const matches = allMatches(re, s, n > 0 ? n - 1 : -1);
-  const out: string[] = [];
-  let beg = 0;
-  for (const m of matches) {
-    const end = m.index;
-    if (n > 0 && out.length === n - 1) break;
-    // An empty match at the very start does not produce an empty first piece.
-    if (m[0].length === 0 && end === 0) continue;
-    out.push(s.slice(beg, end));
-    beg = end + m[0].length;
-  }
-  out.push(s.slice(beg));
-  return out;
-}
+    },
+    params: [S, S],
+    cost: matchCost,
+  },
+  mustRegexMatch: {
+    fn: (regex, s) => compile(regex as string).matchString(s as string),
+    params: [S, S],
+    cost: matchCost,
+  },
+  ...pair('regexFind', [S, S], (re, s) => re.findString(s as string)),
+  ...pair('regexFindAll', [S, S, I], (re, s, n) => re.findAllString(s as string, n as number)),
+  ...pair('regexReplaceAll', [S, S, S], (re, s, repl) => re.replaceAllString(s as string, repl as string)),
+  ...pair('regexReplaceAllLiteral', [S, S, S], (re, s, repl) =>
+    re.replaceAllLiteralString(s as string, repl as string),
+  ),
+  ...pair('regexSplit', [S, S, I], (re, s, n) => re.split(s as string, n as number)),
+  regexQuoteMeta: { fn: (s) => quoteMeta(s as string), params: [S] },
+};

@@ -7,9 +7,9 @@ import { ExecFailure } from './errors.js';
 import { fromYaml, goJSON, parseGoJSON, toYaml } from './encoding.js';
 import type { FuncDef } from './exec.js';
 import { goBytes, goString } from './bytes.js';
-import * as regex from './regex.js';
 import {
   Float,
+  GoObject,
   formatValue,
   goQuote,
   isMap,
@@ -30,6 +30,8 @@ const A = 'any' as const;
 /** cast.ToInt64 as Sprig uses it: lenient, 0 when there is nothing sensible. */
 export function toInt64(v: unknown): number {
   if (typeof v === 'number') return Math.trunc(v);
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof GoObject) return v.intValue() ?? 0;
   if (v instanceof Float) return Number.isFinite(v.v) ? Math.trunc(v.v) : 0;
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v === 'string') {
@@ -53,6 +55,8 @@ export function toInt64(v: unknown): number {
 /** cast.ToFloat64. */
 export function toFloat64(v: unknown): number {
   if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof GoObject) return v.intValue() ?? 0;
   if (v instanceof Float) return v.v;
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v === 'string') {
@@ -63,8 +67,10 @@ export function toFloat64(v: unknown): number {
   return 0;
 }
 
-function goKind(v: unknown): string {
+export function goKind(v: unknown): string {
   if (v === null || v === undefined) return 'invalid';
+  if (v instanceof GoObject) return v.goKind;
+  if (typeof v === 'bigint') return 'int64';
   if (Array.isArray(v) || v instanceof Uint8Array) return 'slice';
   if (isMap(v)) return 'map';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
@@ -73,14 +79,14 @@ function goKind(v: unknown): string {
   return typeof v === 'boolean' ? 'bool' : typeof v === 'string' ? 'string' : 'struct';
 }
 
-function asList(v: unknown, fn: string): unknown[] {
+export function asList(v: unknown, fn: string): unknown[] {
   if (Array.isArray(v)) return v;
   if (v instanceof Uint8Array) return Array.from(v);
   if (v === null || v === undefined) throw new ExecFailure(`Cannot find ${fn} on type invalid`);
   throw new ExecFailure(`Cannot find ${fn} on type ${goKind(v)}`);
 }
 
-function asMap(v: unknown, fn: string): GoMap {
+export function asMap(v: unknown, fn: string): GoMap {
   if (isMap(v)) return v;
   throw new ExecFailure(`wrong type for value; expected map[string]interface {}; got ${typeName(v)} (${fn})`);
 }
@@ -207,7 +213,7 @@ function intDiv(a: number, b: number): number {
   return Math.trunc(a / b);
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
+export function deepEqual(a: unknown, b: unknown): boolean {
   if (a instanceof Float && b instanceof Float) return a.v === b.v;
   if (Array.isArray(a) && Array.isArray(b))
     return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
@@ -244,19 +250,6 @@ function dict(...kv: unknown[]): GoMap {
   const m = newMap();
   for (let i = 0; i < kv.length; i += 2) mapSet(m, strval(kv[i]), i + 1 < kv.length ? kv[i + 1] : '');
   return m;
-}
-
-function merge(dst: unknown, ...srcs: unknown[]): GoMap {
-  const out = asMap(dst, 'merge');
-  for (const src of srcs) {
-    const m = asMap(src, 'merge');
-    for (const k of Object.keys(m)) {
-      const { ok, value } = mapGet(out, k);
-      if (!ok || value === null || value === undefined) mapSet(out, k, m[k]);
-      else if (isMap(value) && isMap(m[k])) merge(value, m[k]);
-    }
-  }
-  return out;
 }
 
 function until(count: number): number[] {
@@ -510,7 +503,6 @@ export const SPRIG: Record<string, FuncDef> = {
     params: [S],
     variadic: A,
   },
-  merge: { fn: merge, params: [A], variadic: A },
 
   // math (Sprig works in int64)
   add: { fn: (...a) => a.reduce<number>((acc, x) => acc + toInt64(x), 0), params: [], variadic: A },
@@ -542,28 +534,6 @@ export const SPRIG: Record<string, FuncDef> = {
   int64: { fn: toInt64, params: [A] },
   float64: { fn: (v) => new Float(toFloat64(v)), params: [A] },
 
-  // regular expressions
-  regexMatch: { fn: (r, s) => lenient(() => regexTest(r as string, s as string), false), params: [S, S] },
-  mustRegexMatch: { fn: (r, s) => regexTest(r as string, s as string), params: [S, S] },
-  regexFind: {
-    fn: (r, s) => regex.allMatches(regex.compile(r as string), s as string, 1)[0]?.[0] ?? '',
-    params: [S, S],
-  },
-  regexFindAll: {
-    fn: (r, s, n) => regex.allMatches(regex.compile(r as string), s as string, n as number).map((m) => m[0]),
-    params: [S, S, I],
-  },
-  regexReplaceAll: {
-    fn: (r, s, repl) => regex.replaceAll(r as string, s as string, repl as string, false),
-    params: [S, S, S],
-  },
-  regexReplaceAllLiteral: {
-    fn: (r, s, repl) => regex.replaceAll(r as string, s as string, repl as string, true),
-    params: [S, S, S],
-  },
-  regexSplit: { fn: (r, s, n) => regex.split(r as string, s as string, n as number), params: [S, S, I] },
-  regexQuoteMeta: { fn: (s) => (s as string).replace(/[\\.+*?()|[\]{}^$]/g, '\\$&'), params: [S] },
-
   // reflection
   kindOf: { fn: (v) => goKind(v), params: [A] },
   kindIs: { fn: (k, v) => goKind(v) === k, params: [S, A] },
@@ -573,12 +543,6 @@ export const SPRIG: Record<string, FuncDef> = {
 
   uuidv4: { fn: () => randomUUID(), params: [] },
 };
-
-function regexTest(r: string, s: string): boolean {
-  const re = regex.compile(r);
-  re.lastIndex = 0;
-  return re.test(s);
-}
 
 function indent(n: number, s: string): string {
   const pad = ' '.repeat(Math.max(0, n));

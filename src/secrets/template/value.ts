@@ -14,6 +14,51 @@ export class Float {
 
 export type GoMap = Record<string, unknown>;
 
+/** How a parameter takes a value (exec.ts's Kind; repeated here so value.ts imports nothing from exec.ts). */
+export type ParamKind = 'any' | 'string' | 'int' | 'float' | 'bool';
+
+/** A method of a Go value, called as `{{ $t.Format "2006" }}`. */
+export interface GoMethod {
+  fn: (...args: unknown[]) => unknown;
+  params: ParamKind[];
+  variadic?: ParamKind;
+}
+
+/**
+ * A Go value that is neither a basic value, a slice nor a map: time.Time, time.Duration,
+ * *semver.Version, Sprig's certificate struct. It has a Go type name, a kind, exported fields
+ * or methods reached with `.Name`, and prints through its String method when it has one.
+ */
+export abstract class GoObject {
+  /** What %T and typeOf print, e.g. "time.Time". */
+  abstract readonly goType: string;
+  /** reflect.Kind's name, for kindOf: "struct", "ptr", "int64", "int". */
+  abstract readonly goKind: string;
+  /** fmt's %v of the value. */
+  abstract format(): string;
+  /** The value encoding/json (and so toJson and toYaml) sees, as plain JSON data. */
+  abstract toJSON(): unknown;
+  /** The String method's result, for %s and Sprig's strval; undefined when there is none. */
+  stringer(): string | undefined {
+    return undefined;
+  }
+  /** The integer of a named integer type (time.Duration, time.Month). */
+  intValue(): number | undefined {
+    return undefined;
+  }
+  method(_name: string): GoMethod | undefined {
+    return undefined;
+  }
+  field(_name: string): { ok: boolean; value?: unknown } {
+    return { ok: false };
+  }
+  /** Template truth: a struct or non-nil pointer is true; a named integer is true unless 0. */
+  truth(): boolean {
+    const n = this.intValue();
+    return n === undefined || n !== 0;
+  }
+}
+
 // Maps whose Go element type is string (the secret data ESO hands to templates): their
 // zero value is "" rather than nil, which `index` and missingkey=zero expose.
 const stringMaps = new WeakSet<object>();
@@ -69,12 +114,15 @@ export function typeName(v: unknown): string {
       return Number.isInteger(v) ? 'int' : 'float64';
     case 'boolean':
       return 'bool';
+    case 'bigint':
+      return 'int64';
     case 'function':
       return 'func(...) interface {}';
     default:
       break;
   }
   if (v instanceof Float) return 'float64';
+  if (v instanceof GoObject) return v.goType;
   if (v instanceof Uint8Array) return '[]uint8';
   if (Array.isArray(v)) return '[]interface {}';
   if (isMap(v)) return isStringMap(v) ? 'map[string]string' : 'map[string]interface {}';
@@ -91,12 +139,15 @@ export function isTrue(v: unknown): boolean {
       return v !== 0;
     case 'boolean':
       return v;
+    case 'bigint':
+      return v !== 0n;
     case 'function':
       return true;
     default:
       break;
   }
   if (v instanceof Float) return v.v !== 0;
+  if (v instanceof GoObject) return v.truth();
   if (v instanceof Uint8Array || Array.isArray(v)) return v.length > 0;
   if (isMap(v)) return Object.keys(v).length > 0;
   return true;
@@ -113,12 +164,16 @@ export function formatValue(v: unknown): string {
       return Number.isInteger(v) ? formatInt(v) : formatFloatG(v);
     case 'boolean':
       return v ? 'true' : 'false';
+    case 'bigint':
+      // int64 results beyond 2^53 (UnixNano) stay exact as bigints.
+      return v.toString();
     case 'function':
       return '<func>';
     default:
       break;
   }
   if (v instanceof Float) return formatFloatG(v.v);
+  if (v instanceof GoObject) return v.format();
   if (v instanceof Uint8Array) return `[${Array.from(v).join(' ')}]`;
   if (Array.isArray(v)) return `[${v.map(formatValue).join(' ')}]`;
   if (isMap(v)) {
@@ -139,6 +194,7 @@ export function strval(v: unknown): string {
   if (typeof v === 'string') return v;
   if (v instanceof Uint8Array) return new TextDecoder().decode(v);
   if (v instanceof Error) return v.message;
+  if (v instanceof GoObject) return v.stringer() ?? v.format();
   return formatValue(v);
 }
 

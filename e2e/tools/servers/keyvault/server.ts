@@ -43,6 +43,7 @@ const IMDS_PORT = Number(env('KV_IMDS_PORT'));
 const TENANT = env('KV_TENANT');
 const BASE = `https://127.0.0.1:${PORT}`;
 const RESOURCE = 'https://vault.azure.net';
+const ARM_RESOURCE = 'https://management.azure.com';
 const FEDERATED_AUDIENCE = 'api://AzureADTokenExchange';
 
 // ---------------------------------------------------------------- identities and tokens
@@ -693,7 +694,8 @@ async function tokenEndpoint(
     return oauthError(res, 400, 'invalid_request', `AADSTS90002: Tenant '${tenant}' not found.`);
   }
   const scope = form.get('scope') ?? '';
-  if (!scope.split(' ').includes(`${RESOURCE}/.default`)) {
+  // Key Vault's resource, and Azure Resource Manager's (what ACR exchanges for registry tokens).
+  if (!scope.split(' ').some((sc) => sc === `${RESOURCE}/.default` || sc === `${ARM_RESOURCE}/.default`)) {
     log(false, 'invalid_scope');
     return oauthError(
       res,
