@@ -15,9 +15,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { apply, kubectl, newNamespace, plainSecret, remove, waitFor } from '../lib/kube.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import { forceSync, getPush, outageProxy, pushSecret, pushStatus, waitPush } from '../lib/push.js';
+import {
+  finishPushSuite,
+  forceSync,
+  getPush,
+  outageProxy,
+  pushSecret,
+  pushStatus,
+  waitPush,
+} from '../lib/push.js';
 import type { Outage } from '../lib/push.js';
-import { finishSuite } from '../lib/suite.js';
 import { secretValue } from '../lib/values.js';
 import {
   REGION,
@@ -131,7 +138,7 @@ afterAll(async () => {
   await stopRecording().catch(() => undefined);
   closeAdmins();
   await proxy?.close();
-  await finishSuite(op);
+  await finishPushSuite(op);
 });
 
 describe('PushSecret into AWS Secrets Manager', () => {

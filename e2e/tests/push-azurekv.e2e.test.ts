@@ -26,8 +26,7 @@ import type { AdminClients } from '../lib/azurekv.js';
 import { apply, kubectl, newNamespace, plainSecret, remove, waitFor } from '../lib/kube.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import { forceSync, getPush, pushSecret, pushStatus, waitPush } from '../lib/push.js';
-import { finishSuite } from '../lib/suite.js';
+import { finishPushSuite, forceSync, getPush, pushSecret, pushStatus, waitPush } from '../lib/push.js';
 import { secretValue } from '../lib/values.js';
 
 let op: OperatorHandle;
@@ -123,7 +122,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await clearFaults();
-  await finishSuite(op);
+  await finishPushSuite(op);
 });
 
 describe('PushSecret into Azure Key Vault', () => {

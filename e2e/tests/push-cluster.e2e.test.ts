@@ -8,9 +8,8 @@ import { argoHealth } from '../lib/gitops.js';
 import { apply, kubectl, newNamespace, plainSecret, remove, waitFor } from '../lib/kube.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import { PUSH_API, getPush, pushSecret, waitPush } from '../lib/push.js';
+import { finishPushSuite, PUSH_API, getPush, pushSecret, waitPush } from '../lib/push.js';
 import { serverVar } from '../lib/servers.js';
-import { finishSuite } from '../lib/suite.js';
 import { secretValue } from '../lib/values.js';
 import { bao, mountKv, policy, suffix } from '../lib/vault.js';
 
@@ -66,7 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   remove('clusterpushsecret', undefined, `cps-${sfx}`);
-  await finishSuite(op);
+  await finishPushSuite(op);
 });
 
 describe('ClusterPushSecret', () => {

@@ -12,10 +12,17 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { apply, kubectl, newNamespace, plainSecret, remove, waitFor } from '../lib/kube.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import { forceSync, getPush, outageProxy, pushSecret, pushStatus, waitPush } from '../lib/push.js';
+import {
+  finishPushSuite,
+  forceSync,
+  getPush,
+  outageProxy,
+  pushSecret,
+  pushStatus,
+  waitPush,
+} from '../lib/push.js';
 import type { Outage } from '../lib/push.js';
 import { serverVar } from '../lib/servers.js';
-import { finishSuite } from '../lib/suite.js';
 import { secretValue } from '../lib/values.js';
 import { serviceAccountKey } from '../../src/providers/gcpsm/testing.js';
 
@@ -109,7 +116,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await admin?.close();
   await proxy?.close();
-  await finishSuite(op);
+  await finishPushSuite(op);
 });
 
 describe('PushSecret into GCP Secret Manager', () => {

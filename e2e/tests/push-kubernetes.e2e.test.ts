@@ -17,8 +17,7 @@ import {
 } from '../lib/kube.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import { forceSync, getPush, pushSecret, pushStatus, waitPush } from '../lib/push.js';
-import { finishSuite } from '../lib/suite.js';
+import { finishPushSuite, forceSync, getPush, pushSecret, pushStatus, waitPush } from '../lib/push.js';
 import { secretValue } from '../lib/values.js';
 
 let op: OperatorHandle;
@@ -72,7 +71,7 @@ beforeAll(async () => {
   );
 });
 
-afterAll(() => finishSuite(op));
+afterAll(() => finishPushSuite(op));
 
 describe('PushSecret into another namespace (kubernetes provider)', () => {
   it('writes a whole Secret and single keys, labelled as ours, and follows the source', async () => {

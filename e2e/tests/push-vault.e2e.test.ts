@@ -7,8 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { apply, kubectl, newNamespace, plainSecret, remove, waitFor } from '../lib/kube.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import { forceSync, getPush, pushSecret, pushStatus, vaultWrites, waitPush } from '../lib/push.js';
-import { finishSuite } from '../lib/suite.js';
+import {
+  finishPushSuite,
+  forceSync,
+  getPush,
+  pushSecret,
+  pushStatus,
+  vaultWrites,
+  waitPush,
+} from '../lib/push.js';
 import { secretValue } from '../lib/values.js';
 import { bao, kv2Put, mountKv, policy, seal, suffix, unseal, vaultStore } from '../lib/vault.js';
 
@@ -78,7 +85,7 @@ beforeAll(async () => {
   );
 });
 
-afterAll(() => finishSuite(op));
+afterAll(() => finishPushSuite(op));
 
 describe('PushSecret into Vault KV v2', () => {
   it('creates each remote with the ownership marker, then follows the source at once', async () => {
