@@ -40,6 +40,7 @@ import { AwsReader, tagMap } from './common.js';
 /** ESO's tag naming the remote key a certificate stands for. */
 export const REMOTE_KEY_TAG = 'external-secrets-remote-key';
 const RESERVED = new Set([MANAGED_BY_KEY, REMOTE_KEY_TAG]);
+const ownTags = (remoteKey: string) => ({ [MANAGED_BY_KEY]: MANAGED_BY_VALUE, [REMOTE_KEY_TAG]: remoteKey });
 const LIST_PAGE = 100;
 
 export type AcmApi = Pick<ACMClient, 'send' | 'destroy'>;
@@ -161,11 +162,7 @@ class AcmWriter implements SecretsWriter {
           Certificate: new TextEncoder().encode(b.leaf),
           PrivateKey: new TextEncoder().encode(b.key),
           ...(b.chain ? { CertificateChain: new TextEncoder().encode(b.chain) } : {}),
-          Tags: [
-            { Key: MANAGED_BY_KEY, Value: MANAGED_BY_VALUE },
-            { Key: REMOTE_KEY_TAG, Value: remoteKey },
-            ...Object.entries(wanted).map(([Key, Value]) => ({ Key, Value })),
-          ],
+          Tags: Object.entries({ ...wanted, ...ownTags(remoteKey) }).map(([Key, Value]) => ({ Key, Value })),
         }),
       );
       if (out.CertificateArn) this.arns.set(remoteKey, out.CertificateArn);
@@ -194,11 +191,14 @@ class AcmWriter implements SecretsWriter {
       );
       wrote = true;
     }
-    return (await this.syncTags(existing.arn, existing.tags, wanted, what)) || wrote
-      ? 'updated'
-      : 'unchanged';
+    // AWS keeps a certificate's tags over a re-import; a server that drops them (moto does) gets
+    // them back here, so the certificate stays findable and marked as ours.
+    const have = wrote ? ((await this.tags(existing.arn)) ?? {}) : existing.tags;
+    const tagged = await this.syncTags(existing.arn, have, { ...wanted, ...ownTags(remoteKey) }, what);
+    return tagged || wrote ? 'updated' : 'unchanged';
   }
 
+  /** Makes the tags `want` (ESO's two included); other tags than ESO's two that are not wanted go. */
   private async syncTags(
     arn: string,
     have: Record<string, string>,
