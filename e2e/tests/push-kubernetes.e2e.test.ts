@@ -129,6 +129,28 @@ describe('PushSecret into another namespace (kubernetes provider)', () => {
     expect(after).toEqual(before);
   });
 
+  it('pushes what the template renders; templateFrom valuesDecodingStrategy decodes it (ESO 2.9)', async () => {
+    apply(
+      pushSecret(ns, 'templated', {
+        secretStoreRefs: [{ name: 'remote' }],
+        selector: { secret: { name: 'app' } },
+        template: {
+          data: { dsn: '{{ .user }}@db' },
+          templateFrom: [
+            { literal: 'decoded: "{{ .password | b64enc | b64enc }}"', valuesDecodingStrategy: 'Base64' },
+          ],
+        },
+        data: [{ match: { remoteRef: { remoteKey: 'templated' } } }],
+      }),
+    );
+    await waitPush(ns, 'templated', { reason: 'Synced' });
+    const t = await getSecret(remote, 'templated');
+    expect([text(t, 'dsn'), text(t, 'decoded')]).toEqual([
+      `${v.user}@db`,
+      Buffer.from(v.password2).toString('base64'),
+    ]);
+  });
+
   it('merges a key into a Secret it owns, keeping the other keys', async () => {
     apply(
       pushSecret(ns, 'merge', {

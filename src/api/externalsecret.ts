@@ -226,6 +226,9 @@ function templateFrom() {
       ],
     }),
     literal: str({ desc: 'An inline template.', maxLength: MAX_TEMPLATE_LENGTH }),
+    valuesDecodingStrategy: enumStr(DECODING_STRATEGIES, {
+      desc: 'Decodes every value these templates render before it is written (None when unset).',
+    }),
   });
 }
 

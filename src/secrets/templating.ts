@@ -10,7 +10,8 @@
 // sync (as ESO: there is no watch on them, a change shows at the next refresh).
 
 import YAML from 'yaml';
-import type { ExternalSecret, TemplateFrom, TemplateRefItem } from '../api/types.js';
+import type { DecodingStrategy, ExternalSecret, TemplateFrom, TemplateRefItem } from '../api/types.js';
+import { decode } from './decode.js';
 import { SecretDataError, quoteName, redactValues } from './errors.js';
 import { TemplateBudget, TemplateError, parseTemplate, withCostBudget } from './template/index.js';
 
@@ -170,12 +171,15 @@ function applyItem(
   target: Target,
   input: Record<string, string>,
   budget: TemplateBudget,
+  /** templateFrom[].valuesDecodingStrategy: ESO decodes each rendered value, not the inputs. */
+  decoding?: DecodingStrategy,
 ): void {
   const rendered = render(where, text, input, budget);
+  const value = (k: string, v: string) => decode(goBytes(v), decoding, { key: '', secretKey: k, where });
   if (scope === 'KeysAndValues') {
-    for (const [k, v] of Object.entries(keysAndValues(where, rendered))) out.set(target, k, goBytes(v));
+    for (const [k, v] of Object.entries(keysAndValues(where, rendered))) out.set(target, k, value(k, v));
   } else {
-    out.set(target, key, goBytes(rendered));
+    out.set(target, key, value(key, rendered));
   }
 }
 
@@ -218,11 +222,23 @@ function applyTemplateFrom(
           target,
           input,
           budget,
+          tf.valuesDecodingStrategy,
         );
       }
     }
     if (tf.literal !== undefined) {
-      applyItem(out, `templateFrom[${i}].literal`, '', tf.literal, 'KeysAndValues', target, input, budget);
+      const where = `templateFrom[${i}].literal`;
+      applyItem(
+        out,
+        where,
+        '',
+        tf.literal,
+        'KeysAndValues',
+        target,
+        input,
+        budget,
+        tf.valuesDecodingStrategy,
+      );
     }
   }
 }
