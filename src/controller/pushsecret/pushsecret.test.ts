@@ -12,7 +12,7 @@ import { entriesFor, reverseKey } from './entries.js';
 import type { PushStore } from './entries.js';
 import { cleanupPushSecret, executePushSecret } from './execute.js';
 import type { PushExecutorDeps } from './execute.js';
-import { reconcilePushSecret } from './reconcile.js';
+import { pushIntervalMs, reconcilePushSecret } from './reconcile.js';
 import type { PushPlan } from './reconcile.js';
 import { storeInfoOf } from '../store/resolve.js';
 import type { PushWorld, SourceSecret } from './world.js';
@@ -196,6 +196,13 @@ describe('reconcilePushSecret', () => {
       },
     );
     expect((await reconcilePushSecret(pushed, world({ sources: {} }), 'drift')).kind).toBe('source-deleted');
+  });
+
+  it("raises a refreshInterval below the operator's floor; 0 keeps meaning only on changes", () => {
+    expect(pushIntervalMs(ps({ data, refreshInterval: '1s' }), 10_000)).toEqual({ ms: 10_000 });
+    expect(pushIntervalMs(ps({ data, refreshInterval: '0s' }), 10_000)).toEqual({ ms: 0 });
+    expect(pushIntervalMs(ps({ data, refreshInterval: '1m' }), 10_000)).toEqual({ ms: 60_000 });
+    expect(pushIntervalMs(ps({ data }), 10_000)).toEqual({ ms: 3_600_000 });
   });
 
   it('refuses an invalid refreshInterval without retrying', async () => {

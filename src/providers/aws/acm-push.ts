@@ -59,28 +59,33 @@ const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
 const certsOf = (pem: string | undefined) =>
   (pem ?? '').match(PEM_CERT)?.map((c) => c.replace(/\s+/g, '')) ?? [];
 
-function selfSigned(compact: string): boolean {
+function x509(compact: string): X509Certificate | undefined {
   try {
-    const body = compact.replace(/-----(BEGIN|END)CERTIFICATE-----/g, '');
-    const x = new X509Certificate(Buffer.from(body, 'base64'));
-    return x.issuer === x.subject;
+    return new X509Certificate(
+      Buffer.from(compact.replace(/-----(BEGIN|END)CERTIFICATE-----/g, ''), 'base64'),
+    );
   } catch {
-    return false;
+    return undefined;
   }
 }
 
 /**
  * Whether ACM's chain is the one we would import. Without a chain AWS answers the certificate
- * itself; a server that appends its own root (moto does) is compared without that root.
+ * itself. A server that appends a certificate of its own (moto appends an Amazon CA) is compared
+ * without it, but only when that certificate did not issue the last one we sent: a chain whose
+ * own CA was dropped is a change.
  */
 function sameChain(remote: string | undefined, leaf: string, ours: string): boolean {
   const have = certsOf(remote);
   const want = certsOf(ours);
-  const prefix = want.every((c, i) => have[i] === c);
-  if (want.length === 0 && (have.length === 0 || (have.length === 1 && have[0] === certsOf(leaf)[0])))
-    return true;
-  if (prefix && have.length === want.length) return true;
-  return prefix && have.length === want.length + 1 && selfSigned(have[have.length - 1]!);
+  const own = certsOf(leaf)[0] ?? '';
+  if (want.length === 0 && (have.length === 0 || (have.length === 1 && have[0] === own))) return true;
+  if (!want.every((c, i) => have[i] === c)) return false;
+  if (have.length === want.length) return true;
+  if (have.length !== want.length + 1) return false;
+  const last = x509(want[want.length - 1] ?? own);
+  const extra = x509(have[have.length - 1]!);
+  return !!last && !!extra && !last.checkIssued(extra);
 }
 
 function bundleOf(req: PushRequest): Bundle {
