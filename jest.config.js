@@ -2,6 +2,9 @@
 // (type checking is tsc's job in `npm run typecheck`).
 export default {
   testEnvironment: 'node',
+  // Tests wait for conditions, never for a clock: a loaded CI machine may take seconds where an
+  // idle one takes milliseconds, and only a hung test should fail on time.
+  testTimeout: 30_000,
   roots: ['<rootDir>/src'],
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],

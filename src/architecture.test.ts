@@ -14,6 +14,8 @@ const SRC = fileURLToPath(new URL('.', import.meta.url));
  * folder of src/, or a sub-folder where a folder holds two layers (runtime/time is below
  * everything; controller/store is below the kinds that read stores). regexp (the engine of
  * user patterns) sits below providers, the lowest layer that takes patterns from users.
+ * agent (templates, leases and files for workloads: the agent, fetch, the library) needs only
+ * providers and secrets, so it sits below the operator's runtime and controllers.
  */
 const LAYERS = [
   'api',
@@ -24,6 +26,7 @@ const LAYERS = [
   'observability',
   'providers',
   'secrets',
+  'agent',
   'runtime',
   'controller/reasons.ts',
   'controller/store',

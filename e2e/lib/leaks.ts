@@ -1,12 +1,22 @@
-// Non-negotiable: no secret value in the operator's logs or in Events (nor in any other text a
-// suite hands in: an object's status, the /metrics page). The scan reports where
-// a value was found (file and line, or Event) and in which encoding, never the value.
+// Non-negotiable: no secret value in the operator's logs, Events, the status of any
+// external-secrets.io object, or the operator's metrics. The scan reports where a value was
+// found (file and line, Event, object or metrics endpoint) and in which encoding, never the value.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventsV1Api } from '@kubernetes/client-node';
-import { adminKubeConfig, coreApi } from './cluster.js';
+import { ApiextensionsV1Api, EventsV1Api } from '@kubernetes/client-node';
+import { adminKubeConfig, coreApi, customObjectsApi } from './cluster.js';
+import type { OperatorHandle } from './operator.js';
 import { LOG_DIR } from './paths.js';
+
+/** A text to scan besides the logs and Events: a status, a metrics page. */
+export interface LeakSource {
+  where: string;
+  text: string;
+}
+
+/** Taken while the objects and operators still exist; scanned with everything else at the end. */
+const snapshots: LeakSource[] = [];
 
 interface Needle {
   text: string;
@@ -55,18 +65,65 @@ function scanText(where: string, text: string, all: Needle[], found: string[], b
   }
 }
 
-/** Text the operator wrote somewhere else (an object's status, its /metrics), to scan as well. */
-export interface ScannedText {
-  where: string;
-  text: string;
+/** The status of every object of every external-secrets.io kind (generators too), in all namespaces. */
+export async function statusSources(): Promise<LeakSource[]> {
+  const crds = await adminKubeConfig().makeApiClient(ApiextensionsV1Api).listCustomResourceDefinition();
+  const out: LeakSource[] = [];
+  for (const crd of crds.items) {
+    const { group, names } = crd.spec;
+    if (group !== 'external-secrets.io' && !group.endsWith('.external-secrets.io')) continue;
+    const version = crd.spec.versions.find((v) => v.storage)?.name ?? crd.spec.versions[0]?.name;
+    if (!version) continue;
+    const list = (await customObjectsApi().listClusterCustomObject({
+      group,
+      version,
+      plural: names.plural,
+    })) as {
+      items?: { metadata?: { namespace?: string; name?: string }; status?: unknown }[];
+    };
+    for (const o of list.items ?? []) {
+      if (o.status === undefined) continue;
+      const at = o.metadata?.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata?.name;
+      out.push({ where: `status of ${names.kind} ${at}`, text: JSON.stringify(o.status) });
+    }
+  }
+  return out;
+}
+
+/** The /metrics page of each operator still running. */
+export async function metricsSources(operators: (OperatorHandle | undefined)[]): Promise<LeakSource[]> {
+  const out: LeakSource[] = [];
+  for (const op of operators) {
+    if (!op || op.exited()) continue;
+    // A busy operator may take longer than one request's 5 s: the scan must not be skipped.
+    let text: string | undefined;
+    for (let attempt = 1; text === undefined; attempt++) {
+      try {
+        text = await op.metrics();
+      } catch (e) {
+        if (attempt >= 4) throw e;
+      }
+    }
+    out.push({ where: `metrics of the operator logging to ${op.logFile}`, text });
+  }
+  return out;
+}
+
+/**
+ * Keeps the status of every object and the operators' metrics for the final scan: call it
+ * before a test deletes what it made or stops an operator (finishSuite does).
+ */
+export async function snapshotForLeakScan(operators: (OperatorHandle | undefined)[] = []): Promise<void> {
+  snapshots.push(...(await metricsSources(operators)), ...(await statusSources()));
 }
 
 /** Every leak of any of the values, as "where" descriptions (values never included). */
-export async function findSecretLeaks(values: string[], extra: ScannedText[] = []): Promise<string[]> {
+export async function findSecretLeaks(values: string[], extra: LeakSource[] = []): Promise<string[]> {
   const all = values.flatMap((v, i) => needles(v, i));
   const found: string[] = [];
   if (all.length === 0) return found;
-  for (const t of extra) scanText(t.where, t.text, all, found, false);
+
+  for (const src of [...snapshots, ...extra]) scanText(src.where, src.text, all, found, true);
 
   if (existsSync(LOG_DIR)) {
     for (const file of readdirSync(LOG_DIR).sort()) {
@@ -91,7 +148,7 @@ export async function findSecretLeaks(values: string[], extra: ScannedText[] = [
 }
 
 /** Throws, naming each place a value was found, if any value leaked. */
-export async function assertNoSecretLeaks(values: string[], extra: ScannedText[] = []): Promise<void> {
+export async function assertNoSecretLeaks(values: string[], extra: LeakSource[] = []): Promise<void> {
   const found = await findSecretLeaks(values, extra);
   if (found.length > 0) throw new Error(`secret values leaked:\n  ${found.join('\n  ')}`);
 }

@@ -33,6 +33,10 @@ const GROUP: Record<string, string> = {
   pushsecrets: 'external-secrets.io',
   clusterpushsecrets: 'external-secrets.io',
   leases: 'coordination.k8s.io',
+  deployments: 'apps',
+  statefulsets: 'apps',
+  daemonsets: 'apps',
+  rollouts: 'argoproj.io',
   vaultdynamicsecrets: 'generators.external-secrets.io',
   ...Object.fromEntries(
     [

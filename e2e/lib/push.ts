@@ -7,10 +7,7 @@ import type { Socket } from 'node:net';
 import { customObjectsApi, isNotFound } from './cluster.js';
 import type { Obj } from './cluster.js';
 import { waitFor } from './kube.js';
-import type { ScannedText } from './leaks.js';
-import type { OperatorHandle } from './operator.js';
 import { serverVar } from './servers.js';
-import { finishSuiteScanning } from './suite.js';
 
 export const PUSH_API = 'external-secrets.io/v1alpha1';
 
@@ -70,30 +67,6 @@ export async function waitPush(
     },
     { timeoutMs },
   );
-}
-
-/** The status of every PushSecret and ClusterPushSecret in the cluster, as text to scan for leaks. */
-export async function pushStatusTexts(): Promise<ScannedText[]> {
-  const custom = customObjectsApi();
-  const out: ScannedText[] = [];
-  for (const plural of ['pushsecrets', 'clusterpushsecrets']) {
-    const list = (await custom.listClusterCustomObject({
-      group: 'external-secrets.io',
-      version: 'v1alpha1',
-      plural,
-    })) as { items: Obj[] };
-    for (const o of list.items)
-      out.push({
-        where: `status of ${plural} ${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`,
-        text: JSON.stringify(o.status ?? {}),
-      });
-  }
-  return out;
-}
-
-/** finishSuite for the push suites: the PushSecrets' status is scanned too, before it goes. */
-export async function finishPushSuite(...operators: (OperatorHandle | undefined)[]): Promise<void> {
-  await finishSuiteScanning(await pushStatusTexts(), ...operators);
 }
 
 export function forceSync(ns: string, name: string, kubectl: (args: string[]) => string): void {

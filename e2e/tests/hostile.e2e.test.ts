@@ -5,7 +5,6 @@
 // floor), and a store whose objects overrun the per-store call budget (paced on that store
 // alone). /healthz must answer within a bound throughout, and the control syncs on time.
 
-import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   apply,
@@ -19,6 +18,8 @@ import {
   waitEs,
   waitFor,
 } from '../lib/kube.js';
+import { pollHealth } from '../lib/health.js';
+import type { HealthPoller } from '../lib/health.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
 import { finishSuite } from '../lib/suite.js';
@@ -36,46 +37,7 @@ const vaultToken = secretValue('token');
 const evil = `${'a'.repeat(56)}!`;
 const evilKey = `${'a'.repeat(56)}-`;
 
-/**
- * /healthz latency, sampled every 100 ms for the whole file from a worker thread: the test's own
- * event loop blocks while kubectl runs, which must not count against the operator.
- */
-const POLLER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const stats = { samples: 0, failures: 0, maxMs: 0 };
-let stop = false;
-parentPort.on('message', () => { stop = true; });
-(async () => {
-  while (!stop) {
-    const t0 = performance.now();
-    try {
-      const res = await fetch(workerData.url, { signal: AbortSignal.timeout(5000) });
-      if (!res.ok) stats.failures++;
-      await res.text();
-    } catch {
-      stats.failures++;
-    }
-    stats.maxMs = Math.max(stats.maxMs, performance.now() - t0);
-    stats.samples++;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  parentPort.postMessage(stats);
-})();
-`;
-interface HealthStats {
-  samples: number;
-  failures: number;
-  maxMs: number;
-}
-let poller: Worker | undefined;
-
-function healthSoFar(): Promise<HealthStats> {
-  const w = poller!;
-  return new Promise((resolve) => {
-    w.once('message', (s: HealthStats) => resolve(s));
-    w.postMessage('stop');
-  });
-}
+let poller: HealthPoller | undefined;
 
 const store = (name: string, data: { key: string; value: string }[]) => fakeStore(ns, name, data);
 
@@ -86,7 +48,7 @@ beforeAll(async () => {
     name: 'hostile',
     args: ['--min-refresh-interval=10s', '--provider-qps=1', '--provider-burst=2'],
   });
-  poller = new Worker(POLLER, { eval: true, workerData: { url: `http://127.0.0.1:${op.port}/healthz` } });
+  poller = pollHealth(op.port);
   ns = newNamespace('e2e-hostile');
 
   await mountKv(kv, 2);
@@ -209,7 +171,7 @@ describe('a hostile tenant', () => {
     // The first sync and at least one refresh on its 10 s schedule (11 s with jitter) in 21 s.
     expect(refreshTimes.size).toBeGreaterThanOrEqual(2);
 
-    const health = await healthSoFar();
+    const health = await poller!.stop();
     console.log(
       `hostile: ${reads} Vault reads in 21 s for refreshInterval 1ns; control refreshTimes ${refreshTimes.size}; /healthz ${health.samples} samples, slowest ${health.maxMs.toFixed(0)} ms`,
     );

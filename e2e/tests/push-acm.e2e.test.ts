@@ -18,7 +18,8 @@ import { selfSignedPem } from '../lib/azurekv.js';
 import { apply, kubectl, newNamespace, plainSecret, remove, waitFor } from '../lib/kube.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import { finishPushSuite, forceSync, getPush, pushSecret, pushStatus, waitPush } from '../lib/push.js';
+import { forceSync, getPush, pushSecret, pushStatus, waitPush } from '../lib/push.js';
+import { finishSuite } from '../lib/suite.js';
 import { secretValue, trackValue } from '../lib/values.js';
 import {
   REGION,
@@ -110,7 +111,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopRecording().catch(() => undefined);
   acm?.destroy();
-  await finishPushSuite(op);
+  await finishSuite(op);
 });
 
 describe('PushSecret into AWS Certificate Manager', () => {

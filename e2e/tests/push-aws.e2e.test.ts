@@ -15,15 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { apply, kubectl, newNamespace, plainSecret, remove, waitFor } from '../lib/kube.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import {
-  finishPushSuite,
-  forceSync,
-  getPush,
-  outageProxy,
-  pushSecret,
-  pushStatus,
-  waitPush,
-} from '../lib/push.js';
+import { forceSync, getPush, outageProxy, pushSecret, pushStatus, waitPush } from '../lib/push.js';
+import { finishSuite } from '../lib/suite.js';
 import type { Outage } from '../lib/push.js';
 import { secretValue } from '../lib/values.js';
 import {
@@ -138,7 +131,7 @@ afterAll(async () => {
   await stopRecording().catch(() => undefined);
   closeAdmins();
   await proxy?.close();
-  await finishPushSuite(op);
+  await finishSuite(op);
 });
 
 describe('PushSecret into AWS Secrets Manager', () => {

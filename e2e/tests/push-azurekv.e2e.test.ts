@@ -26,7 +26,8 @@ import type { AdminClients } from '../lib/azurekv.js';
 import { apply, kubectl, newNamespace, plainSecret, remove, waitFor } from '../lib/kube.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import { finishPushSuite, forceSync, getPush, pushSecret, pushStatus, waitPush } from '../lib/push.js';
+import { forceSync, getPush, pushSecret, pushStatus, waitPush } from '../lib/push.js';
+import { finishSuite } from '../lib/suite.js';
 import { secretValue } from '../lib/values.js';
 
 let op: OperatorHandle;
@@ -122,7 +123,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await clearFaults();
-  await finishPushSuite(op);
+  await finishSuite(op);
 });
 
 describe('PushSecret into Azure Key Vault', () => {

@@ -8,7 +8,8 @@ import { argoHealth } from '../lib/gitops.js';
 import { apply, kubectl, newNamespace, plainSecret, remove, waitFor } from '../lib/kube.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import { finishPushSuite, PUSH_API, getPush, pushSecret, waitPush } from '../lib/push.js';
+import { PUSH_API, getPush, pushSecret, waitPush } from '../lib/push.js';
+import { finishSuite } from '../lib/suite.js';
 import { serverVar } from '../lib/servers.js';
 import { secretValue } from '../lib/values.js';
 import { bao, mountKv, policy, suffix } from '../lib/vault.js';
@@ -65,7 +66,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   remove('clusterpushsecret', undefined, `cps-${sfx}`);
-  await finishPushSuite(op);
+  await finishSuite(op);
 });
 
 describe('ClusterPushSecret', () => {

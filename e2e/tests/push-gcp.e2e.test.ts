@@ -12,15 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { apply, kubectl, newNamespace, plainSecret, remove, waitFor } from '../lib/kube.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import {
-  finishPushSuite,
-  forceSync,
-  getPush,
-  outageProxy,
-  pushSecret,
-  pushStatus,
-  waitPush,
-} from '../lib/push.js';
+import { forceSync, getPush, outageProxy, pushSecret, pushStatus, waitPush } from '../lib/push.js';
+import { finishSuite } from '../lib/suite.js';
 import type { Outage } from '../lib/push.js';
 import { serverVar } from '../lib/servers.js';
 import { secretValue } from '../lib/values.js';
@@ -116,7 +109,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await admin?.close();
   await proxy?.close();
-  await finishPushSuite(op);
+  await finishSuite(op);
 });
 
 describe('PushSecret into GCP Secret Manager', () => {

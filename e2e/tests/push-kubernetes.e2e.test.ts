@@ -17,7 +17,8 @@ import {
 } from '../lib/kube.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import { finishPushSuite, forceSync, getPush, pushSecret, pushStatus, waitPush } from '../lib/push.js';
+import { forceSync, getPush, pushSecret, pushStatus, waitPush } from '../lib/push.js';
+import { finishSuite } from '../lib/suite.js';
 import { secretValue } from '../lib/values.js';
 
 let op: OperatorHandle;
@@ -71,7 +72,7 @@ beforeAll(async () => {
   );
 });
 
-afterAll(() => finishPushSuite(op));
+afterAll(() => finishSuite(op));
 
 describe('PushSecret into another namespace (kubernetes provider)', () => {
   it('writes a whole Secret and single keys, labelled as ours, and follows the source', async () => {

@@ -7,15 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { apply, kubectl, newNamespace, plainSecret, remove, waitFor } from '../lib/kube.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
-import {
-  finishPushSuite,
-  forceSync,
-  getPush,
-  pushSecret,
-  pushStatus,
-  vaultWrites,
-  waitPush,
-} from '../lib/push.js';
+import { forceSync, getPush, pushSecret, pushStatus, vaultWrites, waitPush } from '../lib/push.js';
+import { finishSuite } from '../lib/suite.js';
 import { secretValue } from '../lib/values.js';
 import { bao, kv2Put, mountKv, policy, seal, suffix, unseal, vaultStore } from '../lib/vault.js';
 
@@ -85,7 +78,7 @@ beforeAll(async () => {
   );
 });
 
-afterAll(() => finishPushSuite(op));
+afterAll(() => finishSuite(op));
 
 describe('PushSecret into Vault KV v2', () => {
   it('creates each remote with the ownership marker, then follows the source at once', async () => {

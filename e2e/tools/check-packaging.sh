@@ -71,7 +71,7 @@ render() { # NAME ARGS...: helm template into $TMP/render/NAME.yaml
 render default --include-crds
 render full -f $CHART/ci/full-values.yaml
 render namespaced --set 'scope.namespaces={team-a,team-b}' --set replicaCount=2 --set podDisruptionBudget.enabled=true
-render no-leader --set leaderElection.enabled=false --set metrics.service.enabled=false --set serviceAccount.create=false --set serviceAccount.name=existing
+render no-leader --set leaderElection.enabled=false --set metrics.service.enabled=false --set serviceAccount.create=false --set serviceAccount.name=existing --set rolloutRestarts.enabled=false
 for k in default ha namespaced; do
   d=config/$k; [[ $k == default ]] || d=config/overlays/$k
   "$KUBECTL" kustomize "$d" >"$TMP/render/kustomize-$k.yaml"

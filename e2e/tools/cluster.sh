@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # A real, minimal Kubernetes control plane on loopback: etcd, kube-apiserver and
-# kube-controller-manager (garbage collector, namespace and serviceaccount controllers).
+# kube-controller-manager (garbage collector, namespace, serviceaccount, and the deployment,
+# replicaset, statefulset and daemonset controllers for rollout restarts; no kubelet runs, so
+# pods never start, but ReplicaSets and ControllerRevisions show every rollout).
 # Run state lives in <checkout>/.e2e/cluster (or $SYNCRET_E2E_DIR/cluster); the admin
 # kubeconfig in <checkout>/.e2e/kubeconfig, addresses in .e2e/cluster/env.
 #   cluster.sh up | down | status
+#   cluster.sh kill | start | restart etcd|kube-apiserver|kube-controller-manager
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -162,25 +165,21 @@ start() {
   STARTED_PID=$!
 }
 
-# Starts the three components once; returns 1 on any failure (the caller cleans up).
-boot() {
-  local ports etcd_port etcd_peer api_port kcm_port token server kubectl
-  ports=$(free_ports 4)
-  read -r etcd_port etcd_peer api_port kcm_port <<<"$ports"
-  token=$(openssl rand -hex 24)
-  (umask 077 && printf '%s,admin,admin,"system:masters"\n' "$token" >"$DIR/certs/tokens.csv")
-  server="https://127.0.0.1:$api_port"
-  kubectl=$(kubectl_bin)
-
+# The three launches, shared by boot (fresh ports and data) and start_one (the same ports, data
+# and certificates again, after a kill). They read the ports from the caller's variables
+# etcd_port, etcd_peer, api_port and kcm_port, and the admin token from token.
+launch_etcd() {
   log "starting etcd $ETCD_VERSION on 127.0.0.1:$etcd_port"
-  rm -rf "$DIR/etcd-data"
   start etcd "$ETCD_BIN/etcd" --name e2e --data-dir "$DIR/etcd-data" \
     --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
     --listen-peer-urls "http://127.0.0.1:$etcd_peer" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
     --initial-cluster "e2e=http://127.0.0.1:$etcd_peer" --unsafe-no-fsync --log-level warn \
     --quota-backend-bytes 8589934592
-  wait_for etcd 30 "$STARTED_PID" "$etcd_port" curl -sf "http://127.0.0.1:$etcd_port/health" || return 1
+  wait_for etcd 30 "$STARTED_PID" "$etcd_port" curl -sf "http://127.0.0.1:$etcd_port/health"
+}
 
+launch_apiserver() {
+  local server="https://127.0.0.1:$api_port"
   log "starting kube-apiserver $K8S_VERSION on $server"
   # --api-audiences: tokens without an explicit audience get the issuer, and the apiserver
   # accepts exactly these audiences when a ServiceAccount token authenticates against it.
@@ -205,7 +204,34 @@ boot() {
     --delete-collection-workers 8 \
     --profiling=false
   wait_for kube-apiserver 90 "$STARTED_PID" "$api_port" \
-    curl -sf --cacert "$DIR/certs/ca.crt" -H "Authorization: Bearer $token" "$server/readyz" || return 1
+    curl -sf --cacert "$DIR/certs/ca.crt" -H "Authorization: Bearer $token" "$server/readyz"
+}
+
+launch_kcm() {
+  log "starting kube-controller-manager $K8S_VERSION"
+  start kube-controller-manager "$K8S_BIN/kube-controller-manager" \
+    --kubeconfig "$ADMIN_KUBECONFIG" \
+    --authentication-kubeconfig "$ADMIN_KUBECONFIG" --authorization-kubeconfig "$ADMIN_KUBECONFIG" \
+    --bind-address 127.0.0.1 --secure-port "$kcm_port" --leader-elect=false \
+    --controllers garbage-collector-controller,namespace-controller,serviceaccount-controller,deployment-controller,replicaset-controller,statefulset-controller,daemonset-controller \
+    --service-account-private-key-file "$DIR/certs/sa.key" --root-ca-file "$DIR/certs/ca.crt" \
+    --concurrent-gc-syncs 20 --profiling=false
+  wait_for kube-controller-manager 60 "$STARTED_PID" "$kcm_port" curl -sfk "https://127.0.0.1:$kcm_port/healthz"
+}
+
+# Starts the three components once; returns 1 on any failure (the caller cleans up).
+boot() {
+  local ports etcd_port etcd_peer api_port kcm_port token server kubectl
+  ports=$(free_ports 4)
+  read -r etcd_port etcd_peer api_port kcm_port <<<"$ports"
+  token=$(openssl rand -hex 24)
+  (umask 077 && printf '%s,admin,admin,"system:masters"\n' "$token" >"$DIR/certs/tokens.csv")
+  server="https://127.0.0.1:$api_port"
+  kubectl=$(kubectl_bin)
+
+  rm -rf "$DIR/etcd-data"
+  launch_etcd || return 1
+  launch_apiserver || return 1
 
   write_kubeconfig "$ADMIN_KUBECONFIG" "$server" "$token"
 
@@ -218,17 +244,10 @@ boot() {
     "$kubectl" --kubeconfig "$ADMIN_KUBECONFIG" wait --for condition=Established crd --all --timeout 60s >/dev/null || return 1
   fi
 
-  log "starting kube-controller-manager $K8S_VERSION"
-  start kube-controller-manager "$K8S_BIN/kube-controller-manager" \
-    --kubeconfig "$ADMIN_KUBECONFIG" \
-    --authentication-kubeconfig "$ADMIN_KUBECONFIG" --authorization-kubeconfig "$ADMIN_KUBECONFIG" \
-    --bind-address 127.0.0.1 --secure-port "$kcm_port" --leader-elect=false \
-    --controllers garbage-collector-controller,namespace-controller,serviceaccount-controller \
-    --service-account-private-key-file "$DIR/certs/sa.key" --root-ca-file "$DIR/certs/ca.crt" \
-    --concurrent-gc-syncs 20 --profiling=false
-  wait_for kube-controller-manager 60 "$STARTED_PID" "$kcm_port" curl -sfk "https://127.0.0.1:$kcm_port/healthz" || return 1
+  launch_kcm || return 1
 
   # Plain KEY=value lines: sourced by shell scripts and parsed by e2e/lib (no quoting).
+  # ETCD_PEER_PORT: for `start etcd` after a kill (the same peer URL as the data dir records).
   cat >"$DIR/env" <<EOF
 APISERVER_URL=$server
 APISERVER_PORT=$api_port
@@ -237,6 +256,7 @@ SA_ISSUER=$server
 SA_PUBLIC_KEY=$DIR/certs/sa.pub
 ETCD_URL=http://127.0.0.1:$etcd_port
 ETCD_PORT=$etcd_port
+ETCD_PEER_PORT=$etcd_peer
 KCM_PORT=$kcm_port
 KUBECONFIG_ADMIN=$ADMIN_KUBECONFIG
 KUBECTL=$kubectl
@@ -320,6 +340,56 @@ down() {
   if ((live > 0)); then log "stopped (logs kept in $DIR/logs)"; else log "not running"; fi
 }
 
+# One component of a running control plane, for the fault tests: `kill` is a crash (SIGKILL,
+# nothing flushed or released), `start` brings it back with the same data directory, ports,
+# certificates and token, so every client's kubeconfig and every stored object stay valid.
+component_arg() {
+  local c
+  for c in "${COMPONENTS[@]}"; do [[ "$1" == "$c" ]] && return 0; done
+  echo "unknown component '${1:-}' (have: ${COMPONENTS[*]})" >&2
+  exit 2
+}
+
+kill_one() {
+  local c="$1" pid i
+  if ! pid=$(pid_of "$c"); then
+    log "$c is not running"
+    return 0
+  fi
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do running "$pid" || break; sleep 0.05; done
+  rm -f "$DIR/pids/$c"
+  log "killed $c (pid $pid, SIGKILL)"
+}
+
+start_one() {
+  local c="$1" etcd_port etcd_peer api_port kcm_port token t0=$SECONDS
+  [[ -f "$DIR/env" && -f "$DIR/certs/tokens.csv" ]] || {
+    log "no control plane state in $DIR (run up first)"
+    return 1
+  }
+  if alive "$c"; then
+    log "$c already running"
+    return 0
+  fi
+  etcd_port=$(sed -n 's/^ETCD_PORT=//p' "$DIR/env")
+  etcd_peer=$(sed -n 's/^ETCD_PEER_PORT=//p' "$DIR/env")
+  api_port=$(sed -n 's/^APISERVER_PORT=//p' "$DIR/env")
+  kcm_port=$(sed -n 's/^KCM_PORT=//p' "$DIR/env")
+  token=$(cut -d, -f1 "$DIR/certs/tokens.csv")
+  [[ -n "$etcd_peer" ]] || {
+    log "$DIR/env has no ETCD_PEER_PORT (a control plane from an older cluster.sh): run down and up"
+    return 1
+  }
+  mkdir -p "$DIR/pids"
+  case "$c" in
+    etcd) launch_etcd ;;
+    kube-apiserver) launch_apiserver ;;
+    kube-controller-manager) launch_kcm ;;
+  esac || return 1
+  log "$c up again in $((SECONDS - t0))s"
+}
+
 status() {
   local c pid rc=0
   for c in "${COMPONENTS[@]}"; do
@@ -336,5 +406,8 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  kill) component_arg "${2:-}" && kill_one "$2" ;;
+  start) component_arg "${2:-}" && start_one "$2" ;;
+  restart) component_arg "${2:-}" && kill_one "$2" && start_one "$2" ;;
+  *) echo "usage: $0 up|down|status | kill|start|restart COMPONENT" >&2; exit 2 ;;
 esac

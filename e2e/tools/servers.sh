@@ -4,6 +4,8 @@
 # $SYNCRET_E2E_DIR/servers); the client variables of every running server (VAULT_ADDR,
 # VAULT_TOKEN, ...) are merged into .e2e/servers.env.
 #   servers.sh up [name...] | down [name...] | status [name...] | list
+#   servers.sh stop name... | start name...   (an outage: the same port and env afterwards;
+#                                              only servers that define stop_<name>)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -68,6 +70,20 @@ case "$cmd" in
     done
     merge_env
     ;;
+  stop | start)
+    ((${#@})) || {
+      echo "usage: $0 $cmd name..." >&2
+      exit 2
+    }
+    for n in "${names[@]}"; do
+      declare -F "${cmd}_$n" >/dev/null || {
+        echo "server '$n' has no $cmd (an outage with the same port): see e2e/tools/servers/$n.sh" >&2
+        exit 2
+      }
+      "${cmd}_$n" || exit 1
+    done
+    merge_env
+    ;;
   status)
     rc=0
     for n in "${names[@]}"; do "status_$n" || rc=1; done
@@ -75,7 +91,7 @@ case "$cmd" in
     ;;
   list) echo "${ALL[*]}" ;;
   *)
-    echo "usage: $0 up [name...] | down [name...] | status [name...] | list" >&2
+    echo "usage: $0 up [name...] | down [name...] | status [name...] | list | stop|start name..." >&2
     exit 2
     ;;
 esac

@@ -27,6 +27,8 @@ export const GENERATOR_KINDS: readonly (WrappableGeneratorKind | 'ClusterGenerat
 
 const CONVERSION_STRATEGIES = ['Default', 'Unicode'] as const;
 const DECODING_STRATEGIES = ['None', 'Base64', 'Base64URL', 'Auto'] as const;
+const NULL_BYTE_POLICIES = ['Ignore', 'Fail'] as const;
+export const CREATION_POLICIES = ['Owner', 'Orphan', 'Merge', 'None', 'CreateOrMerge'] as const;
 
 export function storeRef(desc: string) {
   return obj(
@@ -88,7 +90,7 @@ function remoteRef(desc: string) {
       decodingStrategy: enumStr(DECODING_STRATEGIES, {
         desc: 'Decodes the value before it is stored. Defaults to None.',
       }),
-      nullBytePolicy: enumStr(['Ignore', 'Fail'], {
+      nullBytePolicy: enumStr(NULL_BYTE_POLICIES, {
         desc: 'Whether values containing NUL bytes fail the sync.',
       }),
     },
@@ -112,6 +114,9 @@ function find() {
       tags: map(str({ maxLength: MAX_REF_LENGTH }), { desc: 'Tags (labels) the secret must carry.' }),
       conversionStrategy: enumStr(CONVERSION_STRATEGIES, { desc: 'Defaults to Default.' }),
       decodingStrategy: enumStr(DECODING_STRATEGIES, { desc: 'Defaults to None.' }),
+      nullBytePolicy: enumStr(NULL_BYTE_POLICIES, {
+        desc: 'Whether values containing NUL bytes fail the sync.',
+      }),
     },
     { desc: 'Finds secrets by name or tags; each match becomes a key.' },
   );
@@ -120,26 +125,76 @@ function find() {
 export type FindRef = Static<ReturnType<typeof find>>;
 export type FindName = NonNullable<FindRef['name']>;
 
-export function rewrite() {
+function rewriteMerge() {
   return obj(
     {
-      regexp: obj(
-        {
-          source: str({ desc: 'A regular expression matched against each key.', maxLength: MAX_REF_LENGTH }),
-          target: str({ desc: 'The replacement; $1 refers to a capture group.', maxLength: MAX_REF_LENGTH }),
-        },
-        { required: ['source', 'target'] },
-      ),
-      transform: obj(
-        {
-          template: str({
-            desc: 'A template applied to each key; .value is the key.',
-            maxLength: MAX_REF_LENGTH,
-          }),
-        },
-        { required: ['template'] },
-      ),
+      into: str({
+        desc: 'The key that receives the merged JSON object (strategy JSON only).',
+        maxLength: MAX_REF_LENGTH,
+      }),
+      priority: arr(str({ maxLength: MAX_REF_LENGTH }), {
+        desc: 'Keys merged last, in this order, so their fields win; the others are merged in key order.',
+      }),
+      priorityPolicy: enumStr(['IgnoreNotFound', 'Strict'], {
+        desc: 'Strict (default): a priority key the entry lacks fails the sync; IgnoreNotFound skips it.',
+      }),
+      conflictPolicy: enumStr(['Ignore', 'Error'], {
+        desc: 'Error (default): a field found in two values fails the sync; Ignore lets the later one win.',
+      }),
+      strategy: enumStr(['Extract', 'JSON'], {
+        desc: 'Extract (default): the merged fields become the keys; JSON: the merged object is written to into, beside the original keys.',
+      }),
     },
+    { desc: 'Merges the JSON objects held by the values of this entry.' },
+  );
+}
+
+export type RewriteMerge = Static<ReturnType<typeof rewriteMerge>>;
+
+function rewriteRegexp() {
+  return obj(
+    {
+      source: str({ desc: 'A regular expression matched against each key.', maxLength: MAX_REF_LENGTH }),
+      target: str({ desc: 'The replacement; $1 refers to a capture group.', maxLength: MAX_REF_LENGTH }),
+    },
+    { required: ['source', 'target'] },
+  );
+}
+
+function rewriteTransform() {
+  return obj(
+    {
+      template: str({
+        desc: 'A template applied to each key; .value is the key.',
+        maxLength: MAX_REF_LENGTH,
+      }),
+    },
+    { required: ['template'] },
+  );
+}
+
+function rewrite() {
+  return obj(
+    {
+      merge: rewriteMerge(),
+      regexp: rewriteRegexp(),
+      transform: rewriteTransform(),
+    },
+    {
+      rules: [
+        exactlyOne(
+          ['merge', 'regexp', 'transform'],
+          'each rewrite must set exactly one of merge, regexp or transform',
+        ),
+      ],
+    },
+  );
+}
+
+/** PushSecret dataTo[].rewrite: ESO's PushSecretRewrite renames keys only, so it has no merge. */
+export function keyRewrite() {
+  return obj(
+    { regexp: rewriteRegexp(), transform: rewriteTransform() },
     {
       rules: [
         exactlyOne(['regexp', 'transform'], 'each rewrite must set exactly one of regexp or transform'),
@@ -210,24 +265,21 @@ function templateRef(desc: string) {
 
 export type TemplateRefItem = NonNullable<Static<ReturnType<typeof templateRef>>['items']>[number];
 
+/** ESO's rule for a target that is a Secret: templateFrom writes only its data, labels and annotations. */
+export const SECRET_TEMPLATE_TARGETS = "['data', 'annotations', 'labels']";
+
 function templateFrom() {
   return obj({
     configMap: templateRef('Templates from keys of a ConfigMap in the same namespace.'),
     secret: templateRef('Templates from keys of a Secret in the same namespace.'),
     // ESO compares the target case-insensitively; the length bound keeps CEL's cost estimate low.
     target: str({
-      desc: 'Data (default), Annotations or Labels.',
-      maxLength: 64,
-      rules: [
-        rule(
-          "self.lowerAscii() in ['data', 'annotations', 'labels']",
-          'target must be Data, Annotations or Labels',
-        ),
-      ],
+      desc: 'Data (default), Annotations or Labels; with target.manifest (not a Secret) also a path such as spec.config.',
+      maxLength: 253,
     }),
     literal: str({ desc: 'An inline template.', maxLength: MAX_TEMPLATE_LENGTH }),
     valuesDecodingStrategy: enumStr(DECODING_STRATEGIES, {
-      desc: 'Decodes every value these templates render before it is written (None when unset).',
+      desc: 'Decodes each rendered value before it is written. Defaults to None.',
     }),
   });
 }
@@ -276,25 +328,47 @@ export function targetTemplate() {
 
 export type TargetTemplate = Static<ReturnType<typeof targetTemplate>>;
 
+function manifest() {
+  return obj(
+    {
+      apiVersion: str({ desc: 'e.g. v1 for a ConfigMap, or group/version.', minLength: 1, maxLength: 253 }),
+      kind: str({ desc: 'e.g. ConfigMap.', minLength: 1, maxLength: 63 }),
+    },
+    {
+      desc: 'Writes another kind (a ConfigMap, a custom resource) instead of a Secret. Needs an operator started with --unsafe-allow-generic-targets and RBAC for that kind.',
+      required: ['apiVersion', 'kind'],
+    },
+  );
+}
+
+export type TargetManifest = Static<ReturnType<typeof manifest>>;
+
 function target() {
   return obj(
     {
       name: objectName('Name of the target Secret. Defaults to the ExternalSecret name.'),
-      creationPolicy: enumStr(['Owner', 'Orphan', 'Merge', 'None'], {
-        desc: 'Owner (default): the Secret is owned by the ExternalSecret; Orphan: not owned; Merge: only merge into an existing Secret; None: do not write.',
+      creationPolicy: enumStr(CREATION_POLICIES, {
+        desc: 'Owner (default): the Secret is owned by the ExternalSecret; Orphan: not owned; Merge: only merge into an existing Secret; CreateOrMerge: create it if missing, else merge, never owned; None: do not write.',
       }),
       deletionPolicy: enumStr(['Retain', 'Delete', 'Merge'], {
         desc: 'What happens when the provider has no data: Retain (default) keeps the Secret, Delete deletes it, Merge removes the keys.',
       }),
       immutable: bool({ desc: 'Creates the Secret as immutable.' }),
       template: targetTemplate(),
+      manifest: manifest(),
     },
     {
       desc: 'The Secret to write.',
       rules: [
         rule(
-          "!(has(self.deletionPolicy) && self.deletionPolicy == 'Delete' && has(self.creationPolicy) && (self.creationPolicy == 'Merge' || self.creationPolicy == 'None'))",
+          "!(has(self.deletionPolicy) && self.deletionPolicy == 'Delete' && has(self.creationPolicy) && (self.creationPolicy == 'Merge' || self.creationPolicy == 'None' || self.creationPolicy == 'CreateOrMerge'))",
           'deletionPolicy Delete needs a Secret this ExternalSecret creates: use creationPolicy Owner or Orphan',
+        ),
+        // ESO: into a Secret, any other target would be a path to privileged fields (type,
+        // ownerReferences); nested paths are for other kinds only.
+        rule(
+          `(has(self.manifest) && !(self.manifest.apiVersion == 'v1' && self.manifest.kind == 'Secret')) || !has(self.template) || !has(self.template.templateFrom) || self.template.templateFrom.all(t, !has(t.target) || t.target.lowerAscii() in ${SECRET_TEMPLATE_TARGETS})`,
+          'templateFrom target must be Data, Annotations or Labels when the target is a Secret',
         ),
         rule(
           "!(has(self.deletionPolicy) && self.deletionPolicy == 'Merge' && has(self.creationPolicy) && self.creationPolicy == 'None')",
@@ -306,6 +380,45 @@ function target() {
 }
 
 export type ExternalSecretTarget = Static<ReturnType<typeof target>>;
+
+/** A cron schedule as ESO 2.9 accepts it: five fields, or a descriptor (@daily, @every 1h). */
+const SYNC_WINDOW_SCHEDULE =
+  '^(@(annually|yearly|monthly|weekly|daily|midnight|hourly)|@every \\S.*|\\S+( \\S+){4})$';
+
+function syncWindows() {
+  return obj(
+    {
+      kind: enumStr(['allow', 'deny'], {
+        desc: 'allow: periodic refreshes only while a window is open; deny: none while one is open.',
+      }),
+      windows: arr(
+        obj(
+          {
+            schedule: str({
+              desc: 'Cron schedule in UTC (5 fields, or @daily, @every 1h, ...) at which each window opens.',
+              minLength: 1,
+              maxLength: 256,
+              pattern: SYNC_WINDOW_SCHEDULE,
+            }),
+            duration: str({
+              desc: 'How long each window stays open, a Go duration such as 8h.',
+              maxLength: 64,
+            }),
+          },
+          { required: ['schedule', 'duration'] },
+        ),
+        { minItems: 1, maxItems: 64 },
+      ),
+    },
+    {
+      desc: 'When periodic refreshes may run (refreshPolicy Periodic); changes and missing targets sync at any time.',
+      required: ['kind', 'windows'],
+    },
+  );
+}
+
+export type SyncWindows = Static<ReturnType<typeof syncWindows>>;
+export type SyncWindow = NonNullable<SyncWindows['windows']>[number];
 export type CreationPolicy = NonNullable<ExternalSecretTarget['creationPolicy']>;
 export type DeletionPolicy = NonNullable<ExternalSecretTarget['deletionPolicy']>;
 
@@ -317,6 +430,7 @@ export function externalSecretSpec() {
         desc: 'Go duration between syncs (e.g. 1h, 15m, 30s); 0 syncs once. Defaults to 1h. An invalid value is reported in status.',
       }),
       refreshPolicy: enumStr(['CreatedOnce', 'Periodic', 'OnChange'], { desc: 'Defaults to Periodic.' }),
+      syncWindows: syncWindows(),
       target: target(),
       data: arr(dataEntry(), { desc: 'Secret keys, each read from one remote secret.' }),
       dataFrom: arr(dataFromEntry(), {

@@ -3,7 +3,14 @@
 // the template, rewrite and generator reference are the ExternalSecret's schemas, written once.
 
 import { MAX_REF_LENGTH, conditions, labelSelector, objectName } from './common.js';
-import { STORE_KINDS, generatorLease, generatorRef, rewrite, targetTemplate } from './externalsecret.js';
+import {
+  SECRET_TEMPLATE_TARGETS,
+  STORE_KINDS,
+  generatorLease,
+  generatorRef,
+  keyRewrite,
+  targetTemplate,
+} from './externalsecret.js';
 import { anyJson, arr, enumStr, map, obj, rule, str } from './schema.js';
 import type { Static } from './schema.js';
 
@@ -89,7 +96,7 @@ function pushDataTo() {
         },
         { desc: 'Which Secret keys to push.' },
       ),
-      rewrite: arr(rewrite(), { desc: 'Rewrites each key into its remote key, in order.' }),
+      rewrite: arr(keyRewrite(), { desc: 'Rewrites each key into its remote key, in order.' }),
       metadata: metadata(),
       conversionStrategy: conversionStrategy(),
     },
@@ -154,7 +161,17 @@ export function pushSecretSpec() {
       dataTo: arr(pushDataTo(), { desc: 'Many keys at once, by match and rewrite.' }),
       template: targetTemplate(),
     },
-    { required: ['secretStoreRefs', 'selector'] },
+    {
+      required: ['secretStoreRefs', 'selector'],
+      // The template renders a Secret: a path target (ExternalSecret's target.manifest) would
+      // reach privileged fields, as ESO says of Secrets.
+      rules: [
+        rule(
+          `!has(self.template) || !has(self.template.templateFrom) || self.template.templateFrom.all(t, !has(t.target) || t.target.lowerAscii() in ${SECRET_TEMPLATE_TARGETS})`,
+          'templateFrom target must be Data, Annotations or Labels',
+        ),
+      ],
+    },
   );
 }
 

@@ -32,6 +32,7 @@ import { SecretDataError } from '../secrets/errors.js';
 import { configMapBytes, secretBytes } from '../secrets/object-data.js';
 import type { SecretManifest } from '../secrets/object-data.js';
 import { TemplateError } from '../secrets/template/index.js';
+import { eachFlag } from './args.js';
 
 export class RenderError extends Error {
   override readonly name = 'RenderError';
@@ -71,16 +72,7 @@ Prints the Secret the operator would write for the ExternalSecret, as YAML, with
 /** Parses the arguments after `render`. */
 export function parseRenderArgs(argv: readonly string[]): RenderArgs | 'help' {
   const out: RenderArgs = { files: [], stores: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      if (eq > 0) return arg.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined) throw new RenderError(`${name} needs a value`);
-      return v;
-    };
+  for (const { arg, name, value } of eachFlag(argv, (m) => new RenderError(m))) {
     switch (name) {
       case '-h':
       case '--help':

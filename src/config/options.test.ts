@@ -68,6 +68,10 @@ describe('run defaults', () => {
       leaseRevokeTimeoutMs: 120_000,
       fieldManager: 'syncret',
       allowInsecureCredentials: false,
+      rolloutRestarts: true,
+      reloaderAnnotations: false,
+      rolloutRestartDebounceMs: 5_000,
+      rolloutRestartsPerMinute: 10,
     } satisfies RunOptions);
   });
 
@@ -157,6 +161,10 @@ describe('environment fallbacks', () => {
       SYNCRET_LEASE_REVOKE_TIMEOUT: '30s',
       SYNCRET_FIELD_MANAGER: 'me',
       SYNCRET_ALLOW_INSECURE_CREDENTIALS: 'true',
+      SYNCRET_ROLLOUT_RESTARTS: 'false',
+      SYNCRET_RELOADER_ANNOTATIONS: 'true',
+      SYNCRET_ROLLOUT_RESTART_DEBOUNCE: '1s',
+      SYNCRET_ROLLOUT_RESTARTS_PER_MINUTE: '0',
     });
     expect(o).toEqual({
       kubeconfig: '/etc/kc',
@@ -182,6 +190,10 @@ describe('environment fallbacks', () => {
       leaseRevokeTimeoutMs: 30_000,
       fieldManager: 'me',
       allowInsecureCredentials: true,
+      rolloutRestarts: false,
+      reloaderAnnotations: true,
+      rolloutRestartDebounceMs: 1_000,
+      rolloutRestartsPerMinute: 0,
     } satisfies RunOptions);
   });
 

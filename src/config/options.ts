@@ -44,6 +44,13 @@ export interface RunOptions {
   fieldManager: string;
   /** Credentials may go to http:// URLs (src/providers/tls.ts); off by default. */
   allowInsecureCredentials: boolean;
+  /** Rollout restarts of workloads whose Secrets changed (docs/ROLLOUT.md). */
+  rolloutRestarts: boolean;
+  /** Workloads with Stakater Reloader's annotations restart too. */
+  reloaderAnnotations: boolean;
+  rolloutRestartDebounceMs: number;
+  /** Rollout restarts per namespace per minute; 0: no limit. */
+  rolloutRestartsPerMinute: number;
 }
 
 export { OptionsError } from './argv.js';
@@ -257,6 +264,36 @@ const FLAGS: readonly FlagSpec[] = [
     env: 'SYNCRET_ALLOW_INSECURE_CREDENTIALS',
     default: 'false',
     help: 'Send credentials (tokens, passwords, signed requests) to http:// URLs too; without it a store whose URL is plain HTTP is refused before anything is sent. For test setups only.',
+  },
+  {
+    name: 'rollout-restarts',
+    type: 'bool',
+    env: 'SYNCRET_ROLLOUT_RESTARTS',
+    default: 'true',
+    help: "Restart workloads (a pod-template annotation patch) when the data of a Secret they opted in for changes: those an ExternalSecret names in syncret.io/rollout-restart-targets, and with --reloader-annotations those with Reloader's annotations. Watches Deployments, StatefulSets, DaemonSets and Argo Rollouts (metadata only). false: none is watched or patched.",
+  },
+  {
+    name: 'reloader-annotations',
+    type: 'bool',
+    env: 'SYNCRET_RELOADER_ANNOTATIONS',
+    default: 'false',
+    help: "Honour Stakater Reloader's annotations on workloads (reloader.stakater.com/auto, secret.reloader.stakater.com/reload, reloader.stakater.com/search with match) for Secrets Syncret writes. Turn it on once Reloader is gone: with both, such a workload restarts twice.",
+  },
+  {
+    name: 'rollout-restart-debounce',
+    type: 'string',
+    arg: 'DURATION',
+    env: 'SYNCRET_ROLLOUT_RESTART_DEBOUNCE',
+    default: '5s',
+    help: "Quiet time after the last change of a workload's Secrets before it restarts, so a burst of changes is one restart (never later than 4 times this after the first change).",
+  },
+  {
+    name: 'rollout-restarts-per-minute',
+    type: 'string',
+    arg: 'N',
+    env: 'SYNCRET_ROLLOUT_RESTARTS_PER_MINUTE',
+    default: '10',
+    help: 'Rollout restarts each namespace may have per minute (and at once); more wait for their turn. 0: no limit.',
   },
 ];
 
@@ -500,6 +537,10 @@ function buildRunOptions(flags: Map<string, string[]>, env: Env): RunOptions {
     leaseRevokeTimeoutMs: r.duration('lease-revoke-timeout'),
     fieldManager,
     allowInsecureCredentials: r.bool('allow-insecure-credentials'),
+    rolloutRestarts: r.bool('rollout-restarts'),
+    reloaderAnnotations: r.bool('reloader-annotations'),
+    rolloutRestartDebounceMs: r.duration('rollout-restart-debounce', { zero: true }),
+    rolloutRestartsPerMinute: r.int('rollout-restarts-per-minute', 0),
   };
   checkLeaderElection(opts);
   return opts;
@@ -514,6 +555,12 @@ export function usage(): string {
     '  syncret run [flags]   run the operator',
     '  syncret render -f EXTERNALSECRET.yaml --store STORE.yaml [--data VALUES.json]',
     '                        print the Secret the operator would write, offline (render --help)',
+    '  syncret policy -f MANIFESTS.yaml [--out DIR] [--check]',
+    '                        print the least-privilege Vault and AWS policies the manifests need (policy --help)',
+    '  syncret agent init|sidecar|exec --config FILE [-- COMMAND]',
+    '                        render secrets into files or the environment of an app (agent --help)',
+    "  syncret fetch --secrets 'PATH KEY [| NAME] ; ...'",
+    '                        read secrets once for a CI step: dotenv, JSON, GitHub env (fetch --help)',
     '  syncret version       print the version (also --version)',
     '  syncret help          print this help (also --help)',
     '',

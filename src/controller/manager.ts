@@ -44,6 +44,9 @@ import { clusterPushSecretController } from './clusterpushsecret/controller.js';
 import { externalSecretController } from './externalsecret/controller.js';
 import type { EsCaches } from './externalsecret/controller.js';
 import { MANAGED_LABEL } from './externalsecret/ownership.js';
+import { RolloutRestarts } from './rollout/controller.js';
+import { WORKLOAD_KINDS, WORKLOAD_TYPES, workloadTransform } from './rollout/workloads.js';
+import type { Workload, WorkloadKind } from './rollout/workloads.js';
 import { TargetSecrets } from './externalsecret/targets.js';
 import type { CachedSecret } from './externalsecret/targets.js';
 import { Generators } from './generator/access.js';
@@ -84,6 +87,17 @@ export interface ManagerOptions {
   leaseRevokeTimeoutMs?: number;
   /** --allow-insecure-credentials: providers may send credentials to http:// URLs. */
   allowInsecureCredentials?: boolean;
+  /** Rollout restarts (docs/ROLLOUT.md); absent: none, and no workload is watched. */
+  rollout?: RolloutSettings;
+}
+
+export interface RolloutSettings {
+  /** --reloader-annotations: workloads with Reloader's annotations restart too. */
+  reloaderAnnotations: boolean;
+  /** --rollout-restart-debounce. */
+  debounceMs: number;
+  /** --rollout-restarts-per-minute (per namespace); 0: no limit. */
+  perMinute: number;
 }
 
 /** Store validations are few and slow (network calls): a few workers, apart from the syncs. */
@@ -92,6 +106,8 @@ const STORE_WORKERS = 4;
 const CES_WORKERS = 2;
 /** Pushes wait on backend writes; fewer than the ExternalSecret workers, more than the stores'. */
 const PUSH_WORKERS = 16;
+/** Per workload kind: a run is a map lookup, or one patch after a Secret changed. */
+const ROLLOUT_WORKERS = 2;
 
 /** The Manager's caches: those of the ExternalSecret controller, and the cluster-wide kinds'. */
 type Caches = EsCaches & {
@@ -100,6 +116,8 @@ type Caches = EsCaches & {
   pushSecrets: ObjectCache<PushSecret>;
   /** Every Secret's metadata (no values), watched only once a PushSecret exists. */
   pushSources: ObjectCache<SourceMeta>;
+  /** Slim workload caches of the rollout controller (started by it, not by start()). */
+  workloads?: Record<WorkloadKind, ObjectCache<Workload>>;
 };
 
 export class Manager {
@@ -108,6 +126,7 @@ export class Manager {
   private readonly caches: Caches;
   private readonly controllers: Controller<KubeObject, unknown>[];
   private readonly externalSecrets: Controller<ExternalSecret, unknown>;
+  private readonly rollout?: RolloutRestarts;
   private started = false;
 
   constructor(private readonly o: ManagerOptions) {
@@ -166,12 +185,25 @@ export class Manager {
         queue: this.queueOptions(kind.toLowerCase(), Math.min(STORE_WORKERS, o.concurrency)),
       }),
     );
+    const workloads = this.caches.workloads;
+    if (o.rollout && workloads)
+      this.rollout = new RolloutRestarts({
+        ...o.rollout,
+        api: o.api,
+        caches: workloads,
+        events: o.events,
+        metrics: o.metrics,
+        logger: o.logger,
+        queue: (name) => this.queueOptions(name, ROLLOUT_WORKERS),
+        probeNamespace: o.namespaces[0],
+      });
     this.externalSecrets = externalSecretController({
       ...common,
       caches: this.caches,
       targets,
       generators,
       queue: this.queueOptions('externalsecret', o.concurrency),
+      onDataChanged: this.rollout?.changed,
     });
     this.controllers = [...stores, this.externalSecrets] as Controller<KubeObject, unknown>[];
     this.controllers.push(
@@ -270,6 +302,17 @@ export class Manager {
         o.namespaces.length === 0
           ? new ObjectCache([reflector<ClusterPushSecret>(CLUSTER_PUSH_SECRETS, undefined)])
           : undefined,
+      // Identity, opt-in and Syncret's template hashes only (workloadTransform): not the specs.
+      workloads: o.rollout
+        ? (Object.fromEntries(
+            WORKLOAD_KINDS.map((kind) => [
+              kind,
+              scoped<Workload>(WORKLOAD_TYPES[kind], {
+                transform: workloadTransform(kind, o.rollout!.reloaderAnnotations),
+              }),
+            ]),
+          ) as Record<WorkloadKind, ObjectCache<Workload>>)
+        : undefined,
     };
   }
 
@@ -321,6 +364,10 @@ export class Manager {
     await c.externalSecrets.waitForSync(signal);
     this.started = true;
     for (const ctl of this.controllers) ctl.start();
+    // Not waited for: Secrets sync whether or not the workloads can be watched.
+    this.rollout?.start(signal).catch((e: unknown) => {
+      if (!signal.aborted) this.o.logger.error({ err: e }, 'rollout restarts failed to start');
+    });
     this.o.logger.info({ externalSecrets: c.externalSecrets.size }, 'caches synced; reconciling');
   }
 
@@ -340,9 +387,9 @@ export class Manager {
   }
 
   async stop(drainMs = 10_000): Promise<void> {
-    await Promise.all(this.controllers.map((c) => c.stop(drainMs)));
+    await Promise.all([...this.controllers.map((c) => c.stop(drainMs)), this.rollout?.stop(drainMs)]);
     this.abort.abort();
-    await Promise.all(this.allCaches().map((c) => c.stop()));
+    await Promise.all([...this.allCaches(), ...(this.rollout?.caches() ?? [])].map((c) => c.stop()));
     await this.clients.closeAll();
   }
 }

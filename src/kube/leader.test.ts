@@ -80,6 +80,7 @@ interface Replica {
   stopped: number;
   signal?: AbortSignal;
   startedAt?: number;
+  stoppedAt?: number;
 }
 
 const electors: LeaderElector[] = [];
@@ -99,14 +100,17 @@ function replica(srv: LeaseServer, identity: string, extra: Partial<LeaderElecto
       r.signal = signal;
       r.startedAt = Date.now();
     },
-    onStoppedLeading: () => r.stopped++,
+    onStoppedLeading: () => {
+      r.stopped++;
+      r.stoppedAt = Date.now();
+    },
     ...extra,
   });
   electors.push(r.elector);
   return r;
 }
 
-async function waitFor(cond: () => boolean, timeoutMs = 1800): Promise<void> {
+async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > until) throw new Error('condition not met in time');
@@ -149,8 +153,10 @@ describe('LeaderElector', () => {
 
   it('lets exactly one of two replicas lead; stop() releases and the standby takes over at once', async () => {
     const srv = new LeaseServer();
-    const a = replica(srv, 'a');
-    const b = replica(srv, 'b');
+    // a lease far longer than the test: a takeover before it expires can only come from release
+    const long = { leaseDurationMs: 60_000, renewDeadlineMs: 400, retryPeriodMs: 100 };
+    const a = replica(srv, 'a', long);
+    const b = replica(srv, 'b', long);
     a.elector.start();
     b.elector.start();
     await waitFor(() => a.started + b.started === 1);
@@ -164,8 +170,8 @@ describe('LeaderElector', () => {
     await leader.elector.stop();
     expect(leader.signal?.aborted).toBe(true);
     expect(leader.stopped).toBe(0); // a voluntary stop is not a loss
-    await waitFor(() => standby.started === 1);
-    expect(Date.now() - t0).toBeLessThan(250);
+    await waitFor(() => standby.started === 1, 20_000);
+    expect(Date.now() - t0).toBeLessThan(long.leaseDurationMs);
     expect(srv.lease!.spec).toMatchObject({ holderIdentity: standby === a ? 'a' : 'b', leaseTransitions: 1 });
   });
 
@@ -180,23 +186,24 @@ describe('LeaderElector', () => {
 
     a.api.mode = 'hang';
     const t0 = Date.now();
-    await waitFor(() => a.stopped === 1);
-    const gaveUp = Date.now() - t0;
-    expect(gaveUp).toBeLessThanOrEqual(400 + 100 + 60);
+    await waitFor(() => a.stopped === 1, 20_000);
+    // not before renewDeadline (400 ms) since its last renewal (at most retryPeriod before t0);
+    // a slow machine only delays it
+    expect(a.stoppedAt! - t0).toBeGreaterThanOrEqual(400 - 100 - 20);
     expect(a.signal?.aborted).toBe(true);
     expect(a.elector.isLeader()).toBe(false);
 
-    await waitFor(() => b.started === 1);
-    const tookOver = Date.now() - t0;
-    // never before the lease (1 s) can have expired, and within leaseDuration + retryPeriod
-    expect(tookOver).toBeGreaterThanOrEqual(900);
-    expect(tookOver).toBeLessThanOrEqual(1000 + 100 + 80);
+    await waitFor(() => b.started === 1, 20_000);
+    // never before the lease (1 s) can have expired, and never while the old leader still leads
+    expect(b.startedAt! - t0).toBeGreaterThanOrEqual(900);
+    expect(b.startedAt!).toBeGreaterThanOrEqual(a.stoppedAt!);
     expect(srv.lease!.spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
   });
 
   it('stops leading at once when another holder took the lease', async () => {
     const srv = new LeaseServer();
-    const a = replica(srv, 'a');
+    // deadlines far longer than the test: stopping before them can only come from seeing the holder
+    const a = replica(srv, 'a', { leaseDurationMs: 60_000, renewDeadlineMs: 30_000, retryPeriodMs: 100 });
     a.elector.start();
     await waitFor(() => a.started === 1);
     // someone (e.g. a replica with a much longer clock skew or an admin) overwrites the lease
@@ -205,8 +212,8 @@ describe('LeaderElector', () => {
       spec: { ...srv.lease!.spec, holderIdentity: 'intruder', renewTime: microTime(new Date()) },
     });
     const t0 = Date.now();
-    await waitFor(() => a.stopped === 1);
-    expect(Date.now() - t0).toBeLessThan(300);
+    await waitFor(() => a.stopped === 1, 20_000);
+    expect(Date.now() - t0).toBeLessThan(30_000);
     expect(srv.lease!.spec!.holderIdentity).toBe('intruder');
   });
 

@@ -11,6 +11,18 @@ describe('TokenBucket', () => {
     expect(new TokenBucket(0, 1).reserve()).toBe(0);
   });
 
+  it('takes a token only when one is there, and says when it will be', () => {
+    let now = 0;
+    const b = new TokenBucket(1, 2, () => now);
+    expect([b.tryTake(), b.tryTake(), b.tryTake(), b.tryTake()]).toEqual([0, 0, 1000, 1000]);
+    expect(b.idle).toBe(false);
+    now = 1000;
+    expect(b.tryTake()).toBe(0);
+    now = 3000; // refilled, capped at the burst
+    expect(b.idle).toBe(true);
+    expect(new TokenBucket(0, 1).tryTake()).toBe(0);
+  });
+
   it('gives an aborted reservation back', async () => {
     const b = new TokenBucket(10, 1, () => 0);
     expect(b.reserve()).toBe(0);

@@ -30,6 +30,28 @@ export class TokenBucket {
     return this.tokens >= 0 ? 0 : (-this.tokens / this.qps) * 1000;
   }
 
+  /**
+   * Takes a token if one is there now: 0, or the ms until one will be (nothing is taken then).
+   * For callers that come back later rather than wait (a queue that requeues the key).
+   */
+  tryTake(): number {
+    if (!(this.qps > 0)) return 0;
+    const t = this.now();
+    this.tokens = Math.min(Math.max(1, this.burst), this.tokens + ((t - this.last) * this.qps) / 1000);
+    this.last = t;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - this.tokens) / this.qps) * 1000);
+  }
+
+  /** Full again: nothing was taken for as long as refilling takes. */
+  get idle(): boolean {
+    const t = this.now();
+    return this.tokens + ((t - this.last) * this.qps) / 1000 >= Math.max(1, this.burst);
+  }
+
   /** Waits for a token; rejects with the signal's reason when the caller gives up first. */
   async acquire(signal?: AbortSignal): Promise<void> {
     const wait = this.reserve();

@@ -74,6 +74,36 @@ export const CLUSTER_EXTERNAL_SECRETS: ResourceType = {
   kind: 'ClusterExternalSecret',
 };
 
+export const DEPLOYMENTS: ResourceType = {
+  group: 'apps',
+  version: 'v1',
+  resource: 'deployments',
+  namespaced: true,
+  kind: 'Deployment',
+};
+export const STATEFULSETS: ResourceType = {
+  group: 'apps',
+  version: 'v1',
+  resource: 'statefulsets',
+  namespaced: true,
+  kind: 'StatefulSet',
+};
+export const DAEMONSETS: ResourceType = {
+  group: 'apps',
+  version: 'v1',
+  resource: 'daemonsets',
+  namespaced: true,
+  kind: 'DaemonSet',
+};
+/** Argo Rollouts' Rollout (a CRD that may be absent). */
+export const ARGO_ROLLOUTS: ResourceType = {
+  group: 'argoproj.io',
+  version: 'v1alpha1',
+  resource: 'rollouts',
+  namespaced: true,
+  kind: 'Rollout',
+};
+
 export function apiVersionOf(t: ResourceType): string {
   return t.group ? `${t.group}/${t.version}` : t.version;
 }

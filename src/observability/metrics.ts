@@ -101,6 +101,9 @@ export class Metrics {
   private readonly externalSecrets: Gauge<'ready'>;
   private readonly stores: Gauge<'kind' | 'ready'>;
   private readonly leader: Gauge;
+  private readonly rolloutRestarts: Counter<'kind' | 'reason'>;
+  private readonly rolloutFailures: Counter<'kind' | 'code'>;
+  private readonly rolloutDelays: Counter<'kind'>;
   private readonly buildInfo: Gauge<'version' | 'node'>;
 
   private esCountSource?: () => ReadyCounts;
@@ -261,6 +264,24 @@ export class Metrics {
           for (const kind of STORE_KINDS) this.setStoreCounts(kind, c[kind]);
         }),
     });
+    this.rolloutRestarts = new Counter({
+      name: 'syncret_rollout_restarts_total',
+      help: 'Rollout restarts (a pod-template patch) of workloads whose Secrets changed, by workload kind and reason (annotation: the ExternalSecret names it; reloader-reload, reloader-search, reloader-auto: Reloader annotations).',
+      labelNames: ['kind', 'reason'],
+      registers,
+    });
+    this.rolloutFailures = new Counter({
+      name: 'syncret_rollout_restart_failures_total',
+      help: 'Rollout restart patches that failed, by workload kind and HTTP code (0: no answer).',
+      labelNames: ['kind', 'code'],
+      registers,
+    });
+    this.rolloutDelays = new Counter({
+      name: 'syncret_rollout_restarts_delayed_total',
+      help: 'Rollout restarts put off because their namespace was over its rate (--rollout-restarts-per-minute).',
+      labelNames: ['kind'],
+      registers,
+    });
     this.leader = new Gauge({
       name: 'syncret_leader',
       help: '1 when this replica is the leader (or runs without leader election), else 0.',
@@ -413,6 +434,18 @@ export class Metrics {
 
   storeCountsFrom(source: () => StoreCounts): void {
     this.storeCountSource = source;
+  }
+
+  rolloutRestart(kind: string, reason: string): void {
+    this.rolloutRestarts.inc({ kind: this.l('kind', kind), reason: this.l('reason', reason) });
+  }
+
+  rolloutRestartFailed(kind: string, code: number): void {
+    this.rolloutFailures.inc({ kind: this.l('kind', kind), code: String(code) });
+  }
+
+  rolloutRestartDelayed(kind: string): void {
+    this.rolloutDelays.inc({ kind: this.l('kind', kind) });
   }
 
   setLeader(leading: boolean): void {

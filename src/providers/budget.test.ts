@@ -45,7 +45,8 @@ describe('CallBudget', () => {
     await expect(b.take('SecretStore/noisy/s', 'vault')).rejects.toThrow(/over its provider call budget/);
     const t0 = Date.now();
     for (let i = 0; i < 50; i++) await b.take(`SecretStore/quiet-${i}/s`, 'vault');
-    expect(Date.now() - t0).toBeLessThan(100);
+    // the clock is fake and never moves: one wait for the noisy store's budget would be 2 s
+    expect(Date.now() - t0).toBeLessThan(1_500);
   });
 
   it('holds at most MAX_WAITERS workers of a store waiting', async () => {

@@ -133,7 +133,7 @@ export class ClientCache {
     ref: RemoteKeyRef,
     maxAgeMs = 0,
   ): Promise<RemoteValue> {
-    const key = `${id}\u0000${ref.key}\u0000${ref.version ?? ''}\u0000${ref.metadataPolicy ?? ''}`;
+    const key = `${id}\u0000${ref.key}\u0000${ref.version ?? ''}\u0000${ref.metadataPolicy ?? ''}\u0000${ref.property ?? ''}`;
     return this.shared(providerName, 'get', key, maxAgeMs, this.inflight, this.recent, () =>
       client.getSecret(ref),
     );

@@ -11,7 +11,7 @@
 import type { KubeObject } from '../api/types.js';
 import type { ResourceType } from '../kube/types.js';
 import { ProviderError } from './errors.js';
-import type { Provider, ProviderContext, SecretsClient, StoreInfo } from './types.js';
+import type { Provider, ProviderContext, SecretObject, SecretsClient, StoreInfo } from './types.js';
 
 /** The lease behind one generated result, as the backend granted it. */
 export interface LeaseGrant {
@@ -41,10 +41,7 @@ export interface Generated {
   lease?: LeaseGrant;
 }
 
-export interface SecretObject {
-  data: Record<string, Uint8Array>;
-  labels: Record<string, string>;
-}
+export type { SecretObject } from './types.js';
 
 export interface GeneratorEnv {
   /** The ExternalSecret's namespace: a generator's references resolve here. */

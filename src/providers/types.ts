@@ -22,11 +22,21 @@ import type {
 export type RemoteValue =
   { kind: 'bytes'; data: Uint8Array } | { kind: 'map'; data: Record<string, unknown> };
 
-/** A request for one remote key; `property` is applied by the caller, not the provider. */
+/**
+ * A request for one remote key. `property` is applied by the caller, not the provider, except
+ * for providers that read it themselves (Provider.readsProperty): only those receive it.
+ */
 export interface RemoteKeyRef {
   key: string;
   version?: string;
   metadataPolicy?: MetadataPolicy;
+  property?: string;
+}
+
+/** A whole Secret: its values decoded, and its labels. */
+export interface SecretObject {
+  data: Record<string, Uint8Array>;
+  labels: Record<string, string>;
 }
 
 /** The store as a provider sees it: identity for caching and messages, and its spec. */
@@ -53,6 +63,16 @@ export interface ProviderContext {
   ): Promise<string>;
   /** Reads a ServiceAccount's annotations (IRSA role ARN, workload identity ids). */
   readServiceAccountAnnotations(selector: ServiceAccountSelector): Promise<Record<string, string>>;
+  /**
+   * A whole Secret (data and labels), for providers that expose all of a Secret's keys (the
+   * webhook's templates). The namespace rule of readSecretKey applies.
+   */
+  readSecret?(sel: { name?: string; namespace?: string }, what: string): Promise<SecretObject>;
+  /**
+   * Renders a Go template with ESO's engine and functions over `data` (Go's default for a
+   * missing key). Throws ProviderError InvalidProviderConfig naming `name`, never a value.
+   */
+  renderTemplate?(name: string, text: string, data: unknown): string;
   /**
    * Throws ProviderError InvalidProviderConfig when `url` is plain http:// and the operator was
    * not started with --allow-insecure-credentials (src/providers/tls.ts). Call it before any
@@ -144,6 +164,11 @@ export interface Provider {
   /** The key under spec.provider, e.g. 'fake', 'kubernetes', 'vault'. */
   readonly name: string;
   readonly capabilities: StoreCapabilities;
+  /**
+   * The provider reads remoteRef.property itself (the webhook's templates and JSONPath): it
+   * gets it in RemoteKeyRef and its answer is the selected value, so the caller applies none.
+   */
+  readonly readsProperty?: boolean;
   /**
    * Static checks of the store spec, without I/O. Returns a message a user can act on,
    * or undefined when the spec is acceptable.

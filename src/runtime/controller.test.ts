@@ -33,7 +33,7 @@ interface Widget extends KubeObject {
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
-async function until(cond: () => boolean, what: string, ms = 2000): Promise<void> {
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -82,11 +82,15 @@ export function nextRefresh(input: NextRefreshInput): NextRefresh {
   return { dueAtMs: Math.max(due, now) };
 }
 
-/** The stable per-key offset in [0, min(10 % · interval, 5 min)) added to each refresh. */
+/** The width of the jitter window of an interval: min(10 % · interval, 5 min). */
+export function jitterWindowMs(intervalMs: number): number {
+  return Math.min(intervalMs * REFRESH_JITTER_FRACTION, MAX_REFRESH_JITTER_MS);
+}
+
+/** The stable per-key offset in [0, jitterWindowMs(interval)) added to each refresh. */
 export function refreshJitterMs(key: string, intervalMs: number): number {
   if (!(intervalMs > 0) || !Number.isFinite(intervalMs)) return 0;
-  const window = Math.min(intervalMs * REFRESH_JITTER_FRACTION, MAX_REFRESH_JITTER_MS);
-  return Math.floor(hashUnit(key) * window);
+  return Math.floor(hashUnit(key) * jitterWindowMs(intervalMs));
 }
 
 /** A hash of `s` mapped to [0, 1): FNV-1a, then murmur3's finalizer so similar names spread evenly. */

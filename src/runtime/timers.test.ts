@@ -147,18 +147,15 @@ describe('DelayQueue (manual clock)', () => {
     }
   });
 
-  it('handles 10,000 keys with cheap operations', () => {
+  it('keeps order over 10,000 keys (its speed is measured in bench/, not here)', () => {
     const { clock, fired, dq } = manual(0);
-    const t0 = performance.now();
     for (let i = 0; i < 10_000; i++) dq.schedule(`ns/es-${i}`, 3_600_000 + ((i * 7919) % 10_000));
     for (let i = 0; i < 10_000; i += 2) dq.schedule(`ns/es-${i}`, 1_000 + i, { replace: true });
     for (let i = 1; i < 10_000; i += 4) dq.cancel(`ns/es-${i}`);
     clock.advance(4_000_000);
     dq.tick();
-    const ms = performance.now() - t0;
     expect(fired).toHaveLength(7_500);
     for (let i = 1; i < fired.length; i++) expect(fired[i]![1]).toBeGreaterThanOrEqual(fired[i - 1]![1]);
-    expect(ms).toBeLessThan(500);
   });
 });
 

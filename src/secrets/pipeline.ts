@@ -76,7 +76,6 @@ export function dataFromEntries(
   ctx: ValueContext,
   opts: Omit<RewriteOptions, 'where'> = {},
 ): Record<string, Uint8Array> {
-  // ESO 2.9 has nullBytePolicy on find too; src/api/types.ts does not (yet).
   const ref: KeyOptions | undefined = entry.extract ?? entry.find;
   const rewrites = entry.rewrite ?? [];
   let map = raw;
@@ -84,7 +83,9 @@ export function dataFromEntries(
   else if (ref) map = convertKeys(raw, ref.conversionStrategy, ctx);
 
   const keys = Object.keys(map).filter((k) => k !== '');
-  if (keys.length === 0 && rewrites.length > 0) checkRewriteKeptKeys(raw, ctx.where);
+  // Only keys that came out empty (a merge of empty objects yields no keys at all, as in ESO).
+  if (keys.length === 0 && rewrites.length > 0 && Object.keys(map).length > 0)
+    checkRewriteKeptKeys(raw, ctx.where);
   checkDataFromKeys(keys, ctx.where);
   if (!ref?.decodingStrategy && ref?.nullBytePolicy !== 'Fail' && keys.length === Object.keys(map).length) {
     return map;

@@ -13,6 +13,28 @@ const es = (template?: TargetTemplate): ExternalSecret => ({
 const data = { user: enc('app'), password: enc('s3cr3t-VALUE-xyz') };
 
 describe('applyTemplate', () => {
+  it('decodes rendered templateFrom values with valuesDecodingStrategy (ESO 2.9)', () => {
+    const b64 = (v: string) => Buffer.from(v).toString('base64');
+    const input = { cert: enc(b64('-----BEGIN-----')), user: enc('app') };
+    const r = applyTemplate(
+      es({
+        templateFrom: [
+          { literal: 'tls.crt: "{{ .cert }}"', valuesDecodingStrategy: 'Base64' },
+          { literal: 'who: {{ .user | b64enc }}', target: 'Labels', valuesDecodingStrategy: 'Auto' },
+          { literal: 'raw: {{ .cert }}' },
+        ],
+      }),
+      input,
+    );
+    expect(dec(r.data)).toEqual({ 'tls.crt': '-----BEGIN-----', raw: b64('-----BEGIN-----') });
+    expect(r.labels).toEqual({ who: 'app' });
+    expect(() =>
+      applyTemplate(
+        es({ templateFrom: [{ literal: 'k: not-base64!', valuesDecodingStrategy: 'Base64' }] }),
+        input,
+      ),
+    ).toThrow('the value of secretKey "k" in templateFrom[0] is not valid base64 (decodingStrategy Base64)');
+  });
   it('passes provider data through without template data', () => {
     expect(dec(applyTemplate(es(), data).data)).toEqual({ user: 'app', password: 's3cr3t-VALUE-xyz' });
     expect(dec(applyTemplate(es({ type: 'Opaque' }), data).data)).toEqual({
@@ -62,7 +84,7 @@ describe('applyTemplate', () => {
       throw new Error('expected a failure');
     } catch (e) {
       expect((e as SecretDataError).reason).toBe('DecodeFailed');
-      expect((e as Error).message).toMatch(/secretKey "pw" in templateFrom\[0\]\.literal .*base64/);
+      expect((e as Error).message).toMatch(/secretKey "pw" in templateFrom\[0\] .*base64/);
       expect((e as Error).message).not.toContain('s3cr3t');
     }
   });

@@ -162,24 +162,32 @@ function keysAndValues(where: string, rendered: string): Record<string, string> 
   return out;
 }
 
+/** How one templateFrom entry renders: its target and templateFrom[].valuesDecodingStrategy. */
+interface ItemOptions {
+  target: Target;
+  /** ESO decodes every rendered value (both scopes) before it lands in the target. */
+  decoding: DecodingStrategy | undefined;
+  /** `templateFrom[i]`, for decoding messages. */
+  entry: string;
+}
+
 function applyItem(
   out: Output,
   where: string,
   key: string,
   text: string,
   scope: TemplateRefItem['templateAs'],
-  target: Target,
+  opts: ItemOptions,
   input: Record<string, string>,
   budget: TemplateBudget,
-  /** templateFrom[].valuesDecodingStrategy: ESO decodes each rendered value, not the inputs. */
-  decoding?: DecodingStrategy,
 ): void {
+  const put = (k: string, v: string) =>
+    out.set(opts.target, k, decode(goBytes(v), opts.decoding, { key: '', secretKey: k, where: opts.entry }));
   const rendered = render(where, text, input, budget);
-  const value = (k: string, v: string) => decode(goBytes(v), decoding, { key: '', secretKey: k, where });
   if (scope === 'KeysAndValues') {
-    for (const [k, v] of Object.entries(keysAndValues(where, rendered))) out.set(target, k, value(k, v));
+    for (const [k, v] of Object.entries(keysAndValues(where, rendered))) put(k, v);
   } else {
-    out.set(target, key, value(key, rendered));
+    put(key, rendered);
   }
 }
 
@@ -191,7 +199,11 @@ function applyTemplateFrom(
   budget: TemplateBudget,
 ): void {
   for (const [i, tf] of list.entries()) {
-    const target = targetOf(tf);
+    const opts: ItemOptions = {
+      target: targetOf(tf),
+      decoding: tf.valuesDecodingStrategy,
+      entry: `templateFrom[${i}]`,
+    };
     for (const kind of ['configMap', 'secret'] as const) {
       const ref = tf[kind];
       if (!ref) continue;
@@ -213,32 +225,11 @@ function applyTemplateFrom(
             `${where}: ${kind === 'configMap' ? 'ConfigMap' : 'Secret'} ${quoteName(name)} has no key ${quoteName(key)}`,
           );
         }
-        applyItem(
-          out,
-          `${where} (${key})`,
-          key,
-          decoder.decode(text),
-          item.templateAs,
-          target,
-          input,
-          budget,
-          tf.valuesDecodingStrategy,
-        );
+        applyItem(out, `${where} (${key})`, key, decoder.decode(text), item.templateAs, opts, input, budget);
       }
     }
     if (tf.literal !== undefined) {
-      const where = `templateFrom[${i}].literal`;
-      applyItem(
-        out,
-        where,
-        '',
-        tf.literal,
-        'KeysAndValues',
-        target,
-        input,
-        budget,
-        tf.valuesDecodingStrategy,
-      );
+      applyItem(out, `templateFrom[${i}].literal`, '', tf.literal, 'KeysAndValues', opts, input, budget);
     }
   }
 }

@@ -117,6 +117,16 @@ operator makes (config/rbac/role.yaml is the reference; CI fails if they differ 
   resources: [secrets]
   verbs: [get, list, watch, create, update, patch, delete]
 {{ include "syncret.rules.credentials" . }}
+{{- if .Values.rolloutRestarts.enabled }}
+# Rollout restarts (docs/ROLLOUT.md): workloads watched (metadata only) and their pod-template
+# annotations patched; no get, update or delete.
+- apiGroups: [apps]
+  resources: [deployments, statefulsets, daemonsets]
+  verbs: [list, watch, patch]
+- apiGroups: [argoproj.io]
+  resources: [rollouts]
+  verbs: [list, watch, patch]
+{{- end }}
 - apiGroups: [""]
   resources: [events]
   verbs: [create, patch]

@@ -99,6 +99,16 @@ const CLUSTER_WIDE_ONLY = new Set([
   tuple('external-secrets.io', 'pushsecrets', 'delete'),
   tuple('', 'namespaces', 'patch'),
 ]);
+/**
+ * Grants only rollout restarts use: a rendering whose operator runs with
+ * --rollout-restarts=false must not grant them and need not.
+ */
+const ROLLOUT_ONLY = new Set([
+  ...['deployments', 'statefulsets', 'daemonsets'].flatMap((r) =>
+    ['list', 'watch', 'patch'].map((v) => tuple('apps', r, v)),
+  ),
+  ...['list', 'watch', 'patch'].map((v) => tuple('argoproj.io', 'rollouts', v)),
+]);
 /** Events of cluster-scoped objects are recorded in `default`. */
 const EVENTS_DEFAULT_NS = new Set([tuple('', 'events', 'create'), tuple('', 'events', 'patch')]);
 /** What a credentials-only namespace may grant (ClusterSecretStore auth in another namespace). */
@@ -134,6 +144,7 @@ export function checkRendering(
     .flatMap((v) => v.split(','))
     .filter(Boolean);
   const leaderElect = args.some((a) => a === '--leader-elect' || a === '--leader-elect=true');
+  const noRollouts = args.includes('--rollout-restarts=false');
 
   const roles = new Map<string, K8sObject>();
   for (const o of objects)
@@ -173,6 +184,10 @@ export function checkRendering(
         continue;
       }
       const resource = t.split(' ')[0] ?? '';
+      if (noRollouts && ROLLOUT_ONLY.has(t)) {
+        errors.push(`${label}: runs with --rollout-restarts=false but grants ${t}`);
+        continue;
+      }
       if (watched.length > 0 && CLUSTER_WIDE_ONLY.has(t)) {
         errors.push(
           `${label}: watches ${watched.join(',')} but grants ${t}, which only a cluster-wide install uses`,
@@ -196,6 +211,7 @@ export function checkRendering(
   const has = (ns: string, t: string) => granted.get(ns)?.has(t) || granted.get('*')?.has(t);
   for (const t of ref.cluster) {
     if (watched.length > 0 && CLUSTER_WIDE_ONLY.has(t)) continue;
+    if (noRollouts && ROLLOUT_ONLY.has(t)) continue;
     const resource = t.split(' ')[0] ?? '';
     const scopes = watched.length === 0 || CLUSTER_SCOPED.includes(resource) ? ['*'] : watched;
     for (const ns of scopes)

@@ -272,7 +272,13 @@ describe('ExternalSecret', () => {
   });
 
   it('uses ESO enums', () => {
-    expect(at(schema, 'spec.target.creationPolicy').enum).toEqual(['Owner', 'Orphan', 'Merge', 'None']);
+    expect(at(schema, 'spec.target.creationPolicy').enum).toEqual([
+      'Owner',
+      'Orphan',
+      'Merge',
+      'None',
+      'CreateOrMerge',
+    ]);
     expect(at(schema, 'spec.target.deletionPolicy').enum).toEqual(['Retain', 'Delete', 'Merge']);
     expect(at(schema, 'spec.data[].remoteRef.decodingStrategy').enum).toEqual([
       'None',
@@ -305,7 +311,7 @@ describe('ExternalSecret', () => {
 
   it('validates with CEL where ESO rejects a spec', () => {
     expect(rulesAt(schema, 'spec')).toHaveLength(1);
-    expect(rulesAt(schema, 'spec.target')).toHaveLength(2);
+    expect(rulesAt(schema, 'spec.target')).toHaveLength(3);
     expect(rulesAt(schema, 'spec.target.template')).toHaveLength(3);
     expect(rulesAt(schema, 'spec.data[].remoteRef')).toEqual(['size(self.key) > 0']);
     expect(rulesAt(schema, 'spec.dataFrom[].extract')).toEqual(['size(self.key) > 0']);
@@ -347,7 +353,7 @@ describe('SecretStore and ClusterSecretStore', () => {
 
   it('require exactly one of every registered provider', () => {
     const names = Object.keys(PROVIDERS).sort();
-    expect(names).toEqual(['aws', 'azurekv', 'fake', 'gcpsm', 'kubernetes', 'vault']);
+    expect(names).toEqual(['aws', 'azurekv', 'fake', 'gcpsm', 'kubernetes', 'openBao', 'vault', 'webhook']);
     expect(propertyNames(schemaOf(css), 'spec.provider')).toEqual(names);
     const [providerRule] = rulesAt(schemaOf(css), 'spec.provider');
     for (const name of names) expect(providerRule).toContain(`has(self.${name})`);
@@ -414,9 +420,16 @@ describe('SecretStore and ClusterSecretStore', () => {
       'fake.validationResult',
     ];
     for (const path of paths) expect(() => at(schema, `spec.provider.${path}`)).not.toThrow();
-    for (const path of ['vault.auth.iam', 'vault.auth.gcp']) {
-      expect(at(schema, `spec.provider.${path}`)['x-kubernetes-preserve-unknown-fields']).toBe(true);
-    }
+    for (const path of [
+      'vault.auth.iam.vaultRole',
+      'vault.auth.iam.secretRef.sessionTokenSecretRef.key',
+      'vault.auth.iam.jwt.serviceAccountRef.name',
+      'vault.auth.gcp.workloadIdentity.clusterName',
+      'vault.checkAndSet.required',
+      'openBao.auth.userPass.username',
+      'aws.customSessionTags{}',
+    ])
+      expect(at(schema, `spec.provider.${path}`)['x-kubernetes-preserve-unknown-fields']).toBeUndefined();
     for (const path of [
       'retrySettings.maxRetries',
       'retrySettings.retryInterval',

@@ -2,7 +2,7 @@
 // names. The provider itself is in src/providers/aws/.
 
 import { secretKeySelector, serviceAccountSelector } from '../common.js';
-import { arr, bool, enumStr, int, obj, str } from '../schema.js';
+import { arr, bool, enumStr, int, map, obj, rule, str } from '../schema.js';
 import type { Static } from '../schema.js';
 
 export function aws() {
@@ -15,7 +15,18 @@ export function aws() {
       externalID: str({ desc: 'External ID for assuming role.' }),
       sessionTags: arr(obj({ key: str(), value: str() }, { required: ['key', 'value'] })),
       // ESO 2.9 defaults this to None, so manifests exported from an ESO cluster carry it.
-      sessionTagsPolicy: enumStr(['None'], { desc: 'Only None is supported.' }),
+      sessionTagsPolicy: enumStr(['None', 'Simple', 'Custom'], {
+        desc: 'None (default): sessionTags as written; Simple: the tags esoNamespace, esoStoreName and esoStoreKind instead; Custom: those plus customSessionTags.',
+      }),
+      customSessionTags: map(str(), {
+        desc: 'Session tags added with sessionTagsPolicy Custom.',
+        rules: [
+          rule(
+            "!('esoNamespace' in self) && !('esoStoreName' in self) && !('esoStoreKind' in self)",
+            'customSessionTags must not set esoNamespace, esoStoreName or esoStoreKind: Syncret sets them',
+          ),
+        ],
+      }),
       transitiveTagKeys: arr(str()),
       prefix: str({ desc: 'Prepended to every remote key.' }),
       secretsManager: obj(

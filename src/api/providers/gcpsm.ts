@@ -40,6 +40,26 @@ export function workloadIdentityFederation() {
   );
 }
 
+/** A service account JSON key in a Secret (also Vault's gcp login). */
+export function gcpSecretRefAuth() {
+  return obj({
+    secretAccessKeySecretRef: secretKeySelector('A Secret key holding a service account JSON key.'),
+  });
+}
+
+/** GKE Workload Identity (also Vault's gcp login). */
+export function gcpWorkloadIdentity() {
+  return obj(
+    {
+      serviceAccountRef: serviceAccountSelector(),
+      clusterLocation: str(),
+      clusterName: str(),
+      clusterProjectID: str(),
+    },
+    { desc: 'GKE Workload Identity.', required: ['serviceAccountRef'] },
+  );
+}
+
 export function gcpsm() {
   return obj(
     {
@@ -50,18 +70,8 @@ export function gcpsm() {
       }),
       auth: obj(
         {
-          secretRef: obj({
-            secretAccessKeySecretRef: secretKeySelector('A Secret key holding a service account JSON key.'),
-          }),
-          workloadIdentity: obj(
-            {
-              serviceAccountRef: serviceAccountSelector(),
-              clusterLocation: str(),
-              clusterName: str(),
-              clusterProjectID: str(),
-            },
-            { desc: 'GKE Workload Identity.', required: ['serviceAccountRef'] },
-          ),
+          secretRef: gcpSecretRefAuth(),
+          workloadIdentity: gcpWorkloadIdentity(),
           workloadIdentityFederation: workloadIdentityFederation(),
         },
         { desc: 'Without it, application default credentials are used.' },

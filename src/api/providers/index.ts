@@ -7,7 +7,9 @@ import { azurekv } from './azurekv.js';
 import { fake } from './fake.js';
 import { gcpsm } from './gcpsm.js';
 import { kubernetes } from './kubernetes.js';
+import { openBao } from './openbao.js';
 import { vault } from './vault.js';
+import { webhook } from './webhook.js';
 
 export const PROVIDERS = {
   aws,
@@ -15,7 +17,9 @@ export const PROVIDERS = {
   fake,
   gcpsm,
   kubernetes,
+  openBao,
   vault,
+  webhook,
 } as const;
 
 export type ProviderName = keyof typeof PROVIDERS;

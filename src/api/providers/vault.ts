@@ -13,6 +13,7 @@ import {
 } from '../common.js';
 import { arr, atLeastOne, bool, enumStr, exactlyOne, int, map, obj, opaque, rule, str } from '../schema.js';
 import type { Static } from '../schema.js';
+import { gcpSecretRefAuth, gcpWorkloadIdentity } from './gcpsm.js';
 
 /** The login methods of provider.vault.auth; its CEL rule requires exactly one of them. */
 export const VAULT_AUTH_METHODS = [
@@ -28,7 +29,7 @@ export const VAULT_AUTH_METHODS = [
 ] as const;
 
 /** userPass and ldap share their shape: a username and a Secret key holding the password. */
-function passwordAuth(method: string, mount: string) {
+export function passwordAuth(method: string, mount: string) {
   return obj(
     {
       path: str({ desc: `Mount path of the ${method} auth method. Defaults to ${mount}.` }),
@@ -39,23 +40,58 @@ function passwordAuth(method: string, mount: string) {
   );
 }
 
+export function appRoleAuth() {
+  return obj(
+    {
+      path: str({ desc: 'Mount path of the AppRole auth method. Defaults to approle.' }),
+      roleId: str({ desc: 'The role ID; takes precedence over roleRef.' }),
+      roleRef: secretKeySelector('A Secret key holding the role ID.'),
+      secretRef: secretKeySelector('A Secret key holding the secret ID.'),
+    },
+    {
+      required: ['secretRef'],
+      rules: [atLeastOne(['roleId', 'roleRef'], 'appRole needs roleId or roleRef')],
+    },
+  );
+}
+
+/** AWS IAM login: a signed sts:GetCallerIdentity request that Vault forwards to STS. */
+function iamAuth() {
+  return obj(
+    {
+      path: str({ desc: 'Mount path of the AWS auth method. Defaults to aws.' }),
+      region: str({ desc: 'Region of the STS endpoint the request is signed for. Defaults to us-east-1.' }),
+      role: str({ desc: 'ARN of an AWS role to assume first.' }),
+      vaultRole: str({ desc: 'The Vault role to log in as.' }),
+      externalID: str({ desc: 'External ID for assuming role.' }),
+      vaultAwsIamServerID: str({ desc: 'Sent (and signed) as X-Vault-AWS-IAM-Server-ID.' }),
+      secretRef: obj({
+        accessKeyIDSecretRef: secretKeySelector(),
+        secretAccessKeySecretRef: secretKeySelector(),
+        sessionTokenSecretRef: secretKeySelector(),
+      }),
+      jwt: obj(
+        {
+          serviceAccountRef: serviceAccountSelector(
+            'Its eks.amazonaws.com/role-arn annotation names the role (IRSA).',
+          ),
+        },
+        { desc: 'Web identity from a ServiceAccount token.' },
+      ),
+    },
+    {
+      desc: "Without secretRef or jwt, the operator's own AWS credentials (default chain).",
+      required: ['vaultRole'],
+    },
+  );
+}
+
 function auth() {
   return obj(
     {
       namespace: str({ desc: 'Vault namespace to log in to, when it differs from the provider namespace.' }),
       tokenSecretRef: secretKeySelector('A Secret key holding a Vault token.'),
-      appRole: obj(
-        {
-          path: str({ desc: 'Mount path of the AppRole auth method. Defaults to approle.' }),
-          roleId: str({ desc: 'The role ID; takes precedence over roleRef.' }),
-          roleRef: secretKeySelector('A Secret key holding the role ID.'),
-          secretRef: secretKeySelector('A Secret key holding the secret ID.'),
-        },
-        {
-          required: ['secretRef'],
-          rules: [atLeastOne(['roleId', 'roleRef'], 'appRole needs roleId or roleRef')],
-        },
-      ),
+      appRole: appRoleAuth(),
       kubernetes: obj(
         {
           mountPath: str({ desc: 'Mount path of the Kubernetes auth method. Defaults to kubernetes.' }),
@@ -101,9 +137,24 @@ function auth() {
         clientCert: secretKeySelector('A Secret key holding the PEM client certificate.'),
         secretRef: secretKeySelector('A Secret key holding the PEM private key.'),
       }),
-      // Cloud logins: accepted for ESO compatibility, not supported by this version.
-      iam: opaque({ desc: 'AWS IAM login to Vault (ESO fields).' }),
-      gcp: opaque({ desc: 'GCP login to Vault (ESO fields).' }),
+      iam: iamAuth(),
+      gcp: obj(
+        {
+          path: str({ desc: 'Mount path of the GCP auth method. Defaults to gcp.' }),
+          role: str({ desc: 'The Vault role.' }),
+          projectID: str(),
+          location: str(),
+          secretRef: gcpSecretRefAuth(),
+          workloadIdentity: gcpWorkloadIdentity(),
+          serviceAccountRef: serviceAccountSelector(
+            'GCE login as this ServiceAccount (needs a GCE metadata server).',
+          ),
+        },
+        {
+          desc: 'GCP login (iam type with a key or Workload Identity; gce type otherwise).',
+          required: ['role'],
+        },
+      ),
     },
     {
       desc: 'How to log in to Vault; exactly one method.',
@@ -159,6 +210,8 @@ export type VaultKubernetesAuth = NonNullable<VaultAuth['kubernetes']>;
 export type VaultJwtAuth = NonNullable<VaultAuth['jwt']>;
 export type VaultPasswordAuth = Static<ReturnType<typeof passwordAuth>>;
 export type VaultCertAuth = NonNullable<VaultAuth['cert']>;
+export type VaultIamAuth = NonNullable<VaultAuth['iam']>;
+export type VaultGcpAuth = NonNullable<VaultAuth['gcp']>;
 
 // ---- generators.external-secrets.io/v1alpha1 VaultDynamicSecret ----
 

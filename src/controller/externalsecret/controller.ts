@@ -32,7 +32,7 @@ import { resolveStore } from '../store/resolve.js';
 import type { StoreLookup } from '../store/resolve.js';
 import { needsMainStore, usesLeaseGenerators } from './data.js';
 import { executeExternalSecret } from './execute.js';
-import type { EsExecutorDeps } from './execute.js';
+import type { EsExecutorDeps, SecretDataChange } from './execute.js';
 import { targetSecretName } from './ownership.js';
 import { reconcileExternalSecret } from './reconcile.js';
 import type { EsOutcome } from './reconcile.js';
@@ -76,6 +76,8 @@ export interface EsControllerOptions {
   health?: StoreHealth;
   /** Uniform random in [0, 1) for the recovery spread; default Math.random. */
   random?: () => number;
+  /** Told of every write that changed an existing Secret's data (rollout restarts). */
+  onDataChanged?: (change: SecretDataChange) => void;
 }
 
 function generatorKey(kind: string, namespace: string | undefined, name: string | undefined): string {

@@ -66,10 +66,20 @@ export function needsMainStore(spec: ExternalSecretSpec | undefined): boolean {
   return entries.length === 0 || entries.some((e) => !e.sourceRef?.storeRef && !e.sourceRef?.generatorRef);
 }
 
-function remoteKeyRef(ref: RemoteRef, where: string): RemoteKeyRef {
+function remoteKeyRef(ref: RemoteRef, where: string, reader: StoreReader): RemoteKeyRef {
   if (!ref.key) throw new ProviderError('InvalidRequest', `${where}.remoteRef.key must be set`);
-  return { key: ref.key, version: ref.version || undefined, metadataPolicy: ref.metadataPolicy };
+  const out: RemoteKeyRef = {
+    key: ref.key,
+    version: ref.version || undefined,
+    metadataPolicy: ref.metadataPolicy,
+  };
+  if (reader.readsProperty && ref.property) out.property = ref.property;
+  return out;
 }
+
+/** A provider that read the property itself answered with the selected value already. */
+const propertyLeft = (property: string | undefined, reader: StoreReader): string | undefined =>
+  reader.readsProperty ? undefined : property || undefined;
 
 /**
  * The provider reads of one sync: one reader per store, each remote key (with version and
@@ -111,7 +121,7 @@ class Reads {
   }
 
   get(reader: StoreReader, ref: RemoteKeyRef): Promise<RemoteValue> {
-    const k = `${reader.provider}\u0000${ref.key}\u0000${ref.version ?? ''}\u0000${ref.metadataPolicy ?? ''}`;
+    const k = `${reader.provider}\u0000${ref.key}\u0000${ref.version ?? ''}\u0000${ref.metadataPolicy ?? ''}\u0000${ref.property ?? ''}`;
     let v = this.memo.get(k);
     if (!v) {
       v = reader.get(ref, this.maxAgeMs);
@@ -163,9 +173,14 @@ export async function collectData(
     if (!item.secretKey) throw new ProviderError('InvalidRequest', `${where}.secretKey must be set`);
     const ref = item.remoteRef ?? {};
     const reader = await reads.reader(item.sourceRef, where);
-    const keyRef = remoteKeyRef(ref, where);
+    const keyRef = remoteKeyRef(ref, where, reader);
     const value = await reads.get(reader, keyRef);
-    out[item.secretKey] = dataEntryValue(value, ref, { key: keyRef.key, secretKey: item.secretKey, where });
+    const ctx = { key: keyRef.key, secretKey: item.secretKey, where };
+    out[item.secretKey] = dataEntryValue(
+      value,
+      { ...ref, property: propertyLeft(ref.property, reader) },
+      ctx,
+    );
   }
   return { data: out, provider };
 }
@@ -204,10 +219,10 @@ async function fromEntry(
   reads: Reads,
 ): Promise<{ raw: Record<string, Uint8Array>; key: string }> {
   if (from.extract) {
-    const keyRef = remoteKeyRef(from.extract, `${where}.extract`);
+    const keyRef = remoteKeyRef(from.extract, `${where}.extract`, reader);
     const value = await reads.get(reader, keyRef);
     const ctx = { key: keyRef.key, where };
-    return { raw: extractMap(value, ctx, from.extract.property || undefined), key: keyRef.key };
+    return { raw: extractMap(value, ctx, propertyLeft(from.extract.property, reader)), key: keyRef.key };
   }
   if (from.find) {
     const found = await reads.find(reader, from.find);

@@ -117,3 +117,48 @@ describe('sharedReadAge', () => {
     expect(sharedReadAge('never-synced', 1_000)).toBe(1_000);
   });
 });
+
+describe('decideSync with syncWindows', () => {
+  const held = (now: number) => ({ allowed: false as const, retryAt: now + 60_000 });
+  const open = () => ({ allowed: true as const });
+
+  it('holds a due refresh and its retries, and says when to look again', () => {
+    const e = synced(es(undefined), 61);
+    const srv = syncedResourceVersion(e);
+    expect(decideSync({ ...base, es: e, srv, windows: held })).toEqual({
+      sync: false,
+      why: 'sync-window',
+      retryAt: NOW + 60_000,
+    });
+    expect(decideSync({ ...base, es: e, srv, windows: open })).toEqual({ sync: true, why: 'refresh-due' });
+    const failed = synced(es(undefined), 1, 'False');
+    expect(decideSync({ ...base, es: failed, srv: syncedResourceVersion(failed), windows: held }).why).toBe(
+      'sync-window',
+    );
+  });
+  it('never holds a first sync, a spec change, a missing or drifted target, or another policy', () => {
+    const first = es(undefined);
+    expect(decideSync({ ...base, es: first, srv: syncedResourceVersion(first), windows: held }).sync).toBe(
+      true,
+    );
+    const e = synced(es(undefined), 61);
+    const srv = syncedResourceVersion(e);
+    expect(decideSync({ ...base, es: e, srv: 'changed', windows: held }).why).toBe('spec-changed');
+    expect(decideSync({ ...base, es: e, srv, targetMissing: true, windows: held }).why).toBe(
+      'target-missing',
+    );
+    expect(decideSync({ ...base, es: e, srv, targetDrifted: true, windows: held }).why).toBe(
+      'target-drifted',
+    );
+    const failed = synced(es(undefined), 1, 'False');
+    expect(
+      decideSync({
+        ...base,
+        policy: 'OnChange',
+        es: failed,
+        srv: syncedResourceVersion(failed),
+        windows: held,
+      }).why,
+    ).toBe('retry');
+  });
+});

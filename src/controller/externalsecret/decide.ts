@@ -21,11 +21,18 @@ export type SyncCause =
   | 'lease-rotation';
 
 /** Why nothing is fetched. */
-export type SkipCause = 'created-once' | 'no-periodic-refresh' | 'up-to-date';
+export type SkipCause = 'created-once' | 'no-periodic-refresh' | 'up-to-date' | 'sync-window';
 
 export type SyncDecision =
   | { sync: true; why: SyncCause; /** Prose for events and logs (lease rotations). */ detail?: string }
-  | { sync: false; why: SkipCause };
+  | {
+      sync: false;
+      why: SkipCause;
+      /** sync-window: when the windows may allow it (epoch ms). */ retryAt?: number;
+    };
+
+/** spec.syncWindows' verdict at an instant (./windows.ts). */
+export type WindowCheck = (now: number) => { allowed: true } | { allowed: false; retryAt?: number };
 
 const CAUSE_TEXT: Record<SyncCause | SkipCause, string> = {
   'never-synced': 'never synced',
@@ -39,6 +46,7 @@ const CAUSE_TEXT: Record<SyncCause | SkipCause, string> = {
   'created-once': 'refreshPolicy CreatedOnce',
   'no-periodic-refresh': 'no periodic refresh',
   'up-to-date': 'up to date',
+  'sync-window': 'held by spec.syncWindows',
 };
 
 /** The decision in words, for events and logs. */
@@ -67,8 +75,15 @@ export function decideSync(args: {
   targetMissing: boolean;
   targetDrifted: boolean;
   now: number;
+  /** spec.syncWindows, which hold due periodic refreshes (and their retries) only. */
+  windows?: WindowCheck;
 }): SyncDecision {
   const { es, policy, trigger } = args;
+  const periodic = (why: 'retry' | 'refresh-due'): SyncDecision => {
+    if (policy !== 'Periodic' || !args.windows) return { sync: true, why };
+    const v = args.windows(args.now);
+    return v.allowed ? { sync: true, why } : { sync: false, why: 'sync-window', retryAt: v.retryAt };
+  };
   const st = es.status ?? {};
   const everSynced = !!st.syncedResourceVersion && !!st.refreshTime;
   if (!everSynced) return { sync: true, why: 'never-synced' };
@@ -80,10 +95,10 @@ export function decideSync(args: {
   if (policy === 'CreatedOnce') return { sync: false, why: 'created-once' };
   if (st.syncedResourceVersion !== args.srv) return { sync: true, why: 'spec-changed' };
   if (trigger === 'store') return { sync: true, why: 'store-changed' };
-  if (ready?.status !== 'True') return { sync: true, why: 'retry' };
+  if (ready?.status !== 'True') return periodic('retry');
   if (policy === 'OnChange' || args.intervalMs === 0) return { sync: false, why: 'no-periodic-refresh' };
   const last = Date.parse(st.refreshTime ?? '');
-  if (!Number.isFinite(last) || last + args.intervalMs <= args.now) return { sync: true, why: 'refresh-due' };
+  if (!Number.isFinite(last) || last + args.intervalMs <= args.now) return periodic('refresh-due');
   return { sync: false, why: 'up-to-date' };
 }
 

@@ -12,7 +12,7 @@ import { statusWriter } from '../../runtime/status.js';
 import type { EsExecutorDeps } from './execute.js';
 import { executeExternalSecret } from './execute.js';
 import type { EsOutcome } from './reconcile.js';
-import { desiredSecret } from './target.js';
+import { buildTarget, desiredSecret, targetInfoFromSecret } from './target.js';
 import { TargetSecrets } from './targets.js';
 import type { CachedSecret } from './targets.js';
 
@@ -196,5 +196,45 @@ describe('executeExternalSecret', () => {
     expect(t.api.calls().slice(0, 2)).toEqual(['delete secrets ns/app', 'apply secrets ns/app']);
     expect(t.api.peek<Secret>(SECRETS, 'ns', 'app')?.type).toBe('kubernetes.io/tls');
     expect(t.log.slice(0, 2)).toEqual(['metric write delete', 'metric write create']);
+  });
+
+  it('tells of a write that changed existing data, never of a create, a metadata write or a repair', async () => {
+    const t = setup();
+    const changes: string[] = [];
+    t.deps.onDataChanged = (c) =>
+      changes.push(`${c.namespace}/${c.secret} ${c.previousHash.slice(0, 6)}→${c.hash.slice(0, 6)}`);
+    const es: ExternalSecret = { ...t.es, spec: { ...t.es.spec, target: { name: 'app' } } };
+    const run = async (value: string, labels?: Record<string, string>) => {
+      const have = t.api.peek<Secret>(SECRETS, 'ns', 'app');
+      const built = buildTarget({
+        es,
+        data: { password: enc(value) },
+        labels,
+        target: have ? targetInfoFromSecret(have, false) : undefined,
+        targetName: 'app',
+        creation: 'Owner',
+      });
+      if (!built.ok) throw new Error(built.message);
+      const out: EsOutcome = { write: built.write, events: [], synced: true };
+      await executeExternalSecret(t.deps, es, out, t.ctx);
+      return built.write?.op ?? 'none';
+    };
+    expect(await run('one')).toBe('apply'); // created: no signal
+    expect(await run('one')).toBe('none');
+    expect(await run('one', { team: 'a' })).toBe('apply'); // labels only
+    expect(changes).toEqual([]);
+    expect(await run('two', { team: 'a' })).toBe('apply');
+    expect(changes).toHaveLength(1);
+    // Someone edits the data; the repair writes back what the annotation records: no change.
+    const edited = t.api.peek<Secret>(SECRETS, 'ns', 'app')!;
+    await t.api.mergePatch(
+      { type: SECRETS, namespace: 'ns', name: 'app' },
+      { data: { password: 'ZWRpdA==' } },
+    );
+    expect(targetInfoFromSecret(t.api.peek<Secret>(SECRETS, 'ns', 'app')!, false).drifted).toBe(true);
+    expect(await run('two', { team: 'a' })).toBe('apply');
+    expect(t.api.peek<Secret>(SECRETS, 'ns', 'app')?.data).toEqual(edited.data);
+    expect(changes).toHaveLength(1);
+    expect(JSON.stringify(changes)).not.toContain('two');
   });
 });

@@ -16,6 +16,7 @@ import { redactValues } from '../../secrets/errors.js';
 import type { Executed, RunContext } from '../../runtime/controller.js';
 import type { StatusWriter } from '../../runtime/status.js';
 import type { Generators } from '../generator/access.js';
+import { DATA_HASH_ANNOTATION } from './ownership.js';
 import { Reason } from '../reasons.js';
 import type { EsOutcome } from './reconcile.js';
 import type { SecretWrite } from './target.js';
@@ -30,6 +31,24 @@ export interface EsExecutorDeps {
   events: Pick<EventRecorder, 'record'>;
   metrics: Pick<Metrics, 'secretWrite' | 'secretWriteSkipped' | 'syncDone'>;
   logger: Pick<KubeLogger, 'debug' | 'info' | 'warn'>;
+  /** Told of every write that changed an existing Secret's data (rollout restarts). */
+  onDataChanged?: (change: SecretDataChange) => void;
+}
+
+/**
+ * A write changed the data of a Secret that was there before: never a create, never a write of
+ * the same data (metadata only), never a run that wrote nothing.
+ */
+export interface SecretDataChange {
+  namespace: string;
+  secret: string;
+  secretUid: string;
+  /** The data hash after the write (ESO's data-hash annotation) and the one recorded before. */
+  hash: string;
+  previousHash: string;
+  /** The Secret's annotations after the write (Reloader's match and ignore are read there). */
+  annotations: Readonly<Record<string, string>>;
+  externalSecret: ExternalSecret;
 }
 
 /** A blind create met an existing Secret; the reconcile runs again with a GET of `target`. */
@@ -49,7 +68,8 @@ export async function executeExternalSecret(
   const failed = !!outcome.failed;
   if (outcome.write) {
     try {
-      await writeSecret(deps, es, outcome.write, ctx.signal);
+      const written = await writeSecret(deps, es, outcome.write, ctx.signal);
+      if (written && deps.onDataChanged) dataChanged(deps.onDataChanged, es, outcome.write, written);
     } catch (e) {
       if (e instanceof TargetExists && !ctx.rerun) {
         // Nothing was written: decide again, this time with the Secret as it is.
@@ -160,13 +180,38 @@ async function writeStatusOrTell(
  */
 const MUST_CREATE_RESOURCE_VERSION = '1';
 
-/** Executes a Secret write. A create that finds the Secret existing throws TargetExists. */
+/** Tells of a write whose data differs from what the Secret held (see SecretDataChange). */
+function dataChanged(
+  tell: (change: SecretDataChange) => void,
+  es: ExternalSecret,
+  write: SecretWrite,
+  written: Secret,
+): void {
+  if (write.op === 'delete' || write.previousDataHash === undefined) return;
+  const annotations = written.metadata.annotations ?? {};
+  const hash = annotations[DATA_HASH_ANNOTATION];
+  if (!hash || hash === write.previousDataHash) return;
+  tell({
+    namespace: es.metadata.namespace ?? '',
+    secret: write.name,
+    secretUid: written.metadata.uid ?? '',
+    hash,
+    previousHash: write.previousDataHash,
+    annotations,
+    externalSecret: es,
+  });
+}
+
+/**
+ * Executes a Secret write and returns the apiserver's answer (none for a delete). A create that
+ * finds the Secret existing throws TargetExists.
+ */
 async function writeSecret(
   deps: EsExecutorDeps,
   es: ExternalSecret,
   write: SecretWrite,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<Secret | undefined> {
   const namespace = es.metadata.namespace ?? '';
   const ref = { type: SECRETS, namespace, name: write.name };
   if (write.op === 'delete' || write.op === 'recreate') {
@@ -176,7 +221,7 @@ async function writeSecret(
       if (!(isKubeApiError(e) && e.notFound)) throw e;
     }
     deps.metrics.secretWrite('delete');
-    if (write.op === 'delete') return;
+    if (write.op === 'delete') return undefined;
   }
   const create = write.op === 'recreate' || write.created;
   const body = create ? mustCreate(write.body) : write.body;
@@ -197,6 +242,7 @@ async function writeSecret(
   }
   deps.metrics.secretWrite(create ? 'create' : 'update');
   deps.targets.wrote(res);
+  return res;
 }
 
 function mustCreate(body: Secret): Secret {

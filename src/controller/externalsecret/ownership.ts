@@ -25,6 +25,14 @@ export function creationPolicyOf(es: ExternalSecret): CreationPolicy {
   return es.spec?.target?.creationPolicy ?? 'Owner';
 }
 
+/**
+ * Merge and CreateOrMerge write only their own keys into a Secret whose other keys (and type)
+ * belong to someone else; they never own it.
+ */
+export function mergesInto(creation: CreationPolicy): boolean {
+  return creation === 'Merge' || creation === 'CreateOrMerge';
+}
+
 /** ESO's OWNER_LABEL value: ObjectHash("namespace/name"), 56 hex characters. */
 export function ownerLabelValue(es: ExternalSecret): string {
   return createHash('sha3-224')

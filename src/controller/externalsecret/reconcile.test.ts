@@ -250,6 +250,59 @@ describe('reconcileExternalSecret', () => {
   });
 });
 
+describe('reconcileExternalSecret with syncWindows', () => {
+  async function firstSync(spec: Partial<ExternalSecret['spec']>) {
+    const { world } = makeWorld();
+    const out = await reconcileExternalSecret(es(spec), world, 'create');
+    const target = targetInfoFromSecret((out.write as { body: Secret }).body, false);
+    // The status of that sync, two hours old: the refresh is due.
+    const status = { ...out.status, refreshTime: new Date(NOW - 2 * 3_600_000).toISOString() };
+    return { target, status };
+  }
+
+  it('holds a due refresh inside a deny window and comes back when it closes, without a provider call', async () => {
+    // 09:30 every day for an hour: open at NOW (10:00), closes 10:30.
+    const spec = {
+      syncWindows: { kind: 'deny' as const, windows: [{ schedule: '30 9 * * *', duration: '1h' }] },
+    };
+    const { target, status } = await firstSync(spec);
+    const { world, calls } = makeWorld({ targets: { app: target } });
+    const out = await reconcileExternalSecret(es(spec, status), world, 'refresh');
+    expect(calls).toEqual([]);
+    expect(out.write).toBeUndefined();
+    expect(out.requeueAfterMs).toBeGreaterThanOrEqual(30 * 60_000);
+    expect(out.requeueAfterMs).toBeLessThanOrEqual(36 * 60_000);
+  });
+  it('refreshes inside an allow window, and reports a schedule it cannot parse', async () => {
+    const spec = {
+      syncWindows: {
+        kind: 'allow' as const,
+        windows: [
+          { schedule: '0 10 * * *', duration: '5m' },
+          { schedule: '0 25 * * *', duration: '1h' },
+        ],
+      },
+    };
+    const { target, status } = await firstSync(spec);
+    const { world, calls } = makeWorld({ targets: { app: target } });
+    const out = await reconcileExternalSecret(es(spec, status), world, 'refresh');
+    expect(calls).toEqual(['db']);
+    expect(out.status?.conditions?.[0]?.message).toContain(
+      'syncWindows.windows[1].schedule is ignored (end of range (25) above maximum (23): 25)',
+    );
+  });
+  it('reports a window duration that is not a Go duration as an invalid spec', async () => {
+    const { world, calls } = makeWorld();
+    const spec = {
+      syncWindows: { kind: 'allow' as const, windows: [{ schedule: '@daily', duration: 'a day' }] },
+    };
+    const out = await reconcileExternalSecret(es(spec), world, 'create');
+    expect(calls).toEqual([]);
+    expect(out.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+    expect(out.status?.conditions?.[0]?.message).toContain('syncWindows.windows[0].duration');
+  });
+});
+
 describe('the refresh floor (--min-refresh-interval)', () => {
   const floored = (floor: number) => {
     const w = makeWorld();

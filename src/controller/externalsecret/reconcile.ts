@@ -23,7 +23,7 @@ import type { StoreInfo } from '../../providers/types.js';
 import { getCondition, setCondition } from '../../runtime/conditions.js';
 import { rfc3339 } from '../../runtime/time/rfc3339.js';
 import type { QueueReason } from '../../runtime/queue.js';
-import { flooredInterval, isFloored, nextRefresh } from '../../runtime/schedule.js';
+import { flooredInterval, isFloored, jitterWindowMs, nextRefresh } from '../../runtime/schedule.js';
 import { SecretDataError } from '../../secrets/errors.js';
 import { Reason } from '../reasons.js';
 import { resolveStore } from '../store/resolve.js';
@@ -36,15 +36,17 @@ import {
   sharedReadAge,
   syncedResourceVersion,
 } from './decide.js';
-import type { SyncDecision } from './decide.js';
+import type { SyncDecision, WindowCheck } from './decide.js';
 import { leaseTime, maintainLeases, planLeases } from './leases.js';
 import type { LeaseStep } from './leases.js';
-import { creationPolicyOf, targetSecretName } from './ownership.js';
+import { creationPolicyOf, mergesInto, targetSecretName } from './ownership.js';
 import { renderSecretData } from './pipeline.js';
 import type { PipelineResult } from './pipeline.js';
 import { buildTarget, mergeTargetMissing } from './target.js';
 import type { SecretWrite, TargetResult, TargetSecretInfo } from './target.js';
 import type { EsWorld } from './world.js';
+import { windowGate, windowVerdict } from './windows.js';
+import type { WindowGate } from './windows.js';
 
 export const DEFAULT_REFRESH_INTERVAL = '1h';
 
@@ -93,6 +95,8 @@ interface Plan {
   oldLeases: GeneratorLease[];
   /** status.refreshTime in epoch ms. */
   lastRefresh?: number;
+  /** spec.syncWindows. */
+  windows?: WindowGate;
 }
 
 export async function reconcileExternalSecret(
@@ -117,7 +121,7 @@ async function reconcileSteps(es: ExternalSecret, world: EsWorld, trigger: Queue
   const target =
     p.creation === 'None'
       ? undefined
-      : await world.targetSecret(p.ns, p.targetName, p.creation === 'Merge', p.assumeAbsent);
+      : await world.targetSecret(p.ns, p.targetName, mergesInto(p.creation), p.assumeAbsent);
   if (p.creation === 'Merge' && !target) {
     // Checked before any provider call: the fix is on the cluster side (create the Secret),
     // so retry on the plain backoff rather than waiting a whole refresh interval.
@@ -131,8 +135,9 @@ async function reconcileSteps(es: ExternalSecret, world: EsWorld, trigger: Queue
     es,
     srv: p.srv,
     targetMissing: p.creation !== 'None' && !target,
-    targetDrifted: !!target && p.creation !== 'Merge' && target.drifted,
+    targetDrifted: !!target && !mergesInto(p.creation) && target.drifted,
     now: world.now(),
+    windows: windowCheck(p),
   });
   if (p.generated && world.generators && p.oldLeases.some((l) => !l.revokeOnly)) {
     const kept = await keepLeases(p, decision, world);
@@ -143,7 +148,7 @@ async function reconcileSteps(es: ExternalSecret, world: EsWorld, trigger: Queue
     return {
       events: [],
       synced: false,
-      requeueAfterMs: schedule(p, world, p.lastRefresh),
+      requeueAfterMs: nextRun(p, decision, world, p.lastRefresh),
       storeKind: p.storeKind,
     };
   }
@@ -160,19 +165,27 @@ function planSync(es: ExternalSecret, world: EsWorld): { plan: Plan } | { outcom
     needsMainStore(spec) || !generated ? resolveStore(spec.secretStoreRef, ns, world) : undefined;
   if (resolution && !resolution.ok && resolution.reason === 'OtherController') return { outcome: IGNORE };
   let specMs: number;
+  let windows: WindowGate | undefined;
   try {
     specMs = parseGoDuration(spec.refreshInterval ?? DEFAULT_REFRESH_INTERVAL);
     if (specMs < 0) throw new Error(`refreshInterval "${spec.refreshInterval}" must not be negative`);
   } catch (e) {
-    const detail = e instanceof Error ? e.message : String(e);
-    return {
-      outcome: errorOutcome(es, world, Reason.InvalidSpec, `invalid refreshInterval: ${detail}`, {
-        intervalMs: 0,
-        synced: false,
-        retry: false,
-      }),
-    };
+    return { outcome: invalidSpec(es, world, `invalid refreshInterval: ${messageOf(e)}`) };
   }
+  try {
+    windows = windowGate(spec.syncWindows);
+  } catch (e) {
+    return { outcome: invalidSpec(es, world, `invalid ${messageOf(e)}`) };
+  }
+  const manifest = spec.target?.manifest;
+  if (manifest && !(manifest.apiVersion === 'v1' && manifest.kind === 'Secret'))
+    return {
+      outcome: invalidSpec(
+        es,
+        world,
+        `target.manifest (${manifest.apiVersion ?? ''} ${manifest.kind ?? ''}) is not supported by this Syncret version: only Secrets are written`,
+      ),
+    };
   const floorMs = world.minRefreshIntervalMs ?? 0;
   const intervalMs = flooredInterval(specMs, floorMs);
   if (resolution && !resolution.ok) {
@@ -207,8 +220,34 @@ function planSync(es: ExternalSecret, world: EsWorld): { plan: Plan } | { outcom
       srv: syncedResourceVersion(es),
       oldLeases: es.status?.generatorLeases ?? [],
       lastRefresh: refreshTime ? Date.parse(refreshTime) : undefined,
+      windows,
     },
   };
+}
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** A spec the operator cannot act on: reported, not retried (a spec change runs it again). */
+function invalidSpec(es: ExternalSecret, world: EsWorld, message: string): EsOutcome {
+  return errorOutcome(es, world, Reason.InvalidSpec, message, { intervalMs: 0, synced: false, retry: false });
+}
+
+function windowCheck(p: Plan): WindowCheck | undefined {
+  const gate = p.windows;
+  if (!gate) return undefined;
+  const key = `${p.ns}/${p.es.metadata.name}`;
+  return (now) => windowVerdict(gate, now, key, jitterWindowMs(p.intervalMs));
+}
+
+/** When to run again after a run that did not sync: the next refresh, or when a window may allow it. */
+function nextRun(
+  p: Plan,
+  decision: SyncDecision,
+  world: EsWorld,
+  lastRefreshTime: number | undefined,
+): number | undefined {
+  if (decision.sync || decision.why !== 'sync-window') return schedule(p, world, lastRefreshTime);
+  return decision.retryAt === undefined ? undefined : Math.max(0, decision.retryAt - world.now());
 }
 
 /** Delay until the next periodic refresh counted from `lastRefreshTime`, if there is one. */
@@ -290,7 +329,7 @@ function renewedOutcome(
     requeueAfterMs: minDelay(
       // A refresh that only renewed counts from now: scheduling it from the old refreshTime
       // would find it due again at once (a busy loop).
-      schedule(p, world, decision.sync ? world.now() : p.lastRefresh),
+      nextRun(p, decision, world, decision.sync ? world.now() : p.lastRefresh),
       step.nextAt === undefined ? undefined : step.nextAt - world.now(),
     ),
   };
@@ -407,9 +446,11 @@ function syncedOutcome(
     });
   const nextLease = planLeases(newLeases, world.now()).nextAt;
   // Said in the Ready message, which Argo CD and Flux show; stable, so no status churn.
+  const notes = [...(p.windows?.ignored ?? [])];
+  if (p.floorNote && built.ready.status === 'True') notes.push(p.floorNote);
   const ready =
-    p.floorNote && built.ready.status === 'True'
-      ? { ...built.ready, message: `${built.ready.message}; ${p.floorNote}` }
+    notes.length > 0
+      ? { ...built.ready, message: `${built.ready.message}; ${notes.join('; ')}` }
       : built.ready;
   return {
     write: built.write,

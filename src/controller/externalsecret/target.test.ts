@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import type { ExternalSecret } from '../../api/types.js';
 import { hashSecretData } from '../../secrets/secret-data.js';
 import { DATA_HASH_ANNOTATION, MANAGED_LABEL, OWNER_LABEL } from './ownership.js';
-import { desiredSecret } from './target.js';
+import { buildTarget, desiredSecret } from './target.js';
+import type { TargetSecretInfo } from './target.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const es: ExternalSecret = {
@@ -114,5 +115,53 @@ describe('ESO compatibility of the markers', () => {
       existing: { data: { b: '', a: 'b2xk' } },
     });
     expect(r.ok && r.hash).toBe('7ea3465c6776a2d21a7c6afaa765c3abc9e38a7cb9b4d770456f0b89');
+  });
+});
+
+describe('creationPolicy CreateOrMerge (ESO 2.9)', () => {
+  const plain: ExternalSecret = { metadata: { name: 'es', namespace: 'ns', uid: 'u1' }, spec: {} };
+  const existing = (data: Record<string, string>, type = 'kubernetes.io/tls'): TargetSecretInfo => ({
+    name: 't',
+    uid: 'other-uid',
+    labels: {},
+    annotations: {},
+    ownerReferences: [],
+    type,
+    dataHash: hashSecretData(data),
+    drifted: false,
+    data,
+  });
+  const build = (target: TargetSecretInfo | undefined, data = { a: enc('x') }) =>
+    buildTarget({ es: plain, data, target, targetName: 't', creation: 'CreateOrMerge' });
+
+  it('creates a missing Secret, Opaque, unowned and without the owner label', () => {
+    const r = build(undefined);
+    expect(r.ok && r.write?.op).toBe('apply');
+    if (!r.ok || r.write?.op !== 'apply') return;
+    expect(r.write.created).toBe(true);
+    expect(r.write.body.type).toBe('Opaque');
+    expect(r.write.body.metadata.ownerReferences).toBeUndefined();
+    expect(r.write.body.metadata.labels).toEqual({ [MANAGED_LABEL]: 'true' });
+  });
+  it('merges into an existing Secret: its type and other keys stay, the hash covers all', () => {
+    const r = build(existing({ other: 'b3RoZXI=' }));
+    if (!r.ok || r.write?.op !== 'apply') throw new Error('expected an apply');
+    expect(r.write.created).toBe(false);
+    expect(r.write.body.type).toBeUndefined();
+    expect(r.write.body.data).toEqual({ a: 'eA==' });
+    expect(r.write.body.metadata.annotations?.[DATA_HASH_ANNOTATION]).toBe(
+      hashSecretData({ other: 'b3RoZXI=', a: 'eA==' }),
+    );
+  });
+  it('writes nothing when its keys are already there, and never recreates a Secret it does not own', () => {
+    const hash = hashSecretData({ other: 'b3RoZXI=', a: 'eA==' });
+    const t = existing({ other: 'b3RoZXI=', a: 'eA==' });
+    t.labels = { [MANAGED_LABEL]: 'true' };
+    t.annotations = { [DATA_HASH_ANNOTATION]: hash };
+    expect(build(t)).toEqual({ ok: true, ready: expect.objectContaining({ status: 'True' }) });
+    // An immutable Secret whose data would change is not deleted and recreated.
+    const frozen = { ...existing({ a: 'eQ==' }), immutable: true };
+    const r = build(frozen);
+    expect(r.ok && r.write?.op).toBe('apply');
   });
 });

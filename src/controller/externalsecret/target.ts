@@ -20,6 +20,7 @@ import {
   OWNER_LABEL,
   controllerOf,
   creationPolicyOf,
+  mergesInto,
   ownedBy,
   ownerLabelValue,
   ownerReference,
@@ -45,10 +46,15 @@ export interface TargetSecretInfo {
   data?: Record<string, string>;
 }
 
+/**
+ * previousDataHash: the data hash the Secret had before (its data-hash annotation, else the
+ * hash of its data); absent when the write creates it. The executor compares it with the
+ * written one to tell a change of data (rollout restarts) from a write of metadata only.
+ */
 export type SecretWrite =
-  | { op: 'apply'; body: Secret; name: string; created: boolean }
+  | { op: 'apply'; body: Secret; name: string; created: boolean; previousDataHash?: string }
   /** Delete then create: type or immutable data cannot change in place. */
-  | { op: 'recreate'; body: Secret; name: string; uid?: string }
+  | { op: 'recreate'; body: Secret; name: string; uid?: string; previousDataHash?: string }
   | { op: 'delete'; name: string; uid?: string };
 
 export type TargetResult =
@@ -120,7 +126,7 @@ export function desiredSecret(args: DesiredSecretArgs): DesiredSecret {
 
   const b64 = base64Data(data, keys);
   const hash =
-    creation === 'Merge' && existing?.data
+    mergesInto(creation) && existing?.data
       ? hashSecretData({ ...existing.data, ...b64 })
       : goMapHash(keys, (k) => data[k]!);
   const target = es.spec?.target;
@@ -129,7 +135,9 @@ export function desiredSecret(args: DesiredSecretArgs): DesiredSecret {
     kind: 'Secret',
     metadata: desiredMetadata(args, creation, hash),
   };
-  const type = target?.template?.type || (creation === 'Merge' ? undefined : existing?.type || 'Opaque');
+  // A Secret merged into keeps its type unless the template sets one; CreateOrMerge creates Opaque.
+  const keepType = creation === 'Merge' || (creation === 'CreateOrMerge' && existing !== undefined);
+  const type = target?.template?.type || (keepType ? undefined : existing?.type || 'Opaque');
   if (type) secret.type = type;
   if (target?.immutable) secret.immutable = true;
   secret.data = b64;
@@ -172,7 +180,7 @@ function upToDate(body: Secret, t: TargetSecretInfo, creation: CreationPolicy): 
   const want = body.data ?? {};
   if (!subset(body.metadata.labels, t.labels) || !subset(body.metadata.annotations, t.annotations))
     return false;
-  if (creation === 'Merge') {
+  if (mergesInto(creation)) {
     if (!t.data) return false;
     return Object.entries(want).every(([k, v]) => t.data![k] === v);
   }
@@ -236,11 +244,23 @@ export function buildTarget(args: BuildTargetArgs): TargetResult {
   if (!built.ok) return { ok: false, reason: built.reason, message: built.message };
   const body = built.secret;
   if (target && upToDate(body, target, creation)) return { ok: true, ready: SYNCED };
-  if (target && creation !== 'Merge') {
+  if (target && !mergesInto(creation)) {
     const replace = replacement(body, target, args);
     if (replace) return replace;
   }
-  return { ok: true, write: { op: 'apply', body, name: targetName, created: !target }, ready: SYNCED };
+  return {
+    ok: true,
+    write: { op: 'apply', body, name: targetName, created: !target, previousDataHash: recordedHash(target) },
+    ready: SYNCED,
+  };
+}
+
+/**
+ * What the Secret's data was as far as its readers know: the hash Syncret (or ESO) recorded at
+ * its last write. A repair of an edit (drift) writes that data again, so it is no change.
+ */
+function recordedHash(target: TargetSecretInfo | undefined): string | undefined {
+  return target ? (target.annotations[DATA_HASH_ANNOTATION] ?? target.dataHash) : undefined;
 }
 
 /** A type or immutable data cannot change in place: recreate, if the Secret is ours to delete. */
@@ -262,7 +282,13 @@ function replacement(
   }
   return {
     ok: true,
-    write: { op: 'recreate', body, name: args.targetName, uid: target.uid },
+    write: {
+      op: 'recreate',
+      body,
+      name: args.targetName,
+      uid: target.uid,
+      previousDataHash: recordedHash(target),
+    },
     ready: SYNCED,
   };
 }

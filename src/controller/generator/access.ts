@@ -17,9 +17,9 @@ import type { Generator, GeneratorEnv, LeaseGrant } from '../../providers/genera
 import type { SecretsClient, StoreInfo } from '../../providers/types.js';
 import { extractMap } from '../../secrets/property.js';
 import { rejectsCredentials } from '../store/access.js';
-import { providerContext } from '../store/credentials.js';
+import { providerContext, readWholeSecret, renderWebhookTemplate } from '../store/credentials.js';
 import type { CredentialPolicy } from '../store/credentials.js';
-import { readFailure, readWholeSecret, renderGeneratorTemplate, unwrapClusterGenerator } from './objects.js';
+import { readFailure, unwrapClusterGenerator } from './objects.js';
 
 /** What one generator call produced. */
 export interface GeneratorOutput {
@@ -201,7 +201,7 @@ export class Generators implements GeneratorAccess {
       now: (this.o.now ?? Date.now)(),
       readSecret: (secretName, what) =>
         readWholeSecret(this.o.api, namespace, secretName, what, this.o.signal),
-      renderTemplate: renderGeneratorTemplate,
+      renderTemplate: renderWebhookTemplate,
     };
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;

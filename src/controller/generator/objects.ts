@@ -1,18 +1,13 @@
 // The cluster side of generator calls: ClusterGenerator unwrapping (ESO's "virtual" namespaced
-// generator), whole-Secret reads for the Webhook generator, the template engine it renders
-// with, and the messages for failed reads of generator objects.
+// generator) and the messages for failed reads of generator objects. Whole-Secret reads and the
+// webhook's template engine are the stores' (controller/store/credentials.ts).
 
 import { GENERATOR_KIND_NAMES, WRAPPABLE_GENERATOR_KINDS } from '../../api/generators/kinds.js';
 import type { WrappableGeneratorKind } from '../../api/generators/kinds.js';
 import { GENERATORS_GROUP, GENERATORS_VERSION } from '../../api/types.js';
-import type { KubeObject, Secret } from '../../api/types.js';
-import { SECRETS } from '../../kube/resources.js';
+import type { KubeObject } from '../../api/types.js';
 import { isKubeApiError } from '../../kube/types.js';
-import type { KubeApi } from '../../kube/types.js';
 import { ProviderError } from '../../providers/errors.js';
-import type { SecretObject } from '../../providers/generator.js';
-import { redactValues } from '../../secrets/errors.js';
-import { TemplateError, renderTemplate } from '../../secrets/template/index.js';
 
 interface ClusterGeneratorObject extends KubeObject {
   spec?: { kind?: string; generator?: Record<string, unknown> };
@@ -49,49 +44,6 @@ export function unwrapClusterGenerator(
     spec,
   };
   return virtual;
-}
-
-/** A whole Secret of `namespace`, values decoded. */
-export async function readWholeSecret(
-  api: KubeApi,
-  namespace: string,
-  name: string,
-  what: string,
-  signal: AbortSignal,
-): Promise<SecretObject> {
-  const desc = `${what}: Secret "${namespace}/${name}"`;
-  let secret: Secret;
-  try {
-    secret = await api.get<Secret>({ type: SECRETS, namespace, name }, signal);
-  } catch (e) {
-    if (isKubeApiError(e) && e.notFound)
-      throw new ProviderError('InvalidProviderConfig', `${desc} not found`);
-    if (isKubeApiError(e) && e.code === 403)
-      throw new ProviderError('AccessDenied', `Syncret is not allowed to read ${desc} (check its RBAC)`);
-    if (isKubeApiError(e))
-      throw new ProviderError('Unavailable', `reading ${desc}: apiserver answered ${e.code}`);
-    throw e;
-  }
-  const data = Object.create(null) as Record<string, Uint8Array>;
-  for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = new Uint8Array(Buffer.from(v, 'base64'));
-  return { data, labels: { ...secret.metadata.labels } };
-}
-
-/** Go text/template with ESO's functions, Go's default missingkey (as ESO's webhook renders). */
-export function renderGeneratorTemplate(name: string, text: string, data: unknown): string {
-  try {
-    return renderTemplate(name, text, data);
-  } catch (e) {
-    // `{{ .creds.token | fail }}` would put a value into the condition.
-    if (e instanceof TemplateError)
-      throw new ProviderError('InvalidProviderConfig', redactValues(e.message, stringsIn(data)));
-    throw e;
-  }
-}
-
-function* stringsIn(v: unknown): Iterable<string> {
-  if (typeof v === 'string') yield v;
-  else if (v && typeof v === 'object') for (const x of Object.values(v)) yield* stringsIn(x);
 }
 
 export function readFailure(

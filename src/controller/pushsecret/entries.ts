@@ -15,7 +15,7 @@ import type {
 import type { PushRef, PushRequest, PushValue } from '../../providers/types.js';
 import { MatchMeter } from '../../regexp/index.js';
 import { SecretDataError, quoteName } from '../../secrets/errors.js';
-import { applyRewrites, compileGoRegexp } from '../../secrets/rewrite.js';
+import { compileGoRegexp, renameKeys } from '../../secrets/rewrite.js';
 import { renderKeyTransform } from '../../secrets/templating.js';
 import { matchesSelector } from '../store/resolve.js';
 
@@ -154,11 +154,11 @@ function expandDataTo(d: PushSecretDataTo, i: number, source: Record<string, Uin
     ];
   }
   const identity = Object.fromEntries(keys.map((k) => [k, k]));
-  const renamed = applyRewrites(identity, d.rewrite ?? [], {
+  const renamed = renameKeys(identity, d.rewrite ?? [], {
     where,
     transform: (template, key) => renderKeyTransform(`${where}.rewrite.transform`, template, key),
   });
-  // applyRewrites renames the map's keys; its values still name the key each came from.
+  // renameKeys renames the map's keys; its values still name the key each came from.
   return Object.entries(renamed)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([remoteKey, from]) => {

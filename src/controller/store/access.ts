@@ -28,6 +28,8 @@ import { storeInfoOf } from './resolve.js';
 /** Reads of one store, as the ExternalSecret pipeline makes them. */
 export interface StoreReader {
   provider: string;
+  /** The provider applies remoteRef.property itself (Provider.readsProperty). */
+  readsProperty?: boolean;
   /** maxAgeMs > 0 allows the answer of an identical call started at most that long ago. */
   get(ref: RemoteKeyRef, maxAgeMs?: number): Promise<RemoteValue>;
   find(find: FindRef, maxAgeMs?: number): Promise<Map<string, RemoteValue>>;
@@ -103,6 +105,7 @@ export class StoreAccess implements DataSource, DataSink {
     };
     return {
       provider: provider.name,
+      readsProperty: provider.readsProperty,
       get: (key, maxAgeMs) =>
         guard(clients.getSecret(provider.name, id, client, key, maxAgeMs), (r) => r.get(key)),
       find: (find, maxAgeMs) =>

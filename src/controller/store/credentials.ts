@@ -14,8 +14,10 @@ import { isKubeApiError } from '../../kube/types.js';
 import type { KubeApi } from '../../kube/types.js';
 import { ProviderError } from '../../providers/errors.js';
 import { requireTls } from '../../providers/tls.js';
-import type { ProviderContext, StoreInfo } from '../../providers/types.js';
+import type { ProviderContext, SecretObject, StoreInfo } from '../../providers/types.js';
+import { redactValues } from '../../secrets/errors.js';
 import { configMapText } from '../../secrets/object-data.js';
+import { TemplateError, renderTemplate } from '../../secrets/template/index.js';
 
 interface TokenRequest extends KubeObject {
   status?: { token?: string; expirationTimestamp?: string };
@@ -43,6 +45,43 @@ function apiFailure(e: unknown, what: string): never {
     throw new ProviderError('Unavailable', `reading ${what}: apiserver answered ${e.code} ${e.reason}`);
   }
   throw new ProviderError('Unavailable', `reading ${what}: ${(e as Error)?.message ?? 'request failed'}`);
+}
+
+/** A whole Secret, values decoded, with its labels (the webhook's `secrets`). */
+export async function readWholeSecret(
+  api: KubeApi,
+  namespace: string,
+  name: string,
+  what: string,
+  signal: AbortSignal,
+): Promise<SecretObject> {
+  const desc = `${what}: Secret "${namespace}/${name}"`;
+  let secret: Secret;
+  try {
+    secret = await api.get<Secret>({ type: SECRETS, namespace, name }, signal);
+  } catch (e) {
+    apiFailure(e, desc);
+  }
+  const data = Object.create(null) as Record<string, Uint8Array>;
+  for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = new Uint8Array(Buffer.from(v, 'base64'));
+  return { data, labels: { ...secret.metadata.labels } };
+}
+
+/** Go text/template with ESO's functions and Go's default missingkey, as ESO's webhook renders. */
+export function renderWebhookTemplate(name: string, text: string, data: unknown): string {
+  try {
+    return renderTemplate(name, text, data);
+  } catch (e) {
+    // `{{ .creds.token | fail }}` would put a value into the condition.
+    if (e instanceof TemplateError)
+      throw new ProviderError('InvalidProviderConfig', redactValues(e.message, stringsIn(data)));
+    throw e;
+  }
+}
+
+function* stringsIn(v: unknown): Iterable<string> {
+  if (typeof v === 'string') yield v;
+  else if (v && typeof v === 'object') for (const x of Object.values(v)) yield* stringsIn(x);
 }
 
 /** Operator-wide rules for what providers may send (main's flags). */
@@ -76,6 +115,11 @@ export function providerContext(
         throw new ProviderError('InvalidProviderConfig', `${desc} has no key "${sel.key}"`);
       return new Uint8Array(Buffer.from(v, 'base64'));
     },
+    async readSecret(sel, what) {
+      if (!sel.name) throw new ProviderError('InvalidProviderConfig', `${what} needs a name`);
+      return readWholeSecret(api, credentialNamespace(store, sel.namespace, what), sel.name, what, signal);
+    },
+    renderTemplate: renderWebhookTemplate,
     async readConfigMapKey(sel: SecretKeySelector, what: string): Promise<string> {
       if (!sel.name || !sel.key)
         throw new ProviderError('InvalidProviderConfig', `${what} needs name and key`);

@@ -26,7 +26,7 @@ afterEach(async () => {
   for (const s of stops.splice(0)) await s();
 });
 
-async function until(cond: () => boolean, what: string, ms = 2000): Promise<void> {
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

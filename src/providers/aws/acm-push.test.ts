@@ -5,8 +5,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { ProviderError } from '../errors.js';
 import type { PushRequest } from '../types.js';
-import { CertificateManagerClient } from './acm-push.js';
-import type { AcmApi } from './acm-push.js';
+import { CertificateManagerReader } from './acm-export.js';
+import type { AcmApi } from './acm-export.js';
+import { CertificateManagerWriter } from './acm-push.js';
 
 interface Cert {
   cert: string;
@@ -69,14 +70,15 @@ function fakeAcm(dropTagsOnReimport = false) {
       throw new Error(`unexpected ${op}`);
     },
   };
-  const client = new CertificateManagerClient(
+  const client = new CertificateManagerReader(
     api as unknown as AcmApi,
     'p/',
+    'SecretStore/ns/acm/',
     new AbortController().signal,
     () => undefined,
     async () => undefined,
   );
-  return { certs, calls, writer: client.writer };
+  return { certs, calls, writer: new CertificateManagerWriter(client) };
 }
 
 const pem = (body: string) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----`;

@@ -1,10 +1,11 @@
-// AWS Certificate Manager (`service: CertificateManager`), push only: a kubernetes.io/tls Secret
+// AWS Certificate Manager (`service: CertificateManager`), the writer: a kubernetes.io/tls Secret
 // (tls.crt with its chain, tls.key) imported as an ACM certificate, as ESO 2.9 does it
 // (providers/v1/aws/certificatemanager). ACM names nothing: the certificate a remote key stands
 // for is the one tagged `external-secrets-remote-key: <prefix><remoteKey>` and `managed-by:
 // external-secrets` (ESO's tags), found once by listing and then remembered. Re-imported (same
 // ARN) only when the certificate or chain changed; metadata tags are synced (ESO's two tags are
-// reserved).
+// reserved). Reads (GetCertificate and ExportCertificate) are acm-export.ts's; index.ts attaches
+// this writer to that client, so a store has one ACM client for both.
 
 import { X509Certificate } from 'node:crypto';
 import {
@@ -16,7 +17,6 @@ import {
   ListTagsForCertificateCommand,
   RemoveTagsFromCertificateCommand,
 } from '@aws-sdk/client-acm';
-import type { ACMClient } from '@aws-sdk/client-acm';
 import { ProviderError } from '../errors.js';
 import {
   MANAGED_BY_KEY,
@@ -26,25 +26,16 @@ import {
   notOwned,
   parsePushMetadata,
 } from '../push.js';
-import type {
-  DeleteOutcome,
-  PushOutcome,
-  PushRef,
-  PushRequest,
-  RemoteKeyRef,
-  RemoteValue,
-  SecretsClient,
-  SecretsWriter,
-} from '../types.js';
-import { AwsReader, tagMap } from './common.js';
+import type { DeleteOutcome, PushOutcome, PushRef, PushRequest, SecretsWriter } from '../types.js';
+import type { AcmApi } from './acm-export.js';
+import { tagMap } from './common.js';
+import type { AwsReader } from './common.js';
 
 /** ESO's tag naming the remote key a certificate stands for. */
 export const REMOTE_KEY_TAG = 'external-secrets-remote-key';
 const RESERVED = new Set([MANAGED_BY_KEY, REMOTE_KEY_TAG]);
 const ownTags = (remoteKey: string) => ({ [MANAGED_BY_KEY]: MANAGED_BY_VALUE, [REMOTE_KEY_TAG]: remoteKey });
 const LIST_PAGE = 100;
-
-export type AcmApi = Pick<ACMClient, 'send' | 'destroy'>;
 
 const decoder = new TextDecoder();
 
@@ -110,18 +101,8 @@ function bundleOf(req: PushRequest): Bundle {
   };
 }
 
-export class CertificateManagerClient extends AwsReader<AcmApi> implements SecretsClient {
-  readonly writer: SecretsWriter = new AcmWriter(this);
-
-  async getSecret(ref: RemoteKeyRef): Promise<RemoteValue> {
-    throw new ProviderError(
-      'Unsupported',
-      `reading "${ref.key}" from AWS Certificate Manager is not supported by this Syncret version (PushSecret only)`,
-    );
-  }
-}
-
-class AcmWriter implements SecretsWriter {
+/** PushSecret writes to ACM for a CertificateManagerReader (acm-export.ts). */
+export class CertificateManagerWriter implements SecretsWriter {
   /** Remote key → certificate ARN, checked against the certificate's tags at each use. */
   private readonly arns = new Map<string, string>();
 

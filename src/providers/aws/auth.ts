@@ -242,6 +242,18 @@ async function webIdentity(
   };
 }
 
+/** The operator's own credentials from the SDK's default chain (Vault's AWS login uses them). */
+export async function defaultChainCredentials(region: string): Promise<AwsCredentials> {
+  const sts = new STSClient({ region });
+  try {
+    return await sts.config.credentials();
+  } catch (e) {
+    throw awsError(e, "the operator's default AWS credential chain");
+  } finally {
+    sts.destroy();
+  }
+}
+
 /**
  * Reads the store's source identity through ctx (Secret keys are read here, once per client)
  * and returns the credential source the SDK clients will call.
@@ -269,7 +281,25 @@ export async function resolveAuth(
     const source = base.source;
     return { credentials: () => deps.cache.get(key, source), cacheKey: key, describe: base.describe };
   }
-  return chainRoles(region, roles, spec, base, assume, deps);
+  return chainRoles(region, roles, spec, sessionTags(store, spec), base, assume, deps);
+}
+
+/**
+ * The session tags of the last role: spec.sessionTags, or with sessionTagsPolicy Simple or
+ * Custom (ESO 2.9) the requesting namespace, the store's name and kind (and customSessionTags
+ * without empty keys or values) instead, sorted so the same store always sends the same tags.
+ */
+export function sessionTags(store: StoreInfo, spec: AwsProvider): { Key: string; Value: string }[] {
+  const policy = spec.sessionTagsPolicy ?? 'None';
+  if (policy === 'None')
+    return (spec.sessionTags ?? []).filter((t) => t.key).map((t) => ({ Key: t.key!, Value: t.value ?? '' }));
+  const m = new Map<string, string>();
+  if (policy === 'Custom')
+    for (const [k, v] of Object.entries(spec.customSessionTags ?? {})) if (k && v) m.set(k, v);
+  m.set('esoNamespace', store.requesterNamespace);
+  m.set('esoStoreName', store.name);
+  m.set('esoStoreKind', store.kind);
+  return [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([Key, Value]) => ({ Key, Value }));
 }
 
 /**
@@ -280,13 +310,11 @@ function chainRoles(
   region: string,
   roles: string[],
   spec: AwsProvider,
+  tags: { Key: string; Value: string }[],
   base: BaseIdentity,
   assume: Assume,
   deps: AuthDeps,
 ): ResolvedAuth {
-  const tags = (spec.sessionTags ?? [])
-    .filter((t) => t.key)
-    .map((t) => ({ Key: t.key!, Value: t.value ?? '' }));
   const transitive = (spec.transitiveTagKeys ?? []).filter(Boolean);
   let current = base.source;
   let id = base.id;

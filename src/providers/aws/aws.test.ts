@@ -7,6 +7,7 @@ import type { AuthDeps } from './auth.js';
 import { awsError } from './errors.js';
 import { awsProvider } from './index.js';
 import type { AwsFactories } from './index.js';
+import type { AcmApi } from './acm-export.js';
 import { ParameterStoreReader } from './parameterstore.js';
 import type { SsmApi } from './parameterstore.js';
 import { SecretsManagerReader, versionSelector } from './secretsmanager.js';
@@ -437,6 +438,67 @@ describe('resolveAuth', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('tags the session with the namespace, store name and kind under sessionTagsPolicy Simple and Custom', async () => {
+    const keys = {
+      secretRef: {
+        accessKeyIDSecretRef: { name: 'k', key: 'id' },
+        secretAccessKeySecretRef: { name: 'k', key: 'secret' },
+      },
+    };
+    const role = 'arn:aws:iam::1:role/final';
+    const simple: AwsProvider = {
+      auth: keys,
+      role,
+      sessionTagsPolicy: 'Simple',
+      sessionTags: [{ key: 'x', value: 'y' }],
+    };
+    const custom: AwsProvider = {
+      auth: keys,
+      role,
+      sessionTagsPolicy: 'Custom',
+      customSessionTags: { team: 'payments', empty: '' },
+    };
+    const seen: unknown[] = [];
+    for (const [spec, kind] of [
+      [simple, 'SecretStore'],
+      [custom, 'ClusterSecretStore'],
+    ] as const) {
+      const { deps, calls } = fakeSts();
+      await (
+        await resolveAuth(store(spec, kind), spec, fakeCtx().ctx, deps)
+      ).credentials!();
+      seen.push(calls[0]!.input.Tags);
+    }
+    expect(seen).toEqual([
+      // Simple replaces spec.sessionTags, as in ESO.
+      [
+        { Key: 'esoNamespace', Value: 'req' },
+        { Key: 'esoStoreKind', Value: 'SecretStore' },
+        { Key: 'esoStoreName', Value: 's' },
+      ],
+      [
+        { Key: 'esoNamespace', Value: 'req' },
+        { Key: 'esoStoreKind', Value: 'ClusterSecretStore' },
+        { Key: 'esoStoreName', Value: 's' },
+        { Key: 'team', Value: 'payments' },
+      ],
+    ]);
+    // The tags name the requesting namespace, so a ClusterSecretStore's clients are per namespace.
+    expect(awsProvider().cacheScope!(store(custom, 'ClusterSecretStore'))).toBe('req');
+    const pinned = {
+      secretRef: {
+        accessKeyIDSecretRef: { name: 'k', key: 'id', namespace: 'ops' },
+        secretAccessKeySecretRef: { name: 'k', key: 'secret', namespace: 'ops' },
+      },
+    };
+    expect(awsProvider().cacheScope!(store({ auth: pinned, role }, 'ClusterSecretStore'))).toBe('');
+    expect(
+      awsProvider().cacheScope!(
+        store({ auth: pinned, role, sessionTagsPolicy: 'Simple' }, 'ClusterSecretStore'),
+      ),
+    ).toBe('req');
+  });
+
   it('maps an STS rejection of the web identity to AuthFailed naming the role', async () => {
     const deps: AuthDeps = {
       cache: new CredentialCache(),
@@ -509,6 +571,54 @@ describe('awsProvider', () => {
     expect(configs[0]).toMatchObject({ region: 'us-east-1', requestHandler: { requestTimeout: 30_000 } });
     expect(configs[0]!.endpoint).toBeUndefined();
     expect(await client.validate()).toEqual({ result: 'Valid' });
+    await client.close();
+    expect(api.destroyed).toBe(true);
+  });
+
+  it('serves CertificateManager reads (an ARN, no prefix) and pushes (prefixed remote key) with one client', async () => {
+    const arn = 'arn:aws:acm:us-east-1:123456789012:certificate/1';
+    const pem = (b: string) => `-----BEGIN CERTIFICATE-----\n${b}\n-----END CERTIFICATE-----\n`;
+    const key = '-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----\n';
+    const api = fakeApi({
+      GetCertificate: () => ({ Certificate: pem('A'), CertificateChain: pem('A') }),
+      DescribeCertificate: () => ({ Certificate: { Options: { Export: 'ENABLED' } } }),
+      ExportCertificate: () => ({ Certificate: pem('A'), PrivateKey: key }),
+      ListCertificates: () => ({ CertificateSummaryList: [] }),
+      ImportCertificate: () => ({ CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/2' }),
+    });
+    const factories: AwsFactories = {
+      secretsManager: () => {
+        throw new Error('wrong service');
+      },
+      ssm: () => {
+        throw new Error('wrong service');
+      },
+      acm: () => api as unknown as AcmApi,
+      sts: fakeSts().deps.sts,
+    };
+    const spec: AwsProvider = {
+      service: 'CertificateManager',
+      prefix: 'p/',
+      auth: {
+        secretRef: {
+          accessKeyIDSecretRef: { name: 'k', key: 'id' },
+          secretAccessKeySecretRef: { name: 'k', key: 'secret' },
+        },
+      },
+    };
+    const client = await awsProvider(factories).connect(store(spec), fakeCtx().ctx);
+    const got = await client.getSecret({ key: arn });
+    expect(got.kind === 'bytes' && new TextDecoder().decode(got.data)).toBe(`${pem('A')}${key}`);
+    expect(api.calls[0]).toEqual({ op: 'GetCertificate', input: { CertificateArn: arn } });
+    const enc = (v: string) => new TextEncoder().encode(v);
+    expect(
+      await client.writer!.push({
+        ref: { remoteKey: 'web' },
+        value: { kind: 'map', data: { 'tls.crt': enc(pem('B')), 'tls.key': enc(key) } },
+      }),
+    ).toBe('created');
+    const imported = api.calls.find((c) => c.op === 'ImportCertificate')!.input;
+    expect(imported.Tags).toContainEqual({ Key: 'external-secrets-remote-key', Value: 'p/web' });
     await client.close();
     expect(api.destroyed).toBe(true);
   });

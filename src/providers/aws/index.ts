@@ -1,5 +1,6 @@
-// AWS Secrets Manager and Parameter Store. Endpoints come from the SDK's own configuration
-// (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_SSM,
+// AWS Secrets Manager, Parameter Store and Certificate Manager (ACM, loaded only for stores
+// that use it). Endpoints come from the SDK's own configuration (AWS_ENDPOINT_URL,
+// AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL_ACM,
 // AWS_ENDPOINT_URL_STS, AWS_USE_FIPS_ENDPOINT, shared config files), never from the store,
 // so VPC and FIPS endpoints and the moto test server take the same code path. Retries are the
 // SDK's (standard mode: 3 attempts, exponential backoff with jitter; AWS_RETRY_MODE and
@@ -8,19 +9,19 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { ACMClientConfig } from '@aws-sdk/client-acm';
 import type { SSMClientConfig } from '@aws-sdk/client-ssm';
+import type { ACMClientConfig } from '@aws-sdk/client-acm';
 import type { AwsProvider } from '../../api/providers/aws.js';
 import { credentialScope } from '../shared.js';
 import type { Provider, ProviderContext, SecretsClient, StoreInfo } from '../types.js';
 import { CredentialCache, defaultStsFactory, resolveAuth } from './auth.js';
 import { requireTlsEndpoints } from './common.js';
 import type { StsFactory } from './auth.js';
+import type { AcmApi } from './acm-export.js';
 import { ParameterStoreReader } from './parameterstore.js';
 import type { SsmApi } from './parameterstore.js';
 import { SecretsManagerReader } from './secretsmanager.js';
 import { SecretsManagerWriter } from './push.js';
-import type { AcmApi } from './acm-push.js';
 import { ParameterStoreWriter } from './push-ssm.js';
 import type { SmApi } from './secretsmanager.js';
 
@@ -33,15 +34,16 @@ const ROLE_ARN = /^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/.+$/;
 export interface AwsFactories {
   secretsManager(config: SecretsManagerClientConfig): SmApi;
   ssm(config: SSMClientConfig): SsmApi;
-  /** Loaded on first use: only stores of service CertificateManager need the ACM SDK. */
-  acm?(config: ACMClientConfig): Promise<AcmApi>;
+  /** Tests; by default the ACM SDK is imported with the first CertificateManager store. */
+  acm?(config: ACMClientConfig): AcmApi;
   sts: StsFactory;
 }
+
+const SERVICES = ['SecretsManager', 'ParameterStore', 'CertificateManager'];
 
 export const defaultFactories: AwsFactories = {
   secretsManager: (c) => new SecretsManagerClient(c),
   ssm: (c) => new SSMClient(c),
-  acm: async (c) => new (await import('@aws-sdk/client-acm')).ACMClient(c),
   sts: defaultStsFactory,
 };
 
@@ -59,6 +61,20 @@ function specOf(store: StoreInfo): AwsProvider {
   return store.provider.aws ?? {};
 }
 
+function awsCacheScope(store: StoreInfo): string {
+  const spec = specOf(store);
+  // Simple and Custom session tags name the requesting namespace: one session per namespace.
+  if (store.kind === 'ClusterSecretStore' && (spec.sessionTagsPolicy ?? 'None') !== 'None')
+    return store.requesterNamespace;
+  const a = spec.auth ?? {};
+  return credentialScope(store, [
+    a.secretRef?.accessKeyIDSecretRef,
+    a.secretRef?.secretAccessKeySecretRef,
+    a.secretRef?.sessionTokenSecretRef,
+    a.jwt?.serviceAccountRef,
+  ]);
+}
+
 export function awsProvider(
   factories: AwsFactories = defaultFactories,
   cache: CredentialCache = new CredentialCache(),
@@ -70,8 +86,8 @@ export function awsProvider(
       const spec = store.provider.aws;
       if (!spec) return 'spec.provider.aws is missing';
       const service = spec.service ?? 'SecretsManager';
-      if (service !== 'SecretsManager' && service !== 'ParameterStore' && service !== 'CertificateManager')
-        return `spec.provider.aws.service "${String(service)}" must be SecretsManager, ParameterStore or CertificateManager`;
+      if (!SERVICES.includes(service))
+        return `spec.provider.aws.service "${String(service)}" must be ${SERVICES.join(', ')}`;
       if (!spec.region) return 'spec.provider.aws.region must be set';
       if (!REGION.test(spec.region)) return `spec.provider.aws.region "${spec.region}" is not an AWS region`;
       const auth = spec.auth ?? {};
@@ -86,21 +102,14 @@ export function awsProvider(
       for (const r of [spec.role, ...(spec.additionalRoles ?? [])]) {
         if (r && !ROLE_ARN.test(r)) return `spec.provider.aws: "${r}" is not an IAM role ARN`;
       }
+      // sessionTagsPolicy and customSessionTags without role are ignored, as in ESO.
       if ((spec.sessionTags?.length || spec.externalID || spec.transitiveTagKeys?.length) && !spec.role)
         return 'spec.provider.aws: externalID, sessionTags and transitiveTagKeys apply to role, which is not set';
       if (spec.sessionTags?.some((t) => !t.key))
         return 'spec.provider.aws.sessionTags: every tag needs a key';
       return undefined;
     },
-    cacheScope(store: StoreInfo): string {
-      const a = specOf(store).auth ?? {};
-      return credentialScope(store, [
-        a.secretRef?.accessKeyIDSecretRef,
-        a.secretRef?.secretAccessKeySecretRef,
-        a.secretRef?.sessionTokenSecretRef,
-        a.jwt?.serviceAccountRef,
-      ]);
-    },
+    cacheScope: awsCacheScope,
     async connect(store: StoreInfo, ctx: ProviderContext): Promise<SecretsClient> {
       const spec = specOf(store);
       const auth = await resolveAuth(store, spec, ctx, { cache, sts: factories.sts });
@@ -119,17 +128,18 @@ export function awsProvider(
         if (auth.credentials) await auth.credentials();
         else await defaultChain(config.region);
       };
-      if (spec.service === 'CertificateManager') {
-        const acm = factories.acm ?? defaultFactories.acm!;
-        const api = requireTlsEndpoints(await acm(config), ctx);
-        // The ACM SDK is loaded by the first store that uses it.
-        const { CertificateManagerClient } = await import('./acm-push.js');
-        return new CertificateManagerClient(api, prefix, ctx.signal, onAuthRejected, check);
-      }
       if ((spec.service ?? 'SecretsManager') === 'ParameterStore') {
         const api = requireTlsEndpoints(factories.ssm(config), ctx);
         const reader = new ParameterStoreReader(api, prefix, ctx.signal, onAuthRejected, check);
         return Object.assign(reader, { writer: new ParameterStoreWriter(reader) });
+      }
+      if (spec.service === 'CertificateManager') {
+        // The ACM SDK is loaded by the first store that uses it; one client reads and pushes.
+        const [m, w] = await Promise.all([import('./acm-export.js'), import('./acm-push.js')]);
+        const api = requireTlsEndpoints((factories.acm ?? m.acmClient)(config), ctx);
+        const scope = `${store.kind}/${store.namespace ?? ''}/${store.name}/${awsCacheScope(store)}`;
+        const reader = new m.CertificateManagerReader(api, prefix, scope, ctx.signal, onAuthRejected, check);
+        return Object.assign(reader, { writer: new w.CertificateManagerWriter(reader) });
       }
       const api = requireTlsEndpoints(factories.secretsManager(config), ctx);
       const reader = new SecretsManagerReader(api, prefix, ctx.signal, onAuthRejected, check);

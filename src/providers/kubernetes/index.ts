@@ -46,9 +46,31 @@ const SELF_SUBJECT_ACCESS_REVIEWS: ResourceType = {
   kind: 'SelfSubjectAccessReview',
 };
 
+const SELF_SUBJECT_RULES_REVIEWS: ResourceType = {
+  ...SELF_SUBJECT_ACCESS_REVIEWS,
+  resource: 'selfsubjectrulesreviews',
+  kind: 'SelfSubjectRulesReview',
+};
+
 interface AccessReview {
   metadata: Record<string, never>;
   status?: { allowed?: boolean; reason?: string };
+}
+
+interface RulesReview {
+  metadata: Record<string, never>;
+  status?: { resourceRules?: { verbs?: string[]; apiGroups?: string[]; resources?: string[] }[] };
+}
+
+/** A rule granting get on Secrets, of any names (ESO's Validate accepts the same). */
+function getsSecrets(r: { verbs?: string[]; apiGroups?: string[]; resources?: string[] }): boolean {
+  const has = (list: string[] | undefined, ...v: string[]) => (list ?? []).some((x) => v.includes(x));
+  const groups = r.apiGroups ?? [];
+  return (
+    has(r.resources, 'secrets', '*') &&
+    has(r.verbs, 'get', '*') &&
+    (groups.length === 0 || has(groups, '', '*'))
+  );
 }
 
 const decoder = new TextDecoder();
@@ -151,6 +173,17 @@ class KubernetesClient implements SecretsClient {
         },
       );
       if (review.status?.allowed) return { result: 'Valid' };
+      // Least-privilege RBAC grants get on named Secrets only, which an access review without
+      // a name denies: the rules review shows such grants (asked only then, one call more).
+      const rules = await this.api.create<RulesReview>(
+        { type: SELF_SUBJECT_RULES_REVIEWS },
+        {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectRulesReview',
+          spec: { namespace: this.namespace },
+        },
+      );
+      if ((rules.status?.resourceRules ?? []).some(getsSecrets)) return { result: 'Valid' };
       return {
         result: 'Error',
         message: `the store's credentials may not get Secrets in namespace "${this.namespace}"`,

@@ -47,6 +47,8 @@ class FakeKube implements KubeApi {
   /** Items per list page (the client asks for 500; a smaller page exercises continue). */
   pageSize = Infinity;
   allowed = true;
+  /** What a SelfSubjectRulesReview answers. */
+  rules: { verbs?: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }[] = [];
   closed = false;
 
   add(
@@ -89,6 +91,8 @@ class FakeKube implements KubeApi {
   async create<T extends KubeObject>(ref: ObjectRef, body: unknown): Promise<T> {
     this.creates.push({ ref, body });
     if (this.failure) throw this.failure;
+    if (ref.type.resource === 'selfsubjectrulesreviews')
+      return { metadata: {}, status: { resourceRules: this.rules } } as unknown as T;
     return { metadata: {}, status: { allowed: this.allowed } } as unknown as T;
   }
 
@@ -342,6 +346,21 @@ describe('validate', () => {
       result: 'Error',
       message: `the store's credentials may not get Secrets in namespace "prod"`,
     });
+  });
+
+  it('is Valid when only named Secrets may be read (the rules review shows the grant)', async () => {
+    kube.allowed = false;
+    kube.rules = [
+      { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews'] },
+      { verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: ['db'] },
+    ];
+    const c = await connect();
+    expect(await c.validate()).toEqual({ result: 'Valid' });
+    expect(kube.creates.map((x) => x.ref.type.resource)).toEqual([
+      'selfsubjectaccessreviews',
+      'selfsubjectrulesreviews',
+    ]);
+    expect(kube.creates[1]!.body).toMatchObject({ spec: { namespace: 'prod' } });
   });
 
   it('is an Error with the mapped reason when the review itself fails', async () => {

@@ -8,14 +8,16 @@ import type {
   VaultAppRoleAuth,
   VaultAuth,
   VaultCertAuth,
+  VaultIamAuth,
   VaultJwtAuth,
   VaultKubernetesAuth,
   VaultPasswordAuth,
   VaultProvider,
 } from '../../api/providers/vault.js';
 import { ProviderError } from '../errors.js';
-import type { ProviderContext } from '../types.js';
+import type { ProviderContext, StoreInfo } from '../types.js';
 import { VaultHttpError, VaultNetworkError } from './http.js';
+import { iamLogin } from './iam.js';
 import type { VaultAuthInfo, VaultHttp } from './http.js';
 
 const decoder = new TextDecoder();
@@ -25,7 +27,7 @@ const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 const LOGIN_JWT_SECONDS = 600;
 
 /** Methods the schema accepts (for ESO manifests) that this version cannot log in with. */
-const UNSUPPORTED_AUTH = ['iam', 'gcp'] as const;
+const UNSUPPORTED_AUTH = ['gcp'] as const;
 
 type AuthField = (typeof VAULT_AUTH_METHODS)[number];
 type SupportedField = Exclude<AuthField, (typeof UNSUPPORTED_AUTH)[number]>;
@@ -250,9 +252,35 @@ function certPlan(c: VaultCertAuth, ns: string | undefined, ctx: ProviderContext
   };
 }
 
+function iamPlan(
+  iam: VaultIamAuth,
+  store: StoreInfo,
+  ns: string | undefined,
+  ctx: ProviderContext,
+): LoginPlan {
+  const path = `auth/${trimSlashes(iam.path || 'aws')}/login`;
+  return {
+    method: 'iam',
+    describe: path,
+    async login(http, sensitive) {
+      const { body, sensitive: secrets } = await iamLogin(iam, store, ctx);
+      for (const s of secrets) sensitive.add(s);
+      return loginAt(http, path, body, ns, sensitive);
+    },
+  };
+}
+
+/** provider.openBao without auth: requests go out without a token (an agent or proxy adds one). */
+const NO_AUTH: LoginPlan = {
+  method: 'token',
+  describe: 'no auth',
+  login: async () => ({ token: '', leaseDuration: 0, renewable: false, owned: false }),
+};
+
 /** Builds the login for the store's auth block; validateSpec has already checked its shape. */
-export function loginPlan(spec: VaultProvider, ctx: ProviderContext): LoginPlan {
-  const auth = spec.auth ?? {};
+export function loginPlan(spec: VaultProvider, ctx: ProviderContext, store?: StoreInfo): LoginPlan {
+  if (spec.auth === undefined) return NO_AUTH;
+  const auth = spec.auth;
   // auth.namespace lets the login happen in another namespace than the reads (ESO semantics).
   const ns = auth.namespace ?? spec.namespace;
   if (auth.tokenSecretRef) return tokenPlan(auth.tokenSecretRef, ctx);
@@ -262,6 +290,7 @@ export function loginPlan(spec: VaultProvider, ctx: ProviderContext): LoginPlan 
   if (auth.userPass) return passwordPlan('userPass', auth.userPass, ns, ctx);
   if (auth.ldap) return passwordPlan('ldap', auth.ldap, ns, ctx);
   if (auth.cert) return certPlan(auth.cert, ns, ctx);
+  if (auth.iam && store) return iamPlan(auth.iam, store, ns, ctx);
   const m = authMethodOf(auth);
   throw new ProviderError(
     'Unsupported',

@@ -16,6 +16,8 @@ import { VaultWriter } from './push.js';
 
 /** A find never walks more than this many keys: a typo'd path should not list a whole Vault. */
 const MAX_FIND_KEYS = 10_000;
+/** The KV v2 metadata fields ESO exposes besides the custom metadata. */
+const SYSTEM_METADATA = ['created_time', 'current_version', 'delete_version_after'] as const;
 /** Parallel reads during a find. */
 const FIND_CONCURRENCY = 8;
 /** Revocation is best effort: a token left behind expires at its TTL anyway. */
@@ -39,6 +41,8 @@ export interface VaultClientOptions {
    * revoking it would kill the credentials Syncret just put into a Secret.
    */
   keepTokens?: boolean;
+  /** No PushSecret writes (the openBao key: ESO 2.9's OpenBao provider is read-only). */
+  readOnly?: boolean;
 }
 
 interface TokenState {
@@ -78,13 +82,13 @@ export class VaultClient implements SecretsClient {
   private active = 0;
   private lastActivity = 0;
   /** PushSecret writes (./push.ts), through this client's token and error mapping. */
-  readonly writer: SecretsWriter;
+  readonly writer: SecretsWriter | undefined;
 
   constructor(private readonly o: VaultClientOptions) {
     this.now = o.now ?? Date.now;
     this.mount = trimSlashes(o.spec.path ?? '');
     this.kv = o.spec.version === 'v1' ? 'v1' : 'v2';
-    this.writer = new VaultWriter(this);
+    this.writer = o.readOnly ? undefined : new VaultWriter(this);
   }
 
   get kvVersion(): 'v1' | 'v2' {
@@ -331,18 +335,9 @@ export class VaultClient implements SecretsClient {
 
   // ---- paths ----
 
-  /** Splits a remote key into mount and path under it; a key may repeat the store's mount. */
+  /** Splits a remote key into mount and path under it (PushSecret writes use it too). */
   locateKey(key: string): { mount: string; rest: string } {
-    const k = trimSlashes(key);
-    if (this.mount) {
-      const rest = k.startsWith(`${this.mount}/`) ? k.slice(this.mount.length + 1) : k;
-      return { mount: this.mount, rest };
-    }
-    // Without provider.vault.path the key's first segment is the mount (ESO behaviour).
-    const i = k.indexOf('/');
-    if (i <= 0)
-      throw new ProviderError('InvalidRequest', `key "${key}" names no mount and the store sets no path`);
-    return { mount: k.slice(0, i), rest: k.slice(i + 1) };
+    return locateKey(this.mount, key);
   }
 
   // ---- generic access (dynamic secrets, leases) ----
@@ -389,7 +384,7 @@ export class VaultClient implements SecretsClient {
       return { kind: 'map', data: r.data };
     }
     if (ref.metadataPolicy === 'Fetch')
-      return { kind: 'map', data: await this.customMetadata(mount, rest, ref.key) };
+      return { kind: 'map', data: await this.metadata(mount, rest, ref.key) };
     const apiPath = `${mount}/data/${rest}`;
     const query: Record<string, string> = {};
     if (ref.version !== undefined && ref.version !== '') {
@@ -443,13 +438,24 @@ export class VaultClient implements SecretsClient {
     }
   }
 
-  private async customMetadata(mount: string, rest: string, what: string): Promise<Record<string, unknown>> {
+  /**
+   * What metadataPolicy Fetch (and find.tags) sees, as ESO 2.9: KV v2's created_time,
+   * current_version and delete_version_after, then the custom metadata (which wins on a
+   * shared name), every value as text.
+   */
+  private async metadata(mount: string, rest: string, what: string): Promise<Record<string, string>> {
     const apiPath = `${mount}/metadata/${rest}`;
-    const r = await this.call<{ custom_metadata?: Record<string, string> | null }>(
+    const r = await this.call<Record<string, unknown> & { custom_metadata?: Record<string, unknown> | null }>(
       { method: 'GET', path: encodePath(apiPath) },
       { capability: 'read', apiPath, what },
     );
-    return { ...(r.data?.custom_metadata ?? {}) };
+    const out: Record<string, string> = {};
+    const put = (k: string, v: unknown) => {
+      if (v !== null && v !== undefined) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    };
+    for (const k of SYSTEM_METADATA) put(k, r.data?.[k]);
+    for (const [k, v] of Object.entries(r.data?.custom_metadata ?? {})) put(k, v);
+    return out;
   }
 
   async findSecrets(find: FindRef): Promise<Map<string, RemoteValue>> {
@@ -461,16 +467,14 @@ export class VaultClient implements SecretsClient {
     if (!this.mount)
       throw new ProviderError('InvalidRequest', 'dataFrom.find needs spec.provider.vault.path (the mount)');
     const nameMatches = findNameMatcher(find);
-    let root = trimSlashes(find.path ?? '');
-    if (root.startsWith(`${this.mount}/`)) root = root.slice(this.mount.length + 1);
-    else if (root === this.mount) root = '';
+    const root = findRoot(this.mount, find.path);
     const leaves = await this.walk(root ? `${root}/` : '');
     const tagged = Object.keys(find.tags ?? {}).length > 0;
     const candidates = leaves.filter(nameMatches);
 
     const out = new Map<string, RemoteValue>();
     await pool(candidates, FIND_CONCURRENCY, async (p) => {
-      if (tagged && !matchesTags(await this.customMetadata(this.mount, p, p), find.tags)) return;
+      if (tagged && !matchesTags(await this.metadata(this.mount, p, p), find.tags)) return;
       try {
         out.set(p, await this.getSecret({ key: p }));
       } catch (e) {
@@ -520,6 +524,8 @@ export class VaultClient implements SecretsClient {
    * unreachable Vault, and a token Vault no longer accepts is replaced by a fresh login.
    */
   async validate(): Promise<ValidationResult> {
+    if (this.o.plan.describe === 'no auth')
+      return { result: 'Unknown', message: 'no auth is configured: a token lookup cannot check the store' };
     try {
       await this.call(
         { method: 'GET', path: 'auth/token/lookup-self', namespace: this.loginNamespace() },
@@ -549,6 +555,30 @@ export class VaultClient implements SecretsClient {
       await this.revoke(st.grant);
     await this.o.http.close();
   }
+}
+
+/**
+ * Splits a remote key into mount and path under it; a key may repeat the store's mount.
+ * `mount`: provider.vault.path, trimmed ('' when unset). Also what `syncret policy` names.
+ */
+export function locateKey(mount: string, key: string): { mount: string; rest: string } {
+  const k = trimSlashes(key);
+  if (mount) {
+    const rest = k.startsWith(`${mount}/`) ? k.slice(mount.length + 1) : k;
+    return { mount, rest };
+  }
+  // Without provider.vault.path the key's first segment is the mount (ESO behaviour).
+  const i = k.indexOf('/');
+  if (i <= 0)
+    throw new ProviderError('InvalidRequest', `key "${key}" names no mount and the store sets no path`);
+  return { mount: k.slice(0, i), rest: k.slice(i + 1) };
+}
+
+/** Where dataFrom.find starts walking, relative to the mount ('' for all of it). */
+export function findRoot(mount: string, path: string | undefined): string {
+  const root = trimSlashes(path ?? '');
+  if (root.startsWith(`${mount}/`)) return root.slice(mount.length + 1);
+  return root === mount ? '' : root;
 }
 
 async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {

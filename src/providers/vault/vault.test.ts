@@ -147,12 +147,31 @@ describe('reading', () => {
     await c.close();
   });
 
-  it('returns custom_metadata for metadataPolicy Fetch', async () => {
-    routes['GET /v1/secret/metadata/app'] = () => ({ body: { data: { custom_metadata: { team: 'a' } } } });
+  it('returns the system and custom metadata for metadataPolicy Fetch, as ESO 2.9', async () => {
+    routes['GET /v1/secret/metadata/app'] = () => ({
+      body: {
+        data: {
+          created_time: '2026-01-02T03:04:05.123456Z',
+          current_version: 3,
+          delete_version_after: '0s',
+          max_versions: 0,
+          oldest_version: 0,
+          updated_time: '2026-01-03T00:00:00Z',
+          versions: { '3': { destroyed: false } },
+          custom_metadata: { team: 'a', current_version: 'mine' },
+        },
+      },
+    });
     const c = client({ path: 'secret', auth: tokenAuth });
     expect(await c.getSecret({ key: 'app', metadataPolicy: 'Fetch' })).toEqual({
       kind: 'map',
-      data: { team: 'a' },
+      // Custom metadata wins on a shared name; other fields of the answer are not exposed.
+      data: {
+        created_time: '2026-01-02T03:04:05.123456Z',
+        current_version: 'mine',
+        delete_version_after: '0s',
+        team: 'a',
+      },
     });
     await c.close();
   });
@@ -571,7 +590,12 @@ describe('spec', () => {
     expect(validateVaultSpec({ auth: tokenAuth })).toMatch(/server must be set/);
     expect(validateVaultSpec({ server: 'v:8200', auth: tokenAuth })).toMatch(/must start with https/);
     expect(validateVaultSpec({ server: 'https://v' })).toMatch(/auth must set one auth method/);
-    expect(validateVaultSpec({ server: 'https://v', auth: { iam: {} } })).toMatch(/iam is not supported/);
+    expect(validateVaultSpec({ server: 'https://v', auth: { iam: {} } })).toMatch(
+      /iam.vaultRole must be set/,
+    );
+    expect(validateVaultSpec({ server: 'https://v', auth: { gcp: { role: 'r' } } })).toMatch(
+      /gcp is not supported/,
+    );
     expect(validateVaultSpec({ server: 'https://v', auth: { ldap: { username: 'u' } } })).toMatch(
       /ldap.secretRef/,
     );
@@ -593,5 +617,64 @@ describe('spec', () => {
     expect(p.cacheScope!(store({ auth: tokenAuth }, 'ClusterSecretStore'))).toBe('app');
     const pinned = { tokenSecretRef: { name: 'v', key: 'token', namespace: 'vault' } };
     expect(p.cacheScope!(store({ auth: pinned }, 'ClusterSecretStore'))).toBe('');
+  });
+});
+
+describe('provider.openBao (ESO 2.9 key, served by the Vault client)', () => {
+  const openBao = vaultProvider({ key: 'openBao', closeQuietMs: 0 });
+  const bao = (spec: object): StoreInfo => ({
+    kind: 'SecretStore',
+    name: 'bao',
+    namespace: 'app',
+    requesterNamespace: 'app',
+    provider: { openBao: { server: addr, ...spec } },
+  });
+
+  it('logs in with userpass at its default mount and reads KV v2 at the default mount kv', async () => {
+    routes['POST /v1/auth/userpass/login/app'] = () => ({
+      body: { auth: { client_token: 'bao-token', lease_duration: 3600, renewable: true } },
+    });
+    routes['GET /v1/kv/data/db'] = (r) => ({
+      status: r.headers['x-vault-token'] === 'bao-token' ? 200 : 403,
+      body: { data: { data: { user: 'app' } } },
+    });
+    const c = await openBao.connect(
+      bao({ auth: { userPass: { username: 'app', secretRef: { name: 'bao', key: 'password' } } } }),
+      ctx(),
+    );
+    try {
+      expect(await c.getSecret({ key: 'db' })).toEqual({ kind: 'map', data: { user: 'app' } });
+    } finally {
+      await c.close();
+    }
+    expect(JSON.parse(seen[0]!.body)).toEqual({ password: 'pw-789' });
+  });
+  it('reads KV v1 at a named mount without auth, sending no token', async () => {
+    routes['GET /v1/secret/db'] = (r) => ({
+      body: { data: { token: r.headers['x-vault-token'] ?? 'none' } },
+    });
+    const c = await openBao.connect(bao({ path: 'secret', version: 'v1' }), ctx());
+    try {
+      expect(await c.getSecret({ key: 'db' })).toEqual({ kind: 'map', data: { token: 'none' } });
+      expect((await c.validate()).result).toBe('Unknown');
+    } finally {
+      await c.close();
+    }
+  });
+  it('is read-only, as the OpenBao provider of ESO 2.9: no writer for PushSecret', async () => {
+    expect(openBao.capabilities).toBe('ReadOnly');
+    expect(vaultProvider().capabilities).toBe('ReadWrite');
+    const c = await openBao.connect(bao({ path: 'secret', version: 'v1' }), ctx());
+    try {
+      expect(c.writer).toBeUndefined();
+    } finally {
+      await c.close();
+    }
+  });
+  it('names its own fields in messages and refuses http:// without the operator opt-in', async () => {
+    expect(openBao.validateSpec(bao({ server: '' }))).toBe('spec.provider.openBao.server must be set');
+    await expect(openBao.connect(bao({ auth: tokenAuth }), ctx(false))).rejects.toThrow(
+      'spec.provider.openBao.server http://127.0.0.1',
+    );
   });
 });

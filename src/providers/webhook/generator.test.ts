@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { renderGeneratorTemplate } from '../../controller/generator/objects.js';
+import { renderWebhookTemplate } from '../../controller/store/credentials.js';
 import { ProviderError } from '../errors.js';
 import type { GeneratorEnv } from '../generator.js';
-import { evalJsonPath, parseJsonPath } from './jsonpath.js';
+import { evalJsonPath } from './jsonpath.js';
 import { queryEscape, resultObject, webhookGenerator } from './generator.js';
 
 interface Seen {
@@ -65,23 +65,25 @@ function env(
         labels: s.labels ?? { 'external-secrets.io/type': 'webhook' },
       };
     },
-    renderTemplate: renderGeneratorTemplate,
+    renderTemplate: renderWebhookTemplate,
   };
 }
 
 const obj = (spec: Record<string, unknown>) => ({ metadata: { name: 'wh', namespace: 'ns' }, spec });
 
-describe('JSONPath subset', () => {
-  it('walks names, quoted names and indexes, and refuses list-valued paths', () => {
+describe('result.jsonPath', () => {
+  it('walks names, quoted names and indexes; a list of matches is not a result', () => {
     const doc = { a: { 'b c': [{ d: 1 }, { d: 2 }] } };
     expect(evalJsonPath('$', doc)).toBe(doc);
     expect(evalJsonPath("$.a['b c'][1].d", doc)).toBe(2);
     expect(evalJsonPath('$.a["b c"][-1]', doc)).toEqual({ d: 2 });
     expect(() => evalJsonPath('$.x', doc)).toThrow(/unknown key x/);
-    expect(() => evalJsonPath('$.a["b c"][5]', doc)).toThrow(/out of range/);
-    expect(() => parseJsonPath('$..d')).toThrow(/wildcards/);
-    expect(() => parseJsonPath('$.a[*]')).toThrow(/only/);
-    expect(() => parseJsonPath('a.b')).toThrow(/must start with \$/);
+    expect(() => evalJsonPath('$.a["b c"][5]', doc)).toThrow(/out of bounds/);
+    expect(() => evalJsonPath('a.b', doc)).toThrow(/must start with \$/);
+    // ESO's generator takes an object or a string; wildcards, .. and filters give lists.
+    const answer = enc(JSON.stringify(doc));
+    for (const path of ['$..d', '$.a[*]', '$.a["b c"][?(@.d==1)]'])
+      expect(() => resultObject(answer, path, 'h')).toThrow(/not a JSON object/);
   });
 
   it('takes an object, or a JSON string holding one', () => {
@@ -162,7 +164,7 @@ describe('webhookGenerator', () => {
     const gen = webhookGenerator();
     expect(gen.validate(obj({ result: {} }))).toMatch(/spec.url/);
     expect(gen.validate(obj({ url: 'http://x', result: {}, auth: { ntlm: {} } }))).toMatch(/NTLM/);
-    expect(gen.validate(obj({ url: 'http://x', result: {}, timeout: 'soon' }))).toMatch(/not a duration/);
+    expect(gen.validate(obj({ url: 'http://x', result: {}, timeout: 'soon' }))).toMatch(/not a Go duration/);
     expect(queryEscape("a b!'()*~._-/")).toBe('a+b%21%27%28%29%2A~._-%2F');
   });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { TemplateError, parseTemplate, renderTemplate } from './index.js';
-import { cpuMs } from './cputime.js';
 
 function errorOf(f: () => unknown): TemplateError {
   try {
@@ -105,17 +104,6 @@ describe('Template', () => {
     };
     const err = errorOf(() => renderTemplate('t', '{{ boom }}', {}, { funcs }));
     expect(err.message).toContain('error calling boom: nope');
-  });
-
-  it('is fast enough to parse per sync', () => {
-    const text = Array.from({ length: 200 }, (_, i) => `key${i}: {{ .v${i} | default "x" | quote }}\n`).join(
-      '',
-    );
-    const data = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`v${i}`, `value${i}`]));
-    // CPU time, not wall time: a busy machine slows the clock on the wall, not the work.
-    const start = cpuMs();
-    for (let i = 0; i < 50; i++) parseTemplate('t', text).execute(data);
-    expect(cpuMs() - start).toBeLessThan(2000);
   });
 });
 

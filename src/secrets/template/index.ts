@@ -49,11 +49,15 @@ export interface ExecuteOptions {
    * one ExternalSecret's sync). Default: a fresh one with DEFAULT_TEMPLATE_LIMITS.
    */
   budget?: TemplateBudget;
+  /** Other names for built-in functions (consul-template's `toJSON` for `toJson`): name → built-in. */
+  aliases?: Readonly<Record<string, string>>;
 }
 
 export interface ParseOptions {
   /** Names of functions that will be supplied at execute time, so parsing accepts them. */
   funcs?: Record<string, TemplateFunc>;
+  /** Names that will be aliases at execute time (ExecuteOptions.aliases). */
+  aliases?: Readonly<Record<string, string>>;
 }
 
 export interface Template {
@@ -91,9 +95,13 @@ export const DEFAULT_FUNCS: ReadonlyMap<string, FuncDef> = new Map(
 
 export function parseTemplate(name: string, text: string, opts?: ParseOptions): Template {
   const extra = opts?.funcs ?? {};
+  const aliases = opts?.aliases ?? {};
   let templates: Map<string, Node[]>;
   try {
-    templates = parse(text, (fn) => DEFAULT_FUNCS.has(fn) || Object.hasOwn(extra, fn));
+    templates = parse(
+      text,
+      (fn) => DEFAULT_FUNCS.has(fn) || Object.hasOwn(extra, fn) || Object.hasOwn(aliases, fn),
+    );
   } catch (e) {
     if (!(e instanceof ParseError)) throw e;
     const { line, column } = locate(text, e.pos);
@@ -116,9 +124,13 @@ class CompiledTemplate implements Template {
   execute(data: unknown, opts?: ExecuteOptions): string {
     let funcs: Map<string, FuncDef> = DEFAULT_FUNCS as Map<string, FuncDef>;
     const lazyBuiltins = new Set(['and', 'or']);
-    if (opts?.funcs) {
+    if (opts?.funcs || opts?.aliases) {
       funcs = new Map(DEFAULT_FUNCS);
-      for (const [k, fn] of Object.entries(opts.funcs)) {
+      for (const [alias, target] of Object.entries(opts.aliases ?? {})) {
+        const def = DEFAULT_FUNCS.get(target);
+        if (def) funcs.set(alias, def);
+      }
+      for (const [k, fn] of Object.entries(opts.funcs ?? {})) {
         funcs.set(k, { fn: fn as (...a: unknown[]) => unknown, params: [], variadic: 'any' });
         lazyBuiltins.delete(k);
       }

@@ -139,6 +139,51 @@ export const VALID: Sample[] = [
   },
   { name: 'es-minimal', object: es('es-minimal', { secretStoreRef: { name: 'fake' }, data }) },
   {
+    // ESO 2.9's additions: windows, CreateOrMerge, merge rewrites, find's nullBytePolicy,
+    // a generic target with a nested templateFrom path and valuesDecodingStrategy.
+    name: 'es-eso-2-9',
+    object: es('es-eso-2-9', {
+      secretStoreRef: { name: 'fake' },
+      syncWindows: {
+        kind: 'deny',
+        windows: [
+          { schedule: '0 22 * * 1-5', duration: '8h' },
+          { schedule: '@every 1h', duration: '5m' },
+        ],
+      },
+      target: {
+        creationPolicy: 'CreateOrMerge',
+        deletionPolicy: 'Merge',
+        manifest: { apiVersion: 'v1', kind: 'ConfigMap' },
+        template: {
+          templateFrom: [
+            {
+              literal: 'a: {{ .password }}',
+              target: 'spec.database.config',
+              valuesDecodingStrategy: 'Base64',
+            },
+          ],
+        },
+      },
+      dataFrom: [
+        {
+          find: { name: { regexp: '.*' }, nullBytePolicy: 'Fail' },
+          rewrite: [
+            {
+              merge: {
+                into: 'all',
+                priority: ['b'],
+                priorityPolicy: 'IgnoreNotFound',
+                conflictPolicy: 'Ignore',
+                strategy: 'JSON',
+              },
+            },
+          ],
+        },
+      ],
+    }),
+  },
+  {
     name: 'es-v1beta1',
     object: es('es-v1beta1', { secretStoreRef: { name: 'fake' }, data }, 'external-secrets.io/v1beta1'),
   },
@@ -313,6 +358,55 @@ export const VALID: Sample[] = [
     }),
   },
   {
+    name: 'ss-aws-acm-custom-tags',
+    object: ss('aws-acm', {
+      provider: {
+        aws: {
+          service: 'CertificateManager',
+          region: 'eu-west-1',
+          role: 'arn:aws:iam::1:role/a',
+          sessionTagsPolicy: 'Custom',
+          customSessionTags: { team: 'payments' },
+        },
+      },
+    }),
+  },
+  {
+    name: 'ss-openbao',
+    object: ss('openbao', {
+      provider: {
+        openBao: {
+          server: 'https://bao.example.com:8200',
+          path: 'secret',
+          version: 'v2',
+          namespace: 'team-a',
+          caProvider: { type: 'ConfigMap', name: 'ca', key: 'ca.crt' },
+          auth: {
+            namespace: 'root',
+            appRole: { path: 'approle', roleRef: sel('bao', 'role'), secretRef: sel('bao', 'secret') },
+          },
+        },
+      },
+    }),
+  },
+  {
+    name: 'ss-webhook',
+    object: ss('webhook', {
+      provider: {
+        webhook: {
+          url: 'https://api.example.com/secrets/{{ .remoteRef.key }}',
+          method: 'POST',
+          headers: { Authorization: 'Bearer {{ .auth.token }}' },
+          body: '{"key":"{{ .remoteRef.key }}"}',
+          timeout: '10s',
+          result: { jsonPath: '$.data.{{ .remoteRef.property }}' },
+          secrets: [{ name: 'auth', secretRef: sel('webhook-auth', 'token') }],
+          caProvider: { type: 'Secret', name: 'ca', key: 'ca.crt' },
+        },
+      },
+    }),
+  },
+  {
     name: 'ss-azurekv',
     object: ss('azurekv', {
       provider: {
@@ -450,6 +544,27 @@ export const INVALID: Sample[] = [
     rejectedWith: 'remoteKey and rewrite are mutually exclusive',
   },
   {
+    name: 'ps-dataTo-rewrite-both',
+    object: ps('bad', {
+      ...pushBase,
+      dataTo: [
+        {
+          storeRef: { name: 'vault' },
+          rewrite: [{ regexp: { source: 'a', target: 'b' }, transform: { template: '{{ .value }}' } }],
+        },
+      ],
+    }),
+    rejectedWith: 'each rewrite must set exactly one of regexp or transform',
+  },
+  {
+    name: 'ps-templateFrom-target',
+    object: ps('bad', {
+      ...pushBase,
+      template: { templateFrom: [{ literal: 'a', target: 'metadata.ownerReferences' }] },
+    }),
+    rejectedWith: 'templateFrom target must be Data, Annotations or Labels',
+  },
+  {
     name: 'ps-bad-update-policy',
     object: ps('bad', { ...pushBase, updatePolicy: 'Sometimes' as 'Replace' }),
     rejectedWith: 'spec.updatePolicy',
@@ -507,7 +622,7 @@ export const INVALID: Sample[] = [
         },
       ],
     }),
-    rejectedWith: 'each rewrite must set exactly one of regexp or transform',
+    rejectedWith: 'each rewrite must set exactly one of merge, regexp or transform',
   },
   {
     name: 'es-merge-delete',
@@ -531,9 +646,9 @@ export const INVALID: Sample[] = [
     object: es('bad', {
       ...withStore,
       data,
-      target: { creationPolicy: 'CreateOrMerge' as string as CreationPolicy },
+      target: { creationPolicy: 'Adopt' as string as CreationPolicy },
     }),
-    rejectedWith: 'Unsupported value: "CreateOrMerge"',
+    rejectedWith: 'Unsupported value: "Adopt"',
     bySchema: true,
   },
   {
@@ -580,14 +695,76 @@ export const INVALID: Sample[] = [
       data,
       target: { template: { templateFrom: [{ literal: 'a', target: 'metadata.ownerReferences' }] } },
     }),
-    rejectedWith: 'target must be Data, Annotations or Labels',
+    rejectedWith: 'templateFrom target must be Data, Annotations or Labels when the target is a Secret',
+  },
+  {
+    name: 'es-manifest-secret-path',
+    object: es('bad', {
+      ...withStore,
+      data,
+      target: {
+        manifest: { apiVersion: 'v1', kind: 'Secret' },
+        template: { templateFrom: [{ literal: 'a', target: 'type' }] },
+      },
+    }),
+    rejectedWith: 'templateFrom target must be Data, Annotations or Labels when the target is a Secret',
+  },
+  {
+    name: 'es-create-or-merge-delete',
+    object: es('bad', {
+      ...withStore,
+      data,
+      target: { creationPolicy: 'CreateOrMerge', deletionPolicy: 'Delete' },
+    }),
+    rejectedWith: 'deletionPolicy Delete needs a Secret this ExternalSecret creates',
+  },
+  {
+    name: 'es-sync-window-schedule',
+    object: es('bad', {
+      ...withStore,
+      data,
+      syncWindows: { kind: 'allow', windows: [{ schedule: '0 22 * *', duration: '1h' }] },
+    }),
+    rejectedWith: 'spec.syncWindows.windows[0].schedule: Invalid value',
+    bySchema: true,
   },
   {
     name: 'ss-two-providers',
     object: ss('bad', {
       provider: { ...fakeProvider, kubernetes: { auth: { serviceAccount: { name: 'a' } } } },
     }),
-    rejectedWith: 'provider must set exactly one of aws, azurekv, fake, gcpsm, kubernetes, vault',
+    rejectedWith:
+      'provider must set exactly one of aws, azurekv, fake, gcpsm, kubernetes, openBao, vault, webhook',
+  },
+  {
+    name: 'ss-aws-reserved-session-tag',
+    object: ss('bad', {
+      provider: {
+        aws: {
+          service: 'SecretsManager',
+          region: 'eu-west-1',
+          role: 'arn:aws:iam::123456789012:role/r',
+          sessionTagsPolicy: 'Custom',
+          customSessionTags: { esoNamespace: 'other' },
+        },
+      },
+    }),
+    rejectedWith: 'customSessionTags must not set esoNamespace, esoStoreName or esoStoreKind',
+  },
+  {
+    name: 'ss-openbao-two-logins',
+    object: ss('bad', {
+      provider: {
+        openBao: {
+          server: 'https://bao.example.com',
+          auth: {
+            tokenSecretRef: { name: 'bao', key: 'token' },
+            userPass: { username: 'u', secretRef: { name: 'bao', key: 'password' } },
+          },
+        },
+      },
+    }),
+    rejectedWith: 'auth must set exactly one of tokenSecretRef, appRole, userPass',
   },
   {
     name: 'ss-no-provider',

@@ -1,0 +1,50 @@
+import { describe, expect, it } from '@jest/globals';
+import { UsageError, parseAgentArgs } from './agent.js';
+import { parseFetchArgs } from './fetch.js';
+
+describe('syncret agent arguments', () => {
+  it('passes everything after -- to the application unchanged', () => {
+    const a = parseAgentArgs(['exec', '--config=/c.yaml', '--', '/server', '--config', 'x', '--']);
+    expect(a).toMatchObject({
+      mode: 'exec',
+      configFile: '/c.yaml',
+      command: ['/server', '--config', 'x', '--'],
+    });
+  });
+
+  it('refuses what it does not know, with the argument named', () => {
+    expect(() => parseAgentArgs(['init', '--nope'])).toThrow('unknown argument "--nope"');
+    expect(() => parseAgentArgs(['init', '--config'])).toThrow('--config needs a value');
+    expect(() => parseAgentArgs(['exec', '--config', 'c'])).toThrow(/needs the application/);
+    expect(() => parseAgentArgs(['init', '--', 'x'])).toThrow(/takes no command/);
+    expect(() => parseAgentArgs(['run'])).toThrow(UsageError);
+    expect(parseAgentArgs(['--help'])).toBe('help');
+  });
+});
+
+describe('syncret fetch arguments', () => {
+  it('reads the flags, in both forms', () => {
+    expect(
+      parseFetchArgs(['--secrets', 'a b', '--role=ci', '--format', 'github-env', '--out=/o', '--mask']),
+    ).toMatchObject({
+      secrets: 'a b',
+      role: 'ci',
+      format: 'github-env',
+      out: '/o',
+      mask: true,
+      method: 'jwt',
+    });
+    expect(parseFetchArgs(['--secrets-file', 's', '--method', 'token'])).toMatchObject({ method: 'token' });
+  });
+
+  it('refuses an incomplete or unknown command line', () => {
+    expect(() => parseFetchArgs(['--role', 'ci'])).toThrow(/--secrets or --secrets-file/);
+    expect(() => parseFetchArgs(['--secrets', 'a b'])).toThrow('--method jwt needs --role');
+    expect(() => parseFetchArgs(['--secrets', 'a b', '--role', 'r', '--format', 'xml'])).toThrow(
+      /--format must be/,
+    );
+    expect(() => parseFetchArgs(['--secrets', 'a b', '--method', 'ldap'])).toThrow(/jwt or token/);
+    expect(() => parseFetchArgs(['--secrets'])).toThrow('--secrets needs a value');
+    expect(parseFetchArgs(['-h'])).toBe('help');
+  });
+});

@@ -1,0 +1,271 @@
+// `syncret fetch`: values from Vault/OpenBao for one CI step, logged in with the job's OIDC ID
+// token (JWT auth) or a token, written as dotenv, JSON or GitHub's env/output files. Exit codes:
+// 0 done, 1 a provider or write failure (the message names paths and keys, never a value), 2 a
+// usage error.
+
+import { appendFileSync, readFileSync } from 'node:fs';
+import type { AgentConfig } from '../agent/config.js';
+import {
+  FETCH_FORMATS,
+  FetchSpecError,
+  fetchItems,
+  formatOutput,
+  secretFiles,
+  maskCommands,
+  parseSecretsSpec,
+} from '../agent/fetch.js';
+import type { FetchFormat, FetchItem } from '../agent/fetch.js';
+import { writeAll, writeAtomic } from '../agent/files.js';
+import { safeMessage } from '../agent/modes.js';
+import { idTokenSource } from '../agent/oidc.js';
+import { openSources } from '../agent/setup.js';
+import type { VaultProvider } from '../api/providers/vault.js';
+import { LOG_LEVELS } from '../config/logging.js';
+import type { LogLevel } from '../config/logging.js';
+import { ProviderError } from '../providers/errors.js';
+import { validateVaultSpec } from '../providers/vault/index.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import { UsageError, stderrLogger } from './agent.js';
+import { eachFlag } from './args.js';
+
+export const FETCH_USAGE = `Usage: syncret fetch --secrets 'PATH KEY [| NAME] ; ...' [flags]
+
+Reads values from Vault/OpenBao once, for a CI step or a container's env file.
+
+What to read (vault-action's syntax):
+  --secrets TEXT           e.g. 'secret/data/app password | DB_PASSWORD ; secret/data/app key'
+  --secrets-file FILE      the same, from a file
+
+Vault:
+  --vault-addr URL         default $VAULT_ADDR
+  --vault-namespace NS     default $VAULT_NAMESPACE
+  --ca-file FILE           trust this PEM for the server
+  --method jwt|token       jwt (default): the job's OIDC ID token; token: $VAULT_TOKEN
+  --role ROLE              the JWT auth role
+  --path MOUNT             the JWT auth mount (default jwt)
+  --audience AUD           the audience to ask GitHub's token service for
+  --id-token-file FILE     the ID token in a file
+  --id-token-env VAR       the ID token in a variable (GitLab: the name under id_tokens:)
+
+Output:
+  --format FORMAT          ${FETCH_FORMATS.join(', ')} (default dotenv)
+  --out FILE|DIR           dotenv and json: written whole, mode 0600 (default stdout);
+                           github-env / github-output: appended (default $GITHUB_ENV / $GITHUB_OUTPUT);
+                           files: a directory, one file per value (mode 0400, all or none), for
+                           Compose secrets; value: the one value's bytes on stdout, for
+                           '| docker secret create NAME -'
+  --mask                   print ::add-mask:: for every value first (github-* always do)
+
+  --log-level LEVEL        ${LOG_LEVELS.join(', ')} (default info); logs go to stderr
+  --allow-insecure-credentials
+                           let credentials go to http:// URLs (test setups only)
+`;
+
+interface FetchArgs {
+  secrets?: string;
+  secretsFile?: string;
+  vaultAddr?: string;
+  vaultNamespace?: string;
+  caFile?: string;
+  method: 'jwt' | 'token';
+  role?: string;
+  path?: string;
+  audience?: string;
+  idTokenFile?: string;
+  idTokenEnv?: string;
+  format: FetchFormat;
+  out?: string;
+  mask: boolean;
+  logLevel: LogLevel;
+  allowInsecure: boolean;
+}
+
+const VALUE_FLAGS: Record<string, keyof FetchArgs> = {
+  '--secrets': 'secrets',
+  '--secrets-file': 'secretsFile',
+  '--vault-addr': 'vaultAddr',
+  '--vault-namespace': 'vaultNamespace',
+  '--ca-file': 'caFile',
+  '--role': 'role',
+  '--path': 'path',
+  '--audience': 'audience',
+  '--id-token-file': 'idTokenFile',
+  '--id-token-env': 'idTokenEnv',
+  '--out': 'out',
+};
+
+export function parseFetchArgs(argv: readonly string[]): FetchArgs | 'help' {
+  const out: FetchArgs = {
+    method: 'jwt',
+    format: 'dotenv',
+    mask: false,
+    logLevel: 'info',
+    allowInsecure: false,
+  };
+  for (const { arg, name, value } of eachFlag(argv, (m) => new UsageError(m))) {
+    if (arg === '-h' || arg === '--help' || arg === 'help') return 'help';
+    if (Object.hasOwn(VALUE_FLAGS, name)) {
+      (out as unknown as Record<string, string>)[VALUE_FLAGS[name]!] = value();
+    } else if (name === '--method') {
+      const m = value();
+      if (m !== 'jwt' && m !== 'token') throw new UsageError('--method must be jwt or token');
+      out.method = m;
+    } else if (name === '--format') {
+      const f = value();
+      if (!(FETCH_FORMATS as readonly string[]).includes(f))
+        throw new UsageError(`--format must be one of ${FETCH_FORMATS.join(', ')}`);
+      out.format = f as FetchFormat;
+    } else if (name === '--log-level') {
+      const l = value();
+      if (!(LOG_LEVELS as readonly string[]).includes(l))
+        throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+      out.logLevel = l as LogLevel;
+    } else if (arg === '--mask') out.mask = true;
+    else if (arg === '--allow-insecure-credentials') out.allowInsecure = true;
+    else throw new UsageError(`unknown argument "${arg}"`);
+  }
+  if (!out.secrets === !out.secretsFile)
+    throw new UsageError('give --secrets or --secrets-file (one of them)');
+  if (out.method === 'jwt' && !out.role) throw new UsageError('--method jwt needs --role');
+  if (out.format === 'files' && !out.out) throw new UsageError('--format files needs --out DIR');
+  if (out.format === 'value' && (out.out || out.mask))
+    throw new UsageError('--format value prints one value on stdout: no --out, no --mask');
+  return out;
+}
+
+/** The Vault block the providers read: the same login code as a SecretStore's. */
+function vaultSpec(a: FetchArgs, env: NodeJS.ProcessEnv): VaultProvider {
+  const server = a.vaultAddr ?? env.VAULT_ADDR;
+  if (!server) throw new UsageError('no Vault address: give --vault-addr or set VAULT_ADDR');
+  const auth: VaultProvider['auth'] =
+    a.method === 'token'
+      ? { tokenSecretRef: { name: 'env', key: 'VAULT_TOKEN' } }
+      : {
+          jwt: {
+            path: a.path ?? 'jwt',
+            role: a.role,
+            // The job presents its own token; the name is only what the schema asks for.
+            kubernetesServiceAccountToken: { serviceAccountRef: { name: 'ci-job' } },
+          },
+        };
+  const spec: VaultProvider = { server, auth };
+  const ns = a.vaultNamespace ?? env.VAULT_NAMESPACE;
+  if (ns) spec.namespace = ns;
+  const problem = validateVaultSpec(spec);
+  if (problem) throw new UsageError(problem.replace('spec.provider.vault', 'vault'));
+  return spec;
+}
+
+function readSpec(a: FetchArgs): FetchItem[] {
+  let text = a.secrets;
+  if (a.secretsFile) {
+    try {
+      text = readFileSync(a.secretsFile, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read ${a.secretsFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+  }
+  try {
+    return parseSecretsSpec(text ?? '');
+  } catch (e) {
+    if (e instanceof FetchSpecError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+function destination(a: FetchArgs, env: NodeJS.ProcessEnv): string | undefined {
+  if (a.out) return a.out;
+  if (a.format === 'github-env' || a.format === 'github-output') {
+    const v = a.format === 'github-env' ? 'GITHUB_ENV' : 'GITHUB_OUTPUT';
+    if (!env[v])
+      throw new UsageError(`--format ${a.format} needs --out or $${v} (set in a GitHub Actions job)`);
+    return env[v];
+  }
+  return undefined;
+}
+
+async function fetchAndWrite(
+  a: FetchArgs,
+  registry: ProviderRegistry,
+  env: NodeJS.ProcessEnv,
+): Promise<string[]> {
+  const items = readSpec(a);
+  if (a.format === 'value' && items.length !== 1)
+    throw new UsageError('--format value takes exactly one secret');
+  const config: AgentConfig = {
+    vault: vaultSpec(a, env),
+    vaultCAFile: a.caFile,
+    secretsDir: '/',
+    templates: [],
+    allowInsecureCredentials: a.allowInsecure,
+  };
+  const out = destination(a, env);
+  const tokens = idTokenSource({
+    file: a.idTokenFile,
+    envVar: a.idTokenEnv,
+    env,
+    allowInsecureCredentials: a.allowInsecure,
+  });
+  const opened = await openSources(config, {
+    registry,
+    // The token stays to its TTL: leases of dynamic credentials it read end with it.
+    keepTokens: true,
+    identity: {
+      who: 'syncret fetch',
+      token: async () => tokens(a.audience ? [a.audience] : undefined),
+      keys: async (_kind, sel, what) => {
+        const v = sel.name === 'env' && sel.key ? env[sel.key] : undefined;
+        if (!v)
+          throw new ProviderError(
+            'InvalidProviderConfig',
+            `${what}: $${sel.key ?? 'VAULT_TOKEN'} is not set`,
+          );
+        return new TextEncoder().encode(v);
+      },
+    },
+  });
+  try {
+    const vars = await fetchItems(items, opened.deps);
+    const github = a.format === 'github-env' || a.format === 'github-output';
+    if (a.mask || github) process.stdout.write(maskCommands(vars.values()));
+    if (a.format === 'files') {
+      writeAll(secretFiles(out!, vars));
+      return [...vars.keys()];
+    }
+    const text = formatOutput(a.format, vars);
+    if (github) appendFileSync(out!, text, { mode: 0o600 });
+    else if (out) writeAtomic({ path: out, mode: 0o600, content: text });
+    else process.stdout.write(text);
+    return [...vars.keys()];
+  } catch (e) {
+    throw new Error(safeMessage(e, opened));
+  } finally {
+    await opened.close();
+  }
+}
+
+export async function fetchCommand(argv: string[], registry: ProviderRegistry): Promise<number> {
+  let args: FetchArgs | 'help';
+  try {
+    args = parseFetchArgs(argv);
+    if (args === 'help') {
+      process.stdout.write(FETCH_USAGE);
+      return 0;
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`syncret fetch: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  const logger = stderrLogger(args.logLevel);
+  try {
+    const names = await fetchAndWrite(args, registry, process.env);
+    logger.info({ names, format: args.format }, 'fetched');
+    return 0;
+  } catch (e) {
+    console.error(`syncret fetch: ${e instanceof Error ? e.message : String(e)}`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}
