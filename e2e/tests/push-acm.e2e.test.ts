@@ -3,7 +3,8 @@
 // external-secrets-remote-key) and the metadata's tags, re-imported under the same ARN only
 // when the certificate changed (moto's request recorder counts the writes: none while it is
 // unchanged), a certificate someone else tagged is refused and IfNotExists leaves it, and
-// deletionPolicy Delete deletes only what it owns while None keeps it.
+// deletionPolicy Delete deletes only what it owns while None keeps it. The same store (one ACM
+// client) also serves an ExternalSecret's read of an exportable certificate by its ARN.
 
 import {
   ACMClient,
@@ -12,10 +13,21 @@ import {
   ImportCertificateCommand,
   ListCertificatesCommand,
   ListTagsForCertificateCommand,
+  RequestCertificateCommand,
 } from '@aws-sdk/client-acm';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { selfSignedPem } from '../lib/azurekv.js';
-import { apply, kubectl, newNamespace, plainSecret, remove, waitFor } from '../lib/kube.js';
+import {
+  apply,
+  externalSecret,
+  kubectl,
+  newNamespace,
+  plainSecret,
+  remove,
+  secretData,
+  waitEs,
+  waitFor,
+} from '../lib/kube.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
 import { forceSync, getPush, pushSecret, pushStatus, waitPush } from '../lib/push.js';
@@ -219,5 +231,36 @@ describe('PushSecret into AWS Certificate Manager', () => {
     expect((await tagged('gone')).size).toBe(0);
     expect((await tagged('theirs')).size).toBe(1);
     expect((await tagged('kept')).size).toBe(1);
+  });
+
+  it('one store reads (an ExternalSecret, the ARN without the prefix) and pushes', async () => {
+    const out = await acm.send(
+      new RequestCertificateCommand({ DomainName: `r-${sfx}.push.example`, Options: { Export: 'ENABLED' } }),
+    );
+    const arn = out.CertificateArn!;
+    const p = tlsPair(`f-${sfx}.push.example`);
+    apply(
+      externalSecret(ns, 'read', {
+        secretStoreRef: { name: 'acm' },
+        refreshInterval: '1h',
+        data: [{ secretKey: 'bundle.pem', remoteRef: { key: arn } }],
+      }),
+      tlsSecret('both', p),
+      pushSecret(ns, 'both', {
+        secretStoreRefs: [{ name: 'acm' }],
+        selector: { secret: { name: 'both' } },
+        data: [{ match: { remoteRef: { remoteKey: 'both' } } }],
+      }),
+    );
+    await waitEs(ns, 'read');
+    const pem = (await secretData(ns, 'read'))!['bundle.pem']!;
+    // The exported key is a secret value too: the final leak scan looks for it.
+    trackValue(pem.slice(pem.indexOf('-----BEGIN PRIVATE KEY-----')));
+    expect(pem.startsWith('-----BEGIN CERTIFICATE-----')).toBe(true);
+    expect(pem).toContain('-----BEGIN PRIVATE KEY-----');
+    await waitPush(ns, 'both', { reason: 'Synced' });
+    const certs = await tagged('both');
+    expect(certs.size).toBe(1);
+    expect(await leafOf([...certs.keys()][0]!)).toBe(p.certPem.trim());
   });
 });
