@@ -3,6 +3,7 @@
 // Prints a table and writes bench/results/<date>.json and .md.
 //
 //   npm run bench -- [--quick] [--scenarios 1,2,3,4,5,7] [--n 5000] [--steady-n 10000]
+//                    [--push-n 1000] (scenario 8, PushSecret, runs only when named)
 //                    [--steady-seconds 300] [--unrelated-n 10000] [--unrelated-kib 100]
 //                    [--operator-args '--kube-qps 0'] [--no-image-env]
 
@@ -20,6 +21,7 @@ import { deleteNamespaces } from './lib/world.js';
 import { baseline } from './scenarios/baseline.js';
 import { cold, compareToBaselines } from './scenarios/cold.js';
 import { providerCalls } from './scenarios/provider-calls.js';
+import { pushScenario } from './scenarios/push.js';
 import { underLoad } from './scenarios/load.js';
 import { restart } from './scenarios/restart.js';
 import { steady, unrelated } from './scenarios/steady.js';
@@ -37,6 +39,7 @@ function parse(argv: string[]): BenchOptions {
     callsN: 1000,
     // The count is exact (10 per cycle); the 15-minute budget has no room for a second minute.
     callsCycles: 1,
+    pushN: 1000,
     operatorArgs: [],
     imageEnv: true,
   };
@@ -67,6 +70,7 @@ function parse(argv: string[]): BenchOptions {
     else if (a === '--steady-seconds') o.steadySeconds = Number(v());
     else if (a === '--unrelated-n') o.unrelatedN = Number(v());
     else if (a === '--unrelated-kib') o.unrelatedBytes = Number(v()) * 1024;
+    else if (a === '--push-n') o.pushN = Number(v());
     else throw new Error(`unknown flag ${a}`);
   }
   return o;
@@ -115,7 +119,7 @@ async function main(): Promise<void> {
   const opts = parse(process.argv.slice(2));
   const began = Date.now();
   // The fake provider needs no backend servers.
-  process.env.SYNCRET_E2E_SERVERS ??= opts.scenarios.has('6') ? 'moto' : '';
+  process.env.SYNCRET_E2E_SERVERS ??= opts.scenarios.has('6') || opts.scenarios.has('8') ? 'moto' : '';
   await globalSetup({} as never, { rootDir: ROOT } as never);
   const api = new Api(ADMIN_KUBECONFIG);
   const operatorApi = new Api(OPERATOR_KUBECONFIG);
@@ -138,6 +142,8 @@ async function main(): Promise<void> {
         name: `bench-${name}`,
         args: ['--log-level', 'info', ...opts.operatorArgs, ...args],
         env: { ...(opts.imageEnv ? IMAGE_ENV : {}), ...env },
+        // A loaded machine (other work on the same cores) can take longer than 30 s to start Node.
+        readyTimeoutMs: 120_000,
       });
       return op;
     },
@@ -182,6 +188,7 @@ async function main(): Promise<void> {
     if (s.has('4')) loadNs = await steady(ctx, loadNs, loadNs ? maxN : 0);
     if (s.has('5')) await unrelated(ctx);
     if (s.has('6')) await providerCalls(ctx, opts.callsN, opts.callsCycles, 60);
+    if (s.has('8')) await pushScenario(ctx, opts.pushN, 60);
     await ctx.stopOperator();
     if (loadNs) await deleteNamespaces(api, [loadNs], { wait: false });
   } finally {

@@ -18,6 +18,8 @@ export interface BenchOptions {
   /** Scenario 6: ExternalSecrets and refresh cycles watched. */
   callsN: number;
   callsCycles: number;
+  /** Scenario 8: PushSecrets whose sources do not change. */
+  pushN: number;
   /** Extra flags for every operator process (e.g. to compare settings). */
   operatorArgs: string[];
   /** Run the operator with the container image's NODE_OPTIONS and MALLOC_ARENA_MAX. */

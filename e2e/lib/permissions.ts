@@ -30,6 +30,8 @@ const GROUP: Record<string, string> = {
   secretstores: 'external-secrets.io',
   clustersecretstores: 'external-secrets.io',
   clusterexternalsecrets: 'external-secrets.io',
+  pushsecrets: 'external-secrets.io',
+  clusterpushsecrets: 'external-secrets.io',
   leases: 'coordination.k8s.io',
   deployments: 'apps',
   statefulsets: 'apps',

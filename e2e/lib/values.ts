@@ -12,3 +12,9 @@ export function secretValue(label = 'v'): string {
 export function issuedValues(): string[] {
   return [...issued];
 }
+
+/** Registers a secret made elsewhere (e.g. a private key from openssl) for the leak scan. */
+export function trackValue(v: string): string {
+  issued.push(v);
+  return v;
+}

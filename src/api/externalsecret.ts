@@ -30,7 +30,7 @@ const DECODING_STRATEGIES = ['None', 'Base64', 'Base64URL', 'Auto'] as const;
 const NULL_BYTE_POLICIES = ['Ignore', 'Fail'] as const;
 export const CREATION_POLICIES = ['Owner', 'Orphan', 'Merge', 'None', 'CreateOrMerge'] as const;
 
-function storeRef(desc: string) {
+export function storeRef(desc: string) {
   return obj(
     {
       name: objectName('Name of the SecretStore or ClusterSecretStore.'),
@@ -43,7 +43,7 @@ function storeRef(desc: string) {
 export type StoreRef = Static<ReturnType<typeof storeRef>>;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
-function generatorRef() {
+export function generatorRef() {
   return obj(
     {
       apiVersion: str({ desc: 'Defaults to generators.external-secrets.io/v1alpha1.' }),
@@ -151,26 +151,34 @@ function rewriteMerge() {
 
 export type RewriteMerge = Static<ReturnType<typeof rewriteMerge>>;
 
+function rewriteRegexp() {
+  return obj(
+    {
+      source: str({ desc: 'A regular expression matched against each key.', maxLength: MAX_REF_LENGTH }),
+      target: str({ desc: 'The replacement; $1 refers to a capture group.', maxLength: MAX_REF_LENGTH }),
+    },
+    { required: ['source', 'target'] },
+  );
+}
+
+function rewriteTransform() {
+  return obj(
+    {
+      template: str({
+        desc: 'A template applied to each key; .value is the key.',
+        maxLength: MAX_REF_LENGTH,
+      }),
+    },
+    { required: ['template'] },
+  );
+}
+
 function rewrite() {
   return obj(
     {
       merge: rewriteMerge(),
-      regexp: obj(
-        {
-          source: str({ desc: 'A regular expression matched against each key.', maxLength: MAX_REF_LENGTH }),
-          target: str({ desc: 'The replacement; $1 refers to a capture group.', maxLength: MAX_REF_LENGTH }),
-        },
-        { required: ['source', 'target'] },
-      ),
-      transform: obj(
-        {
-          template: str({
-            desc: 'A template applied to each key; .value is the key.',
-            maxLength: MAX_REF_LENGTH,
-          }),
-        },
-        { required: ['template'] },
-      ),
+      regexp: rewriteRegexp(),
+      transform: rewriteTransform(),
     },
     {
       rules: [
@@ -178,6 +186,18 @@ function rewrite() {
           ['merge', 'regexp', 'transform'],
           'each rewrite must set exactly one of merge, regexp or transform',
         ),
+      ],
+    },
+  );
+}
+
+/** PushSecret dataTo[].rewrite: ESO's PushSecretRewrite renames keys only, so it has no merge. */
+export function keyRewrite() {
+  return obj(
+    { regexp: rewriteRegexp(), transform: rewriteTransform() },
+    {
+      rules: [
+        exactlyOne(['regexp', 'transform'], 'each rewrite must set exactly one of regexp or transform'),
       ],
     },
   );
@@ -246,7 +266,7 @@ function templateRef(desc: string) {
 export type TemplateRefItem = NonNullable<Static<ReturnType<typeof templateRef>>['items']>[number];
 
 /** ESO's rule for a target that is a Secret: templateFrom writes only its data, labels and annotations. */
-const SECRET_TEMPLATE_TARGETS = "['data', 'annotations', 'labels']";
+export const SECRET_TEMPLATE_TARGETS = "['data', 'annotations', 'labels']";
 
 function templateFrom() {
   return obj({
@@ -268,7 +288,7 @@ export type TemplateFrom = Static<ReturnType<typeof templateFrom>>;
 
 const SA_TOKEN = 'kubernetes.io/service-account-token';
 
-function template() {
+export function targetTemplate() {
   return obj(
     {
       type: str({ desc: 'The type of the target Secret.' }),
@@ -306,7 +326,7 @@ function template() {
   );
 }
 
-export type TargetTemplate = Static<ReturnType<typeof template>>;
+export type TargetTemplate = Static<ReturnType<typeof targetTemplate>>;
 
 function manifest() {
   return obj(
@@ -334,7 +354,7 @@ function target() {
         desc: 'What happens when the provider has no data: Retain (default) keeps the Secret, Delete deletes it, Merge removes the keys.',
       }),
       immutable: bool({ desc: 'Creates the Secret as immutable.' }),
-      template: template(),
+      template: targetTemplate(),
       manifest: manifest(),
     },
     {
@@ -437,7 +457,7 @@ export type RefreshPolicy = NonNullable<ExternalSecretSpec['refreshPolicy']>;
  * field but renewTime (set once renewed), so the type declares them present; the schema
  * requires none.
  */
-function generatorLease() {
+export function generatorLease() {
   return obj(
     {
       source: str({ desc: 'The dataFrom entry that produced it, e.g. dataFrom[0].' }),

@@ -188,6 +188,11 @@ export function opaque(opts: Opts = {}): Typed<Record<string, unknown>> {
   return node(opts.desc, { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, opts.rules);
 }
 
+/** Any JSON value (an object, a string, ...), kept as written; its consumer validates it. */
+export function anyJson(opts: Opts = {}): Typed<unknown> {
+  return node(opts.desc, { 'x-kubernetes-preserve-unknown-fields': true }, opts.rules);
+}
+
 export function arr<S extends Typed<unknown>>(items: S, opts: ArrOpts = {}): Typed<Static<S>[]> {
   return node(
     opts.desc,

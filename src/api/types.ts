@@ -12,6 +12,12 @@
 
 import type { ClusterExternalSecretSpec, ClusterExternalSecretStatus } from './clusterexternalsecret.js';
 import type { ExternalSecretSpec, ExternalSecretStatus } from './externalsecret.js';
+import type {
+  ClusterPushSecretSpec,
+  ClusterPushSecretStatus,
+  PushSecretSpec,
+  PushSecretStatus,
+} from './pushsecret.js';
 import type { SecretStoreSpec, SecretStoreStatus } from './secretstore.js';
 
 export type {
@@ -60,6 +66,21 @@ export type {
   NamespaceFailure,
 } from './clusterexternalsecret.js';
 export type {
+  ClusterPushSecretSpec,
+  ClusterPushSecretStatus,
+  PushConversionStrategy,
+  PushDeletionPolicy,
+  PushSecretData,
+  PushSecretDataTo,
+  PushSecretRemoteRef,
+  PushSecretSelector,
+  PushSecretSpec,
+  PushSecretStatus,
+  PushSecretStoreRef,
+  SyncedPushSecrets,
+  UpdatePolicy,
+} from './pushsecret.js';
+export type {
   ClusterSecretStoreCondition,
   ProviderSpec,
   SecretStoreSpec,
@@ -73,6 +94,8 @@ export const GROUP = 'external-secrets.io';
 export const GENERATORS_GROUP = 'generators.external-secrets.io';
 export const GENERATORS_VERSION = 'v1alpha1';
 export const STORED_VERSION = 'v1';
+/** PushSecret and ClusterPushSecret: ESO serves and stores them only at v1alpha1. */
+export const PUSH_VERSION = 'v1alpha1';
 export const SERVED_VERSIONS = ['v1', 'v1beta1'] as const;
 
 export interface ObjectMeta {
@@ -113,6 +136,16 @@ export interface ExternalSecret extends KubeObject {
 export interface ClusterExternalSecret extends KubeObject {
   spec?: ClusterExternalSecretSpec;
   status?: ClusterExternalSecretStatus;
+}
+
+export interface PushSecret extends KubeObject {
+  spec?: PushSecretSpec;
+  status?: PushSecretStatus;
+}
+
+export interface ClusterPushSecret extends KubeObject {
+  spec?: ClusterPushSecretSpec;
+  status?: ClusterPushSecretStatus;
 }
 
 export interface SecretStore extends KubeObject {

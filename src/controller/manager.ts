@@ -6,16 +6,20 @@
 
 import type {
   ClusterExternalSecret,
+  ClusterPushSecret,
   ExternalSecret,
   KubeObject,
   Namespace,
+  PushSecret,
   SecretStore,
 } from '../api/types.js';
 import {
   CLUSTER_EXTERNAL_SECRETS,
+  CLUSTER_PUSH_SECRETS,
   CLUSTER_SECRET_STORES,
   EXTERNAL_SECRETS,
   NAMESPACES,
+  PUSH_SECRETS,
   SECRETS,
   SECRET_STORES,
 } from '../kube/resources.js';
@@ -36,6 +40,7 @@ import { DEFAULT_MIN_REFRESH_INTERVAL_MS } from '../runtime/schedule.js';
 import { Reflector } from '../runtime/watch.js';
 import type { ReflectorOptions } from '../runtime/watch.js';
 import { clusterExternalSecretController } from './clusterexternalsecret/controller.js';
+import { clusterPushSecretController } from './clusterpushsecret/controller.js';
 import { externalSecretController } from './externalsecret/controller.js';
 import type { EsCaches } from './externalsecret/controller.js';
 import { MANAGED_LABEL } from './externalsecret/ownership.js';
@@ -45,6 +50,8 @@ import type { Workload, WorkloadKind } from './rollout/workloads.js';
 import { TargetSecrets } from './externalsecret/targets.js';
 import type { CachedSecret } from './externalsecret/targets.js';
 import { Generators } from './generator/access.js';
+import { pushSecretController, sourceMetaOf } from './pushsecret/controller.js';
+import type { SourceMeta } from './pushsecret/controller.js';
 import { StoreAccess } from './store/access.js';
 import { storeController } from './store/controller.js';
 import { StoreHealth } from './store/health.js';
@@ -98,6 +105,8 @@ export interface RolloutSettings {
 const STORE_WORKERS = 4;
 /** Few objects, each writing to many namespaces (with its own parallelism). */
 const CES_WORKERS = 2;
+/** Pushes wait on backend writes; fewer than the ExternalSecret workers, more than the stores'. */
+const PUSH_WORKERS = 16;
 /** Per workload kind: a run is a map lookup, or one patch after a Secret changed. */
 const ROLLOUT_WORKERS = 2;
 /**
@@ -110,6 +119,10 @@ const SLOW_RUN_MS = 2_000;
 /** The Manager's caches: those of the ExternalSecret controller, and the cluster-wide kinds'. */
 type Caches = EsCaches & {
   clusterExternalSecrets?: ObjectCache<ClusterExternalSecret>;
+  clusterPushSecrets?: ObjectCache<ClusterPushSecret>;
+  pushSecrets: ObjectCache<PushSecret>;
+  /** Every Secret's metadata (no values), watched only once a PushSecret exists. */
+  pushSources: ObjectCache<SourceMeta>;
   /** Slim workload caches of the rollout controller (started by it, not by start()). */
   workloads?: Record<WorkloadKind, ObjectCache<Workload>>;
 };
@@ -200,6 +213,20 @@ export class Manager {
       onDataChanged: this.rollout?.changed,
     });
     this.controllers = [...stores, this.externalSecrets] as Controller<KubeObject, unknown>[];
+    this.controllers.push(
+      pushSecretController({
+        ...common,
+        caches: {
+          pushSecrets: this.caches.pushSecrets,
+          stores: this.caches.stores,
+          clusterStores: this.caches.clusterStores,
+          namespaces: this.caches.namespaces,
+          sources: this.caches.pushSources,
+        },
+        generators,
+        queue: this.queueOptions('pushsecret', Math.min(PUSH_WORKERS, o.concurrency)),
+      }) as Controller<KubeObject, unknown>,
+    );
     const ces = this.caches.clusterExternalSecrets;
     if (ces)
       this.controllers.push(
@@ -211,6 +238,19 @@ export class Manager {
             namespaces: this.caches.namespaces,
           },
           queue: this.queueOptions('clusterexternalsecret', Math.min(CES_WORKERS, o.concurrency)),
+        }) as Controller<KubeObject, unknown>,
+      );
+    const cps = this.caches.clusterPushSecrets;
+    if (cps)
+      this.controllers.push(
+        clusterPushSecretController({
+          ...common,
+          caches: {
+            clusterPushSecrets: cps,
+            pushSecrets: this.caches.pushSecrets,
+            namespaces: this.caches.namespaces,
+          },
+          queue: this.queueOptions('clusterpushsecret', Math.min(CES_WORKERS, o.concurrency)),
         }) as Controller<KubeObject, unknown>,
       );
     // Counted at scrape time from the caches: no per-object series, whatever the object count.
@@ -263,11 +303,17 @@ export class Manager {
       generators: (o.generators ?? [])
         .filter((gen) => gen.watched)
         .map((gen) => ({ gen, cache: scoped<KubeObject>(gen.resource) })),
+      pushSecrets: scoped<PushSecret>(PUSH_SECRETS),
+      pushSources: scoped<SourceMeta>(SECRETS, { transform: sourceMetaOf as (o: SourceMeta) => SourceMeta }),
       // Cluster-scoped, so served only by a cluster-wide operator (ESO: a namespaced install
       // disables its ClusterExternalSecret reconciler).
       clusterExternalSecrets:
         o.namespaces.length === 0
           ? new ObjectCache([reflector<ClusterExternalSecret>(CLUSTER_EXTERNAL_SECRETS, undefined)])
+          : undefined,
+      clusterPushSecrets:
+        o.namespaces.length === 0
+          ? new ObjectCache([reflector<ClusterPushSecret>(CLUSTER_PUSH_SECRETS, undefined)])
           : undefined,
       // Identity, opt-in and Syncret's template hashes only (workloadTransform): not the specs.
       workloads: o.rollout
@@ -306,7 +352,8 @@ export class Manager {
     };
   }
 
-  private allCaches(): ObjectCache<KubeObject>[] {
+  /** The caches started with the Manager; allCaches() adds those started on demand. */
+  private startedCaches(): ObjectCache<KubeObject>[] {
     const c = this.caches;
     return [
       c.namespaces,
@@ -315,14 +362,21 @@ export class Manager {
       c.secrets,
       c.externalSecrets,
       ...c.generators.map((g) => g.cache),
+      c.pushSecrets,
       ...(c.clusterExternalSecrets ? [c.clusterExternalSecrets] : []),
+      ...(c.clusterPushSecrets ? [c.clusterPushSecrets] : []),
     ] as ObjectCache<KubeObject>[];
+  }
+
+  private allCaches(): ObjectCache<KubeObject>[] {
+    return [...this.startedCaches(), this.caches.pushSources as unknown as ObjectCache<KubeObject>];
   }
 
   async start(): Promise<void> {
     const c = this.caches;
     const signal = this.abort.signal;
-    for (const cache of this.allCaches()) cache.start();
+    // The push sources start with the first PushSecret (pushsecret/controller.ts).
+    for (const cache of this.startedCaches()) cache.start();
     // Stores, namespaces and managed Secrets first, so the first ExternalSecret reconciles see
     // a complete world instead of failing with StoreNotFound. Generators and
     // ClusterExternalSecrets are not waited for: a cluster without their CRDs must still run.

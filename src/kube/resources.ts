@@ -114,6 +114,20 @@ export const VAULT_DYNAMIC_SECRETS: ResourceType = {
   namespaced: true,
   kind: 'VaultDynamicSecret',
 };
+export const PUSH_SECRETS: ResourceType = {
+  group: 'external-secrets.io',
+  version: 'v1alpha1',
+  resource: 'pushsecrets',
+  namespaced: true,
+  kind: 'PushSecret',
+};
+export const CLUSTER_PUSH_SECRETS: ResourceType = {
+  group: 'external-secrets.io',
+  version: 'v1alpha1',
+  resource: 'clusterpushsecrets',
+  namespaced: false,
+  kind: 'ClusterPushSecret',
+};
 
 /** Every namespaced generator kind, by kind (VaultDynamicSecret included). */
 export const GENERATOR_RESOURCES: Readonly<Record<WrappableGeneratorKind, ResourceType>> = Object.fromEntries(

@@ -229,6 +229,19 @@ export class ClientCache {
     }
   }
 
+  /** One call that is not shared (a write), measured like the others. */
+  async measured<T>(providerName: string, operation: string, call: () => Promise<T>): Promise<T> {
+    const started = this.now();
+    try {
+      const v = await call();
+      this.opts.onCall?.(providerName, operation, true, (this.now() - started) / 1000);
+      return v;
+    } catch (e) {
+      this.opts.onCall?.(providerName, operation, false, (this.now() - started) / 1000);
+      throw e;
+    }
+  }
+
   /** Forgets reused reads (of one client identity, or all): their values leave memory. */
   forgetReads(id?: string): void {
     for (const m of [this.recent, this.recentFind] as Map<string, unknown>[]) {

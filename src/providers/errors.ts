@@ -9,7 +9,11 @@ export type ProviderErrorReason =
   | 'Throttled'
   | 'AuthFailed'
   | 'DecodeFailed'
-  | 'Unsupported';
+  | 'Unsupported'
+  /** A push or delete met a remote secret without the ownership marker: it is not touched. */
+  | 'NotOwned'
+  /** A write lost a race (Vault check-and-set, an ETag): the next attempt reads again. */
+  | 'Conflict';
 
 export class ProviderError extends Error {
   override readonly name = 'ProviderError';

@@ -83,6 +83,64 @@ export interface ProviderContext {
   signal: AbortSignal;
 }
 
+// ---- the write side (PushSecret) ----
+
+/** Where a push writes: one remote secret, or one property of its JSON object. */
+export interface PushRef {
+  remoteKey: string;
+  /** Set: only this property of the remote JSON object changes; the other properties stay. */
+  property?: string;
+}
+
+/**
+ * What a push writes: one Secret key's bytes (`match.secretKey` set), or the whole Secret
+ * (`secretKey` unset), which providers store as one JSON object of its keys, as ESO does.
+ */
+export type PushValue =
+  { kind: 'bytes'; data: Uint8Array } | { kind: 'map'; data: Record<string, Uint8Array> };
+
+export interface PushRequest {
+  ref: PushRef;
+  value: PushValue;
+  /**
+   * `data[].metadata` exactly as the user wrote it (any JSON, or undefined). Each provider
+   * parses and validates its own shape; a shape it does not accept is ProviderError InvalidRequest.
+   */
+  metadata?: unknown;
+  /**
+   * The source Secret's type, labels and annotations, as plain data: the kubernetes provider
+   * copies them to the Secret it writes (as ESO does); the others ignore them.
+   */
+  source?: { type?: string; labels: Record<string, string>; annotations: Record<string, string> };
+  /**
+   * Reads a key of a ConfigMap or Secret of the PushSecret's namespace (documents metadata
+   * names, e.g. a resource policy); absent where nothing may be read.
+   */
+  readKey?: (kind: 'ConfigMap' | 'Secret', name: string, key: string) => Promise<string>;
+}
+
+/**
+ * What a push did. `unchanged`: the remote already held the value and metadata, nothing was
+ * written. Writes happen only when something differs (no new version per refresh).
+ */
+export type PushOutcome = 'created' | 'updated' | 'unchanged';
+
+/** What a delete did. A remote that Syncret (or ESO) did not create is never deleted. */
+export type DeleteOutcome = 'deleted' | 'absent' | 'not-owned';
+
+/**
+ * The write side of a backend. Every remote a push creates carries ESO's ownership marker
+ * (the provider's docs name it), so a migration from ESO keeps working both ways. A remote
+ * without the marker is never overwritten (ProviderError NotOwned) nor deleted.
+ */
+export interface SecretsWriter {
+  push(req: PushRequest): Promise<PushOutcome>;
+  /** Removes the remote secret (or only its property) if it carries the ownership marker. */
+  delete(ref: PushRef): Promise<DeleteOutcome>;
+  /** Whether the remote secret (with `property`: that property) exists, whoever owns it. */
+  exists(ref: PushRef): Promise<boolean>;
+}
+
 export type ValidationResult =
   { result: 'Valid' } | { result: 'Unknown'; message: string } | { result: 'Error'; message: string };
 
@@ -96,6 +154,8 @@ export interface SecretsClient {
   validate(): Promise<ValidationResult>;
   /** Releases connections, revokes tokens. */
   close(): Promise<void>;
+  /** The write side (PushSecret); undefined for a backend Syncret only reads. */
+  readonly writer?: SecretsWriter;
   /** When set (ms since epoch), the client cache drops this client then (short-lived credentials). */
   readonly expiresAt?: number;
 }

@@ -5,6 +5,7 @@
 
 export type SecretDataErrorReason =
   | 'PropertyNotFound'
+  | 'KeyNotFound'
   | 'NotJSON'
   | 'DecodeFailed'
   | 'InvalidKey'

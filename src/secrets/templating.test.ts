@@ -61,6 +61,33 @@ describe('applyTemplate', () => {
     expect(r.labels).toEqual({ u: 'app', plain: 'v' });
     expect(r.annotations).toEqual({ a: 'APP' });
   });
+  it('templateFrom valuesDecodingStrategy decodes each rendered value (ESO 2.9), never the inputs', () => {
+    const r = applyTemplate(
+      es({
+        templateFrom: [
+          { literal: 'pw: "{{ .password | b64enc }}"\nuser: "{{ .user }}"', valuesDecodingStrategy: 'Auto' },
+          { literal: 'raw: "{{ .password | b64enc }}"' },
+        ],
+      }),
+      data,
+    );
+    expect(dec(r.data)).toEqual({
+      pw: 's3cr3t-VALUE-xyz',
+      user: 'app',
+      raw: Buffer.from('s3cr3t-VALUE-xyz').toString('base64'),
+    });
+    try {
+      applyTemplate(
+        es({ templateFrom: [{ literal: 'pw: "{{ .password }}"', valuesDecodingStrategy: 'Base64' }] }),
+        data,
+      );
+      throw new Error('expected a failure');
+    } catch (e) {
+      expect((e as SecretDataError).reason).toBe('DecodeFailed');
+      expect((e as Error).message).toMatch(/secretKey "pw" in templateFrom\[0\] .*base64/);
+      expect((e as Error).message).not.toContain('s3cr3t');
+    }
+  });
   it('fails on a missing key (missingkey=error) with a location and without values', () => {
     try {
       applyTemplate(es({ data: { k: '{{ .password }}\n{{ .nope }}' } }), data);

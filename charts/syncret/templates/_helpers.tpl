@@ -79,6 +79,13 @@ operator makes (config/rbac/role.yaml is the reference; CI fails if they differ 
 - apiGroups: [external-secrets.io]
   resources: [externalsecrets]
   verbs: [patch]
+# PushSecrets: watched, status written, and ESO's deletion finalizer added and removed.
+- apiGroups: [external-secrets.io]
+  resources: [pushsecrets]
+  verbs: [get, list, watch, patch]
+- apiGroups: [external-secrets.io]
+  resources: [pushsecrets/status]
+  verbs: [get, patch, update]
 # VaultDynamicSecret generators referenced by dataFrom[].sourceRef.generatorRef.
 - apiGroups: [generators.external-secrets.io]
   resources: [vaultdynamicsecrets]
@@ -157,6 +164,20 @@ operator makes (config/rbac/role.yaml is the reference; CI fails if they differ 
 # The ExternalSecrets a ClusterExternalSecret creates, updates (patch) and deletes.
 - apiGroups: [external-secrets.io]
   resources: [externalsecrets]
+  verbs: [create, delete]
+# ClusterPushSecrets: watched, status written; the PushSecrets they create carry an
+# ownerReference with blockOwnerDeletion, and are created, updated (patch) and deleted.
+- apiGroups: [external-secrets.io]
+  resources: [clusterpushsecrets]
+  verbs: [get, list, watch]
+- apiGroups: [external-secrets.io]
+  resources: [clusterpushsecrets/status]
+  verbs: [get, patch, update]
+- apiGroups: [external-secrets.io]
+  resources: [clusterpushsecrets/finalizers]
+  verbs: [update]
+- apiGroups: [external-secrets.io]
+  resources: [pushsecrets]
   verbs: [create, delete]
 # ESO's per-ClusterExternalSecret namespace finalizers, removed after a migration from ESO.
 - apiGroups: [""]

@@ -9,6 +9,7 @@
 // (Node strips the types; this file may import only node: builtins and packages.)
 
 import { createHash } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { GrpcClient, grpc } from 'google-gax';
@@ -50,6 +51,8 @@ export interface EmulatorOptions {
   accessQuotaPerMinute?: number;
   /** Reject calls without a bearer token (UNAUTHENTICATED), as the real service does. */
   requireAuth?: boolean;
+  /** Appends one JSON line per call (method, resource, principal; no payload) to this file. */
+  requestLog?: string;
 }
 
 export interface Emulator {
@@ -502,6 +505,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       const authorization = call.metadata.get('authorization')[0]?.toString();
       const principal = principalOf(authorization);
       calls.push({ method: rpc, principal, authorization });
+      if (opts.requestLog) {
+        // Which call on which resource: never a payload.
+        const r = call.request as { name?: string; parent?: string; secret?: { name?: string } };
+        const resource = r.name ?? r.secret?.name ?? r.parent ?? '';
+        appendFileSync(opts.requestLog, `${JSON.stringify({ rpc, resource, principal })}\n`);
+      }
       if (calls.length > 1000) calls.splice(0, calls.length - 1000);
       try {
         if (opts.requireAuth && !authorization?.startsWith('Bearer '))
@@ -552,6 +561,7 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
     host: arg('host') ?? '127.0.0.1',
     port: Number(arg('port') ?? 0),
     requireAuth: process.argv.includes('--require-auth'),
+    ...(arg('request-log') ? { requestLog: arg('request-log') } : {}),
     ...(quota ? { accessQuotaPerMinute: Number(quota) } : {}),
   });
   console.log(`gcpsm emulator listening on ${emu.address}`);

@@ -92,6 +92,11 @@ const CLUSTER_WIDE_ONLY = new Set([
   tuple('external-secrets.io', 'clusterexternalsecrets/finalizers', 'update'),
   tuple('external-secrets.io', 'externalsecrets', 'create'),
   tuple('external-secrets.io', 'externalsecrets', 'delete'),
+  ...['get', 'list', 'watch'].map((v) => tuple('external-secrets.io', 'clusterpushsecrets', v)),
+  ...['get', 'patch', 'update'].map((v) => tuple('external-secrets.io', 'clusterpushsecrets/status', v)),
+  tuple('external-secrets.io', 'clusterpushsecrets/finalizers', 'update'),
+  tuple('external-secrets.io', 'pushsecrets', 'create'),
+  tuple('external-secrets.io', 'pushsecrets', 'delete'),
   tuple('', 'namespaces', 'patch'),
 ]);
 /**

@@ -30,7 +30,9 @@ up_gcpsm() {
   for attempt in 1 2 3; do
     port=$(free_port)
     log "starting gcpsm emulator on 127.0.0.1:$port"
+    : >"$DIR/logs/gcpsm-requests.jsonl"
     setsid "$node" "$GCPSM_EMULATOR" --host 127.0.0.1 --port "$port" \
+      --request-log "$DIR/logs/gcpsm-requests.jsonl" \
       >"$DIR/logs/gcpsm.log" 2>&1 </dev/null &
     pid=$!
     echo "$pid" >"$DIR/pids/gcpsm"
@@ -39,6 +41,7 @@ up_gcpsm() {
 GCPSM_EMULATOR_HOST=127.0.0.1:$port
 GCPSM_PROJECT=syncret-e2e
 GCPSM_EMULATOR_PID=$pid
+GCPSM_REQUEST_LOG=$DIR/logs/gcpsm-requests.jsonl
 ENV
       log "gcpsm emulator up: 127.0.0.1:$port (pid $pid)"
       return 0

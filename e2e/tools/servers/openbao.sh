@@ -84,6 +84,13 @@ listener "tcp" {
   tls_client_ca_file = "$tls/ca.crt"
   tls_require_and_verify_client_cert = true
 }
+# The request log the PushSecret tests count writes in (paths and operations; values are
+# HMAC'd by the audit device). OpenBao refuses audit devices enabled through the API.
+audit "file" "e2e" {
+  options {
+    file_path = "$DIR/logs/openbao-audit.log"
+  }
+}
 HCL
     # HOME points into the state dir: the dev server writes its root token to ~/.vault-token,
     # which must not overwrite a developer's own.
@@ -92,6 +99,7 @@ HCL
       >"$DIR/logs/openbao.log" 2>&1 </dev/null &
     pid=$!
     echo "$pid" >"$DIR/pids/openbao"
+    : >"$DIR/logs/openbao-audit.log"
     # sys/health answers 200 only when initialised, unsealed and active.
     if wait_ready "$pid" "$port" 30 curl -fsS --max-time 2 "http://127.0.0.1:$port/v1/sys/health" &&
       wait_ready "$pid" "$tls_port" 10 curl -fsS --max-time 2 --cacert "$tls/ca.crt" \
@@ -115,6 +123,7 @@ VAULT_CACERT=$tls/ca.crt
 VAULT_TEST_CLIENT_CERT=$tls/client.crt
 VAULT_TEST_CLIENT_KEY=$tls/client.key
 VAULT_UNSEAL_KEY=$unseal
+VAULT_AUDIT_LOG=$DIR/logs/openbao-audit.log
 BAO_BIN=$bin
 OPENBAO_VERSION=$OPENBAO_VERSION
 OPENBAO_PID=$pid

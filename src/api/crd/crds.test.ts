@@ -26,7 +26,10 @@ const ANNOTATION_LIMIT = 256 * 1024;
 
 const crds = allCRDs();
 
-function schemaOf(crd: CustomResourceDefinition, version = 'v1'): Schema {
+function schemaOf(
+  crd: CustomResourceDefinition,
+  version = crd.spec.versions.find((v) => v.storage)?.name ?? 'v1',
+): Schema {
   const v = crd.spec.versions.find((x) => x.name === version);
   if (!v) throw new Error(`${crd.metadata.name} has no version ${version}`);
   return v.schema.openAPIV3Schema;
@@ -91,7 +94,8 @@ function structuralProblems(node: Schema, path: string, out: string[] = []): str
   }
   if (node['x-kubernetes-int-or-string']) {
     if (node.type) out.push(`${path}: int-or-string must not have a type`);
-  } else if (!node.type) {
+  } else if (!node.type && !node['x-kubernetes-preserve-unknown-fields']) {
+    // The apiserver lets a node without a type through only with preserve-unknown-fields (any JSON).
     out.push(`${path}: no type`);
   }
   if (node.type === 'array' && !node.items) out.push(`${path}: array without items`);
@@ -150,7 +154,30 @@ describe('crds/', () => {
 });
 
 // ClusterExternalSecret serves only v1 and has no Status column (as ESO's): its own block below.
-const servedTwice = crds.filter((crd) => crd.spec.names.kind !== 'ClusterExternalSecret');
+// PushSecret and ClusterPushSecret serve only v1alpha1 (as ESO's): their own block too.
+const ONE_VERSION = new Set(['ClusterExternalSecret', 'PushSecret', 'ClusterPushSecret']);
+const servedTwice = crds.filter((crd) => !ONE_VERSION.has(crd.spec.names.kind));
+
+describe.each(
+  crds
+    .filter((c) => c.spec.names.kind.endsWith('PushSecret'))
+    .map((crd) => [crd.metadata.name, crd] as const),
+)('%s', (_name, crd) => {
+  it('serves and stores only v1alpha1, with ESO columns, category and structural schema', () => {
+    expect(crd.spec.versions.map((v) => [v.name, v.served, v.storage])).toEqual([['v1alpha1', true, true]]);
+    const columns = crd.spec.versions[0]?.additionalPrinterColumns.map((c) => [c.name, c.type, c.jsonPath]);
+    const expected = [
+      ['AGE', 'date', '.metadata.creationTimestamp'],
+      ['Status', 'string', '.status.conditions[?(@.type=="Ready")].reason'],
+      ...(crd.spec.names.kind === 'PushSecret' ? [['Last Sync', 'date', '.status.refreshTime']] : []),
+    ];
+    expect(columns).toEqual(expected);
+    expect(crd.spec.names.categories).toEqual(['external-secrets']);
+    expect(crd.spec.names.shortNames).toEqual(crd.spec.names.kind === 'PushSecret' ? ['ps'] : undefined);
+    expect(structuralProblems(schemaOf(crd), crd.spec.names.kind)).toEqual([]);
+    expect(at(schemaOf(crd), 'status')['x-kubernetes-preserve-unknown-fields']).toBe(true);
+  });
+});
 
 describe.each(servedTwice.map((crd) => [crd.metadata.name, crd] as const))('%s', (_name, crd) => {
   it('serves v1 (stored) and v1beta1 with the same schema, conversion None', () => {

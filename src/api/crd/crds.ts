@@ -1,8 +1,14 @@
 // The CustomResourceDefinitions of the external-secrets.io API. Every served version has the
 // same schema (conversion strategy None); v1 is stored.
 
-import { GROUP, SERVED_VERSIONS, STORED_VERSION } from '../types.js';
+import { GROUP, PUSH_VERSION, SERVED_VERSIONS, STORED_VERSION } from '../types.js';
 import { clusterExternalSecretSpec, clusterExternalSecretStatus } from '../clusterexternalsecret.js';
+import {
+  clusterPushSecretSpec,
+  clusterPushSecretStatus,
+  pushSecretSpec,
+  pushSecretStatus,
+} from '../pushsecret.js';
 import { externalSecretSpec, externalSecretStatus } from '../externalsecret.js';
 import { obj, str } from '../schema.js';
 import type { Schema } from '../schema.js';
@@ -67,7 +73,7 @@ export interface Definition {
   stored?: string;
   kind: string;
   plural: string;
-  /** None for the generator kinds, as in ESO. */
+  /** None for ClusterPushSecret and the generator kinds, as in ESO. */
   shortName?: string;
   /** Defaults to [external-secrets]. */
   categories?: string[];
@@ -219,6 +225,50 @@ export function clusterExternalSecretCRD(): CustomResourceDefinition {
   });
 }
 
+/** ESO's columns for both push kinds; PushSecret adds Last Sync. */
+const PUSH_COLUMNS: PrinterColumn[] = [
+  { name: 'AGE', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  { name: 'Status', type: 'string', jsonPath: READY_REASON },
+];
+
+export function pushSecretCRD(): CustomResourceDefinition {
+  return define({
+    versions: [PUSH_VERSION],
+    stored: PUSH_VERSION,
+    kind: 'PushSecret',
+    plural: 'pushsecrets',
+    shortName: 'ps',
+    scope: 'Namespaced',
+    description:
+      'Writes a Kubernetes Secret of its namespace (or the values a generator issues) into one or more SecretStores or ClusterSecretStores.',
+    spec: pushSecretSpec(),
+    status: pushSecretStatus(),
+    columns: [...PUSH_COLUMNS, { name: 'Last Sync', type: 'date', jsonPath: '.status.refreshTime' }],
+  });
+}
+
+export function clusterPushSecretCRD(): CustomResourceDefinition {
+  return define({
+    versions: [PUSH_VERSION],
+    stored: PUSH_VERSION,
+    kind: 'ClusterPushSecret',
+    plural: 'clusterpushsecrets',
+    scope: 'Cluster',
+    description:
+      'Creates a PushSecret from one spec in every namespace its selectors pick, and removes it from namespaces that stop matching.',
+    spec: clusterPushSecretSpec(),
+    status: clusterPushSecretStatus(),
+    columns: PUSH_COLUMNS,
+  });
+}
+
 export function allCRDs(): CustomResourceDefinition[] {
-  return [externalSecretCRD(), secretStoreCRD(), clusterSecretStoreCRD(), clusterExternalSecretCRD()];
+  return [
+    externalSecretCRD(),
+    secretStoreCRD(),
+    clusterSecretStoreCRD(),
+    clusterExternalSecretCRD(),
+    pushSecretCRD(),
+    clusterPushSecretCRD(),
+  ];
 }

@@ -193,8 +193,8 @@ export function vault() {
       forwardInconsistent: bool({ desc: 'Asks standbys to forward inconsistent reads to the active node.' }),
       headers: map(str(), { desc: 'Extra HTTP headers sent with every request.' }),
       checkAndSet: obj(
-        { required: bool({ desc: 'Every write carries a check-and-set version.' }) },
-        { desc: 'Used only when pushing secrets (PushSecret), which this Syncret version does not do.' },
+        { required: bool({ desc: 'Every PushSecret write carries the version it replaces (cas).' }) },
+        { desc: 'Check-and-set for PushSecret writes; KV v2 only.' },
       ),
       auth: auth(),
     },

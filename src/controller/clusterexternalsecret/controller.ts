@@ -20,9 +20,9 @@ import { jsonEqual } from '../../runtime/conditions.js';
 import { Controller } from '../../runtime/controller.js';
 import { Finalizers } from '../../runtime/finalizer.js';
 import type { WorkQueueOptions } from '../../runtime/queue.js';
-import { ReverseIndex } from '../../runtime/reverse-index.js';
 import { statusWriter } from '../../runtime/status.js';
-import { childName, childPatch, selects } from './children.js';
+import { watchChildren, watchNamespaces } from '../fanout/watch.js';
+import { CES_FANOUT } from './children.js';
 import { cleanupClusterExternalSecret, executeClusterExternalSecret } from './execute.js';
 import type { CesExecutorDeps } from './execute.js';
 import {
@@ -31,7 +31,7 @@ import {
   reconcileClusterExternalSecret,
 } from './reconcile.js';
 import type { CesOutcome } from './reconcile.js';
-import { childIndex, clusterExternalSecretWorld, ownerCesName } from './world.js';
+import { childIndex, clusterExternalSecretWorld } from './world.js';
 
 export interface CesCaches {
   clusterExternalSecrets: ObjectCache<ClusterExternalSecret>;
@@ -57,7 +57,6 @@ export function clusterExternalSecretController(
   const { caches } = o;
   const cache = caches.clusterExternalSecrets;
   const children = childIndex(caches.externalSecrets);
-  const byChildName = new ReverseIndex<ClusterExternalSecret>((ces) => [childName(ces)]).attach(cache);
   const world = clusterExternalSecretWorld({
     ...caches,
     children,
@@ -105,92 +104,17 @@ export function clusterExternalSecretController(
       writer: new Finalizers({ api: o.api, type: CLUSTER_EXTERNAL_SECRETS, cache, signal: o.signal }),
     },
   });
-  watchNamespaces(controller, caches);
-  watchChildren(controller, caches, byChildName);
+  const c = controller as unknown as Controller<ClusterExternalSecret, unknown>;
+  watchNamespaces(c, CES_FANOUT, cache, caches.namespaces, releaseWanted);
+  watchChildren(c, CES_FANOUT, cache, caches.externalSecrets, caches.namespaces);
   return controller;
-}
-
-/** Keys of the ClusterExternalSecrets for which `test` holds. */
-function matching(
-  cache: ObjectCache<ClusterExternalSecret>,
-  test: (ces: ClusterExternalSecret) => boolean,
-): string[] {
-  const out: string[] = [];
-  for (const key of cache.keys()) {
-    const ces = cache.get(key);
-    if (ces && test(ces)) out.push(key);
-  }
-  return out;
 }
 
 const holdsEsoFinalizer = (ns: Namespace, ces: ClusterExternalSecret) =>
   ns.metadata.finalizers?.includes(`${ESO_NAMESPACE_FINALIZER_PREFIX}${ces.metadata.name ?? ''}`) ?? false;
 
-function watchNamespaces(controller: Controller<ClusterExternalSecret, CesOutcome>, caches: CesCaches): void {
-  const cache = caches.clusterExternalSecrets;
-  controller.watch({
-    cache: caches.namespaces,
-    reason: 'drift',
-    onAdd: (ns) => matching(cache, (ces) => selects(ces, ns)),
-    onUpdate: (old, ns) => {
-      const relabelled = !jsonEqual(old.metadata.labels, ns.metadata.labels);
-      const deleting = !old.metadata.deletionTimestamp && !!ns.metadata.deletionTimestamp;
-      if (!relabelled && !deleting && jsonEqual(old.metadata.finalizers, ns.metadata.finalizers))
-        return undefined;
-      return matching(
-        cache,
-        (ces) =>
-          (relabelled && selects(ces, old) !== selects(ces, ns)) ||
-          (deleting && (selects(ces, ns) || holdsEsoFinalizer(ns, ces))) ||
-          (holdsEsoFinalizer(ns, ces) && !holdsEsoFinalizer(old, ces)),
-      );
-    },
-    onDelete: (ns) =>
-      matching(
-        cache,
-        (ces) => selects(ces, ns) || !!ces.status?.provisionedNamespaces?.includes(ns.metadata.name ?? ''),
-      ),
-  });
-}
-
-function watchChildren(
-  controller: Controller<ClusterExternalSecret, CesOutcome>,
-  caches: CesCaches,
-  byChildName: ReverseIndex<ClusterExternalSecret>,
-): void {
-  const cache = caches.clusterExternalSecrets;
-  // The owner, unless the child is exactly what it wants where it is (e.g. just written by it).
-  const ownerIfOff = (es: ExternalSecret): string | undefined => {
-    const owner = ownerCesName(es);
-    const ces = owner === undefined ? undefined : cache.get(owner);
-    if (!ces || owner === undefined) return undefined;
-    const ns = caches.namespaces.get(es.metadata.namespace ?? '');
-    const wanted = !!ns && selects(ces, ns) && es.metadata.name === childName(ces);
-    return wanted && !childPatch(ces, es) ? undefined : owner;
-  };
-  controller.watch({
-    cache: caches.externalSecrets,
-    reason: 'drift',
-    onAdd: ownerIfOff,
-    onUpdate: (old, es) => {
-      const before = ownerCesName(old);
-      const after = ownerCesName(es);
-      if (before !== after) return [before, after].filter((k): k is string => k !== undefined);
-      const m = (x: ExternalSecret) => [x.metadata.generation, x.metadata.labels, x.metadata.annotations];
-      const refs = (x: ExternalSecret) => x.metadata.ownerReferences;
-      if (jsonEqual(m(old), m(es)) && jsonEqual(refs(old), refs(es))) return undefined;
-      return ownerIfOff(es);
-    },
-    onDelete: (es) => {
-      const ns = caches.namespaces.get(es.metadata.namespace ?? '');
-      const keys = new Set<string>();
-      const owner = ownerCesName(es);
-      if (owner !== undefined && cache.get(owner)) keys.add(owner);
-      for (const key of byChildName.keysFor(es.metadata.name ?? '')) {
-        const ces = cache.get(key);
-        if (ces && ns && selects(ces, ns)) keys.add(key);
-      }
-      return keys;
-    },
-  });
+/** ESO's namespace finalizer for a ClusterExternalSecret appeared, or its namespace is going. */
+function releaseWanted(old: Namespace | undefined, ns: Namespace, ces: ClusterExternalSecret): boolean {
+  const deleting = !old?.metadata.deletionTimestamp && !!ns.metadata.deletionTimestamp;
+  return holdsEsoFinalizer(ns, ces) && (deleting || !old || !holdsEsoFinalizer(old, ces));
 }

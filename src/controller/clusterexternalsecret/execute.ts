@@ -3,23 +3,22 @@
 // status (a merge patch, only when it differs), metrics and logs. The cleanup on deletion is
 // here too: it deletes the children first, unless the deletion orphans them.
 
-import type { ClusterExternalSecret, ExternalSecret, Namespace } from '../../api/types.js';
-import { EXTERNAL_SECRETS } from '../../kube/resources.js';
+import type { ClusterExternalSecret, ExternalSecret, KubeObject, Namespace } from '../../api/types.js';
 import { isKubeApiError } from '../../kube/types.js';
 import type { KubeApi, KubeLogger } from '../../kube/types.js';
 import type { Metrics, SyncResult } from '../../observability/metrics.js';
 import type { ObjectCache } from '../../runtime/cache.js';
 import type { Executed, RunContext } from '../../runtime/controller.js';
 import type { Finalizers } from '../../runtime/finalizer.js';
-import { eachLimited } from '../../runtime/limited.js';
 import type { QueueResult } from '../../runtime/queue.js';
 import type { StatusWriter } from '../../runtime/status.js';
-import { cesStatus, ESO_NAMESPACE_FINALIZER_PREFIX, EXISTS_MESSAGE } from './reconcile.js';
+import { writeChildren as fanoutWrite } from '../fanout/write.js';
+import { CES_FANOUT } from './children.js';
+import { cesStatus, ESO_NAMESPACE_FINALIZER_PREFIX } from './reconcile.js';
 import type { CesOutcome, ChildWrite } from './reconcile.js';
 import type { CesWorld } from './world.js';
 
-/** Child writes in flight at once for one ClusterExternalSecret. */
-export const CHILD_WRITE_CONCURRENCY = 8;
+export { CHILD_WRITE_CONCURRENCY } from '../fanout/write.js';
 /** The finalizer `kubectl delete --cascade=orphan` (propagationPolicy Orphan) sets: keep the children. */
 const ORPHAN_FINALIZER = 'orphan';
 
@@ -70,51 +69,13 @@ export async function executeClusterExternalSecret(
 }
 
 /** Executes the writes; the namespaces whose write failed, with why. */
-async function writeChildren(
+function writeChildren(
   deps: CesExecutorDeps,
   writes: readonly ChildWrite[],
   signal: AbortSignal,
 ): Promise<Map<string, string>> {
-  const failures = new Map<string, string>();
-  await eachLimited(writes, CHILD_WRITE_CONCURRENCY, async (w) => {
-    try {
-      await writeChild(deps, w, signal);
-    } catch (e) {
-      if (signal.aborted) throw e;
-      failures.set(w.namespace, failureReason(w, e));
-    }
-  });
-  return failures;
-}
-
-async function writeChild(deps: CesExecutorDeps, w: ChildWrite, signal: AbortSignal): Promise<void> {
-  const ref = { type: EXTERNAL_SECRETS, namespace: w.namespace, name: w.name };
-  if (w.op === 'delete') {
-    try {
-      await deps.api.delete(ref, { preconditionUid: w.uid, signal });
-    } catch (e) {
-      // Gone already, or replaced by another object of that name (the uid precondition).
-      if (isKubeApiError(e) && (e.notFound || e.conflict)) return;
-      throw e;
-    }
-    return;
-  }
-  const res =
-    w.op === 'create'
-      ? await deps.api.create<ExternalSecret>(ref, w.body, signal)
-      : await deps.api.mergePatch<ExternalSecret>(ref, w.patch, signal);
-  deps.externalSecrets.wrote(res);
-}
-
-/** ESO's wording ("could not create or update ExternalSecret: ..."), with the apiserver's answer. */
-function failureReason(w: ChildWrite, e: unknown): string {
-  if (w.op === 'create' && isKubeApiError(e) && e.code === 409)
-    // Created by someone else since the watch last said: not ours.
-    return EXISTS_MESSAGE;
-  const verb = w.op === 'delete' ? 'delete' : w.op === 'create' ? 'create' : 'update';
-  const detail = isKubeApiError(e) ? `${e.code} ${e.reason}: ${e.message}` : (e as Error)?.message;
-  const out = `could not ${verb} ExternalSecret "${w.name}": ${detail ?? String(e)}`;
-  return out.length > 512 ? `${out.slice(0, 509)}...` : out;
+  const children = deps.externalSecrets as unknown as ObjectCache<KubeObject>;
+  return fanoutWrite({ api: deps.api, kind: CES_FANOUT, children }, writes, signal);
 }
 
 /** Removes ESO's namespace finalizer for this ClusterExternalSecret; false if one removal failed. */

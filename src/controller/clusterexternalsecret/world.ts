@@ -4,12 +4,13 @@
 // the namespace watch's one list, not a list or a GET per run.
 
 import type { ExternalSecret, Namespace, OwnerReference } from '../../api/types.js';
-import { GROUP } from '../../api/types.js';
 import type { ObjectCache } from '../../runtime/cache.js';
-import { ReverseIndex } from '../../runtime/reverse-index.js';
-import { controllerOf } from '../externalsecret/ownership.js';
+import type { ReverseIndex } from '../../runtime/reverse-index.js';
+import { isParentRef, parentName } from '../fanout/children.js';
+import { childIndex as fanoutChildIndex } from '../fanout/watch.js';
+import { CES_FANOUT } from './children.js';
 
-export const CES_KIND = 'ClusterExternalSecret';
+export { CES_KIND } from './children.js';
 
 export interface CesWorld {
   now(): number;
@@ -25,24 +26,17 @@ export interface CesWorld {
 
 /** The ClusterExternalSecret reference, matched as ESO does: group, kind and name (any version or uid). */
 export function isCesRef(ref: OwnerReference | undefined, cesName?: string): ref is OwnerReference {
-  if (!ref || ref.kind !== CES_KIND) return false;
-  const slash = ref.apiVersion.lastIndexOf('/');
-  if (slash <= 0 || ref.apiVersion.slice(0, slash) !== GROUP) return false;
-  return cesName === undefined || ref.name === cesName;
+  return isParentRef(CES_FANOUT, ref, cesName);
 }
 
 /** The name of the ClusterExternalSecret that controls `es`, if one does. */
 export function ownerCesName(es: ExternalSecret): string | undefined {
-  const ref = controllerOf(es.metadata);
-  return isCesRef(ref) ? ref.name : undefined;
+  return parentName(CES_FANOUT, es);
 }
 
 /** ExternalSecrets by the ClusterExternalSecret that controls them. */
 export function childIndex(externalSecrets: ObjectCache<ExternalSecret>): ReverseIndex<ExternalSecret> {
-  return new ReverseIndex<ExternalSecret>((es) => {
-    const owner = ownerCesName(es);
-    return owner === undefined ? [] : [owner];
-  }).attach(externalSecrets);
+  return fanoutChildIndex(CES_FANOUT, externalSecrets);
 }
 
 export interface CesWorldDeps {

@@ -2,7 +2,7 @@
 // object, its target and the clock.
 
 import { createHash } from 'node:crypto';
-import type { ExternalSecret, RefreshPolicy } from '../../api/types.js';
+import type { ExternalSecret, KubeObject, RefreshPolicy } from '../../api/types.js';
 import { getCondition } from '../../runtime/conditions.js';
 import type { QueueReason } from '../../runtime/queue.js';
 import { jitteredBackoff } from '../../runtime/time/backoff.js';
@@ -55,7 +55,7 @@ export function describeDecision(d: SyncDecision): string {
 }
 
 /** ESO's syncedResourceVersion: generation plus a hash of labels and annotations. */
-export function syncedResourceVersion(es: ExternalSecret): string {
+export function syncedResourceVersion(es: Pick<KubeObject, 'metadata'>): string {
   const h = createHash('sha256');
   h.update(JSON.stringify(sortedEntries(es.metadata.labels)));
   h.update(JSON.stringify(sortedEntries(es.metadata.annotations)));

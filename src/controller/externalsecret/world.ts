@@ -91,7 +91,7 @@ export function externalSecretWorld(
 }
 
 /** templateFrom: a GET per sync (no watch, as ESO), so a changed template shows at the next refresh. */
-async function templateSource(
+export async function templateSource(
   api: KubeApi,
   namespace: string,
   kind: 'ConfigMap' | 'Secret',

@@ -8,7 +8,11 @@ import type { ClientCache } from '../../providers/clients.js';
 import { ProviderError } from '../../providers/errors.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import type {
+  DeleteOutcome,
   Provider,
+  PushOutcome,
+  PushRef,
+  PushRequest,
   RemoteKeyRef,
   RemoteValue,
   SecretsClient,
@@ -35,12 +39,24 @@ export interface DataSource {
   reader(store: StoreInfo): Promise<StoreReader>;
 }
 
+/** Writes into one store (PushSecret): each call measured, rejected credentials reconnect. */
+export interface StoreWriter {
+  provider: string;
+  push(req: PushRequest): Promise<PushOutcome>;
+  delete(ref: PushRef): Promise<DeleteOutcome>;
+  exists(ref: PushRef): Promise<boolean>;
+}
+
+export interface DataSink {
+  writer(store: StoreInfo): Promise<StoreWriter>;
+}
+
 /** Rejected credentials may have been rotated: the next attempt reconnects. */
 export function rejectsCredentials(e: unknown): boolean {
   return e instanceof ProviderError && (e.reason === 'AuthFailed' || e.reason === 'AccessDenied');
 }
 
-export class StoreAccess implements DataSource {
+export class StoreAccess implements DataSource, DataSink {
   constructor(
     private readonly o: {
       api: KubeApi;
@@ -94,6 +110,36 @@ export class StoreAccess implements DataSource {
         guard(clients.getSecret(provider.name, id, client, key, maxAgeMs), (r) => r.get(key)),
       find: (find, maxAgeMs) =>
         guard(clients.findSecrets(provider.name, client, find, id, maxAgeMs), (r) => r.find(find)),
+    };
+  }
+
+  async writer(info: StoreInfo): Promise<StoreWriter> {
+    const resolved = await this.o.registry.resolve(info.provider);
+    if ('error' in resolved) throw new ProviderError('InvalidProviderConfig', resolved.error);
+    const provider = resolved.provider;
+    const invalid = provider.validateSpec(info);
+    if (invalid) throw new ProviderError('InvalidProviderConfig', invalid);
+    const client = await this.client(provider, info);
+    const w = client.writer;
+    if (!w)
+      throw new ProviderError(
+        'Unsupported',
+        `the ${provider.name} provider cannot push secrets (PushSecret)`,
+      );
+    const { clients } = this.o;
+    const call = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await clients.measured(provider.name, operation, fn);
+      } catch (e) {
+        if (rejectsCredentials(e)) clients.invalidate(provider, info);
+        throw e;
+      }
+    };
+    return {
+      provider: provider.name,
+      push: (req) => call('push', () => w.push(req)),
+      delete: (ref) => call('delete', () => w.delete(ref)),
+      exists: (ref) => call('exists', () => w.exists(ref)),
     };
   }
 

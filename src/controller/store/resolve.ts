@@ -52,6 +52,19 @@ export function matchesSelector(labels: Record<string, string>, sel: LabelSelect
   return true;
 }
 
+/** A selector in the apiserver's query syntax (labelSelector=...); empty selects everything. */
+export function labelSelectorString(sel: LabelSelector): string {
+  const parts = Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of sel.matchExpressions ?? []) {
+    const values = (e.values ?? []).join(',');
+    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
+    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
+    else if (e.operator === 'Exists') parts.push(e.key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+  }
+  return parts.join(',');
+}
+
 /** A namespaceRegexes entry (a Go regexp, unanchored as ESO's MatchString); undefined when invalid. */
 function compile(re: string): GoRegexp | undefined {
   try {

@@ -33,6 +33,7 @@ function fakeAcm(opts: { export?: string; cert?: () => string } = {}) {
 const reader = (api: AcmApi, scope = 'SecretStore/ns/acm/') =>
   new CertificateManagerReader(
     api,
+    '',
     scope,
     new AbortController().signal,
     () => {},

@@ -1,5 +1,5 @@
 // ACM read and export (AWS Certificate Manager, service: CertificateManager, ESO 2.9; pushing,
-// with ImportCertificate, is a writer of its own). remoteRef.key is a certificate ARN; the
+// with ImportCertificate, is the writer in acm-push.ts, attached to this same client). remoteRef.key is a certificate ARN; the
 // value is the certificate, its chain and its private key as one PEM text, as ESO returns it.
 // The key comes from ExportCertificate, which only exportable certificates allow (Options.Export
 // ENABLED) and which encrypts it with a passphrase Syncret draws per call; it is decrypted here
@@ -80,6 +80,8 @@ function decryptKey(pem: string, pass: Buffer, what: string): string {
 export class CertificateManagerReader extends AwsReader<AcmApi> implements SecretsClient {
   constructor(
     api: AcmApi,
+    /** spec.provider.aws.prefix: the writer's remote keys carry it; a read names an ARN, as in ESO. */
+    prefix: string,
     /** Store identity and credential scope: exports are reused only within it. */
     private readonly scope: string,
     signal: AbortSignal,
@@ -87,7 +89,7 @@ export class CertificateManagerReader extends AwsReader<AcmApi> implements Secre
     checkCredentials: () => Promise<void>,
     private readonly now: () => number = Date.now,
   ) {
-    super(api, '', signal, onAuthRejected, checkCredentials);
+    super(api, prefix, signal, onAuthRejected, checkCredentials);
   }
 
   async getSecret(ref: RemoteKeyRef): Promise<RemoteValue> {

@@ -7,6 +7,7 @@ import type { AuthDeps } from './auth.js';
 import { awsError } from './errors.js';
 import { awsProvider } from './index.js';
 import type { AwsFactories } from './index.js';
+import type { AcmApi } from './acm-export.js';
 import { ParameterStoreReader } from './parameterstore.js';
 import type { SsmApi } from './parameterstore.js';
 import { SecretsManagerReader, versionSelector } from './secretsmanager.js';
@@ -570,6 +571,54 @@ describe('awsProvider', () => {
     expect(configs[0]).toMatchObject({ region: 'us-east-1', requestHandler: { requestTimeout: 30_000 } });
     expect(configs[0]!.endpoint).toBeUndefined();
     expect(await client.validate()).toEqual({ result: 'Valid' });
+    await client.close();
+    expect(api.destroyed).toBe(true);
+  });
+
+  it('serves CertificateManager reads (an ARN, no prefix) and pushes (prefixed remote key) with one client', async () => {
+    const arn = 'arn:aws:acm:us-east-1:123456789012:certificate/1';
+    const pem = (b: string) => `-----BEGIN CERTIFICATE-----\n${b}\n-----END CERTIFICATE-----\n`;
+    const key = '-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----\n';
+    const api = fakeApi({
+      GetCertificate: () => ({ Certificate: pem('A'), CertificateChain: pem('A') }),
+      DescribeCertificate: () => ({ Certificate: { Options: { Export: 'ENABLED' } } }),
+      ExportCertificate: () => ({ Certificate: pem('A'), PrivateKey: key }),
+      ListCertificates: () => ({ CertificateSummaryList: [] }),
+      ImportCertificate: () => ({ CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/2' }),
+    });
+    const factories: AwsFactories = {
+      secretsManager: () => {
+        throw new Error('wrong service');
+      },
+      ssm: () => {
+        throw new Error('wrong service');
+      },
+      acm: () => api as unknown as AcmApi,
+      sts: fakeSts().deps.sts,
+    };
+    const spec: AwsProvider = {
+      service: 'CertificateManager',
+      prefix: 'p/',
+      auth: {
+        secretRef: {
+          accessKeyIDSecretRef: { name: 'k', key: 'id' },
+          secretAccessKeySecretRef: { name: 'k', key: 'secret' },
+        },
+      },
+    };
+    const client = await awsProvider(factories).connect(store(spec), fakeCtx().ctx);
+    const got = await client.getSecret({ key: arn });
+    expect(got.kind === 'bytes' && new TextDecoder().decode(got.data)).toBe(`${pem('A')}${key}`);
+    expect(api.calls[0]).toEqual({ op: 'GetCertificate', input: { CertificateArn: arn } });
+    const enc = (v: string) => new TextEncoder().encode(v);
+    expect(
+      await client.writer!.push({
+        ref: { remoteKey: 'web' },
+        value: { kind: 'map', data: { 'tls.crt': enc(pem('B')), 'tls.key': enc(key) } },
+      }),
+    ).toBe('created');
+    const imported = api.calls.find((c) => c.op === 'ImportCertificate')!.input;
+    expect(imported.Tags).toContainEqual({ Key: 'external-secrets-remote-key', Value: 'p/web' });
     await client.close();
     expect(api.destroyed).toBe(true);
   });

@@ -49,14 +49,14 @@ export function chunks<T>(items: T[], size: number): T[][] {
  */
 export abstract class AwsReader<Api extends { destroy(): void }> {
   constructor(
-    protected readonly api: Api,
-    protected readonly prefix: string,
-    protected readonly signal: AbortSignal,
+    readonly api: Api,
+    readonly prefix: string,
+    readonly signal: AbortSignal,
     private readonly onAuthRejected: () => void,
     private readonly checkCredentials: () => Promise<void>,
   ) {}
 
-  protected async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {

@@ -21,6 +21,8 @@ import type { AcmApi } from './acm-export.js';
 import { ParameterStoreReader } from './parameterstore.js';
 import type { SsmApi } from './parameterstore.js';
 import { SecretsManagerReader } from './secretsmanager.js';
+import { SecretsManagerWriter } from './push.js';
+import { ParameterStoreWriter } from './push-ssm.js';
 import type { SmApi } from './secretsmanager.js';
 
 /** Bounds a hung connection; the SDK's retries then apply. */
@@ -79,7 +81,7 @@ export function awsProvider(
 ): Provider {
   return {
     name: 'aws',
-    capabilities: 'ReadOnly',
+    capabilities: 'ReadWrite',
     validateSpec(store: StoreInfo): string | undefined {
       const spec = store.provider.aws;
       if (!spec) return 'spec.provider.aws is missing';
@@ -128,16 +130,20 @@ export function awsProvider(
       };
       if ((spec.service ?? 'SecretsManager') === 'ParameterStore') {
         const api = requireTlsEndpoints(factories.ssm(config), ctx);
-        return new ParameterStoreReader(api, prefix, ctx.signal, onAuthRejected, check);
+        const reader = new ParameterStoreReader(api, prefix, ctx.signal, onAuthRejected, check);
+        return Object.assign(reader, { writer: new ParameterStoreWriter(reader) });
       }
       if (spec.service === 'CertificateManager') {
-        const m = await import('./acm-export.js');
+        // The ACM SDK is loaded by the first store that uses it; one client reads and pushes.
+        const [m, w] = await Promise.all([import('./acm-export.js'), import('./acm-push.js')]);
         const api = requireTlsEndpoints((factories.acm ?? m.acmClient)(config), ctx);
         const scope = `${store.kind}/${store.namespace ?? ''}/${store.name}/${awsCacheScope(store)}`;
-        return new m.CertificateManagerReader(api, scope, ctx.signal, onAuthRejected, check);
+        const reader = new m.CertificateManagerReader(api, prefix, scope, ctx.signal, onAuthRejected, check);
+        return Object.assign(reader, { writer: new w.CertificateManagerWriter(reader) });
       }
       const api = requireTlsEndpoints(factories.secretsManager(config), ctx);
-      return new SecretsManagerReader(api, prefix, ctx.signal, onAuthRejected, check);
+      const reader = new SecretsManagerReader(api, prefix, ctx.signal, onAuthRejected, check);
+      return Object.assign(reader, { writer: new SecretsManagerWriter(reader, spec.secretsManager ?? {}) });
     },
   };
 }

@@ -20,34 +20,19 @@ import type {
   RemoteKeyRef,
   RemoteValue,
   SecretsClient,
+  SecretsWriter,
   StoreInfo,
   ValidationResult,
 } from '../types.js';
+import { parseKey } from './keys.js';
+import { KeyVaultWriter } from './push.js';
 import { buildCredential, CredentialCache, resolveCloud } from './auth.js';
 import type { Cloud } from './auth.js';
 import { mapAzureError, withThrottleRetry } from './errors.js';
 import { rfc3339 } from '../../runtime/time/rfc3339.js';
 
-export type ObjectType = 'secret' | 'key' | 'cert';
-
-/** ESO's key syntax: an optional `secret/`, `key/` or `cert/` prefix before the object name. */
-export function parseKey(key: string): { type: ObjectType; name: string } {
-  const slash = key.indexOf('/');
-  if (slash < 0) return { type: 'secret', name: key };
-  const prefix = key.slice(0, slash);
-  const name = key.slice(slash + 1);
-  if (prefix !== 'secret' && prefix !== 'key' && prefix !== 'cert')
-    throw new ProviderError(
-      'InvalidRequest',
-      `key "${key}": unknown object type "${prefix}" (use secret/, key/ or cert/)`,
-    );
-  if (!/^[0-9a-zA-Z-]{1,127}$/.test(name))
-    throw new ProviderError(
-      'InvalidRequest',
-      `key "${key}": "${name}" is not a Key Vault object name (1-127 letters, digits and dashes)`,
-    );
-  return { type: prefix, name };
-}
+export { parseKey } from './keys.js';
+export type { ObjectType } from './keys.js';
 
 interface Props {
   enabled?: boolean;
@@ -107,16 +92,18 @@ export interface AzureClientOptions {
 }
 
 class AzureKeyVaultClient implements SecretsClient {
-  private readonly secrets: SecretClient;
-  private readonly keys: KeyClient;
-  private readonly certs: CertificateClient;
+  readonly secrets: SecretClient;
+  readonly keys: KeyClient;
+  readonly certs: CertificateClient;
+  /** PushSecret (./push.ts). */
+  readonly writer: SecretsWriter;
 
   constructor(
     vaultUrl: string,
     private readonly credential: TokenCredential,
     private readonly cloud: Cloud,
     private readonly identity: string,
-    private readonly signal: AbortSignal,
+    readonly signal: AbortSignal,
     extra: Record<string, unknown>,
   ) {
     const host = new URL(vaultUrl).hostname;
@@ -132,9 +119,10 @@ class AzureKeyVaultClient implements SecretsClient {
     this.secrets = new SecretClient(vaultUrl, credential, opts);
     this.keys = new KeyClient(vaultUrl, credential, opts);
     this.certs = new CertificateClient(vaultUrl, credential, opts);
+    this.writer = new KeyVaultWriter(this);
   }
 
-  private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     return withThrottleRetry(fn, this.signal).catch((e: unknown) => {
       throw mapAzureError(e, what, this.identity);
     });
@@ -252,7 +240,7 @@ export function azurekvProvider(options: AzureClientOptions = {}): Provider {
   const shared = { httpClient: createDefaultHttpClient(), ...options.clientOptions };
   return {
     name: 'azurekv',
-    capabilities: 'ReadOnly',
+    capabilities: 'ReadWrite',
     validateSpec(store: StoreInfo): string | undefined {
       const spec = store.provider.azurekv;
       if (!spec) return 'spec.provider.azurekv is missing';

@@ -20,9 +20,11 @@ import type {
   RemoteKeyRef,
   RemoteValue,
   SecretsClient,
+  SecretsWriter,
   StoreInfo,
   ValidationResult,
 } from '../types.js';
+import { GcpsmWriter } from './push.js';
 import {
   applicationDefaultCredential,
   serviceAccountKeyCredential,
@@ -139,7 +141,16 @@ export function mapGrpcError(e: unknown, what: string, project: string): Provide
 /** The subset of the generated client Syncret calls; unit tests may substitute it. */
 export type SmClient = Pick<
   SecretManagerServiceClient,
-  'accessSecretVersion' | 'getSecret' | 'listSecrets' | 'listSecretVersions' | 'close'
+  | 'accessSecretVersion'
+  | 'getSecret'
+  | 'listSecrets'
+  | 'listSecretVersions'
+  | 'close'
+  // PushSecret (./push.ts)
+  | 'createSecret'
+  | 'addSecretVersion'
+  | 'updateSecret'
+  | 'deleteSecret'
 >;
 
 export interface Endpoint {
@@ -180,9 +191,10 @@ function metadataValue(labels: Record<string, string>, annotations: Record<strin
 export class GcpsmClient implements SecretsClient {
   private readonly attempts: number;
   private readonly backoff: Backoff;
+  readonly writer: SecretsWriter;
 
   constructor(
-    private readonly sm: SmClient,
+    readonly sm: SmClient,
     private readonly cred: GcpCredential,
     private readonly spec: GcpsmProvider,
     private readonly endpoint: Endpoint,
@@ -191,13 +203,14 @@ export class GcpsmClient implements SecretsClient {
   ) {
     this.attempts = Math.max(1, opts.attempts ?? 3);
     this.backoff = jitteredBackoff({ baseMs: opts.retryDelayMs ?? 500, maxMs: RETRY_MAX_MS });
+    this.writer = new GcpsmWriter(this, !!spec.location);
   }
 
   private get project(): string {
     return this.spec.projectID ?? '';
   }
 
-  private get parent(): string {
+  get parent(): string {
     return storeParent(this.project, this.spec.location || undefined);
   }
 
@@ -207,7 +220,7 @@ export class GcpsmClient implements SecretsClient {
   }
 
   /** One API call with brief jittered retries on quota and availability errors. */
-  private async call<T>(what: string, fn: (opts: CallOptions) => Promise<T>): Promise<T> {
+  async call<T>(what: string, fn: (opts: CallOptions) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn(await this.callOptions());
@@ -392,7 +405,7 @@ export function gcpsmProvider(
 ): Provider {
   return {
     name: 'gcpsm',
-    capabilities: 'ReadOnly',
+    capabilities: 'ReadWrite',
     validateSpec,
     cacheScope(store: StoreInfo): string {
       const auth = store.provider.gcpsm?.auth ?? {};

@@ -17,9 +17,11 @@ import type {
   RemoteKeyRef,
   RemoteValue,
   SecretsClient,
+  SecretsWriter,
   StoreInfo,
   ValidationResult,
 } from '../types.js';
+import { KubernetesWriter } from './push.js';
 
 export interface RemoteClusterConfig {
   server: string;
@@ -87,7 +89,7 @@ function mapError(e: unknown, what: string, namespace: string, rbac: string): ne
     if (e.code === 403)
       throw new ProviderError(
         'AccessDenied',
-        `the store's credentials may not read ${what} in namespace "${namespace}" (RBAC: ${rbac})`,
+        `the store's credentials may not ${/^(get|list)\b/.test(rbac) ? 'read' : rbac.split(' ')[0]} ${what} in namespace "${namespace}" (RBAC: ${rbac})`,
       );
     if (e.code === 401)
       throw new ProviderError('AuthFailed', `the remote apiserver rejected the store's credentials (401)`);
@@ -103,11 +105,16 @@ function mapError(e: unknown, what: string, namespace: string, rbac: string): ne
 }
 
 class KubernetesClient implements SecretsClient {
+  readonly writer: SecretsWriter;
+
   constructor(
     private readonly api: KubeApi,
     private readonly namespace: string,
     readonly expiresAt: number | undefined,
-  ) {}
+    clusterStore: boolean,
+  ) {
+    this.writer = new KubernetesWriter(api, namespace, clusterStore, mapError);
+  }
 
   async getSecret(ref: RemoteKeyRef): Promise<RemoteValue> {
     let secret: Secret;
@@ -233,7 +240,7 @@ function fromKubeconfig(text: string): RemoteClusterConfig {
 export function kubernetesProvider(factory: RemoteKubeFactory): Provider {
   return {
     name: 'kubernetes',
-    capabilities: 'ReadOnly',
+    capabilities: 'ReadWrite',
     validateSpec(store: StoreInfo): string | undefined {
       const spec = store.provider.kubernetes;
       if (!spec) return 'spec.provider.kubernetes is missing';
@@ -298,7 +305,7 @@ export function kubernetesProvider(factory: RemoteKubeFactory): Provider {
           expiresAt = Date.now() + (SA_TOKEN_SECONDS - 60) * 1000;
         }
       }
-      return new KubernetesClient(factory(cfg), namespace, expiresAt);
+      return new KubernetesClient(factory(cfg), namespace, expiresAt, store.kind === 'ClusterSecretStore');
     },
   };
 }

@@ -7,11 +7,12 @@ import type { VaultProvider } from '../../api/providers/vault.js';
 import { sleep } from '../../runtime/time/sleep.js';
 import { ProviderError } from '../errors.js';
 import { findNameMatcher, matchesTags } from '../shared.js';
-import type { RemoteKeyRef, RemoteValue, SecretsClient, ValidationResult } from '../types.js';
+import type { RemoteKeyRef, RemoteValue, SecretsClient, SecretsWriter, ValidationResult } from '../types.js';
 import { scrub } from './auth.js';
 import type { LoginPlan, TokenGrant } from './auth.js';
 import { VaultHttpError, VaultNetworkError } from './http.js';
 import type { VaultHttp, VaultRequest, VaultResponse } from './http.js';
+import { VaultWriter } from './push.js';
 
 /** A find never walks more than this many keys: a typo'd path should not list a whole Vault. */
 const MAX_FIND_KEYS = 10_000;
@@ -40,6 +41,8 @@ export interface VaultClientOptions {
    * revoking it would kill the credentials Syncret just put into a Secret.
    */
   keepTokens?: boolean;
+  /** No PushSecret writes (the openBao key: ESO 2.9's OpenBao provider is read-only). */
+  readOnly?: boolean;
 }
 
 interface TokenState {
@@ -78,11 +81,23 @@ export class VaultClient implements SecretsClient {
   /** Requests running now, and when the last one ended (close() lets them finish). */
   private active = 0;
   private lastActivity = 0;
+  /** PushSecret writes (./push.ts), through this client's token and error mapping. */
+  readonly writer: SecretsWriter | undefined;
 
   constructor(private readonly o: VaultClientOptions) {
     this.now = o.now ?? Date.now;
     this.mount = trimSlashes(o.spec.path ?? '');
     this.kv = o.spec.version === 'v1' ? 'v1' : 'v2';
+    this.writer = o.readOnly ? undefined : new VaultWriter(this);
+  }
+
+  get kvVersion(): 'v1' | 'v2' {
+    return this.kv;
+  }
+
+  /** checkAndSet.required: every KV v2 write names the version it replaces. */
+  get casRequired(): boolean {
+    return this.kv === 'v2' && this.o.spec.checkAndSet?.required === true;
   }
 
   /** Logs in (or reads the static token) now, so a bad credential fails the connect. */
@@ -320,7 +335,8 @@ export class VaultClient implements SecretsClient {
 
   // ---- paths ----
 
-  private locate(key: string): { mount: string; rest: string } {
+  /** Splits a remote key into mount and path under it (PushSecret writes use it too). */
+  locateKey(key: string): { mount: string; rest: string } {
     return locateKey(this.mount, key);
   }
 
@@ -355,7 +371,7 @@ export class VaultClient implements SecretsClient {
 
   async getSecret(ref: RemoteKeyRef): Promise<RemoteValue> {
     if (!ref.key) throw new ProviderError('InvalidRequest', 'remoteRef.key is empty');
-    const { mount, rest } = this.locate(ref.key);
+    const { mount, rest } = this.locateKey(ref.key);
     if (this.kv === 'v1') {
       if (ref.metadataPolicy === 'Fetch')
         throw new ProviderError('Unsupported', 'metadataPolicy: Fetch needs a KV v2 store (version: v2)');

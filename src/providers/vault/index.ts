@@ -137,7 +137,8 @@ export function vaultProvider(opts: VaultProviderOptions = {}): Provider {
   const field = `spec.provider.${key}`;
   return {
     name: key,
-    capabilities: 'ReadOnly',
+    // ESO 2.9 pushes to Vault; its OpenBao provider is read-only, and so is Syncret's.
+    capabilities: key === 'vault' ? 'ReadWrite' : 'ReadOnly',
     validateSpec(store: StoreInfo): string | undefined {
       return validateVaultSpec(specFor(store, key), field);
     },
@@ -173,6 +174,7 @@ export function vaultProvider(opts: VaultProviderOptions = {}): Provider {
         onLogin: opts.onLogin,
         closeQuietMs: opts.closeQuietMs,
         keepTokens: opts.keepTokens,
+        readOnly: key !== 'vault',
       });
       try {
         await client.start();

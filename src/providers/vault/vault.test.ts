@@ -661,6 +661,16 @@ describe('provider.openBao (ESO 2.9 key, served by the Vault client)', () => {
       await c.close();
     }
   });
+  it('is read-only, as the OpenBao provider of ESO 2.9: no writer for PushSecret', async () => {
+    expect(openBao.capabilities).toBe('ReadOnly');
+    expect(vaultProvider().capabilities).toBe('ReadWrite');
+    const c = await openBao.connect(bao({ path: 'secret', version: 'v1' }), ctx());
+    try {
+      expect(c.writer).toBeUndefined();
+    } finally {
+      await c.close();
+    }
+  });
   it('names its own fields in messages and refuses http:// without the operator opt-in', async () => {
     expect(openBao.validateSpec(bao({ server: '' }))).toBe('spec.provider.openBao.server must be set');
     await expect(openBao.connect(bao({ auth: tokenAuth }), ctx(false))).rejects.toThrow(

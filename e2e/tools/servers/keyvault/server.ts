@@ -12,7 +12,8 @@
 // the operator's ServicePrincipal, WorkloadIdentity and ManagedIdentity (IMDS) paths run end
 // to end against it, through the real @azure/identity and MSAL code.
 //
-// Runs with Node's type stripping (`node server.ts`): node: imports only, erasable syntax.
+// Runs with Node's type stripping (`node server.ts`): erasable syntax; node: imports and
+// node-forge from the checkout's node_modules (PKCS#12 imports).
 // Configuration by environment: KV_PORT, KV_IMDS_PORT, KV_TLS_CERT, KV_TLS_KEY, KV_TENANT,
 // KV_ADMIN_CLIENT_ID, KV_ADMIN_CLIENT_SECRET.
 
@@ -25,6 +26,7 @@ import {
   X509Certificate,
 } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import forge from 'node-forge';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -438,8 +440,7 @@ function importCertificate(body: Record<string, unknown>): { cer: Buffer; pem: s
     secretProps.contentType ??
       (value.includes('-----BEGIN') ? 'application/x-pem-file' : 'application/x-pkcs12'),
   );
-  if (!value.includes('-----BEGIN CERTIFICATE-----'))
-    throw new HttpError(400, 'BadParameter', 'Only PEM imports (certificate and key) are supported here.');
+  if (!value.includes('-----BEGIN CERTIFICATE-----')) return importPkcs12(value, contentType);
   const certBlock = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(value)?.[0];
   if (!certBlock) throw new HttpError(400, 'BadParameter', 'The PEM holds no certificate.');
   let cert: X509Certificate;
@@ -449,6 +450,48 @@ function importCertificate(body: Record<string, unknown>): { cer: Buffer; pem: s
     throw new HttpError(400, 'BadParameter', 'The certificate cannot be parsed.');
   }
   return { cer: cert.raw, pem: value, contentType };
+}
+
+/** A PKCS#12 import (base64, no password): the leaf certificate, with a key in the bundle. */
+function importPkcs12(value: string, contentType: string): { cer: Buffer; pem: string; contentType: string } {
+  let cer: Buffer | undefined;
+  let hasKey = false;
+  try {
+    const p12 = forge.pkcs12.pkcs12FromAsn1(
+      forge.asn1.fromDer(Buffer.from(value, 'base64').toString('binary')),
+      false,
+      '',
+    );
+    const certBag = forge.pki.oids.certBag ?? '';
+    const keyBag = forge.pki.oids.pkcs8ShroudedKeyBag ?? '';
+    const cert = p12.getBags({ bagType: certBag })[certBag]?.[0]?.cert;
+    hasKey = (p12.getBags({ bagType: keyBag })[keyBag]?.length ?? 0) > 0;
+    if (cert) cer = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), 'binary');
+  } catch {
+    cer = undefined;
+  }
+  if (!cer)
+    throw new HttpError(400, 'BadParameter', 'The value is neither PEM nor a readable PKCS#12 bundle.');
+  if (!hasKey) throw new HttpError(400, 'BadParameter', 'The PKCS#12 bundle holds no private key.');
+  return { cer, pem: value, contentType };
+}
+
+/** PUT /keys/{name}: an imported JWK (base64url fields, as the SDK sends them). */
+function importKey(body: Record<string, unknown>): Record<string, unknown> {
+  const key = (body.key ?? {}) as Record<string, unknown>;
+  const kty = String(key.kty ?? '');
+  if (!['RSA', 'RSA-HSM', 'EC', 'EC-HSM', 'oct', 'oct-HSM'].includes(kty))
+    throw new HttpError(400, 'BadParameter', `Unsupported key type ${kty}.`);
+  if (
+    kty.startsWith('RSA') &&
+    (typeof key.n !== 'string' || typeof key.e !== 'string' || typeof key.d !== 'string')
+  )
+    throw new HttpError(400, 'BadParameter', 'An RSA key import needs n, e and d.');
+  if (kty.startsWith('EC') && (typeof key.x !== 'string' || typeof key.y !== 'string'))
+    throw new HttpError(400, 'BadParameter', 'An EC key import needs crv, x and y.');
+  if (kty.startsWith('oct') && typeof key.k !== 'string')
+    throw new HttpError(400, 'BadParameter', 'A symmetric key import needs k.');
+  return { ...key, kty: kty.replace(/-HSM$/, '') };
 }
 
 async function dataPlane(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -512,6 +555,18 @@ async function dataPlane(req: IncomingMessage, res: ServerResponse, url: URL): P
       attributes: attrsIn(input.attributes),
       ...(tagsIn(input.tags) ? { tags: tagsIn(input.tags) } : {}),
       ...(typeof input.contentType === 'string' ? { contentType: input.contentType } : {}),
+    };
+    store.set(name, [...(store.get(name) ?? []), v]);
+    send(res, 200, bundle(kind, name, v));
+    return;
+  }
+  // PUT /keys/{name}: import
+  if (kind === 'keys' && seg.length === 2 && method === 'PUT') {
+    const v: Version = {
+      version: newVersion(),
+      jwk: importKey(input),
+      attributes: attrsIn(input.attributes),
+      ...(tagsIn(input.tags) ? { tags: tagsIn(input.tags) } : {}),
     };
     store.set(name, [...(store.get(name) ?? []), v]);
     send(res, 200, bundle(kind, name, v));

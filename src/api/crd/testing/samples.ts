@@ -5,6 +5,7 @@
 
 import type { CreationPolicy, ExternalSecret, ExternalSecretData, ExternalSecretSpec } from '../../types.js';
 import type { ProviderSpec, SecretStore, SecretStoreSpec } from '../../types.js';
+import type { ClusterPushSecret, PushSecret, PushSecretSpec } from '../../types.js';
 import type {
   VaultAuth,
   VaultDynamicSecret,
@@ -12,7 +13,7 @@ import type {
   VaultProvider,
 } from '../../providers/vault.js';
 
-export type SampleObject = ExternalSecret | SecretStore | VaultDynamicSecret;
+export type SampleObject = ExternalSecret | SecretStore | VaultDynamicSecret | PushSecret | ClusterPushSecret;
 
 export interface Sample {
   name: string;
@@ -51,6 +52,20 @@ function vds(name: string, spec: VaultDynamicSecretSpec): VaultDynamicSecret {
   };
 }
 
+function ps(name: string, spec: PushSecretSpec): PushSecret {
+  return {
+    apiVersion: 'external-secrets.io/v1alpha1',
+    kind: 'PushSecret',
+    metadata: { name, namespace: NS },
+    spec,
+  };
+}
+
+const pushBase: PushSecretSpec = {
+  secretStoreRefs: [{ name: 'vault' }],
+  selector: { secret: { name: 'source' } },
+};
+
 const sel = (name: string, key: string) => ({ name, key });
 const data: ExternalSecretData[] = [
   { secretKey: 'password', remoteRef: { key: '/db', property: 'password' } },
@@ -60,6 +75,68 @@ const fakeProvider: ProviderSpec = { fake: { data: [{ key: '/db', value: '{"pass
 export const SAMPLE_NAMESPACE = NS;
 
 export const VALID: Sample[] = [
+  {
+    name: 'ps-full',
+    object: ps('ps-full', {
+      refreshInterval: '10m',
+      updatePolicy: 'IfNotExists',
+      deletionPolicy: 'Delete',
+      secretStoreRefs: [
+        { name: 'vault', kind: 'SecretStore' },
+        { labelSelector: { matchLabels: { push: 'yes' } }, kind: 'ClusterSecretStore' },
+      ],
+      selector: { secret: { name: 'source' } },
+      data: [
+        {
+          match: { secretKey: 'password', remoteRef: { remoteKey: 'app/db', property: 'password' } },
+          conversionStrategy: 'ReverseUnicode',
+          metadata: {
+            apiVersion: 'kubernetes.external-secrets.io/v1alpha1',
+            kind: 'PushSecretMetadata',
+            spec: { tags: { a: 'b' } },
+          },
+        },
+      ],
+      dataTo: [
+        {
+          storeRef: { name: 'vault' },
+          match: { regexp: '^db-' },
+          rewrite: [{ regexp: { source: '^db-', target: 'app/' } }],
+        },
+        { storeRef: { name: 'vault' }, remoteKey: 'bundle' },
+      ],
+      template: { data: { url: 'postgres://{{ .user }}@db' } },
+    }),
+  },
+  {
+    name: 'ps-generator',
+    object: ps('ps-generator', {
+      secretStoreRefs: [{ name: 'vault' }],
+      selector: {
+        generatorRef: {
+          apiVersion: 'generators.external-secrets.io/v1alpha1',
+          kind: 'VaultDynamicSecret',
+          name: 'db',
+        },
+      },
+      data: [{ match: { secretKey: 'password', remoteRef: { remoteKey: 'app/db' } } }],
+    }),
+  },
+  {
+    name: 'cps-minimal',
+    object: {
+      apiVersion: 'external-secrets.io/v1alpha1',
+      kind: 'ClusterPushSecret',
+      metadata: { name: 'cps-minimal' },
+      spec: {
+        pushSecretSpec: pushBase,
+        namespaceSelectors: [{ matchLabels: { team: 'a' } }],
+        pushSecretName: 'pushed',
+        pushSecretMetadata: { labels: { a: 'b' } },
+        refreshTime: '1m',
+      },
+    },
+  },
   { name: 'es-minimal', object: es('es-minimal', { secretStoreRef: { name: 'fake' }, data }) },
   {
     // ESO 2.9's additions: windows, CreateOrMerge, merge rewrites, find's nullBytePolicy,
@@ -438,6 +515,61 @@ const vaultStore = (auth: VaultAuth, extra: VaultProvider = {}) =>
   ss('bad', { provider: { vault: { server: 'https://vault:8200', auth, ...extra } } });
 
 export const INVALID: Sample[] = [
+  {
+    name: 'ps-empty-remote-key',
+    object: ps('bad', { ...pushBase, data: [{ match: { remoteRef: { remoteKey: '' } } }] }),
+    rejectedWith: 'remoteKey must not be empty',
+  },
+  {
+    name: 'ps-selector-both',
+    object: ps('bad', {
+      ...pushBase,
+      selector: { secret: { name: 'source' }, generatorRef: { kind: 'Password', name: 'p' } },
+    }),
+    rejectedWith: 'selector must set exactly one of secret or generatorRef',
+  },
+  {
+    name: 'ps-dataTo-no-store',
+    object: ps('bad', { ...pushBase, dataTo: [{ storeRef: { kind: 'SecretStore' } }] }),
+    rejectedWith: 'storeRef must specify either name or labelSelector',
+  },
+  {
+    name: 'ps-dataTo-bundle-and-rewrite',
+    object: ps('bad', {
+      ...pushBase,
+      dataTo: [
+        { storeRef: { name: 'vault' }, remoteKey: 'x', rewrite: [{ regexp: { source: 'a', target: 'b' } }] },
+      ],
+    }),
+    rejectedWith: 'remoteKey and rewrite are mutually exclusive',
+  },
+  {
+    name: 'ps-dataTo-rewrite-both',
+    object: ps('bad', {
+      ...pushBase,
+      dataTo: [
+        {
+          storeRef: { name: 'vault' },
+          rewrite: [{ regexp: { source: 'a', target: 'b' }, transform: { template: '{{ .value }}' } }],
+        },
+      ],
+    }),
+    rejectedWith: 'each rewrite must set exactly one of regexp or transform',
+  },
+  {
+    name: 'ps-templateFrom-target',
+    object: ps('bad', {
+      ...pushBase,
+      template: { templateFrom: [{ literal: 'a', target: 'metadata.ownerReferences' }] },
+    }),
+    rejectedWith: 'templateFrom target must be Data, Annotations or Labels',
+  },
+  {
+    name: 'ps-bad-update-policy',
+    object: ps('bad', { ...pushBase, updatePolicy: 'Sometimes' as 'Replace' }),
+    rejectedWith: 'spec.updatePolicy',
+    bySchema: true,
+  },
   {
     name: 'es-no-data',
     object: es('bad', withStore),
