@@ -2,21 +2,34 @@
 # Runs the e2e files in N jest processes at once (jest --shard), each with its own control plane
 # and test servers (SYNCRET_E2E_DIR=.e2e/shard-I): most of an e2e file's time is waiting for
 # refreshes, leases and restarts, so two shards on two cores finish in a little over half the
-# time of one. Files never share a control plane across shards, so a fault file that kills its
-# apiserver or etcd touches only its own shard. Output lines carry their shard.
-#   run-shards.sh [N [JEST_ARGS...]]   N=1: one process on .e2e, as `npm run test:e2e`
+# time of one. Then the files that measure the operator under stress (SERIAL: faults, fuzz,
+# hostile) run alone, so another shard's CPU use cannot decide their latency bounds. Output lines
+# carry their shard.
+#   run-shards.sh [N [JEST_ARGS...]]   N=1: one process on .e2e, as `npm run test:e2e`;
+#                                      with JEST_ARGS (e.g. files) no serial phase
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-2}
 shift || true
 if [ "$n" -le 1 ]; then exec npm run --silent test:e2e -- "$@"; fi
 
+SERIAL='e2e/tests/(faults|fuzz|hostile)\.e2e\.test\.ts$'
+serial=0
+if [ $# -eq 0 ]; then
+  serial=1
+  set -- --testPathIgnorePatterns "$SERIAL"
+fi
+
+shard() { # LABEL DIR JEST_ARGS...
+  local label=$1 dir=$2
+  shift 2
+  SYNCRET_E2E_DIR="$PWD/.e2e/$dir" npm run --silent test:e2e -- "$@" 2>&1 | sed -u "s|^|[e2e $label] |"
+}
+
+t0=$SECONDS
 pids=()
 for i in $(seq 1 "$n"); do
-  (
-    SYNCRET_E2E_DIR="$PWD/.e2e/shard-$i" npm run --silent test:e2e -- --shard="$i/$n" "$@" 2>&1 |
-      sed -u "s|^|[e2e $i/$n] |"
-  ) &
+  shard "$i/$n" "shard-$i" --shard="$i/$n" "$@" &
   pids+=($!)
 done
 rc=0
@@ -26,4 +39,13 @@ for i in "${!pids[@]}"; do
     rc=1
   fi
 done
+echo "[e2e] shards done in $((SECONDS - t0)) s"
+if [ "$serial" = 1 ]; then
+  t1=$SECONDS
+  if ! shard serial shard-1 --testPathPatterns "$SERIAL"; then
+    echo "[e2e] serial files failed"
+    rc=1
+  fi
+  echo "[e2e] serial files done in $((SECONDS - t1)) s"
+fi
 exit $rc
