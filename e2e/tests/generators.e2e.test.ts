@@ -696,7 +696,10 @@ describe('Webhook', () => {
     );
     const strict = await startOperator({
       name: 'generators-strict',
-      args: [...OPERATOR_ARGS, '--controller-class', 'strict'],
+      // Only its namespace: generator-only ExternalSecrets (no store, generators without a
+      // controller class) are every operator's, as in ESO, and two operators issuing the suite's
+      // GitLab tokens at once would leave one untracked.
+      args: [...OPERATOR_ARGS, '--controller-class', 'strict', '--namespace', strictNs],
       env: operatorEnv(),
       insecureCredentials: false,
     });
