@@ -381,6 +381,10 @@ export class WorkQueue<K extends string> {
 
   private async runHandler(node: Node<K>, run: Running): Promise<void> {
     const { key } = node;
+    // One macrotask turn before each run: handlers that finish synchronously (a cached world, a
+    // template) would otherwise chain through microtasks, and the HTTP server (/healthz) and
+    // the watches would wait for a whole batch of them.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const failures = this.backoff.failures(key);
     let result: QueueResult | undefined;
     let thrown = false;
