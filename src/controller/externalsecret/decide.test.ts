@@ -131,6 +131,9 @@ describe('decideSync with syncWindows', () => {
       retryAt: NOW + 60_000,
     });
     expect(decideSync({ ...base, es: e, srv, windows: open })).toEqual({ sync: true, why: 'refresh-due' });
+    // a store event is held as a refresh is (only the spec and the target pass a window)
+    expect(decideSync({ ...base, trigger: 'store', es: e, srv, windows: held }).why).toBe('sync-window');
+    expect(decideSync({ ...base, trigger: 'store', es: e, srv, windows: open }).why).toBe('store-changed');
     const failed = synced(es(undefined), 1, 'False');
     expect(decideSync({ ...base, es: failed, srv: syncedResourceVersion(failed), windows: held }).why).toBe(
       'sync-window',

@@ -75,11 +75,11 @@ export function decideSync(args: {
   targetMissing: boolean;
   targetDrifted: boolean;
   now: number;
-  /** spec.syncWindows, which hold due periodic refreshes (and their retries) only. */
+  /** spec.syncWindows, which hold due periodic refreshes, their retries and store-triggered runs. */
   windows?: WindowCheck;
 }): SyncDecision {
   const { es, policy, trigger } = args;
-  const periodic = (why: 'retry' | 'refresh-due'): SyncDecision => {
+  const periodic = (why: 'retry' | 'refresh-due' | 'store-changed'): SyncDecision => {
     if (policy !== 'Periodic' || !args.windows) return { sync: true, why };
     const v = args.windows(args.now);
     return v.allowed ? { sync: true, why } : { sync: false, why: 'sync-window', retryAt: v.retryAt };
@@ -94,7 +94,8 @@ export function decideSync(args: {
   if (args.targetDrifted) return { sync: true, why: 'target-drifted' };
   if (policy === 'CreatedOnce') return { sync: false, why: 'created-once' };
   if (st.syncedResourceVersion !== args.srv) return { sync: true, why: 'spec-changed' };
-  if (trigger === 'store') return { sync: true, why: 'store-changed' };
+  // ESO never syncs on a store event; here one does, but a deny window holds it like a refresh.
+  if (trigger === 'store') return periodic('store-changed');
   if (ready?.status !== 'True') return periodic('retry');
   if (policy === 'OnChange' || args.intervalMs === 0) return { sync: false, why: 'no-periodic-refresh' };
   const last = Date.parse(st.refreshTime ?? '');

@@ -64,3 +64,13 @@ describe('syncWindows', () => {
     ).toThrow('syncWindows.windows[0].duration');
   });
 });
+
+describe('overlapping windows', () => {
+  it('stays denied when the oldest of overlapping windows has just closed (every minute, 1 h each)', () => {
+    const gate = windowGate({ kind: 'deny', windows: [{ schedule: '* * * * *', duration: '1h' }] });
+    const t = Date.UTC(2026, 11, 2, 4, 6, 0, 349); // 349 ms after a minute's fire
+    for (const at of [t, t - 349, t + 1, t + 59_000]) {
+      expect(windowVerdict(gate!, at, 'ns/es', 0).allowed).toBe(false);
+    }
+  });
+});

@@ -60,7 +60,9 @@ export function windowGate(sw: SyncWindows | undefined): WindowGate | undefined 
 
 /** The opening of `w` that `at` falls in, if any (ESO's isWithinSyncWindow). */
 function openedAt(w: Window, at: number): number | undefined {
-  const prev = w.schedule.next(at - w.durationMs - SECOND);
+  // The oldest window that may still be open started at or after at - duration: later ones too,
+  // so the first fire from there is the one to look at (a second earlier finds one just closed).
+  const prev = w.schedule.next(at - w.durationMs - 1);
   return prev !== undefined && prev <= at && at <= prev + w.durationMs ? prev : undefined;
 }
 
