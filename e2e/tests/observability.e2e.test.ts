@@ -167,7 +167,10 @@ describe('/metrics follows the objects', () => {
     );
     // One series per (namespace, store, Ready, reason, cause), whatever the number of objects.
     expect(select(s, 'syncret_externalsecrets_by_reason', { namespace: ns })).toHaveLength(2);
-    const counted = (x: Scrape) => x.samples.filter((y) => !PER_OBJECT.has(y.name)).length;
+    // Histogram buckets left out: one new label set of a bounded histogram (a first request of
+    // a verb and resource) adds a whole row of buckets, whatever the number of objects.
+    const counted = (x: Scrape) =>
+      x.samples.filter((y) => !PER_OBJECT.has(y.name) && !y.name.endsWith('_bucket')).length;
     const perObject = (x: Scrape) => x.samples.filter((y) => PER_OBJECT.has(y.name)).length;
     // A few new series of bounded families may appear (a first create of a kind, a new HTTP code).
     expect(counted(s) - counted(before)).toBeLessThan(MANY);
