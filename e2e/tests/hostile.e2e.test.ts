@@ -179,7 +179,9 @@ describe('a hostile tenant', () => {
     );
     expect(health.failures).toBe(0);
     expect(health.samples).toBeGreaterThan(100);
-    expect(health.maxMs).toBeLessThan(1_000);
+    // Below the chart's liveness probe timeout (5 s), as in the fuzz suite: alone this measured
+    // 98 ms; a busy machine (another build beside it) reached 3.5 s.
+    expect(health.maxMs).toBeLessThan(4_000);
   }, 60_000);
 
   it('gets Go answers from catastrophic regexps, in linear time', async () => {
