@@ -68,6 +68,18 @@ export async function compactEtcd(): Promise<number> {
   return revision;
 }
 
+/**
+ * Writes `count` revisions straight into etcd, under a key outside the apiserver's prefix. While
+ * the apiserver is down no watcher can be told of them (no event, no bookmark), so every
+ * resourceVersion a client holds is older than the revision this returns.
+ */
+export async function advanceEtcd(count: number): Promise<number> {
+  const key = Buffer.from('/syncret-e2e/advance').toString('base64');
+  for (let i = 0; i < count; i++)
+    await etcd('kv/put', { key, value: Buffer.from(String(i)).toString('base64') });
+  return etcdRevision();
+}
+
 /** SIGSTOP / SIGCONT: the process keeps its sockets but runs no code meanwhile. */
 export function freeze(pid: number): void {
   process.kill(pid, 'SIGSTOP');

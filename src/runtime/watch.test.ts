@@ -364,6 +364,28 @@ describe('Reflector', () => {
     expect(attempts).toEqual([1, 2, 1]);
   });
 
+  it('retries a healthy watch that breaks from the first delay, whatever earlier outages left', async () => {
+    const reset = new KubeApiError(0, 'NetworkError', 'reset');
+    // Three failures in a row grow the backoff; then a watch delivers an event and breaks (an
+    // apiserver restart): its retry starts over at attempt 1, well inside resetAfterMs.
+    const api = new FakeApi(
+      [list('10', [])],
+      [
+        { then: reset },
+        { then: reset },
+        { then: reset },
+        { events: [ev('ADDED', cm('a', '11'))], then: reset },
+      ],
+    );
+    const [r, rec] = make(api, { backoff: { baseMs: 10, maxMs: 1000, resetAfterMs: 600_000 } });
+    r.start();
+    await waitFor(() => api.watchCalls.length === 5);
+    const attempts = rec.logger.records
+      .filter((l) => l.msg === 'watch failed; retrying')
+      .map((l) => (l.obj as { attempt: number }).attempt);
+    expect(attempts).toEqual([1, 2, 3, 1]);
+  });
+
   it('treats a watch that closes at once without events as a failure (no hot loop)', async () => {
     const api = new FakeApi([list('10', [])], [{ then: 'end' }, { then: 'end' }, { then: 'end' }]);
     const [r, rec] = make(api, { backoff: { baseMs: 60, maxMs: 60 } });

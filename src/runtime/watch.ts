@@ -88,6 +88,13 @@ const DEFAULTS = {
 
 /** A watch that ends this fast without a single event counts as a failure (no hot loop). */
 const SHORT_WATCH_MS = 1_000;
+/**
+ * A watch that delivered an event, or stayed open this long, had a healthy server: when it then
+ * breaks (an apiserver restart), the retry starts from the first delay, not from where the
+ * attempts of an outage a minute ago left the backoff (seen: 16-29 s before re-watching after a
+ * restart, while the apiserver answered within a second).
+ */
+const HEALTHY_WATCH_MS = 10_000;
 
 class ObjectStore<T extends KubeObject> implements ReadonlyStore<T> {
   items = new Map<string, T>();
@@ -150,6 +157,8 @@ export class Reflector<T extends KubeObject> {
   private loop?: Promise<void>;
   private readonly desc: string;
   private readonly inactivityMs: number;
+  /** Whether the last watch delivered something or stayed open (see HEALTHY_WATCH_MS). */
+  private watchWasHealthy = false;
   private readonly watchTimeoutSeconds: number;
   private readonly relistMs: number;
   private readonly pageSize: number;
@@ -258,6 +267,7 @@ export class Reflector<T extends KubeObject> {
     let goneStreak = false;
     while (!signal.aborted) {
       let failure: unknown;
+      this.watchWasHealthy = false;
       try {
         if (needList) {
           await this.listAndReplace(signal);
@@ -270,6 +280,8 @@ export class Reflector<T extends KubeObject> {
           failure = new Error('the watch closed at once without events');
         } else {
           this.restart(end);
+          // A quiet watch that served its full time was healthy too: a 410 after it is a first.
+          if (this.watchWasHealthy) goneStreak = false;
           if (end === 'relist') needList = true;
           if (end === 'inactivity') {
             this.o.logger?.warn(
@@ -301,7 +313,7 @@ export class Reflector<T extends KubeObject> {
         this.restart('error');
       }
       const now = Date.now();
-      if (now - lastFailure > this.backoffReset) attempt = 0;
+      if (now - lastFailure > this.backoffReset || this.watchWasHealthy) attempt = 0;
       lastFailure = now;
       const delay = this.backoff.delay(++attempt);
       this.o.logger?.warn(
@@ -464,6 +476,7 @@ export class Reflector<T extends KubeObject> {
       // After our own abort, whatever the transport threw is noise.
       if (!ac.signal.aborted) throw e;
     } finally {
+      this.watchWasHealthy = events > 0 || Date.now() - started >= HEALTHY_WATCH_MS;
       clearTimeout(inactivity);
       clearTimeout(relistTimer);
       signal.removeEventListener('abort', onStop);
