@@ -67,10 +67,16 @@ export function helmBin(): string {
 }
 
 /** `helm template RELEASE charts/syncret -n NAMESPACE --set ...` (CRDs included). */
-export function renderChart(release: string, namespace: string, set: string[] = []): Manifest[] {
+export function renderChart(
+  release: string,
+  namespace: string,
+  set: string[] = [],
+  valuesFiles: string[] = [],
+): Manifest[] {
   const version = clusterEnv().K8S_VERSION ?? 'v1.34.4';
   const args = ['template', release, join(ROOT, 'charts/syncret'), '--namespace', namespace];
-  args.push('--include-crds', '--kube-version', version, ...set.flatMap((s) => ['--set', s]));
+  args.push('--include-crds', '--kube-version', version, ...valuesFiles.flatMap((f) => ['-f', f]));
+  args.push(...set.flatMap((s) => ['--set', s]));
   return parseManifests(run(helmBin(), args));
 }
 

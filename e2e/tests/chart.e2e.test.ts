@@ -6,7 +6,12 @@
 // outside its namespaces.
 
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
 import { coordinationApi } from '../lib/cluster.js';
 import { apply, externalSecret, fakeStore, getEs, newNamespace, secretData, waitEs } from '../lib/kube.js';
 import type { OperatorHandle } from '../lib/operator.js';
@@ -20,6 +25,7 @@ import {
 } from '../lib/packaging.js';
 import type { Manifest } from '../lib/packaging.js';
 import { usedPermissions } from '../lib/permissions.js';
+import { ROOT } from '../lib/paths.js';
 import { finishSuite } from '../lib/suite.js';
 import { secretValue } from '../lib/values.js';
 
@@ -29,24 +35,33 @@ afterAll(async () => {
   await finishSuite();
 });
 
-function install(release: string, set: string[]): { objects: Manifest[]; namespace: string } {
+function install(
+  release: string,
+  set: string[],
+  valuesFiles: string[] = [],
+): { objects: Manifest[]; namespace: string } {
   const namespace = newNamespace(`e2e-${release}`);
-  const objects = renderChart(release, namespace, set);
+  const objects = renderChart(release, namespace, set, valuesFiles);
   installed.push(objects);
   installManifests(objects);
   return { objects, namespace };
 }
 
-function syncs(ns: string, value: string): void {
-  apply(fakeStore(ns, 'fake', [{ key: 'db', value }]));
-  apply(
+/** A fake store and an ExternalSecret reading `value` from it. */
+function manifests(ns: string, value: string): object[] {
+  return [
+    fakeStore(ns, 'fake', [{ key: 'db', value }]),
     externalSecret(ns, 'db', {
       refreshInterval: '1h',
       secretStoreRef: { name: 'fake' },
       target: { name: 'db' },
       data: [{ secretKey: 'password', remoteRef: { key: 'db' } }],
     }),
-  );
+  ];
+}
+
+function syncs(ns: string, value: string): void {
+  apply(...manifests(ns, value));
 }
 
 async function expectNoRefusals(
@@ -119,5 +134,55 @@ describe('Helm chart on the real control plane', () => {
     expect(canI(sa, 'update', 'leases.coordination.k8s.io', namespace)).toBe(true);
     expect(canI(sa, 'update', 'leases.coordination.k8s.io', watched)).toBe(false);
     expect(canI(sa, 'create', 'pods', watched)).toBe(false);
+  });
+
+  it('namespace scope from `syncret policy`: the generated values install an operator that syncs the manifests and reaches nothing else', async () => {
+    const [a, b, other] = ['e2e-scope-a', 'e2e-scope-b', 'e2e-scope-other'].map((n) => newNamespace(n)) as [
+      string,
+      string,
+      string,
+    ];
+    const values = {
+      a: secretValue('scope-a'),
+      b: secretValue('scope-b'),
+      other: secretValue('scope-other'),
+    };
+    // The manifests a GitOps repo holds, as files; the policy is generated from them alone.
+    const dir = mkdtempSync(join(tmpdir(), 'syncret-scope-'));
+    const docs = [...manifests(a, values.a), ...manifests(b, values.b)];
+    writeFileSync(join(dir, 'manifests.yaml'), docs.map((d) => `---\n${YAML.stringify(d)}`).join(''));
+    const gen = spawnSync(
+      process.execPath,
+      [join(ROOT, 'dist/main.js'), 'policy', '-f', join(dir, 'manifests.yaml'), '--out', join(dir, 'out')],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(gen.status).toBe(0);
+    const file = join(dir, 'out', 'syncret-operator.values.yaml');
+    const text = readFileSync(file, 'utf8');
+    expect(YAML.parse(text)).toEqual({ scope: { namespaces: [a, b].sort() } });
+    for (const v of Object.values(values)) expect(text).not.toContain(v);
+
+    const release = `scope-${randomBytes(2).toString('hex')}`;
+    const { objects, namespace } = install(release, [], [file]);
+    const sa = { namespace, name: `${release}-syncret` };
+    apply(...docs);
+    syncs(other, values.other);
+    const op = await startFromDeployment(objects, `chart-${release}`);
+    try {
+      await waitEs(a, 'db');
+      await waitEs(b, 'db');
+      expect(await secretData(a, 'db')).toEqual({ password: values.a });
+      expect(await secretData(b, 'db')).toEqual({ password: values.b });
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await getEs(other, 'db'))?.status).toBeUndefined();
+      expect(await secretData(other, 'db')).toBeUndefined();
+      await expectNoRefusals(op, objects, { sa, namespace: a });
+    } finally {
+      await op.stop();
+    }
+    for (const ns of [a, b]) expect(canI(sa, 'get', 'secrets', ns)).toBe(true);
+    expect(canI(sa, 'get', 'secrets', other)).toBe(false);
+    expect(canI(sa, 'list', 'externalsecrets.external-secrets.io', other)).toBe(false);
+    expect(canI(sa, 'list', 'secrets')).toBe(false);
   });
 });

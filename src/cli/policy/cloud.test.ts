@@ -46,6 +46,7 @@ describe('syncret policy for GCP and Azure', () => {
     );
     const r = generatePolicies(m, AWS, { gcp: 'serviceAccount:r@proj.iam.gserviceaccount.com' });
     expect(r.files.map((f) => f.file)).toEqual([
+      'syncret-operator.values.yaml',
       'syncret-secretstore-team-gcp.gcp.tf',
       'syncret-secretstore-team-gcp.gcp.yaml',
     ]);

@@ -249,7 +249,7 @@ describe('syncret policy', () => {
 
   it('compares with a live policy: what is missing, and what is broader', () => {
     const r = generate();
-    const id = r.files.find((f) => f.file === 'syncret-secretstore-team-vault.hcl')!.identity;
+    const id = r.files.find((f) => f.file === 'syncret-secretstore-team-vault.hcl')!.identity!;
     const rules = vaultRules(id, []);
     const live = parseHclPaths(`
       path "kv/data/*" { capabilities = ["read", "list"] }

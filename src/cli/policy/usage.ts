@@ -52,7 +52,7 @@ export function identityLabel(id: Pick<Identity, 'kind' | 'namespace' | 'name'>)
 }
 
 /** ExternalSecrets as they would be created: each ClusterExternalSecret in each namespace it selects. */
-function requesters(
+export function requesters(
   m: Manifests,
   warnings: string[],
 ): { spec: ExternalSecretSpec; ns: string; who: string }[] {
