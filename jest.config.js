@@ -1,11 +1,11 @@
-// Unit tests: colocated *.test.ts files under src/. ESM end to end, transpiled by swc
+// Unit tests: colocated *.test.ts files under src/ (and bench/lib/). ESM end to end, transpiled by swc
 // (type checking is tsc's job in `npm run typecheck`).
 export default {
   testEnvironment: 'node',
   // Tests wait for conditions, never for a clock: a loaded CI machine may take seconds where an
   // idle one takes milliseconds, and only a hung test should fail on time.
   testTimeout: 30_000,
-  roots: ['<rootDir>/src'],
+  roots: ['<rootDir>/src', '<rootDir>/bench'],
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },

@@ -1,6 +1,6 @@
 // `npm run bench`: the performance scenarios of docs/PERFORMANCE.md on the local control plane
 // (started if none runs, as the e2e suite does), with the operator as its own process.
-// Prints a table and writes bench/results/<date>.json and .md.
+// Prints a table and writes bench/results/<date>.json and .md, and its pictures as <date>-*.svg.
 //
 //   npm run bench -- [--quick] [--scenarios 1,2,3,4,5,7] [--n 5000] [--steady-n 10000]
 //                    [--push-n 1000] (scenario 8, PushSecret, runs only when named)
@@ -17,6 +17,7 @@ import globalSetup from '../e2e/setup/global-setup.js';
 import globalTeardown from '../e2e/setup/global-teardown.js';
 import { Api } from './lib/api.js';
 import type { BenchOptions, Ctx, ScenarioResult } from './lib/context.js';
+import { writePictures } from './lib/plots.js';
 import { deleteNamespaces } from './lib/world.js';
 import { baseline } from './scenarios/baseline.js';
 import { cold, compareToBaselines } from './scenarios/cold.js';
@@ -217,8 +218,11 @@ async function main(): Promise<void> {
   const md = `# Benchmark ${doc.date}\n\nMachine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memGiB} GiB, Node ${machine.node}. Total ${doc.totalSeconds} s.\n\n${table(ctx.results)}\n`;
   writeFileSync(join(dir, `${date}.json`), JSON.stringify(doc, null, 2) + '\n');
   writeFileSync(join(dir, `${date}.md`), md);
+  const svgs = await writePictures(join(dir, `${date}.json`), ctx.results);
   console.log(`\n${table(ctx.results)}\n`);
-  log(`done in ${doc.totalSeconds} s; results in bench/results/${date}.{json,md}`);
+  log(
+    `done in ${doc.totalSeconds} s; results in bench/results/${date}.{json,md} and ${svgs.length} pictures (.svg)`,
+  );
 }
 
 main().catch((e: unknown) => {

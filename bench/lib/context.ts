@@ -34,6 +34,12 @@ export interface Target {
   unit: string;
 }
 
+/** Points of one line in the bench's pictures (bench/lib/plots.ts), thinned to a few hundred. */
+export interface Curve {
+  x: number[];
+  y: number[];
+}
+
 export interface ScenarioResult {
   id: string;
   title: string;
@@ -42,6 +48,8 @@ export interface ScenarioResult {
   targets: Target[];
   notes: string[];
   seconds: number;
+  /** What the pictures draw, by name (e.g. `ready`: objects done over seconds since the start). */
+  curves?: Record<string, Curve>;
 }
 
 export interface Ctx {

@@ -22,7 +22,10 @@ export function cpuSeconds(pid: number): number {
 }
 
 /** Samples RSS every intervalMs until stopped; returns the average and the peak. */
-export function sampleRss(pid: number, intervalMs = 1000): { stop(): { avg: number; peak: number } } {
+export function sampleRss(
+  pid: number,
+  intervalMs = 1000,
+): { stop(): { avg: number; peak: number; samples: number[] } } {
   const samples: number[] = [];
   const t = setInterval(() => {
     try {
@@ -35,7 +38,7 @@ export function sampleRss(pid: number, intervalMs = 1000): { stop(): { avg: numb
     stop() {
       clearInterval(t);
       const avg = samples.reduce((a, b) => a + b, 0) / Math.max(1, samples.length);
-      return { avg, peak: Math.max(0, ...samples) };
+      return { avg, peak: Math.max(0, ...samples), samples };
     },
   };
 }

@@ -20,9 +20,9 @@ import { createHash } from 'node:crypto';
 import type { ExternalSecret } from '../../src/api/types.js';
 import type { Api } from '../lib/api.js';
 import { pool } from '../lib/api.js';
-import type { Ctx } from '../lib/context.js';
+import type { Ctx, Curve } from '../lib/context.js';
 import { clusterCpu, cpuSpent, ownCpu } from '../lib/proc.js';
-import { round } from '../lib/stats.js';
+import { doneCurve, round } from '../lib/stats.js';
 import {
   GROUP_PATH,
   ReadyTracker,
@@ -124,15 +124,17 @@ async function writesPass(
   ctx: Ctx,
   ns: string,
   uids: Map<string, string>,
-): Promise<{ rate: number; cpu: Record<string, number> }> {
+): Promise<{ rate: number; cpu: Record<string, number>; curve: Curve }> {
   const cpu0 = clusterCpu();
   const own0 = ownCpu();
   const start = Date.now();
-  await pool([...uids], WRITES_CONCURRENCY, ([name, uid]) =>
-    operatorWrites(ctx.operatorApi, ns, { name, uid }, `${name}-w`, SRV),
-  );
+  const done: number[] = [];
+  await pool([...uids], WRITES_CONCURRENCY, async ([name, uid]) => {
+    await operatorWrites(ctx.operatorApi, ns, { name, uid }, `${name}-w`, SRV);
+    done.push(Date.now());
+  });
   const rate = uids.size / ((Date.now() - start) / 1000);
-  return { rate, cpu: cpuSpent('writes_', cpu0, { bench: ownCpu() - own0 }) };
+  return { rate, cpu: cpuSpent('writes_', cpu0, { bench: ownCpu() - own0 }), curve: doneCurve(done, start) };
 }
 
 function record(ctx: Ctx, n: number, figures: { writes?: number; scenario?: number }): void {
@@ -176,6 +178,7 @@ export async function baseline(
   // Creates as the benchmark (the admin), writes as the operator, as in scenario 2.
   const uids = new Map<string, string>();
   const start = Date.now();
+  const done: number[] = [];
   await pool(names, SCENARIO_CONCURRENCY, async (name) => {
     const es = await api.must<ExternalSecret>(
       'POST',
@@ -185,6 +188,7 @@ export async function baseline(
     const uid = es.metadata.uid ?? '';
     uids.set(name, uid);
     await operatorWrites(ctx.operatorApi, ns, { name, uid }, name, SRV);
+    done.push(Date.now());
   });
   const scenario = n / ((Date.now() - start) / 1000);
   ctx.log(
@@ -210,6 +214,7 @@ export async function baseline(
     targets: [],
     notes: w ? [NOTES.scenario, NOTES.writes, NOTES.watch, NOTES.cpu] : [NOTES.scenario, NOTES.watch],
     seconds: round((Date.now() - t0) / 1000, 1),
+    curves: { ready: doneCurve(done, start), ...(w ? { writes_ready: w.curve } : {}) },
   });
   return opts.keep ? ns : undefined;
 }
@@ -244,5 +249,6 @@ export async function writesNextToBacklog(
     targets: [],
     notes: [NOTES.writes, NOTES.watch, NOTES.cpu],
     seconds: round((Date.now() - t0) / 1000, 1),
+    curves: { writes_ready: w.curve },
   });
 }

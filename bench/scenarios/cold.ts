@@ -6,9 +6,9 @@
 // measured on its own ExternalSecrets right before and right after the rounds.
 // Scenario 7 (restart) and 3 (create under load) reuse the largest cold namespace.
 
-import type { Ctx } from '../lib/context.js';
+import type { Ctx, Curve } from '../lib/context.js';
 import { clusterCpu, cpuSeconds, cpuSpent, ownCpu } from '../lib/proc.js';
-import { mean, round, summary } from '../lib/stats.js';
+import { doneCurve, mean, round, summary } from '../lib/stats.js';
 import {
   ReadyTracker,
   createExternalSecrets,
@@ -38,7 +38,7 @@ async function backlog(
   ctx: Ctx,
   n: number,
   given?: string,
-): Promise<{ rates: number[]; metrics: Record<string, number> }> {
+): Promise<{ rates: number[]; metrics: Record<string, number>; curves: Record<string, Curve> }> {
   const { api } = ctx;
   const ns = given ?? `bench-backlog-${n}`;
   const withWrites = ctx.opts.scenarios.has('1');
@@ -53,6 +53,7 @@ async function backlog(
   await createFakeStore(api, ns);
   const rates: number[] = [];
   const metrics: Record<string, number> = {};
+  const curves: Record<string, Curve> = {};
   // The watch of the round before stays open through each writes pass, so both pay for one.
   let tracker = new ReadyTracker(api, ns);
   await tracker.start();
@@ -82,6 +83,7 @@ async function backlog(
     metrics[`${prefix}kube_requests`] = await op.metric('syncret_kube_requests_total');
     const seconds = (Math.max(...tracker.readyAt.values()) - start) / 1000;
     rates.push(n / seconds);
+    curves[`backlog_round${i}_ready`] = doneCurve(tracker.readyAt.values(), start);
     ctx.log(
       `backlog N=${n} round ${i}: all synced ${seconds.toFixed(1)} s after the operator started (${(n / seconds).toFixed(1)}/s)`,
     );
@@ -90,7 +92,7 @@ async function backlog(
   }
   await tracker.stop();
   await deleteNamespaces(api, [ns]);
-  return { rates, metrics };
+  return { rates, metrics, curves };
 }
 
 /** `backlogNs`: the baseline's namespace of N ExternalSecrets, for the backlog to start from. */
@@ -121,6 +123,7 @@ export async function cold(
   const cpu = cpuSpent('', cpu0, { operator: cpuSeconds(op.pid) - op0, bench: ownCpu() - own0 });
   const last = Math.max(...tracker.readyAt.values());
   await tracker.stop();
+  const curves: Record<string, Curve> = { ready: doneCurve(tracker.readyAt.values(), start) };
   const total = (last - start) / 1000;
   const lat = [...created].map(([name, at]) => (tracker.readyAt.get(name)! - at) / 1000);
   const s = summary(lat);
@@ -146,6 +149,7 @@ export async function cold(
     pending.rates.forEach((r, i) => (metrics[`backlog_round${i + 1}_es_per_s`] = round(r, 1)));
     metrics.backlog_es_per_s = round(mean(pending.rates), 1);
     Object.assign(metrics, pending.metrics);
+    Object.assign(curves, pending.curves);
   }
   ctx.log(
     `cold N=${n}: all Ready in ${total.toFixed(1)} s (${perSec.toFixed(1)}/s), p50 ${s.p50.toFixed(2)} s, p99 ${s.p99.toFixed(2)} s`,
@@ -162,6 +166,7 @@ export async function cold(
     targets: [],
     notes: perVerb,
     seconds: round((Date.now() - t0) / 1000, 1),
+    curves,
   });
   return ns;
 }

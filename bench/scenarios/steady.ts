@@ -6,7 +6,7 @@ import { pool } from '../lib/api.js';
 import type { Ctx } from '../lib/context.js';
 import { MiB } from '../lib/context.js';
 import { cpuSeconds, rssKinds, sampleRss } from '../lib/proc.js';
-import { round } from '../lib/stats.js';
+import { round, sampleCurve } from '../lib/stats.js';
 import {
   CREATE_CONCURRENCY,
   ReadyTracker,
@@ -81,6 +81,12 @@ export async function steady(ctx: Ctx, reuseNs: string | undefined, reuseN: numb
     ],
     notes: [],
     seconds: round((Date.now() - t0) / 1000, 1),
+    curves: {
+      rss_mib: sampleCurve(
+        r.samples.map((b) => b / MiB),
+        1,
+      ),
+    },
   });
   return ns;
 }
