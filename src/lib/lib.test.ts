@@ -173,3 +173,16 @@ describe('dynamic credentials', () => {
     await c.release();
   });
 });
+
+describe('credentials of a provider block', () => {
+  it('come from the options: inline Secret keys, else a clear message', async () => {
+    const spec = {
+      provider: {
+        vault: { server: 'https://127.0.0.1:1', auth: { tokenSecretRef: { name: 'vault', key: 'token' } } },
+      },
+    };
+    await expect(openStore(spec)).rejects.toThrow(
+      /Secret "vault" key "token" is not in the options' secrets \(give it there or in secretsDir/,
+    );
+  });
+});

@@ -46,17 +46,16 @@ function storeInfoOf(spec: StoreSpecLike, o: OpenStoreOptions): StoreInfo {
 }
 
 /** Inline keys first, then files. */
-function keyReader(o: OpenStoreOptions): KeyReader | undefined {
+function keyReader(o: OpenStoreOptions): KeyReader {
   const files = o.secretsDir ? fileKeyReader(o.secretsDir) : undefined;
-  if (!o.secrets) return files;
-  const inline = o.secrets;
+  const inline = o.secrets ?? {};
   return async (kind, sel, what) => {
     const v = sel.name && sel.key ? inline[sel.name]?.[sel.key] : undefined;
     if (v !== undefined) return typeof v === 'string' ? new TextEncoder().encode(v) : v;
     if (files) return files(kind, sel, what);
     throw new ProviderError(
       'InvalidProviderConfig',
-      `${what}: ${kind} "${sel.name ?? ''}" key "${sel.key ?? ''}" is not in the options' secrets`,
+      `${what}: ${kind} "${sel.name ?? ''}" key "${sel.key ?? ''}" is not in the options' secrets (give it there or in secretsDir/<name>/<key>)`,
     );
   };
 }
