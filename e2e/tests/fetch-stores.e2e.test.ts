@@ -1,8 +1,10 @@
-// `syncret fetch` against AWS on moto, without a stored credential: the CI job's OIDC ID token
-// (from GitHub Actions' token service on a local issuer, or a GitLab id_tokens variable) is
-// exchanged with STS AssumeRoleWithWebIdentity for the role given, and Secrets Manager and
-// Parameter Store are read with the temporary credentials, never with a key of the process's
-// own. vault-action's `*` takes every key of a secret. No value reaches the command's log.
+// `syncret fetch` against other stores than Vault, without a stored credential: the CI job's
+// OIDC ID token (from GitHub Actions' token service on a local issuer, or a GitLab id_tokens
+// variable) is exchanged with STS AssumeRoleWithWebIdentity on moto for the role given, and
+// Secrets Manager and Parameter Store are read with the temporary credentials, never with a key
+// of the process's own; the same token is a federated credential for Azure Key Vault (our Key
+// Vault server checks its signature with the issuer's key, its audience and its subject).
+// vault-action's `*` takes every key of a secret. No value reaches the command's log.
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { parseDotenv } from '../../src/agent/dotenv.js';
 import { expectValue, filesUnder, finished, syncretSplit } from '../lib/delivery.js';
+import { adminClients, kvEnv, registerIdentity, runPrefix, serverRequests } from '../lib/azurekv.js';
 import { startIssuer } from '../lib/oidc.js';
 import type { Issuer } from '../lib/oidc.js';
 import { finishSuite } from '../lib/suite.js';
@@ -38,6 +41,8 @@ const paramName = `/ci/${sfx}/db-password`;
 const password = secretValue('fetch-aws-password');
 const apiKey = secretValue('fetch-aws-apikey');
 const paramValue = secretValue('fetch-aws-param');
+const azureValue = secretValue('fetch-azure');
+const azureName = `${runPrefix()}-fetch`;
 let issuer: Issuer;
 let dir: string;
 
@@ -62,7 +67,8 @@ beforeAll(async () => {
   await ssmAdmin().send(
     new PutParameterCommand({ Name: paramName, Value: paramValue, Type: 'SecureString' }),
   );
-  dir = mkdtempSync(join(tmpdir(), 'e2e-fetch-aws-'));
+  await adminClients().secrets.setSecret(azureName, azureValue);
+  dir = mkdtempSync(join(tmpdir(), 'e2e-fetch-stores-'));
   await startRecording();
 });
 
@@ -236,5 +242,70 @@ describe('GitLab CI to Parameter Store, with a store manifest', () => {
     expect([...vars.keys()]).toEqual(['PASSWORD', 'API_KEY']);
     expectValue(vars.get('PASSWORD'), password, 'PASSWORD');
     expect(statSync(out).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('GitHub Actions to Azure Key Vault (workload identity federation)', () => {
+  it('presents the job token for api://AzureADTokenExchange with the identity of the annotations', async () => {
+    const keyFile = join(dir, 'issuer.pem');
+    writeFileSync(keyFile, issuer.publicKeyPem);
+    const clientId = await registerIdentity({
+      federated: {
+        subject: 'repo:acme/shop:ref:refs/heads/main',
+        publicKeyFile: keyFile,
+        issuer: issuer.url,
+      },
+    });
+    const storeFile = join(dir, 'azure-store.yaml');
+    writeFileSync(
+      storeFile,
+      JSON.stringify({
+        apiVersion: 'external-secrets.io/v1',
+        kind: 'SecretStore',
+        metadata: { name: 'kv', namespace: 'ci' },
+        spec: {
+          provider: {
+            azurekv: {
+              vaultUrl: kvEnv().url,
+              environmentType: 'AzureStackCloud',
+              customCloudConfig: { activeDirectoryEndpoint: kvEnv().authority },
+              authType: 'WorkloadIdentity',
+              serviceAccountRef: { name: 'ci' },
+            },
+          },
+        },
+      }),
+    );
+    const stdout = join(dir, 'azure-stdout');
+    const asked = issuer.audiences.length;
+    const p = syncretSplit(
+      'fetch-azure',
+      [
+        'fetch',
+        '--store',
+        storeFile,
+        '--annotation',
+        `azure.workload.identity/client-id=${clientId}`,
+        '--annotation',
+        `azure.workload.identity/tenant-id=${kvEnv().tenant}`,
+        '--secrets',
+        `${azureName} value | AZ_SECRET`,
+        '--format',
+        'json',
+        // For the local issuer's plain-HTTP token service; Key Vault itself is https.
+        '--allow-insecure-credentials',
+      ],
+      { ...github(), NODE_EXTRA_CA_CERTS: kvEnv().caFile },
+      stdout,
+    );
+    expect((await finished(p)).code).toBe(0);
+    // MSAL asks the assertion callback for each exchange it makes (twice here): every time for
+    // the federation audience.
+    expect([...new Set(issuer.audiences.slice(asked))]).toEqual(['api://AzureADTokenExchange']);
+    const vars = JSON.parse(readFileSync(stdout, 'utf8')) as Record<string, string>;
+    expectValue(vars.AZ_SECRET, azureValue, 'AZ_SECRET');
+    const tokens = (await serverRequests()).tokens.filter((t) => t.clientId === clientId);
+    expect(tokens.length).toBeGreaterThan(0);
+    expect(tokens.every((t) => t.ok)).toBe(true);
   });
 });
