@@ -20,6 +20,7 @@ import { writeAll, writeAtomic } from '../agent/files.js';
 import { safeMessage } from '../agent/modes.js';
 import { idTokenSource } from '../agent/oidc.js';
 import { fileKeyReader } from '../agent/context.js';
+import type { KeyReader, StandaloneIdentity } from '../agent/context.js';
 import { openSources } from '../agent/setup.js';
 import type { VaultProvider } from '../api/providers/vault.js';
 import { LOG_LEVELS } from '../config/logging.js';
@@ -245,6 +246,55 @@ function destination(a: FetchArgs, env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
+/**
+ * Where the providers' auth finds credentials: the job's ID token; Secret keys from
+ * --secrets-dir, else (Vault's --method token) the environment.
+ */
+function identityOf(
+  a: FetchArgs,
+  env: NodeJS.ProcessEnv,
+  store: ReturnType<typeof storeOf>,
+): Partial<StandaloneIdentity> {
+  const tokens = idTokenSource({
+    file: a.idTokenFile,
+    envVar: a.idTokenEnv,
+    env,
+    allowInsecureCredentials: a.allowInsecure,
+  });
+  const fromEnv: KeyReader = async (_kind, sel, what) => {
+    const v = sel.name === 'env' && sel.key ? env[sel.key] : undefined;
+    if (!v)
+      throw new ProviderError(
+        'InvalidProviderConfig',
+        store
+          ? `${what}: give the Secret keys the store references with --secrets-dir DIR (DIR/<name>/<key>)`
+          : `${what}: $${sel.key ?? 'VAULT_TOKEN'} is not set`,
+      );
+    return new TextEncoder().encode(v);
+  };
+  return {
+    who: 'syncret fetch',
+    // Vault's JWT login takes what --audience asked for; a store asks for its own audience
+    // (STS: sts.amazonaws.com) unless --audience says otherwise.
+    token: async (audiences) => tokens(a.audience ? [a.audience] : store ? audiences : undefined),
+    serviceAccountAnnotations: store?.annotations,
+    keys: a.secretsDir ? fileKeyReader(a.secretsDir) : fromEnv,
+  };
+}
+
+function writeOutput(a: FetchArgs, out: string | undefined, vars: Map<string, string>): void {
+  const github = a.format === 'github-env' || a.format === 'github-output';
+  if (a.mask || github) process.stdout.write(maskCommands(vars.values()));
+  if (a.format === 'files') {
+    writeAll(secretFiles(out!, vars));
+    return;
+  }
+  const text = formatOutput(a.format, vars);
+  if (github) appendFileSync(out!, text, { mode: 0o600 });
+  else if (out) writeAtomic({ path: out, mode: 0o600, content: text });
+  else process.stdout.write(text);
+}
+
 async function fetchAndWrite(
   a: FetchArgs,
   registry: ProviderRegistry,
@@ -261,47 +311,15 @@ async function fetchAndWrite(
     allowInsecureCredentials: a.allowInsecure,
   };
   const out = destination(a, env);
-  const tokens = idTokenSource({
-    file: a.idTokenFile,
-    envVar: a.idTokenEnv,
-    env,
-    allowInsecureCredentials: a.allowInsecure,
-  });
   const opened = await openSources(config, {
     registry,
     // The token stays to its TTL: leases of dynamic credentials it read end with it.
     keepTokens: true,
-    identity: {
-      who: 'syncret fetch',
-      // Vault's JWT login takes what --audience asked for; a store asks for its own audience
-      // (STS: sts.amazonaws.com) unless --audience says otherwise.
-      token: async (audiences) => tokens(a.audience ? [a.audience] : store ? audiences : undefined),
-      serviceAccountAnnotations: store?.annotations,
-      keys: a.secretsDir
-        ? fileKeyReader(a.secretsDir)
-        : async (_kind, sel, what) => {
-            const v = sel.name === 'env' && sel.key ? env[sel.key] : undefined;
-            if (!v)
-              throw new ProviderError(
-                'InvalidProviderConfig',
-                `${what}: $${sel.key ?? 'VAULT_TOKEN'} is not set`,
-              );
-            return new TextEncoder().encode(v);
-          },
-    },
+    identity: identityOf(a, env, store),
   });
   try {
     const vars = await fetchItems(items, opened.deps);
-    const github = a.format === 'github-env' || a.format === 'github-output';
-    if (a.mask || github) process.stdout.write(maskCommands(vars.values()));
-    if (a.format === 'files') {
-      writeAll(secretFiles(out!, vars));
-      return [...vars.keys()];
-    }
-    const text = formatOutput(a.format, vars);
-    if (github) appendFileSync(out!, text, { mode: 0o600 });
-    else if (out) writeAtomic({ path: out, mode: 0o600, content: text });
-    else process.stdout.write(text);
+    writeOutput(a, out, vars);
     return [...vars.keys()];
   } catch (e) {
     throw new Error(safeMessage(e, opened));
