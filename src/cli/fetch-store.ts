@@ -20,13 +20,18 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 
 /** A SecretStore or ClusterSecretStore manifest, or a bare provider block (`aws: {...}`). */
 export function readStoreFile(file: string): AgentStoreConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
   let raw: unknown;
   try {
-    raw = YAML.parse(readFileSync(file, 'utf8')) as unknown;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    raw = YAML.parse(text) as unknown;
+  } catch {
     // A parse error never echoes the text: a store file may hold a static token by mistake.
-    throw new UsageError(code ? `cannot read ${file}: ${code}` : `${file} is not valid YAML`);
+    throw new UsageError(`${file} is not valid YAML`);
   }
   if (!isObject(raw)) throw new UsageError(`${file} must hold a SecretStore or a provider block`);
   if (raw.kind === undefined) return { provider: raw as ProviderSpec };
