@@ -20,7 +20,9 @@ COPY package.json package-lock.json ./
 RUN npm install --no-save --no-audit --no-fund --loglevel=error
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build
+# The declarations (dist/**/*.d.ts) are the library's published types, for applications that
+# install the package; the operator's image never reads them.
+RUN npm run build && find dist -name '*.d.ts' -delete
 
 FROM ${BUILD_IMAGE} AS deps
 WORKDIR /app

@@ -15,7 +15,8 @@ const SRC = fileURLToPath(new URL('.', import.meta.url));
  * everything; controller/store is below the kinds that read stores). regexp (the engine of
  * user patterns) sits below providers, the lowest layer that takes patterns from users.
  * agent (templates, leases and files for workloads: the agent, fetch, the library) needs only
- * providers and secrets, so it sits below the operator's runtime and controllers.
+ * providers and secrets, so it sits below the operator's runtime and controllers. lib (the
+ * `openStore` API for applications) sits on agent's context and leases, below the operator too.
  */
 const LAYERS = [
   'api',
@@ -27,6 +28,7 @@ const LAYERS = [
   'providers',
   'secrets',
   'agent',
+  'lib',
   'runtime',
   'controller/reasons.ts',
   'controller/store',
@@ -120,5 +122,20 @@ describe('source tree', () => {
     for (const f of files)
       for (const d of importsOf(f)) if (!d.startsWith('..') && !all.has(d)) missing.push(`${f} imports ${d}`);
     expect(missing).toEqual([]);
+  });
+
+  it('keeps operator code out of the library (lib/index.ts and what it imports, also lazily)', () => {
+    const seen = new Set<string>();
+    const visit = (f: string): void => {
+      if (seen.has(f) || !graph.has(f)) return;
+      seen.add(f);
+      for (const d of graph.get(f)!) visit(d);
+    };
+    visit('lib/index.ts');
+    // config/duration.ts is the Go duration parser; the rest of config/ is the operator's settings.
+    const operator =
+      /^(kube|observability|controller|cli)\/|^config\/(?!duration\.ts$)|^runtime\/(?!time\/)|^main\.ts$/;
+    expect([...seen].filter((f) => operator.test(f))).toEqual([]);
+    expect(seen.has('providers/vault/client.ts')).toBe(true);
   });
 });

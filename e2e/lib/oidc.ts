@@ -11,6 +11,8 @@ export interface Issuer {
   url: string;
   /** The bearer the token service asks for (ACTIONS_ID_TOKEN_REQUEST_TOKEN). */
   bearer: string;
+  /** The signing key's public half (SPKI PEM), for servers configured with a key file. */
+  publicKeyPem: string;
   /** The audiences the token service was asked for, in order. */
   audiences: (string | null)[];
   /** A signed token with these claims over the defaults (iss, sub, repository, iat, exp). */
@@ -60,6 +62,7 @@ export async function startIssuer(bearer: string, defaults: Record<string, unkno
   return {
     url,
     bearer,
+    publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
     audiences,
     token,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

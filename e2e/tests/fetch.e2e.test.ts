@@ -213,6 +213,21 @@ describe('GitLab CI and env files', () => {
   });
 });
 
+describe("vault-action's * (every key)", () => {
+  it('takes every field of a KV v2 secret, after a prefix', async () => {
+    const stdout = join(dir, 'every-stdout');
+    const args = fetchArgs(['--id-token-env', 'T', '--format', 'json']).map((a) =>
+      a.includes('| TLS_CERT') ? `${kvMount}/data/app * | APP_` : a,
+    );
+    const p = syncretSplit('fetch-every-key', args, { T: issuer.token({ aud: AUDIENCE }) }, stdout);
+    expect((await finished(p)).code).toBe(0);
+    const vars = JSON.parse(readFileSync(stdout, 'utf8')) as Record<string, string>;
+    expect(Object.keys(vars)).toEqual(['APP_API_KEY', 'APP_CERT', 'APP_PASSWORD']);
+    expectValue(vars.APP_PASSWORD, password, 'APP_PASSWORD');
+    expectValue(vars.APP_CERT, multiline, 'APP_CERT');
+  });
+});
+
 describe('Docker', () => {
   it('writes one file per value for Compose secrets (0400, all or none), again over the old ones', async () => {
     const out = join(dir, 'compose-secrets');

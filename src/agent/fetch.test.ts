@@ -45,7 +45,7 @@ describe('the secrets spec (vault-action syntax)', () => {
     expect(() => parseSecretsSpec('a b ; justone')).toThrow(/entry 2 is not "PATH KEY/);
     expect(() => parseSecretsSpec('a b | 9x')).toThrow(/"9x" is not a variable name/);
     expect(() => parseSecretsSpec('a b | X ; c d | X')).toThrow(/X is given twice/);
-    expect(() => parseSecretsSpec('a * ')).toThrow(FetchSpecError);
+    expect(() => parseSecretsSpec('a * | 9')).toThrow(FetchSpecError);
     expect(() => parseSecretsSpec(' ; ')).toThrow(/no secrets/);
   });
 });
@@ -73,6 +73,41 @@ describe('fetching', () => {
     await expect(
       fetchItems(parseSecretsSpec('kv1/app nope | N'), new Dependencies({ vault: src })),
     ).rejects.toThrow('"kv1/app" has no key "nope" (for N)');
+  });
+});
+
+describe('every key (*)', () => {
+  const src = () =>
+    new Paths({
+      'secret/data/app': { data: { password: 'pw', 'api-key': 'k', port: 5432 }, metadata: { version: 1 } },
+      'kv1/odd': { '9lives': 'x' },
+    });
+
+  it('takes every field, named as its key in upper case after the prefix', async () => {
+    expect(parseSecretsSpec('secret/data/app * ; secret/data/app * | APP_')).toEqual([
+      { path: 'secret/data/app', key: '*', name: '' },
+      { path: 'secret/data/app', key: '*', name: 'APP_' },
+    ]);
+    const vars = await fetchItems(
+      parseSecretsSpec('secret/data/app * | APP_ ; secret/data/app password | DB'),
+      new Dependencies({ vault: src() }),
+    );
+    expect([...vars]).toEqual([
+      ['APP_PASSWORD', 'pw'],
+      ['APP_API_KEY', 'k'],
+      ['APP_PORT', '5432'],
+      ['DB', 'pw'],
+    ]);
+  });
+
+  it('refuses a name given twice through * and a key that makes no variable name', async () => {
+    const deps = new Dependencies({ vault: src() });
+    await expect(
+      fetchItems(parseSecretsSpec('secret/data/app * ; secret/data/app password'), deps),
+    ).rejects.toThrow('the name PASSWORD is given twice (secrets entry 2)');
+    await expect(fetchItems(parseSecretsSpec('kv1/odd *'), deps)).rejects.toThrow(
+      /entry 1 \("kv1\/odd" \*\): the key "9lives" gives no variable name/,
+    );
   });
 });
 

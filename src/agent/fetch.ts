@@ -19,10 +19,14 @@ import type { DependencyRef } from './sources.js';
 
 export interface FetchItem {
   path: string;
+  /** A field of the secret, or `*`: every field. */
   key: string;
-  /** The output name (an environment variable name). */
+  /** The output name (an environment variable name); with `*`, a prefix of every name (may be ''). */
   name: string;
 }
+
+/** vault-action's wildcard: every field of the secret. */
+export const EVERY_KEY = '*';
 
 export class FetchSpecError extends Error {
   override readonly name = 'FetchSpecError';
@@ -51,7 +55,15 @@ export function parseSecretsSpec(text: string): FetchItem[] {
     const words = (ref ?? '').split(/\s+/).filter(Boolean);
     if (words.length !== 2) throw new FetchSpecError(`${where} is not "PATH KEY [| NAME]"`);
     const [path, key] = words as [string, string];
-    if (key === '*') throw new FetchSpecError(`${where}: "*" (every key) is not supported; name each key`);
+    if (key === EVERY_KEY) {
+      // `PATH * [| PREFIX]`: every field, named as its key (upper case) after the prefix.
+      const prefix = alias ?? '';
+      if (prefix && !ENV_NAME.test(prefix))
+        throw new FetchSpecError(
+          `${where}: ${JSON.stringify(prefix.slice(0, 64))} is not a variable name prefix`,
+        );
+      return { path, key, name: prefix };
+    }
     const name = alias || defaultName(key);
     if (!ENV_NAME.test(name))
       throw new FetchSpecError(`${where}: ${JSON.stringify(name.slice(0, 64))} is not a variable name`);
@@ -59,6 +71,7 @@ export function parseSecretsSpec(text: string): FetchItem[] {
   });
   const seen = new Set<string>();
   for (const it of items) {
+    if (it.key === EVERY_KEY) continue;
     if (seen.has(it.name)) throw new FetchSpecError(`the name ${it.name} is given twice`);
     seen.add(it.name);
   }
@@ -73,7 +86,30 @@ function fieldsOf(data: Record<string, unknown>): Record<string, unknown> {
   return isObject(data.data) && isObject(data.metadata) ? data.data : data;
 }
 
-/** Reads every item (each path once) and returns name → value, in the order given. */
+/** The name → value pairs of one item: its one field, or with `*` every field. */
+function itemValues(it: FetchItem, fields: Record<string, unknown>, index: number): [string, string][] {
+  const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+  if (it.key !== EVERY_KEY) {
+    if (!Object.hasOwn(fields, it.key))
+      throw new ProviderError('NotFound', `"${it.path}" has no key "${it.key}" (for ${it.name})`);
+    return [[it.name, text(fields[it.key])]];
+  }
+  return Object.keys(fields).map((k) => {
+    const name = it.name + defaultName(k);
+    // A field name is the secret's shape, not a value: it may be named.
+    if (!ENV_NAME.test(name))
+      throw new ProviderError(
+        'InvalidRequest',
+        `secrets entry ${index + 1} ("${it.path}" *): the key ${JSON.stringify(k.slice(0, 64))} gives no variable name; name it instead`,
+      );
+    return [name, text(fields[k])];
+  });
+}
+
+/**
+ * Reads every item (each path once) and returns name → value, in the order given (a `*` item's
+ * fields in the secret's order). A name given twice, also through `*`, is refused.
+ */
 export async function fetchItems(items: FetchItem[], deps: Dependencies): Promise<Map<string, string>> {
   const refs = new Map<string, DependencyRef>();
   for (const it of items) {
@@ -82,14 +118,14 @@ export async function fetchItems(items: FetchItem[], deps: Dependencies): Promis
   }
   await deps.fetch([...refs.values()]);
   const out = new Map<string, string>();
-  for (const it of items) {
+  items.forEach((it, i) => {
     const got = deps.get({ fn: 'secret', path: it.path, args: [] })!;
-    const fields = fieldsOf(got.secret.Data);
-    if (!Object.hasOwn(fields, it.key))
-      throw new ProviderError('NotFound', `"${it.path}" has no key "${it.key}" (for ${it.name})`);
-    const v = fields[it.key];
-    out.set(it.name, typeof v === 'string' ? v : JSON.stringify(v));
-  }
+    for (const [name, value] of itemValues(it, fieldsOf(got.secret.Data), i)) {
+      if (out.has(name))
+        throw new ProviderError('InvalidRequest', `the name ${name} is given twice (secrets entry ${i + 1})`);
+      out.set(name, value);
+    }
+  });
   return out;
 }
 

@@ -47,4 +47,31 @@ describe('syncret fetch arguments', () => {
     expect(() => parseFetchArgs(['--secrets'])).toThrow('--secrets needs a value');
     expect(parseFetchArgs(['-h'])).toBe('help');
   });
+
+  it('reads AWS and store flags, and refuses Vault flags with them', () => {
+    expect(
+      parseFetchArgs([
+        '--secrets',
+        'app *',
+        '--aws-role-arn',
+        'arn:aws:iam::123456789012:role/ci',
+        '--aws-service',
+        'ParameterStore',
+        '--annotation',
+        'a/b=c=d',
+      ]),
+    ).toMatchObject({ awsService: 'ParameterStore', annotations: { 'a/b': 'c=d' } });
+    expect(() => parseFetchArgs(['--secrets', 'a b', '--store', 's.yaml', '--role', 'ci'])).toThrow(
+      /are for Vault/,
+    );
+    expect(() => parseFetchArgs(['--secrets', 'a b', '--store', 's.yaml', '--aws-role-arn', 'arn'])).toThrow(
+      /not both/,
+    );
+    expect(() => parseFetchArgs(['--secrets', 'a b', '--aws-role-arn', 'x', '--aws-service', 'S3'])).toThrow(
+      /SecretsManager or ParameterStore/,
+    );
+    expect(() => parseFetchArgs(['--secrets', 'a b', '--store', 's', '--annotation', 'x'])).toThrow(
+      /KEY=VALUE/,
+    );
+  });
 });

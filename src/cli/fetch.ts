@@ -1,10 +1,11 @@
-// `syncret fetch`: values from Vault/OpenBao for one CI step, logged in with the job's OIDC ID
-// token (JWT auth) or a token, written as dotenv, JSON or GitHub's env/output files. Exit codes:
+// `syncret fetch`: values from Vault/OpenBao (or any store, or AWS through STS
+// AssumeRoleWithWebIdentity) for one CI step, logged in with the job's OIDC ID token (JWT auth)
+// or a token, written as dotenv, JSON or GitHub's env/output files. Exit codes:
 // 0 done, 1 a provider or write failure (the message names paths and keys, never a value), 2 a
 // usage error.
 
 import { appendFileSync, readFileSync } from 'node:fs';
-import type { AgentConfig } from '../agent/config.js';
+import type { AgentConfig, AgentStoreConfig } from '../agent/config.js';
 import {
   FETCH_FORMATS,
   FetchSpecError,
@@ -18,6 +19,8 @@ import type { FetchFormat, FetchItem } from '../agent/fetch.js';
 import { writeAll, writeAtomic } from '../agent/files.js';
 import { safeMessage } from '../agent/modes.js';
 import { idTokenSource } from '../agent/oidc.js';
+import { fileKeyReader } from '../agent/context.js';
+import type { KeyReader, StandaloneIdentity } from '../agent/context.js';
 import { openSources } from '../agent/setup.js';
 import type { VaultProvider } from '../api/providers/vault.js';
 import { LOG_LEVELS } from '../config/logging.js';
@@ -27,13 +30,16 @@ import { validateVaultSpec } from '../providers/vault/index.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { UsageError, stderrLogger } from './agent.js';
 import { eachFlag } from './args.js';
+import { AWS_SERVICES, awsWebIdentityStore, parseAnnotation, readStoreFile } from './fetch-store.js';
+import type { AwsService } from '../api/providers/aws.js';
 
 export const FETCH_USAGE = `Usage: syncret fetch --secrets 'PATH KEY [| NAME] ; ...' [flags]
 
-Reads values from Vault/OpenBao once, for a CI step or a container's env file.
+Reads values once from Vault/OpenBao, AWS or any store, for a CI step or a container's env file.
 
 What to read (vault-action's syntax):
   --secrets TEXT           e.g. 'secret/data/app password | DB_PASSWORD ; secret/data/app key'
+                           'PATH * [| PREFIX]' takes every key of the secret
   --secrets-file FILE      the same, from a file
 
 Vault:
@@ -46,6 +52,20 @@ Vault:
   --audience AUD           the audience to ask GitHub's token service for
   --id-token-file FILE     the ID token in a file
   --id-token-env VAR       the ID token in a variable (GitLab: the name under id_tokens:)
+
+AWS (instead of Vault; the ID token exchanged with STS AssumeRoleWithWebIdentity):
+  --aws-role-arn ARN       the role the job's token may assume
+  --aws-region REGION      default $AWS_REGION
+  --aws-service SERVICE    ${AWS_SERVICES.join(' or ')} (default SecretsManager)
+                           PATH is the secret's name, KEY a JSON field of it (value: the whole text);
+                           --audience defaults to sts.amazonaws.com
+
+Any store (instead of Vault):
+  --store FILE             a SecretStore or ClusterSecretStore manifest; its auth logs in with the
+                           ID token (jwt, workload identity) or --secrets-dir keys
+  --annotation KEY=VALUE   a ServiceAccount annotation the store's auth reads (repeatable), e.g.
+                           eks.amazonaws.com/role-arn=ARN, azure.workload.identity/client-id=ID
+  --secrets-dir DIR        Secret keys the store references, as files DIR/<name>/<key>
 
 Output:
   --format FORMAT          ${FETCH_FORMATS.join(', ')} (default dotenv)
@@ -73,6 +93,12 @@ interface FetchArgs {
   audience?: string;
   idTokenFile?: string;
   idTokenEnv?: string;
+  awsRoleArn?: string;
+  awsRegion?: string;
+  awsService: AwsService;
+  store?: string;
+  secretsDir?: string;
+  annotations: Record<string, string>;
   format: FetchFormat;
   out?: string;
   mask: boolean;
@@ -91,12 +117,18 @@ const VALUE_FLAGS: Record<string, keyof FetchArgs> = {
   '--audience': 'audience',
   '--id-token-file': 'idTokenFile',
   '--id-token-env': 'idTokenEnv',
+  '--aws-role-arn': 'awsRoleArn',
+  '--aws-region': 'awsRegion',
+  '--store': 'store',
+  '--secrets-dir': 'secretsDir',
   '--out': 'out',
 };
 
 export function parseFetchArgs(argv: readonly string[]): FetchArgs | 'help' {
   const out: FetchArgs = {
     method: 'jwt',
+    awsService: 'SecretsManager',
+    annotations: {},
     format: 'dotenv',
     mask: false,
     logLevel: 'info',
@@ -106,6 +138,14 @@ export function parseFetchArgs(argv: readonly string[]): FetchArgs | 'help' {
     if (arg === '-h' || arg === '--help' || arg === 'help') return 'help';
     if (Object.hasOwn(VALUE_FLAGS, name)) {
       (out as unknown as Record<string, string>)[VALUE_FLAGS[name]!] = value();
+    } else if (name === '--annotation') {
+      const [k, v] = parseAnnotation(value());
+      out.annotations[k] = v;
+    } else if (name === '--aws-service') {
+      const svc = value();
+      if (!(AWS_SERVICES as readonly string[]).includes(svc))
+        throw new UsageError(`--aws-service must be ${AWS_SERVICES.join(' or ')}`);
+      out.awsService = svc as AwsService;
     } else if (name === '--method') {
       const m = value();
       if (m !== 'jwt' && m !== 'token') throw new UsageError('--method must be jwt or token');
@@ -126,7 +166,11 @@ export function parseFetchArgs(argv: readonly string[]): FetchArgs | 'help' {
   }
   if (!out.secrets === !out.secretsFile)
     throw new UsageError('give --secrets or --secrets-file (one of them)');
-  if (out.method === 'jwt' && !out.role) throw new UsageError('--method jwt needs --role');
+  if (out.store && out.awsRoleArn) throw new UsageError('give --store or --aws-role-arn, not both');
+  const vault = !out.store && !out.awsRoleArn;
+  if (!vault && (out.vaultAddr || out.role || out.method !== 'jwt'))
+    throw new UsageError('--vault-addr, --role and --method are for Vault; a store logs in as its auth says');
+  if (vault && out.method === 'jwt' && !out.role) throw new UsageError('--method jwt needs --role');
   if (out.format === 'files' && !out.out) throw new UsageError('--format files needs --out DIR');
   if (out.format === 'value' && (out.out || out.mask))
     throw new UsageError('--format value prints one value on stdout: no --out, no --mask');
@@ -154,6 +198,24 @@ function vaultSpec(a: FetchArgs, env: NodeJS.ProcessEnv): VaultProvider {
   const problem = validateVaultSpec(spec);
   if (problem) throw new UsageError(problem.replace('spec.provider.vault', 'vault'));
   return spec;
+}
+
+/** The store to read instead of Vault, with the ServiceAccount annotations its auth reads. */
+function storeOf(
+  a: FetchArgs,
+  env: NodeJS.ProcessEnv,
+): { store: AgentStoreConfig; annotations: Record<string, string> } | undefined {
+  if (a.store) return { store: readStoreFile(a.store), annotations: a.annotations };
+  if (!a.awsRoleArn) return undefined;
+  const region = a.awsRegion ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (!region) throw new UsageError('no AWS region: give --aws-region or set AWS_REGION');
+  const aws = awsWebIdentityStore({
+    roleArn: a.awsRoleArn,
+    region,
+    service: a.awsService,
+    audience: a.audience,
+  });
+  return { store: aws.store, annotations: { ...a.annotations, ...aws.annotations } };
 }
 
 function readSpec(a: FetchArgs): FetchItem[] {
@@ -184,6 +246,55 @@ function destination(a: FetchArgs, env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
+/**
+ * Where the providers' auth finds credentials: the job's ID token; Secret keys from
+ * --secrets-dir, else (Vault's --method token) the environment.
+ */
+function identityOf(
+  a: FetchArgs,
+  env: NodeJS.ProcessEnv,
+  store: ReturnType<typeof storeOf>,
+): Partial<StandaloneIdentity> {
+  const tokens = idTokenSource({
+    file: a.idTokenFile,
+    envVar: a.idTokenEnv,
+    env,
+    allowInsecureCredentials: a.allowInsecure,
+  });
+  const fromEnv: KeyReader = async (_kind, sel, what) => {
+    const v = sel.name === 'env' && sel.key ? env[sel.key] : undefined;
+    if (!v)
+      throw new ProviderError(
+        'InvalidProviderConfig',
+        store
+          ? `${what}: give the Secret keys the store references with --secrets-dir DIR (DIR/<name>/<key>)`
+          : `${what}: $${sel.key ?? 'VAULT_TOKEN'} is not set`,
+      );
+    return new TextEncoder().encode(v);
+  };
+  return {
+    who: 'syncret fetch',
+    // Vault's JWT login takes what --audience asked for; a store asks for its own audience
+    // (STS: sts.amazonaws.com) unless --audience says otherwise.
+    token: async (audiences) => tokens(a.audience ? [a.audience] : store ? audiences : undefined),
+    serviceAccountAnnotations: store?.annotations,
+    keys: a.secretsDir ? fileKeyReader(a.secretsDir) : fromEnv,
+  };
+}
+
+function writeOutput(a: FetchArgs, out: string | undefined, vars: Map<string, string>): void {
+  const github = a.format === 'github-env' || a.format === 'github-output';
+  if (a.mask || github) process.stdout.write(maskCommands(vars.values()));
+  if (a.format === 'files') {
+    writeAll(secretFiles(out!, vars));
+    return;
+  }
+  const text = formatOutput(a.format, vars);
+  if (github) appendFileSync(out!, text, { mode: 0o600 });
+  else if (out) writeAtomic({ path: out, mode: 0o600, content: text });
+  else process.stdout.write(text);
+}
+
 async function fetchAndWrite(
   a: FetchArgs,
   registry: ProviderRegistry,
@@ -192,50 +303,23 @@ async function fetchAndWrite(
   const items = readSpec(a);
   if (a.format === 'value' && items.length !== 1)
     throw new UsageError('--format value takes exactly one secret');
+  const store = storeOf(a, env);
   const config: AgentConfig = {
-    vault: vaultSpec(a, env),
-    vaultCAFile: a.caFile,
+    ...(store ? { store: store.store } : { vault: vaultSpec(a, env), vaultCAFile: a.caFile }),
     secretsDir: '/',
     templates: [],
     allowInsecureCredentials: a.allowInsecure,
   };
   const out = destination(a, env);
-  const tokens = idTokenSource({
-    file: a.idTokenFile,
-    envVar: a.idTokenEnv,
-    env,
-    allowInsecureCredentials: a.allowInsecure,
-  });
   const opened = await openSources(config, {
     registry,
     // The token stays to its TTL: leases of dynamic credentials it read end with it.
     keepTokens: true,
-    identity: {
-      who: 'syncret fetch',
-      token: async () => tokens(a.audience ? [a.audience] : undefined),
-      keys: async (_kind, sel, what) => {
-        const v = sel.name === 'env' && sel.key ? env[sel.key] : undefined;
-        if (!v)
-          throw new ProviderError(
-            'InvalidProviderConfig',
-            `${what}: $${sel.key ?? 'VAULT_TOKEN'} is not set`,
-          );
-        return new TextEncoder().encode(v);
-      },
-    },
+    identity: identityOf(a, env, store),
   });
   try {
     const vars = await fetchItems(items, opened.deps);
-    const github = a.format === 'github-env' || a.format === 'github-output';
-    if (a.mask || github) process.stdout.write(maskCommands(vars.values()));
-    if (a.format === 'files') {
-      writeAll(secretFiles(out!, vars));
-      return [...vars.keys()];
-    }
-    const text = formatOutput(a.format, vars);
-    if (github) appendFileSync(out!, text, { mode: 0o600 });
-    else if (out) writeAtomic({ path: out, mode: 0o600, content: text });
-    else process.stdout.write(text);
+    writeOutput(a, out, vars);
     return [...vars.keys()];
   } catch (e) {
     throw new Error(safeMessage(e, opened));

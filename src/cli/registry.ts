@@ -5,39 +5,26 @@ import { KubeClient } from '../kube/client.js';
 import { GENERATOR_RESOURCES } from '../kube/resources.js';
 import type { Metrics } from '../observability/metrics.js';
 import { beyondtrustGenerator } from '../providers/beyondtrust/generator.js';
-import { fakeProvider } from '../providers/fake/index.js';
 import { lazyGenerator } from '../providers/generator.js';
 import type { Generator } from '../providers/generator.js';
 import { kubernetesProvider } from '../providers/kubernetes/index.js';
 import { localGenerators } from '../providers/local/index.js';
-import { ProviderRegistry, lazyProvider } from '../providers/registry.js';
+import { builtinStoreProviders } from '../providers/builtin.js';
+import { ProviderRegistry } from '../providers/registry.js';
 import { cloudsmithAccessTokenGenerator, quayAccessTokenGenerator } from '../providers/tokens/exchange.js';
 import { githubAccessTokenGenerator } from '../providers/tokens/github.js';
 import { gitlabDeployTokenGenerator } from '../providers/tokens/gitlab.js';
 import { grafanaGenerator } from '../providers/tokens/grafana.js';
 import { vaultDynamicSecretGenerator } from '../providers/vault/generator.js';
-import { vaultProvider } from '../providers/vault/index.js';
 import { webhookGenerator } from '../providers/webhook/generator.js';
-import { webhookProvider } from '../providers/webhook/provider.js';
 
 /**
- * Vault (and OpenBao), the webhook, Kubernetes and fake are small and loaded at start; the cloud SDKs (about 50 MiB of
- * memory together) are imported when the first store naming them is reconciled.
+ * The store providers without a cluster (providers/builtin.ts: the cloud SDKs load on first
+ * use), and the Kubernetes provider, which reads another cluster's Secrets.
  */
 export function defaultRegistry(metrics?: Metrics): ProviderRegistry {
-  return new ProviderRegistry([
-    fakeProvider,
-    kubernetesProvider((cfg) => KubeClient.fromConfig(cfg)),
-    vaultProvider({ onLogin: () => metrics?.providerLogin('vault') }),
-    vaultProvider({ key: 'openBao', onLogin: () => metrics?.providerLogin('openBao') }),
-    webhookProvider(),
-    lazyProvider('aws', async () => (await import('../providers/aws/index.js')).awsProvider()),
-    lazyProvider('azurekv', async () => (await import('../providers/azurekv/index.js')).azurekvProvider()),
-    lazyProvider('gcpsm', async () => {
-      const m = await import('../providers/gcpsm/index.js');
-      return m.gcpsmProvider(m.gcpsmOptionsFromEnv(process.env));
-    }),
-  ]);
+  const [fake, ...rest] = builtinStoreProviders((name) => metrics?.providerLogin(name));
+  return new ProviderRegistry([fake!, kubernetesProvider((cfg) => KubeClient.fromConfig(cfg)), ...rest]);
 }
 
 /**
