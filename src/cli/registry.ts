@@ -6,6 +6,7 @@ import { GENERATOR_RESOURCES } from '../kube/resources.js';
 import type { Metrics } from '../observability/metrics.js';
 import { beyondtrustGenerator } from '../providers/beyondtrust/generator.js';
 import { fakeProvider } from '../providers/fake/index.js';
+import { authEndpointsFromEnv } from '../providers/gcpsm/endpoints.js';
 import { lazyGenerator } from '../providers/generator.js';
 import type { Generator } from '../providers/generator.js';
 import { kubernetesProvider } from '../providers/kubernetes/index.js';
@@ -25,11 +26,16 @@ import { webhookProvider } from '../providers/webhook/provider.js';
  * memory together) are imported when the first store naming them is reconciled.
  */
 export function defaultRegistry(metrics?: Metrics): ProviderRegistry {
+  // Vault's gcp login: Google's endpoints as the Secret Manager provider sees them.
+  const vaultGcp = {
+    endpoints: authEndpointsFromEnv(process.env),
+    metadataHost: process.env.GCE_METADATA_HOST,
+  };
   return new ProviderRegistry([
     fakeProvider,
     kubernetesProvider((cfg) => KubeClient.fromConfig(cfg)),
-    vaultProvider({ onLogin: () => metrics?.providerLogin('vault') }),
-    vaultProvider({ key: 'openBao', onLogin: () => metrics?.providerLogin('openBao') }),
+    vaultProvider({ onLogin: () => metrics?.providerLogin('vault'), gcp: vaultGcp }),
+    vaultProvider({ key: 'openBao', onLogin: () => metrics?.providerLogin('openBao'), gcp: vaultGcp }),
     webhookProvider(),
     lazyProvider('aws', async () => (await import('../providers/aws/index.js')).awsProvider()),
     lazyProvider('azurekv', async () => (await import('../providers/azurekv/index.js')).azurekvProvider()),
