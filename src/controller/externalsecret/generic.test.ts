@@ -249,6 +249,12 @@ describe('target.manifest of another kind', () => {
     );
     expect(unknown.status?.conditions?.[0]?.message).toContain('serves no kind Gadget in nope.io/v1');
     expect(unknown.requeueAfterMs).toBeGreaterThan(0);
+    const own = await reconcileExternalSecret(
+      es({ manifest: { apiVersion: 'generators.external-secrets.io/v1alpha1', kind: 'Password' } }),
+      makeWorld(),
+      'create',
+    );
+    expect(own.status?.conditions?.[0]?.message).toContain('cannot be a target');
   });
 
   it('merges into an existing object with Merge, and reports ResourceMissing (Ready=True, as ESO) when it is absent', async () => {

@@ -4,6 +4,7 @@
 // the template rendered into the object, deletionPolicy and creationPolicy. Like the Secret
 // path it only returns what to write (EsOutcome.genericWrite); the executor writes it.
 
+import { GROUP } from '../../api/types.js';
 import type { ExternalSecret } from '../../api/types.js';
 import type { EventSpec } from '../../observability/events.js';
 import { ProviderError } from '../../providers/errors.js';
@@ -72,6 +73,11 @@ async function locate(p: Plan, world: EsWorld): Promise<Target | { outcome: EsOu
         'target.manifest with generators is not supported by this Syncret version',
       ),
     };
+  // The operator's own API: its cluster-wide grants (ClusterExternalSecret writes
+  // ExternalSecrets) must not become a tenant's way to write those objects.
+  const group = (m.apiVersion ?? '').split('/')[0] ?? '';
+  if ((m.apiVersion ?? '').includes('/') && (group === GROUP || group.endsWith(`.${GROUP}`)))
+    return { outcome: invalidSpec(p.es, world, `target.manifest: ${m.kind} of ${group} cannot be a target`) };
   let type: ResourceType | undefined;
   let existing: GenericObject | undefined;
   try {
