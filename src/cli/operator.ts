@@ -53,6 +53,7 @@ async function assemble(opts: RunOptions) {
     storeRevalidateMs: opts.storeRequeueIntervalMs,
     leaseRevokeTimeoutMs: opts.leaseRevokeTimeoutMs,
     allowInsecureCredentials: opts.allowInsecureCredentials,
+    allowGenericTargets: opts.allowGenericTargets,
     generators: defaultGenerators(metrics, opts.allowInsecureCredentials),
     rollout: opts.rolloutRestarts
       ? {

@@ -4,11 +4,10 @@
 // fallback so a Helm chart can set it either way; the flag wins when both are given.
 // One table (FLAGS) drives parsing, environment lookup and `syncret help`, so they cannot drift.
 
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
 import { AddressError, parseListenAddress } from './address.js';
 import { OptionsError, parseBool, scan } from './argv.js';
 import { DurationError, parseGoDuration } from './duration.js';
+import { kubeconfigPath } from './kubeconfig-path.js';
 import { LOG_FORMATS, LOG_LEVELS } from './logging.js';
 import type { LogFormat, LogLevel } from './logging.js';
 
@@ -46,6 +45,7 @@ export interface RunOptions {
   fieldManager: string;
   /** Credentials may go to http:// URLs (src/providers/tls.ts); off by default. */
   allowInsecureCredentials: boolean;
+  allowGenericTargets: boolean;
   /** Rollout restarts of workloads whose Secrets changed (docs/ROLLOUT.md). */
   rolloutRestarts: boolean;
   /** Workloads with Stakater Reloader's annotations restart too. */
@@ -275,6 +275,13 @@ const FLAGS: readonly FlagSpec[] = [
     help: 'Send credentials (tokens, passwords, signed requests) to http:// URLs too; without it a store whose URL is plain HTTP is refused before anything is sent. For test setups only.',
   },
   {
+    name: 'unsafe-allow-generic-targets',
+    type: 'bool',
+    env: 'SYNCRET_UNSAFE_ALLOW_GENERIC_TARGETS',
+    default: 'false',
+    help: "ESO's flag: ExternalSecrets may write a ConfigMap or another kind (spec.target.manifest) instead of a Secret. The operator needs RBAC for each such kind (Helm: genericTargets); values then sit in objects that Secret RBAC and encryption at rest do not cover.",
+  },
+  {
     name: 'rollout-restarts',
     type: 'bool',
     env: 'SYNCRET_ROLLOUT_RESTARTS',
@@ -348,12 +355,6 @@ function isLabel(s: string): boolean {
 
 function isSubdomain(s: string): boolean {
   return s.length <= 253 && DNS1123_SUBDOMAIN.test(s);
-}
-
-function expandHome(p: string, home: string): string {
-  if (p === '~') return home;
-  if (p.startsWith('~/')) return join(home, p.slice(2));
-  return p;
 }
 
 export function parseCommandLine(argv: readonly string[], env: Env = {}): Command {
@@ -453,23 +454,6 @@ class FlagReader {
   }
 }
 
-/** --kubeconfig: explicit or $KUBECONFIG, then in-cluster (undefined), then the user's default file. */
-function kubeconfigPath(flag: string[] | undefined, env: Env): string | undefined {
-  const home = env.HOME || homedir();
-  const kcEnv = (env.KUBECONFIG ?? '')
-    .split(delimiter)
-    .map((p) => p.trim())
-    .find((p) => p !== '');
-  if (flag && flag.length > 0) {
-    const v = flag[flag.length - 1] ?? '';
-    if (v.trim() === '') throw new OptionsError('invalid value "" for --kubeconfig: must be a file path');
-    return expandHome(v, home);
-  }
-  if (kcEnv) return expandHome(kcEnv, home);
-  if (env.KUBERNETES_SERVICE_HOST) return undefined;
-  return join(home, '.kube', 'config');
-}
-
 /** --namespace: the union of every occurrence, each comma-separated. */
 function namespacesOf(r: FlagReader): string[] {
   const [spec, given] = r.get('namespace');
@@ -547,6 +531,7 @@ function buildRunOptions(flags: Map<string, string[]>, env: Env): RunOptions {
     leaseRevokeTimeoutMs: r.duration('lease-revoke-timeout'),
     fieldManager,
     allowInsecureCredentials: r.bool('allow-insecure-credentials'),
+    allowGenericTargets: r.bool('unsafe-allow-generic-targets'),
     rolloutRestarts: r.bool('rollout-restarts'),
     reloaderAnnotations: r.bool('reloader-annotations'),
     rolloutRestartDebounceMs: r.duration('rollout-restart-debounce', { zero: true }),

@@ -44,6 +44,8 @@ import { clusterPushSecretController } from './clusterpushsecret/controller.js';
 import { externalSecretController } from './externalsecret/controller.js';
 import type { EsCaches } from './externalsecret/controller.js';
 import { MANAGED_LABEL } from './externalsecret/ownership.js';
+import { GenericTargets } from './externalsecret/generic-targets.js';
+import type { GenericObject } from './externalsecret/manifest.js';
 import { RolloutRestarts } from './rollout/controller.js';
 import { WORKLOAD_KINDS, WORKLOAD_TYPES, workloadTransform } from './rollout/workloads.js';
 import type { Workload, WorkloadKind } from './rollout/workloads.js';
@@ -88,6 +90,8 @@ export interface ManagerOptions {
   leaseRevokeTimeoutMs?: number;
   /** --allow-insecure-credentials: providers may send credentials to http:// URLs. */
   allowInsecureCredentials?: boolean;
+  /** --unsafe-allow-generic-targets: target.manifest may name a ConfigMap or another kind (as ESO). */
+  allowGenericTargets?: boolean;
   /** Rollout restarts (docs/ROLLOUT.md); absent: none, and no workload is watched. */
   rollout?: RolloutSettings;
 }
@@ -134,6 +138,7 @@ export class Manager {
   private readonly controllers: Controller<KubeObject, unknown>[];
   private readonly externalSecrets: Controller<ExternalSecret, unknown>;
   private readonly rollout?: RolloutRestarts;
+  private readonly generic?: GenericTargets;
   private started = false;
 
   constructor(private readonly o: ManagerOptions) {
@@ -204,11 +209,19 @@ export class Manager {
         queue: (name) => this.queueOptions(name, ROLLOUT_WORKERS),
         probeNamespace: o.namespaces[0],
       });
+    // Objects of other kinds that Syncret manages: watched by the managed label, as Secrets.
+    this.generic = o.allowGenericTargets
+      ? new GenericTargets({
+          api: o.api,
+          newCache: (type) => this.scoped<GenericObject>(type, { labelSelector: `${MANAGED_LABEL}=true` }),
+        })
+      : undefined;
     this.externalSecrets = externalSecretController({
       ...common,
       caches: this.caches,
       targets,
       generators,
+      generic: this.generic,
       queue: this.queueOptions('externalsecret', o.concurrency),
       onDataChanged: this.rollout?.changed,
     });
@@ -267,25 +280,36 @@ export class Manager {
     );
   }
 
+  private reflector<T extends KubeObject>(
+    type: ResourceType,
+    namespace: string | undefined,
+    extra: Partial<ReflectorOptions<T>> = {},
+  ): Reflector<T> {
+    const o = this.o;
+    return new Reflector<T>({
+      api: o.api,
+      type,
+      namespace,
+      logger: o.logger,
+      onRestart: (reason: string) => o.metrics.watchRestart(type.resource, reason),
+      transform: stripManagedFields,
+      ...extra,
+    });
+  }
+
+  /** A cache of `type` over the watched namespaces (one reflector each, or one cluster-wide). */
+  private scoped<T extends KubeObject>(
+    type: ResourceType,
+    extra: Partial<ReflectorOptions<T>> = {},
+  ): ObjectCache<T> {
+    const scopes = this.o.namespaces.length > 0 ? this.o.namespaces : [undefined];
+    return new ObjectCache<T>(scopes.map((ns) => this.reflector<T>(type, ns, extra)));
+  }
+
   private buildCaches(targets: TargetSecrets): Caches {
     const o = this.o;
-    const scopes = o.namespaces.length > 0 ? o.namespaces : [undefined];
-    const reflector = <T extends KubeObject>(
-      type: ResourceType,
-      namespace: string | undefined,
-      extra: Partial<ReflectorOptions<T>> = {},
-    ) =>
-      new Reflector<T>({
-        api: o.api,
-        type,
-        namespace,
-        logger: o.logger,
-        onRestart: (reason: string) => o.metrics.watchRestart(type.resource, reason),
-        transform: stripManagedFields,
-        ...extra,
-      });
-    const scoped = <T extends KubeObject>(type: ResourceType, extra: Partial<ReflectorOptions<T>> = {}) =>
-      new ObjectCache<T>(scopes.map((ns) => reflector<T>(type, ns, extra)));
+    const reflector = this.reflector.bind(this);
+    const scoped = this.scoped.bind(this);
     const interner = new Interner();
     return {
       externalSecrets: scoped<ExternalSecret>(EXTERNAL_SECRETS, {
@@ -409,7 +433,11 @@ export class Manager {
   async stop(drainMs = 10_000): Promise<void> {
     await Promise.all([...this.controllers.map((c) => c.stop(drainMs)), this.rollout?.stop(drainMs)]);
     this.abort.abort();
-    await Promise.all([...this.allCaches(), ...(this.rollout?.caches() ?? [])].map((c) => c.stop()));
+    await Promise.all([
+      ...this.allCaches().map((c) => c.stop()),
+      ...(this.rollout?.caches() ?? []).map((c) => c.stop()),
+      this.generic?.stop(),
+    ]);
     await this.clients.closeAll();
   }
 }

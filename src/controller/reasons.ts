@@ -13,6 +13,11 @@ export const Reason = {
   SecretSyncedError: 'SecretSyncedError',
   SecretDeleted: 'SecretDeleted',
   SecretMissing: 'SecretMissing',
+  /** ESO's reasons for a target.manifest of another kind than Secret. */
+  ResourceSynced: 'ResourceSynced',
+  ResourceSyncedError: 'ResourceSyncedError',
+  ResourceDeleted: 'ResourceDeleted',
+  ResourceMissing: 'ResourceMissing',
   InvalidSpec: 'InvalidSpec',
   StoreNotFound: 'StoreNotFound',
   StoreNotAllowed: 'StoreNotAllowed',
@@ -36,13 +41,25 @@ export const Reason = {
   NamespacesFailed: 'NamespacesFailed',
 } as const;
 
-/** The reasons ESO 2.9 writes on an ExternalSecret's Ready condition (generic targets aside). */
+/** The reasons ESO 2.9 writes on an ExternalSecret's Ready condition. */
 const ESO_EXTERNALSECRET_REASONS: ReadonlySet<string> = new Set([
   Reason.SecretSynced,
   Reason.SecretSyncedError,
   Reason.SecretDeleted,
   Reason.SecretMissing,
+  Reason.ResourceSynced,
+  Reason.ResourceSyncedError,
+  Reason.ResourceDeleted,
+  Reason.ResourceMissing,
 ]);
+
+/** ESO's Secret reasons as it writes them for a target of another kind (target.manifest). */
+const RESOURCE_REASONS: Readonly<Record<string, string>> = {
+  [Reason.SecretSynced]: Reason.ResourceSynced,
+  [Reason.SecretSyncedError]: Reason.ResourceSyncedError,
+  [Reason.SecretDeleted]: Reason.ResourceDeleted,
+  [Reason.SecretMissing]: Reason.ResourceMissing,
+};
 
 /** The reasons ESO 2.9 writes on a store's Ready condition (it declares ValidationFailed but never writes it). */
 const ESO_STORE_REASONS: ReadonlySet<string> = new Set([
@@ -77,8 +94,10 @@ function mapped(cond: Cond, eso: ReadonlySet<string>, fallback: string): Cond {
 }
 
 /** An ExternalSecret's Ready condition as written: ESO's reason, the precise cause in front of the message. */
-export function externalSecretReady<C extends Cond>(cond: C): C {
-  return { ...cond, ...mapped(cond, ESO_EXTERNALSECRET_REASONS, Reason.SecretSyncedError) };
+export function externalSecretReady<C extends Cond>(cond: C, generic = false): C {
+  const out = { ...cond, ...mapped(cond, ESO_EXTERNALSECRET_REASONS, Reason.SecretSyncedError) };
+  if (generic && out.reason !== undefined) out.reason = RESOURCE_REASONS[out.reason] ?? out.reason;
+  return out;
 }
 
 /** A store's Ready condition as written: ESO's reason, the precise cause in front of the message. */

@@ -18,6 +18,7 @@ import { RetryPolicy } from './retry.js';
 import { makeTransport } from './transport.js';
 import type { Transport } from './transport.js';
 import type {
+  ApiResourceList,
   ApplyOptions,
   KubeApi,
   KubeLogger,
@@ -143,6 +144,17 @@ export class KubeClient implements KubeApi {
       method: 'GET',
       resource: resourceLabel(ref.type, ref.subresource),
       path: objectPath(ref),
+      signal,
+      idempotent: true,
+    });
+  }
+
+  async discover(groupVersion: string, signal?: AbortSignal): Promise<ApiResourceList> {
+    return this.r.call<ApiResourceList>({
+      verb: 'get',
+      method: 'GET',
+      resource: 'discovery',
+      path: groupVersion.includes('/') ? `/apis/${groupVersion}` : `/api/${groupVersion}`,
       signal,
       idempotent: true,
     });

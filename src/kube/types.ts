@@ -13,6 +13,12 @@ export interface ResourceType {
   kind: string;
 }
 
+/** A discovery document (metav1.APIResourceList), the fields Syncret reads. */
+export interface ApiResourceList {
+  groupVersion?: string;
+  resources?: { name: string; kind: string; namespaced: boolean; verbs?: string[] }[];
+}
+
 export interface ObjectRef {
   type: ResourceType;
   namespace?: string;
@@ -79,6 +85,8 @@ export interface KubeApi {
   watch<T extends KubeObject>(type: ResourceType, opts: WatchOptions): AsyncIterable<WatchEvent<T>>;
   /** Releases connection pools; call it when dropping a client of another cluster. */
   close?(): Promise<void>;
+  /** The resources a group version serves (GET /api/v1 or /apis/GROUP/VERSION); see ./discovery.ts. */
+  discover?(groupVersion: string, signal?: AbortSignal): Promise<ApiResourceList>;
 }
 
 /**

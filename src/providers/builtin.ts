@@ -4,6 +4,7 @@
 // the library (src/lib) uses these as they are.
 
 import { fakeProvider } from './fake/index.js';
+import { authEndpointsFromEnv } from './gcpsm/endpoints.js';
 import { lazyProvider } from './registry.js';
 import type { LazyProvider } from './registry.js';
 import type { Provider } from './types.js';
@@ -13,10 +14,12 @@ import { webhookProvider } from './webhook/provider.js';
 export function builtinStoreProviders(
   onLogin: (provider: 'vault' | 'openBao') => void = () => undefined,
 ): (Provider | LazyProvider)[] {
+  // Vault's gcp login: Google's endpoints as the Secret Manager provider sees them.
+  const gcp = { endpoints: authEndpointsFromEnv(process.env), metadataHost: process.env.GCE_METADATA_HOST };
   return [
     fakeProvider,
-    vaultProvider({ onLogin: () => onLogin('vault') }),
-    vaultProvider({ key: 'openBao', onLogin: () => onLogin('openBao') }),
+    vaultProvider({ onLogin: () => onLogin('vault'), gcp }),
+    vaultProvider({ key: 'openBao', onLogin: () => onLogin('openBao'), gcp }),
     webhookProvider(),
     lazyProvider('aws', async () => (await import('./aws/index.js')).awsProvider()),
     lazyProvider('azurekv', async () => (await import('./azurekv/index.js')).azurekvProvider()),

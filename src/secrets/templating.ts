@@ -281,3 +281,74 @@ function renderAll(
     out.annotations[k] = v.includes('{{') ? render(`metadata.annotations.${k}`, v, input, budget) : v;
   return { data: out.data, labels: out.labels, annotations: out.annotations };
 }
+
+// ---- target.manifest (a ConfigMap or another kind) ----
+
+/**
+ * One write into a generic target object, in ESO's order. `set`: a value for key `key` at
+ * `target` (Data, Labels, Annotations, spec, or a path such as spec.db.host, where ESO puts
+ * every key's value at that same path); `yaml`: a rendered YAML document for a path or spec,
+ * merged into the map there (replacing it for a one-step path).
+ */
+export type ManifestOp =
+  | { op: 'set'; target: string; key: string; value: string }
+  | { op: 'yaml'; target: string; where: string; text: string };
+
+const isTopLevel = (target: string) => ['data', 'labels', 'annotations'].includes(target.toLowerCase());
+
+/**
+ * What a template writes into a target.manifest object, as ESO 2.9's renderTemplatedManifest
+ * does: per templateFrom entry its literal (KeysAndValues at the entry's target), then its
+ * ConfigMap and Secret items (rendered into Data, then rendered once more, as ESO's Parser
+ * does); then template.data into Data. template.metadata is not rendered there (ESO copies it).
+ */
+export function renderManifestOps(
+  es: ExternalSecret,
+  data: Record<string, Uint8Array>,
+  sources: TemplateSources | undefined,
+  budget: TemplateBudget = new TemplateBudget(),
+): ManifestOp[] {
+  return withCostBudget(() => manifestOps(es, data, sources, budget));
+}
+
+function manifestOps(
+  es: ExternalSecret,
+  data: Record<string, Uint8Array>,
+  sources: TemplateSources | undefined,
+  budget: TemplateBudget,
+): ManifestOp[] {
+  const tmpl = es.spec?.target?.template;
+  const ops: ManifestOp[] = [];
+  if (!tmpl) return ops;
+  const input: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data)) input[k] = goString(v);
+  const text = (b: Uint8Array) => decoder.decode(b);
+  for (const [i, tf] of (tmpl.templateFrom ?? []).entries()) {
+    const target = tf.target || 'Data';
+    const entry = `templateFrom[${i}]`;
+    const decodeAs = (k: string, v: string) =>
+      text(decode(goBytes(v), tf.valuesDecodingStrategy, { key: '', secretKey: k, where: entry }));
+    if (tf.literal !== undefined) {
+      const where = `${entry}.literal`;
+      const rendered = render(where, tf.literal, input, budget);
+      if (isTopLevel(target)) {
+        for (const [k, v] of Object.entries(keysAndValues(where, rendered)))
+          ops.push({ op: 'set', target, key: k, value: decodeAs(k, v) });
+      } else ops.push({ op: 'yaml', target, where, text: rendered });
+    }
+    if (!tf.configMap && !tf.secret) continue;
+    if (target.toLowerCase() !== 'data')
+      throw new SecretDataError(
+        'TemplateFailed',
+        `${entry}: ConfigMap and Secret template items write into Data only when the target is a target.manifest (target ${quoteName(target)} is not supported there; use a literal)`,
+      );
+    // ESO renders the items into a scratch Secret's data, then renders that data again into the object.
+    const out = new Output({}, {}, {});
+    applyTemplateFrom(out, [{ ...tf, literal: undefined }], sources, input, budget);
+    for (const [k, v] of Object.entries(out.data))
+      ops.push({ op: 'set', target, key: k, value: render(`${entry} (${k})`, text(v), input, budget) });
+  }
+  for (const [key, t] of Object.entries(tmpl.data ?? {}))
+    ops.push({ op: 'set', target: 'Data', key, value: render(key, t, input, budget) });
+  return ops;
+}

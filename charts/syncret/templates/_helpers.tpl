@@ -127,6 +127,18 @@ operator makes (config/rbac/role.yaml is the reference; CI fails if they differ 
   resources: [rollouts]
   verbs: [list, watch, patch]
 {{- end }}
+{{- if .Values.genericTargets.enabled }}
+# target.manifest of another kind (--unsafe-allow-generic-targets): the objects Syncret
+# writes instead of Secrets, watched by the managed label; ConfigMaps, and the kinds listed.
+- apiGroups: [""]
+  resources: [configmaps]
+  verbs: [get, list, watch, create, update, delete]
+{{- range .Values.genericTargets.resources }}
+- apiGroups: [{{ .apiGroup | quote }}]
+  resources: [{{ join ", " .resources }}]
+  verbs: [{{ join ", " (.verbs | default (list "get" "list" "watch" "create" "update" "delete")) }}]
+{{- end }}
+{{- end }}
 - apiGroups: [""]
   resources: [events]
   verbs: [create, patch]

@@ -109,6 +109,16 @@ const ROLLOUT_ONLY = new Set([
   ),
   ...['list', 'watch', 'patch'].map((v) => tuple('argoproj.io', 'rollouts', v)),
 ]);
+/**
+ * Grants of generic targets (--unsafe-allow-generic-targets, Helm genericTargets): ConfigMaps
+ * and the kinds the user lists, with the verbs a target needs; never Secrets or Syncret's API.
+ */
+const GENERIC_VERBS = new Set(['get', 'list', 'watch', 'create', 'update', 'delete']);
+function genericGrant(t: Grant): boolean {
+  const [resource = '', verb = ''] = t.split(' ');
+  if (!GENERIC_VERBS.has(verb) || resource.includes('external-secrets.io/')) return false;
+  return resource === 'core/configmaps' || !resource.startsWith('core/');
+}
 /** Events of cluster-scoped objects are recorded in `default`. */
 const EVENTS_DEFAULT_NS = new Set([tuple('', 'events', 'create'), tuple('', 'events', 'patch')]);
 /** What a credentials-only namespace may grant (ClusterSecretStore auth in another namespace). */
@@ -145,6 +155,7 @@ export function checkRendering(
     .filter(Boolean);
   const leaderElect = args.some((a) => a === '--leader-elect' || a === '--leader-elect=true');
   const noRollouts = args.includes('--rollout-restarts=false');
+  const generic = args.includes('--unsafe-allow-generic-targets');
 
   const roles = new Map<string, K8sObject>();
   for (const o of objects)
@@ -179,7 +190,7 @@ export function checkRendering(
   for (const [ns, set] of granted) {
     for (const t of set) {
       const at = ns === '*' ? 'cluster-wide' : `in namespace ${ns}`;
-      if (!all.has(t)) {
+      if (!all.has(t) && !(generic && genericGrant(t))) {
         errors.push(`${label}: grants ${t} ${at}, which the operator never uses (config/rbac)`);
         continue;
       }

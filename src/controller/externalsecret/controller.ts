@@ -5,6 +5,7 @@
 //   (Cluster)SecretStore     → its users, 'store' (the store's spec changed, appeared or went)
 //   Namespace labels         → users of ClusterSecretStores in it (conditions select on labels)
 //   managed Secret           → its writer, 'drift' (edited outside Syncret, or deleted)
+//   managed object of another kind (target.manifest) → its writer, 'drift' (the same)
 //   generator object         → its users, 'store' (an edited generator issues new values)
 
 import type { ExternalSecret, KubeObject, Namespace, SecretStore, StoreKind } from '../../api/types.js';
@@ -33,6 +34,8 @@ import type { StoreLookup } from '../store/resolve.js';
 import { needsMainStore, usesLeaseGenerators } from './data.js';
 import { executeExternalSecret } from './execute.js';
 import type { EsExecutorDeps, SecretDataChange } from './execute.js';
+import type { GenericTargets } from './generic-targets.js';
+import { genericTargetValid } from './manifest.js';
 import { targetSecretName } from './ownership.js';
 import { reconcileExternalSecret } from './reconcile.js';
 import type { EsOutcome } from './reconcile.js';
@@ -78,6 +81,8 @@ export interface EsControllerOptions {
   random?: () => number;
   /** Told of every write that changed an existing Secret's data (rollout restarts). */
   onDataChanged?: (change: SecretDataChange) => void;
+  /** target.manifest of another kind; only with --unsafe-allow-generic-targets. */
+  generic?: GenericTargets;
 }
 
 function generatorKey(kind: string, namespace: string | undefined, name: string | undefined): string {
@@ -127,6 +132,7 @@ export function externalSecretController(o: EsControllerOptions): Controller<Ext
     targets: o.targets,
     source: o.access,
     generators: o.generators,
+    generic: o.generic,
   };
   const execDeps: EsExecutorDeps = { ...o, writeStatus };
   const controller = new Controller<ExternalSecret, EsOutcome>({
@@ -156,6 +162,16 @@ export function externalSecretController(o: EsControllerOptions): Controller<Ext
   });
 
   watchReferences(controller, o, sources, targets);
+  // An edited or deleted object of another kind runs its writer again, as a Secret's does.
+  o.generic?.onCache((_type, cache) =>
+    controller.watch({
+      cache,
+      reason: 'drift',
+      onUpdate: (_old, obj) =>
+        genericTargetValid(obj, 'Owner') ? undefined : targets.keysFor(storeKey(obj)),
+      onDelete: (obj) => targets.keysFor(storeKey(obj)),
+    }),
+  );
   if (o.health) requeueOnRecovery(controller, o, o.health, sources);
   return controller;
 }

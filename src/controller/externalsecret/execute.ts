@@ -20,6 +20,8 @@ import { DATA_HASH_ANNOTATION } from './ownership.js';
 import { Reason, externalSecretReady } from '../reasons.js';
 import type { EsOutcome } from './reconcile.js';
 import type { SecretWrite } from './target.js';
+import type { GenericTargets } from './generic-targets.js';
+import type { GenericWrite } from './manifest.js';
 import type { TargetSecrets } from './targets.js';
 
 export interface EsExecutorDeps {
@@ -33,6 +35,8 @@ export interface EsExecutorDeps {
   logger: Pick<KubeLogger, 'debug' | 'info' | 'warn'>;
   /** Told of every write that changed an existing Secret's data (rollout restarts). */
   onDataChanged?: (change: SecretDataChange) => void;
+  /** target.manifest of another kind (--unsafe-allow-generic-targets). */
+  generic?: Pick<GenericTargets, 'write'>;
 }
 
 /**
@@ -80,6 +84,9 @@ export async function executeExternalSecret(
       // API failures are ours, not the user's: retry on the queue's backoff.
       return { error: true };
     }
+  } else if (outcome.genericWrite) {
+    const done = await writeGeneric(deps, es, outcome, ctx);
+    if (done) return done;
   } else if (outcome.synced && !failed) {
     deps.metrics.secretWriteSkipped();
   }
@@ -106,7 +113,6 @@ async function writeFailed(
   e: unknown,
   ctx: RunContext,
 ): Promise<void> {
-  const write = outcome.write!;
   const before = es.status?.generatorLeases ?? [];
   if (outcome.status?.generatorLeases !== es.status?.generatorLeases)
     await revoke(
@@ -119,7 +125,9 @@ async function writeFailed(
     : e instanceof Error
       ? e.message
       : String(e);
-  const message = scrub(`writing Secret "${write.name}" failed: ${detail}`, write);
+  const message = outcome.write
+    ? scrub(`writing Secret "${outcome.write.name}" failed: ${detail}`, outcome.write)
+    : scrubGeneric(`writing ${genericName(outcome.genericWrite!)} failed: ${detail}`, outcome.genericWrite!);
   const generation = es.metadata.generation;
   deps.logger.warn(
     {
@@ -264,6 +272,53 @@ async function exists(
 async function revoke(deps: EsExecutorDeps, es: ExternalSecret, leases: GeneratorLease[]): Promise<string[]> {
   if (!deps.generators || leases.length === 0) return [];
   return deps.generators.revokeAll(es.metadata.namespace ?? '', leases);
+}
+
+/**
+ * target.manifest of another kind: the write, or the run's result when it ends here. A 409
+ * (the object changed since it was read, or a create met one) runs again in a second, as ESO.
+ */
+async function writeGeneric(
+  deps: EsExecutorDeps,
+  es: ExternalSecret,
+  outcome: EsOutcome,
+  ctx: RunContext,
+): Promise<Executed | undefined> {
+  const w = outcome.genericWrite!;
+  if (!deps.generic) throw new Error('a generic target write without generic targets');
+  try {
+    await deps.generic.write(es.metadata.namespace ?? '', w, ctx.signal);
+    deps.metrics.secretWrite(w.op === 'create' ? 'create' : w.op === 'delete' ? 'delete' : 'update');
+    return undefined;
+  } catch (e) {
+    if (isKubeApiError(e) && e.conflict) {
+      deps.logger.debug(
+        { namespace: es.metadata.namespace, name: es.metadata.name },
+        `${genericName(w)} changed while it was written; running again`,
+      );
+      return { requeueAfterMs: GENERIC_CONFLICT_RETRY_MS };
+    }
+    await writeFailed(deps, es, outcome, e, ctx);
+    return { error: true };
+  }
+}
+
+export const GENERIC_CONFLICT_RETRY_MS = 1000;
+
+const genericName = (w: GenericWrite) => `${w.type.kind} "${w.name}"`;
+
+function stringLeaves(v: unknown, out: string[]): string[] {
+  if (typeof v === 'string') out.push(v);
+  else if (Array.isArray(v)) for (const x of v) stringLeaves(x, out);
+  else if (v && typeof v === 'object') for (const x of Object.values(v)) stringLeaves(x, out);
+  return out;
+}
+
+/** Removes any value of the written object that an apiserver error might echo back. */
+export function scrubGeneric(message: string, w: GenericWrite): string {
+  const values = w.op === 'delete' ? [] : stringLeaves([w.body.data, w.body.spec], []);
+  const out = redactValues(message, values);
+  return out.length > 512 ? `${out.slice(0, 509)}...` : out;
 }
 
 /** Removes any written value that an apiserver error might echo back. */

@@ -6,8 +6,13 @@
 import type { ExternalSecret } from '../../api/types.js';
 import type { StoreInfo } from '../../providers/types.js';
 import { SecretDataError } from '../../secrets/errors.js';
-import { TemplateBudget, applyTemplate, loadTemplateSources } from '../../secrets/templating.js';
-import type { Rendered, TemplateSourceLoader } from '../../secrets/templating.js';
+import {
+  TemplateBudget,
+  applyTemplate,
+  loadTemplateSources,
+  renderManifestOps,
+} from '../../secrets/templating.js';
+import type { ManifestOp, Rendered, TemplateSourceLoader } from '../../secrets/templating.js';
 import { collectData } from './data.js';
 import type { DataWorld, IssuedLease } from './data.js';
 
@@ -23,6 +28,15 @@ export interface PipelineWorld extends DataWorld {
 export interface PipelineResult extends Rendered {
   /** The provider that answered (for metrics labels). */
   provider: string;
+}
+
+function sourceLoader(es: ExternalSecret, world: PipelineWorld): TemplateSourceLoader {
+  const ns = es.metadata.namespace ?? '';
+  return async (kind, name) => {
+    if (!world.templateSource)
+      throw new SecretDataError('Unsupported', 'templateFrom ConfigMaps and Secrets cannot be read here');
+    return world.templateSource(ns, kind, name);
+  };
 }
 
 /**
@@ -41,15 +55,28 @@ export async function renderSecretData(
     issued?: IssuedLease[];
   } = {},
 ): Promise<PipelineResult> {
-  const ns = es.metadata.namespace ?? '';
   // One template budget for the whole sync: rewrite transforms, templateFrom and template.
   const budget = new TemplateBudget();
   const collected = await collectData(es, store, world, opts.maxAgeMs ?? 0, opts.issued ?? [], budget);
-  const load: TemplateSourceLoader = async (kind, name) => {
-    if (!world.templateSource)
-      throw new SecretDataError('Unsupported', 'templateFrom ConfigMaps and Secrets cannot be read here');
-    return world.templateSource(ns, kind, name);
-  };
-  const sources = await loadTemplateSources(es, load);
+  const sources = await loadTemplateSources(es, sourceLoader(es, world));
   return { ...applyTemplate(es, collected.data, sources, budget), provider: collected.provider };
+}
+
+/** The provider data and what target.manifest of another kind renders into that object. */
+export async function renderManifestData(
+  es: ExternalSecret,
+  store: StoreInfo | undefined,
+  world: PipelineWorld,
+  maxAgeMs: number,
+): Promise<{ data: Record<string, Uint8Array>; ops: ManifestOp[] | undefined; provider: string }> {
+  const budget = new TemplateBudget();
+  const collected = await collectData(es, store, world, maxAgeMs, [], budget);
+  if (!es.spec?.target?.template)
+    return { data: collected.data, ops: undefined, provider: collected.provider };
+  const sources = await loadTemplateSources(es, sourceLoader(es, world));
+  return {
+    data: collected.data,
+    ops: renderManifestOps(es, collected.data, sources, budget),
+    provider: collected.provider,
+  };
 }

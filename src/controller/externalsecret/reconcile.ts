@@ -7,97 +7,49 @@
 // instead of re-issuing where that suffices (leases.ts) → fetch and render (pipeline.ts) →
 // the target write (target.ts) → status, events and the next run.
 
-import type {
-  Condition,
-  CreationPolicy,
-  ExternalSecret,
-  ExternalSecretStatus,
-  GeneratorLease,
-  RefreshPolicy,
-} from '../../api/types.js';
+import type { ExternalSecret, ExternalSecretStatus, GeneratorLease } from '../../api/types.js';
 import { formatGoDuration, parseGoDuration } from '../../config/duration.js';
 import type { EventSpec } from '../../observability/events.js';
 import { ProviderError } from '../../providers/errors.js';
 import { GeneratorNotSupportedError } from '../../providers/generator.js';
-import type { StoreInfo } from '../../providers/types.js';
-import { getCondition, setCondition } from '../../runtime/conditions.js';
+import { getCondition } from '../../runtime/conditions.js';
 import { rfc3339 } from '../../runtime/time/rfc3339.js';
 import type { QueueReason } from '../../runtime/queue.js';
-import { flooredInterval, isFloored, jitterWindowMs, nextRefresh } from '../../runtime/schedule.js';
+import { flooredInterval, isFloored } from '../../runtime/schedule.js';
 import { SecretDataError } from '../../secrets/errors.js';
-import { Reason, causeOf, externalSecretReady } from '../reasons.js';
+import { Reason, causeOf } from '../reasons.js';
 import { resolveStore } from '../store/resolve.js';
 import { needsMainStore, usesGenerators } from './data.js';
 import type { IssuedLease } from './data.js';
-import {
-  decideSync,
-  describeDecision,
-  errorDelayMs,
-  sharedReadAge,
-  syncedResourceVersion,
-} from './decide.js';
-import type { SyncDecision, WindowCheck } from './decide.js';
+import { decideSync, describeDecision, sharedReadAge, syncedResourceVersion } from './decide.js';
+import type { SyncDecision } from './decide.js';
 import { leaseTime, maintainLeases, planLeases } from './leases.js';
 import type { LeaseStep } from './leases.js';
 import { creationPolicyOf, mergesInto, targetSecretName } from './ownership.js';
+import { isGenericTarget, reconcileGeneric } from './generic.js';
 import { renderSecretData } from './pipeline.js';
 import type { PipelineResult } from './pipeline.js';
 import { buildTarget, mergeTargetMissing } from './target.js';
-import type { SecretWrite, TargetResult, TargetSecretInfo } from './target.js';
+import type { TargetResult, TargetSecretInfo } from './target.js';
 import type { EsWorld } from './world.js';
-import { windowGate, windowVerdict } from './windows.js';
+import { windowGate } from './windows.js';
 import type { WindowGate } from './windows.js';
+import {
+  IGNORE,
+  errorOutcome,
+  invalidSpec,
+  messageOf,
+  minDelay,
+  nextRun,
+  schedule,
+  windowCheck,
+  withReady,
+} from './outcome.js';
+import type { EsOutcome, Plan } from './outcome.js';
+
+export type { EsOutcome } from './outcome.js';
 
 export const DEFAULT_REFRESH_INTERVAL = '1h';
-
-export interface EsOutcome {
-  /** The object is not ours (controller class) or is being deleted: do nothing at all. */
-  ignore?: boolean;
-  write?: SecretWrite;
-  /** The full status to have; the executor writes it only if it differs. */
-  status?: ExternalSecretStatus;
-  events: EventSpec[];
-  requeueAfterMs?: number;
-  /** The sync failed: count it for backoff and metrics. */
-  failed?: boolean;
-  /** Whether a provider fetch happened (for metrics: sync vs skipped). */
-  synced: boolean;
-  /** The store's provider name, for metrics labels. */
-  provider?: string;
-  storeKind?: string;
-  /**
-   * Generator leases to revoke after the outcome is executed: the replaced ones after a
-   * rotation, or the ones just issued when the sync failed (their values were never written).
-   */
-  revokeLeases?: GeneratorLease[];
-}
-
-const IGNORE: EsOutcome = { ignore: true, events: [], synced: false };
-
-/** What the spec asks for, resolved once per reconcile. */
-interface Plan {
-  es: ExternalSecret;
-  ns: string;
-  /** Generators are used and available. */
-  generated: boolean;
-  store?: StoreInfo;
-  storeKind?: string;
-  /** The effective refresh interval: spec.refreshInterval, raised to the operator's floor. */
-  intervalMs: number;
-  /** Set when the floor raised the interval: what the Ready message adds. */
-  floorNote?: string;
-  policy: RefreshPolicy;
-  targetName: string;
-  creation: CreationPolicy;
-  /** The target may be created blind (see planSync). */
-  assumeAbsent: boolean;
-  srv: string;
-  oldLeases: GeneratorLease[];
-  /** status.refreshTime in epoch ms. */
-  lastRefresh?: number;
-  /** spec.syncWindows. */
-  windows?: WindowGate;
-}
 
 export async function reconcileExternalSecret(
   es: ExternalSecret,
@@ -118,6 +70,7 @@ async function reconcileSteps(es: ExternalSecret, world: EsWorld, trigger: Queue
   const planned = planSync(es, world);
   if ('outcome' in planned) return planned.outcome;
   const p = planned.plan;
+  if (isGenericTarget(es)) return reconcileGeneric(p, world, trigger);
   const target =
     p.creation === 'None'
       ? undefined
@@ -177,15 +130,6 @@ function planSync(es: ExternalSecret, world: EsWorld): { plan: Plan } | { outcom
   } catch (e) {
     return { outcome: invalidSpec(es, world, `invalid ${messageOf(e)}`) };
   }
-  const manifest = spec.target?.manifest;
-  if (manifest && !(manifest.apiVersion === 'v1' && manifest.kind === 'Secret'))
-    return {
-      outcome: invalidSpec(
-        es,
-        world,
-        `target.manifest (${manifest.apiVersion ?? ''} ${manifest.kind ?? ''}) is not supported by this Syncret version: only Secrets are written`,
-      ),
-    };
   const floorMs = world.minRefreshIntervalMs ?? 0;
   const intervalMs = flooredInterval(specMs, floorMs);
   if (resolution && !resolution.ok) {
@@ -223,44 +167,6 @@ function planSync(es: ExternalSecret, world: EsWorld): { plan: Plan } | { outcom
       windows,
     },
   };
-}
-
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-/** A spec the operator cannot act on: reported, not retried (a spec change runs it again). */
-function invalidSpec(es: ExternalSecret, world: EsWorld, message: string): EsOutcome {
-  return errorOutcome(es, world, Reason.InvalidSpec, message, { intervalMs: 0, synced: false, retry: false });
-}
-
-function windowCheck(p: Plan): WindowCheck | undefined {
-  const gate = p.windows;
-  if (!gate) return undefined;
-  const key = `${p.ns}/${p.es.metadata.name}`;
-  return (now) => windowVerdict(gate, now, key, jitterWindowMs(p.intervalMs));
-}
-
-/** When to run again after a run that did not sync: the next refresh, or when a window may allow it. */
-function nextRun(
-  p: Plan,
-  decision: SyncDecision,
-  world: EsWorld,
-  lastRefreshTime: number | undefined,
-): number | undefined {
-  if (decision.sync || decision.why !== 'sync-window') return schedule(p, world, lastRefreshTime);
-  return decision.retryAt === undefined ? undefined : Math.max(0, decision.retryAt - world.now());
-}
-
-/** Delay until the next periodic refresh counted from `lastRefreshTime`, if there is one. */
-function schedule(p: Plan, world: EsWorld, lastRefreshTime: number | undefined): number | undefined {
-  if (p.policy !== 'Periodic') return undefined;
-  const next = nextRefresh({
-    refreshIntervalMs: p.intervalMs,
-    refreshPolicy: p.policy,
-    lastRefreshTime,
-    now: world.now(),
-    key: `${p.ns}/${p.es.metadata.name}`,
-  });
-  return 'dueAtMs' in next ? Math.max(0, next.dueAtMs - world.now()) : undefined;
 }
 
 // ---- generator leases ----
@@ -520,78 +426,3 @@ function unusedLeases(issued: IssuedLease[], world: EsWorld): GeneratorLease[] {
 function giveBack(out: EsOutcome, issued: IssuedLease[], world: EsWorld): EsOutcome {
   return issued.length > 0 ? { ...out, revokeLeases: unusedLeases(issued, world) } : out;
 }
-
-// ---- status ----
-
-function withReady(
-  es: ExternalSecret,
-  cond: Pick<Condition, 'status' | 'reason' | 'message'>,
-  now: string,
-  extra: Partial<ExternalSecretStatus> = {},
-): ExternalSecretStatus {
-  const prev = es.status ?? {};
-  return {
-    ...prev,
-    ...extra,
-    observedGeneration: es.metadata.generation,
-    conditions: setCondition(
-      prev.conditions,
-      { type: 'Ready', ...externalSecretReady(cond), observedGeneration: es.metadata.generation },
-      now,
-    ),
-  };
-}
-
-function errorOutcome(
-  es: ExternalSecret,
-  world: EsWorld,
-  reason: string,
-  message: string,
-  opts: {
-    intervalMs: number;
-    synced: boolean;
-    provider?: string;
-    storeKind?: string;
-    retry?: boolean;
-    /** Retry no later than this (ms from now): a lease must be handled before it expires. */
-    latestMs?: number;
-    /** A backend's Retry-After (throttling): never retry sooner. */
-    retryAfterMs?: number;
-  },
-): EsOutcome {
-  const status = withReady(es, { status: 'False', reason, message }, rfc3339(world.now()));
-  const prev = getCondition(es.status?.conditions, 'Ready');
-  // Compared as stored: ESO's reason, the cause in the message, bounded and escaped by setCondition.
-  const stored = getCondition(status.conditions, 'Ready');
-  const changed =
-    prev?.status !== 'False' || prev.reason !== stored?.reason || prev.message !== stored?.message;
-  let requeueAfterMs: number | undefined;
-  if (opts.retry !== false) {
-    const backoff = errorDelayMs(
-      world.failures,
-      opts.intervalMs,
-      world.maxErrorBackoffMs,
-      world.random ?? Math.random,
-      world.minRefreshIntervalMs ?? 0,
-    );
-    // Never a busy loop, even when the deadline has passed already.
-    requeueAfterMs = Math.min(
-      Math.max(backoff, opts.retryAfterMs ?? 0),
-      Math.max(500, opts.latestMs ?? Infinity),
-    );
-  }
-  return {
-    status,
-    events: changed ? [{ type: 'Warning', reason: 'UpdateFailed', message }] : [],
-    failed: true,
-    synced: opts.synced,
-    provider: opts.provider,
-    storeKind: opts.storeKind,
-    requeueAfterMs,
-  };
-}
-
-const minDelay = (...ms: (number | undefined)[]): number | undefined => {
-  const v = ms.filter((x): x is number => x !== undefined && Number.isFinite(x));
-  return v.length > 0 ? Math.max(0, Math.min(...v)) : undefined;
-};

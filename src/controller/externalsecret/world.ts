@@ -6,7 +6,7 @@
 import type { Namespace, SecretStore, StoreKind } from '../../api/types.js';
 import { CONFIGMAPS, SECRETS } from '../../kube/resources.js';
 import { isKubeApiError } from '../../kube/types.js';
-import type { KubeApi } from '../../kube/types.js';
+import type { KubeApi, ResourceType } from '../../kube/types.js';
 import type { ObjectCache } from '../../runtime/cache.js';
 import { SecretDataError } from '../../secrets/errors.js';
 import { configMapBytes, secretBytes } from '../../secrets/object-data.js';
@@ -16,6 +16,7 @@ import type { StoreLookup } from '../store/resolve.js';
 import type { PipelineWorld } from './pipeline.js';
 import type { TargetSecrets } from './targets.js';
 import type { TargetSecretInfo } from './target.js';
+import type { GenericObject, GenericTargetAccess } from './manifest.js';
 
 export interface EsWorld extends PipelineWorld {
   now(): number;
@@ -41,6 +42,11 @@ export interface EsWorld extends PipelineWorld {
   /** Failures in a row so far for this key (for the retry delay). */
   failures: number;
   random?: () => number;
+  /**
+   * target.manifest of another kind than Secret; undefined unless the operator runs with
+   * --unsafe-allow-generic-targets (as ESO).
+   */
+  generic?: GenericTargetAccess;
 }
 
 export interface EsWorldDeps {
@@ -54,6 +60,18 @@ export interface EsWorldDeps {
   targets: TargetSecrets;
   source: DataSource;
   generators?: GeneratorAccess;
+  generic?: GenericTargetsLike;
+}
+
+/** The operator's generic targets (./generic-targets.ts), as a run binds them to its signal. */
+export interface GenericTargetsLike {
+  resolve(apiVersion: string, kind: string, signal: AbortSignal): Promise<ResourceType | undefined>;
+  get(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    signal: AbortSignal,
+  ): Promise<GenericObject | undefined>;
 }
 
 /** Store resolution from the watch caches. */
@@ -87,6 +105,14 @@ export function externalSecretWorld(
     maxErrorBackoffMs: deps.maxErrorBackoffMs,
     minRefreshIntervalMs: deps.minRefreshIntervalMs,
     failures: run.failures,
+    generic: deps.generic && genericAccess(deps.generic, run.signal),
+  };
+}
+
+function genericAccess(g: GenericTargetsLike, signal: AbortSignal): GenericTargetAccess {
+  return {
+    resolve: (apiVersion, kind) => g.resolve(apiVersion, kind, signal),
+    get: (type, namespace, name) => g.get(type, namespace, name, signal),
   };
 }
 

@@ -16,6 +16,9 @@ import type { AuthClient } from 'google-auth-library';
 import type { GcpsmProvider } from '../../api/providers/gcpsm.js';
 import { ProviderError } from '../errors.js';
 import type { ProviderContext } from '../types.js';
+import type { AuthEndpoints } from './endpoints.js';
+
+export type { AuthEndpoints } from './endpoints.js';
 
 export const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
 export const GCP_SA_ANNOTATION = 'iam.gke.io/gcp-service-account';
@@ -24,13 +27,6 @@ export const GCP_SA_ANNOTATION = 'iam.gke.io/gcp-service-account';
  * each at once, so a longer life (ESO asks for 15 minutes) only widens the window of a leak.
  */
 const WI_TOKEN_SECONDS = 600;
-
-export interface AuthEndpoints {
-  /** STS token exchange, default https://sts.googleapis.com/v1/token. */
-  stsUrl?: string;
-  /** IAM Credentials API base, default https://iamcredentials.googleapis.com. */
-  iamCredentialsUrl?: string;
-}
 
 export interface GcpCredential {
   /** What the store authenticates with, for messages. */

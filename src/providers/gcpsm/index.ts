@@ -31,6 +31,7 @@ import {
   workloadIdentityCredential,
 } from './auth.js';
 import type { AuthEndpoints, GcpCredential } from './auth.js';
+import { authEndpointsFromEnv } from './endpoints.js';
 import { idOf, parseKey, resolveVersion, secretPath, storeParent } from './names.js';
 import type { SecretName } from './names.js';
 
@@ -50,10 +51,7 @@ export interface GcpsmOptions extends AuthEndpoints {
 export function gcpsmOptionsFromEnv(env: NodeJS.ProcessEnv): GcpsmOptions {
   return {
     ...(env.SYNCRET_GCPSM_EMULATOR_HOST ? { emulatorHost: env.SYNCRET_GCPSM_EMULATOR_HOST } : {}),
-    ...(env.SYNCRET_GCP_STS_URL ? { stsUrl: env.SYNCRET_GCP_STS_URL } : {}),
-    ...(env.SYNCRET_GCP_IAM_CREDENTIALS_URL
-      ? { iamCredentialsUrl: env.SYNCRET_GCP_IAM_CREDENTIALS_URL }
-      : {}),
+    ...authEndpointsFromEnv(env),
   };
 }
 

@@ -8,6 +8,7 @@ import type {
   VaultAppRoleAuth,
   VaultAuth,
   VaultCertAuth,
+  VaultGcpAuth,
   VaultIamAuth,
   VaultJwtAuth,
   VaultKubernetesAuth,
@@ -17,6 +18,8 @@ import type {
 import { ProviderError } from '../errors.js';
 import type { ProviderContext, StoreInfo } from '../types.js';
 import { VaultHttpError, VaultNetworkError } from './http.js';
+import { gcpLoginJwt } from './gcp.js';
+import type { GcpLoginDeps } from './gcp.js';
 import { iamLogin } from './iam.js';
 import type { VaultAuthInfo, VaultHttp } from './http.js';
 
@@ -27,7 +30,7 @@ const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 const LOGIN_JWT_SECONDS = 600;
 
 /** Methods the schema accepts (for ESO manifests) that this version cannot log in with. */
-const UNSUPPORTED_AUTH = ['gcp'] as const;
+const UNSUPPORTED_AUTH = [] as const;
 
 type AuthField = (typeof VAULT_AUTH_METHODS)[number];
 type SupportedField = Exclude<AuthField, (typeof UNSUPPORTED_AUTH)[number]>;
@@ -270,6 +273,25 @@ function iamPlan(
   };
 }
 
+function gcpPlan(
+  g: VaultGcpAuth,
+  server: string,
+  ns: string | undefined,
+  ctx: ProviderContext,
+  deps: GcpLoginDeps,
+): LoginPlan {
+  const path = `auth/${trimSlashes(g.path || 'gcp')}/login`;
+  return {
+    method: 'gcp',
+    describe: path,
+    async login(http, sensitive) {
+      const jwt = await gcpLoginJwt(g, server, ctx, deps);
+      sensitive.add(jwt);
+      return loginAt(http, path, { role: g.role, jwt }, ns, sensitive);
+    },
+  };
+}
+
 /** provider.openBao without auth: requests go out without a token (an agent or proxy adds one). */
 const NO_AUTH: LoginPlan = {
   method: 'token',
@@ -278,7 +300,12 @@ const NO_AUTH: LoginPlan = {
 };
 
 /** Builds the login for the store's auth block; validateSpec has already checked its shape. */
-export function loginPlan(spec: VaultProvider, ctx: ProviderContext, store?: StoreInfo): LoginPlan {
+export function loginPlan(
+  spec: VaultProvider,
+  ctx: ProviderContext,
+  store?: StoreInfo,
+  gcp: GcpLoginDeps = { endpoints: {} },
+): LoginPlan {
   if (spec.auth === undefined) return NO_AUTH;
   const auth = spec.auth;
   // auth.namespace lets the login happen in another namespace than the reads (ESO semantics).
@@ -291,6 +318,7 @@ export function loginPlan(spec: VaultProvider, ctx: ProviderContext, store?: Sto
   if (auth.ldap) return passwordPlan('ldap', auth.ldap, ns, ctx);
   if (auth.cert) return certPlan(auth.cert, ns, ctx);
   if (auth.iam && store) return iamPlan(auth.iam, store, ns, ctx);
+  if (auth.gcp) return gcpPlan(auth.gcp, spec.server ?? '', ns, ctx, gcp);
   const m = authMethodOf(auth);
   throw new ProviderError(
     'Unsupported',

@@ -10,6 +10,7 @@ import { ProviderError } from '../errors.js';
 import { credentialScope, readCABundle } from '../shared.js';
 import type { Provider, ProviderContext, SecretsClient, StoreInfo } from '../types.js';
 import { SUPPORTED_AUTH, authMethodOf, loginPlan } from './auth.js';
+import type { GcpLoginDeps } from './gcp.js';
 import { VaultClient } from './client.js';
 import { VaultHttp } from './http.js';
 import type { VaultHttpOptions } from './http.js';
@@ -25,6 +26,8 @@ export interface VaultProviderOptions {
   keepTokens?: boolean;
   /** The spec.provider key served: vault (default) or openBao. */
   key?: 'vault' | 'openBao';
+  /** auth.gcp: Google's endpoints (test servers) and the GCE metadata server's host. */
+  gcp?: GcpLoginDeps;
 }
 
 /**
@@ -127,6 +130,13 @@ export function validateVaultSpec(
     if (a.iam.jwt && !a.iam.jwt.serviceAccountRef?.name)
       return `${p}.auth.iam.jwt.serviceAccountRef.name must be set`;
   }
+  if (a.gcp) {
+    if (!a.gcp.role) return `${p}.auth.gcp.role must be set`;
+    if (a.gcp.secretRef && !a.gcp.secretRef.secretAccessKeySecretRef?.name)
+      return `${p}.auth.gcp.secretRef.secretAccessKeySecretRef must name the Secret holding the service account key`;
+    if (a.gcp.workloadIdentity && !a.gcp.workloadIdentity.serviceAccountRef?.name)
+      return `${p}.auth.gcp.workloadIdentity.serviceAccountRef.name must be set`;
+  }
   if (spec.tls && !!spec.tls.certSecretRef !== !!spec.tls.keySecretRef)
     return `${p}.tls needs both certSecretRef and keySecretRef`;
   return undefined;
@@ -169,7 +179,7 @@ export function vaultProvider(opts: VaultProviderOptions = {}): Provider {
       const http = new VaultHttp(httpOpts);
       const client = new VaultClient({
         http,
-        plan: loginPlan(spec, ctx, store),
+        plan: loginPlan(spec, ctx, store, opts.gcp),
         spec,
         onLogin: opts.onLogin,
         closeQuietMs: opts.closeQuietMs,

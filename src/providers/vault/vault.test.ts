@@ -593,9 +593,8 @@ describe('spec', () => {
     expect(validateVaultSpec({ server: 'https://v', auth: { iam: {} } })).toMatch(
       /iam.vaultRole must be set/,
     );
-    expect(validateVaultSpec({ server: 'https://v', auth: { gcp: { role: 'r' } } })).toMatch(
-      /gcp is not supported/,
-    );
+    expect(validateVaultSpec({ server: 'https://v', auth: { gcp: { role: 'r' } } })).toBeUndefined();
+    expect(validateVaultSpec({ server: 'https://v', auth: { gcp: {} } })).toMatch(/gcp.role must be set/);
     expect(validateVaultSpec({ server: 'https://v', auth: { ldap: { username: 'u' } } })).toMatch(
       /ldap.secretRef/,
     );
