@@ -15,7 +15,9 @@ const SRC = fileURLToPath(new URL('.', import.meta.url));
  * everything; controller/store is below the kinds that read stores). regexp (the engine of
  * user patterns) sits below providers, the lowest layer that takes patterns from users.
  * agent (templates, leases and files for workloads: the agent, fetch, the library) needs only
- * providers and secrets, so it sits below the operator's runtime and controllers.
+ * providers and secrets, so it sits below the operator's runtime and controllers. injector (the
+ * Pod webhook) builds agent configurations and resolves the stores pods name with their tenancy
+ * rules, so it sits above agent and controller/store, below the kinds.
  */
 const LAYERS = [
   'api',
@@ -30,6 +32,7 @@ const LAYERS = [
   'runtime',
   'controller/reasons.ts',
   'controller/store',
+  'injector',
   'controller/generator',
   'controller/externalsecret',
   'controller',
