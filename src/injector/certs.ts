@@ -47,13 +47,15 @@ function signCert(c: forge.pki.Certificate, keyPem: string): string {
 }
 
 function serial(): string {
-  // A positive 16-byte serial: the first hex digit below 8.
-  return `${Math.floor(Math.random() * 8).toString(16)}${forge.util.bytesToHex(forge.random.getBytesSync(15))}`;
+  // Positive and minimal in DER: the first hex digit 1-7 (a leading 0x00 byte that is not
+  // needed is invalid DER, and OpenSSL then refuses to read the certificate).
+  return `${1 + Math.floor(Math.random() * 7)}${forge.util.bytesToHex(forge.random.getBytesSync(15))}`;
 }
 
 function validity(c: forge.pki.Certificate, now: number, ms: number): void {
-  // A minute back: the apiserver's clock may be a little behind ours.
-  c.validity.notBefore = new Date(now - 60_000);
+  // Backdated a little: the apiserver's clock may be behind ours. A tenth of the life at most,
+  // so a short-lived certificate is not due for renewal the moment it is issued.
+  c.validity.notBefore = new Date(now - Math.min(60_000, ms / 10));
   c.validity.notAfter = new Date(now + ms);
 }
 

@@ -43,6 +43,12 @@ describe('certificates', () => {
     expect(splitPem(caBundle(m3, t0 + 61 * HOUR))).toHaveLength(2);
     expect(splitPem(caBundle(m3, t0 + 91 * HOUR))).toHaveLength(1);
     expect(renewalReason({ ...m3, caCert: m.caCert, caKey: m.caKey }, NAMES, t0)).toBe('other CA');
+
+    // Short lives (as in the e2e test) are not due the moment they are issued.
+    const short = await renew(undefined, 'no certificate', NAMES, t0, { caMs: 60_000, certMs: 24_000 });
+    expect(renewalReason(short, NAMES, t0 + 1000)).toBeUndefined();
+    expect(renewalReason(short, NAMES, t0 + 14_000)).toBeUndefined();
+    expect(renewalReason(short, NAMES, t0 + 17_000)).toBe('certificate due');
   });
 });
 
