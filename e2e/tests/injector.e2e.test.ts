@@ -1,5 +1,6 @@
-// `syncret injector` registered with the real apiserver as a mutating webhook on loopback (its
-// own CA in the caBundle it patches, rotated during the run): pods created with the annotations
+// `syncret injector` as the chart installs it (its Deployment's arguments, its ServiceAccount and
+// RBAC, its MutatingWebhookConfiguration pointed at loopback), called by the real apiserver over
+// TLS with its own CA in the caBundle it patches, rotated during the run: pods created with the annotations
 // of charts written for the Vault Agent injector come back mutated as specified. No kubelet runs
 // here, so the mutated containers' commands are then run as local processes with the same
 // environment and a TokenRequest token, against OpenBao's kubernetes auth: exec mode becomes the
@@ -20,14 +21,21 @@ import {
   projectToken,
   run,
   setUpVault,
-  syncret,
   tearDownVault,
 } from '../lib/delivery.js';
 import type { Proc, VaultSetup } from '../lib/delivery.js';
 import { apply, kubectl, newNamespace, remove, waitFor } from '../lib/kube.js';
 import { findLeaksIn } from '../lib/leaks.js';
 import { freePort } from '../lib/operator.js';
-import { ADMIN_KUBECONFIG, ROOT } from '../lib/paths.js';
+import {
+  installManifests,
+  renderChart,
+  renderedEnv,
+  serviceAccountKubeconfig,
+  uninstallManifests,
+} from '../lib/packaging.js';
+import type { DeploymentManifest, Manifest } from '../lib/packaging.js';
+import { ROOT } from '../lib/paths.js';
 import { serverVar } from '../lib/servers.js';
 import { finishSuite } from '../lib/suite.js';
 import { issuedValues, secretValue } from '../lib/values.js';
@@ -35,7 +43,9 @@ import { kv2Put, suffix } from '../lib/vault.js';
 
 const APP = join(ROOT, 'e2e/tools/delivery/test-app.mjs');
 const sfx = suffix();
-const WEBHOOK = `syncret-injector-e2e-${sfx}`;
+const RELEASE = `inj-${sfx}`;
+let chart: Manifest[] = [];
+let webhook: string;
 const IGNORED = `syncret-injector-down-${sfx}`;
 const LABEL = 'syncret-e2e-injector';
 let ns: string;
@@ -117,65 +127,70 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'e2e-inject-'));
   projectToken(ns, 'app', join(dir, 'token'));
 
+  // The chart's injector objects (Deployment, Service, RBAC, webhook configuration), installed
+  // as the admin; the webhook is then pointed at loopback (no Service routing here) and the
+  // injector runs as the Deployment says, under its ServiceAccount, so the chart's RBAC is what
+  // it has.
   const port = await freePort();
-  const hook = (name: string, url: string, failurePolicy: string, selector: Record<string, string>) => ({
-    name,
-    admissionReviewVersions: ['v1'],
-    sideEffects: 'None',
-    failurePolicy,
-    timeoutSeconds: 10,
-    clientConfig: { url },
-    rules: [
+  chart = renderChart(RELEASE, injNs, [
+    'injector.enabled=true',
+    `injector.namespaceSelector.matchLabels.${LABEL}=${sfx}`,
+    'injector.failurePolicy=Fail',
+    'injector.image.repository=ghcr.io/syncret/syncret',
+    'injector.image.tag=e2e',
+    // Short lives, so the run sees a serving certificate and a CA renewed (at 2/3 of each).
+    'injector.certValidity=24s',
+    'injector.caValidity=60s',
+  ]).filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'injector');
+  installManifests(chart);
+  webhook = chart.find((o) => o.kind === 'MutatingWebhookConfiguration')!.metadata.name;
+  kubectl([
+    'patch',
+    'mutatingwebhookconfiguration',
+    webhook,
+    '--type=json',
+    '-p',
+    JSON.stringify([
+      { op: 'replace', path: '/webhooks/0/clientConfig', value: { url: `https://127.0.0.1:${port}/mutate` } },
+    ]),
+  ]);
+  apply({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name: IGNORED },
+    webhooks: [
       {
-        apiGroups: [''],
-        apiVersions: ['v1'],
-        operations: ['CREATE'],
-        resources: ['pods'],
-        scope: 'Namespaced',
+        name: 'down.syncret.io',
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        failurePolicy: 'Ignore',
+        // Nothing listens on port 1: the webhook is down.
+        clientConfig: { url: 'https://127.0.0.1:1/mutate' },
+        rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
+        namespaceSelector: { matchLabels: { [`${LABEL}-down`]: sfx } },
       },
     ],
-    namespaceSelector: { matchLabels: selector },
   });
-  apply(
-    {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'MutatingWebhookConfiguration',
-      metadata: { name: WEBHOOK },
-      webhooks: [hook('inject.syncret.io', `https://127.0.0.1:${port}/mutate`, 'Fail', { [LABEL]: sfx })],
-    },
-    {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'MutatingWebhookConfiguration',
-      metadata: { name: IGNORED },
-      // Nothing listens on port 1: the webhook is down.
-      webhooks: [hook('down.syncret.io', 'https://127.0.0.1:1/mutate', 'Ignore', { [`${LABEL}-down`]: sfx })],
-    },
-  );
-  injector = syncret('injector', [
+  const deploy = chart.find((o) => o.kind === 'Deployment') as DeploymentManifest;
+  const c = deploy.spec.template.spec.containers[0]!;
+  expect(c.args![0]).toBe('injector');
+  injector = run(
     'injector',
-    '--kubeconfig',
-    ADMIN_KUBECONFIG,
-    '--namespace',
-    injNs,
-    '--listen',
-    `127.0.0.1:${port}`,
-    '--tls-san',
-    '127.0.0.1',
-    '--webhook-config',
-    WEBHOOK,
-    '--vault-addr',
-    serverVar('VAULT_ADDR'),
-    '--allow-insecure-credentials',
-    '--image',
-    'ghcr.io/syncret/syncret:e2e',
-    // Short lives, so the run sees a serving certificate and a CA renewed (at 2/3 of each).
-    '--cert-validity',
-    '24s',
-    '--ca-validity',
-    '60s',
-    '--log-level',
-    'debug',
-  ]);
+    process.execPath,
+    [
+      MAIN,
+      ...c.args!,
+      // Last flag wins: loopback instead of the pod's port, the ServiceAccount's kubeconfig, and
+      // OpenBao of the test servers over plain HTTP.
+      `--listen=127.0.0.1:${port}`,
+      '--tls-san=127.0.0.1',
+      `--kubeconfig=${serviceAccountKubeconfig(injNs, deploy.spec.template.spec.serviceAccountName!)}`,
+      `--vault-addr=${serverVar('VAULT_ADDR')}`,
+      '--allow-insecure-credentials',
+      '--log-level=debug',
+    ],
+    { env: { PATH: process.env.PATH, ...renderedEnv(deploy, 'injector-e2e') } },
+  );
   stopLater.push(injector);
   await waitFor('the injector to listen', () => injector.log().includes('injector listening'), {
     timeoutMs: 60_000,
@@ -184,7 +199,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of stopLater) p.child.kill('SIGKILL');
-  for (const name of [WEBHOOK, IGNORED]) remove('mutatingwebhookconfiguration', undefined, name);
+  uninstallManifests(chart);
+  remove('mutatingwebhookconfiguration', undefined, IGNORED);
   await tearDownVault(v);
   await finishSuite();
 });
@@ -429,7 +445,9 @@ describe('admission', () => {
 
   it('renews the serving certificate and the CA; the apiserver keeps calling it over TLS', async () => {
     const secret = () =>
-      JSON.parse(kubectl(['get', 'secret', 'syncret-injector-tls', '-n', injNs, '-o', 'json'])) as {
+      JSON.parse(
+        kubectl(['get', 'secret', `${RELEASE}-syncret-injector-tls`, '-n', injNs, '-o', 'json']),
+      ) as {
         data: Record<string, string>;
       };
     const pem = (k: string) => Buffer.from(secret().data[k]!, 'base64').toString();
@@ -439,7 +457,7 @@ describe('admission', () => {
     const bundle = () =>
       Buffer.from(
         (
-          JSON.parse(kubectl(['get', 'mutatingwebhookconfiguration', WEBHOOK, '-o', 'json'])) as {
+          JSON.parse(kubectl(['get', 'mutatingwebhookconfiguration', webhook, '-o', 'json'])) as {
             webhooks: { clientConfig: { caBundle: string } }[];
           }
         ).webhooks[0]!.clientConfig.caBundle,

@@ -146,9 +146,13 @@ export class WebhookTls {
     }
   }
 
-  /** How long until the next check: a sixth of the serving certificate's life, at most an hour. */
+  /**
+   * How long until the next check: a sixth of the serving certificate's life, at most a minute,
+   * so a caBundle that an upgrade of the chart or a GitOps sync emptied comes back within a
+   * minute (two GETs a minute).
+   */
   checkIntervalMs(): number {
-    return Math.max(1000, Math.min(3_600_000, this.o.certValidityMs / 6));
+    return Math.max(1000, Math.min(60_000, this.o.certValidityMs / 6));
   }
 
   /** Reconciles until the signal aborts; failures back off with jitter and never stop the loop. */
