@@ -23,14 +23,23 @@ async function getOrUndefined<T extends KubeObject>(p: Promise<T>): Promise<T | 
 export function apiStoreLookup(kube: KubeApi, controllerClass: string): StoreLookup {
   return async (kind: StoreKind, name: string, namespace: string): Promise<AgentStoreConfig> => {
     const type = kind === 'SecretStore' ? SECRET_STORES : CLUSTER_SECRET_STORES;
-    const [store, ns] = await Promise.all([
-      getOrUndefined(
-        kube.get<SecretStore>({ type, name, namespace: kind === 'SecretStore' ? namespace : undefined }),
-      ),
-      kind === 'ClusterSecretStore'
-        ? getOrUndefined(kube.get<KubeObject>({ type: NAMESPACES, name: namespace }))
-        : Promise.resolve(undefined),
-    ]);
+    let store: SecretStore | undefined;
+    let ns: KubeObject | undefined;
+    try {
+      [store, ns] = await Promise.all([
+        getOrUndefined(
+          kube.get<SecretStore>({ type, name, namespace: kind === 'SecretStore' ? namespace : undefined }),
+        ),
+        kind === 'ClusterSecretStore'
+          ? getOrUndefined(kube.get<KubeObject>({ type: NAMESPACES, name: namespace }))
+          : Promise.resolve(undefined),
+      ]);
+    } catch (e) {
+      // Refused with the reason rather than a 500, which failurePolicy Ignore would turn into a
+      // pod started without its secrets.
+      if (e instanceof KubeApiError) throw new InjectionError(`cannot read ${kind} "${name}": ${e.message}`);
+      throw e;
+    }
     const r = resolveStore({ kind, name }, namespace, {
       store: () => store,
       namespaceLabels: () => ns?.metadata.labels ?? {},
