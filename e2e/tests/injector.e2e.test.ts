@@ -435,6 +435,50 @@ describe('admission', () => {
     }
   });
 
+  it('a pod naming a SecretStore of its namespace gets the store; its init agent reads through it', async () => {
+    apply({
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'SecretStore',
+      metadata: { name: 'vault', namespace: ns },
+      spec: {
+        provider: {
+          vault: {
+            server: serverVar('VAULT_ADDR'),
+            path: v.kvMount,
+            version: 'v2',
+            auth: { kubernetes: { mountPath: v.authMount, role: 'app', serviceAccountRef: { name: 'app' } } },
+          },
+        },
+      },
+    });
+    const pod = createPod(
+      ns,
+      'store-user',
+      {
+        'vault.hashicorp.com/agent-inject': 'true',
+        'vault.hashicorp.com/agent-pre-populate-only': 'true',
+        'syncret.io/store': 'vault',
+        'vault.hashicorp.com/agent-inject-secret-api.env': 'webapp/api',
+        'vault.hashicorp.com/agent-inject-template-api.env': 'API_KEY={{ .key }}',
+      },
+      [{ name: 'app' }],
+    );
+    const init = pod.spec.initContainers!.find((c) => c.name === 'syncret-agent-init')!;
+    const config = JSON.parse(configEnv(init)) as { store?: { kind: string; name: string }; vault?: unknown };
+    expect(config.vault).toBeUndefined();
+    expect(config.store).toMatchObject({ kind: 'SecretStore', name: 'vault', namespace: ns });
+    const out = join(dir, 'store-secrets');
+    const i = localised(init, [process.execPath, MAIN], {
+      '/var/run/secrets/syncret/token': join(dir, 'token'),
+      '/vault/secrets': out,
+    });
+    const p = run('injected-store-init', i.argv[0]!, i.argv.slice(1), {
+      env: { PATH: process.env.PATH, ...i.env },
+    });
+    expect((await finished(p)).code).toBe(0);
+    expectValue(readFileSync(join(out, 'api.env'), 'utf8'), `API_KEY=${apiKey}`, 'api.env');
+  });
+
   it('a webhook that is down with failurePolicy Ignore does not block pod creation', () => {
     const pod = createPod(downNs, 'unblocked', { 'vault.hashicorp.com/agent-inject': 'true' }, [
       { name: 'app' },
