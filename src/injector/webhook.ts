@@ -64,8 +64,10 @@ export async function review(
       deps.logger.debug({ ...who, reason: r.skip }, 'pod not mutated');
       return answer({ allowed: true });
     }
-    const modes = r.config.templates.length;
-    deps.logger.info({ ...who, templates: modes, operations: r.patch.length }, 'pod mutated');
+    deps.logger.info(
+      { ...who, templates: r.config.templates.length, operations: r.patch.length },
+      'pod mutated',
+    );
     return answer({
       allowed: true,
       patchType: 'JSONPatch',
