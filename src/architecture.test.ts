@@ -17,6 +17,9 @@ const SRC = fileURLToPath(new URL('.', import.meta.url));
  * agent (templates, leases and files for workloads: the agent, fetch, the library) needs only
  * providers and secrets, so it sits below the operator's runtime and controllers. lib (the
  * `openStore` API for applications) sits on agent's context and leases, below the operator too.
+ * injector (the
+ * Pod webhook) builds agent configurations and resolves the stores pods name with their tenancy
+ * rules, so it sits above agent and controller/store, below the kinds.
  */
 const LAYERS = [
   'api',
@@ -32,6 +35,7 @@ const LAYERS = [
   'runtime',
   'controller/reasons.ts',
   'controller/store',
+  'injector',
   'controller/generator',
   'controller/externalsecret',
   'controller',

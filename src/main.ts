@@ -2,6 +2,7 @@
 // The `syncret` command: `run` starts the operator; `render` prints the Secret an
 // ExternalSecret would produce, offline; `policy` prints the least-privilege backend policies of
 // manifests; `agent` renders secrets for a workload; `fetch` reads them once for a CI step;
+// `injector` serves the Pod webhook that adds the agent to annotated pods;
 // `version` and `help` print and exit. Each command imports only what it needs: the agent starts
 // in a pod's init container, where loading the operator would only cost time.
 
@@ -75,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
     ]);
     return fetchCommand(argv.slice(1), defaultRegistry());
   }
+  if (argv[0] === 'injector') return (await import('./cli/injector.js')).injectorCommand(argv.slice(1));
   let cmd;
   try {
     cmd = parseCommandLine(argv, process.env);

@@ -75,3 +75,38 @@ describe('syncret fetch arguments', () => {
     );
   });
 });
+
+describe('syncret injector arguments', () => {
+  it('takes the chart flags, the last one winning, and repeats --tls-san', async () => {
+    const { parseInjectorArgs } = await import('./injector.js');
+    const a = parseInjectorArgs([
+      '--listen=:8443',
+      '--listen=127.0.0.1:9443',
+      '--tls-san',
+      '127.0.0.1',
+      '--tls-san=localhost',
+      '--cert-validity=24s',
+      '--ca-validity',
+      '1m',
+      '--allow-insecure-credentials',
+    ]);
+    expect(a).toMatchObject({
+      listen: '127.0.0.1:9443',
+      sans: ['127.0.0.1', 'localhost'],
+      certValidityMs: 24_000,
+      caValidityMs: 60_000,
+      allowInsecure: true,
+    });
+  });
+
+  it('refuses bad values with the flag named', async () => {
+    const { parseInjectorArgs } = await import('./injector.js');
+    expect(() => parseInjectorArgs(['--nope'])).toThrow('unknown argument "--nope"');
+    expect(() => parseInjectorArgs(['--listen', 'x'])).toThrow(/--listen: invalid address/);
+    expect(() => parseInjectorArgs(['--cert-validity', '10ms'])).toThrow(/at least 1s/);
+    expect(() => parseInjectorArgs(['--cert-validity', '2h', '--ca-validity', '1h'])).toThrow(
+      /must not exceed/,
+    );
+    expect(() => parseInjectorArgs(['--run-as-user', 'root'])).toThrow(/not a uid/);
+  });
+});

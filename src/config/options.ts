@@ -556,6 +556,8 @@ export function usage(): string {
     '                        render secrets into files or the environment of an app (agent --help)',
     "  syncret fetch --secrets 'PATH KEY [| NAME] ; ...'",
     '                        read secrets once for a CI step: dotenv, JSON, GitHub env (fetch --help)',
+    '  syncret injector [--namespace NS]',
+    '                        serve the Pod webhook that adds the agent to annotated pods (injector --help)',
     '  syncret version       print the version (also --version)',
     '  syncret help          print this help (also --help)',
     '',

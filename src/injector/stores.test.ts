@@ -1,0 +1,96 @@
+import { describe, expect, it } from '@jest/globals';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SecretStore } from '../api/types.js';
+import { CLUSTER_SECRET_STORES, NAMESPACES, SECRET_STORES } from '../kube/resources.js';
+import { MemoryApi } from '../kube/testing/memory-api.js';
+import { KubeApiError } from '../kube/types.js';
+import { InjectionError } from './annotations.js';
+import { copyExecutable } from './copy.js';
+import { apiStoreLookup } from './stores.js';
+
+function seeded(): MemoryApi {
+  const api = new MemoryApi();
+  api.seed(NAMESPACES, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'shop', labels: { team: 'a' } },
+  });
+  api.seed(CLUSTER_SECRET_STORES, {
+    apiVersion: 'external-secrets.io/v1',
+    kind: 'ClusterSecretStore',
+    metadata: { name: 'aws' },
+    spec: {
+      conditions: [{ namespaceSelector: { matchLabels: { team: 'a' } } }],
+      provider: { aws: { service: 'SecretsManager', region: 'eu-west-1' } },
+    },
+  } as SecretStore);
+  api.seed(SECRET_STORES, {
+    apiVersion: 'external-secrets.io/v1',
+    kind: 'SecretStore',
+    metadata: { name: 'vault', namespace: 'shop' },
+    spec: {
+      provider: {
+        vault: { server: 'https://vault:8200', auth: { kubernetes: { role: 'r', mountPath: 'k' } } },
+      },
+    },
+  } as SecretStore);
+  return api;
+}
+
+describe('apiStoreLookup', () => {
+  it('reads the store and applies its tenancy rules', async () => {
+    const lookup = apiStoreLookup(seeded(), '');
+    expect(await lookup('ClusterSecretStore', 'aws', 'shop')).toEqual({
+      kind: 'ClusterSecretStore',
+      name: 'aws',
+      provider: { aws: { service: 'SecretsManager', region: 'eu-west-1' } },
+    });
+    expect(await lookup('SecretStore', 'vault', 'shop')).toMatchObject({
+      kind: 'SecretStore',
+      namespace: 'shop',
+    });
+  });
+
+  it('refuses a namespace the store does not admit, a store of another namespace or controller', async () => {
+    const api = seeded();
+    api.seed(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } });
+    const lookup = apiStoreLookup(api, '');
+    await expect(lookup('ClusterSecretStore', 'aws', 'other')).rejects.toThrow(
+      'ClusterSecretStore "aws" does not allow namespace "other" (spec.conditions)',
+    );
+    await expect(lookup('SecretStore', 'vault', 'other')).rejects.toThrow(
+      'SecretStore "vault" not found in namespace "other"',
+    );
+    await expect(apiStoreLookup(api, 'team-b')('SecretStore', 'vault', 'shop')).rejects.toThrow(
+      /controller class/,
+    );
+  });
+
+  it('turns an apiserver failure into a refusal with the reason', async () => {
+    const api = seeded();
+    api.failNext('get', new KubeApiError(403, 'Forbidden', 'clustersecretstores "aws" is forbidden'));
+    const e = await apiStoreLookup(api, '')('ClusterSecretStore', 'aws', 'shop').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InjectionError);
+    expect((e as Error).message).toBe(
+      'cannot read ClusterSecretStore "aws": clustersecretstores "aws" is forbidden',
+    );
+  });
+});
+
+describe('copyExecutable', () => {
+  it('copies Node and the program (dist, node_modules, package.json) and returns how to run it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'inject-root-'));
+    mkdirSync(join(root, 'dist'));
+    writeFileSync(join(root, 'dist', 'main.js'), '// main');
+    writeFileSync(join(root, 'package.json'), '{}');
+    const out = join(mkdtempSync(join(tmpdir(), 'inject-out-')), 'syncret');
+    const prefix = await copyExecutable(out, root);
+    expect(prefix).toEqual([join(out, 'node'), join(out, 'app', 'dist', 'main.js')]);
+    expect(statSync(join(out, 'node')).mode & 0o777).toBe(0o555);
+    expect(readFileSync(join(out, 'app', 'dist', 'main.js'), 'utf8')).toBe('// main');
+    expect(existsSync(join(out, 'app', 'package.json'))).toBe(true);
+    expect(existsSync(join(out, 'app', 'node_modules'))).toBe(false);
+  });
+});
