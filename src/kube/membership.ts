@@ -114,7 +114,9 @@ export class Membership {
     let lastRenew = mono();
     while (!signal.aborted) {
       const started = mono();
-      const ok = await this.renew(signal).catch((e: unknown) => {
+      // Each attempt may take what is left of the renew deadline (a loaded apiserver is slow).
+      const left = this.o.renewDeadlineMs - (started - lastRenew);
+      const ok = await this.renew(signal, left).catch((e: unknown) => {
         if (!signal.aborted)
           this.o.logger?.warn({ lease: this.ref.name, error: String(e) }, 'renewing the member lease failed');
         return false;
@@ -161,8 +163,8 @@ export class Membership {
     };
   }
 
-  private async renew(stop: AbortSignal): Promise<boolean> {
-    const signal = AbortSignal.any([stop, AbortSignal.timeout(Math.max(1_000, this.o.renewDeadlineMs / 2))]);
+  private async renew(stop: AbortSignal, timeoutMs: number): Promise<boolean> {
+    const signal = AbortSignal.any([stop, AbortSignal.timeout(Math.max(500, Math.ceil(timeoutMs)))]);
     const api = this.o.api;
     if (this.own) {
       try {

@@ -25,6 +25,7 @@ import {
   SHARD_EPOCH_ANNOTATION,
   SHARD_LABEL,
 } from '../../kube/shards.js';
+import { isKubeApiError } from '../../kube/types.js';
 import type { KubeApi, KubeLogger, ResourceType } from '../../kube/types.js';
 import { ObjectCache } from '../../runtime/cache.js';
 import { eachLimited } from '../../runtime/limited.js';
@@ -47,7 +48,7 @@ export interface AssignerOptions {
 }
 
 /** Label writes at once: a move of thousands takes seconds, beside the reconciles' writes. */
-const RELABEL_CONCURRENCY = 16;
+const RELABEL_CONCURRENCY = 32;
 const PAGE = 500;
 
 /** Only what a label write needs: the object's identity and its current shard. */
@@ -259,7 +260,7 @@ export class Assigner {
         this.o.onRelabel?.(type.kind, first);
       } catch (e) {
         // Deleted meanwhile: nothing to move. Anything else: the next pass retries.
-        if ((e as { notFound?: boolean }).notFound) return;
+        if (isKubeApiError(e) && e.notFound) return;
         ok = false;
         this.o.logger?.warn(
           {
