@@ -172,10 +172,11 @@ function kubectlDiff(docs: object[], serverSide: boolean): { code: number; out: 
 }
 
 /**
- * Creates our kinds with plain POSTs, many at once: each write took about a second on this
- * loaded apiserver, so 12 at once created 1,500 in 137 s (kubectl sends one at a time).
+ * Creates our kinds with plain POSTs, 12 at once (kubectl sends one at a time). Each write took
+ * about a second on this loaded apiserver; 48 at once created 1,500 in 72 s, but then the
+ * replicas' lease renewals waited over 10 s behind the writes and two replicas fenced themselves.
  */
-async function createAll(objs: object[], limit = 48): Promise<void> {
+async function createAll(objs: object[], limit = 12): Promise<void> {
   let next = 0;
   const lane = async () => {
     while (next < objs.length) {

@@ -51,7 +51,7 @@ export interface AssignerOptions {
  * Label writes at once: one merge patch per moved object, and on a loaded apiserver each takes
  * up to a second (measured: 28 to 35 a second with 32 at once on the 2-core test machine).
  */
-const RELABEL_CONCURRENCY = 48;
+const RELABEL_CONCURRENCY = 32;
 const PAGE = 500;
 
 /** Only what a label write needs: the object's identity and its current shard. */
