@@ -4,7 +4,8 @@
 // by two replicas, the shard label keeps Argo CD's and Flux's diffs empty; a replica killed with
 // SIGKILL has its share synced by the others within the lease duration plus one refresh
 // interval, with the sources updated after the kill; then two replicas join (2 → 4) and only
-// the objects the ring gives to the new ones move.
+// the objects the ring gives to the new ones move; a graceful stop (4 → 3) moves its share at
+// once.
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
@@ -374,5 +375,35 @@ describe('sharding across replicas', () => {
       (await ops.get('e')!.metric('syncret_secret_writes_total'));
     say(`Secret writes by the new replicas after the move: ${writesNew}`);
     expect(writesNew).toBe(0);
+  }, 90_000);
+
+  it('a graceful stop (4 → 3) hands its share on at once: it drains, deletes its Lease, only its objects move', async () => {
+    const members = [...ops.keys()].sort();
+    const leaving = members.find((s) => s === 'd')!;
+    const rest = members.filter((s) => s !== leaving);
+    const before = await listAll();
+    const theirs = before.filter((e) => e.shard === member(leaving)).length;
+    const t0 = Date.now();
+    expect(await ops.get(leaving)!.stop()).toBe(0);
+    ops.delete(leaving);
+    await settled(rest);
+    const after = await waitFor(
+      'every ExternalSecret on its shard of three',
+      async () => {
+        const got = await listAll();
+        return got.every((e) => e.shard === expectedOwner(e.ns, rest)) ? got : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    const tookMs = Date.now() - t0;
+    const moved = after.filter((e, i) => e.shard !== before[i]?.shard);
+    say(`4 → 3 by SIGTERM: ${moved.length} objects of ${leaving} moved ${tookMs} ms after the signal`);
+    expect(moved.length).toBe(theirs);
+    expect(before.filter((e, i) => e.shard !== member(leaving) && after[i]?.shard !== e.shard)).toEqual([]);
+    // No lease expiry to wait for: well under the lease duration plus the label writes.
+    expect(tookMs).toBeLessThan(LEASE_S * 1000 + theirs * 50);
+    let held = 0;
+    for (const s of rest) held += await ops.get(s)!.metric('syncret_externalsecrets');
+    expect(held).toBe(N);
   }, 90_000);
 });
