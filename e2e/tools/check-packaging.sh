@@ -91,6 +91,8 @@ render default --include-crds
 render full -f $CHART/ci/full-values.yaml
 render namespaced --set 'scope.namespaces={team-a,team-b}' --set replicaCount=2 --set podDisruptionBudget.enabled=true
 render monitoring --set metrics.serviceMonitor.enabled=true --set grafanaDashboard.enabled=true --set prometheusRule.enabled=true --set metrics.perObject=true
+# Sharded: every replica active, the leader election Role (member Leases) rendered without leaderElection.
+render sharded --set sharding.replicas=3 --set leaderElection.enabled=false
 render no-leader --set leaderElection.enabled=false --set metrics.service.enabled=false --set serviceAccount.create=false --set serviceAccount.name=existing --set rolloutRestarts.enabled=false
 for k in default ha namespaced; do
   d=config/$k; [[ $k == default ]] || d=config/overlays/$k

@@ -3,8 +3,8 @@
 # and test servers (SYNCRET_E2E_DIR=.e2e/shard-I): most of an e2e file's time is waiting for
 # refreshes, leases and restarts, so two shards on two cores finish in a little over half the
 # time of one. Then the files that measure the operator under stress (SERIAL: faults, fuzz,
-# hostile) run alone, so another shard's CPU use cannot decide their latency bounds. Output lines
-# carry their shard.
+# hostile, sharding) run alone, so another shard's CPU use cannot decide their latency bounds.
+# Output lines carry their shard.
 #   run-shards.sh [N [JEST_ARGS...]]   N=1: one process on .e2e, as `npm run test:e2e`;
 #                                      with JEST_ARGS (e.g. files) no serial phase
 set -euo pipefail
@@ -13,7 +13,7 @@ n=${1:-2}
 shift || true
 if [ "$n" -le 1 ]; then exec npm run --silent test:e2e -- "$@"; fi
 
-SERIAL='e2e/tests/(faults|fuzz|hostile)\.e2e\.test\.ts$'
+SERIAL='e2e/tests/(faults|fuzz|hostile|sharding)\.e2e\.test\.ts$'
 serial=0
 if [ $# -eq 0 ]; then
   serial=1

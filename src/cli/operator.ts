@@ -14,6 +14,8 @@ import { startHttpServer } from '../observability/server.js';
 import { enableCostPacing } from '../secrets/template/index.js';
 import { VERSION } from '../version.js';
 import { defaultGenerators, defaultRegistry } from './registry.js';
+import { shardGate, startSharding } from './sharding.js';
+import type { Sharding } from './sharding.js';
 
 /** The operator's parts: API client, Events, the controllers and the HTTP endpoints. */
 async function assemble(opts: RunOptions) {
@@ -31,6 +33,7 @@ async function assemble(opts: RunOptions) {
   });
   // Events yield to the reconciles' writes; the manager that knows the backlog comes next.
   let backlogged = (): boolean => false;
+  const gate = opts.sharding ? shardGate() : undefined;
   const events = new EventRecorder({
     api,
     logger,
@@ -62,15 +65,23 @@ async function assemble(opts: RunOptions) {
           perMinute: opts.rolloutRestartsPerMinute,
         }
       : undefined,
+    shard: gate,
   });
   backlogged = () => manager.backlogged();
-  return { logger, metrics, api, events, manager };
+  return { logger, metrics, api, events, manager, gate };
 }
 
 export async function run(opts: RunOptions): Promise<void> {
-  const { logger, metrics, api, events, manager } = await assemble(opts);
-  const state: { leading: boolean; broken: boolean; stopping: boolean; elector?: LeaderElector } = {
-    leading: !opts.leaderElect,
+  const { logger, metrics, api, events, manager, gate } = await assemble(opts);
+  const state: {
+    leading: boolean;
+    broken: boolean;
+    stopping: boolean;
+    elector?: LeaderElector;
+    sharding?: Sharding;
+  } = {
+    // Sharded, every replica is active.
+    leading: !opts.leaderElect || opts.sharding,
     broken: false,
     stopping: false,
   };
@@ -96,6 +107,8 @@ export async function run(opts: RunOptions): Promise<void> {
     try {
       await manager.stop();
       await events.close();
+      // After the drain: the share moves once this replica's runs finished.
+      await state.sharding?.stop();
       await state.elector?.stop();
       await server.close();
     } catch (e) {
@@ -121,6 +134,26 @@ export async function run(opts: RunOptions): Promise<void> {
       await shutdown('start-failure', 1);
     }
   };
+  if (gate) {
+    const sharding = startSharding(opts, {
+      api,
+      logger,
+      metrics,
+      gate,
+      // Others may take this share over once the Lease expires: stop before they can.
+      onLost: () => void shutdown('lost-membership', 1),
+    });
+    state.sharding = sharding;
+    await sharding.ready;
+    if (state.stopping) return;
+    await manager.start().catch(async (e: unknown) => {
+      if (state.stopping) return;
+      state.broken = true;
+      logger.error({ err: e }, 'controller failed to start');
+      await shutdown('start-failure', 1);
+    });
+    return;
+  }
   if (!opts.leaderElect) return startManager();
   state.elector = leaderElector(opts, api, logger, {
     started: () => {

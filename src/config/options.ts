@@ -8,6 +8,7 @@ import { AddressError, parseListenAddress } from './address.js';
 import { OptionsError, parseBool, scan } from './argv.js';
 import { DurationError, parseGoDuration } from './duration.js';
 import { kubeconfigPath } from './kubeconfig-path.js';
+import { checkLeaderElection } from './leases.js';
 import { LOG_FORMATS, LOG_LEVELS } from './logging.js';
 import type { LogFormat, LogLevel } from './logging.js';
 
@@ -25,6 +26,8 @@ export interface RunOptions {
   logLevel: LogLevel;
   logFormat: LogFormat;
   leaderElect: boolean;
+  /** --sharding: every replica reconciles its share (docs/OPERATIONS.md, "Sharding"). */
+  sharding: boolean;
   leaderElectionNamespace: string;
   leaderElectionId: string;
   leaseDurationMs: number;
@@ -148,6 +151,13 @@ const FLAGS: readonly FlagSpec[] = [
     env: 'SYNCRET_LEADER_ELECT',
     default: 'false',
     help: 'Run leader election so only one replica reconciles (--leader-elect=false to disable).',
+  },
+  {
+    name: 'sharding',
+    type: 'bool',
+    env: 'SYNCRET_SHARDING',
+    default: 'false',
+    help: 'Every replica reconciles its share of the namespaces (member Leases, a hash ring, a shard label on each ExternalSecret and PushSecret written by the elected replica); the lease flags time it. ClusterExternalSecrets and ClusterPushSecrets are not served.',
   },
   {
     name: 'leader-election-namespace',
@@ -478,18 +488,6 @@ function listenAddressProblem(addr: string): string | undefined {
   }
 }
 
-/**
- * client-go's leaderelection.NewLeaderElector rules: a leader must renew well before its lease
- * can expire, and retries must fit into the renew deadline.
- */
-function checkLeaderElection(opts: RunOptions): void {
-  if (!opts.leaderElect) return;
-  if (opts.leaseDurationMs <= opts.renewDeadlineMs)
-    throw new OptionsError('--lease-duration must be greater than --renew-deadline');
-  if (opts.renewDeadlineMs <= 1.2 * opts.retryPeriodMs)
-    throw new OptionsError('--renew-deadline must be greater than 1.2 × --retry-period');
-}
-
 function buildRunOptions(flags: Map<string, string[]>, env: Env): RunOptions {
   const r = new FlagReader(flags, env);
   // Checked in this order, so that of several bad flags the same one is reported first.
@@ -516,6 +514,7 @@ function buildRunOptions(flags: Map<string, string[]>, env: Env): RunOptions {
     logLevel: r.oneOf('log-level', LOG_LEVELS),
     logFormat: r.oneOf('log-format', LOG_FORMATS),
     leaderElect: r.bool('leader-elect'),
+    sharding: r.bool('sharding'),
     leaderElectionNamespace,
     leaderElectionId,
     leaseDurationMs: r.duration('lease-duration'),

@@ -58,6 +58,7 @@ import { StoreAccess } from './store/access.js';
 import { storeController } from './store/controller.js';
 import { StoreHealth } from './store/health.js';
 import { objectViews } from './metric-views.js';
+import type { ShardGate } from './shard/gate.js';
 
 export interface ManagerOptions {
   api: KubeApi;
@@ -94,6 +95,12 @@ export interface ManagerOptions {
   allowGenericTargets?: boolean;
   /** Rollout restarts (docs/ROLLOUT.md); absent: none, and no workload is watched. */
   rollout?: RolloutSettings;
+  /**
+   * Sharding across replicas (docs/OPERATIONS.md): only the ExternalSecrets and PushSecrets
+   * labelled for this replica are watched, and the gate says which of them may run. The
+   * cluster-scoped fan-out kinds (ClusterExternalSecret, ClusterPushSecret) are not served.
+   */
+  shard?: ShardGate;
 }
 
 export interface RolloutSettings {
@@ -216,6 +223,7 @@ export class Manager {
           newCache: (type) => this.scoped<GenericObject>(type, { labelSelector: `${MANAGED_LABEL}=true` }),
         })
       : undefined;
+    const shard = o.shard;
     this.externalSecrets = externalSecretController({
       ...common,
       caches: this.caches,
@@ -224,6 +232,7 @@ export class Manager {
       generic: this.generic,
       queue: this.queueOptions('externalsecret', o.concurrency),
       onDataChanged: this.rollout?.changed,
+      admit: shard && ((es) => shard.admit('externalsecret', es)),
     });
     this.controllers = [...stores, this.externalSecrets] as Controller<KubeObject, unknown>[];
     this.controllers.push(
@@ -238,8 +247,11 @@ export class Manager {
         },
         generators,
         queue: this.queueOptions('pushsecret', Math.min(PUSH_WORKERS, o.concurrency)),
+        admit: shard && ((ps) => shard.admit('pushsecret', ps)),
       }) as Controller<KubeObject, unknown>,
     );
+    shard?.track('externalsecret', this.caches.externalSecrets, this.externalSecrets.queue);
+    shard?.track('pushsecret', this.caches.pushSecrets, this.controllers.at(-1)!.queue);
     const ces = this.caches.clusterExternalSecrets;
     if (ces)
       this.controllers.push(
@@ -311,8 +323,12 @@ export class Manager {
     const reflector = this.reflector.bind(this);
     const scoped = this.scoped.bind(this);
     const interner = new Interner();
+    // Sharded: this replica's objects only, and no fan-out kinds (they need every child).
+    const sharded = o.shard ? { labelSelector: o.shard.selector } : {};
+    const clusterWide = o.namespaces.length === 0 && !o.shard;
     return {
       externalSecrets: scoped<ExternalSecret>(EXTERNAL_SECRETS, {
+        ...sharded,
         transform: (es) => internObject(interner, stripManagedFields(es)),
       }),
       stores: scoped<SecretStore>(SECRET_STORES),
@@ -327,18 +343,16 @@ export class Manager {
       generators: (o.generators ?? [])
         .filter((gen) => gen.watched)
         .map((gen) => ({ gen, cache: scoped<KubeObject>(gen.resource) })),
-      pushSecrets: scoped<PushSecret>(PUSH_SECRETS),
+      pushSecrets: scoped<PushSecret>(PUSH_SECRETS, sharded),
       pushSources: scoped<SourceMeta>(SECRETS, { transform: sourceMetaOf as (o: SourceMeta) => SourceMeta }),
       // Cluster-scoped, so served only by a cluster-wide operator (ESO: a namespaced install
       // disables its ClusterExternalSecret reconciler).
-      clusterExternalSecrets:
-        o.namespaces.length === 0
-          ? new ObjectCache([reflector<ClusterExternalSecret>(CLUSTER_EXTERNAL_SECRETS, undefined)])
-          : undefined,
-      clusterPushSecrets:
-        o.namespaces.length === 0
-          ? new ObjectCache([reflector<ClusterPushSecret>(CLUSTER_PUSH_SECRETS, undefined)])
-          : undefined,
+      clusterExternalSecrets: clusterWide
+        ? new ObjectCache([reflector<ClusterExternalSecret>(CLUSTER_EXTERNAL_SECRETS, undefined)])
+        : undefined,
+      clusterPushSecrets: clusterWide
+        ? new ObjectCache([reflector<ClusterPushSecret>(CLUSTER_PUSH_SECRETS, undefined)])
+        : undefined,
       // Identity, opt-in and Syncret's template hashes only (workloadTransform): not the specs.
       workloads: o.rollout
         ? (Object.fromEntries(

@@ -72,6 +72,8 @@ describe('Metrics', () => {
       'syncret_externalsecrets',
       'syncret_stores',
       'syncret_leader',
+      'syncret_shard_epoch',
+      'syncret_shard_relabels_total',
       'syncret_build_info',
     ]) {
       expect(text).toContain(`# TYPE ${name} `);

@@ -96,6 +96,8 @@ export class Metrics {
   private readonly externalSecrets: Gauge<'ready'>;
   private readonly stores: Gauge<'kind' | 'ready'>;
   private readonly leader: Gauge;
+  private readonly shardEpoch: Gauge;
+  private readonly shardRelabels: Counter<'kind' | 'move'>;
   private readonly rolloutRestarts: Counter<'kind' | 'reason'>;
   private readonly rolloutFailures: Counter<'kind' | 'code'>;
   private readonly rolloutDelays: Counter<'kind'>;
@@ -284,6 +286,17 @@ export class Metrics {
     this.leader = new Gauge({
       name: 'syncret_leader',
       help: '1 when this replica is the leader (or runs without leader election), else 0.',
+      registers,
+    });
+    this.shardEpoch = new Gauge({
+      name: 'syncret_shard_epoch',
+      help: 'With --sharding: the shard assignment epoch this replica follows (0 before the first).',
+      registers,
+    });
+    this.shardRelabels = new Counter({
+      name: 'syncret_shard_relabels_total',
+      help: 'With --sharding, on the assigner: shard labels written, by kind; move "false" is a first assignment.',
+      labelNames: ['kind', 'move'],
       registers,
     });
     this.buildInfo = new Gauge({
@@ -482,6 +495,14 @@ export class Metrics {
 
   setLeader(leading: boolean): void {
     this.leader.set(leading ? 1 : 0);
+  }
+
+  setShardEpoch(epoch: number): void {
+    this.shardEpoch.set(epoch);
+  }
+
+  shardRelabel(kind: string, first: boolean): void {
+    this.shardRelabels.inc({ kind: this.l('kind', kind), move: first ? 'false' : 'true' });
   }
 
   /** The objects the scrape-time families count (the Manager's caches). */

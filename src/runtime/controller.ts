@@ -70,6 +70,11 @@ export interface ControllerOptions<T extends KubeObject, O> {
    * retries with its jittered backoff. Return a result to choose the retry instead.
    */
   errorPolicy?(obj: T, error: unknown, ctx: RunContext): QueueResult | undefined;
+  /**
+   * Whether this replica may run the object now (sharding: its share of the ring, see
+   * src/controller/shard/gate.ts). A run it refuses does nothing and schedules nothing.
+   */
+  admit?(obj: T): boolean;
 }
 
 export class Controller<T extends KubeObject, O> {
@@ -121,7 +126,7 @@ export class Controller<T extends KubeObject, O> {
 
   private async run(key: string, info: HandlerInfo): Promise<QueueResult> {
     let obj = this.o.cache.get(key);
-    if (!obj) return {};
+    if (!obj || (this.o.admit && !this.o.admit(obj))) return {};
     const ctx: RunContext = {
       key,
       reason: info.reason,

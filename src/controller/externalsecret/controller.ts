@@ -24,6 +24,7 @@ import { ReverseIndex } from '../../runtime/reverse-index.js';
 import { statusWriter } from '../../runtime/status.js';
 import { storeKey } from '../../runtime/watch.js';
 import { EXTERNAL_SECRETS } from '../../kube/resources.js';
+import { withoutShardKeys } from '../../kube/shards.js';
 import type { Generators } from '../generator/access.js';
 import { Reason, causeOf } from '../reasons.js';
 import type { StoreAccess } from '../store/access.js';
@@ -73,6 +74,8 @@ export interface EsControllerOptions {
   metrics: Metrics;
   logger: Logger;
   queue: Omit<WorkQueueOptions<string>, 'handler' | 'autoStart'>;
+  /** Sharding: whether this replica may run the object now (src/controller/shard/gate.ts). */
+  admit?: (obj: ExternalSecret) => boolean;
   /** Long-lived: aborted when the operator stops. */
   signal: AbortSignal;
   /** Stores whose reads failed; their users are requeued when they recover. */
@@ -140,10 +143,13 @@ export function externalSecretController(o: EsControllerOptions): Controller<Ext
     cache: caches.externalSecrets,
     logger: o.logger,
     queue: o.queue,
+    admit: o.admit,
     changed: (old, es) => {
       if (old.metadata.generation !== es.metadata.generation) return 'spec';
-      if (!jsonEqual(old.metadata.annotations, es.metadata.annotations)) return 'annotation';
-      if (!jsonEqual(old.metadata.labels, es.metadata.labels)) return 'annotation';
+      if (!jsonEqual(withoutShardKeys(old.metadata.annotations), withoutShardKeys(es.metadata.annotations)))
+        return 'annotation';
+      if (!jsonEqual(withoutShardKeys(old.metadata.labels), withoutShardKeys(es.metadata.labels)))
+        return 'annotation';
       return undefined;
     },
     reconcile: (es, ctx) => reconcileExternalSecret(es, externalSecretWorld(worldDeps, ctx), ctx.reason),

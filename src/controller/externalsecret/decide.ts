@@ -6,6 +6,7 @@ import type { ExternalSecret, KubeObject, RefreshPolicy } from '../../api/types.
 import { getCondition } from '../../runtime/conditions.js';
 import type { QueueReason } from '../../runtime/queue.js';
 import { jitteredBackoff } from '../../runtime/time/backoff.js';
+import { withoutShardKeys } from '../../kube/shards.js';
 import { Reason } from '../reasons.js';
 
 /** Why a sync fetches from the provider now. */
@@ -54,11 +55,14 @@ export function describeDecision(d: SyncDecision): string {
   return (d.sync && d.detail) || CAUSE_TEXT[d.why];
 }
 
-/** ESO's syncedResourceVersion: generation plus a hash of labels and annotations. */
+/**
+ * ESO's syncedResourceVersion: generation plus a hash of labels and annotations, less the
+ * sharding keys (a handover to another replica is no reason to sync again).
+ */
 export function syncedResourceVersion(es: Pick<KubeObject, 'metadata'>): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify(sortedEntries(es.metadata.labels)));
-  h.update(JSON.stringify(sortedEntries(es.metadata.annotations)));
+  h.update(JSON.stringify(sortedEntries(withoutShardKeys(es.metadata.labels))));
+  h.update(JSON.stringify(sortedEntries(withoutShardKeys(es.metadata.annotations))));
   return `${es.metadata.generation ?? 0}-${h.digest('hex').slice(0, 32)}`;
 }
 

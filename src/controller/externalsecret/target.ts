@@ -13,6 +13,7 @@ import {
   secretDataSize,
   tooLargeMessage,
 } from '../../secrets/secret-data.js';
+import { withoutShardKeys } from '../../kube/shards.js';
 import { Reason } from '../reasons.js';
 import {
   DATA_HASH_ANNOTATION,
@@ -148,13 +149,14 @@ function desiredMetadata(args: DesiredSecretArgs, creation: CreationPolicy, hash
   const { es } = args;
   const tmpl = es.spec?.target?.template;
   const labels: Record<string, string> = {
-    ...(args.metadata?.labels ?? (tmpl ? tmpl.metadata?.labels : es.metadata.labels)),
+    ...(args.metadata?.labels ?? (tmpl ? tmpl.metadata?.labels : withoutShardKeys(es.metadata.labels))),
     [MANAGED_LABEL]: 'true',
   };
   if (creation === 'Owner') labels[OWNER_LABEL] = ownerLabelValue(es);
   else delete labels[OWNER_LABEL];
   const annotations: Record<string, string> = {
-    ...(args.metadata?.annotations ?? (tmpl ? tmpl.metadata?.annotations : es.metadata.annotations)),
+    ...(args.metadata?.annotations ??
+      (tmpl ? tmpl.metadata?.annotations : withoutShardKeys(es.metadata.annotations))),
     [DATA_HASH_ANNOTATION]: hash,
   };
   const metadata: ObjectMeta = {

@@ -12,6 +12,7 @@
 
 import type { KubeObject, Namespace, PushSecret, Secret, SecretStore, StoreKind } from '../../api/types.js';
 import { PUSH_SECRETS } from '../../kube/resources.js';
+import { withoutShardKeys } from '../../kube/shards.js';
 import type { KubeApi } from '../../kube/types.js';
 import type { EventRecorder } from '../../observability/events.js';
 import type { Logger } from '../../observability/logger.js';
@@ -79,6 +80,8 @@ export interface PushControllerOptions {
   metrics: Metrics;
   logger: Logger;
   queue: Omit<WorkQueueOptions<string>, 'handler' | 'autoStart'>;
+  /** Sharding: whether this replica may run the object now (src/controller/shard/gate.ts). */
+  admit?: (obj: PushSecret) => boolean;
   signal: AbortSignal;
 }
 
@@ -134,10 +137,13 @@ export function pushSecretController(o: PushControllerOptions): Controller<PushS
     cache,
     logger: o.logger,
     queue: o.queue,
+    admit: o.admit,
     changed: (old, ps) => {
       if (old.metadata.generation !== ps.metadata.generation) return 'spec';
-      if (!jsonEqual(old.metadata.annotations, ps.metadata.annotations)) return 'annotation';
-      if (!jsonEqual(old.metadata.labels, ps.metadata.labels)) return 'annotation';
+      if (!jsonEqual(withoutShardKeys(old.metadata.annotations), withoutShardKeys(ps.metadata.annotations)))
+        return 'annotation';
+      if (!jsonEqual(withoutShardKeys(old.metadata.labels), withoutShardKeys(ps.metadata.labels)))
+        return 'annotation';
       return undefined;
     },
     reconcile: (ps, ctx) => reconcilePushSecret(ps, pushSecretWorld(worldDeps, ctx), ctx.reason),

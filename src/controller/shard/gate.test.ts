@@ -1,0 +1,81 @@
+import { describe, expect, it } from '@jest/globals';
+import type { KubeObject } from '../../api/types.js';
+import { SHARD_EPOCH_ANNOTATION, ownerOf } from '../../kube/shards.js';
+import type { ObjectCache } from '../../runtime/cache.js';
+import { WorkQueue } from '../../runtime/queue.js';
+import { ShardGate } from './gate.js';
+
+const obj = (namespace: string, name: string, epoch?: number): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'X',
+  metadata: {
+    namespace,
+    name,
+    ...(epoch ? { annotations: { [SHARD_EPOCH_ANNOTATION]: String(epoch) } } : {}),
+  },
+});
+
+/** The two methods the gate reads, over a plain map. */
+function cacheOf(objs: KubeObject[]): ObjectCache<KubeObject> {
+  const m = new Map(objs.map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]));
+  return { keys: () => m.keys(), get: (k: string) => m.get(k) } as unknown as ObjectCache<KubeObject>;
+}
+
+/** A namespace that `members` gives to `owner`. */
+function nsOwnedBy(owner: string, members: string[], skip = 0): string {
+  for (let i = 0, found = 0; ; i++)
+    if (ownerOf(`ns-${i}`, members) === owner && found++ === skip) return `ns-${i}`;
+}
+
+describe('ShardGate', () => {
+  it('runs what the accepted ring gives it, or what was labelled under a newer epoch', async () => {
+    const gate = new ShardGate('a');
+    const mine = nsOwnedBy('a', ['a', 'b']);
+    const theirs = nsOwnedBy('b', ['a', 'b']);
+    expect(gate.selector).toBe('sharding.syncret.io/shard=a');
+    expect(gate.admit('x', obj(mine, 'o'))).toBe(false); // nothing accepted yet
+    await gate.accept(5, ['a', 'b'], new AbortController().signal);
+    expect(gate.admit('x', obj(mine, 'o'))).toBe(true);
+    expect(gate.admit('x', obj(theirs, 'o', 5))).toBe(false); // leaving
+    expect(gate.admit('x', obj(theirs, 'o', 6))).toBe(true); // the assigner is ahead of us
+  });
+
+  it('on a new epoch drops the objects that leave and resolves only after their runs finished', async () => {
+    const gate = new ShardGate('a');
+    const stays = nsOwnedBy('a', ['a', 'b']);
+    const leaves = nsOwnedBy('b', ['a', 'b']);
+    const objs = [obj(stays, 's'), obj(leaves, 'l')];
+    let release: () => void = () => undefined;
+    const blocked = new Promise<void>((r) => (release = r));
+    const ran: string[] = [];
+    const queue = new WorkQueue<string>({
+      concurrency: 4,
+      handler: async (key) => {
+        ran.push(key);
+        if (key === `${leaves}/l`) await blocked;
+        return {};
+      },
+    });
+    gate.track('x', cacheOf(objs), queue);
+    await gate.accept(1, ['a'], new AbortController().signal);
+    queue.add(`${leaves}/l`, { reason: 'create' });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(queue.isRunning(`${leaves}/l`)).toBe(true);
+
+    let drained = false;
+    const accepting = gate.accept(2, ['a', 'b'], new AbortController().signal).then(() => (drained = true));
+    await new Promise((r) => setTimeout(r, 80));
+    expect(drained).toBe(false); // its run is still in flight
+    release();
+    await accepting;
+    expect(drained).toBe(true);
+    expect(queue.isRunning(`${leaves}/l`)).toBe(false);
+    expect(gate.admit('x', obj(leaves, 'l', 2))).toBe(false);
+
+    // Given back in a later epoch: the skipped object runs again.
+    await gate.accept(3, ['a'], new AbortController().signal);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ran.filter((k) => k === `${leaves}/l`).length).toBe(2);
+    await queue.shutdown();
+  });
+});

@@ -1,0 +1,86 @@
+// A replica's side of sharding (docs/OPERATIONS.md, "Sharding"). Its caches hold only the
+// objects labelled with its shard name (the reflectors' label selector); the gate decides which
+// of them it may run under the assignment it accepted last, and drains the ones that move away.
+//
+// An object runs here when the accepted ring gives its namespace to this replica, or when its
+// label was written under a newer epoch than the accepted one (the assigner is ahead: the old
+// owner drained already, and the label is the authority). An object whose namespace the
+// accepted ring gives to another replica is leaving: it is not run, and accept() resolves once
+// no run of it is in flight, so the replica can tell the assigner it drained that epoch. Only
+// then does the assigner relabel it; the new owner sees it appear in its own watch.
+
+import type { KubeObject } from '../../api/types.js';
+import { Ring, SHARD_EPOCH_ANNOTATION, SHARD_LABEL, parseEpoch } from '../../kube/shards.js';
+import type { ObjectCache } from '../../runtime/cache.js';
+import type { WorkQueue } from '../../runtime/queue.js';
+import { sleep } from '../../runtime/time/sleep.js';
+import { storeKey } from '../../runtime/watch.js';
+
+interface View {
+  cache: ObjectCache<KubeObject>;
+  queue: WorkQueue<string>;
+  /** Keys a run skipped: they run once an accepted ring admits them. */
+  skipped: Set<string>;
+}
+
+/** How often accept() looks whether the leaving objects' runs finished. */
+const DRAIN_POLL_MS = 25;
+
+export class ShardGate {
+  private ring = new Ring(0, []);
+  private readonly views = new Map<string, View>();
+
+  constructor(readonly shard: string) {}
+
+  /** The reflectors' label selector: only this replica's objects are listed and watched. */
+  get selector(): string {
+    return `${SHARD_LABEL}=${this.shard}`;
+  }
+
+  get epoch(): number {
+    return this.ring.epoch;
+  }
+
+  /** A controller whose objects are sharded (its cache holds only this replica's objects). */
+  track<T extends KubeObject>(name: string, cache: ObjectCache<T>, queue: WorkQueue<string>): void {
+    this.views.set(name, { cache: cache as unknown as ObjectCache<KubeObject>, queue, skipped: new Set() });
+  }
+
+  private owns(obj: KubeObject): boolean {
+    if (this.ring.ownerOf(obj.metadata.namespace ?? '') === this.shard) return true;
+    return parseEpoch(obj.metadata.annotations?.[SHARD_EPOCH_ANNOTATION]) > this.ring.epoch;
+  }
+
+  /** Whether a run of `obj` may go ahead now (the Controller's admit). */
+  admit(name: string, obj: KubeObject): boolean {
+    if (this.owns(obj)) return true;
+    this.views.get(name)?.skipped.add(storeKey(obj));
+    return false;
+  }
+
+  /**
+   * Takes a newer assignment: objects it gives to this replica run, objects it moves away stop;
+   * resolves when none of those has a run in flight (then the replica acks the epoch).
+   */
+  async accept(epoch: number, members: readonly string[], signal: AbortSignal): Promise<void> {
+    if (epoch <= this.ring.epoch) return;
+    this.ring = new Ring(epoch, members);
+    const leaving: [WorkQueue<string>, string][] = [];
+    for (const v of this.views.values()) {
+      for (const key of v.skipped) if (!v.cache.get(key)) v.skipped.delete(key);
+      for (const key of v.cache.keys()) {
+        const obj = v.cache.get(key);
+        if (!obj) continue;
+        if (this.owns(obj)) {
+          if (v.skipped.delete(key)) v.queue.add(key, { reason: 'relist' });
+          continue;
+        }
+        // Waiting and scheduled runs go; a running one finishes and is not rescheduled.
+        v.queue.forget(key);
+        v.skipped.add(key);
+        leaving.push([v.queue, key]);
+      }
+    }
+    while (!signal.aborted && leaving.some(([q, k]) => q.isRunning(k))) await sleep(DRAIN_POLL_MS, signal);
+  }
+}
