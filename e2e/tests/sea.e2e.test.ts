@@ -1,5 +1,6 @@
 // The self-contained `syncret` executable (Node single-executable application, built by
-// scripts/build-sea.ts): `injector copy` run from it puts one file into the volume, and that
+// scripts/build-sea.ts): `injector copy --single-executable` (the init container of an injector
+// run with --single-executable) puts one file into the volume, and that
 // file runs where the app image of exec mode runs it: no node on PATH, no node_modules, no
 // dist/ or package.json anywhere near. It prints its version, and `agent exec` renders the
 // environment (from a fake store, and from OpenBao logged in with kubernetes auth) and replaces
@@ -10,7 +11,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectValue, finished, projectToken, run, setUpVault, tearDownVault } from '../lib/delivery.js';
+import {
+  MAIN,
+  expectValue,
+  finished,
+  projectToken,
+  run,
+  setUpVault,
+  tearDownVault,
+} from '../lib/delivery.js';
 import type { VaultSetup } from '../lib/delivery.js';
 import { apply, newNamespace } from '../lib/kube.js';
 import { assertNoSecretLeaks } from '../lib/leaks.js';
@@ -52,7 +61,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'e2e-sea-'));
   emptyPath = mkdtempSync(join(dir, 'path-'));
   volume = join(dir, 'volume');
-  const copy = run('sea-copy', SEA, ['injector', 'copy', volume], { env: { PATH: emptyPath } });
+  // The syncret-copy init container of an injector run with --single-executable, in the image.
+  const copy = run('sea-copy', process.execPath, [MAIN, 'injector', 'copy', '--single-executable', volume]);
   expect((await finished(copy)).code).toBe(0);
   ns = newNamespace('e2e-sea');
   apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'app', namespace: ns } });
@@ -71,6 +81,16 @@ describe('the single executable', () => {
   it('is what injector copy puts into the volume: one executable file', () => {
     expect(readdirSync(volume)).toEqual(['syncret']);
     expect(statSync(join(volume, 'syncret')).mode & 0o111).not.toBe(0);
+  });
+
+  it('copies itself as one file when it is the program that runs injector copy', async () => {
+    const again = join(dir, 'volume-again');
+    const copy = run('sea-copy-self', join(volume, 'syncret'), ['injector', 'copy', again], {
+      env: { PATH: emptyPath },
+    });
+    expect((await finished(copy)).code).toBe(0);
+    expect(readdirSync(again)).toEqual(['syncret']);
+    expect(statSync(join(again, 'syncret')).size).toBe(statSync(SEA).size);
   });
 
   it('prints its version with no node on PATH and no node_modules', async () => {
