@@ -99,7 +99,7 @@ describe('the single executable', () => {
     expect(r.stdout.trim()).toBe(`syncret ${VERSION}`);
   });
 
-  it('agent exec renders a fake store into the environment and becomes /usr/bin/env', async () => {
+  it('agent exec renders a fake store (and a bcrypt of it) into the environment and becomes /usr/bin/env', async () => {
     const cfg = join(dir, 'fake.json');
     writeFileSync(
       cfg,
@@ -110,7 +110,13 @@ describe('the single executable', () => {
           namespace: 'demo',
           provider: { fake: { data: [{ key: 'app', value: JSON.stringify({ token: fakeValue }) }] } },
         },
-        templates: [{ name: 'app.env', path: 'app', contents: 'APP_TOKEN={{ .token }}\n' }],
+        templates: [
+          {
+            name: 'app.env',
+            path: 'app',
+            contents: 'APP_TOKEN={{ .token }}\nAPP_HASH={{ bcrypt .token }}\n',
+          },
+        ],
       }),
     );
     const r = await runCopied('sea-exec-fake', ['agent', 'exec', '--config', cfg, '--', '/usr/bin/env'], {
@@ -124,6 +130,8 @@ describe('the single executable', () => {
       'the environment of env',
     );
     expect(env).toContain('KEEP=kept');
+    // bcryptjs is bundled (dist/ requires it lazily from node_modules, which is not there).
+    expect(env.find((l) => l.startsWith('APP_HASH='))).toMatch(/^APP_HASH=\$2a\$10\$.{53}$/);
   });
 
   it('agent exec logs in to OpenBao with kubernetes auth and renders a KV secret', async () => {
