@@ -37,6 +37,10 @@ deps: node_modules/.package-lock.json ## Install Node 24 and npm packages
 build: deps ## Compile TypeScript to dist/
 	@npm run --silent build
 
+.PHONY: sea
+sea: build ## The self-contained `syncret` executable (Node SEA) in dist/sea/syncret (kept while unchanged)
+	@node --experimental-strip-types scripts/build-sea.ts
+
 .PHONY: crds
 crds: deps ## Regenerate crds/ from src/api (and the chart's copy)
 	@npm run --silent gen:crds

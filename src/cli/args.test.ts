@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { UsageError, parseAgentArgs } from './agent.js';
 import { parseFetchArgs } from './fetch.js';
+import type { InjectorArgs } from './injector.js';
 
 describe('syncret agent arguments', () => {
   it('passes everything after -- to the application unchanged', () => {
@@ -108,5 +109,15 @@ describe('syncret injector arguments', () => {
       /must not exceed/,
     );
     expect(() => parseInjectorArgs(['--run-as-user', 'root'])).toThrow(/not a uid/);
+  });
+
+  it('--single-executable makes the copy and the app container agree on one file', async () => {
+    const { injectorConfig, parseInjectorArgs } = await import('./injector.js');
+    const node = injectorConfig(parseInjectorArgs([]) as InjectorArgs, 'ns');
+    expect(node.execPrefix).toEqual(['/syncret/node', '/syncret/app/dist/main.js']);
+    expect(node.copyCommand.slice(-2)).toEqual(['copy', '/syncret']);
+    const sea = injectorConfig(parseInjectorArgs(['--single-executable']) as InjectorArgs, 'ns');
+    expect(sea.execPrefix).toEqual(['/syncret/syncret']);
+    expect(sea.copyCommand.slice(-3)).toEqual(['copy', '--single-executable', '/syncret']);
   });
 });

@@ -9,7 +9,7 @@ import { parseGoDuration } from '../config/duration.js';
 import { LOG_LEVELS } from '../config/logging.js';
 import type { LogLevel } from '../config/logging.js';
 import type { InjectorConfig } from '../injector/annotations.js';
-import { copyExecutable } from '../injector/copy.js';
+import { CopyError, copyExecutable } from '../injector/copy.js';
 import { apiStoreLookup } from '../injector/stores.js';
 import { WebhookTls } from '../injector/tls.js';
 import { webhookServer } from '../injector/webhook.js';
@@ -19,7 +19,7 @@ import { VERSION } from '../version.js';
 import { eachFlag } from './args.js';
 
 export const INJECTOR_USAGE = `Usage: syncret injector [flags]
-       syncret injector copy DIR
+       syncret injector copy [--single-executable] DIR
 
 Serves the mutating admission webhook that adds the Syncret agent to pods annotated for the
 Vault Agent injector (vault.hashicorp.com/*) or with syncret.io/store. Keeps its own CA and
@@ -40,6 +40,8 @@ Flags:
   --run-as-user UID          agent containers' uid and gid (default 65532, the image's user)
   --controller-class NAME    stores of this controller class only (default "")
   --kubeconfig FILE          default: in-cluster, else ~/.kube/config
+  --single-executable        exec mode copies the single executable (dist/sea/syncret, one
+                             file) instead of Node and the program; the image must contain it
   --allow-insecure-credentials
                              agents may send credentials over http:// (test setups only)
   --log-level LEVEL          ${LOG_LEVELS.join(', ')} (default info)
@@ -65,6 +67,7 @@ export interface InjectorArgs {
   controllerClass: string;
   kubeconfig?: string;
   allowInsecure: boolean;
+  singleExecutable: boolean;
   logLevel: LogLevel;
 }
 
@@ -91,6 +94,7 @@ export function parseInjectorArgs(argv: readonly string[]): InjectorArgs | 'help
     runAsUser: 65532,
     controllerClass: '',
     allowInsecure: false,
+    singleExecutable: false,
     logLevel: 'info',
   };
   for (const { arg, name, value } of eachFlag(argv, (m) => new InjectorUsageError(m))) {
@@ -120,6 +124,7 @@ export function parseInjectorArgs(argv: readonly string[]): InjectorArgs | 'help
       },
     };
     if (name === '--allow-insecure-credentials') a.allowInsecure = true;
+    else if (name === '--single-executable') a.singleExecutable = true;
     else if (text[name]) text[name](value());
     else throw new InjectorUsageError(`unknown argument "${arg}"`);
   }
@@ -148,9 +153,16 @@ function ownNamespace(a: InjectorArgs): string {
 export function injectorConfig(a: InjectorArgs, namespace: string): InjectorConfig {
   return {
     image: a.image,
-    // The Node build (copy.ts); a single-executable build would be ['/syncret/syncret'].
-    execPrefix: ['/syncret/node', '/syncret/app/dist/main.js'],
-    copyCommand: ['/nodejs/bin/node', '/app/dist/main.js', 'injector', 'copy', '/syncret'],
+    // What copy.ts puts into the volume, so the app container's command names it.
+    execPrefix: a.singleExecutable ? ['/syncret/syncret'] : ['/syncret/node', '/syncret/app/dist/main.js'],
+    copyCommand: [
+      '/nodejs/bin/node',
+      '/app/dist/main.js',
+      'injector',
+      'copy',
+      ...(a.singleExecutable ? ['--single-executable'] : []),
+      '/syncret',
+    ],
     vaultAddr: a.vaultAddr,
     tokenAudience: a.tokenAudience,
     ownNamespace: namespace,
@@ -211,16 +223,28 @@ async function serve(a: InjectorArgs): Promise<number> {
   return 0;
 }
 
-export async function injectorCommand(argv: string[]): Promise<number> {
-  if (argv[0] === 'copy') {
-    if (argv.length !== 2 || !argv[1]!.startsWith('/')) {
-      console.error('syncret injector copy: give one absolute directory');
-      return 2;
-    }
-    const prefix = await copyExecutable(argv[1]!);
+async function copyCommand(argv: string[]): Promise<number> {
+  const single = argv[0] === '--single-executable';
+  const rest = single ? argv.slice(1) : argv;
+  if (rest.length !== 1 || !rest[0]!.startsWith('/')) {
+    console.error('usage: syncret injector copy [--single-executable] DIR (an absolute directory)');
+    return 2;
+  }
+  try {
+    const prefix = await copyExecutable(rest[0]!, undefined, single);
     console.error(`syncret injector copy: ${prefix.join(' ')} is ready`);
     return 0;
+  } catch (e) {
+    if (e instanceof CopyError) {
+      console.error(`syncret injector copy: ${e.message}`);
+      return 1;
+    }
+    throw e;
   }
+}
+
+export async function injectorCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'copy') return copyCommand(argv.slice(1));
   let args: InjectorArgs | 'help';
   try {
     args = parseInjectorArgs(argv);

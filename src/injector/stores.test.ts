@@ -1,5 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SecretStore } from '../api/types.js';
@@ -7,7 +15,7 @@ import { CLUSTER_SECRET_STORES, NAMESPACES, SECRET_STORES } from '../kube/resour
 import { MemoryApi } from '../kube/testing/memory-api.js';
 import { KubeApiError } from '../kube/types.js';
 import { InjectionError } from './annotations.js';
-import { copyExecutable } from './copy.js';
+import { CopyError, SEA_PATH, copyExecutable } from './copy.js';
 import { apiStoreLookup } from './stores.js';
 
 function seeded(): MemoryApi {
@@ -92,5 +100,18 @@ describe('copyExecutable', () => {
     expect(readFileSync(join(out, 'app', 'dist', 'main.js'), 'utf8')).toBe('// main');
     expect(existsSync(join(out, 'app', 'package.json'))).toBe(true);
     expect(existsSync(join(out, 'app', 'node_modules'))).toBe(false);
+  });
+
+  it('copies the single executable as one file when asked, and refuses when the image has none', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'inject-root-'));
+    const out = join(mkdtempSync(join(tmpdir(), 'inject-out-')), 'syncret');
+    await expect(copyExecutable(out, root, true)).rejects.toThrow(CopyError);
+    expect(existsSync(out)).toBe(false);
+    mkdirSync(join(root, 'dist', 'sea'), { recursive: true });
+    writeFileSync(join(root, SEA_PATH), '#!sea');
+    writeFileSync(join(root, 'package.json'), '{}');
+    expect(await copyExecutable(out, root, true)).toEqual([join(out, 'syncret')]);
+    expect(readdirSync(out)).toEqual(['syncret']);
+    expect(statSync(join(out, 'syncret')).mode & 0o777).toBe(0o555);
   });
 });
