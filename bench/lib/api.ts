@@ -28,7 +28,16 @@ export class Api {
     const ca = cluster['certificate-authority-data']
       ? Buffer.from(cluster['certificate-authority-data'], 'base64')
       : readFileSync(cluster['certificate-authority']!);
-    this.agent = new Agent({ connect: { ca }, connections, pipelining: 1, keepAliveTimeout: 60_000 });
+    // HTTP/1.1 as the operator's transport (src/kube/transport.ts): the baseline must pay what the
+    // operator pays, and undici's HTTP/2 session idle timeout crashed a run (an 'error' event on
+    // a stream nobody listened to, 2026-12-02).
+    this.agent = new Agent({
+      connect: { ca },
+      connections,
+      pipelining: 1,
+      keepAliveTimeout: 60_000,
+      allowH2: false,
+    });
   }
 
   async call<T = unknown>(
