@@ -14,6 +14,7 @@ import { startHttpServer } from '../observability/server.js';
 import { enableCostPacing } from '../secrets/template/index.js';
 import { VERSION } from '../version.js';
 import { defaultGenerators, defaultRegistry } from './registry.js';
+import { runtimeSettings } from './runtime-settings.js';
 
 /** The operator's parts: API client, Events, the controllers and the HTTP endpoints. */
 async function assemble(opts: RunOptions) {
@@ -84,7 +85,10 @@ export async function run(opts: RunOptions): Promise<void> {
         !state.leading ? true : manager.hasSynced() ? true : { ok: false, detail: 'caches not synced' },
     },
   });
-  logger.info({ version: VERSION, address: server.address, namespaces: opts.namespaces }, 'syncret started');
+  logger.info(
+    { version: VERSION, address: server.address, namespaces: opts.namespaces, runtime: runtimeSettings() },
+    'syncret started',
+  );
 
   const shutdown = async (signal: string, code = 0): Promise<void> => {
     if (state.stopping) return;
