@@ -76,11 +76,12 @@ describe('runtime settings of `node dist/main.js run`', () => {
   });
   it("keeps the user's own value of a flag (NODE_OPTIONS or the command line) and of the environment", async () => {
     const s = await started({ NODE_OPTIONS: '--max-semi-space-size=8', MALLOC_ARENA_MAX: '4' });
-    expect(s.runtime.nodeFlags).toEqual([]);
+    const others = V8_FLAGS.filter((f) => !f.startsWith('--max-semi-space-size='));
+    expect(s.runtime.nodeFlags).toEqual(others);
     expect(s.runtime.nodeOptions).toBe('--max-semi-space-size=8');
     expect(s.runtime.env).toEqual({ MALLOC_ARENA_MAX: '4' });
     const c = await started({}, ['--max-semi-space-size=16']);
-    expect(c.runtime.nodeFlags).toEqual(['--max-semi-space-size=16']);
+    expect(c.runtime.nodeFlags).toEqual([...others, '--max-semi-space-size=16']);
     expect(c.runtime.env).toEqual(RUNTIME_ENV);
   });
   it(`leaves Node's defaults with ${MARK}=off`, async () => {
@@ -93,12 +94,18 @@ describe('runtime settings of `node dist/main.js run`', () => {
 describe('missingSettings', () => {
   it('adds what neither the command line nor NODE_OPTIONS names', () => {
     expect(missingSettings([], {})).toEqual({ flags: [...V8_FLAGS], env: { ...RUNTIME_ENV } });
-    expect(missingSettings(['--max_semi_space_size=4'], { MALLOC_ARENA_MAX: '8' })).toEqual({
+    expect(
+      missingSettings(['--max_semi_space_size=4', '--no-memory-saver-mode', '--expose_gc'], {
+        MALLOC_ARENA_MAX: '8',
+      }),
+    ).toEqual({
       flags: [],
       env: {},
     });
     expect(
-      missingSettings([], { NODE_OPTIONS: ' --max-old-space-size=288  --max-semi-space-size=2 ' }).flags,
+      missingSettings([], {
+        NODE_OPTIONS: ' --max-old-space-size=288  --max-semi-space-size=2 --expose-gc --memory-saver-mode ',
+      }).flags,
     ).toEqual([]);
     expect(missingSettings([], { NODE_OPTIONS: '--max-old-space-size=288' }).flags).toEqual([...V8_FLAGS]);
   });

@@ -135,6 +135,7 @@ export class Manager {
   private readonly externalSecrets: Controller<ExternalSecret, unknown>;
   private readonly rollout?: RolloutRestarts;
   private started = false;
+  private finished = 0;
 
   constructor(private readonly o: ManagerOptions) {
     const signal = this.abort.signal;
@@ -343,12 +344,14 @@ export class Manager {
       onAdd: (reason) => m.queueAdd(controller, reason),
       onStart: (waitSeconds) => m.queueWait(controller, waitSeconds),
       onInflight: (n) => m.inflight(controller, n),
-      onDone: (key, r) =>
+      onDone: (key, r) => {
+        this.finished++;
         m.reconcileDone(controller, key, {
           ok: r.ok,
           requeue: r.requeueInMs !== undefined,
           seconds: r.seconds,
-        }),
+        });
+      },
     };
   }
 
@@ -393,6 +396,11 @@ export class Manager {
 
   hasSynced(): boolean {
     return this.started;
+  }
+
+  /** Reconciles finished so far, of every controller (a measure of work done). */
+  reconciles(): number {
+    return this.finished;
   }
 
   /**
