@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { QuietGc } from './quiet-gc.js';
 
-function setup(minWork = 10, quietMs = 3000) {
+function setup(minWork = 10, quietMs = 3000, heap = 0) {
   let work = 0;
   let t = 0;
   let collections = 0;
@@ -12,6 +12,8 @@ function setup(minWork = 10, quietMs = 3000) {
     quietMs,
     everyMs: 0,
     now: () => t,
+    maxHeapBytes: 100,
+    heapUsed: () => heap,
   });
   return {
     q,
@@ -42,6 +44,12 @@ describe('QuietGc', () => {
     const busy = setup(10);
     for (let i = 0; i < 100; i++) expect(busy.step(50, 2999)).toBe(false);
     expect(busy.collections()).toBe(0);
+  });
+  it('skips the collection of a heap above the bound (its pause grows with the heap)', () => {
+    const s = setup(10, 3000, 101);
+    s.step(100, 1000);
+    for (let i = 0; i < 10; i++) expect(s.step(0, 1000)).toBe(false);
+    expect(s.collections()).toBe(0);
   });
   it('does nothing without a collector', () => {
     const q = new QuietGc({ work: () => 1000, gc: undefined, everyMs: 0 });

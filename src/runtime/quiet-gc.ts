@@ -8,6 +8,8 @@
 // It runs only after a quiet period that follows real work, so a steady trickle of refreshes
 // never triggers it, and at most once per burst.
 
+import { getHeapStatistics } from 'node:v8';
+
 export interface QuietGcOptions {
   /** A count that grows with work done (reconciles finished). */
   work: () => number;
@@ -20,6 +22,14 @@ export interface QuietGcOptions {
   /** How often to look (an unref'd interval); 0: the owner calls check() (tests). */
   everyMs?: number;
   now?: () => number;
+  /**
+   * Above this heap (bytes used), no collection: its pause grows with the heap, and at 50,000
+   * ExternalSecrets (about 170 MiB) one was the likely cause of a 5 s stall on a loaded machine
+   * (docs/PERFORMANCE.md). Default 128 MiB.
+   */
+  maxHeapBytes?: number;
+  /** The heap's used bytes; default v8.getHeapStatistics(). */
+  heapUsed?: () => number;
   /** Told after each collection, with its duration (ms). */
   onCollect?: (ms: number) => void;
 }
@@ -55,6 +65,8 @@ export class QuietGc {
     if (!this.o.gc || count - this.collectedAt < (this.o.minWork ?? 500)) return false;
     if (t - this.lastChange < (this.o.quietMs ?? 3000)) return false;
     this.collectedAt = count;
+    const used = this.o.heapUsed ?? (() => getHeapStatistics().used_heap_size);
+    if (used() > (this.o.maxHeapBytes ?? 128 * 1024 * 1024)) return false;
     const start = performance.now();
     this.o.gc();
     this.o.onCollect?.(performance.now() - start);
