@@ -37,10 +37,8 @@ RUN npm install --omit=dev --ignore-scripts --no-save --no-audit --no-fund --log
 FROM ${RUNTIME_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production
-# Measured in bench/ (docs/PERFORMANCE.md): at 10,000 ExternalSecrets a 2 MiB young generation
-# and two malloc arenas held RSS at 176 MiB instead of 239 MiB (peak 176 instead of 349), for
-# no measurable CPU at steady state. The benchmark reads this line to run the operator as shipped.
-ENV NODE_OPTIONS=--max-semi-space-size=2 MALLOC_ARENA_MAX=2
+# No NODE_OPTIONS: `syncret run` applies its own V8 and allocator settings however it is started
+# (src/cli/runtime-settings.ts, measured in bench/, docs/PERFORMANCE.md).
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 # dist/version.js reads the version from here.

@@ -5,9 +5,11 @@
 //   npm run bench -- [--quick] [--scenarios 1,2,3,4,5,7] [--n 5000] [--steady-n 10000]
 //                    [--push-n 1000] (scenario 8, PushSecret, runs only when named)
 //                    [--steady-seconds 300] [--unrelated-n 10000] [--unrelated-kib 100]
-//                    [--operator-args '--kube-qps 0'] [--no-image-env]
+//                    [--operator-args '--kube-qps 0'] [--node-defaults] [--label NAME]
+//   npm run bench -- --scale [--scale-n 50000] [--scale-namespaces 500] [--scale-base-n 10000]
+//                    [--scale-steady-seconds 120]   (scenario 9 alone: see bench/scenarios/scale.ts)
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { OperatorHandle } from '../e2e/lib/operator.js';
@@ -20,11 +22,13 @@ import type { BenchOptions, Ctx, ScenarioResult } from './lib/context.js';
 import { writePictures } from './lib/plots.js';
 import { deleteNamespaces } from './lib/world.js';
 import { baseline } from './scenarios/baseline.js';
+import { idle } from './scenarios/idle.js';
 import { cold, compareToBaselines } from './scenarios/cold.js';
 import { providerCalls } from './scenarios/provider-calls.js';
 import { pushScenario } from './scenarios/push.js';
 import { underLoad } from './scenarios/load.js';
 import { restart } from './scenarios/restart.js';
+import { scale } from './scenarios/scale.js';
 import { steady, unrelated } from './scenarios/steady.js';
 
 function parse(argv: string[]): BenchOptions {
@@ -36,13 +40,18 @@ function parse(argv: string[]): BenchOptions {
     steadySeconds: 300,
     unrelatedN: 10000,
     unrelatedBytes: 100 * 1024,
-    scenarios: new Set(['1', '2', '3', '4', '5', '6', '7']),
+    scenarios: new Set(['0', '1', '2', '3', '4', '5', '6', '7']),
     callsN: 1000,
     // The count is exact (10 per cycle); the 15-minute budget has no room for a second minute.
     callsCycles: 1,
     pushN: 1000,
     operatorArgs: [],
-    imageEnv: true,
+    nodeDefaults: false,
+    label: '',
+    scaleN: 50_000,
+    scaleNamespaces: 500,
+    scaleBaseN: 10_000,
+    scaleSteadySeconds: 120,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -72,6 +81,13 @@ function parse(argv: string[]): BenchOptions {
     else if (a === '--unrelated-n') o.unrelatedN = Number(v());
     else if (a === '--unrelated-kib') o.unrelatedBytes = Number(v()) * 1024;
     else if (a === '--push-n') o.pushN = Number(v());
+    else if (a === '--node-defaults') o.nodeDefaults = true;
+    else if (a === '--label') o.label = v();
+    else if (a === '--scale') o.scenarios = new Set(['9']);
+    else if (a === '--scale-n') o.scaleN = Number(v());
+    else if (a === '--scale-namespaces') o.scaleNamespaces = Number(v());
+    else if (a === '--scale-base-n') o.scaleBaseN = Number(v());
+    else if (a === '--scale-steady-seconds') o.scaleSteadySeconds = Number(v());
     else throw new Error(`unknown flag ${a}`);
   }
   return o;
@@ -96,25 +112,6 @@ function table(results: ScenarioResult[]): string {
     }
   return lines.join('\n');
 }
-
-/**
- * The runtime settings the container image ships (Dockerfile ENV), so the figures are those of
- * the operator as deployed; `--no-image-env` measures plain Node defaults instead.
- */
-function imageEnv(): Record<string, string> {
-  const line = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('ENV NODE_OPTIONS='));
-  if (!line) throw new Error('Dockerfile has no ENV NODE_OPTIONS= line');
-  // ENV KEY=value KEY2="quoted value" ...
-  return Object.fromEntries(
-    [...line.slice(4).matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S+)/g)].map((m) => [
-      m[1]!,
-      m[2]!.replace(/^"(.*)"$/, '$1'),
-    ]),
-  );
-}
-const IMAGE_ENV = imageEnv();
 
 async function main(): Promise<void> {
   const opts = parse(process.argv.slice(2));
@@ -142,7 +139,9 @@ async function main(): Promise<void> {
       op = await startOperator({
         name: `bench-${name}`,
         args: ['--log-level', 'info', ...opts.operatorArgs, ...args],
-        env: { ...(opts.imageEnv ? IMAGE_ENV : {}), ...env },
+        // The operator applies its own runtime settings (src/cli/runtime-settings.ts);
+        // --node-defaults turns them off to measure Node's and glibc's defaults.
+        env: { ...(opts.nodeDefaults ? { SYNCRET_RUNTIME_SETTINGS: 'off' } : {}), ...env },
         // A loaded machine (other work on the same cores) can take longer than 30 s to start Node.
         readyTimeoutMs: 120_000,
       });
@@ -163,6 +162,7 @@ async function main(): Promise<void> {
   const s = opts.scenarios;
   const maxN = Math.max(...opts.coldN);
   try {
+    if (s.has('0')) await idle(ctx);
     let loadNs: string | undefined;
     // Each N's baseline right before its cold run. At the largest N the writes-only passes
     // bracket the backlog's rounds inside cold() instead, and the like-for-like pass runs once
@@ -190,6 +190,7 @@ async function main(): Promise<void> {
     if (s.has('5')) await unrelated(ctx);
     if (s.has('6')) await providerCalls(ctx, opts.callsN, opts.callsCycles, 60);
     if (s.has('8')) await pushScenario(ctx, opts.pushN, 60);
+    if (s.has('9')) await scale(ctx);
     await ctx.stopOperator();
     if (loadNs) await deleteNamespaces(api, [loadNs], { wait: false });
   } finally {
@@ -199,7 +200,7 @@ async function main(): Promise<void> {
     await globalTeardown();
   }
 
-  const date = new Date().toISOString().slice(0, 10);
+  const date = new Date().toISOString().slice(0, 10) + (opts.label ? `-${opts.label}` : '');
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const machine = {

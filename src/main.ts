@@ -95,6 +95,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return 0;
   }
+  // Returns only when the settings are in effect (or cannot be applied here).
+  (await import('./cli/runtime-settings.js')).applyRuntimeSettings();
   await (await import('./cli/operator.js')).run(cmd.options);
   return -1;
 }

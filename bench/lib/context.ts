@@ -22,8 +22,15 @@ export interface BenchOptions {
   pushN: number;
   /** Extra flags for every operator process (e.g. to compare settings). */
   operatorArgs: string[];
-  /** Run the operator with the container image's NODE_OPTIONS and MALLOC_ARENA_MAX. */
-  imageEnv: boolean;
+  /** Run the operator without its own runtime settings (SYNCRET_RUNTIME_SETTINGS=off). */
+  nodeDefaults: boolean;
+  /** Appended to the results' file name: bench/results/<date>-<label>.{json,md}. */
+  label: string;
+  /** Scenario 9 (`--scale`): ExternalSecrets, their namespaces, the bare client's pass, the CPU window. */
+  scaleN: number;
+  scaleNamespaces: number;
+  scaleBaseN: number;
+  scaleSteadySeconds: number;
 }
 
 export interface Target {

@@ -106,7 +106,7 @@ export async function createExternalSecrets(
 }
 
 export interface EsObject {
-  metadata?: { name?: string; resourceVersion?: string };
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
   status?: { refreshTime?: string; conditions?: { type?: string; status?: string }[] };
 }
 
@@ -125,7 +125,8 @@ export function syncedSince(since: number): (o: EsObject) => boolean {
 
 /**
  * Timestamps, from a watch, the first time each ExternalSecret of a namespace is Ready=True (or
- * meets the constructor's `when`).
+ * meets the constructor's `when`). With the namespace `''`: of every namespace, keyed
+ * namespace/name.
  */
 export class ReadyTracker {
   readonly readyAt = new Map<string, number>();
@@ -144,18 +145,27 @@ export class ReadyTracker {
     this.counts = when;
   }
 
+  private get path(): string {
+    return this.ns ? `${GROUP_PATH}/namespaces/${this.ns}/externalsecrets` : `${GROUP_PATH}/externalsecrets`;
+  }
+
+  private key(o: EsObject): string | undefined {
+    const name = o.metadata?.name;
+    return this.ns || !name ? name : `${o.metadata?.namespace}/${name}`;
+  }
+
   async start(): Promise<void> {
     const list = await this.api.must<{ metadata: { resourceVersion: string }; items: EsObject[] }>(
       'GET',
-      `${GROUP_PATH}/namespaces/${this.ns}/externalsecrets`,
+      this.path,
     );
-    for (const o of list.items) if (this.counts(o)) this.readyAt.set(o.metadata!.name!, Date.now());
+    for (const o of list.items) if (this.counts(o)) this.readyAt.set(this.key(o)!, Date.now());
     this.running = this.api.watch(
-      `${GROUP_PATH}/namespaces/${this.ns}/externalsecrets`,
+      this.path,
       list.metadata.resourceVersion,
       (type, obj) => {
         const o = obj as EsObject;
-        const name = o.metadata?.name;
+        const name = this.key(o);
         if (type !== 'DELETED' && name && !this.readyAt.has(name) && this.counts(o)) {
           this.readyAt.set(name, Date.now());
           this.check();

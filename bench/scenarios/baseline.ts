@@ -33,7 +33,7 @@ import {
 } from '../lib/world.js';
 
 const WRITES_CONCURRENCY = 64;
-const SCENARIO_CONCURRENCY = 32;
+export const SCENARIO_CONCURRENCY = 32;
 
 /**
  * The operator's two writes for one ExternalSecret, the same bodies it sends for the fake store
@@ -42,7 +42,7 @@ const SCENARIO_CONCURRENCY = 32;
  * apiserver's costs that come with them (RBAC for a non-admin, API Priority and Fairness, the
  * owner-reference permission check, the garbage collector's graph) are the operator's too.
  */
-async function operatorWrites(
+export async function operatorWrites(
   api: Api,
   ns: string,
   es: { name: string; uid: string },
@@ -114,7 +114,7 @@ const DATA = {
 /** The data-hash annotation's shape (56 hex characters); nothing reads it here. */
 const DATA_HASH = 'd'.repeat(56);
 /** The shape of the operator's syncedResourceVersion: generation, hash of labels and annotations. */
-const SRV = `1-${'0'.repeat(32)}`;
+export const SRV = `1-${'0'.repeat(32)}`;
 
 /**
  * The writes-only figure: both writes for each named ExternalSecret, to a second Secret

@@ -6,8 +6,11 @@
 // measured on its own ExternalSecrets right before and right after the rounds.
 // Scenario 7 (restart) and 3 (create under load) reuse the largest cold namespace.
 
-import type { Ctx, Curve } from '../lib/context.js';
-import { clusterCpu, cpuSeconds, cpuSpent, ownCpu } from '../lib/proc.js';
+import type { OperatorHandle } from '../../e2e/lib/operator.js';
+import type { Ctx, Curve, Target } from '../lib/context.js';
+import { MiB } from '../lib/context.js';
+import { clusterCpu, cpuSeconds, cpuSpent, ownCpu, sampleRss } from '../lib/proc.js';
+import { drained } from './restart.js';
 import { doneCurve, mean, round, summary } from '../lib/stats.js';
 import {
   ReadyTracker,
@@ -95,6 +98,36 @@ async function backlog(
   return { rates, metrics, curves };
 }
 
+/** Seconds of RSS samples "at rest" after a sync, once the queue is drained. */
+const REST_SECONDS = 10;
+
+/** The operator's RSS at rest after a sync: the mean over REST_SECONDS once drained, and its heap. */
+export async function atRest(op: OperatorHandle, n: number): Promise<{ rss: number; heap: number }> {
+  await drained(op, 600_000, n);
+  const s = sampleRss(op.pid, 500);
+  await new Promise((r) => setTimeout(r, REST_SECONDS * 1000));
+  return { rss: s.stop().avg, heap: await op.metric('nodejs_heap_size_used_bytes') };
+}
+
+function memoryTargets(peak: number, rest: number): Target[] {
+  return [
+    {
+      name: 'RSS peak during the cold sync',
+      value: round(peak / MiB, 1),
+      op: '<=',
+      target: 160,
+      unit: 'MiB',
+    },
+    {
+      name: 'RSS at rest after the cold sync',
+      value: round(rest / MiB, 1),
+      op: '<=',
+      target: 140,
+      unit: 'MiB',
+    },
+  ];
+}
+
 /** `backlogNs`: the baseline's namespace of N ExternalSecrets, for the backlog to start from. */
 export async function cold(
   ctx: Ctx,
@@ -112,6 +145,7 @@ export async function cold(
   const op = await ctx.startOperator(`cold-${n}`);
   const tracker = new ReadyTracker(api, ns);
   await tracker.start();
+  const during = sampleRss(op.pid, 250);
   ctx.log(`cold N=${n}: creating ${n} ExternalSecrets`);
   const cpu0 = clusterCpu();
   const own0 = ownCpu();
@@ -124,6 +158,7 @@ export async function cold(
   const last = Math.max(...tracker.readyAt.values());
   await tracker.stop();
   const curves: Record<string, Curve> = { ready: doneCurve(tracker.readyAt.values(), start) };
+  const peak = during.stop().peak;
   const total = (last - start) / 1000;
   const lat = [...created].map(([name, at]) => (tracker.readyAt.get(name)! - at) / 1000);
   const s = summary(lat);
@@ -135,6 +170,7 @@ export async function cold(
     create_to_ready_p50_s: round(s.p50, 3),
     create_to_ready_p99_s: round(s.p99, 3),
     operator_rss_mib: round((await op.metric('process_resident_memory_bytes')) / 1048576, 1),
+    rss_peak_mib: round(peak / MiB, 1),
     operator_heap_mib: round((await op.metric('nodejs_heap_size_used_bytes')) / 1048576, 1),
     kube_requests: await op.metric('syncret_kube_requests_total'),
     ...cpu,
@@ -145,6 +181,13 @@ export async function cold(
     const m = /^syncret_kube_requests_total\{(.*)\} (\S+)$/.exec(line);
     if (m && Number(m[2]) > 0) perVerb.push(`${m[1]}: ${(Number(m[2]) / n).toFixed(2)}/ES`);
   }
+  // After the request counts: the Events sent once the burst is over are not the sync's.
+  const rest = n === Math.max(...ctx.opts.coldN) ? await atRest(op, n) : undefined;
+  if (rest)
+    Object.assign(metrics, {
+      rss_rest_mib: round(rest.rss / MiB, 1),
+      heap_rest_mib: round(rest.heap / MiB, 1),
+    });
   if (pending) {
     pending.rates.forEach((r, i) => (metrics[`backlog_round${i + 1}_es_per_s`] = round(r, 1)));
     metrics.backlog_es_per_s = round(mean(pending.rates), 1);
@@ -163,8 +206,12 @@ export async function cold(
     title: `Cold sync: N=${n} ExternalSecrets created at once`,
     params: { n },
     metrics,
-    targets: [],
-    notes: perVerb,
+    notes: [
+      ...perVerb,
+      'rss_peak_mib: the highest of 4 samples a second from the start of the creates to the last Ready',
+      ...(rest ? [`rss_rest_mib: the mean over ${REST_SECONDS} s once the queue is drained`] : []),
+    ],
+    targets: rest && n >= 5000 ? memoryTargets(peak, rest.rss) : [],
     seconds: round((Date.now() - t0) / 1000, 1),
     curves,
   });

@@ -147,6 +147,7 @@ export class Manager {
   private readonly rollout?: RolloutRestarts;
   private readonly generic?: GenericTargets;
   private started = false;
+  private finished = 0;
 
   constructor(private readonly o: ManagerOptions) {
     const signal = this.abort.signal;
@@ -381,12 +382,14 @@ export class Manager {
       onAdd: (reason) => m.queueAdd(controller, reason),
       onStart: (waitSeconds) => m.queueWait(controller, waitSeconds),
       onInflight: (n) => m.inflight(controller, n),
-      onDone: (key, r) =>
+      onDone: (key, r) => {
+        this.finished++;
         m.reconcileDone(controller, key, {
           ok: r.ok,
           requeue: r.requeueInMs !== undefined,
           seconds: r.seconds,
-        }),
+        });
+      },
     };
   }
 
@@ -431,6 +434,11 @@ export class Manager {
 
   hasSynced(): boolean {
     return this.started;
+  }
+
+  /** Reconciles finished so far, of every controller (a measure of work done). */
+  reconciles(): number {
+    return this.finished;
   }
 
   /**
