@@ -168,8 +168,13 @@ describe('OpenBao', () => {
     expect(atImport).toContain('lib/index.js');
     expect(atEnd).toContain('providers/vault/client.js');
     expect(atEnd.filter((f) => OPERATOR.test(f))).toEqual([]);
-    // The cloud SDKs stay unloaded for a Vault store.
-    expect(atEnd.filter((f) => /^providers\/(aws|azurekv|gcpsm)\//.test(f))).toEqual([]);
+    // The cloud SDKs stay unloaded for a Vault store (Google's endpoint overrides, which Vault's
+    // gcp login reads, are a few lines of configuration, not the SDK).
+    expect(
+      atEnd.filter(
+        (f) => /^providers\/(aws|azurekv|gcpsm)\//.test(f) && f !== 'providers/gcpsm/endpoints.js',
+      ),
+    ).toEqual([]);
     expect(p.log()).toMatch(/opened a vault store[\s\S]*closed/);
   });
 
