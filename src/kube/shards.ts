@@ -6,6 +6,8 @@
 // now scores highest on, a member that leaves gives only its own to the others; nothing else
 // moves, and every replica that knows the member list computes the same owner.
 
+import { hash32 } from '../runtime/time/hash.js';
+
 /** On ExternalSecrets and PushSecrets: the replica that reconciles the object (its shard name). */
 export const SHARD_LABEL = 'sharding.syncret.io/shard';
 /** On a labelled object: the assignment epoch the label was written under. */
@@ -36,21 +38,6 @@ export function withoutShardKeys(m: Record<string, string> | undefined): Record<
 }
 
 const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-
-/** FNV-1a, 32 bits, then a murmur3 finalizer: cheap, and spreads neighbouring names apart. */
-function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /**
  * A replica's shard name: its identity when that is a valid label value (a Pod name is),

@@ -22,6 +22,7 @@
 // so a restart does not refresh (and pay for) every object at once.
 
 import type { RefreshPolicy } from '../api/types.js';
+import { hash32 } from './time/hash.js';
 
 /** --min-refresh-interval's default. */
 export const DEFAULT_MIN_REFRESH_INTERVAL_MS = 10_000;
@@ -93,17 +94,7 @@ export function refreshJitterMs(key: string, intervalMs: number): number {
   return Math.floor(hashUnit(key) * jitterWindowMs(intervalMs));
 }
 
-/** A hash of `s` mapped to [0, 1): FNV-1a, then murmur3's finalizer so similar names spread evenly. */
+/** A hash of `s` mapped to [0, 1) (time/hash.ts), so similar names spread evenly. */
 export function hashUnit(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) / 2 ** 32;
+  return hash32(s) / 2 ** 32;
 }
