@@ -20,10 +20,27 @@ if [ $# -eq 0 ]; then
   set -- --testPathIgnorePatterns "$SERIAL"
 fi
 
+mkdir -p .e2e/output
+rm -f .e2e/output/*.log
 shard() { # LABEL DIR JEST_ARGS...
   local label=$1 dir=$2
   shift 2
-  SYNCRET_E2E_DIR="$PWD/.e2e/$dir" npm run --silent test:e2e -- "$@" 2>&1 | sed -u "s|^|[e2e $label] |"
+  SYNCRET_E2E_DIR="$PWD/.e2e/$dir" npm run --silent test:e2e -- "$@" 2>&1 |
+    tee ".e2e/output/${label//\//-of-}.log" | sed -u "s|^|[e2e $label] |"
+}
+
+# CI keeps only the end of the output: the failed tests and their first error lines come last.
+failures() {
+  awk '
+    /^  ● / { name = $0; sub(/^  ● /, "", name); n = 0; next }
+    name != "" && n < 3 && $0 ~ /[^ ]/ && $0 !~ /^ +at / && $0 !~ /^ +[0-9]+ \|/ && $0 !~ /^ +\|/ {
+      line = $0; sub(/^ +/, "", line)
+      if (n == 0) { if (seen[name]++) { name = ""; next } print "  ✕ " name }
+      if (!shown[line]++) print "      " substr(line, 1, 200)
+      n++
+      if (n == 3) name = ""
+    }
+  ' .e2e/output/*.log | head -40
 }
 
 t0=$SECONDS
@@ -47,5 +64,9 @@ if [ "$serial" = 1 ]; then
     rc=1
   fi
   echo "[e2e] serial files done in $((SECONDS - t1)) s"
+fi
+if [ "$rc" != 0 ]; then
+  echo "[e2e] failed tests (full output in .e2e/output/):"
+  failures
 fi
 exit $rc
