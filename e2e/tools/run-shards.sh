@@ -32,7 +32,8 @@ shard() { # LABEL DIR JEST_ARGS...
 # CI keeps only the end of the output: the failed tests and their first error lines come last.
 failures() {
   awk '
-    /^  ● / { name = $0; sub(/^  ● /, "", name); n = 0; next }
+    # "● Console" heads the console output of a test file, not a failure.
+    /^  ● / { name = $0; sub(/^  ● /, "", name); if (name == "Console") name = ""; n = 0; next }
     name != "" && n < 3 && $0 ~ /[^ ]/ && $0 !~ /^ +at / && $0 !~ /^ +[0-9]+ \|/ && $0 !~ /^ +\|/ {
       line = $0; sub(/^ +/, "", line)
       if (n == 0) { if (seen[name]++) { name = ""; next } print "  ✕ " name }
@@ -67,6 +68,7 @@ if [ "$serial" = 1 ]; then
 fi
 if [ "$rc" != 0 ]; then
   echo "[e2e] failed tests (full output in .e2e/output/):"
-  failures
+  # head closing the pipe early must not turn the exit status into SIGPIPE's.
+  failures || true
 fi
 exit $rc
