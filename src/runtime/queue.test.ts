@@ -184,6 +184,27 @@ describe('dedupe and priority', () => {
     expect(keys()).toEqual(['h1', 'h2', 'h3', 'l1', 'h4', 'h5', 'h6', 'l2', 'h7']);
   });
 
+  it("serves healthy keys' refreshes before failing keys' retries, a retry after maxRefreshStreak", async () => {
+    const { q, keys } = recording({ autoStart: false, maxRefreshStreak: 2 });
+    for (let i = 1; i <= 3; i++) q.add(`broken${i}`, { reason: 'retry' });
+    for (let i = 1; i <= 5; i++) q.add(`ok${i}`, { reason: 'refresh' });
+    q.add('new', { reason: 'create' });
+    q.start();
+    await q.onIdle();
+    expect(keys()).toEqual(['new', 'ok1', 'ok2', 'broken1', 'ok3', 'ok4', 'broken2', 'ok5', 'broken3']);
+  });
+
+  it('promotes a waiting retry to HIGH on an interactive add', async () => {
+    const { q, keys } = recording({ autoStart: false });
+    q.add('ok', { reason: 'refresh' });
+    q.add('broken', { reason: 'retry' });
+    q.add('broken', { reason: 'spec' });
+    q.start();
+    await q.onIdle();
+    expect(keys()).toEqual(['broken', 'ok']);
+    expect(q.stats()).toMatchObject({ high: 0, low: 0 });
+  });
+
   it('does not count HIGH starts while no LOW key waits', async () => {
     const { q, keys } = recording({ autoStart: false, maxHighStreak: 2 });
     for (let i = 1; i <= 5; i++) q.add(`h${i}`, { reason: 'create' });

@@ -6,8 +6,12 @@
 // - failures retry with per-key jittered exponential backoff;
 // - delayed adds (the next refresh, retries) share one timer heap (./timers.ts).
 //
-// Two intrusive doubly linked FIFO lists (HIGH, LOW) hold the waiting keys: push, pop, promotion
-// from LOW to HIGH and removal are O(1). p-queue only bounds concurrency; it is fed at most one task
+// - within LOW, a healthy key's refresh goes before a failing key's retry (again with a streak
+//   cap), so a tenant with hundreds of broken objects retrying at the interval floor cannot
+//   delay the refreshes of the objects that work.
+//
+// Three intrusive doubly linked FIFO lists (HIGH, LOW refreshes, LOW retries) hold the waiting
+// keys: push, pop, promotion from LOW to HIGH and removal are O(1). p-queue only bounds concurrency; it is fed at most one task
 // per free slot and each task picks its key when it starts (late binding), so the priority decision
 // is made as late as possible and p-queue's own O(n) priority insert is never used.
 //
@@ -106,6 +110,11 @@ export interface WorkQueueOptions<K> {
    */
   maxHighStreak?: number;
   /**
+   * LOW refreshes started in a row while retries of failing keys wait before one retry gets a
+   * slot; default 16.
+   */
+  maxRefreshStreak?: number;
+  /**
    * A handler running this long (ms) frees its slot and runs on beside the slots (see the top of
    * this file); default: never.
    */
@@ -177,6 +186,8 @@ function merge(p: Pending, reason: QueueReason, prio: QueuePriority): void {
 export class WorkQueue<K extends string> {
   private readonly high = new Fifo<Node<K>>();
   private readonly low = new Fifo<Node<K>>();
+  /** LOW keys whose last run failed ('retry'): after `low`, see the top of this file. */
+  private readonly retrying = new Fifo<Node<K>>();
   private readonly waiting = new Map<K, Node<K>>();
   private readonly running = new Map<K, Running>();
   private readonly timers: DelayQueue<K>;
@@ -197,6 +208,8 @@ export class WorkQueue<K extends string> {
   private readonly maxSlow: number;
   private readonly sweeper: NodeJS.Timeout | undefined;
   private highStreak = 0;
+  private refreshStreak = 0;
+  private readonly maxRefreshStreak: number;
   private started: boolean;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
@@ -209,6 +222,7 @@ export class WorkQueue<K extends string> {
     this.handler = opts.handler;
     this.concurrency = concurrency;
     this.maxHighStreak = Math.max(1, opts.maxHighStreak ?? 16);
+    this.maxRefreshStreak = Math.max(1, opts.maxRefreshStreak ?? 16);
     this.now = opts.now ?? Date.now;
     this.backoff =
       opts.backoff ??
@@ -258,7 +272,7 @@ export class WorkQueue<K extends string> {
       const was = node.prio;
       merge(node, reason, prio);
       if (was === 'low' && node.prio === 'high') {
-        this.low.remove(node);
+        node.list!.remove(node);
         this.high.push(node);
       }
       this.hook(() => this.o.onAdd?.(reason, { deduped: true, priority: prio }));
@@ -297,7 +311,7 @@ export class WorkQueue<K extends string> {
     this.cancelTimer(key);
     const node: Node<K> = { key, ...p, prev: undefined, next: undefined, list: undefined };
     this.waiting.set(key, node);
-    (p.prio === 'high' ? this.high : this.low).push(node);
+    (p.prio === 'high' ? this.high : p.reason === 'retry' ? this.retrying : this.low).push(node);
     this.depthChanged();
     this.pump();
   }
@@ -348,12 +362,18 @@ export class WorkQueue<K extends string> {
   }
 
   private pick(): Node<K> | undefined {
-    if (this.high.size > 0 && (this.low.size === 0 || this.highStreak < this.maxHighStreak)) {
-      this.highStreak = this.low.size === 0 ? 0 : this.highStreak + 1;
+    const low = this.low.size + this.retrying.size;
+    if (this.high.size > 0 && (low === 0 || this.highStreak < this.maxHighStreak)) {
+      this.highStreak = low === 0 ? 0 : this.highStreak + 1;
       return this.high.shift();
     }
     this.highStreak = 0;
-    return this.low.shift();
+    if (this.low.size > 0 && (this.retrying.size === 0 || this.refreshStreak < this.maxRefreshStreak)) {
+      this.refreshStreak = this.retrying.size === 0 ? 0 : this.refreshStreak + 1;
+      return this.low.shift();
+    }
+    this.refreshStreak = 0;
+    return this.retrying.shift();
   }
 
   private runNext(): Promise<void> {
@@ -470,6 +490,7 @@ export class WorkQueue<K extends string> {
       this.timerReasons.clear();
       this.high.clear();
       this.low.clear();
+      this.retrying.clear();
       this.waiting.clear();
       this.depthChanged();
       this.pq.clear();
@@ -535,7 +556,7 @@ export class WorkQueue<K extends string> {
   stats(): { high: number; low: number; inflight: number; scheduled: number; failing: number } {
     return {
       high: this.high.size,
-      low: this.low.size,
+      low: this.low.size + this.retrying.size,
       inflight: this.running.size,
       scheduled: this.timers.size,
       failing: this.backoff.size,
