@@ -5,15 +5,17 @@
 // here, so the mutated containers' commands are then run as local processes with the same
 // environment and a TokenRequest token, against OpenBao's kubernetes auth: exec mode becomes the
 // app (same PID, the rendered variables), init writes the files with their modes, the sidecar
-// re-renders on a Vault change and runs the file's command. A namespace a ClusterSecretStore does
-// not admit is refused with the reason; a webhook that is down with failurePolicy Ignore blocks
+// re-renders on a Vault change and runs the file's command. A store's pod gets the Secret keys
+// its provider references as volumes and IRSA's token and role, with which its agent reads moto.
+// A namespace a ClusterSecretStore does not admit is refused with the reason; a webhook that is down with failurePolicy Ignore blocks
 // nothing. No value reaches a Pod spec, a log or an Event.
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import {
   MAIN,
   expectValue,
@@ -24,7 +26,7 @@ import {
   tearDownVault,
 } from '../lib/delivery.js';
 import type { Proc, VaultSetup } from '../lib/delivery.js';
-import { apply, kubectl, newNamespace, remove, waitFor } from '../lib/kube.js';
+import { apply, kubectl, newNamespace, plainSecret, remove, waitFor } from '../lib/kube.js';
 import { findLeaksIn } from '../lib/leaks.js';
 import { freePort } from '../lib/operator.js';
 import {
@@ -40,6 +42,7 @@ import { serverVar } from '../lib/servers.js';
 import { finishSuite } from '../lib/suite.js';
 import { issuedValues, secretValue } from '../lib/values.js';
 import { kv2Put, suffix } from '../lib/vault.js';
+import { REGION, closeAdmins, motoUrl, roleArn, smAdmin } from './aws-moto.js';
 
 const APP = join(ROOT, 'e2e/tools/delivery/test-app.mjs');
 const sfx = suffix();
@@ -59,6 +62,8 @@ const dbPassword = secretValue('inj-db');
 const apiKey = secretValue('inj-api');
 const webPassword = secretValue('inj-web');
 const webPassword2 = secretValue('inj-web2');
+const awsValue = secretValue('inj-aws');
+const awsSecretKey = secretValue('inj-aws-secret-key');
 
 interface Container {
   name: string;
@@ -202,6 +207,7 @@ afterAll(async () => {
   uninstallManifests(chart);
   remove('mutatingwebhookconfiguration', undefined, IGNORED);
   await tearDownVault(v);
+  closeAdmins();
   await finishSuite();
 });
 
@@ -478,6 +484,114 @@ describe('admission', () => {
     expect((await finished(p)).code).toBe(0);
     expectValue(readFileSync(join(out, 'api.env'), 'utf8'), `API_KEY=${apiKey}`, 'api.env');
   });
+
+  it("gives a store's pod its Secret credentials as volumes, and IRSA its token and role; the agents read moto with them", async () => {
+    const key = `inj/${sfx}/app`;
+    await smAdmin().send(
+      new CreateSecretCommand({ Name: key, SecretString: JSON.stringify({ key: awsValue }) }),
+    );
+    const role = roleArn(`inj-${sfx}`);
+    kubectl([
+      'annotate',
+      'serviceaccount',
+      'app',
+      '-n',
+      ns,
+      `eks.amazonaws.com/role-arn=${role}`,
+      'team=shop',
+    ]);
+    apply(plainSecret(ns, 'aws-creds', { id: 'AKIAINJECTORE2E00000', secret: awsSecretKey }));
+    const awsStore = (name: string, auth: Record<string, unknown>) => ({
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'SecretStore',
+      metadata: { name, namespace: ns },
+      spec: { provider: { aws: { service: 'SecretsManager', region: REGION, auth } } },
+    });
+    apply(
+      awsStore('aws-keys', {
+        secretRef: {
+          accessKeyIDSecretRef: { name: 'aws-creds', key: 'id' },
+          secretAccessKeySecretRef: { name: 'aws-creds', key: 'secret' },
+        },
+      }),
+      awsStore('aws-irsa', { jwt: { serviceAccountRef: { name: 'app' } } }),
+    );
+    // As the kubelet fills the Secret volume: <dir>/<name>/<key>, from the apiserver's copy.
+    const creds = join(dir, 'credentials');
+    mkdirSync(join(creds, 'aws-creds'), { recursive: true });
+    const stored = JSON.parse(kubectl(['get', 'secret', 'aws-creds', '-n', ns, '-o', 'json'])) as {
+      data: Record<string, string>;
+    };
+    for (const [k, b64] of Object.entries(stored.data))
+      writeFileSync(join(creds, 'aws-creds', k), Buffer.from(b64, 'base64'), { mode: 0o444 });
+    projectToken(ns, 'app', join(dir, 'sts-token'), 'sts.amazonaws.com');
+    // No AWS keys in the agent's environment: only the mounted ones or IRSA can sign.
+    const awsEnv = { AWS_ENDPOINT_URL: motoUrl(), AWS_REGION: REGION, AWS_EC2_METADATA_DISABLED: 'true' };
+
+    const runInit = async (store: string) => {
+      const pod = createPod(
+        ns,
+        `store-${store}`,
+        {
+          'vault.hashicorp.com/agent-inject': 'true',
+          'vault.hashicorp.com/agent-pre-populate-only': 'true',
+          'syncret.io/store': store,
+          'vault.hashicorp.com/agent-inject-secret-aws.env': key,
+          'vault.hashicorp.com/agent-inject-template-aws.env': 'KEY={{ .key }}',
+        },
+        [{ name: 'app' }],
+      );
+      expect(findLeaksIn('the mutated Pod', JSON.stringify(pod), issuedValues())).toEqual([]);
+      const init = pod.spec.initContainers!.find((c) => c.name === 'syncret-agent-init')!;
+      const out = join(dir, `${store}-secrets`);
+      const i = localised(init, [process.execPath, MAIN], {
+        // The longer path first: the main token's is a prefix of it.
+        '/var/run/secrets/syncret/token-0': join(dir, 'sts-token'),
+        '/var/run/secrets/syncret/token': join(dir, 'token'),
+        '/var/run/secrets/syncret-credentials': creds,
+        '/vault/secrets': out,
+      });
+      const p = run(`injected-${store}-init`, i.argv[0]!, i.argv.slice(1), {
+        env: { PATH: process.env.PATH, ...awsEnv, ...i.env },
+      });
+      expect((await finished(p)).code).toBe(0);
+      expectValue(readFileSync(join(out, 'aws.env'), 'utf8'), `KEY=${awsValue}`, `${store}: aws.env`);
+      return { pod, init, config: JSON.parse(configEnv(init)) as { identity: Record<string, unknown> } };
+    };
+
+    const keys = await runInit('aws-keys');
+    expect(keys.pod.spec.volumes).toContainEqual({
+      name: 'syncret-cred-0',
+      secret: {
+        secretName: 'aws-creds',
+        items: [
+          { key: 'id', path: 'id' },
+          { key: 'secret', path: 'secret' },
+        ],
+        defaultMode: 0o444,
+      },
+    });
+    expect(keys.init.volumeMounts).toContainEqual({
+      name: 'syncret-cred-0',
+      mountPath: '/var/run/secrets/syncret-credentials/aws-creds',
+      readOnly: true,
+    });
+    expect(keys.config.identity.secretsDir).toBe('/var/run/secrets/syncret-credentials');
+
+    const irsa = await runInit('aws-irsa');
+    const token = irsa.pod.spec.volumes!.find((x) => x.name === 'syncret-token') as {
+      projected: { sources: { serviceAccountToken: { path: string; audience?: string } }[] };
+    };
+    expect(token.projected.sources.map((x) => x.serviceAccountToken)).toContainEqual(
+      expect.objectContaining({ path: 'token-0', audience: 'sts.amazonaws.com' }),
+    );
+    // The identity annotation only, not the ServiceAccount's others.
+    expect(irsa.config.identity.serviceAccount).toEqual({
+      name: 'app',
+      namespace: ns,
+      annotations: { 'eks.amazonaws.com/role-arn': role },
+    });
+  }, 120_000);
 
   it('a webhook that is down with failurePolicy Ignore does not block pod creation', () => {
     const pod = createPod(downNs, 'unblocked', { 'vault.hashicorp.com/agent-inject': 'true' }, [

@@ -408,12 +408,15 @@ describe('stores (syncret.io/store)', () => {
       pod({ ...sidecar000, 'syncret.io/cluster-store': 'aws' }, webapp),
       'shop',
       cfg,
-      async (kind, name, ns) => {
-        asked.push(`${kind}/${name}@${ns}`);
-        return { kind, name, provider: { aws: { service: 'SecretsManager', region: 'eu-west-1' } } };
+      async (kind, name, ns, sa) => {
+        asked.push(`${kind}/${name}@${ns} as ${sa}`);
+        return {
+          store: { kind, name, provider: { aws: { service: 'SecretsManager', region: 'eu-west-1' } } },
+          serviceAccountAnnotations: {},
+        };
       },
     );
-    expect(asked).toEqual(['ClusterSecretStore/aws@shop']);
+    expect(asked).toEqual(['ClusterSecretStore/aws@shop as api']);
     if ('skip' in r) throw new Error('skipped');
     expect(r.config.vault).toBeUndefined();
     expect(r.config.store).toEqual({
@@ -421,6 +424,118 @@ describe('stores (syncret.io/store)', () => {
       name: 'aws',
       provider: { aws: { service: 'SecretsManager', region: 'eu-west-1' } },
     });
+  });
+
+  const resolvedAs =
+    (provider: Record<string, unknown>, annotations: Record<string, string> = {}, kind = 'SecretStore') =>
+    async () => ({
+      store: { kind: kind as 'SecretStore', name: 'aws', namespace: 'shop', provider },
+      serviceAccountAnnotations: annotations,
+    });
+  const storeAnnotations = {
+    ...exec004,
+    'vault.hashicorp.com/role': undefined,
+    'syncret.io/store': 'aws',
+    'vault.hashicorp.com/agent-inject-secret-config.env': 'app/config',
+    'vault.hashicorp.com/agent-inject-template-config.env': 'KEY={{ .key }}',
+  } as unknown as Record<string, string>;
+  delete storeAnnotations['vault.hashicorp.com/role'];
+
+  it("mounts the Secrets the store's provider references, read by the agent from files", async () => {
+    const provider = {
+      aws: {
+        service: 'SecretsManager',
+        region: 'eu-west-1',
+        auth: {
+          secretRef: {
+            accessKeyIDSecretRef: { name: 'aws-creds', key: 'access-key' },
+            secretAccessKeySecretRef: { name: 'aws-creds', key: 'secret-key', namespace: 'shop' },
+          },
+        },
+      },
+    };
+    const r = await mutatePod(pod(storeAnnotations), 'shop', cfg, resolvedAs(provider));
+    if ('skip' in r) throw new Error('skipped');
+    const p = applyPatch(pod(storeAnnotations), r.patch);
+    expect(p.spec!.volumes).toContainEqual({
+      name: 'syncret-cred-0',
+      secret: {
+        secretName: 'aws-creds',
+        items: [
+          { key: 'access-key', path: 'access-key' },
+          { key: 'secret-key', path: 'secret-key' },
+        ],
+        defaultMode: 0o444,
+      },
+    });
+    // Exec mode: the agent runs in the app container, which therefore holds the mount.
+    expect(p.spec!.containers![0]!.volumeMounts).toContainEqual({
+      name: 'syncret-cred-0',
+      mountPath: '/var/run/secrets/syncret-credentials/aws-creds',
+      readOnly: true,
+    });
+    expect(r.config.identity?.secretsDir).toBe('/var/run/secrets/syncret-credentials');
+    expect(JSON.stringify(r.patch)).not.toMatch(/"data"|stringData/);
+  });
+
+  it('refuses a ClusterSecretStore whose credentials are in another namespace, and a ConfigMap CA as a volume', async () => {
+    const clusterProvider = {
+      aws: {
+        service: 'SecretsManager',
+        region: 'eu-west-1',
+        auth: { secretRef: { accessKeyIDSecretRef: { name: 'aws', key: 'id', namespace: 'syncret' } } },
+      },
+    };
+    await expect(
+      mutatePod(pod(storeAnnotations), 'shop', cfg, resolvedAs(clusterProvider, {}, 'ClusterSecretStore')),
+    ).rejects.toThrow(
+      /SecretStore "aws" spec.provider.aws.auth.secretRef.accessKeyIDSecretRef references Secret "syncret\/aws": a pod mounts only its own namespace's \(shop\)/,
+    );
+    const withCA = {
+      vault: {
+        server: 'https://vault:8200',
+        caProvider: { type: 'ConfigMap', name: 'vault-ca', key: 'ca.crt' },
+        auth: { tokenSecretRef: { name: 'vault-token', key: 'token' } },
+      },
+    };
+    const r = await mutatePod(pod(storeAnnotations), 'shop', cfg, resolvedAs(withCA));
+    if ('skip' in r) throw new Error('skipped');
+    const vols = applyPatch(pod(storeAnnotations), r.patch).spec!.volumes!;
+    expect(
+      vols.filter((v) => v.name.startsWith('syncret-cred-')).map((v) => v.configMap ?? v.secret),
+    ).toEqual([
+      { name: 'vault-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 },
+      { secretName: 'vault-token', items: [{ key: 'token', path: 'token' }], defaultMode: 0o444 },
+    ]);
+  });
+
+  it("gives IRSA its token audience and the ServiceAccount's role annotation", async () => {
+    const role = 'arn:aws:iam::123456789012:role/app';
+    const provider = {
+      aws: {
+        service: 'SecretsManager',
+        region: 'eu-west-1',
+        auth: { jwt: { serviceAccountRef: { name: 'api' } } },
+      },
+    };
+    const r = await mutatePod(
+      pod(storeAnnotations),
+      'shop',
+      cfg,
+      resolvedAs(provider, { 'eks.amazonaws.com/role-arn': role }),
+    );
+    if ('skip' in r) throw new Error('skipped');
+    const p = applyPatch(pod(storeAnnotations), r.patch);
+    const token = p.spec!.volumes!.find((v) => v.name === 'syncret-token')!;
+    expect(token.projected!.sources).toEqual([
+      { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
+      { serviceAccountToken: { path: 'token-0', expirationSeconds: 3600, audience: 'sts.amazonaws.com' } },
+    ]);
+    expect(r.config.identity).toMatchObject({
+      tokenFiles: { 'sts.amazonaws.com': '/var/run/secrets/syncret/token-0' },
+      serviceAccount: { name: 'api', namespace: 'shop', annotations: { 'eks.amazonaws.com/role-arn': role } },
+    });
+    expect(r.config.identity?.secretsDir).toBeUndefined();
   });
 
   it("refuses the pod with the lookup's message", async () => {

@@ -18,6 +18,8 @@ import { templatesOf } from '../agent/setup.js';
 import { InjectionError, STATUS, readAnnotations } from './annotations.js';
 import type { InjectionPlan, InjectorConfig } from './annotations.js';
 import { pointerSegment } from './pod.js';
+import { storeAccess } from './store-access.js';
+import type { StoreAccess } from './store-access.js';
 import type { Container, PatchOp, Pod, SecurityContext, Volume, VolumeMount } from './pod.js';
 
 export const CONFIG_ENV = 'SYNCRET_AGENT_CONFIG';
@@ -28,29 +30,52 @@ export const TLS_DIR = '/vault/tls';
 const VOL = { secrets: 'syncret-secrets', token: 'syncret-token', bin: 'syncret-bin', tls: 'syncret-tls' };
 const TOKEN_SECONDS = 3600;
 
-/** The store a syncret.io/store annotation names, resolved (tenancy checked) by the caller. */
+/** A store a syncret.io/store annotation names, resolved (tenancy checked) by the caller. */
+export interface ResolvedStore {
+  store: AgentStoreConfig;
+  /** The identity annotations of the pod's ServiceAccount (IRSA, workload identity). */
+  serviceAccountAnnotations: Record<string, string>;
+}
+
 export type StoreLookup = (
   kind: 'SecretStore' | 'ClusterSecretStore',
   name: string,
   namespace: string,
-) => Promise<AgentStoreConfig>;
+  serviceAccount: string,
+) => Promise<ResolvedStore>;
+
+/** A pod's plan with what its store needs (store-access.ts). */
+type Planned = InjectionPlan & { access?: StoreAccess };
 
 export type MutationResult = { skip: string } | { patch: PatchOp[]; config: AgentConfig };
 
-export function agentConfigOf(
-  plan: InjectionPlan,
-  cfg: InjectorConfig,
-  store?: AgentStoreConfig,
-): AgentConfig {
+/** The projected token's file for an extra audience: token-0, token-1, ... */
+const audienceFile = (i: number): string => `token-${i}`;
+
+export function agentConfigOf(plan: Planned, cfg: InjectorConfig, resolved?: ResolvedStore): AgentConfig {
+  const access = plan.access;
+  const annotations = resolved?.serviceAccountAnnotations ?? {};
   const raw: Record<string, unknown> = {
     identity: {
       tokenFile: TOKEN_FILE,
-      serviceAccount: { name: plan.serviceAccount, namespace: plan.namespace },
+      ...(access?.audiences.length
+        ? {
+            tokenFiles: Object.fromEntries(
+              access.audiences.map((a, i) => [a, `${TOKEN_DIR}/${audienceFile(i)}`]),
+            ),
+          }
+        : {}),
+      serviceAccount: {
+        name: plan.serviceAccount,
+        namespace: plan.namespace,
+        ...(Object.keys(annotations).length ? { annotations } : {}),
+      },
+      ...(access?.secretsDir ? { secretsDir: access.secretsDir } : {}),
     },
     secretsDir: plan.secretsDir,
     templates: plan.templates,
   };
-  if (store) raw.store = store;
+  if (resolved) raw.store = resolved.store;
   else if (plan.vault) {
     raw.vault = {
       server: plan.vault.server,
@@ -90,17 +115,18 @@ function securityContext(plan: InjectionPlan): SecurityContext | undefined {
   };
 }
 
-function agentMounts(plan: InjectionPlan): VolumeMount[] {
+function agentMounts(plan: Planned): VolumeMount[] {
   const m: VolumeMount[] = [{ name: VOL.token, mountPath: TOKEN_DIR, readOnly: true }];
   if (!plan.modes.exec) m.unshift({ name: VOL.secrets, mountPath: plan.secretsDir });
   if (plan.tlsSecret) m.push({ name: VOL.tls, mountPath: TLS_DIR, readOnly: true });
+  m.push(...(plan.access?.mounts ?? []));
   return m;
 }
 
 function agentContainer(
   name: string,
   mode: 'init' | 'sidecar',
-  plan: InjectionPlan,
+  plan: Planned,
   cfg: InjectorConfig,
   json: string,
 ): Container {
@@ -117,7 +143,10 @@ function agentContainer(
   return c;
 }
 
-function volumes(plan: InjectionPlan): Volume[] {
+function volumes(plan: Planned): Volume[] {
+  const extra = (plan.access?.audiences ?? []).map((audience, i) => ({
+    serviceAccountToken: { path: audienceFile(i), expirationSeconds: TOKEN_SECONDS, audience },
+  }));
   const token: Volume = {
     name: VOL.token,
     projected: {
@@ -129,6 +158,7 @@ function volumes(plan: InjectionPlan): Volume[] {
             ...(plan.tokenAudience ? { audience: plan.tokenAudience } : {}),
           },
         },
+        ...extra,
       ],
       defaultMode: 0o444,
     },
@@ -137,6 +167,7 @@ function volumes(plan: InjectionPlan): Volume[] {
   if (plan.modes.exec) out.push({ name: VOL.bin, emptyDir: { medium: 'Memory' } });
   else out.push({ name: VOL.secrets, emptyDir: { medium: 'Memory' } });
   if (plan.tlsSecret) out.push({ name: VOL.tls, secret: { secretName: plan.tlsSecret, defaultMode: 0o444 } });
+  out.push(...(plan.access?.volumes ?? []));
   return out;
 }
 
@@ -153,7 +184,7 @@ function appendOps(
   return items.map((value) => ({ op: 'add', path: `${path}/-`, value }));
 }
 
-function wrapExec(pod: Pod, plan: InjectionPlan, cfg: InjectorConfig, json: string): PatchOp[] {
+function wrapExec(pod: Pod, plan: Planned, cfg: InjectorConfig, json: string): PatchOp[] {
   const containers = pod.spec?.containers ?? [];
   const i = containers.findIndex((c) => c.name === plan.containers[0]);
   const app = containers[i]!;
@@ -173,7 +204,7 @@ function wrapExec(pod: Pod, plan: InjectionPlan, cfg: InjectorConfig, json: stri
 }
 
 /** Builds the patch for a planned injection. */
-export function patchFor(pod: Pod, plan: InjectionPlan, cfg: InjectorConfig, config: AgentConfig): PatchOp[] {
+export function patchFor(pod: Pod, plan: Planned, cfg: InjectorConfig, config: AgentConfig): PatchOp[] {
   const json = JSON.stringify(config);
   const spec = pod.spec ?? {};
   const inits: Container[] = [];
@@ -219,13 +250,17 @@ export async function mutatePod(
 ): Promise<MutationResult> {
   const r = readAnnotations(pod, namespace, cfg);
   if ('skip' in r) return r;
-  const plan = r.plan;
-  let store: AgentStoreConfig | undefined;
+  let plan: Planned = r.plan;
+  let resolved: ResolvedStore | undefined;
   if (plan.store) {
     if (!lookup)
       throw new InjectionError(`${plan.store.kind} "${plan.store.name}": stores cannot be looked up here`);
-    store = await lookup(plan.store.kind, plan.store.name, namespace);
+    resolved = await lookup(plan.store.kind, plan.store.name, namespace, plan.serviceAccount);
+    plan = {
+      ...plan,
+      access: storeAccess(resolved.store.provider, namespace, `${plan.store.kind} "${plan.store.name}"`),
+    };
   }
-  const config = agentConfigOf(plan, cfg, store);
+  const config = agentConfigOf(plan, cfg, resolved);
   return { patch: patchFor(pod, plan, cfg, config), config };
 }

@@ -46,7 +46,13 @@ export interface Volume {
     sources: { serviceAccountToken?: { path: string; audience?: string; expirationSeconds?: number } }[];
     defaultMode?: number;
   };
-  secret?: { secretName: string; defaultMode?: number };
+  secret?: { secretName: string; items?: KeyToPath[]; defaultMode?: number };
+  configMap?: { name: string; items?: KeyToPath[]; defaultMode?: number };
+}
+
+export interface KeyToPath {
+  key: string;
+  path: string;
 }
 
 export interface Pod {

@@ -11,7 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SecretStore } from '../api/types.js';
-import { CLUSTER_SECRET_STORES, NAMESPACES, SECRET_STORES } from '../kube/resources.js';
+import { CLUSTER_SECRET_STORES, NAMESPACES, SECRET_STORES, SERVICEACCOUNTS } from '../kube/resources.js';
 import { MemoryApi } from '../kube/testing/memory-api.js';
 import { KubeApiError } from '../kube/types.js';
 import { InjectionError } from './annotations.js';
@@ -44,20 +44,40 @@ function seeded(): MemoryApi {
       },
     },
   } as SecretStore);
+  api.seed(SERVICEACCOUNTS, {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: {
+      name: 'app',
+      namespace: 'shop',
+      annotations: {
+        'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/app',
+        'iam.gke.io/gcp-service-account': 'app@p.iam.gserviceaccount.com',
+        'kubectl.kubernetes.io/last-applied-configuration': '{}',
+      },
+    },
+  });
   return api;
 }
 
 describe('apiStoreLookup', () => {
   it('reads the store and applies its tenancy rules', async () => {
     const lookup = apiStoreLookup(seeded(), '');
-    expect(await lookup('ClusterSecretStore', 'aws', 'shop')).toEqual({
-      kind: 'ClusterSecretStore',
-      name: 'aws',
-      provider: { aws: { service: 'SecretsManager', region: 'eu-west-1' } },
+    expect(await lookup('ClusterSecretStore', 'aws', 'shop', 'app')).toEqual({
+      store: {
+        kind: 'ClusterSecretStore',
+        name: 'aws',
+        provider: { aws: { service: 'SecretsManager', region: 'eu-west-1' } },
+      },
+      // The identity annotations only.
+      serviceAccountAnnotations: {
+        'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/app',
+        'iam.gke.io/gcp-service-account': 'app@p.iam.gserviceaccount.com',
+      },
     });
-    expect(await lookup('SecretStore', 'vault', 'shop')).toMatchObject({
-      kind: 'SecretStore',
-      namespace: 'shop',
+    expect(await lookup('SecretStore', 'vault', 'shop', 'gone')).toMatchObject({
+      store: { kind: 'SecretStore', namespace: 'shop' },
+      serviceAccountAnnotations: {},
     });
   });
 
@@ -65,13 +85,13 @@ describe('apiStoreLookup', () => {
     const api = seeded();
     api.seed(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } });
     const lookup = apiStoreLookup(api, '');
-    await expect(lookup('ClusterSecretStore', 'aws', 'other')).rejects.toThrow(
+    await expect(lookup('ClusterSecretStore', 'aws', 'other', 'app')).rejects.toThrow(
       'ClusterSecretStore "aws" does not allow namespace "other" (spec.conditions)',
     );
-    await expect(lookup('SecretStore', 'vault', 'other')).rejects.toThrow(
+    await expect(lookup('SecretStore', 'vault', 'other', 'app')).rejects.toThrow(
       'SecretStore "vault" not found in namespace "other"',
     );
-    await expect(apiStoreLookup(api, 'team-b')('SecretStore', 'vault', 'shop')).rejects.toThrow(
+    await expect(apiStoreLookup(api, 'team-b')('SecretStore', 'vault', 'shop', 'app')).rejects.toThrow(
       /controller class/,
     );
   });
@@ -79,10 +99,21 @@ describe('apiStoreLookup', () => {
   it('turns an apiserver failure into a refusal with the reason', async () => {
     const api = seeded();
     api.failNext('get', new KubeApiError(403, 'Forbidden', 'clustersecretstores "aws" is forbidden'));
-    const e = await apiStoreLookup(api, '')('ClusterSecretStore', 'aws', 'shop').catch((x: unknown) => x);
+    const e = await apiStoreLookup(api, '')('ClusterSecretStore', 'aws', 'shop', 'app').catch(
+      (x: unknown) => x,
+    );
     expect(e).toBeInstanceOf(InjectionError);
     expect((e as Error).message).toBe(
       'cannot read ClusterSecretStore "aws": clustersecretstores "aws" is forbidden',
+    );
+    const noSA = seeded();
+    noSA.failNext(
+      'get',
+      new KubeApiError(403, 'Forbidden', 'serviceaccounts "app" is forbidden'),
+      'serviceaccounts',
+    );
+    await expect(apiStoreLookup(noSA, '')('SecretStore', 'vault', 'shop', 'app')).rejects.toThrow(
+      'cannot read ServiceAccount "shop/app": serviceaccounts "app" is forbidden',
     );
   });
 });

@@ -14,6 +14,7 @@ import type { SecretKeySelector, ServiceAccountSelector } from '../../api/types.
 import { ProviderError } from '../errors.js';
 import type { ProviderContext, StoreInfo } from '../types.js';
 import { awsError } from './errors.js';
+import { ROLE_ARN_ANNOTATION, webIdentityAudiences } from './identity.js';
 import { requireTlsEndpoints } from './common.js';
 
 /** The shape the SDK clients accept for `credentials`. */
@@ -26,9 +27,7 @@ export interface AwsCredentials {
 
 export type CredentialSource = () => Promise<AwsCredentials>;
 
-/** The annotation IRSA reads on the ServiceAccount. */
-export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
-export const STS_AUDIENCE = 'sts.amazonaws.com';
+export { ROLE_ARN_ANNOTATION, STS_AUDIENCE } from './identity.js';
 /** TokenRequest's minimum; the token is only used for the exchange. */
 const WEB_IDENTITY_TOKEN_SECONDS = 600;
 /** AssumeRole's default; also the limit for chained roles. */
@@ -218,7 +217,7 @@ async function webIdentity(
       'InvalidProviderConfig',
       `ServiceAccount "${ns}/${sel.name}" has no ${ROLE_ARN_ANNOTATION} annotation (IRSA needs the role to assume)`,
     );
-  const audiences = sel.audiences && sel.audiences.length > 0 ? sel.audiences : [STS_AUDIENCE];
+  const audiences = webIdentityAudiences(sel);
   const what = `AssumeRoleWithWebIdentity for role "${roleArn}" (ServiceAccount "${ns}/${sel.name}")`;
   return {
     source: async () => {

@@ -14,10 +14,9 @@ import type { TokenCredential } from '@azure/identity';
 import type { AzureEnvironmentType, AzureKVProvider } from '../../api/providers/azurekv.js';
 import { ProviderError } from '../errors.js';
 import type { ProviderContext, StoreInfo } from '../types.js';
+import { ANNOTATION_CLIENT_ID, ANNOTATION_TENANT_ID, workloadIdentityAudiences } from './identity.js';
 
-export const WORKLOAD_IDENTITY_AUDIENCE = 'api://AzureADTokenExchange';
-export const ANNOTATION_CLIENT_ID = 'azure.workload.identity/client-id';
-export const ANNOTATION_TENANT_ID = 'azure.workload.identity/tenant-id';
+export { ANNOTATION_CLIENT_ID, ANNOTATION_TENANT_ID, WORKLOAD_IDENTITY_AUDIENCE } from './identity.js';
 /** Lifetime asked of TokenRequest tokens exchanged for Entra ID tokens. */
 const SA_TOKEN_SECONDS = 600;
 
@@ -229,7 +228,7 @@ async function workloadIdentity(input: AuthInput): Promise<BuiltCredential> {
   }
   const annotations = await ctx.readServiceAccountAnnotations(sa);
   const { clientId, tenantId } = await workloadIds(input, sa.name, annotations);
-  const audiences = [WORKLOAD_IDENTITY_AUDIENCE, ...(sa.audiences ?? [])];
+  const audiences = workloadIdentityAudiences(sa);
   const key = hash(['wi', storeId, sa.name, sa.namespace ?? '', audiences, clientId, tenantId, cloud]);
   return cache.obtain(key, ctx, (ctxRef) => ({
     // A fresh ServiceAccount token for every exchange: MSAL calls this whenever it needs a
