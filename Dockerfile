@@ -1,10 +1,11 @@
 # syntax=docker/dockerfile:1
 # Syncret's container image. Three stages:
-#   build: compile TypeScript with the dev dependencies;
+#   build: compile TypeScript with the dev dependencies, and the single executable (Node SEA);
 #   deps:  install the production dependencies only;
-#   final: distroless Node 24, with dist/, the production node_modules and package.json.
-# CI has no Docker engine: e2e/tools/check-image.sh runs these same stages' steps in a clean
-# temporary folder (make test-image) and reports the size of what the final stage copies.
+#   final: distroless Node 24, with dist/, the production node_modules, package.json and the
+#          single executable dist/sea/syncret.
+# CI has no Docker engine: e2e/tools/packaging/dockerfile.ts runs these same stages' steps in a
+# clean temporary folder (make test-image) and reports the size of what the final stage copies.
 
 # Debian 12 (bookworm) like the runtime image, so any native module built here would also load there.
 ARG BUILD_IMAGE=node:24-bookworm-slim
@@ -23,6 +24,16 @@ COPY src ./src
 # The declarations (dist/**/*.d.ts) are the library's published types, for applications that
 # install the package; the operator's image never reads them.
 RUN npm run build && find dist -name '*.d.ts' -delete
+# The self-contained `syncret` executable (what `make sea` builds): the injector's exec mode
+# copies this one file into app images that have no Node (chart: injector.singleExecutable)
+# instead of Node, dist/ and node_modules. It is this stage's Node binary with the bundled
+# program inside, so the app image needs glibc 2.28+, libstdc++ and libgcc_s (what Node 24's
+# binary links): distroless cc/base, Debian, Ubuntu, UBI have them; static and scratch do not.
+# Moved out of dist/ so that the final stage's copy of dist/ leaves out the build's byproducts
+# (dist/sea/work/, the cache key dist/sea/syncret.key).
+COPY scripts/build-sea.ts ./scripts/
+RUN node --experimental-strip-types scripts/build-sea.ts \
+  && mkdir sea && mv dist/sea/syncret sea/syncret && rm -rf dist/sea
 
 FROM ${BUILD_IMAGE} AS deps
 WORKDIR /app
@@ -41,6 +52,9 @@ ENV NODE_ENV=production
 # (src/cli/runtime-settings.ts, measured in bench/, docs/PERFORMANCE.md).
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+# The single executable, where `injector copy --single-executable` looks for it (SEA_PATH of
+# src/injector/copy.ts, under the package root); its mode 0555 lets uid 65532 read and copy it.
+COPY --from=build /src/sea/syncret ./dist/sea/syncret
 # dist/version.js reads the version from here.
 COPY package.json ./
 USER 65532:65532

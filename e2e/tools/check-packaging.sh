@@ -94,6 +94,10 @@ render monitoring --set metrics.serviceMonitor.enabled=true --set grafanaDashboa
 # Sharded: every replica active, the leader election Role (member Leases) rendered without leaderElection.
 render sharded --set sharding.replicas=3 --set leaderElection.enabled=false
 render no-leader --set leaderElection.enabled=false --set metrics.service.enabled=false --set serviceAccount.create=false --set serviceAccount.name=existing --set rolloutRestarts.enabled=false
+# Exec mode copies the image's single executable unless told not to (injector.singleExecutable).
+grep -q -- '- --single-executable$' "$TMP/render/chart-full.yaml" || fail "the injector has no --single-executable by default"
+"$HELM" template syncret $CHART -f $CHART/ci/full-values.yaml --set injector.singleExecutable=false | grep -q -- '--single-executable' &&
+  fail "injector.singleExecutable=false still passes --single-executable"
 for k in default ha namespaced; do
   d=config/$k; [[ $k == default ]] || d=config/overlays/$k
   "$KUBECTL" kustomize "$d" >"$TMP/render/kustomize-$k.yaml"
@@ -155,6 +159,7 @@ expect_reject "'/extraEnv/0'" --set 'extraEnv[0].value=x'
 expect_reject "serviceAccount.name is required" --set serviceAccount.create=false
 expect_reject "'/prometheusRule/syncErrorRatio'" --set prometheusRule.syncErrorRatio=2
 expect_reject "'/prometheusRule/notReadyFor'" --set prometheusRule.notReadyFor=soon
+expect_reject "'/injector/singleExecutable'" --set injector.singleExecutable=yes
 log "values.schema.json rejects 13 kinds of bad values"
 
 # ---- RBAC: nothing beyond config/rbac, never "*"

@@ -3,13 +3,16 @@
 // context filtered by .dockerignore, or --from another stage), ENV and RUN are carried out there,
 // RUN with the host's Node 24 and npm standing in for the build image's. Then the final stage's
 // ENTRYPOINT runs with `--version` and `--help` (no shell: exec form, the distroless Node mapped
-// to this Node), its HEALTHCHECK is tried against a stub /healthz, and the size of what the final
-// stage copies is reported.
+// to this Node), its HEALTHCHECK is tried against a stub /healthz, the single executable
+// (dist/sea/syncret) is copied out as the injector's init container does and run with no Node,
+// and the size of what the final stage copies is reported.
 //
 // Usage: node e2e/tools/packaging/dockerfile.ts [--keep] CONTEXT_DIR [WORK_DIR]
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
+  accessSync,
+  constants,
   cpSync,
   existsSync,
   mkdirSync,
@@ -344,6 +347,45 @@ async function healthcheck(final: FinalStage): Promise<void> {
   log('HEALTHCHECK: 0 on a healthy /healthz, 1 on HTTP 500 and on a closed port');
 }
 
+/** Where src/injector/copy.ts (SEA_PATH) looks for the single executable, under /app. */
+const SEA = 'dist/sea/syncret';
+
+/**
+ * The single executable: present, executable by anyone (the pod runs as 65532, the file is
+ * root's), alone in dist/sea (no cache key or work files of build-sea.ts), and self-contained:
+ * copied out by `injector copy --single-executable` through the ENTRYPOINT, as the exec-mode
+ * init container does, it prints the version with an empty environment (no PATH, so no Node to
+ * fall back on) from a folder with no node_modules above it. Returns its size.
+ */
+function singleExecutable(final: FinalStage, version: string): number {
+  const file = join(final.root, 'app', SEA);
+  if (!existsSync(file)) throw new Error(`the final stage has no /app/${SEA}`);
+  const st = statSync(file);
+  if (!st.isFile() || (st.mode & 0o111) !== 0o111)
+    throw new Error(`/app/${SEA} is not executable by everyone (mode ${(st.mode & 0o777).toString(8)})`);
+  const extra = readdirSync(dirname(file)).filter((f) => f !== 'syncret');
+  if (extra.length > 0) throw new Error(`/app/dist/sea holds build byproducts: ${extra.join(', ')}`);
+
+  // The init container's volume, /syncret: beside /app, so no node_modules above the copy.
+  const volume = join(final.root, 'syncret');
+  mkdirSync(volume);
+  runFinal(final, ['injector', 'copy', '--single-executable', '/syncret']);
+  const exe = join(volume, 'syncret');
+  if (readdirSync(volume).join() !== 'syncret') throw new Error('injector copy left more than one file');
+  if (statSync(exe).size !== st.size) throw new Error('the copied executable differs in size');
+  accessSync(exe, constants.X_OK);
+  const t0 = Date.now();
+  const out = execFileSync(exe, ['--version'], { cwd: volume, env: {}, encoding: 'utf8', timeout: 30_000 });
+  if (out.trim() !== `syncret ${version}`)
+    throw new Error(`${SEA} --version printed "${out.trim()}", want "syncret ${version}"`);
+  log(
+    `${SEA}: ${mib(st.size)}, mode ${(st.mode & 0o777).toString(8)}; copied by \`injector copy ` +
+      `--single-executable\`, it printed "${out.trim()}" with no PATH and no node_modules in ` +
+      `${Date.now() - t0} ms`,
+  );
+  return st.size;
+}
+
 async function main(argv: string[]): Promise<void> {
   const keep = argv.includes('--keep');
   const [context = '.', workArg] = argv.filter((a) => !a.startsWith('--'));
@@ -389,13 +431,17 @@ async function main(argv: string[]): Promise<void> {
     );
     if (ts.length > 0) throw new Error(`TypeScript sources in dist/: ${ts.slice(0, 3).join(', ')}`);
 
+    const sea = singleExecutable(final, version);
+
     const sizes = ['node_modules', 'dist', 'package.json'].map(
       (p) => [p, duBytes(join(final.root, 'app', p))] as const,
     );
     const total = sizes.reduce((n, [, b]) => n + b, 0);
     log(
       `the final stage copies ${mib(total)} onto ${final.from}: ` +
-        sizes.map(([p, b]) => `${p} ${mib(b)}`).join(', '),
+        sizes
+          .map(([p, b]) => (p === 'dist' ? `dist ${mib(b)} (${SEA} ${mib(sea)})` : `${p} ${mib(b)}`))
+          .join(', '),
     );
     log(`all steps passed in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   } finally {
