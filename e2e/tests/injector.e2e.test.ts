@@ -108,6 +108,8 @@ function localised(
 ): { argv: string[]; env: Record<string, string> } {
   let argv = [...(c.command ?? image), ...(c.args ?? [])];
   if (argv[0] === '/syncret/node') argv = [process.execPath, MAIN, ...argv.slice(2)];
+  // The single executable is this same program bundled (sea.e2e runs the real file).
+  if (argv[0] === '/syncret/syncret') argv = [process.execPath, MAIN, ...argv.slice(1)];
   const env: Record<string, string> = {};
   for (const e of c.env ?? []) {
     let value = e.value ?? '';
@@ -236,9 +238,9 @@ describe('exec mode (the distroless chart of the platform documents)', () => {
     );
     const [app] = pod.spec.containers;
     expect(pod.metadata.annotations['vault.hashicorp.com/agent-inject-status']).toBe('injected');
+    // The chart's default (injector.singleExecutable): the image's one-file executable.
     expect(app!.command).toEqual([
-      '/syncret/node',
-      '/syncret/app/dist/main.js',
+      '/syncret/syncret',
       'agent',
       'exec',
       '--config-env',
@@ -248,7 +250,10 @@ describe('exec mode (the distroless chart of the platform documents)', () => {
     ]);
     expect(app!.args).toEqual(['--listen', ':8080']);
     expect(pod.spec.initContainers!.map((c) => [c.name, c.command])).toEqual([
-      ['syncret-copy', ['/nodejs/bin/node', '/app/dist/main.js', 'injector', 'copy', '/syncret']],
+      [
+        'syncret-copy',
+        ['/nodejs/bin/node', '/app/dist/main.js', 'injector', 'copy', '--single-executable', '/syncret'],
+      ],
     ]);
     expect(pod.spec.initContainers![0]!.securityContext).toMatchObject({
       runAsNonRoot: true,
