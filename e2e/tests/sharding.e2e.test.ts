@@ -5,18 +5,34 @@
 // SIGKILL has its share synced by the others within the lease duration plus one refresh
 // interval, with the sources updated after the kill; then two replicas join (2 → 4) and only
 // the objects the ring gives to the new ones move; a graceful stop (4 → 3) moves its share at
-// once.
+// once. Last, a ClusterExternalSecret and a ClusterPushSecret, served by the shard assigner
+// only: their children are synced by the replica that owns each namespace, a foreign
+// ExternalSecret of the child's name is left alone, and after the assigner stops the next one
+// serves a change.
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { ADMIN_KUBECONFIG } from '../lib/paths.js';
 import { coordinationApi, createNamespace, customObjectsApi, kubectlBin } from '../lib/cluster.js';
-import { apply, applyServerSide, externalSecret, fakeStore, kube, waitFor } from '../lib/kube.js';
+import {
+  apply,
+  applyServerSide,
+  externalSecret,
+  fakeStore,
+  getCustom,
+  getEs,
+  kube,
+  kubectl,
+  waitFor,
+} from '../lib/kube.js';
+import type { Obj } from '../lib/kube.js';
+import { PUSH_API, getPush } from '../lib/push.js';
 import { say } from '../lib/faults.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
 import { finishSuite } from '../lib/suite.js';
 import { secretValue } from '../lib/values.js';
+import { readFileSync } from 'node:fs';
 import { SHARD_LABEL, ownerOf } from '../../src/kube/shards.js';
 
 // 1,500, not 3,000: on this loaded 2-core machine the test's own creates were the limit
@@ -405,5 +421,157 @@ describe('sharding across replicas', () => {
     let held = 0;
     for (const s of rest) held += await ops.get(s)!.metric('syncret_externalsecrets');
     expect(held).toBe(N);
+  }, 90_000);
+  it('ClusterExternalSecret and ClusterPushSecret run on the assigner; their children on their owners; the next assigner takes over', async () => {
+    const t0 = Date.now();
+    const members = [...ops.keys()].sort();
+    const select = `ces-${RUN}`;
+    const CES = `ces-${RUN}`;
+    const CPS = `cps-${RUN}`;
+    const EXISTS = 'external secret already exists in namespace';
+    const [n0, n1, n2, taken, later] = namespaces.slice(0, 5) as [string, string, string, string, string];
+    const label = (...nss: string[]) => kubectl(['label', 'namespace', ...nss, `${select}=yes`]);
+    type FanStatus = {
+      provisionedNamespaces?: string[];
+      failedNamespaces?: { namespace: string; reason?: string }[];
+      conditions?: { type: string; status: string }[];
+    };
+    const cesStatus = async () =>
+      ((await getCustom('clusterexternalsecrets', undefined, CES)) as Obj | undefined)?.status as
+        FanStatus | undefined;
+    const provisioned = (want: string[]) =>
+      waitFor(
+        `the ClusterExternalSecret provisions ${want.length} namespaces`,
+        async () => {
+          const st = await cesStatus();
+          return JSON.stringify(st?.provisionedNamespaces ?? []) === JSON.stringify([...want].sort())
+            ? st
+            : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+    /** The child's Secret holds its namespace's value, written by the replica that owns it. */
+    const synced = (ns: string, shards: string[]) =>
+      waitFor(
+        `the child ExternalSecret of ${ns} synced by its owner`,
+        async () => {
+          const es = await getEs(ns, 'fanned');
+          const shard = es?.metadata.labels?.[SHARD_LABEL];
+          if (!shard || shard !== expectedOwner(ns, shards)) return undefined;
+          return (await secretValueOf(ns, 'fanned-secret')) === `${base}-${ns}` ? shard : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+
+    // An ExternalSecret of the child's name that the ClusterExternalSecret does not own.
+    apply(
+      externalSecret(taken, 'fanned', {
+        secretStoreRef: { name: 'fake' },
+        target: { name: 'mine' },
+        data: [{ secretKey: 'v', remoteRef: { key: 'k' } }],
+      }),
+    );
+    label(n0, n1, n2);
+    apply(
+      {
+        apiVersion: 'external-secrets.io/v1',
+        kind: 'ClusterExternalSecret',
+        metadata: { name: CES },
+        spec: {
+          externalSecretName: 'fanned',
+          namespaceSelectors: [{ matchLabels: { [select]: 'yes' } }],
+          externalSecretSpec: {
+            refreshInterval: '1h',
+            secretStoreRef: { name: 'fake' },
+            target: { name: 'fanned-secret' },
+            data: [{ secretKey: 'v', remoteRef: { key: 'k' } }],
+          },
+        },
+      },
+      {
+        apiVersion: PUSH_API,
+        kind: 'ClusterPushSecret',
+        metadata: { name: CPS },
+        spec: {
+          pushSecretName: 'pushed',
+          namespaceSelectors: [{ matchLabels: { [select]: 'yes' } }],
+          pushSecretSpec: {
+            secretStoreRefs: [{ name: 'fake', kind: 'SecretStore' }],
+            selector: { secret: { name: 't-0' } },
+            data: [{ match: { secretKey: 'v', remoteRef: { remoteKey: 'pushed' } } }],
+          },
+        },
+      },
+    );
+    const st = await provisioned([n0, n1, n2]);
+    expect(st.failedNamespaces).toBeUndefined();
+    expect(st.conditions?.map((c) => [c.type, c.status])).toEqual([['Ready', 'True']]);
+    const owners = new Set<string>();
+    for (const ns of [n0, n1, n2]) owners.add(await synced(ns, members));
+    say(
+      `ClusterExternalSecret: 3 children synced by ${owners.size} replicas ${Date.now() - t0} ms after create`,
+    );
+
+    // The foreign one is reported and left as it was.
+    label(taken);
+    const failed = await waitFor(
+      'the foreign ExternalSecret reported',
+      async () => {
+        const s = await cesStatus();
+        return s?.failedNamespaces?.some((f) => f.namespace === taken) ? s : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
+    expect(failed.failedNamespaces).toEqual([{ namespace: taken, reason: EXISTS }]);
+    expect(failed.conditions?.map((c) => [c.type, c.status])).toEqual([
+      ['Ready', 'False'],
+      ['PartiallyReady', 'True'],
+    ]);
+    const foreign = (await getEs(taken, 'fanned'))!;
+    expect(foreign.metadata.ownerReferences).toBeUndefined();
+    expect((foreign.spec as { target?: { name?: string } }).target?.name).toBe('mine');
+
+    // The ClusterPushSecret's children are reconciled by their owners too (the fake store
+    // refuses pushes: Ready=False, written by the owner, is enough).
+    await waitFor(
+      'the PushSecrets of the ClusterPushSecret reconciled by their owners',
+      async () => {
+        for (const ns of [n0, n1, n2, taken]) {
+          const ps = await getPush(ns, 'pushed');
+          if (ps?.metadata.labels?.[SHARD_LABEL] !== expectedOwner(ns, members)) return undefined;
+          if (!ps?.status?.conditions?.some((c) => c.type === 'Ready')) return undefined;
+        }
+        return true;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+
+    // The assigner stops (SIGTERM): the next one serves a change of the selection.
+    const leader = await leaderShard(members);
+    const leaderLog = ops.get(leader)!.logFile;
+    const stoppedAt = Date.now();
+    expect(await ops.get(leader)!.stop()).toBe(0);
+    ops.delete(leader);
+    const rest = members.filter((s) => s !== leader);
+    const log = readFileSync(leaderLog, 'utf8');
+    // Its fan-out stopped before its leader election Lease was released.
+    const stoppedLine = log.lastIndexOf('fan-out controllers stopped on the shard assigner');
+    expect(stoppedLine).toBeGreaterThan(0);
+    expect(log.lastIndexOf('released leadership')).toBeGreaterThan(stoppedLine);
+    const next = await leaderShard(rest);
+    label(later);
+    await provisioned([n0, n1, n2, later]);
+    await waitFor(
+      'the ClusterPushSecret provisions the new namespace',
+      async () => {
+        const o = await getPush(undefined, CPS, 'clusterpushsecrets');
+        const p = (o?.status as FanStatus | undefined)?.provisionedNamespaces ?? [];
+        return p.includes(later) ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    say(`assigner ${leader} stopped; ${next} served the new namespace ${Date.now() - stoppedAt} ms later`);
+    await synced(later, rest);
+    say(`ClusterExternalSecret phase: ${Date.now() - t0} ms`);
   }, 90_000);
 });

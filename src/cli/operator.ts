@@ -164,6 +164,7 @@ export async function run(opts: RunOptions): Promise<void> {
       gate,
       // Others may take this share over once the Lease expires: stop before they can.
       onLost: () => void shutdown('lost-membership', 1),
+      onAssigner: (role, drainMs) => manager.serveFanout(role, drainMs),
     });
     state.sharding = sharding;
     await sharding.ready;

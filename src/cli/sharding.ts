@@ -1,7 +1,8 @@
 // `syncret run --sharding`: every replica reconciles its share (docs/OPERATIONS.md, "Sharding").
 // Each replica renews its member Lease and follows the published assignment (ShardGate); the
-// replica that wins the leader election Lease also runs the assigner, and campaigns again if
-// it loses it (its share keeps running: the label writes are the only thing it stops).
+// replica that wins the leader election Lease also runs the assigner and the fan-out kinds
+// (onAssigner), and campaigns again if it loses it (its share keeps running: the label writes
+// and the fan-out are the only things it stops).
 
 import { hostname } from 'node:os';
 import type { RunOptions } from '../config/options.js';
@@ -34,7 +35,18 @@ export interface Sharding {
 
 export function startSharding(
   opts: RunOptions,
-  deps: { api: KubeClient; logger: Logger; metrics: Metrics; gate: ShardGate; onLost: () => void },
+  deps: {
+    api: KubeClient;
+    logger: Logger;
+    metrics: Metrics;
+    gate: ShardGate;
+    onLost: () => void;
+    /**
+     * This replica became the assigner: what runs only there (the fan-out kinds) runs until
+     * `role` aborts, and must stop within `drainMs` after.
+     */
+    onAssigner?: (role: AbortSignal, drainMs: number) => void;
+  },
 ): Sharding {
   const { gate, logger, metrics } = deps;
   // Its own rate limit, as the leader election's: renewals must not queue behind reconciles.
@@ -102,6 +114,9 @@ export function startSharding(
         });
         assigner = a;
         a.start();
+        // Half the window between this replica giving up (renewDeadline) and another one
+        // taking over (leaseDuration): the drain ends before the next assigner can start.
+        deps.onAssigner?.(signal, Math.floor((opts.leaseDurationMs - opts.renewDeadlineMs) / 2));
         signal.addEventListener('abort', () => {
           if (assigner === a) assigner = undefined;
           void a.stop();

@@ -39,6 +39,7 @@ import type { WorkQueueOptions } from '../runtime/queue.js';
 import { DEFAULT_MIN_REFRESH_INTERVAL_MS } from '../runtime/schedule.js';
 import { Reflector } from '../runtime/watch.js';
 import type { ReflectorOptions } from '../runtime/watch.js';
+import { AssignerFanout } from './assigner-fanout.js';
 import { clusterExternalSecretController } from './clusterexternalsecret/controller.js';
 import { clusterPushSecretController } from './clusterpushsecret/controller.js';
 import { externalSecretController } from './externalsecret/controller.js';
@@ -98,7 +99,8 @@ export interface ManagerOptions {
   /**
    * Sharding across replicas (docs/OPERATIONS.md): only the ExternalSecrets and PushSecrets
    * labelled for this replica are watched, and the gate says which of them may run. The
-   * cluster-scoped fan-out kinds (ClusterExternalSecret, ClusterPushSecret) are not served.
+   * cluster-scoped fan-out kinds (ClusterExternalSecret, ClusterPushSecret) are served only
+   * while this replica is the shard assigner (serveFanout), with caches of their own.
    */
   shard?: ShardGate;
 }
@@ -146,6 +148,7 @@ export class Manager {
   private readonly externalSecrets: Controller<ExternalSecret, unknown>;
   private readonly rollout?: RolloutRestarts;
   private readonly generic?: GenericTargets;
+  private readonly fanout?: AssignerFanout;
   private started = false;
   private finished = 0;
 
@@ -279,6 +282,24 @@ export class Manager {
           queue: this.queueOptions('clusterpushsecret', Math.min(CES_WORKERS, o.concurrency)),
         }) as Controller<KubeObject, unknown>,
       );
+    // Sharded and cluster-wide: the fan-out kinds run on the assigner only (serveFanout).
+    if (shard && o.namespaces.length === 0)
+      this.fanout = new AssignerFanout({
+        api: o.api,
+        logger: o.logger,
+        metrics: o.metrics,
+        minRefreshIntervalMs: common.minRefreshIntervalMs,
+        reflector: <T extends KubeObject>(type: ResourceType, transform?: (o: T) => T) =>
+          this.reflector<T>(type, undefined, transform ? { transform } : {}),
+        queues: {
+          clusterExternalSecret: this.queueOptions(
+            'clusterexternalsecret',
+            Math.min(CES_WORKERS, o.concurrency),
+          ),
+          clusterPushSecret: this.queueOptions('clusterpushsecret', Math.min(CES_WORKERS, o.concurrency)),
+        },
+        signal,
+      });
     // Counted at scrape time from the caches: no per-object series, whatever the object count.
     o.metrics.externalSecretCountsFrom(() => readyCounts(this.caches.externalSecrets));
     o.metrics.storeCountsFrom(() => ({
@@ -324,7 +345,8 @@ export class Manager {
     const reflector = this.reflector.bind(this);
     const scoped = this.scoped.bind(this);
     const interner = new Interner();
-    // Sharded: this replica's objects only, and no fan-out kinds (they need every child).
+    // Sharded: this replica's objects only; the fan-out kinds need every child, so they have
+    // caches of their own on the assigner (assigner-fanout.ts), none here.
     const sharded = o.shard ? { labelSelector: o.shard.selector } : {};
     const clusterWide = o.namespaces.length === 0 && !o.shard;
     return {
@@ -432,6 +454,15 @@ export class Manager {
     this.o.logger.info({ externalSecrets: c.externalSecrets.size }, 'caches synced; reconciling');
   }
 
+  /**
+   * Sharded: this replica became the shard assigner; the ClusterExternalSecret and
+   * ClusterPushSecret controllers run until `role` aborts, then drain for at most `drainMs`.
+   * Not sharded (or scoped to namespaces): nothing to do.
+   */
+  serveFanout(role: AbortSignal, drainMs: number): void {
+    this.fanout?.serve(role, drainMs);
+  }
+
   hasSynced(): boolean {
     return this.started;
   }
@@ -453,7 +484,11 @@ export class Manager {
   }
 
   async stop(drainMs = 10_000): Promise<void> {
-    await Promise.all([...this.controllers.map((c) => c.stop(drainMs)), this.rollout?.stop(drainMs)]);
+    await Promise.all([
+      ...this.controllers.map((c) => c.stop(drainMs)),
+      this.rollout?.stop(drainMs),
+      this.fanout?.stop(drainMs),
+    ]);
     this.abort.abort();
     await Promise.all([
       ...this.allCaches().map((c) => c.stop()),

@@ -6,6 +6,7 @@
 
 import type { KubeObject, LabelSelector, Namespace, OwnerReference } from '../../api/types.js';
 import { GROUP } from '../../api/types.js';
+import { isShardKey } from '../../kube/shards.js';
 import type { ResourceType } from '../../kube/types.js';
 import { mergePatchOf } from '../../runtime/merge-patch.js';
 import { controllerOf } from '../externalsecret/ownership.js';
@@ -163,9 +164,15 @@ export function childPatch<P extends KubeObject, C extends KubeObject & { spec?:
 ): object | undefined {
   const want = childMetadata(kind, p);
   const metadata: Record<string, unknown> = {};
-  const labels = mergePatchOf(child.metadata.labels ?? {}, want.labels);
+  const labels = mergePatchOf(
+    child.metadata.labels ?? {},
+    withShardKeysOf(child.metadata.labels, want.labels),
+  );
   if (labels !== undefined) metadata.labels = labels;
-  const annotations = mergePatchOf(child.metadata.annotations ?? {}, want.annotations);
+  const annotations = mergePatchOf(
+    child.metadata.annotations ?? {},
+    withShardKeysOf(child.metadata.annotations, want.annotations),
+  );
   if (annotations !== undefined) metadata.annotations = annotations;
   // Deleted and created again under the same name before the garbage collector reached the
   // children (or restored from a backup): the name takes them back, as in ESO, and the new uid
@@ -181,6 +188,20 @@ export function childPatch<P extends KubeObject, C extends KubeObject & { spec?:
     ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
     ...(spec !== undefined ? { spec } : {}),
   };
+}
+
+/**
+ * `want` with the child's sharding keys as they are: the assigner writes them (the shard label,
+ * its epoch) and the fan-out must neither remove nor set them, or the two would undo each other.
+ */
+function withShardKeysOf(
+  current: Record<string, string> | undefined,
+  want: Record<string, string>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(want)) if (!isShardKey(k)) out[k] = v;
+  for (const [k, v] of Object.entries(current ?? {})) if (isShardKey(k)) out[k] = v;
+  return out;
 }
 
 /** The child is ours: its controller reference names this parent. */
