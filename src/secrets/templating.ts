@@ -13,7 +13,13 @@ import YAML from 'yaml';
 import type { DecodingStrategy, ExternalSecret, TemplateFrom, TemplateRefItem } from '../api/types.js';
 import { decode } from './decode.js';
 import { SecretDataError, quoteName, redactValues } from './errors.js';
-import { TemplateBudget, TemplateError, parseTemplate, withCostBudget } from './template/index.js';
+import {
+  TemplateBudget,
+  TemplateError,
+  parseTemplate,
+  withCostBudget,
+  withKeysOffLoop,
+} from './template/index.js';
 
 export { TemplateBudget } from './template/index.js';
 import { goBytes, goString } from './template/bytes.js';
@@ -248,6 +254,19 @@ export function applyTemplate(
 ): Rendered {
   // Every template of the ExternalSecret shares one budget for key generation and the like.
   return withCostBudget(() => renderAll(es, data, sources, budget));
+}
+
+/**
+ * applyTemplate for a sync: RSA and DSA keys its functions make are generated off the event
+ * loop (template/keys.ts), so a template's keys never hold /healthz or other syncs.
+ */
+export function applyTemplateOffLoop(
+  es: ExternalSecret,
+  data: Record<string, Uint8Array>,
+  sources: TemplateSources | undefined,
+  budget: TemplateBudget,
+): Promise<Rendered> {
+  return withKeysOffLoop(() => applyTemplate(es, data, sources, budget));
 }
 
 function renderAll(

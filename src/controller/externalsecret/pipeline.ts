@@ -8,7 +8,7 @@ import type { StoreInfo } from '../../providers/types.js';
 import { SecretDataError } from '../../secrets/errors.js';
 import {
   TemplateBudget,
-  applyTemplate,
+  applyTemplateOffLoop,
   loadTemplateSources,
   renderManifestOps,
 } from '../../secrets/templating.js';
@@ -59,7 +59,8 @@ export async function renderSecretData(
   const budget = new TemplateBudget();
   const collected = await collectData(es, store, world, opts.maxAgeMs ?? 0, opts.issued ?? [], budget);
   const sources = await loadTemplateSources(es, sourceLoader(es, world));
-  return { ...applyTemplate(es, collected.data, sources, budget), provider: collected.provider };
+  const rendered = await applyTemplateOffLoop(es, collected.data, sources, budget);
+  return { ...rendered, provider: collected.provider };
 }
 
 /** The provider data and what target.manifest of another kind renders into that object. */

@@ -8,13 +8,11 @@ import {
   createHash,
   createPrivateKey,
   createPublicKey,
-  generateKeyPairSync,
   randomBytes,
   sign,
 } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-import { costly } from './cost.js';
 import { keyPEM, pemOf, stdBase64 } from './crypto.js';
 import {
   TAG,
@@ -34,6 +32,7 @@ import {
 import { ExecFailure } from './errors.js';
 import type { FuncDef } from './exec.js';
 import { now } from './gotime.js';
+import { newKey } from './keys.js';
 import { decodePEM } from './pem.js';
 import { GoObject, isMap, typeName } from './value.js';
 
@@ -261,7 +260,7 @@ function createCertificate(t: Template, signee: KeyObject, issuer: Issuer | unde
 }
 
 function newRsaKey(): KeyObject {
-  return costly('rsa2048', () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
+  return newKey('rsa2048');
 }
 
 function keyArg(pem: string): KeyObject {

@@ -71,7 +71,7 @@ export function withCostBudget<T>(fn: () => T): T {
 
 /** Draws on the budget, then does the costly work `fn`, timed (see costlyMs). */
 export function costly<T>(what: keyof typeof COST, fn: () => T): T {
-  charge(what);
+  chargeCost(what);
   const started = cpuMs();
   try {
     return fn();
@@ -81,7 +81,7 @@ export function costly<T>(what: keyof typeof COST, fn: () => T): T {
 }
 
 /** Draws on the render's budget and the operator's pace before the work starts. */
-function charge(what: keyof typeof COST): void {
+export function chargeCost(what: keyof typeof COST): void {
   const units = COST[what];
   spent += units;
   if (spent > BUDGET) {

@@ -20,6 +20,7 @@ import { costly } from './cost.js';
 import { derInteger, derSequence, readDer } from './der.js';
 import { ExecFailure } from './errors.js';
 import type { FuncDef } from './exec.js';
+import { newKey } from './keys.js';
 import { encodePEM } from './pem.js';
 
 const S = 'string' as const;
@@ -279,12 +280,9 @@ export function generateKey(type: string): KeyObject | undefined {
   switch (type) {
     case '':
     case 'rsa':
-      return costly('rsa4096', () => generateKeyPairSync('rsa', { modulusLength: 4096 }).privateKey);
+      return newKey('rsa4096');
     case 'dsa':
-      return costly(
-        'dsa',
-        () => generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }).privateKey,
-      );
+      return newKey('dsa');
     case 'ecdsa':
       return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
     case 'ed25519':

@@ -5,6 +5,7 @@
 
 import { TemplateError, locate } from './errors.js';
 import type { TemplateErrorReason } from './errors.js';
+import { KeysNeeded } from './keys.js';
 import { LimitExceeded } from './limits.js';
 import type { TemplateBudget } from './limits.js';
 import type { Arg, Command, ControlNode, Node, Pipe } from './parse.js';
@@ -432,7 +433,8 @@ class State {
     try {
       return m.fn(...argv);
     } catch (e) {
-      if (e instanceof TemplateError) throw e;
+      // A pass of keys.ts stops here to have its keys made off the event loop.
+      if (e instanceof TemplateError || e instanceof KeysNeeded) throw e;
       return this.errorf(`error calling ${name}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
@@ -488,7 +490,8 @@ class State {
     try {
       result = def.fn(...argv);
     } catch (e) {
-      if (e instanceof TemplateError) throw e;
+      // A pass of keys.ts stops here to have its keys made off the event loop.
+      if (e instanceof TemplateError || e instanceof KeysNeeded) throw e;
       this.at(cmd.pos, cmd);
       const msg = e instanceof Error ? e.message : String(e);
       return this.errorf(`error calling ${name}: ${msg}`);

@@ -32,6 +32,7 @@ export { TemplateError } from './errors.js';
 export { DEFAULT_TEMPLATE_LIMITS, TemplateBudget } from './limits.js';
 export type { TemplateLimits } from './limits.js';
 export { enableCostPacing, withCostBudget } from './cost.js';
+export { withKeysOffLoop } from './keys.js';
 
 /** A template function; its arguments arrive as the evaluator's values (see value.ts). */
 export type TemplateFunc = (...args: never[]) => unknown;
