@@ -80,15 +80,32 @@ export function costly<T>(what: keyof typeof COST, fn: () => T): T {
   }
 }
 
-/** Draws on the render's budget and the operator's pace before the work starts. */
-export function chargeCost(what: keyof typeof COST): void {
-  const units = COST[what];
-  spent += units;
+/** Units drawn from the operator's pace since the process started (never reset). */
+let pacedTotal = 0;
+
+export function pacedUnits(): number {
+  return pacedTotal;
+}
+
+/** Gives back units a render drew from the pace for work whose result was dropped (keys.ts). */
+export function refundPace(units: number): void {
+  if (pacing && units > 0) pacing.tokens = Math.min(PACE_BURST, pacing.tokens + units);
+}
+
+/** Draws on the render's budget only: work done already, counted so the render's limit holds. */
+export function chargeBudget(what: keyof typeof COST): void {
+  spent += COST[what];
   if (spent > BUDGET) {
     throw new ExecFailure(
       `the render's key generation, bcrypt and scrypt calls exceed their budget (about ${BUDGET / 1000} s of CPU)`,
     );
   }
+}
+
+/** Draws on the render's budget and the operator's pace before the work starts. */
+export function chargeCost(what: keyof typeof COST): void {
+  const units = COST[what];
+  chargeBudget(what);
   if (!pacing) return;
   const now = pacing.now();
   pacing.tokens = Math.min(PACE_BURST, pacing.tokens + ((now - pacing.at) * PACE_PER_S) / 1000);
@@ -98,4 +115,5 @@ export function chargeCost(what: keyof typeof COST): void {
       "key generation, bcrypt and scrypt are paced across all ExternalSecrets (about a quarter of the operator's CPU); the render is retried",
     );
   pacing.tokens -= units;
+  pacedTotal += units;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { createPrivateKey } from 'node:crypto';
-import { costlyMs } from './cost.js';
+import { costlyMs, disableCostPacing, enableCostPacing } from './cost.js';
 import { renderTemplate } from './index.js';
 import { newKey, withKeysOffLoop } from './keys.js';
 
@@ -62,6 +62,30 @@ describe('withKeysOffLoop', () => {
     });
     expect(out).toBe(4);
     expect(costlyMs()).toBeGreaterThan(inPlace);
+  }, 60_000);
+
+  it("keeps the render's budget across passes: keys made off the loop still count", async () => {
+    await expect(
+      withKeysOffLoop(() => renderTemplate('t', '{{ range until 3 }}{{ genPrivateKey "rsa" }}{{ end }}', {})),
+    ).rejects.toThrow(/key generation, bcrypt and scrypt calls exceed their budget/);
+  }, 60_000);
+
+  it('draws the pace once: what a dropped pass spent on bcrypt goes back', async () => {
+    // A stopped clock: no refill, 1,000 units. Six bcrypt (480) and a certificate (50) fit once,
+    // not twice.
+    enableCostPacing(() => 0);
+    try {
+      const out = await withKeysOffLoop(() =>
+        renderTemplate(
+          't',
+          '{{ range until 6 }}{{ bcrypt "x" | len }}{{ end }}{{ (genSelfSignedCert "c" nil nil 1).Cert | len }}',
+          {},
+        ),
+      );
+      expect(out).toMatch(/^(60){6}\d+$/);
+    } finally {
+      disableCostPacing();
+    }
   }, 60_000);
 
   it('makes keys in place outside a sync (offline commands), within the cost budget', () => {

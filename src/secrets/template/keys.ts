@@ -15,7 +15,7 @@
 
 import { generateKeyPair, generateKeyPairSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { chargeCost, costly } from './cost.js';
+import { COST, chargeBudget, chargeCost, costly, pacedUnits, refundPace } from './cost.js';
 
 export type KeyKind = 'rsa4096' | 'rsa2048' | 'dsa';
 
@@ -64,9 +64,15 @@ export function newKey(kind: KeyKind): KeyObject {
   const s = current;
   if (!s) return costly(kind, () => generateSync(kind));
   const k = s.ready.get(kind)?.shift();
-  if (k) return k;
+  if (k) {
+    // Its pace was drawn when first asked for; the render's budget counts it again here, so
+    // that a render's limit holds whatever pass it is.
+    chargeBudget(kind);
+    return k;
+  }
   if (s.last) return costly(kind, () => generateSync(kind));
-  // Charged when asked for, so the budget and the operator's pace bound passes as before.
+  // Charged once, when first asked for (the next pass takes it free), so the budget and the
+  // operator's pace bound key generation as before.
   chargeCost(kind);
   s.wanted.push(kind);
   const p = placeholders.get(kind);
@@ -85,6 +91,7 @@ export async function withKeysOffLoop<T>(render: () => T): Promise<T> {
     supply.wanted = [];
     supply.last = pass === MAX_PASSES;
     const prepared = copyOf(supply.ready);
+    const pacedBefore = pacedUnits();
     let result: { value: T } | undefined;
     current = supply;
     try {
@@ -95,6 +102,10 @@ export async function withKeysOffLoop<T>(render: () => T): Promise<T> {
       current = undefined;
     }
     if (result && supply.wanted.length === 0) return result.value;
+    // This pass's output is dropped: what it drew from the pace for other work (bcrypt, scrypt)
+    // goes back, the next pass draws it again; the keys it asked for keep theirs.
+    const keyUnits = supply.wanted.reduce((n, k) => n + COST[k], 0);
+    refundPace(pacedUnits() - pacedBefore - keyUnits);
     const missing = [...new Set(supply.wanted)].filter((k) => !placeholders.has(k));
     const [made, fresh] = await Promise.all([
       Promise.all(missing.map(generateAsync)),
