@@ -13,6 +13,8 @@ export type SecretDataErrorReason =
   | 'NullByte'
   | 'InvalidRegexp'
   | 'TemplateFailed'
+  /** The operator's pace for costly template functions was spent: retried within seconds. */
+  | 'TemplatePaced'
   | 'TemplateSourceNotFound'
   | 'Unsupported';
 

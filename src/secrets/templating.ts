@@ -47,8 +47,10 @@ type Target = 'data' | 'labels' | 'annotations';
 
 const decoder = new TextDecoder();
 
+const dataReason = (e: TemplateError) => (e.reason === 'TemplatePaced' ? 'TemplatePaced' : 'TemplateFailed');
+
 function templateFailed(e: unknown): never {
-  if (e instanceof TemplateError) throw new SecretDataError('TemplateFailed', e.message);
+  if (e instanceof TemplateError) throw new SecretDataError(dataReason(e), e.message);
   throw e;
 }
 
@@ -59,7 +61,7 @@ function render(where: string, text: string, input: Record<string, string>, budg
   } catch (e) {
     // `{{ .password | fail }}` puts the value into the error, which becomes a condition.
     if (e instanceof TemplateError)
-      throw new SecretDataError('TemplateFailed', redactValues(e.message, Object.values(input)));
+      throw new SecretDataError(dataReason(e), redactValues(e.message, Object.values(input)));
     throw e;
   }
 }

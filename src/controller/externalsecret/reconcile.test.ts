@@ -4,6 +4,7 @@ import { ProviderError } from '../../providers/errors.js';
 import { fakeProvider } from '../../providers/fake/index.js';
 import type { StoreInfo } from '../../providers/types.js';
 import type { StoreReader } from '../store/access.js';
+import { disableCostPacing, enableCostPacing } from '../../secrets/template/cost.js';
 import { causeOf } from '../reasons.js';
 import { reconcileExternalSecret } from './reconcile.js';
 import type { EsWorld } from './world.js';
@@ -92,6 +93,32 @@ describe('reconcileExternalSecret', () => {
     expect(out.events).toEqual([{ type: 'Normal', reason: 'Created', message: 'Created Secret "app"' }]);
     expect(out.requeueAfterMs).toBeGreaterThanOrEqual(3_600_000);
     expect(out.requeueAfterMs).toBeLessThanOrEqual(3_600_000 + 300_000);
+  });
+
+  it('retries a render refused by the pace within seconds, not at the refresh interval', async () => {
+    // A stopped clock: the pace never refills. Twelve bcrypt fit the render's budget (960) and
+    // spend the pace; the next render's first one is refused by the pace.
+    enableCostPacing(() => 0);
+    try {
+      const bcrypts = (n: number) => `{{ range until ${n} }}{{ bcrypt "x" | len }}{{ end }}`;
+      const first = await reconcileExternalSecret(
+        es({ target: { template: { data: { h: bcrypts(12) } } } }),
+        makeWorld().world,
+        'create',
+      );
+      expect(first.status?.conditions?.[0]?.status).toBe('True');
+      const out = await reconcileExternalSecret(
+        es({ target: { template: { data: { h: bcrypts(1) } } } }),
+        makeWorld().world,
+        'spec',
+      );
+      expect(out.status?.conditions?.[0]).toMatchObject({ status: 'False', reason: 'SecretSyncedError' });
+      expect(out.status?.conditions?.[0]?.message).toMatch(/paced across all ExternalSecrets/);
+      // refreshInterval 1h; the pace refills in 4 s: 4-8 s with jitter (random 0.5: 6 s).
+      expect(out.requeueAfterMs).toBe(6_000);
+    } finally {
+      disableCostPacing();
+    }
   });
 
   it('writes nothing when the Secret already holds the data, and repairs drift', async () => {

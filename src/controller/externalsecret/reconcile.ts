@@ -17,6 +17,7 @@ import { rfc3339 } from '../../runtime/time/rfc3339.js';
 import type { QueueReason } from '../../runtime/queue.js';
 import { flooredInterval, isFloored } from '../../runtime/schedule.js';
 import { SecretDataError } from '../../secrets/errors.js';
+import { PACE_REFILL_MS } from '../../secrets/template/index.js';
 import { Reason, causeOf } from '../reasons.js';
 import { resolveStore } from '../store/resolve.js';
 import { needsMainStore, usesGenerators } from './data.js';
@@ -401,11 +402,30 @@ async function failedSync(p: Plan, e: unknown, issued: IssuedLease[], world: EsW
     const reason =
       e.reason === 'TooLarge'
         ? Reason.SecretTooLarge
-        : e.reason === 'TemplateFailed' || e.reason === 'TemplateSourceNotFound'
+        : e.reason === 'TemplateFailed' ||
+            e.reason === 'TemplateSourceNotFound' ||
+            e.reason === 'TemplatePaced'
           ? Reason.TemplateFailed
           : Reason.SecretSyncedError;
+    // The pace refills in seconds: waiting for the refresh interval (an hour, say) would leave
+    // the ExternalSecret failed that long for want of CPU the operator had a moment later.
+    // Jittered over a second refill, and never below the operator's interval floor.
+    const paced =
+      e.reason === 'TemplatePaced'
+        ? {
+            latestMs: Math.max(
+              world.minRefreshIntervalMs ?? 0,
+              Math.round(PACE_REFILL_MS * (1 + (world.random ?? Math.random)())),
+            ),
+          }
+        : {};
     return giveBack(
-      errorOutcome(p.es, world, reason, e.message, { ...retry, synced: true, storeKind: p.storeKind }),
+      errorOutcome(p.es, world, reason, e.message, {
+        ...retry,
+        ...paced,
+        synced: true,
+        storeKind: p.storeKind,
+      }),
       issued,
       world,
     );

@@ -5,7 +5,7 @@
 // stall every other sync or /healthz. ESO has no such limit.
 
 import { cpuMs } from './cputime.js';
-import { ExecFailure } from './errors.js';
+import { ExecFailure, PaceExceeded } from './errors.js';
 
 /** Rough milliseconds of one call on one core, as measured on the CI machine. */
 export const COST = { rsa4096: 600, rsa2048: 50, dsa: 500, scrypt: 150, bcrypt: 80 } as const;
@@ -24,6 +24,8 @@ export const BUDGET = 1000;
  */
 export const PACE_PER_S = 250;
 export const PACE_BURST = 1000;
+/** How long the whole burst takes to refill: when a paced render is tried again. */
+export const PACE_REFILL_MS = (PACE_BURST / PACE_PER_S) * 1000;
 
 interface Pacing {
   tokens: number;
@@ -111,7 +113,7 @@ export function chargeCost(what: keyof typeof COST): void {
   pacing.tokens = Math.min(PACE_BURST, pacing.tokens + ((now - pacing.at) * PACE_PER_S) / 1000);
   pacing.at = now;
   if (pacing.tokens < units)
-    throw new ExecFailure(
+    throw new PaceExceeded(
       "key generation, bcrypt and scrypt are paced across all ExternalSecrets (about a quarter of the operator's CPU); the render is retried",
     );
   pacing.tokens -= units;

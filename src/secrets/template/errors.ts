@@ -3,7 +3,8 @@
 // condition or a log line.
 
 /** TemplateLimit: a bound of limits.ts ran out (steps, output, time). */
-export type TemplateErrorReason = 'TemplateParse' | 'TemplateExec' | 'TemplateLimit';
+/** TemplatePaced: the operator's pace for costly functions was spent; a retry soon succeeds. */
+export type TemplateErrorReason = 'TemplateParse' | 'TemplateExec' | 'TemplateLimit' | 'TemplatePaced';
 
 export class TemplateError extends Error {
   override readonly name = 'TemplateError';
@@ -24,6 +25,9 @@ export class TemplateError extends Error {
 export class ExecFailure extends Error {
   override readonly name = 'ExecFailure';
 }
+
+/** A costly function refused by the operator's pace (cost.ts), not by the template. */
+export class PaceExceeded extends ExecFailure {}
 
 /** Line (1-based) and Go-style byte column (0-based) of a UTF-16 offset into `text`. */
 export function locate(text: string, offset: number): { line: number; column: number } {

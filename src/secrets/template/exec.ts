@@ -3,7 +3,7 @@
 // have it), lazy and/or, variable scoping and Go's error wording. Every step draws from a
 // TemplateBudget (limits.ts), so no template can hold the event loop.
 
-import { TemplateError, locate } from './errors.js';
+import { PaceExceeded, TemplateError, locate } from './errors.js';
 import type { TemplateErrorReason } from './errors.js';
 import { KeysNeeded } from './keys.js';
 import { LimitExceeded } from './limits.js';
@@ -95,6 +95,14 @@ class State {
   private at(pos: number, src: Source): void {
     this.nodePos = pos;
     this.nodeSrc = src;
+  }
+
+  /** Go's "error calling NAME: ..."; a keys.ts pass stop and a pace refusal keep their kind. */
+  private callFailed(name: string, e: unknown, cmd?: Command | Arg): never {
+    if (e instanceof TemplateError || e instanceof KeysNeeded) throw e;
+    if (cmd) this.at(cmd.pos, cmd);
+    const why = `error calling ${name}: ${e instanceof Error ? e.message : String(e)}`;
+    return this.errorf(why, e instanceof PaceExceeded ? 'TemplatePaced' : 'TemplateExec');
   }
 
   private errorf(msg: string, reason: TemplateErrorReason = 'TemplateExec'): never {
@@ -433,9 +441,7 @@ class State {
     try {
       return m.fn(...argv);
     } catch (e) {
-      // A pass of keys.ts stops here to have its keys made off the event loop.
-      if (e instanceof TemplateError || e instanceof KeysNeeded) throw e;
-      return this.errorf(`error calling ${name}: ${e instanceof Error ? e.message : String(e)}`);
+      return this.callFailed(name, e);
     }
   }
 
@@ -490,11 +496,7 @@ class State {
     try {
       result = def.fn(...argv);
     } catch (e) {
-      // A pass of keys.ts stops here to have its keys made off the event loop.
-      if (e instanceof TemplateError || e instanceof KeysNeeded) throw e;
-      this.at(cmd.pos, cmd);
-      const msg = e instanceof Error ? e.message : String(e);
-      return this.errorf(`error calling ${name}: ${msg}`);
+      return this.callFailed(name, e, cmd);
     }
     if (reserved > 0) this.ctx.budget.settle(reserved, cpuMs() - started);
     this.chargeCall(cmd, () => this.spend('value', result));

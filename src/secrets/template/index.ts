@@ -31,7 +31,7 @@ import { Float, isMap, mapSet, markStringMap, newMap } from './value.js';
 export { TemplateError } from './errors.js';
 export { DEFAULT_TEMPLATE_LIMITS, TemplateBudget } from './limits.js';
 export type { TemplateLimits } from './limits.js';
-export { enableCostPacing, withCostBudget } from './cost.js';
+export { PACE_REFILL_MS, enableCostPacing, withCostBudget } from './cost.js';
 export { withKeysOffLoop } from './keys.js';
 
 /** A template function; its arguments arrive as the evaluator's values (see value.ts). */
