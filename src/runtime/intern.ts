@@ -40,13 +40,15 @@ interface Internable {
   kind?: string;
   metadata: { namespace?: string };
   spec?: unknown;
-  status?: { conditions?: unknown[] };
+  status?: { conditions?: unknown[]; syncedResourceVersion?: string };
 }
 
 /**
- * Interns the parts of a cached object that repeat across objects: its type, namespace, spec
- * and condition texts. Names, uids, resourceVersions and timestamps are unique per object and
- * are left alone so they do not fill the table.
+ * Interns the parts of a cached object that repeat across objects: its type, namespace, spec,
+ * condition texts and an ExternalSecret's syncedResourceVersion (`<generation>-<hash of its
+ * labels and annotations>`: the same for every ExternalSecret at generation 1 without labels).
+ * Names, uids, resourceVersions and timestamps are unique per object and are left alone so
+ * they do not fill the table.
  */
 export function internObject<T extends Internable>(interner: Interner, o: T): T {
   o.apiVersion = interner.str(o.apiVersion);
@@ -58,5 +60,7 @@ export function internObject<T extends Internable>(interner: Interner, o: T): T 
     const cond = c as Record<string, unknown>;
     for (const k of ['type', 'status', 'reason', 'message']) if (k in cond) cond[k] = interner.str(cond[k]);
   }
+  if (o.status?.syncedResourceVersion !== undefined)
+    o.status.syncedResourceVersion = interner.str(o.status.syncedResourceVersion);
   return o;
 }

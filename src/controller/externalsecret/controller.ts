@@ -110,7 +110,9 @@ function sourcesOf(es: ExternalSecret): string[] {
 
 export function externalSecretController(o: EsControllerOptions): Controller<ExternalSecret, EsOutcome> {
   const { caches } = o;
-  const sources = new ReverseIndex<ExternalSecret>(sourcesOf).attach(caches.externalSecrets);
+  const sources = new ReverseIndex<ExternalSecret>(sourcesOf, { intern: true }).attach(
+    caches.externalSecrets,
+  );
   const targets = new ReverseIndex<ExternalSecret>((es) => [
     `${es.metadata.namespace ?? ''}/${targetSecretName(es)}`,
   ]).attach(caches.externalSecrets);

@@ -104,7 +104,7 @@ function sourcesOf(ps: PushSecret): string[] {
 export function pushSecretController(o: PushControllerOptions): Controller<PushSecret, PushPlan> {
   const { caches } = o;
   const cache = caches.pushSecrets;
-  const byStore = new ReverseIndex<PushSecret>(storesOf).attach(cache);
+  const byStore = new ReverseIndex<PushSecret>(storesOf, { intern: true }).attach(cache);
   const bySource = new ReverseIndex<PushSecret>(sourcesOf).attach(cache);
   // PushSecrets that select stores or Secrets by labels, by namespace.
   const bySelector = new ReverseIndex<PushSecret>((ps) =>
