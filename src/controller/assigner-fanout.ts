@@ -131,24 +131,23 @@ export class AssignerFanout {
       caches: { clusterPushSecrets: cps, pushSecrets, namespaces },
       queue: o.queues.clusterPushSecret,
     });
-    const all = [namespaces, ces, externalSecrets, cps, pushSecrets] as unknown as ObjectCache<KubeObject>[];
-    const [ns, cesCache, es, cpsCache, ps] = all;
+    const any = (c: unknown) => c as ObjectCache<KubeObject>;
     return {
       abort,
-      caches: all,
+      caches: [namespaces, ces, externalSecrets, cps, pushSecrets].map(any),
       // Not the parents' caches: a cluster without one of the CRDs must still serve the other.
       // The children's are: planned against a partial list, a child that exists would be
       // created again, refused, and reported as a conflict.
       parts: [
         {
           controller: cesController as unknown as Controller<KubeObject, unknown>,
-          parents: cesCache!,
-          needs: [ns!, es!],
+          parents: any(ces),
+          needs: [any(namespaces), any(externalSecrets)],
         },
         {
           controller: cpsController as unknown as Controller<KubeObject, unknown>,
-          parents: cpsCache!,
-          needs: [ns!, ps!],
+          parents: any(cps),
+          needs: [any(namespaces), any(pushSecrets)],
         },
       ],
     };

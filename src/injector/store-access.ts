@@ -13,6 +13,9 @@
 import type { ProviderSpec, ServiceAccountSelector } from '../api/types.js';
 import { webIdentityAudiences } from '../providers/aws/identity.js';
 import { workloadIdentityAudiences } from '../providers/azurekv/identity.js';
+import type { VaultJwtAuth } from '../api/providers/vault.js';
+import { jwtTokenAudiences } from '../providers/vault/identity.js';
+import { validSecretKey } from '../secrets/secret-data.js';
 import { InjectionError } from './annotations.js';
 import type { Volume, VolumeMount } from './pod.js';
 
@@ -20,8 +23,6 @@ export const CREDENTIALS_DIR = '/var/run/secrets/syncret-credentials';
 const VOLUME_PREFIX = 'syncret-cred-';
 /** A provider block is a few levels deep; a deeper one is not a store anyone wrote. */
 const MAX_DEPTH = 12;
-/** What a Secret volume's item path may be: one file name, never a path. */
-const KEY = /^[-._a-zA-Z0-9]+$/;
 const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 /** The annotations providers read from a ServiceAccount (IRSA, Azure and GKE workload identity). */
@@ -71,7 +72,8 @@ export function keyRefsOf(provider: unknown, podNamespace: string, storeKind: st
         throw new InjectionError(
           `${storeKind} ${field} references ${kind} "${ns}/${v.name}": a pod mounts only its own namespace's (${podNamespace}); use a store of this namespace or workload identity`,
         );
-      if (!NAME.test(v.name) || !KEY.test(v.key) || v.key === '.' || v.key.startsWith('..'))
+      // A Secret volume's item path is the key: the apiserver's key rule keeps it one file name.
+      if (!NAME.test(v.name) || !validSecretKey(v.key))
         throw new InjectionError(`${storeKind} ${field}: name "${v.name}" or key "${v.key}" is not valid`);
       out.push({ kind, name: v.name, key: v.key, field });
       return;
@@ -106,11 +108,10 @@ export function audiencesOfStore(provider: ProviderSpec): string[] {
   if (vault) {
     if (isObject(vault.kubernetes))
       for (const a of audiencesOf(vault.kubernetes.serviceAccountRef)) out.add(a);
-    const jwt = isObject(vault.jwt) ? vault.jwt.kubernetesServiceAccountToken : undefined;
-    if (isObject(jwt)) {
-      const own = audiencesOf(jwt);
-      for (const a of own.length ? own : audiencesOf(jwt.serviceAccountRef)) out.add(a);
-    }
+    const kst = isObject(vault.jwt) ? vault.jwt.kubernetesServiceAccountToken : undefined;
+    if (isObject(kst) && isObject(kst.serviceAccountRef))
+      for (const a of jwtTokenAudiences(kst as NonNullable<VaultJwtAuth['kubernetesServiceAccountToken']>))
+        out.add(a);
   }
   return [...out];
 }

@@ -21,6 +21,7 @@ import { VaultHttpError, VaultNetworkError } from './http.js';
 import { gcpLoginJwt } from './gcp.js';
 import type { GcpLoginDeps } from './gcp.js';
 import { iamLogin } from './iam.js';
+import { jwtTokenAudiences } from './identity.js';
 import type { VaultAuthInfo, VaultHttp } from './http.js';
 
 const decoder = new TextDecoder();
@@ -190,13 +191,8 @@ function kubernetesPlan(k: VaultKubernetesAuth, ns: string | undefined, ctx: Pro
 async function jwtOf(j: VaultJwtAuth, ctx: ProviderContext): Promise<string> {
   const kst = j.kubernetesServiceAccountToken;
   if (!kst?.serviceAccountRef) return readKey(ctx, j.secretRef ?? {}, 'auth.jwt.secretRef');
-  const audiences = kst.audiences?.length
-    ? kst.audiences
-    : kst.serviceAccountRef.audiences?.length
-      ? kst.serviceAccountRef.audiences
-      : ['vault'];
   return ctx.requestServiceAccountToken(kst.serviceAccountRef, {
-    audiences,
+    audiences: jwtTokenAudiences(kst),
     expirationSeconds: kst.expirationSeconds ?? LOGIN_JWT_SECONDS,
   });
 }
