@@ -51,6 +51,8 @@ let chart: Manifest[] = [];
 let webhook: string;
 const IGNORED = `syncret-injector-down-${sfx}`;
 const LABEL = 'syncret-e2e-injector';
+// Never all digits: `helm --set` would read it as a number, which the chart's schema refuses.
+const LABEL_VALUE = `run-${sfx}`;
 let ns: string;
 let injNs: string;
 let downNs: string;
@@ -120,8 +122,8 @@ function localised(
 }
 
 beforeAll(async () => {
-  ns = newNamespace('e2e-inject', { [LABEL]: sfx });
-  downNs = newNamespace('e2e-inject-down', { [`${LABEL}-down`]: sfx });
+  ns = newNamespace('e2e-inject', { [LABEL]: LABEL_VALUE });
+  downNs = newNamespace('e2e-inject-down', { [`${LABEL}-down`]: LABEL_VALUE });
   injNs = newNamespace('e2e-injector');
   apply(
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'app', namespace: ns } },
@@ -141,7 +143,7 @@ beforeAll(async () => {
   const port = await freePort();
   chart = renderChart(RELEASE, injNs, [
     'injector.enabled=true',
-    `injector.namespaceSelector.matchLabels.${LABEL}=${sfx}`,
+    `injector.namespaceSelector.matchLabels.${LABEL}=${LABEL_VALUE}`,
     'injector.failurePolicy=Fail',
     'injector.image.repository=ghcr.io/syncret/syncret',
     'injector.image.tag=e2e',
@@ -174,7 +176,7 @@ beforeAll(async () => {
         // Nothing listens on port 1: the webhook is down.
         clientConfig: { url: 'https://127.0.0.1:1/mutate' },
         rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
-        namespaceSelector: { matchLabels: { [`${LABEL}-down`]: sfx } },
+        namespaceSelector: { matchLabels: { [`${LABEL}-down`]: LABEL_VALUE } },
       },
     ],
   });
