@@ -131,6 +131,37 @@ async function syncedBy(op: OperatorHandle): Promise<Set<string>> {
 
 const expectedOwner = (ns: string, shards: string[]) => ownerOf(ns, shards.map(member));
 
+/**
+ * Each replica's managed-Secret cache holds the managed Secrets of its namespaces and no others
+ * (every namespace of the cluster counts: other suites' leftovers are sharded too).
+ */
+async function secretCachesSplit(shards: string[]): Promise<Record<string, number>> {
+  return waitFor(
+    `each replica's managed-Secret cache holding its share (${shards.join(', ')})`,
+    async () => {
+      const nss = kubectl([
+        'get',
+        'secrets',
+        '-A',
+        '-l',
+        'reconcile.external-secrets.io/managed=true',
+        '-o',
+        'jsonpath={range .items[*]}{.metadata.namespace}{"\\n"}{end}',
+      ])
+        .split('\n')
+        .filter(Boolean);
+      const got: Record<string, number> = {};
+      for (const s of shards) {
+        const want = nss.filter((ns) => expectedOwner(ns, shards) === member(s)).length;
+        got[s] = await ops.get(s)!.metric('syncret_cached_objects', { cache: 'managed_secrets' });
+        if (got[s] !== want) return undefined;
+      }
+      return got;
+    },
+    { timeoutMs: 30_000, intervalMs: 1_000 },
+  );
+}
+
 async function secretValueOf(ns: string, name: string): Promise<string | undefined> {
   try {
     const s = await kube().core.readNamespacedSecret({ namespace: ns, name });
@@ -310,6 +341,9 @@ describe('sharding across replicas', () => {
       expect(writes).toBe(mine.length);
       expect([...synced].sort()).toEqual(mine.map((e) => `${e.ns}/${e.name}`).sort());
     }
+    const split = await secretCachesSplit(members);
+    say(`managed Secrets held per replica: ${JSON.stringify(split)}`);
+    for (const s of members) expect(split[s]).toBeLessThan((2 * N) / 3);
 
     // The shard label and epoch annotation are metadata Git does not hold: no diff either way.
     expect(kubectlDiff(gitopsDocs.argo, false)).toEqual({ code: 0, out: '' });
@@ -360,6 +394,7 @@ describe('sharding across replicas', () => {
     let held = 0;
     for (const s of rest) held += await ops.get(s)!.metric('syncret_externalsecrets');
     expect(held).toBe(N);
+    await secretCachesSplit(rest);
   }, 90_000);
 
   it('two replicas join (2 → 4): only the objects the ring gives to the new ones move', async () => {
@@ -391,6 +426,7 @@ describe('sharding across replicas', () => {
       (await ops.get('e')!.metric('syncret_secret_writes_total'));
     say(`Secret writes by the new replicas after the move: ${writesNew}`);
     expect(writesNew).toBe(0);
+    await secretCachesSplit(members);
   }, 90_000);
 
   it('a graceful stop (4 → 3) hands its share on at once: it drains, deletes its Lease, only its objects move', async () => {
@@ -421,6 +457,7 @@ describe('sharding across replicas', () => {
     let held = 0;
     for (const s of rest) held += await ops.get(s)!.metric('syncret_externalsecrets');
     expect(held).toBe(N);
+    await secretCachesSplit(rest);
   }, 90_000);
   it('ClusterExternalSecret and ClusterPushSecret run on the assigner; their children on their owners; the next assigner takes over', async () => {
     const t0 = Date.now();

@@ -168,6 +168,7 @@ export class Manager {
     const targets = new TargetSecrets(o.api);
     this.caches = this.buildCaches(targets);
     targets.use(this.caches.secrets);
+    o.shard?.coverSecrets(this.caches.secrets);
     const policy = { allowInsecureCredentials: !!o.allowInsecureCredentials };
     const health = new StoreHealth();
     const access = new StoreAccess({
@@ -302,6 +303,12 @@ export class Manager {
       });
     // Counted at scrape time from the caches: no per-object series, whatever the object count.
     o.metrics.externalSecretCountsFrom(() => readyCounts(this.caches.externalSecrets));
+    o.metrics.cacheSizesFrom(() => ({
+      externalsecrets: this.caches.externalSecrets.size,
+      managed_secrets: this.caches.secrets.size,
+      pushsecrets: this.caches.pushSecrets.size,
+      push_sources: this.caches.pushSources.size,
+    }));
     o.metrics.storeCountsFrom(() => ({
       SecretStore: readyCounts(this.caches.stores),
       ClusterSecretStore: readyCounts(this.caches.clusterStores),
@@ -357,10 +364,11 @@ export class Manager {
       stores: scoped<SecretStore>(SECRET_STORES),
       clusterStores: new ObjectCache([reflector<SecretStore>(CLUSTER_SECRET_STORES, undefined)]),
       namespaces: new ObjectCache([reflector<Namespace>(NAMESPACES, undefined)]),
-      // Only Secrets Syncret manages, and of those only metadata and a hash of the data.
+      // Only Secrets Syncret manages, and of those only metadata and a hash of the data;
+      // sharded, only those of this replica's namespaces (gate.ts).
       secrets: scoped<CachedSecret>(SECRETS, {
         labelSelector: `${MANAGED_LABEL}=true`,
-        transform: targets.transform,
+        transform: o.shard ? shardSecrets(o.shard, targets.transform) : targets.transform,
       }),
       // Watched generator kinds, only to re-issue values when one is edited (reads use a GET).
       generators: (o.generators ?? [])
@@ -497,6 +505,13 @@ export class Manager {
     ]);
     await this.clients.closeAll();
   }
+}
+
+function shardSecrets(
+  shard: ShardGate,
+  transform: (s: CachedSecret) => CachedSecret,
+): (s: CachedSecret) => CachedSecret | undefined {
+  return (s) => (shard.keepsSecretsOf(s.metadata.namespace ?? '') ? transform(s) : undefined);
 }
 
 function readyCounts<T extends ExternalSecret | SecretStore>(cache: ObjectCache<T>): ReadyCounts {

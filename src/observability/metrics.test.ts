@@ -71,6 +71,7 @@ describe('Metrics', () => {
       'syncret_watch_events_total',
       'syncret_externalsecrets',
       'syncret_stores',
+      'syncret_cached_objects',
       'syncret_leader',
       'syncret_shard_epoch',
       'syncret_shard_relabels_total',

@@ -95,6 +95,7 @@ export class Metrics {
   private readonly watchEvents: Counter<'resource' | 'type'>;
   private readonly externalSecrets: Gauge<'ready'>;
   private readonly stores: Gauge<'kind' | 'ready'>;
+  private readonly cachedObjects: Gauge<'cache'>;
   private readonly leader: Gauge;
   private readonly shardEpoch: Gauge;
   private readonly shardRelabels: Counter<'kind' | 'move'>;
@@ -109,6 +110,7 @@ export class Metrics {
 
   private esCountSource?: () => ReadyCounts;
   private storeCountSource?: () => StoreCounts;
+  private cacheSizeSource?: () => Record<string, number>;
 
   constructor(opts: MetricsOptions = {}) {
     const registry = new Registry();
@@ -263,6 +265,18 @@ export class Metrics {
           if (!this.storeCountSource) return;
           const c = this.storeCountSource();
           for (const kind of STORE_KINDS) this.setStoreCounts(kind, c[kind]);
+        }),
+    });
+    // What the memory goes to: sharded, each replica's caches hold its share only.
+    this.cachedObjects = new Gauge({
+      name: 'syncret_cached_objects',
+      help: 'Objects held in the watch caches, by cache (externalsecrets, managed_secrets, pushsecrets, push_sources).',
+      labelNames: ['cache'],
+      registers,
+      collect: () =>
+        this.pull(() => {
+          for (const [cache, n] of Object.entries(this.cacheSizeSource?.() ?? {}))
+            this.cachedObjects.set({ cache }, n);
         }),
     });
     this.rolloutRestarts = new Counter({
@@ -479,6 +493,10 @@ export class Metrics {
 
   storeCountsFrom(source: () => StoreCounts): void {
     this.storeCountSource = source;
+  }
+
+  cacheSizesFrom(source: () => Record<string, number>): void {
+    this.cacheSizeSource = source;
   }
 
   rolloutRestart(kind: string, reason: string): void {

@@ -112,6 +112,11 @@ export class ObjectCache<T extends KubeObject> {
     await Promise.all(this.reflectors.map((r) => r.waitForSync(signal)));
   }
 
+  /** Every reflector lists again (see Reflector.relist): after its transform's choice changed. */
+  async relist(): Promise<void> {
+    await Promise.all(this.reflectors.map((r) => r.relist()));
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.reflectors.map((r) => r.stop()));
   }

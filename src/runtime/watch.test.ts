@@ -513,6 +513,67 @@ describe('Reflector', () => {
     expect(rec.restarts[0]).toBe('relist');
   });
 
+  it('relist() ends the watch, lists again under the transform as it is now, and resolves once stored', async () => {
+    const api = new FakeApi(
+      [list('10', [cm('a', '1'), cm('b', '2')]), list('20', [cm('a', '1'), cm('b', '2'), cm('c', '3')])],
+      [{ events: [ev('MODIFIED', cm('a', '11'))], then: 'hang' }, { then: 'hang' }],
+    );
+    let keep = new Set(['a']);
+    const [r, rec] = make(api, { transform: (o) => (keep.has(o.metadata.name ?? '') ? o : undefined) });
+    await r.relist(); // not started: nothing to do
+    r.start();
+    await r.waitForSync();
+    await waitFor(() => r.store.get('ns/a')?.metadata.resourceVersion === '11');
+    expect([...r.store.keys()]).toEqual(['ns/a']);
+    keep = new Set(['b', 'c']);
+    await r.relist();
+    expect(api.listCalls).toHaveLength(2);
+    expect([...r.store.keys()].sort()).toEqual(['ns/b', 'ns/c']);
+    expect(rec.events).toEqual(['add a@1', 'update a@1->11', 'add b@2', 'add c@3', 'delete a']);
+    expect(rec.restarts).toEqual(['relist']);
+    await waitFor(() => api.watchCalls.length === 2);
+    expect(api.watchCalls[1]!.resourceVersion).toBe('20');
+  });
+
+  it('a watch event the transform no longer keeps takes the object out of the store', async () => {
+    const api = new FakeApi(
+      [list('10', [cm('a', '1'), cm('b', '2')])],
+      [{ events: [ev('MODIFIED', cm('a', '11'))], then: 'hang', delayMs: 30 }],
+    );
+    let keep = true;
+    const [r, rec] = make(api, { transform: (o) => (keep || o.metadata.name !== 'a' ? o : undefined) });
+    r.start();
+    await r.waitForSync();
+    keep = false;
+    await waitFor(() => rec.events.includes('delete a'));
+    expect([...r.store.keys()]).toEqual(['ns/b']);
+    expect(r.lastSyncResourceVersion).toBe('11');
+  });
+
+  it('a relist() asked for while a list is in flight waits for the next list', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((res) => (release = res));
+    let calls = 0;
+    const api = new FakeApi([list('10', [cm('a', '1')])]);
+    const slowList = api.list.bind(api);
+    api.list = async <T extends KubeObject>(type: ResourceType, opts: ListOptions = {}) => {
+      if (++calls === 2) await gate;
+      return slowList<T>(type, opts);
+    };
+    const [r] = make(api);
+    r.start();
+    await r.waitForSync();
+    const first = r.relist();
+    await waitFor(() => calls === 2);
+    let secondDone = false;
+    const second = r.relist().then(() => (secondDone = true));
+    release();
+    await first;
+    await second;
+    expect(secondDone).toBe(true);
+    expect(calls).toBe(3);
+  });
+
   it('stop() aborts the current watch and resolves; waitForSync rejects if stopped before the first list', async () => {
     const never = new FakeApi([new KubeApiError(503, 'ServiceUnavailable', 'down')]);
     const [r1] = make(never, { backoff: { baseMs: 1000, maxMs: 1000 } });

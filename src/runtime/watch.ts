@@ -50,8 +50,13 @@ export interface ReflectorOptions<T extends KubeObject> {
   backoff?: BackoffOptions;
   /** List page size (limit/continue). Default 500. */
   pageSize?: number;
-  /** Applied to every object before it is stored: drop what consumers do not need (managedFields, Secret data). */
-  transform?: (obj: T) => T;
+  /**
+   * Applied to every object before it is stored: drop what consumers do not need (managedFields,
+   * Secret data). Undefined: the object is not kept (and leaves the store if it was there), for
+   * a choice of objects no selector can make, such as a shard's namespaces; after that choice
+   * changes, relist() applies it to every object.
+   */
+  transform?: (obj: T) => T | undefined;
   logger?: KubeLogger;
   /** Each restart of the list/watch cycle, for metrics. */
   onRestart?: (reason: RestartReason) => void;
@@ -164,6 +169,10 @@ export class Reflector<T extends KubeObject> {
   private readonly pageSize: number;
   private readonly backoff: Backoff;
   private readonly backoffReset: number;
+  /** Ends the running watch early so the loop lists again (relist()); unset between watches. */
+  private interrupt?: () => void;
+  /** relist() callers, each waiting for a list that starts after its call. */
+  private relistWanted: (() => void)[] = [];
 
   constructor(private readonly o: ReflectorOptions<T>) {
     this.desc = o.namespace ? `${o.type.resource} in ${o.namespace}` : o.type.resource;
@@ -238,11 +247,25 @@ export class Reflector<T extends KubeObject> {
         this.o.logger?.error({ resource: this.desc, ...errFields(e) }, 'watch loop crashed'),
       )
       .finally(() => {
+        for (const w of this.relistWanted.splice(0)) w();
         const waiters = this.syncWaiters;
         this.syncWaiters = [];
         const err = new Error(`the ${this.desc} watch stopped before its first list completed`);
         for (const w of waiters) w.reject(err);
       });
+  }
+
+  /**
+   * Lists again now and resolves once that list is stored and its differences emitted (or the
+   * loop stopped). Before start() it resolves at once: the first list applies the transform as
+   * it is then.
+   */
+  relist(): Promise<void> {
+    if (!this.loop) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.relistWanted.push(resolve);
+      this.interrupt?.();
+    });
   }
 
   /** Aborts the current request; resolves when the loop has ended. */
@@ -269,10 +292,19 @@ export class Reflector<T extends KubeObject> {
       let failure: unknown;
       this.watchWasHealthy = false;
       try {
-        if (needList) {
-          await this.listAndReplace(signal);
+        if (needList || this.relistWanted.length > 0) {
+          const waiting = this.relistWanted.splice(0);
+          try {
+            await this.listAndReplace(signal);
+          } catch (e) {
+            this.relistWanted.unshift(...waiting);
+            throw e;
+          }
+          for (const w of waiting) w();
           needList = false;
           relistAt = this.relistMs > 0 ? Date.now() + this.relistMs * (1 + Math.random()) : Infinity;
+          // Asked for while this list ran: its answer may predate the caller's new choice.
+          if (this.relistWanted.length > 0) continue;
         }
         const end = await this.watchOnce(signal, relistAt, () => (goneStreak = false));
         if (end === 'stopped') break;
@@ -440,6 +472,10 @@ export class Reflector<T extends KubeObject> {
       }, this.inactivityMs);
     };
     arm();
+    this.interrupt = () => {
+      why ??= 'relist';
+      ac.abort(new Error('relist requested'));
+    };
     const relistTimer =
       relistAt !== Infinity
         ? setTimeout(
@@ -476,6 +512,7 @@ export class Reflector<T extends KubeObject> {
       // After our own abort, whatever the transport threw is noise.
       if (!ac.signal.aborted) throw e;
     } finally {
+      this.interrupt = undefined;
       this.watchWasHealthy = events > 0 || Date.now() - started >= HEALTHY_WATCH_MS;
       clearTimeout(inactivity);
       clearTimeout(relistTimer);
@@ -494,7 +531,14 @@ export class Reflector<T extends KubeObject> {
       case 'ADDED':
       case 'MODIFIED': {
         const obj = this.transform(ev.object);
-        if (!obj) return this.advance(ev.object);
+        if (!obj) {
+          const key = storeKey(ev.object);
+          const dropped = this.s.items.get(key);
+          this.s.items.delete(key);
+          this.advance(ev.object);
+          if (dropped) this.emitDelete(dropped);
+          return;
+        }
         const key = storeKey(obj);
         const prev = this.s.items.get(key);
         this.s.items.set(key, obj);

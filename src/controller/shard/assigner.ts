@@ -29,7 +29,7 @@ import { isKubeApiError } from '../../kube/types.js';
 import type { KubeApi, KubeLogger, ResourceType } from '../../kube/types.js';
 import { ObjectCache } from '../../runtime/cache.js';
 import { eachLimited } from '../../runtime/limited.js';
-import { Reflector } from '../../runtime/watch.js';
+import { Reflector, storeKey } from '../../runtime/watch.js';
 
 export interface AssignerOptions {
   api: KubeApi;
@@ -71,6 +71,12 @@ function slim(o: KubeObject): KubeObject {
 
 export class Assigner {
   private readonly unlabelled = new Map<string, ObjectCache<KubeObject>>();
+  /**
+   * `resource/namespace/name` → the resourceVersion an unlabelled object had when its label was
+   * written: until the watch drops it from the unlabelled cache, later passes (a burst of
+   * creates starts many) leave it alone instead of writing the same label again.
+   */
+  private readonly labelled = new Map<string, string>();
   private view?: MembershipView;
   /** `epoch/kind/member` (and `epoch/kind/*` for the orphans) whose LIST found nothing left to move. */
   private readonly scanned = new Set<string>();
@@ -96,6 +102,7 @@ export class Assigner {
         ),
       );
       cache.onAdd(() => this.schedule());
+      cache.onDelete((obj) => this.labelled.delete(`${type.resource}/${storeKey(obj)}`));
       this.unlabelled.set(type.resource, cache);
     }
   }
@@ -208,7 +215,12 @@ export class Assigner {
   private async labelNew(type: ResourceType, ring: Ring): Promise<void> {
     const cache = this.unlabelled.get(type.resource);
     if (!cache?.hasSynced()) return;
-    const items = [...cache.keys()].map((k) => cache.get(k)).filter((x): x is KubeObject => !!x);
+    const items = [...cache.keys()]
+      .map((k) => cache.get(k))
+      .filter(
+        (x): x is KubeObject =>
+          !!x && this.labelled.get(`${type.resource}/${storeKey(x)}`) !== x.metadata.resourceVersion,
+      );
     await this.relabel(type, ring, items, true);
   }
 
@@ -253,6 +265,10 @@ export class Assigner {
       const owner = ring.ownerOf(obj.metadata.namespace ?? '');
       if (!owner || this.stopped) return;
       const ref = { type, namespace: obj.metadata.namespace, name: obj.metadata.name };
+      // Recorded before the write: the watch's delete (the object leaves `!label`) may come
+      // before the answer, and must find the entry to remove it.
+      const key = `${type.resource}/${storeKey(obj)}`;
+      if (first && obj.metadata.resourceVersion) this.labelled.set(key, obj.metadata.resourceVersion);
       try {
         await this.o.api.mergePatch(ref, {
           metadata: {
@@ -262,6 +278,7 @@ export class Assigner {
         });
         this.o.onRelabel?.(type.kind, first);
       } catch (e) {
+        if (first) this.labelled.delete(key);
         // Deleted meanwhile: nothing to move. Anything else: the next pass retries.
         if (isKubeApiError(e) && e.notFound) return;
         ok = false;

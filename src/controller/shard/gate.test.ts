@@ -78,4 +78,52 @@ describe('ShardGate', () => {
     expect(ran.filter((k) => k === `${leaves}/l`).length).toBe(2);
     await queue.shutdown();
   });
+
+  it('runs what it gains only once the managed-Secret cache listed the new share, and acks after that list', async () => {
+    const gate = new ShardGate('a');
+    let relists = 0;
+    let finish: () => void = () => undefined;
+    const secrets = {
+      relist: () => {
+        relists++;
+        return relists === 1 ? Promise.resolve() : new Promise<void>((r) => (finish = r));
+      },
+    };
+    gate.coverSecrets(secrets);
+    const ours = nsOwnedBy('a', ['a', 'b']);
+    const gone = nsOwnedBy('b', ['a', 'b']); // b's until b leaves
+    await gate.accept(1, ['a', 'b'], new AbortController().signal);
+    expect(gate.keepsSecretsOf(ours)).toBe(true);
+    expect(gate.keepsSecretsOf(gone)).toBe(false);
+    expect(gate.admit('x', obj(ours, 'o'))).toBe(true);
+
+    const ran: string[] = [];
+    const queue = new WorkQueue<string>({
+      concurrency: 2,
+      handler: (key) => {
+        ran.push(key);
+        return Promise.resolve({});
+      },
+    });
+    const moved = obj(gone, 'm', 2); // labelled for us under epoch 2 by an assigner ahead of us
+    gate.track('x', cacheOf([moved]), queue);
+    // Ours by its label's newer epoch, but its namespace's Secrets are not in our cache yet.
+    expect(gate.admit('x', moved)).toBe(false);
+
+    let acked = false;
+    const accepting = gate.accept(2, ['a'], new AbortController().signal).then(() => (acked = true));
+    expect(gate.keepsSecretsOf(gone)).toBe(true); // the cache now keeps it: the relist is under way
+    expect(gate.admit('x', moved)).toBe(false); // its Secrets are not listed yet
+    await new Promise((r) => setTimeout(r, 30));
+    expect(acked).toBe(false);
+    expect(ran).toEqual([]);
+    finish();
+    await accepting;
+    expect(acked).toBe(true);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ran).toEqual([`${gone}/m`]);
+    expect(gate.admit('x', moved)).toBe(true);
+    expect(relists).toBe(2);
+    await queue.shutdown();
+  });
 });

@@ -8,6 +8,11 @@
 // accepted ring gives to another replica is leaving: it is not run, and accept() resolves once
 // no run of it is in flight, so the replica can tell the assigner it drained that epoch. Only
 // then does the assigner relabel it; the new owner sees it appear in its own watch.
+//
+// The managed Secrets carry no shard label (a move would then rewrite each one), so their
+// cache keeps only this replica's namespaces by its transform (keepsSecretsOf) and lists again
+// on each accepted ring. Until that list is in, an object of a namespace it gains does not
+// run: its reconcile would take the missing Secret as absent and write it again.
 
 import type { KubeObject } from '../../api/types.js';
 import { Ring, SHARD_EPOCH_ANNOTATION, SHARD_LABEL, parseEpoch } from '../../kube/shards.js';
@@ -15,6 +20,11 @@ import type { ObjectCache } from '../../runtime/cache.js';
 import type { WorkQueue } from '../../runtime/queue.js';
 import { sleep } from '../../runtime/time/sleep.js';
 import { storeKey } from '../../runtime/watch.js';
+
+/** The managed-Secret cache, as far as the gate drives it. */
+export interface SecretScope {
+  relist(): Promise<void>;
+}
 
 interface View {
   cache: ObjectCache<KubeObject>;
@@ -28,6 +38,9 @@ const DRAIN_POLL_MS = 25;
 
 export class ShardGate {
   private ring = new Ring(0, []);
+  /** The ring the managed-Secret cache last listed under: every Secret of its share is there. */
+  private covered = new Ring(0, []);
+  private secrets?: SecretScope;
   private readonly views = new Map<string, View>();
 
   constructor(readonly shard: string) {}
@@ -46,6 +59,24 @@ export class ShardGate {
     this.views.set(name, { cache: cache as unknown as ObjectCache<KubeObject>, queue, skipped: new Set() });
   }
 
+  /**
+   * Registers the managed-Secret cache before it starts (its first list then covers the ring
+   * accepted by then); from now on its transform keeps only keepsSecretsOf's namespaces.
+   */
+  coverSecrets(cache: SecretScope): void {
+    this.secrets = cache;
+    this.covered = this.ring;
+  }
+
+  /** Whether the managed Secrets of `namespace` belong in this replica's cache. */
+  keepsSecretsOf(namespace: string): boolean {
+    return this.ring.ownerOf(namespace) === this.shard;
+  }
+
+  private covers(obj: KubeObject): boolean {
+    return !this.secrets || this.covered.ownerOf(obj.metadata.namespace ?? '') === this.shard;
+  }
+
   private owns(obj: KubeObject): boolean {
     if (this.ring.ownerOf(obj.metadata.namespace ?? '') === this.shard) return true;
     return parseEpoch(obj.metadata.annotations?.[SHARD_EPOCH_ANNOTATION]) > this.ring.epoch;
@@ -53,18 +84,25 @@ export class ShardGate {
 
   /** Whether a run of `obj` may go ahead now (the Controller's admit). */
   admit(name: string, obj: KubeObject): boolean {
-    if (this.owns(obj)) return true;
+    if (this.owns(obj) && this.covers(obj)) return true;
     this.views.get(name)?.skipped.add(storeKey(obj));
     return false;
   }
 
   /**
-   * Takes a newer assignment: objects it gives to this replica run, objects it moves away stop;
-   * resolves when none of those has a run in flight (then the replica acks the epoch).
+   * Takes a newer assignment: objects it gives to this replica run (once the managed-Secret
+   * cache listed its new share), objects it moves away stop; resolves when that list is in and
+   * none of the leaving objects has a run in flight (then the replica acks the epoch, and the
+   * assigner may relabel what it gains).
    */
   async accept(epoch: number, members: readonly string[], signal: AbortSignal): Promise<void> {
     if (epoch <= this.ring.epoch) return;
-    this.ring = new Ring(epoch, members);
+    const ring = new Ring(epoch, members);
+    this.ring = ring;
+    const relisted = this.secrets?.relist().then(() => {
+      this.covered = ring;
+      this.readmit();
+    });
     const leaving: [WorkQueue<string>, string][] = [];
     for (const v of this.views.values()) {
       for (const key of v.skipped) if (!v.cache.get(key)) v.skipped.delete(key);
@@ -72,7 +110,7 @@ export class ShardGate {
         const obj = v.cache.get(key);
         if (!obj) continue;
         if (this.owns(obj)) {
-          if (v.skipped.delete(key)) v.queue.add(key, { reason: 'relist' });
+          if (this.covers(obj) && v.skipped.delete(key)) v.queue.add(key, { reason: 'relist' });
           continue;
         }
         // Waiting and scheduled runs go; a running one finishes and is not rescheduled.
@@ -82,5 +120,32 @@ export class ShardGate {
       }
     }
     while (!signal.aborted && leaving.some(([q, k]) => q.isRunning(k))) await sleep(DRAIN_POLL_MS, signal);
+    if (relisted) await untilAborted(relisted, signal);
   }
+
+  /** Skipped objects that may run now. */
+  private readmit(): void {
+    for (const v of this.views.values())
+      for (const key of v.skipped) {
+        const obj = v.cache.get(key);
+        if (!obj) v.skipped.delete(key);
+        else if (this.owns(obj) && this.covers(obj)) {
+          v.skipped.delete(key);
+          v.queue.add(key, { reason: 'relist' });
+        }
+      }
+  }
+}
+
+/** `p`, or sooner if `signal` aborts (the replica is stopping: no ack follows). */
+function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    p.then(done, done);
+  });
 }

@@ -9,7 +9,8 @@
 
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type Forge from 'node-forge';
 import { goBytes } from './bytes.js';
 import { ExecFailure } from './errors.js';
 import type { FuncDef } from './exec.js';
@@ -23,11 +24,21 @@ interface Bundle {
   certs: Buffer[];
 }
 
-type Pki = typeof forge.pki & Record<string, unknown>;
+type Pki = typeof Forge.pki & Record<string, unknown>;
+
+let forgeLib: typeof Forge | undefined;
+
+// Loaded on first use: most operators never decode a PKCS#12 bundle, and node-forge's 42
+// modules are 1.4 MiB of an idle operator's heap.
+function nodeForge(): typeof Forge {
+  forgeLib ??= createRequire(import.meta.url)('node-forge') as typeof Forge;
+  return forgeLib;
+}
 
 function decodeBundle(input: string, password: string, what: string): Bundle {
+  const forge = nodeForge();
   const der = Buffer.from(goBytes(input)).toString('binary');
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  let p12: Forge.pkcs12.Pkcs12Pfx;
   // forge parses RSA keys and certificates into its own objects and keeps anything else as
   // ASN.1; with its parsers made to refuse, every bag keeps its ASN.1, which is what is wanted.
   const pki = forge.pki as Pki;
@@ -52,7 +63,7 @@ function decodeBundle(input: string, password: string, what: string): Bundle {
   const certs: { der: Buffer; id?: string }[] = [];
   for (const safe of p12.safeContents) {
     for (const bag of safe.safeBags) {
-      const asn1 = (bag as { asn1?: forge.asn1.Asn1 }).asn1;
+      const asn1 = (bag as { asn1?: Forge.asn1.Asn1 }).asn1;
       if (!asn1) continue;
       const bytes = Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
       const id = bag.attributes?.localKeyId?.[0] as string | undefined;
