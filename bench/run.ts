@@ -8,6 +8,8 @@
 //                    [--operator-args '--kube-qps 0'] [--node-defaults] [--label NAME]
 //   npm run bench -- --scale [--scale-n 50000] [--scale-namespaces 500] [--scale-base-n 10000]
 //                    [--scale-steady-seconds 120]   (scenario 9 alone: see bench/scenarios/scale.ts)
+//                    [--scale-replicas 3]   (then the same cold sync with that many replicas
+//                    under --sharding, bench/scenarios/scale-sharded.ts; 0 skips it)
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -29,6 +31,7 @@ import { pushScenario } from './scenarios/push.js';
 import { underLoad } from './scenarios/load.js';
 import { restart } from './scenarios/restart.js';
 import { scale } from './scenarios/scale.js';
+import { scaleSharded } from './scenarios/scale-sharded.js';
 import { steady, unrelated } from './scenarios/steady.js';
 
 function parse(argv: string[]): BenchOptions {
@@ -52,6 +55,7 @@ function parse(argv: string[]): BenchOptions {
     scaleNamespaces: 500,
     scaleBaseN: 10_000,
     scaleSteadySeconds: 120,
+    scaleReplicas: 3,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -88,6 +92,7 @@ function parse(argv: string[]): BenchOptions {
     else if (a === '--scale-namespaces') o.scaleNamespaces = Number(v());
     else if (a === '--scale-base-n') o.scaleBaseN = Number(v());
     else if (a === '--scale-steady-seconds') o.scaleSteadySeconds = Number(v());
+    else if (a === '--scale-replicas') o.scaleReplicas = Number(v());
     else throw new Error(`unknown flag ${a}`);
   }
   return o;
@@ -122,6 +127,17 @@ async function main(): Promise<void> {
   const api = new Api(ADMIN_KUBECONFIG);
   const operatorApi = new Api(OPERATOR_KUBECONFIG);
   let op: OperatorHandle | undefined;
+  let replicas: OperatorHandle[] = [];
+  const launch = (name: string, args: string[], env: Record<string, string>): Promise<OperatorHandle> =>
+    startOperator({
+      name: `bench-${name}`,
+      args: ['--log-level', 'info', ...opts.operatorArgs, ...args],
+      // The operator applies its own runtime settings (src/cli/runtime-settings.ts);
+      // --node-defaults turns them off to measure Node's and glibc's defaults.
+      env: { ...(opts.nodeDefaults ? { SYNCRET_RUNTIME_SETTINGS: 'off' } : {}), ...env },
+      // A loaded machine (other work on the same cores) can take longer than 30 s to start Node.
+      readyTimeoutMs: 120_000,
+    });
   const ctx: Ctx = {
     api,
     operatorApi,
@@ -131,21 +147,30 @@ async function main(): Promise<void> {
     log,
     operator: () => (op && !op.exited() ? op : undefined),
     async stopOperator() {
-      if (op && !op.exited()) await op.stop();
+      const all = [...(op ? [op] : []), ...replicas];
       op = undefined;
+      replicas = [];
+      await Promise.all(all.filter((h) => !h.exited()).map((h) => h.stop()));
     },
     async startOperator(name, args = [], env = {}) {
       await ctx.stopOperator();
-      op = await startOperator({
-        name: `bench-${name}`,
-        args: ['--log-level', 'info', ...opts.operatorArgs, ...args],
-        // The operator applies its own runtime settings (src/cli/runtime-settings.ts);
-        // --node-defaults turns them off to measure Node's and glibc's defaults.
-        env: { ...(opts.nodeDefaults ? { SYNCRET_RUNTIME_SETTINGS: 'off' } : {}), ...env },
-        // A loaded machine (other work on the same cores) can take longer than 30 s to start Node.
-        readyTimeoutMs: 120_000,
-      });
+      op = await launch(name, args, env);
       return op;
+    },
+    async startReplicas(name, count, args, env) {
+      await ctx.stopOperator();
+      // At once, not one after another: Node's startup on a loaded machine is the slow part, and
+      // the caller waits for the assignment that names them all anyway.
+      const started = await Promise.allSettled(
+        Array.from({ length: count }, (_, i) => launch(`${name}-${i + 1}`, args, env(i))),
+      );
+      for (const r of started) if (r.status === 'fulfilled') replicas.push(r.value);
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed) {
+        await ctx.stopOperator();
+        throw failed.reason;
+      }
+      return [...replicas];
     },
   };
   const leftovers = await api.must<{ items: { metadata: { name: string } }[] }>(
@@ -190,7 +215,10 @@ async function main(): Promise<void> {
     if (s.has('5')) await unrelated(ctx);
     if (s.has('6')) await providerCalls(ctx, opts.callsN, opts.callsCycles, 60);
     if (s.has('8')) await pushScenario(ctx, opts.pushN, 60);
-    if (s.has('9')) await scale(ctx);
+    if (s.has('9')) {
+      const single = await scale(ctx);
+      if (opts.scaleReplicas > 1) await scaleSharded(ctx, single);
+    }
     await ctx.stopOperator();
     if (loadNs) await deleteNamespaces(api, [loadNs], { wait: false });
   } finally {

@@ -31,6 +31,8 @@ export interface BenchOptions {
   scaleNamespaces: number;
   scaleBaseN: number;
   scaleSteadySeconds: number;
+  /** Scenario 9's sharded part: operator replicas with --sharding (0 or 1: not run). */
+  scaleReplicas: number;
 }
 
 export interface Target {
@@ -69,6 +71,17 @@ export interface Ctx {
   log(msg: string): void;
   /** A fresh operator process (info logs), stopping any previous one. */
   startOperator(name: string, args?: string[], env?: Record<string, string>): Promise<OperatorHandle>;
+  /**
+   * `count` operator processes at once (info logs), stopping any others; replica i (from 0) gets
+   * `env(i)`. stopOperator() stops them all.
+   */
+  startReplicas(
+    name: string,
+    count: number,
+    args: string[],
+    env: (i: number) => Record<string, string>,
+  ): Promise<OperatorHandle[]>;
+  /** Stops the operator and every replica. */
   stopOperator(): Promise<void>;
   operator(): OperatorHandle | undefined;
   /**

@@ -6,7 +6,9 @@
 //   of the same size, deleted before the operator starts;
 // - the operator's cold-sync rate, its RSS peak during the sync and at rest after it;
 // - a restart with nothing changed: what it writes;
-// - the restarted operator at steady state (refreshInterval 1h): CPU, RSS, heap, API requests.
+// - the restarted operator at steady state (refreshInterval 1h): CPU, RSS, heap, API requests;
+// - then (bench/scenarios/scale-sharded.ts) the same cold sync with three replicas under
+//   --sharding, in fresh namespaces, against this run's single-replica rate.
 
 import type { Api } from '../lib/api.js';
 import { pool } from '../lib/api.js';
@@ -31,14 +33,19 @@ import { drained } from './restart.js';
 const nsName = (prefix: string, i: number): string => `${prefix}-${String(i).padStart(3, '0')}`;
 
 /** Items k = 0..n-1: namespace k mod count, so creates interleave the tenants. */
-function spread(prefix: string, n: number, count: number): { ns: string; name: string }[] {
+export function spread(prefix: string, n: number, count: number): { ns: string; name: string }[] {
   return Array.from({ length: n }, (_, k) => ({
     ns: nsName(prefix, k % count),
     name: esName(Math.floor(k / count)),
   }));
 }
 
-async function namespaces(api: Api, prefix: string, count: number, stores: boolean): Promise<string[]> {
+export async function namespaces(
+  api: Api,
+  prefix: string,
+  count: number,
+  stores: boolean,
+): Promise<string[]> {
   const names = Array.from({ length: count }, (_, i) => nsName(prefix, i));
   await pool(names, 16, async (ns) => {
     await ensureNamespace(api, ns);
@@ -70,7 +77,15 @@ async function bareClient(ctx: Ctx, n: number, perNs: number): Promise<number> {
   return rate;
 }
 
-export async function scale(ctx: Ctx): Promise<void> {
+/** What the sharded part compares itself with. */
+export interface SingleReplica {
+  coldS: number;
+  rate: number;
+  /** Its namespaces, being deleted. */
+  namespaces: string[];
+}
+
+export async function scale(ctx: Ctx): Promise<SingleReplica> {
   const t0 = Date.now();
   const { api, opts } = ctx;
   const n = opts.scaleN;
@@ -133,7 +148,8 @@ export async function scale(ctx: Ctx): Promise<void> {
     `scale: steady RSS ${(steadyRss.avg / MiB).toFixed(1)} MiB, heap ${(heap / MiB).toFixed(1)} MiB, CPU ${cpuPct.toFixed(2)} % of a core`,
   );
   await ctx.stopOperator();
-  // Nothing timed follows; the next run deletes what is left.
+  // Nothing timed follows here (the sharded part waits for them to be gone); the next run
+  // deletes what is left.
   await deleteNamespaces(api, nss, { wait: false });
 
   const targets: Target[] = [
@@ -189,4 +205,5 @@ export async function scale(ctx: Ctx): Promise<void> {
     ],
     seconds: round((Date.now() - t0) / 1000, 1),
   });
+  return { coldS, rate, namespaces: nss };
 }
