@@ -104,6 +104,7 @@ async function settled(api: Api, group: string, members: string[], reps: Operato
 interface Share {
   writes: number;
   held: number;
+  heldSecrets: number;
   requests: number;
   assigner: number;
   relabelsFirst: number;
@@ -117,6 +118,7 @@ async function shareOf(op: OperatorHandle, rest: { rss: number; heap: number }):
   return {
     writes: await metricOf(op, 'syncret_secret_writes_total'),
     held: await metricOf(op, 'syncret_externalsecrets'),
+    heldSecrets: await metricOf(op, 'syncret_cached_objects', { cache: 'managed_secrets' }),
     requests: await metricOf(op, 'syncret_kube_requests_total'),
     assigner: await metricOf(op, 'syncret_leader'),
     relabelsFirst: await metricOf(op, 'syncret_shard_relabels_total', { move: 'false' }),
@@ -212,6 +214,7 @@ export async function scaleSharded(ctx: Ctx, single: SingleReplica): Promise<voi
       [`${r}secret_writes`]: sh.writes,
       [`${r}share_pct`]: round((100 * sh.writes) / n, 1),
       [`${r}externalsecrets`]: sh.held,
+      [`${r}managed_secrets`]: sh.heldSecrets,
       [`${r}kube_requests`]: sh.requests,
       [`${r}assigner`]: sh.assigner,
       [`${r}rss_rest_mib`]: round(sh.rss / MiB, 1),
@@ -277,7 +280,7 @@ export async function scaleSharded(ctx: Ctx, single: SingleReplica): Promise<voi
     notes: [
       `ratio_to_single: against 9-scale-${n}'s cold_es_per_s, same run; no goal: on ${cpus().length} cores the apiserver and etcd are the limit (cold_cpu_apiserver_s and cold_cpu_etcd_s against cold_cpu_replicas_s, idle near 0), and the assigner adds its label writes (relabels_first: N when each ExternalSecret is labelled once)`,
       'rK_secret_writes: Secret writes of replica K; secret_writes_sum is N when no ExternalSecret was written by two replicas or twice',
-      'rK_externalsecrets: the ExternalSecrets in replica K’s cache (syncret_externalsecrets); rK_assigner: 1 on the replica that ran the shard assigner',
+      'rK_externalsecrets, rK_managed_secrets: the ExternalSecrets and managed Secrets in replica K’s caches (syncret_externalsecrets, syncret_cached_objects); rK_assigner: 1 on the replica that ran the shard assigner',
       'rK_rss_rest_mib: the mean over 10 s once the replica’s queue is drained',
     ],
     seconds: round((Date.now() - t0) / 1000, 1),
