@@ -55,12 +55,18 @@ export async function namespaces(
 }
 
 /** The bare client on `n` ExternalSecrets in namespaces of the scenario's size: ES per second. */
-async function bareClient(ctx: Ctx, n: number, perNs: number): Promise<number> {
+async function bareClient(
+  ctx: Ctx,
+  n: number,
+  perNs: number,
+): Promise<{ rate: number; cpu: Record<string, number> }> {
   const { api } = ctx;
   const count = Math.max(1, Math.round(n / perNs));
   const nss = await namespaces(api, 'bench-scale-base', count, false);
   const tracker = new ReadyTracker(api, '');
   await tracker.start();
+  const cpu0 = clusterCpu();
+  const own0 = ownCpu();
   const start = Date.now();
   await pool(spread('bench-scale-base', n, count), SCENARIO_CONCURRENCY, async ({ ns, name }) => {
     const es = await api.must<{ metadata: { uid?: string } }>(
@@ -71,10 +77,12 @@ async function bareClient(ctx: Ctx, n: number, perNs: number): Promise<number> {
     await operatorWrites(ctx.operatorApi, ns, { name, uid: es.metadata.uid ?? '' }, name, SRV);
   });
   const rate = n / ((Date.now() - start) / 1000);
+  // Where the CPU went, as for the cold sync: the two compare per ExternalSecret.
+  const cpu = cpuSpent('bare_', cpu0, { bench: ownCpu() - own0 });
   await tracker.stop();
   ctx.log(`scale: bare client, ${n} in ${count} namespaces: ${rate.toFixed(1)}/s; deleting them`);
   await deleteNamespaces(api, nss, { timeoutMs: 1_200_000 });
-  return rate;
+  return { rate, cpu };
 }
 
 /** What the sharded part compares itself with. */
@@ -91,7 +99,7 @@ export async function scale(ctx: Ctx): Promise<SingleReplica> {
   const n = opts.scaleN;
   const count = opts.scaleNamespaces;
   const perNs = n / count;
-  const bare = await bareClient(ctx, Math.min(n, opts.scaleBaseN), perNs);
+  const { rate: bare, cpu: bareCpu } = await bareClient(ctx, Math.min(n, opts.scaleBaseN), perNs);
 
   ctx.log(`scale: ${count} namespaces, each with a fake SecretStore`);
   const nss = await namespaces(api, 'bench-scale', count, true);
@@ -177,6 +185,7 @@ export async function scale(ctx: Ctx): Promise<SingleReplica> {
     params: { n, namespaces: count, bare_n: Math.min(n, opts.scaleBaseN), window_s: round(secs, 0) },
     metrics: {
       bare_es_per_s: round(bare, 1),
+      ...bareCpu,
       cold_all_ready_s: round(coldS, 1),
       cold_es_per_s: round(rate, 1),
       ratio_to_bare: round(rate / bare, 2),

@@ -343,6 +343,10 @@ describe('sharding across replicas', () => {
     }
     const split = await secretCachesSplit(members);
     say(`managed Secrets held per replica: ${JSON.stringify(split)}`);
+    // Once per new object, not once per pass that saw it before the watch caught up.
+    const assigner = await leaderShard(members);
+    const firsts = await ops.get(assigner)!.metric('syncret_shard_relabels_total', { move: 'false' });
+    say(`the assigner (${assigner}) wrote ${firsts} first labels for ${N} new ExternalSecrets`);
     for (const s of members) expect(split[s]).toBeLessThan((2 * N) / 3);
 
     // The shard label and epoch annotation are metadata Git does not hold: no diff either way.
