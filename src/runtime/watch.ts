@@ -12,6 +12,12 @@ import type { KubeApi, KubeLogger, ResourceType, WatchEvent } from '../kube/type
 import { jitteredBackoff } from './time/backoff.js';
 import type { Backoff } from './time/backoff.js';
 import { sleep } from './time/sleep.js';
+import { abortableNext } from './abortable.js';
+import { ObjectStore, storeKey } from './store.js';
+import type { AddHandler, DeleteHandler, ReadonlyStore, UpdateHandler } from './store.js';
+
+export { storeKey } from './store.js';
+export type { AddHandler, DeleteHandler, ReadonlyStore, UpdateHandler } from './store.js';
 
 export type RestartReason =
   /** The server ended the stream (its timeoutSeconds, or an apiserver restart). */
@@ -62,25 +68,6 @@ export interface ReflectorOptions<T extends KubeObject> {
   onRestart?: (reason: RestartReason) => void;
 }
 
-export interface ReadonlyStore<T> {
-  /** By `namespace/name`, or `name` for cluster-scoped objects. */
-  get(key: string): T | undefined;
-  list(): T[];
-  keys(): IterableIterator<string>;
-  readonly size: number;
-  /** The resourceVersion of the last list, event or bookmark applied. */
-  readonly resourceVersion: string;
-}
-
-export type AddHandler<T> = (obj: T) => void;
-export type UpdateHandler<T> = (oldObj: T, newObj: T) => void;
-export type DeleteHandler<T> = (obj: T) => void;
-
-export function storeKey(o: KubeObject): string {
-  const name = o.metadata?.name ?? '';
-  return o.metadata?.namespace ? `${o.metadata.namespace}/${name}` : name;
-}
-
 const DEFAULTS = {
   inactivityTimeoutMs: 5 * 60_000,
   watchTimeoutSeconds: 300,
@@ -101,50 +88,10 @@ const SHORT_WATCH_MS = 1_000;
  */
 const HEALTHY_WATCH_MS = 10_000;
 
-class ObjectStore<T extends KubeObject> implements ReadonlyStore<T> {
-  items = new Map<string, T>();
-  resourceVersion = '';
-  get(key: string): T | undefined {
-    return this.items.get(key);
-  }
-  list(): T[] {
-    return [...this.items.values()];
-  }
-  keys(): IterableIterator<string> {
-    return this.items.keys();
-  }
-  get size(): number {
-    return this.items.size;
-  }
-}
-
 /** An ERROR event other than 410: the watch cannot continue from here, so relist. */
 class WatchErrorEvent extends KubeApiError {}
 
 type WatchEnd = 'closed' | 'short' | 'inactivity' | 'relist' | 'stopped';
-
-const DONE = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
-
-/**
- * The iterator's next values, each ending early as done once `signal` aborts, even if the
- * transport ignores the abort: the loop must never hang on a stuck stream. One abort listener
- * per watch rather than one per event (a busy watch delivers thousands of events a second), and
- * no race against a long-lived promise, which would keep a reaction per event until the abort.
- */
-function abortableNext<V>(
-  it: AsyncIterator<V>,
-  signal: AbortSignal,
-): () => Promise<IteratorResult<V, undefined>> {
-  let wake: ((r: IteratorReturnResult<undefined>) => void) | undefined;
-  signal.addEventListener('abort', () => wake?.(DONE), { once: true });
-  return () => {
-    if (signal.aborted) return Promise.resolve(DONE);
-    return new Promise((resolve, reject) => {
-      wake = resolve;
-      it.next().then((r) => resolve(r.done ? DONE : r), reject);
-    });
-  };
-}
 
 function errFields(e: unknown): Record<string, unknown> {
   if (isKubeApiError(e)) return { code: e.code, reason: e.reason, error: e.message };
