@@ -69,6 +69,8 @@ function slim(o: KubeObject): KubeObject {
   };
 }
 
+const labelledKey = (type: ResourceType, o: KubeObject): string => `${type.resource}/${storeKey(o)}`;
+
 export class Assigner {
   private readonly unlabelled = new Map<string, ObjectCache<KubeObject>>();
   /**
@@ -102,7 +104,7 @@ export class Assigner {
         ),
       );
       cache.onAdd(() => this.schedule());
-      cache.onDelete((obj) => this.labelled.delete(`${type.resource}/${storeKey(obj)}`));
+      cache.onDelete((obj) => this.labelled.delete(labelledKey(type, obj)));
       this.unlabelled.set(type.resource, cache);
     }
   }
@@ -218,8 +220,7 @@ export class Assigner {
     const items = [...cache.keys()]
       .map((k) => cache.get(k))
       .filter(
-        (x): x is KubeObject =>
-          !!x && this.labelled.get(`${type.resource}/${storeKey(x)}`) !== x.metadata.resourceVersion,
+        (x): x is KubeObject => !!x && this.labelled.get(labelledKey(type, x)) !== x.metadata.resourceVersion,
       );
     await this.relabel(type, ring, items, true);
   }
@@ -267,7 +268,7 @@ export class Assigner {
       const ref = { type, namespace: obj.metadata.namespace, name: obj.metadata.name };
       // Recorded before the write: the watch's delete (the object leaves `!label`) may come
       // before the answer, and must find the entry to remove it.
-      const key = `${type.resource}/${storeKey(obj)}`;
+      const key = labelledKey(type, obj);
       if (first && obj.metadata.resourceVersion) this.labelled.set(key, obj.metadata.resourceVersion);
       try {
         await this.o.api.mergePatch(ref, {

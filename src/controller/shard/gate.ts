@@ -109,16 +109,15 @@ export class ShardGate {
       for (const key of v.cache.keys()) {
         const obj = v.cache.get(key);
         if (!obj) continue;
-        if (this.owns(obj)) {
-          if (this.covers(obj) && v.skipped.delete(key)) v.queue.add(key, { reason: 'relist' });
-          continue;
-        }
+        if (this.owns(obj)) continue;
         // Waiting and scheduled runs go; a running one finishes and is not rescheduled.
         v.queue.forget(key);
         v.skipped.add(key);
         leaving.push([v.queue, key]);
       }
     }
+    // Skipped ones the new ring gives back, where their Secrets are listed already.
+    this.readmit();
     while (!signal.aborted && leaving.some(([q, k]) => q.isRunning(k))) await sleep(DRAIN_POLL_MS, signal);
     if (relisted) await untilAborted(relisted, signal);
   }
