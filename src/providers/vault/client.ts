@@ -8,11 +8,14 @@ import { sleep } from '../../runtime/time/sleep.js';
 import { ProviderError } from '../errors.js';
 import { findNameMatcher, matchesTags } from '../shared.js';
 import type { RemoteKeyRef, RemoteValue, SecretsClient, SecretsWriter, ValidationResult } from '../types.js';
-import { scrub } from './auth.js';
 import type { LoginPlan, TokenGrant } from './auth.js';
-import { VaultHttpError, VaultNetworkError } from './http.js';
+import { VaultHttpError } from './http.js';
+import { vaultFailure } from './errors.js';
+import type { Op, VaultCapability } from './errors.js';
 import type { VaultHttp, VaultRequest, VaultResponse } from './http.js';
 import { VaultWriter } from './push.js';
+
+export type { VaultCapability } from './errors.js';
 
 /** A find never walks more than this many keys: a typo'd path should not list a whole Vault. */
 const MAX_FIND_KEYS = 10_000;
@@ -52,18 +55,8 @@ interface TokenState {
   renewAt?: number;
   usableUntil?: number;
   expiresAt?: number;
-}
-
-/** The policy capability a request needs, as Vault names it. */
-export type VaultCapability = 'read' | 'list' | 'create' | 'update' | 'delete';
-
-/** What a failed call was trying to do, for messages that say which policy is missing. */
-interface Op {
-  capability: VaultCapability;
-  /** API path (after /v1/), which is what a Vault policy names. */
-  apiPath: string;
-  /** The user's key, for NotFound messages. */
-  what: string;
+  /** Vault granted too short a renewal (max TTL near): only a login helps now. */
+  renewDeclined?: boolean;
 }
 
 const trimSlashes = (s: string): string => s.replace(/^\/+|\/+$/g, '');
@@ -71,7 +64,10 @@ const encodePath = (p: string): string => p.split('/').map(encodeURIComponent).j
 
 export class VaultClient implements SecretsClient {
   private state: TokenState | undefined;
+  /** A read's renewal or login, shared by concurrent reads. */
   private pending: Promise<TokenState> | undefined;
+  /** The timer's renewal: reads wait for it, then decide again, never take its old token. */
+  private renewing: Promise<void> | undefined;
   private readonly sensitive = new Set<string>();
   private readonly now: () => number;
   private readonly mount: string;
@@ -108,25 +104,33 @@ export class VaultClient implements SecretsClient {
   // ---- token lifecycle ----
 
   private async token(): Promise<string> {
-    const s = this.state;
-    if (this.closed) {
-      // A reconcile that got this client before it was evicted may still read with its token
-      // until close() revokes it, but a closed client never logs in again: nobody would
-      // revoke that token. Otherwise the read fails as transient, on a fresh client next time.
-      if (s && this.alive(s)) return s.grant.token;
-      throw new ProviderError('Unavailable', 'the Vault client was closed; retrying');
+    for (;;) {
+      const s = this.state;
+      if (this.closed) {
+        // A reconcile that got this client before it was evicted may still read with its token
+        // until close() revokes it, but a closed client never logs in again: nobody would
+        // revoke that token. Otherwise the read fails as transient, on a fresh client next time.
+        if (s && this.alive(s)) return s.grant.token;
+        throw new ProviderError('Unavailable', 'the Vault client was closed; retrying');
+      }
+      if (s && (s.renewAt === undefined || this.now() < s.renewAt)) return s.grant.token;
+      // The timer's renewal may be declined near the max TTL (or the token rejected meanwhile):
+      // joining it would hand out the old token, so wait for it and look again.
+      if (this.renewing && !this.pending) {
+        await this.renewing;
+        continue;
+      }
+      // Concurrent reads share one renewal or login.
+      this.pending ??= this.refresh(s).finally(() => {
+        this.pending = undefined;
+      });
+      return (await this.pending).grant.token;
     }
-    if (s && (s.renewAt === undefined || this.now() < s.renewAt)) return s.grant.token;
-    // Concurrent reads share one renewal or login.
-    this.pending ??= this.refresh(s).finally(() => {
-      this.pending = undefined;
-    });
-    return (await this.pending).grant.token;
   }
 
-  private schedule(grant: TokenGrant, loginLease: number): TokenState {
+  /** `at` is when the request was sent: the lease began after it, so expiry is never late. */
+  private schedule(grant: TokenGrant, loginLease: number, at: number): TokenState {
     const lease = grant.leaseDuration * 1000;
-    const at = this.now();
     const st: TokenState = { grant, loginLease };
     // Static (user-supplied) tokens and tokens without a lease are never renewed by Syncret.
     if (grant.owned && lease > 0) {
@@ -149,21 +153,22 @@ export class VaultClient implements SecretsClient {
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, (st.renewAt ?? 0) - this.now()) + 5);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (this.closed || this.state !== st || this.pending) return;
+      if (this.closed || this.state !== st || this.pending || this.renewing) return;
       if (this.now() < (st.renewAt ?? 0)) return this.arm(st);
       // Only a renewal here, never a login: a client nobody reads from any more (a store
       // deleted while a read was in flight) must not keep logging in. The next read logs in
       // when the renewal failed or the max TTL is near.
-      this.pending = this.renew(st)
-        .then((r) => r ?? st)
+      this.renewing = this.renew(st)
+        .then(() => undefined)
         .finally(() => {
-          this.pending = undefined;
+          this.renewing = undefined;
         });
     }, delay);
     this.timer.unref();
   }
 
   private async login(): Promise<TokenState> {
+    const sentAt = this.now();
     const grant = await this.o.plan.login(this.o.http, this.sensitive);
     if (grant.owned) this.o.onLogin?.();
     if (this.closed) {
@@ -171,7 +176,7 @@ export class VaultClient implements SecretsClient {
       await this.revoke(grant);
       throw new ProviderError('Unavailable', 'the Vault client was closed; retrying');
     }
-    const st = this.schedule(grant, grant.leaseDuration);
+    const st = this.schedule(grant, grant.leaseDuration, sentAt);
     this.state = st;
     return st;
   }
@@ -185,7 +190,8 @@ export class VaultClient implements SecretsClient {
    * not renewable, about to expire, or its max TTL near.
    */
   private async renew(old: TokenState): Promise<TokenState | undefined> {
-    if (!old.grant.owned || !old.grant.renewable || !this.alive(old)) return undefined;
+    if (!old.grant.owned || !old.grant.renewable || old.renewDeclined || !this.alive(old)) return undefined;
+    const sentAt = this.now();
     try {
       const r = await this.o.http.request({
         method: 'POST',
@@ -197,11 +203,14 @@ export class VaultClient implements SecretsClient {
       const lease = r.auth?.lease_duration ?? 0;
       // Vault caps a renewal at the token's max TTL: a much shorter lease than the login's
       // means the cap is near, and only a new login gives a full lifetime again.
+      // A token rejected meanwhile (the read path dropped it) is not brought back.
+      if (this.state !== old || this.closed) return undefined;
       if (r.auth && lease > 0 && lease * 2 >= old.loginLease) {
-        const st = this.schedule({ ...old.grant, leaseDuration: lease }, old.loginLease);
+        const st = this.schedule({ ...old.grant, leaseDuration: lease }, old.loginLease, sentAt);
         this.state = st;
         return st;
       }
+      old.renewDeclined = true;
     } catch {
       // Renewal is an optimisation: a fresh login is always correct.
     }
@@ -293,44 +302,7 @@ export class VaultClient implements SecretsClient {
   }
 
   private fail(e: unknown, op: Op): never {
-    if (e instanceof ProviderError) throw e;
-    if (e instanceof VaultNetworkError)
-      throw new ProviderError(
-        'Unavailable',
-        `Vault at ${this.o.http.server}: ${scrub(e.message, this.sensitive)}`,
-      );
-    if (e instanceof VaultHttpError) {
-      const s = e.status;
-      if (s === 403)
-        throw new ProviderError(
-          'AccessDenied',
-          `permission denied: the Vault token may not ${op.capability} "${op.apiPath}" ` +
-            `(needs a policy granting "${op.capability}" on "${op.apiPath}")`,
-        );
-      if (s === 404)
-        throw new ProviderError('NotFound', `Vault secret "${op.what}" not found (${op.apiPath})`);
-      if (s === 401) throw new ProviderError('AuthFailed', 'Vault rejected the token (401)');
-      if (s === 429) throw new ProviderError('Throttled', 'Vault rate limit exceeded (429)', e.retryAfterMs);
-      if (s === 412)
-        throw new ProviderError(
-          'Unavailable',
-          'Vault standby has not caught up yet (412, readYourWrites)',
-          500,
-        );
-      if (s === 503 && e.errors.some((x) => /sealed/i.test(x)))
-        throw new ProviderError('Unavailable', `Vault at ${this.o.http.server} is sealed`, e.retryAfterMs);
-      if (s >= 500)
-        throw new ProviderError('Unavailable', `Vault answered ${s} for ${op.apiPath}`, e.retryAfterMs);
-      const why = scrub(e.errors.join('; ').replace(/\s+/g, ' ').trim(), this.sensitive).slice(0, 300);
-      throw new ProviderError(
-        'InvalidRequest',
-        `Vault answered ${s} for ${op.apiPath}${why ? `: ${why}` : ''}`,
-      );
-    }
-    throw new ProviderError(
-      'Unavailable',
-      `Vault request failed: ${(e as Error)?.message ?? 'unknown error'}`,
-    );
+    throw vaultFailure(e, op, this.o.http.server, this.sensitive);
   }
 
   // ---- paths ----

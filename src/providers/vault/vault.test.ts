@@ -20,7 +20,12 @@ interface Seen {
   headers: IncomingMessage['headers'];
   body: string;
 }
-type Handler = (req: Seen) => { status?: number; body?: unknown; headers?: Record<string, string> };
+interface Answer {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+type Handler = (req: Seen) => Answer | Promise<Answer>;
 
 let server: Server;
 let addr = '';
@@ -31,12 +36,12 @@ beforeAll(async () => {
   server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
+    req.on('end', async () => {
       const s: Seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
       seen.push(s);
       const path = s.url.split('?')[0] ?? '';
       const h = routes[`${s.method} ${path}`];
-      const out = h ? h(s) : { status: 404, body: { errors: [] } };
+      const out = h ? await h(s) : { status: 404, body: { errors: [] } };
       res.writeHead(out.status ?? 200, { 'content-type': 'application/json', ...out.headers });
       res.end(out.body === undefined ? '' : JSON.stringify(out.body));
     });
@@ -346,6 +351,44 @@ describe('token lifecycle', () => {
     grant = 0; // the max TTL reached: the background gives up instead of logging in
     await new Promise((r) => setTimeout(r, 800));
     expect(logins).toBe(1);
+    await c.close();
+  });
+
+  it('a read whose token Vault rejects while the background renewal runs logs in, never reuses the old token', async () => {
+    const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let n = 0;
+    let renewAsked = false;
+    routes['POST /v1/auth/approle/login'] = (s) => loginRoute(`tok-${++n}`, 2)(s);
+    // The max TTL reached: Vault grants nothing more, and answers late.
+    routes['POST /v1/auth/token/renew-self'] = async (s) => {
+      renewAsked = true;
+      await sleepMs(500);
+      return {
+        body: { auth: { client_token: s.headers['x-vault-token'], lease_duration: 0, renewable: true } },
+      };
+    };
+    routes['POST /v1/auth/token/revoke-self'] = () => ({ status: 204 });
+    const expired = (s: Seen) => renewAsked && s.headers['x-vault-token'] === 'tok-1';
+    routes['GET /v1/auth/token/lookup-self'] = (s) =>
+      expired(s) ? { status: 403, body: { errors: ['permission denied'] } } : { body: { data: {} } };
+    routes['GET /v1/secret/data/app'] = async (s) => {
+      await sleepMs(300);
+      return expired(s)
+        ? { status: 403, body: { errors: ['permission denied'] } }
+        : { body: { data: { data: { a: 'b' } } } };
+    };
+    let logins = 0;
+    const c = client({ path: 'secret', auth: appRole }, Date.now, () => logins++);
+    await c.start();
+    // Sent with a good token just before the renewal is due (2/3 of 2 s); its answer comes
+    // after Vault expired the token, while the timer's renewal is still in flight.
+    await sleepMs(1200);
+    expect(await c.getSecret({ key: 'app' })).toEqual({ kind: 'map', data: { a: 'b' } });
+    expect(renewAsked).toBe(true);
+    expect(logins).toBe(2);
+    expect(seen.filter((x) => x.url === '/v1/secret/data/app').at(-1)!.headers['x-vault-token']).toBe(
+      'tok-2',
+    );
     await c.close();
   });
 
