@@ -6,6 +6,7 @@
 //                    [--push-n 1000] (scenario 8, PushSecret, runs only when named)
 //                    [--steady-seconds 300] [--unrelated-n 10000] [--unrelated-kib 100]
 //                    [--operator-args '--kube-qps 0'] [--node-defaults] [--label NAME]
+//                    [--operator-node-options '--max-semi-space-size=16']  (the operator's NODE_OPTIONS)
 //   npm run bench -- --scale [--scale-n 50000] [--scale-namespaces 500] [--scale-base-n 10000]
 //                    [--scale-steady-seconds 120]   (scenario 9 alone: see bench/scenarios/scale.ts)
 //                    [--scale-replicas 3]   (then the same cold sync with that many replicas
@@ -50,6 +51,7 @@ function parse(argv: string[]): BenchOptions {
     pushN: 1000,
     operatorArgs: [],
     nodeDefaults: false,
+    operatorNodeOptions: '',
     label: '',
     scaleN: 50_000,
     scaleNamespaces: 500,
@@ -86,6 +88,7 @@ function parse(argv: string[]): BenchOptions {
     else if (a === '--unrelated-kib') o.unrelatedBytes = Number(v()) * 1024;
     else if (a === '--push-n') o.pushN = Number(v());
     else if (a === '--node-defaults') o.nodeDefaults = true;
+    else if (a === '--operator-node-options') o.operatorNodeOptions = v();
     else if (a === '--label') o.label = v();
     else if (a === '--scale') o.scenarios = new Set(['9']);
     else if (a === '--scale-n') o.scaleN = Number(v());
@@ -134,7 +137,11 @@ async function main(): Promise<void> {
       args: ['--log-level', 'info', ...opts.operatorArgs, ...args],
       // The operator applies its own runtime settings (src/cli/runtime-settings.ts);
       // --node-defaults turns them off to measure Node's and glibc's defaults.
-      env: { ...(opts.nodeDefaults ? { SYNCRET_RUNTIME_SETTINGS: 'off' } : {}), ...env },
+      env: {
+        ...(opts.nodeDefaults ? { SYNCRET_RUNTIME_SETTINGS: 'off' } : {}),
+        ...(opts.operatorNodeOptions ? { NODE_OPTIONS: opts.operatorNodeOptions } : {}),
+        ...env,
+      },
       // A loaded machine (other work on the same cores) can take longer than 30 s to start Node.
       readyTimeoutMs: 120_000,
     });

@@ -24,6 +24,8 @@ export interface BenchOptions {
   operatorArgs: string[];
   /** Run the operator without its own runtime settings (SYNCRET_RUNTIME_SETTINGS=off). */
   nodeDefaults: boolean;
+  /** NODE_OPTIONS of the operator only (a V8 flag to compare, `--cpu-prof`), not of the bench. */
+  operatorNodeOptions: string;
   /** Appended to the results' file name: bench/results/<date>-<label>.{json,md}. */
   label: string;
   /** Scenario 9 (`--scale`): ExternalSecrets, their namespaces, the bare client's pass, the CPU window. */

@@ -12,6 +12,7 @@
 
 import type { Api } from '../lib/api.js';
 import { pool } from '../lib/api.js';
+import type { OperatorHandle } from '../../e2e/lib/operator.js';
 import type { Ctx, Target } from '../lib/context.js';
 import { MiB } from '../lib/context.js';
 import { clusterCpu, cpuSeconds, cpuSpent, ownCpu, rssKinds, sampleRss } from '../lib/proc.js';
@@ -85,6 +86,27 @@ async function bareClient(
   return { rate, cpu };
 }
 
+/** The operator's time in V8's collector so far, by kind (prom-client's GC histogram). */
+async function gcSeconds(op: OperatorHandle): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const kind of ['minor', 'major', 'incremental', 'weakcb'])
+    out[kind] = await op.metric('nodejs_gc_duration_seconds_sum', { kind });
+  return out;
+}
+
+/** GC seconds spent between two readings, as metrics (`cold_gc_major_s`, ...). */
+function gcSpent(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  let total = 0;
+  for (const [kind, v] of Object.entries(b)) {
+    const d = v - (a[kind] ?? 0);
+    total += d;
+    out[`cold_gc_${kind}_s`] = round(d, 1);
+  }
+  out.cold_gc_s = round(total, 1);
+  return out;
+}
+
 /** What the sharded part compares itself with. */
 export interface SingleReplica {
   coldS: number;
@@ -111,12 +133,14 @@ export async function scale(ctx: Ctx): Promise<SingleReplica> {
   const cpu0 = clusterCpu();
   const own0 = ownCpu();
   const op0 = cpuSeconds(op.pid);
+  const gc0 = await gcSeconds(op);
   const start = Date.now();
   await pool(spread('bench-scale', n, count), CREATE_CONCURRENCY, async ({ ns, name }) => {
     await api.must('POST', `${GROUP_PATH}/namespaces/${ns}/externalsecrets`, externalSecretBody(ns, name));
   });
   await tracker.waitFor(n, Math.max(900_000, n * 40));
   const cpu = cpuSpent('cold_', cpu0, { operator: cpuSeconds(op.pid) - op0, bench: ownCpu() - own0 });
+  const gc = gcSpent(gc0, await gcSeconds(op));
   const coldS = (Math.max(...tracker.readyAt.values()) - start) / 1000;
   await tracker.stop();
   const peak = during.stop().peak;
@@ -205,6 +229,7 @@ export async function scale(ctx: Ctx): Promise<SingleReplica> {
       steady_cpu_pct_of_core: round(cpuPct, 2),
       steady_api_requests_per_min: round(reqPerMin, 1),
       ...cpu,
+      ...gc,
     },
     targets,
     notes: [
