@@ -194,6 +194,18 @@ describe('dedupe and priority', () => {
     expect(keys()).toEqual(['new', 'ok1', 'ok2', 'broken1', 'ok3', 'ok4', 'broken2', 'ok5', 'broken3']);
   });
 
+  it('serves due refreshes before a backlog of listed keys, and listed keys before retries', async () => {
+    const { q, keys } = recording({ autoStart: false, maxRefreshStreak: 2 });
+    q.add('broken', { reason: 'retry' });
+    for (let i = 1; i <= 4; i++) q.add(`listed${i}`, { reason: 'relist' });
+    for (let i = 1; i <= 3; i++) q.add(`due${i}`, { reason: 'refresh' });
+    // A listed key whose refresh falls due meanwhile joins the refreshes.
+    q.add('listed4', { reason: 'refresh' });
+    q.start();
+    await q.onIdle();
+    expect(keys()).toEqual(['due1', 'due2', 'listed1', 'due3', 'listed4', 'listed2', 'broken', 'listed3']);
+  });
+
   it('promotes a waiting retry to HIGH on an interactive add', async () => {
     const { q, keys } = recording({ autoStart: false });
     q.add('ok', { reason: 'refresh' });
