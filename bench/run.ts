@@ -11,6 +11,7 @@
 //                    [--scale-steady-seconds 120]   (scenario 9 alone: see bench/scenarios/scale.ts)
 //                    [--scale-replicas 3]   (then the same cold sync with that many replicas
 //                    under --sharding, bench/scenarios/scale-sharded.ts; 0 skips it)
+//                    [--no-scale-bare-after]   (only the bare pass before the operator)
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -58,6 +59,7 @@ function parse(argv: string[]): BenchOptions {
     scaleBaseN: 10_000,
     scaleSteadySeconds: 120,
     scaleReplicas: 3,
+    scaleBareAfter: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -96,6 +98,7 @@ function parse(argv: string[]): BenchOptions {
     else if (a === '--scale-base-n') o.scaleBaseN = Number(v());
     else if (a === '--scale-steady-seconds') o.scaleSteadySeconds = Number(v());
     else if (a === '--scale-replicas') o.scaleReplicas = Number(v());
+    else if (a === '--no-scale-bare-after') o.scaleBareAfter = false;
     else throw new Error(`unknown flag ${a}`);
   }
   return o;

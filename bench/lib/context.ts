@@ -35,6 +35,8 @@ export interface BenchOptions {
   scaleSteadySeconds: number;
   /** Scenario 9's sharded part: operator replicas with --sharding (0 or 1: not run). */
   scaleReplicas: number;
+  /** A second bare pass once the operator's namespaces are gone (A-B-A). */
+  scaleBareAfter: boolean;
 }
 
 export interface Target {
