@@ -30,16 +30,13 @@ import type { KubeApi, ResourceType } from '../kube/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { ObjectCache } from '../runtime/cache.js';
-import type { Controller } from '../runtime/controller.js';
 import { Interner } from '../runtime/intern.js';
-import type { WorkQueueOptions } from '../runtime/queue.js';
 import type { Reflector } from '../runtime/watch.js';
 import { CES_FANOUT } from './clusterexternalsecret/children.js';
-import { clusterExternalSecretController } from './clusterexternalsecret/controller.js';
-import { CPS_FANOUT, clusterPushSecretController } from './clusterpushsecret/controller.js';
+import { CPS_FANOUT } from './clusterpushsecret/controller.js';
 import { fanoutChildTransform } from './fanout/cache.js';
-
-type QueueOptions = Omit<WorkQueueOptions<string>, 'handler' | 'autoStart'>;
+import { fanoutControllers } from './fanout-controllers.js';
+import type { FanoutPart, FanoutQueue } from './fanout-controllers.js';
 
 export interface AssignerFanoutOptions {
   api: KubeApi;
@@ -48,22 +45,15 @@ export interface AssignerFanoutOptions {
   minRefreshIntervalMs: number;
   /** A cluster-wide reflector of `type`; `transform` replaces the default one when given. */
   reflector<T extends KubeObject>(type: ResourceType, transform?: (o: T) => T): Reflector<T>;
-  queues: { clusterExternalSecret: QueueOptions; clusterPushSecret: QueueOptions };
+  queue: FanoutQueue;
   /** The operator's: aborted when it stops. */
   signal: AbortSignal;
-}
-
-/** One controller of a term and the caches it needs synced before its first run. */
-interface Part {
-  controller: Controller<KubeObject, unknown>;
-  parents: ObjectCache<KubeObject>;
-  needs: ObjectCache<KubeObject>[];
 }
 
 interface Term {
   abort: AbortController;
   caches: ObjectCache<KubeObject>[];
-  parts: Part[];
+  parts: FanoutPart[];
   /** Its stop, once asked for. */
   ended?: Promise<void>;
 }
@@ -114,42 +104,28 @@ export class AssignerFanout {
     const pushSecrets = new ObjectCache<PushSecret>([
       o.reflector<PushSecret>(PUSH_SECRETS, fanoutChildTransform(CPS_FANOUT, interner)),
     ]);
-    const common = {
-      api: o.api,
-      logger: o.logger,
-      metrics: o.metrics,
-      minRefreshIntervalMs: o.minRefreshIntervalMs,
-      signal,
-    };
-    const cesController = clusterExternalSecretController({
-      ...common,
-      caches: { clusterExternalSecrets: ces, externalSecrets, namespaces },
-      queue: o.queues.clusterExternalSecret,
-    });
-    const cpsController = clusterPushSecretController({
-      ...common,
-      caches: { clusterPushSecrets: cps, pushSecrets, namespaces },
-      queue: o.queues.clusterPushSecret,
-    });
     const any = (c: unknown) => c as ObjectCache<KubeObject>;
     return {
       abort,
       caches: [namespaces, ces, externalSecrets, cps, pushSecrets].map(any),
       // Not the parents' caches: a cluster without one of the CRDs must still serve the other.
       // The children's are: planned against a partial list, a child that exists would be
-      // created again, refused, and reported as a conflict.
-      parts: [
-        {
-          controller: cesController as unknown as Controller<KubeObject, unknown>,
-          parents: any(ces),
-          needs: [any(namespaces), any(externalSecrets)],
+      // created again, refused, and reported as a conflict (FanoutPart.needs).
+      parts: fanoutControllers({
+        api: o.api,
+        logger: o.logger,
+        metrics: o.metrics,
+        minRefreshIntervalMs: o.minRefreshIntervalMs,
+        signal,
+        caches: {
+          namespaces,
+          externalSecrets,
+          pushSecrets,
+          clusterExternalSecrets: ces,
+          clusterPushSecrets: cps,
         },
-        {
-          controller: cpsController as unknown as Controller<KubeObject, unknown>,
-          parents: any(cps),
-          needs: [any(namespaces), any(pushSecrets)],
-        },
-      ],
+        queue: o.queue,
+      }),
     };
   }
 

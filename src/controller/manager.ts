@@ -40,8 +40,8 @@ import { DEFAULT_MIN_REFRESH_INTERVAL_MS } from '../runtime/schedule.js';
 import { Reflector } from '../runtime/watch.js';
 import type { ReflectorOptions } from '../runtime/watch.js';
 import { AssignerFanout } from './assigner-fanout.js';
-import { clusterExternalSecretController } from './clusterexternalsecret/controller.js';
-import { clusterPushSecretController } from './clusterpushsecret/controller.js';
+import { fanoutControllers } from './fanout-controllers.js';
+import type { FanoutQueue, FanoutQueueOptions } from './fanout-controllers.js';
 import { externalSecretController } from './externalsecret/controller.js';
 import type { EsCaches } from './externalsecret/controller.js';
 import { MANAGED_LABEL } from './externalsecret/ownership.js';
@@ -257,32 +257,15 @@ export class Manager {
     );
     shard?.track('externalsecret', this.caches.externalSecrets, this.externalSecrets.queue);
     shard?.track('pushsecret', this.caches.pushSecrets, this.controllers.at(-1)!.queue);
-    const ces = this.caches.clusterExternalSecrets;
-    if (ces)
-      this.controllers.push(
-        clusterExternalSecretController({
-          ...common,
-          caches: {
-            clusterExternalSecrets: ces,
-            externalSecrets: this.caches.externalSecrets,
-            namespaces: this.caches.namespaces,
-          },
-          queue: this.queueOptions('clusterexternalsecret', Math.min(CES_WORKERS, o.concurrency)),
-        }) as Controller<KubeObject, unknown>,
-      );
-    const cps = this.caches.clusterPushSecrets;
-    if (cps)
-      this.controllers.push(
-        clusterPushSecretController({
-          ...common,
-          caches: {
-            clusterPushSecrets: cps,
-            pushSecrets: this.caches.pushSecrets,
-            namespaces: this.caches.namespaces,
-          },
-          queue: this.queueOptions('clusterpushsecret', Math.min(CES_WORKERS, o.concurrency)),
-        }) as Controller<KubeObject, unknown>,
-      );
+    // Once per kind: the assigner builds its controllers again each term, on the same queue metrics.
+    const fanoutQueues = new Map<string, FanoutQueueOptions>();
+    const fanoutQueue: FanoutQueue = (c) => {
+      let q = fanoutQueues.get(c);
+      if (!q) fanoutQueues.set(c, (q = this.queueOptions(c, Math.min(CES_WORKERS, o.concurrency))));
+      return q;
+    };
+    for (const part of fanoutControllers({ ...common, caches: this.caches, queue: fanoutQueue }))
+      this.controllers.push(part.controller);
     // Sharded and cluster-wide: the fan-out kinds run on the assigner only (serveFanout).
     if (shard && o.namespaces.length === 0)
       this.fanout = new AssignerFanout({
@@ -292,13 +275,7 @@ export class Manager {
         minRefreshIntervalMs: common.minRefreshIntervalMs,
         reflector: <T extends KubeObject>(type: ResourceType, transform?: (o: T) => T) =>
           this.reflector<T>(type, undefined, transform ? { transform } : {}),
-        queues: {
-          clusterExternalSecret: this.queueOptions(
-            'clusterexternalsecret',
-            Math.min(CES_WORKERS, o.concurrency),
-          ),
-          clusterPushSecret: this.queueOptions('clusterpushsecret', Math.min(CES_WORKERS, o.concurrency)),
-        },
+        queue: fanoutQueue,
         signal,
       });
     // Counted at scrape time from the caches: no per-object series, whatever the object count.
