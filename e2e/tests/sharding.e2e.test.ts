@@ -13,7 +13,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { ADMIN_KUBECONFIG } from '../lib/paths.js';
-import { coordinationApi, createNamespace, customObjectsApi, kubectlBin } from '../lib/cluster.js';
+import {
+  coordinationApi,
+  createNamespace,
+  customObjectsApi,
+  deleteNamespace,
+  kubectlBin,
+} from '../lib/cluster.js';
 import {
   apply,
   applyServerSide,
@@ -289,7 +295,15 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await finishSuite(...ops.values());
-});
+  // Gone before the next file starts: the control plane deleting 3,000 ExternalSecrets and their
+  // Secrets took the 2 cores for tens of seconds, and the serial files after this one time
+  // their operator's refreshes and /healthz against the clock.
+  await Promise.all(
+    namespaces.map((name) =>
+      deleteNamespace(name, { wait: true, timeoutMs: 240_000 }).catch(() => undefined),
+    ),
+  );
+}, 300_000);
 
 describe('sharding across replicas', () => {
   it(`three replicas split ${N} ExternalSecrets by the ring; each reconciles only its own`, async () => {
