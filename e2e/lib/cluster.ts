@@ -208,6 +208,31 @@ export async function deleteNamespace(name: string, opts: { wait?: boolean; time
   }
 }
 
+/**
+ * Waits until no namespace is terminating. The files that time their operator against the
+ * clock (fuzz, hostile, faults, sharding: run alone, e2e/tools/run-shards.sh) start with it:
+ * the namespaces an earlier file left (3,000 ExternalSecrets and their Secrets for sharding)
+ * are deleted in the background, and that takes the 2 cores for tens of seconds and puts
+ * another file's objects into this one's cluster-wide counts.
+ */
+export async function quietNamespaces(timeoutMs = 75_000): Promise<void> {
+  const t0 = Date.now();
+  try {
+    await waitFor(
+      async () => {
+        const list = await coreApi().listNamespace();
+        return !list.items.some((n) => n.status?.phase === 'Terminating');
+      },
+      { what: 'namespaces of earlier files to be deleted', timeoutMs, intervalMs: 1_000 },
+    );
+  } catch {
+    // Within the hook's time: the file runs anyway, and its own checks say what went wrong.
+    console.log(`namespaces of earlier files still terminating after ${timeoutMs} ms`);
+    return;
+  }
+  if (Date.now() - t0 > 2_000) console.log(`waited ${Date.now() - t0} ms for earlier files' namespaces`);
+}
+
 /** Deletes every namespace created through this module (best effort; for afterAll). */
 export async function cleanupNamespaces(): Promise<void> {
   const names = [...namespaces];

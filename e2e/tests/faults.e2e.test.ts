@@ -39,7 +39,7 @@ import {
   waitFor,
   waitReady,
 } from '../lib/kube.js';
-import { coreApi } from '../lib/cluster.js';
+import { coreApi, quietNamespaces } from '../lib/cluster.js';
 import { startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
 import { serverVar } from '../lib/servers.js';
@@ -176,6 +176,7 @@ function record(row: string): void {
 }
 
 beforeAll(async () => {
+  await quietNamespaces();
   op = await startOperator({
     name: 'faults',
     args: [`--requeue-on-error-max=${ERROR_MAX_MS / 1000}s`],

@@ -8,7 +8,7 @@
 
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { customObjectsApi, getCustom, kubectl } from '../lib/cluster.js';
+import { customObjectsApi, getCustom, kubectl, quietNamespaces } from '../lib/cluster.js';
 import { say } from '../lib/faults.js';
 import { closeRawClient, createRaw } from '../lib/fuzz/apply.js';
 import type { Created } from '../lib/fuzz/apply.js';
@@ -88,6 +88,7 @@ function context(): FuzzContext {
 }
 
 beforeAll(async () => {
+  await quietNamespaces();
   await trap.start();
   const trapUrl = `https://127.0.0.1:${trap.port}`;
   // The operator as users run it (no plain-HTTP credentials, the default floor), with every

@@ -19,6 +19,7 @@ import {
   waitEs,
   waitFor,
 } from '../lib/kube.js';
+import { quietNamespaces } from '../lib/cluster.js';
 import { pollHealth } from '../lib/health.js';
 import type { HealthPoller } from '../lib/health.js';
 import { startOperator } from '../lib/operator.js';
@@ -44,6 +45,7 @@ let poller: HealthPoller | undefined;
 const store = (name: string, data: { key: string; value: string }[]) => fakeStore(ns, name, data);
 
 beforeAll(async () => {
+  await quietNamespaces();
   // The default floor (10 s; the harness turns it off for the other files); a small per-store
   // budget so that one store of 8 objects overruns it.
   op = await startOperator({

@@ -17,8 +17,8 @@ import {
   coordinationApi,
   createNamespace,
   customObjectsApi,
-  deleteNamespace,
   kubectlBin,
+  quietNamespaces,
 } from '../lib/cluster.js';
 import {
   apply,
@@ -288,6 +288,7 @@ async function settled(shards: string[]): Promise<number> {
 const gitopsDocs: { argo: object[]; flux: object[] } = { argo: [], flux: [] };
 
 beforeAll(async () => {
+  await quietNamespaces();
   namespaces.push(
     ...(await Promise.all(Array.from({ length: NAMESPACES }, () => createNamespace('e2e-shard')))),
   );
@@ -295,15 +296,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await finishSuite(...ops.values());
-  // Gone before the next file starts: the control plane deleting 3,000 ExternalSecrets and their
-  // Secrets took the 2 cores for tens of seconds, and the serial files after this one time
-  // their operator's refreshes and /healthz against the clock.
-  await Promise.all(
-    namespaces.map((name) =>
-      deleteNamespace(name, { wait: true, timeoutMs: 240_000 }).catch(() => undefined),
-    ),
-  );
-}, 300_000);
+});
 
 describe('sharding across replicas', () => {
   it(`three replicas split ${N} ExternalSecrets by the ring; each reconciles only its own`, async () => {
