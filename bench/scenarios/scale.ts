@@ -17,6 +17,7 @@
 import type { Api } from '../lib/api.js';
 import { pool } from '../lib/api.js';
 import type { OperatorHandle } from '../../e2e/lib/operator.js';
+import { parseScrape, select } from '../../e2e/lib/prom.js';
 import type { Ctx, Target } from '../lib/context.js';
 import { MiB } from '../lib/context.js';
 import { clusterCpu, cpuSeconds, cpuSpent, ownCpu, rssKinds, sampleRss } from '../lib/proc.js';
@@ -91,11 +92,11 @@ async function bareClient(
   return { rate, cpu };
 }
 
-/** The operator's time in V8's collector so far, by kind (prom-client's GC histogram). */
+/** The operator's time in V8's collector so far, by kind (prom-client's GC histogram), one scrape. */
 async function gcSeconds(op: OperatorHandle): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const kind of ['minor', 'major', 'incremental', 'weakcb'])
-    out[kind] = await op.metric('nodejs_gc_duration_seconds_sum', { kind });
+  for (const x of select(parseScrape(await op.metrics()), 'nodejs_gc_duration_seconds_sum'))
+    out[x.labels.kind ?? 'unknown'] = (out[x.labels.kind ?? 'unknown'] ?? 0) + x.value;
   return out;
 }
 

@@ -35,7 +35,7 @@ import type { Reflector } from '../runtime/watch.js';
 import { CES_FANOUT } from './clusterexternalsecret/children.js';
 import { CPS_FANOUT } from './clusterpushsecret/controller.js';
 import { fanoutChildTransform } from './fanout/cache.js';
-import { fanoutControllers } from './fanout-controllers.js';
+import { anyCache, fanoutControllers } from './fanout-controllers.js';
 import type { FanoutPart, FanoutQueue } from './fanout-controllers.js';
 
 export interface AssignerFanoutOptions {
@@ -104,10 +104,9 @@ export class AssignerFanout {
     const pushSecrets = new ObjectCache<PushSecret>([
       o.reflector<PushSecret>(PUSH_SECRETS, fanoutChildTransform(CPS_FANOUT, interner)),
     ]);
-    const any = (c: unknown) => c as ObjectCache<KubeObject>;
     return {
       abort,
-      caches: [namespaces, ces, externalSecrets, cps, pushSecrets].map(any),
+      caches: [namespaces, ces, externalSecrets, cps, pushSecrets].map(anyCache),
       // Not the parents' caches: a cluster without one of the CRDs must still serve the other.
       // The children's are: planned against a partial list, a child that exists would be
       // created again, refused, and reported as a conflict (FanoutPart.needs).

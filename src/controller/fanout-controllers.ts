@@ -48,7 +48,8 @@ export interface FanoutPart {
   needs: ObjectCache<KubeObject>[];
 }
 
-const any = (c: unknown): ObjectCache<KubeObject> => c as ObjectCache<KubeObject>;
+/** A typed cache as the kind-agnostic one the term's start and stop handle. */
+export const anyCache = (c: unknown): ObjectCache<KubeObject> => c as ObjectCache<KubeObject>;
 
 /** A controller for each fan-out kind whose parents' cache is given. */
 export function fanoutControllers(o: FanoutControllerOptions): FanoutPart[] {
@@ -66,8 +67,8 @@ export function fanoutControllers(o: FanoutControllerOptions): FanoutPart[] {
         },
         queue: queue('clusterexternalsecret'),
       }) as unknown as Controller<KubeObject, unknown>,
-      parents: any(ces),
-      needs: [any(caches.namespaces), any(caches.externalSecrets)],
+      parents: anyCache(ces),
+      needs: [anyCache(caches.namespaces), anyCache(caches.externalSecrets)],
     });
   const cps = caches.clusterPushSecrets;
   if (cps)
@@ -77,8 +78,8 @@ export function fanoutControllers(o: FanoutControllerOptions): FanoutPart[] {
         caches: { clusterPushSecrets: cps, pushSecrets: caches.pushSecrets, namespaces: caches.namespaces },
         queue: queue('clusterpushsecret'),
       }) as unknown as Controller<KubeObject, unknown>,
-      parents: any(cps),
-      needs: [any(caches.namespaces), any(caches.pushSecrets)],
+      parents: anyCache(cps),
+      needs: [anyCache(caches.namespaces), anyCache(caches.pushSecrets)],
     });
   return parts;
 }

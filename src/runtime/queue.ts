@@ -180,7 +180,6 @@ export class WorkQueue<K extends string> {
   private readonly backoff: ItemBackoff<K>;
   private readonly handler: QueueHandler<K>;
   private readonly concurrency: number;
-  private readonly maxHighStreak: number;
   private readonly now: () => number;
   private readonly abort = new AbortController();
   private readonly o: WorkQueueOptions<K>;
@@ -190,10 +189,8 @@ export class WorkQueue<K extends string> {
   private slowCount = 0;
   private readonly maxSlow: number;
   private readonly sweeper: NodeJS.Timeout | undefined;
-  private highStreak = 0;
-  private refreshStreak = 0;
-  private relistStreak = 0;
-  private readonly maxRefreshStreak: number;
+  /** The lists in the order they are served, each with its streak cap against the later ones. */
+  private readonly tiers: { list: Fifo<Node<K>>; max: number; streak: number }[];
   private started: boolean;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
@@ -205,8 +202,13 @@ export class WorkQueue<K extends string> {
     this.o = opts;
     this.handler = opts.handler;
     this.concurrency = concurrency;
-    this.maxHighStreak = Math.max(1, opts.maxHighStreak ?? 16);
-    this.maxRefreshStreak = Math.max(1, opts.maxRefreshStreak ?? 16);
+    const maxRefreshStreak = Math.max(1, opts.maxRefreshStreak ?? 16);
+    this.tiers = [
+      { list: this.high, max: Math.max(1, opts.maxHighStreak ?? 16), streak: 0 },
+      { list: this.low, max: maxRefreshStreak, streak: 0 },
+      { list: this.relisted, max: maxRefreshStreak, streak: 0 },
+      { list: this.retrying, max: Infinity, streak: 0 },
+    ];
     this.now = opts.now ?? Date.now;
     this.backoff =
       opts.backoff ??
@@ -351,26 +353,22 @@ export class WorkQueue<K extends string> {
     }
   }
 
+  /**
+   * The first list with a key, unless it has served `max` keys in a row while a later one waits;
+   * a streak counts only while something later waits.
+   */
   private pick(): Node<K> | undefined {
-    const afterRelist = this.retrying.size;
-    const afterLow = this.relisted.size + afterRelist;
-    const afterHigh = this.low.size + afterLow;
-    if (this.high.size > 0 && (afterHigh === 0 || this.highStreak < this.maxHighStreak)) {
-      this.highStreak = afterHigh === 0 ? 0 : this.highStreak + 1;
-      return this.high.shift();
+    let later = 0;
+    for (const t of this.tiers) later += t.list.size;
+    for (const t of this.tiers) {
+      later -= t.list.size;
+      if (t.list.size > 0 && (later === 0 || t.streak < t.max)) {
+        t.streak = later === 0 ? 0 : t.streak + 1;
+        return t.list.shift();
+      }
+      t.streak = 0;
     }
-    this.highStreak = 0;
-    if (this.low.size > 0 && (afterLow === 0 || this.refreshStreak < this.maxRefreshStreak)) {
-      this.refreshStreak = afterLow === 0 ? 0 : this.refreshStreak + 1;
-      return this.low.shift();
-    }
-    this.refreshStreak = 0;
-    if (this.relisted.size > 0 && (afterRelist === 0 || this.relistStreak < this.maxRefreshStreak)) {
-      this.relistStreak = afterRelist === 0 ? 0 : this.relistStreak + 1;
-      return this.relisted.shift();
-    }
-    this.relistStreak = 0;
-    return this.retrying.shift();
+    return undefined;
   }
 
   private runNext(): Promise<void> {
@@ -485,10 +483,7 @@ export class WorkQueue<K extends string> {
       clearInterval(this.sweeper);
       this.timers.close();
       this.timerReasons.clear();
-      this.high.clear();
-      this.low.clear();
-      this.relisted.clear();
-      this.retrying.clear();
+      for (const t of this.tiers) t.list.clear();
       this.waiting.clear();
       this.depthChanged();
       this.pq.clear();

@@ -52,6 +52,6 @@ export function vaultFailure(e: unknown, op: Op, server: string, sensitive: Set<
   }
   return new ProviderError(
     'Unavailable',
-    `Vault request failed: ${(e as Error)?.message ?? 'unknown error'}`,
+    `Vault request failed: ${scrub((e as Error)?.message ?? 'unknown error', sensitive)}`,
   );
 }

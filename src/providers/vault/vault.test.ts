@@ -11,6 +11,7 @@ import type { ProviderContext, StoreInfo } from '../types.js';
 import { requireTls } from '../tls.js';
 import { loginPlan } from './auth.js';
 import { VaultClient } from './client.js';
+import { vaultFailure } from './errors.js';
 import { VaultHttp, describeTlsFailure } from './http.js';
 import { validateVaultSpec, vaultProvider } from './index.js';
 
@@ -624,6 +625,15 @@ describe('findSecrets', () => {
       'could not compile find.name.regexp: error parsing regexp: missing closing ): `(`',
     );
     await c.close();
+  });
+});
+
+describe('vaultFailure', () => {
+  it('scrubs the credentials it knows from an unexpected error, as from a network one', () => {
+    const op = { capability: 'read' as const, apiPath: 'secret/data/app', what: 'app' };
+    const e = vaultFailure(new TypeError('bad header value sid-456'), op, 'https://v', new Set(['sid-456']));
+    expect(e.reason).toBe('Unavailable');
+    expect(e.message).not.toContain('sid-456');
   });
 });
 
