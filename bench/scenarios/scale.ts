@@ -100,6 +100,19 @@ async function gcSeconds(op: OperatorHandle): Promise<Record<string, number>> {
   return out;
 }
 
+/** The operator's API requests so far, by verb, resource and code, largest first, one scrape. */
+async function requestsByKind(op: OperatorHandle): Promise<string> {
+  const by = new Map<string, number>();
+  for (const x of select(parseScrape(await op.metrics()), 'syncret_kube_requests_total')) {
+    const k = `${x.labels.verb} ${x.labels.resource} ${x.labels.code}`;
+    by.set(k, (by.get(k) ?? 0) + x.value);
+  }
+  return [...by]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ');
+}
+
 /** GC seconds spent between two readings, as metrics (`cold_gc_major_s`, ...). */
 function gcSpent(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
@@ -157,6 +170,7 @@ export async function scale(ctx: Ctx): Promise<SingleReplica> {
   );
   const rest = await atRest(op, n);
   const coldRequests = await op.metric('syncret_kube_requests_total');
+  ctx.log(`scale: the cold sync's API requests: ${await requestsByKind(op)}`);
 
   // Restart with nothing changed.
   await ctx.stopOperator();

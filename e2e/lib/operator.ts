@@ -8,6 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeF
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { LOG_DIR, OPERATOR_KUBECONFIG, OPERATOR_PID_DIR, ROOT } from './paths.js';
+import { parseScrape, select } from './prom.js';
 
 export const OPERATOR_NAMESPACE = 'syncret-system';
 
@@ -82,13 +83,6 @@ function exitStatus(child: ChildProcess): Promise<ExitStatus> {
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
-function parseLabels(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of text.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
-    if (m[1] !== undefined && m[2] !== undefined) out[m[1]] = m[2];
-  return out;
-}
-
 export async function startOperator(opts: StartOptions = {}): Promise<OperatorHandle> {
   if (!existsSync(OPERATOR_KUBECONFIG))
     throw new Error(`${OPERATOR_KUBECONFIG} is missing; the e2e global setup writes it`);
@@ -158,13 +152,7 @@ export async function startOperator(opts: StartOptions = {}): Promise<OperatorHa
     },
     async metric(name: string, labels: Record<string, string> = {}) {
       let sum = 0;
-      for (const line of (await handle.metrics()).split('\n')) {
-        if (!line.startsWith(name)) continue;
-        const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)/.exec(line);
-        if (!m || m[1] !== name) continue;
-        const have = parseLabels(m[3] ?? '');
-        if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[4]);
-      }
+      for (const x of select(parseScrape(await handle.metrics()), name, labels)) sum += x.value;
       return sum;
     },
   };

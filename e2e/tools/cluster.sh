@@ -7,6 +7,7 @@
 # kubeconfig in <checkout>/.e2e/kubeconfig, addresses in .e2e/cluster/env.
 #   cluster.sh up | down | status
 #   cluster.sh kill | start | restart etcd|kube-apiserver|kube-controller-manager
+# SYNCRET_CLUSTER_PROFILING=true serves the apiserver's /debug/pprof (bench profiling runs).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -202,7 +203,7 @@ launch_apiserver() {
     --service-cluster-ip-range 10.0.0.0/24 \
     --disable-admission-plugins ServiceAccount \
     --delete-collection-workers 8 \
-    --profiling=false
+    --profiling="${SYNCRET_CLUSTER_PROFILING:-false}"
   wait_for kube-apiserver 90 "$STARTED_PID" "$api_port" \
     curl -sf --cacert "$DIR/certs/ca.crt" -H "Authorization: Bearer $token" "$server/readyz"
 }

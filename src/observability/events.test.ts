@@ -287,9 +287,22 @@ describe('EventRecorder', () => {
     expect(api.calls[0]?.body).toMatchObject({ firstTimestamp: '2025-01-01T00:00:00Z' });
   });
 
-  it('waits no longer than maxDeferMs', async () => {
-    const { api, rec } = setup({ busy: () => true, maxDeferMs: 150 });
+  it('waits no longer than maxDeferMs: a Warning is sent then, a Normal Event shed (backlog)', async () => {
+    const why: string[] = [];
+    const { api, rec } = setup({ busy: () => true, maxDeferMs: 150, onDropped: (w) => void why.push(w) });
     rec.record(es, 'Normal', 'Created', 'm');
+    rec.record(es, 'Warning', 'UpdateFailed', 'w');
+    await rec.flush();
+    expect(api.calls.map((c) => (c.body as unknown as CoreEvent).reason)).toEqual(['UpdateFailed']);
+    expect(why).toEqual(['backlog']);
+    expect(rec.dropped).toBe(1);
+  });
+
+  it('sends a Normal Event whose wait ends before maxDeferMs', async () => {
+    let busy = true;
+    const { api, rec } = setup({ busy: () => busy, maxDeferMs: 5_000 });
+    rec.record(es, 'Normal', 'Created', 'm');
+    setTimeout(() => (busy = false), 150);
     await rec.flush();
     expect(api.calls).toHaveLength(1);
   });

@@ -15,6 +15,10 @@
 // - Events yield to Secret and status writes: while `busy()` says the reconciles are under load
 //   (a burst of new objects, a restart), sending waits, up to maxDeferMs per Event. An Event
 //   keeps the time it was recorded, so `kubectl describe` still shows when things happened.
+//   A Normal Event still waiting when its maxDeferMs runs out with the reconciles still backed up
+//   is dropped (why="backlog"); a Warning is sent. A cold sync of 50,000 sent 9,606 `Created`
+//   Events (0.19 requests per ExternalSecret, each an etcd write with a lease) while the
+//   apiserver was the bottleneck: a flood's informational Events are what to shed first.
 
 import { hostname } from 'node:os';
 import type { KubeObject } from '../api/types.js';
@@ -33,6 +37,10 @@ export interface EventSpec {
 }
 
 export const EVENT_COMPONENT = 'syncret';
+
+/** Why an Event was not sent: `syncret_events_dropped_total{why}`. */
+export const EVENT_DROP_REASONS = ['queue_full', 'spam_filter', 'backlog'] as const;
+export type EventDropReason = (typeof EVENT_DROP_REASONS)[number];
 export const MAX_MESSAGE_LENGTH = 1024;
 const MAX_REASON_LENGTH = 128;
 const AGGREGATE_WINDOW_MS = 10 * 60_000;
@@ -59,7 +67,7 @@ export interface EventRecorderOptions {
   /** Longest an Event waits for busy() to clear. Default 30 s. */
   maxDeferMs?: number;
   /** Called for each Event not sent (a full queue, or the spam filter). */
-  onDropped?: (why: 'queue_full' | 'spam_filter') => void;
+  onDropped?: (why: EventDropReason) => void;
 }
 
 /** The core/v1 Event body Syncret writes. */
@@ -175,7 +183,7 @@ export class EventRecorder {
   private readonly burst: number;
   private readonly refillMs: number;
   private readonly now: () => number;
-  private readonly onDropped?: (why: 'queue_full' | 'spam_filter') => void;
+  private readonly onDropped?: (why: EventDropReason) => void;
   private readonly busy?: () => boolean;
   private readonly maxDeferMs: number;
   private readonly lanes: Pending[][];
@@ -292,8 +300,11 @@ export class EventRecorder {
     try {
       for (let item = q.shift(); item !== undefined; item = q.shift()) {
         try {
-          await this.yieldToWrites(item);
-          await this.send(item);
+          if (await this.yieldToWrites(item)) await this.send(item);
+          else {
+            this.dropped++;
+            this.onDropped?.('backlog');
+          }
         } catch (e) {
           this.debug(e, 'event not recorded', item);
         } finally {
@@ -310,10 +321,13 @@ export class EventRecorder {
     }
   }
 
-  private async yieldToWrites(item: Pending): Promise<void> {
-    while (!this.closed && this.busy?.() && Date.now() - item.queuedAt < this.maxDeferMs) {
+  /** Waits while busy() (up to maxDeferMs); false: a Normal Event to shed, still busy after that. */
+  private async yieldToWrites(item: Pending): Promise<boolean> {
+    while (!this.closed && this.busy?.()) {
+      if (Date.now() - item.queuedAt >= this.maxDeferMs) return item.type === 'Warning';
       await new Promise<void>((resolve) => setTimeout(resolve, DEFER_POLL_MS).unref());
     }
+    return true;
   }
 
   /** Spam filter: whether one more API call about this object is allowed now. */

@@ -12,6 +12,8 @@ import { EsoMetrics } from './eso-metrics.js';
 import { LabelGuard } from './label-guard.js';
 import { ObjectMetrics } from './object-metrics.js';
 import type { ObjectViews } from './scrape.js';
+import { EVENT_DROP_REASONS } from './events.js';
+import type { EventDropReason } from './events.js';
 
 export type SyncResult = 'success' | 'error' | 'skipped';
 export type SecretWriteOp = 'create' | 'update' | 'delete';
@@ -217,7 +219,7 @@ export class Metrics {
     });
     this.eventsDropped = new Counter({
       name: 'syncret_events_dropped_total',
-      help: 'Kubernetes Events not sent: queue_full (a burst beyond the send queue) or spam_filter (too many about one object).',
+      help: 'Kubernetes Events not sent: queue_full (a burst beyond the send queue), spam_filter (too many about one object) or backlog (a Normal Event shed while reconciles stayed backed up).',
       labelNames: ['why'],
       registers,
     });
@@ -333,7 +335,7 @@ export class Metrics {
 
     // Known label sets start at zero, so rate() and absent() work before the first event.
     for (const operation of WRITE_OPS) this.secretWrites.inc({ operation }, 0);
-    for (const why of ['queue_full', 'spam_filter']) this.eventsDropped.inc({ why }, 0);
+    for (const why of EVENT_DROP_REASONS) this.eventsDropped.inc({ why }, 0);
     this.setExternalSecretCounts({ true: 0, false: 0, unknown: 0 });
     for (const kind of STORE_KINDS) this.setStoreCounts(kind, { true: 0, false: 0, unknown: 0 });
     this.leader.set(0);
@@ -454,7 +456,7 @@ export class Metrics {
     this.statusWriteFailures.inc({ kind, code: String(code) });
   }
 
-  eventDropped(why: 'queue_full' | 'spam_filter'): void {
+  eventDropped(why: EventDropReason): void {
     this.eventsDropped.inc({ why });
   }
 
