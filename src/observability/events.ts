@@ -66,7 +66,7 @@ export interface EventRecorderOptions {
   busy?: () => boolean;
   /** Longest an Event waits for busy() to clear. Default 30 s. */
   maxDeferMs?: number;
-  /** Called for each Event not sent (a full queue, or the spam filter). */
+  /** Called for each Event not sent (a full queue, the spam filter, or shed in a backlog). */
   onDropped?: (why: EventDropReason) => void;
 }
 
@@ -258,8 +258,7 @@ export class EventRecorder {
       return;
     }
     if (this.pending >= this.maxQueue) {
-      this.dropped++;
-      this.onDropped?.('queue_full');
+      this.drop('queue_full');
       this.log?.debug(
         { kind: obj.kind, namespace: m.namespace, name: m.name, reason },
         'event dropped: queue full',
@@ -301,10 +300,7 @@ export class EventRecorder {
       for (let item = q.shift(); item !== undefined; item = q.shift()) {
         try {
           if (await this.yieldToWrites(item)) await this.send(item);
-          else {
-            this.dropped++;
-            this.onDropped?.('backlog');
-          }
+          else this.drop('backlog');
         } catch (e) {
           this.debug(e, 'event not recorded', item);
         } finally {
@@ -330,6 +326,11 @@ export class EventRecorder {
     return true;
   }
 
+  private drop(why: EventDropReason): void {
+    this.dropped++;
+    this.onDropped?.(why);
+  }
+
   /** Spam filter: whether one more API call about this object is allowed now. */
   private allow(objKey: string, at: number): boolean {
     const b = this.buckets.get(objKey) ?? { tokens: this.burst, at };
@@ -353,8 +354,7 @@ export class EventRecorder {
       agg.lastSeen = item.at;
     }
     if (!this.allow(item.objKey, item.at)) {
-      this.dropped++;
-      this.onDropped?.('spam_filter');
+      this.drop('spam_filter');
       return;
     }
     if (agg) {
