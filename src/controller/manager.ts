@@ -493,8 +493,8 @@ function shardSecrets(
 
 function readyCounts<T extends ExternalSecret | SecretStore>(cache: ObjectCache<T>): ReadyCounts {
   const counts: ReadyCounts = { true: 0, false: 0, unknown: 0 };
-  for (const key of cache.keys()) {
-    const status = cache.get(key)?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  for (const o of cache.values()) {
+    const status = o.status?.conditions?.find((c) => c.type === 'Ready')?.status;
     if (status === 'True') counts.true++;
     else if (status === 'False') counts.false++;
     else counts.unknown++;

@@ -6,7 +6,11 @@ import { objectViews } from './metric-views.js';
 
 /** The two methods the views use, over a map. */
 function cache<T extends KubeObject>(objects: Record<string, T>): ObjectCache<T> {
-  return { keys: () => Object.keys(objects), get: (k: string) => objects[k] } as unknown as ObjectCache<T>;
+  return {
+    keys: () => Object.keys(objects),
+    values: () => Object.values(objects),
+    get: (k: string) => objects[k],
+  } as unknown as ObjectCache<T>;
 }
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
@@ -34,10 +38,13 @@ function visit(
   const out: ExternalSecretView[] = [];
   objectViews(
     { externalSecrets: cache(externalSecrets), stores: cache(stores), clusterStores: cache({}) },
-    { controllerClass: '', minRefreshIntervalMs: 10_000, now: () => NOW },
+    { controllerClass: '', minRefreshIntervalMs: 10_000 },
   ).externalSecrets((v) => out.push(v));
   return out;
 }
+
+const overdueAt = (v: ExternalSecretView | undefined, t: number): boolean =>
+  v?.overdueAfterMs !== undefined && t > v.overdueAfterMs;
 
 describe('objectViews', () => {
   it('says Ready, reason and cause, and whether the last sync is older than twice the interval', () => {
@@ -71,7 +78,6 @@ describe('objectViews', () => {
       ready: 'True',
       reason: 'SecretSynced',
       cause: '',
-      overdue: false,
       store: 's',
       storeKind: 'SecretStore',
     });
@@ -81,10 +87,13 @@ describe('objectViews', () => {
       ready: 'False',
       reason: 'SecretSyncedError',
       cause: 'StoreNotFound',
-      overdue: true,
     });
-    expect(overdue).toMatchObject({ ready: 'Unknown', overdue: true });
-    expect(manual).toMatchObject({ overdue: false });
+    expect(overdueAt(synced, NOW)).toBe(false);
+    expect(overdueAt(failing, NOW)).toBe(true);
+    expect(failing!.overdueAfterMs).toBe(Date.parse('2026-12-01T11:00:00Z'));
+    expect(overdue).toMatchObject({ ready: 'Unknown' });
+    expect(overdueAt(overdue, NOW)).toBe(true);
+    expect(manual!.overdueAfterMs).toBeUndefined();
   });
 
   it('floors the interval and leaves out what another controller class serves', () => {
@@ -93,7 +102,29 @@ describe('objectViews', () => {
       { secretStoreRef: { name: 's' }, refreshInterval: '1s' },
       { refreshTime: '2026-12-01T11:59:45Z' },
     );
-    expect(visit({ 'ns/a': floored })[0]!.overdue).toBe(false);
+    // 10 s floor: overdue 20 s after the sync, not 2 s.
+    expect(visit({ 'ns/a': floored })[0]!.overdueAfterMs).toBe(Date.parse('2026-12-01T12:00:05Z'));
     expect(visit({ 'ns/a': floored }, { 'ns/s': store('other') })).toEqual([]);
+  });
+
+  it('builds a view once per object version', () => {
+    const a = es('a', { secretStoreRef: { name: 's' } });
+    const objects: Record<string, ExternalSecret> = { 'ns/a': a };
+    const views = objectViews(
+      { externalSecrets: cache(objects), stores: cache({ 'ns/s': store() }), clusterStores: cache({}) },
+      { controllerClass: '', minRefreshIntervalMs: 0 },
+    );
+    const seen: ExternalSecretView[] = [];
+    views.externalSecrets((v) => seen.push(v));
+    views.externalSecrets((v) => seen.push(v));
+    objects['ns/a'] = es(
+      'a',
+      { secretStoreRef: { name: 's' } },
+      { conditions: [{ type: 'Ready', status: 'True' }] },
+    );
+    views.externalSecrets((v) => seen.push(v));
+    expect(seen[1]).toBe(seen[0]);
+    expect(seen[2]).not.toBe(seen[0]);
+    expect(seen[2]!.ready).toBe('True');
   });
 });

@@ -1,6 +1,6 @@
 // What the scrape-time metric families see of the caches (src/observability/object-metrics.ts):
-// per object its names, Ready status, ESO reason and Syncret cause, and whether its sync is
-// overdue. Read at each scrape, never stored, so deleted objects drop out by themselves.
+// per object its names, Ready status, ESO reason and Syncret cause, and when its sync is
+// overdue. Read at each scrape from the caches, so deleted objects drop out by themselves.
 // Objects whose store belongs to another controller class are not this operator's and are
 // left out.
 
@@ -23,7 +23,6 @@ export interface ViewCaches {
 export interface ViewOptions {
   controllerClass: string;
   minRefreshIntervalMs: number;
-  now?: () => number;
 }
 
 function readyOf(status: string | undefined): ReadyStatus {
@@ -50,40 +49,40 @@ class IntervalMemo {
 
 export function objectViews(c: ViewCaches, o: ViewOptions): ObjectViews {
   const intervals = new IntervalMemo();
-  const now = o.now ?? Date.now;
+  // A view depends on its object alone (time enters as overdueAfterMs), and the caches replace
+  // an object on every change: so each object's view is built once, not at every scrape, and
+  // goes with its object.
+  const memo = new WeakMap<ExternalSecret, { view: ExternalSecretView; storeKey: string }>();
   const foreign = (kind: string, ns: string, name: string): boolean => {
     const store = kind === 'ClusterSecretStore' ? c.clusterStores.get(name) : c.stores.get(`${ns}/${name}`);
     return !!store && (store.spec?.controller ?? '') !== o.controllerClass;
   };
-  const view = (es: ExternalSecret, t: number): ExternalSecretView | undefined => {
+  const view = (es: ExternalSecret): ExternalSecretView => {
     const namespace = es.metadata.namespace ?? '';
     const ref = es.spec?.secretStoreRef;
-    const storeKind = ref?.name ? (ref.kind ?? 'SecretStore') : '';
-    const store = ref?.name ?? '';
-    if (store && foreign(storeKind, namespace, store)) return undefined;
     const cond = getCondition(es.status?.conditions, 'Ready');
     const ready = readyOf(cond?.status);
     const refreshed = Date.parse(es.status?.refreshTime ?? '');
     const lastSyncMs = Number.isFinite(refreshed) ? refreshed : undefined;
-    let overdue = false;
+    let overdueAfterMs: number | undefined;
     if ((es.spec?.refreshPolicy ?? 'Periodic') === 'Periodic') {
       const interval = flooredInterval(
         intervals.of(es.spec?.refreshInterval ?? DEFAULT_REFRESH_INTERVAL),
         o.minRefreshIntervalMs,
       );
       const since = lastSyncMs ?? Date.parse(es.metadata.creationTimestamp ?? '');
-      overdue = interval > 0 && Number.isFinite(since) && t - since > 2 * interval;
+      if (interval > 0 && Number.isFinite(since)) overdueAfterMs = since + 2 * interval;
     }
     return {
       namespace,
       name: es.metadata.name ?? '',
-      storeKind,
-      store,
+      storeKind: ref?.name ? (ref.kind ?? 'SecretStore') : '',
+      store: ref?.name ?? '',
       ready,
       reason: cond?.reason ?? '',
       cause: ready === 'False' ? (causeOf(cond) ?? '') : '',
       lastSyncMs,
-      overdue,
+      overdueAfterMs,
     };
   };
   const simple = (o: SecretStore | ClusterExternalSecret) => ({
@@ -93,27 +92,31 @@ export function objectViews(c: ViewCaches, o: ViewOptions): ObjectViews {
   });
   return {
     externalSecrets(visit) {
-      const t = now();
-      for (const key of c.externalSecrets.keys()) {
-        const es = c.externalSecrets.get(key);
-        const v = es && view(es, t);
-        if (v) visit(v);
+      // Many ExternalSecrets share a store: decide each store once per scrape.
+      const foreignStores = new Map<string, boolean>();
+      for (const es of c.externalSecrets.values()) {
+        let m = memo.get(es);
+        if (!m) {
+          const v = view(es);
+          m = { view: v, storeKey: v.store ? `${v.storeKind}\u0000${v.namespace}\u0000${v.store}` : '' };
+          memo.set(es, m);
+        }
+        const v = m.view;
+        if (m.storeKey) {
+          let skip = foreignStores.get(m.storeKey);
+          if (skip === undefined)
+            foreignStores.set(m.storeKey, (skip = foreign(v.storeKind, v.namespace, v.store)));
+          if (skip) continue;
+        }
+        visit(v);
       }
     },
     stores(kind, visit) {
       const cache = kind === 'SecretStore' ? c.stores : c.clusterStores;
-      for (const key of cache.keys()) {
-        const s = cache.get(key);
-        if (s && (s.spec?.controller ?? '') === o.controllerClass) visit(simple(s));
-      }
+      for (const s of cache.values()) if ((s.spec?.controller ?? '') === o.controllerClass) visit(simple(s));
     },
     clusterExternalSecrets(visit) {
-      const cache = c.clusterExternalSecrets;
-      if (!cache) return;
-      for (const key of cache.keys()) {
-        const x = cache.get(key);
-        if (x) visit(simple(x));
-      }
+      for (const x of c.clusterExternalSecrets?.values() ?? []) visit(simple(x));
     },
   };
 }

@@ -12,7 +12,6 @@ function es(over: Partial<ExternalSecretView> = {}): ExternalSecretView {
     ready: 'True',
     reason: 'SecretSynced',
     cause: '',
-    overdue: false,
     ...over,
   };
 }
@@ -76,7 +75,13 @@ describe('scrape-time families', () => {
         es({ name: 'a' }),
         es({ name: 'b' }),
         es({ name: 'c', ready: 'False', reason: 'SecretSyncedError', cause: 'ProviderError' }),
-        es({ name: 'd', namespace: 'team-b', storeKind: 'ClusterSecretStore', store: 'aws', overdue: true }),
+        es({
+          name: 'd',
+          namespace: 'team-b',
+          storeKind: 'ClusterSecretStore',
+          store: 'aws',
+          overdueAfterMs: 0,
+        }),
       ],
     };
     m.objectsFrom(views(state));

@@ -23,8 +23,12 @@ export interface ExternalSecretView {
   cause: string;
   /** status.refreshTime: the last successful sync, epoch ms. */
   lastSyncMs?: number;
-  /** No successful sync in twice its refresh interval (Periodic, interval above 0). */
-  overdue: boolean;
+  /**
+   * Overdue after this time, epoch ms: no successful sync in twice its refresh interval
+   * (Periodic, interval above 0; otherwise undefined, never overdue). A time, not a flag, so a
+   * view stays valid while its object is unchanged.
+   */
+  overdueAfterMs?: number;
   /** The earliest expiry of its renewable generator leases, epoch ms. */
   leaseExpiryMs?: number;
 }

@@ -82,6 +82,17 @@ export class ObjectCache<T extends KubeObject> {
     for (const r of this.reflectors) yield* r.store.keys();
   }
 
+  /**
+   * Every watched object as get() returns it, without a lookup per key: a scrape walks 50,000
+   * of them, and the overlay of our own writes is almost always empty.
+   */
+  *values(): IterableIterator<T> {
+    for (const r of this.reflectors) {
+      if (this.writes.size === 0) yield* r.store.values();
+      else for (const [key, o] of r.store.entries()) yield newer(o, this.writes.get(key))!;
+    }
+  }
+
   get size(): number {
     let n = 0;
     for (const r of this.reflectors) n += r.store.size;

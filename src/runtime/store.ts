@@ -7,6 +7,8 @@ export interface ReadonlyStore<T> {
   get(key: string): T | undefined;
   list(): T[];
   keys(): IterableIterator<string>;
+  values(): IterableIterator<T>;
+  entries(): IterableIterator<[string, T]>;
   readonly size: number;
   /** The resourceVersion of the last list, event or bookmark applied. */
   readonly resourceVersion: string;
@@ -32,6 +34,12 @@ export class ObjectStore<T extends KubeObject> implements ReadonlyStore<T> {
   }
   keys(): IterableIterator<string> {
     return this.items.keys();
+  }
+  values(): IterableIterator<T> {
+    return this.items.values();
+  }
+  entries(): IterableIterator<[string, T]> {
+    return this.items.entries();
   }
   get size(): number {
     return this.items.size;
