@@ -12,6 +12,8 @@
 //                    [--scale-replicas 3]   (then the same cold sync with that many replicas
 //                    under --sharding, bench/scenarios/scale-sharded.ts; 0 skips it)
 //                    [--no-scale-bare-after]   (only the bare pass before the operator)
+//   npm run bench -- --scenarios 10 [--refresh-n 5000] [--refresh-interval-s 360]
+//                    [--refresh-seconds 180]   (refreshes at 50,000-at-1h's rate: scenarios/refresh.ts)
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -31,6 +33,7 @@ import { cold, compareToBaselines } from './scenarios/cold.js';
 import { providerCalls } from './scenarios/provider-calls.js';
 import { pushScenario } from './scenarios/push.js';
 import { underLoad } from './scenarios/load.js';
+import { refresh } from './scenarios/refresh.js';
 import { restart } from './scenarios/restart.js';
 import { scale } from './scenarios/scale.js';
 import { scaleSharded } from './scenarios/scale-sharded.js';
@@ -60,6 +63,9 @@ function parse(argv: string[]): BenchOptions {
     scaleSteadySeconds: 120,
     scaleReplicas: 3,
     scaleBareAfter: true,
+    refreshN: 5000,
+    refreshIntervalS: 360,
+    refreshSeconds: 180,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -99,6 +105,9 @@ function parse(argv: string[]): BenchOptions {
     else if (a === '--scale-steady-seconds') o.scaleSteadySeconds = Number(v());
     else if (a === '--scale-replicas') o.scaleReplicas = Number(v());
     else if (a === '--no-scale-bare-after') o.scaleBareAfter = false;
+    else if (a === '--refresh-n') o.refreshN = Number(v());
+    else if (a === '--refresh-interval-s') o.refreshIntervalS = Number(v());
+    else if (a === '--refresh-seconds') o.refreshSeconds = Number(v());
     else throw new Error(`unknown flag ${a}`);
   }
   return o;
@@ -229,6 +238,7 @@ async function main(): Promise<void> {
       const single = await scale(ctx);
       if (opts.scaleReplicas > 1) await scaleSharded(ctx, single);
     }
+    if (s.has('10')) await refresh(ctx);
     await ctx.stopOperator();
     if (loadNs) await deleteNamespaces(api, [loadNs], { wait: false });
   } finally {

@@ -37,6 +37,10 @@ export interface BenchOptions {
   scaleReplicas: number;
   /** A second bare pass once the operator's namespaces are gone (A-B-A). */
   scaleBareAfter: boolean;
+  /** Scenario 10: ExternalSecrets, their refreshInterval in seconds, the measured window. */
+  refreshN: number;
+  refreshIntervalS: number;
+  refreshSeconds: number;
 }
 
 export interface Target {

@@ -1,7 +1,7 @@
 // Resource use of a process from /proc: RSS now, CPU time consumed (both the operator's own
 // view, not a sampling profiler's).
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { E2E_DIR } from '../../e2e/lib/paths.js';
 import { round } from './stats.js';
@@ -14,8 +14,8 @@ export function rssBytes(pid: number): number {
 }
 
 /** User + system CPU seconds since the process started. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+export function cpuSeconds(pid: number, file = `/proc/${pid}/stat`): number {
+  const stat = readFileSync(file, 'utf8');
   // Fields after the command name (which may contain spaces) start after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
@@ -109,4 +109,25 @@ export function cpuSpent(
 export function ownCpu(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
+}
+
+/**
+ * CPU-seconds of a process by thread: its main thread (the event loop: JavaScript, TLS, parsing,
+ * and the collector's work on it) and all the others (V8's GC helpers, libuv's pool), as
+ * /proc/<pid>/task reports them. A sampling profiler sees the first only.
+ */
+export function threadCpu(pid: number): { main: number; other: number } {
+  let main = 0;
+  let other = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let s: number;
+    try {
+      s = cpuSeconds(Number(tid), `/proc/${pid}/task/${tid}/stat`);
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    if (Number(tid) === pid) main += s;
+    else other += s;
+  }
+  return { main, other };
 }
