@@ -350,6 +350,20 @@ describe('sharding across replicas', () => {
     }
     const split = await secretCachesSplit(members);
     say(`managed Secrets held per replica: ${JSON.stringify(split)}`);
+    // The apiserver sends each replica only its buckets' Secrets (the bucket label and selector):
+    // its Secret watch delivered about its share of the N new Secrets, not all N. A replica that
+    // runs a PushSecret watches every Secret for its sources, so it is left out.
+    for (const s of members) {
+      const op = ops.get(s)!;
+      if ((await op.metric('syncret_cached_objects', { cache: 'push_sources' })) > 0) {
+        say(`replica ${s} watches PushSecret sources (every Secret): its Secret events not counted`);
+        continue;
+      }
+      const added = await op.metric('syncret_watch_events_total', { resource: 'secrets', type: 'ADDED' });
+      say(`replica ${s}: ${added} Secrets arrived by its watch`);
+      expect(added).toBeGreaterThanOrEqual(all.filter((e) => e.shard === member(s)).length);
+      expect(added).toBeLessThanOrEqual(split[s]! + 5);
+    }
     // Once per new object, not once per pass that saw it before the watch caught up.
     const assigner = await leaderShard(members);
     const firsts = await ops
@@ -372,6 +386,46 @@ describe('sharding across replicas', () => {
     expect(kubectlDiff(gitopsDocs.argo, false)).toEqual({ code: 0, out: '' });
     expect(kubectlDiff(gitopsDocs.flux, true)).toEqual({ code: 0, out: '' });
   }, 200_000);
+
+  it('a managed Secret without its bucket label (as one written before --sharding) gains it alone: CreatedOnce keeps its data', async () => {
+    const ns = await createNamespace('e2e-shard-relabel');
+    const first = secretValue('created-once');
+    apply(fakeStore(ns, 'fake', [{ key: 'k', value: first }]));
+    apply(
+      externalSecret(ns, 'once', {
+        secretStoreRef: { name: 'fake' },
+        refreshPolicy: 'CreatedOnce',
+        data: [{ secretKey: 'v', remoteRef: { key: 'k' } }],
+      }),
+    );
+    const bucket = () =>
+      kubectl([
+        'get',
+        'secret',
+        'once',
+        '-n',
+        ns,
+        '-o',
+        'jsonpath={.metadata.labels.sharding\\.syncret\\.io/bucket}',
+      ]);
+    await waitFor('the Secret of a CreatedOnce ExternalSecret, with its bucket', async () =>
+      (await secretValueOf(ns, 'once')) === first && bucket() !== '' ? true : undefined,
+    );
+    const label = bucket();
+    // A new value at the source: CreatedOnce must not take it, however the Secret is relabelled.
+    apply(fakeStore(ns, 'fake', [{ key: 'k', value: secretValue('not-taken') }]));
+    kubectl(['label', 'secret', 'once', '-n', ns, 'sharding.syncret.io/bucket-']);
+    // Out of its owner's watch now (a DELETED event there): the drift run finds it by a GET and
+    // writes the label back, and only the label.
+    await waitFor('the bucket label written back', async () => (bucket() === label ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    expect(await secretValueOf(ns, 'once')).toBe(first);
+    const es = await getEs(ns, 'once');
+    expect(es?.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    // The next tests count N ExternalSecrets over the replicas.
+    kubectl(['delete', 'externalsecret', 'once', '-n', ns]);
+  });
 
   it('a replica killed with SIGKILL: its share is synced by the others within the lease duration plus one interval, no update lost', async () => {
     const leader = await leaderShard(['a', 'b', 'c']);

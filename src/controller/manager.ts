@@ -238,6 +238,7 @@ export class Manager {
       queue: this.queueOptions('externalsecret', o.concurrency),
       onDataChanged: this.rollout?.changed,
       admit: shard && ((es) => shard.admit('externalsecret', es)),
+      secretLabels: shard && ((ns) => shard.secretLabels(ns)),
     });
     this.controllers = [...stores, this.externalSecrets] as Controller<KubeObject, unknown>[];
     this.controllers.push(
@@ -310,6 +311,7 @@ export class Manager {
       namespace,
       logger: o.logger,
       onRestart: (reason: string) => o.metrics.watchRestart(type.resource, reason),
+      onWatchEvent: (t: string) => o.metrics.watchEvent(type.resource, t),
       transform: stripManagedFields,
       ...extra,
     });
@@ -342,9 +344,9 @@ export class Manager {
       clusterStores: new ObjectCache([reflector<SecretStore>(CLUSTER_SECRET_STORES, undefined)]),
       namespaces: new ObjectCache([reflector<Namespace>(NAMESPACES, undefined)]),
       // Only Secrets Syncret manages, and of those only metadata and a hash of the data;
-      // sharded, only those of this replica's namespaces (gate.ts).
+      // sharded, only those of this replica's buckets (gate.ts).
       secrets: scoped<CachedSecret>(SECRETS, {
-        labelSelector: `${MANAGED_LABEL}=true`,
+        labelSelector: o.shard ? managedSecretsOf(o.shard) : `${MANAGED_LABEL}=true`,
         transform: o.shard ? shardSecrets(o.shard, targets.transform) : targets.transform,
       }),
       // Watched generator kinds, only to re-issue values when one is edited (reads use a GET).
@@ -482,6 +484,11 @@ export class Manager {
     ]);
     await this.clients.closeAll();
   }
+}
+
+/** The sharded managed-Secret selector, as the ring accepted last gives the buckets. */
+function managedSecretsOf(shard: ShardGate): () => string {
+  return () => `${MANAGED_LABEL}=true,${shard.secretSelector()}`;
 }
 
 function shardSecrets(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Ring, ownerOf, shardName, withoutShardKeys } from './shards.js';
+import { BUCKETS, Ring, bucketOf, ownerOf, shardName, withoutShardKeys } from './shards.js';
 
 const namespaces = Array.from({ length: 3000 }, (_, i) => `tenant-${i}`);
 const share = (members: string[]) => {
@@ -32,6 +32,20 @@ describe('the shard ring', () => {
     expect(r.members).toEqual(['a', 'b', 'c']);
     for (const ns of namespaces.slice(0, 50)) expect(r.ownerOf(ns)).toBe(ownerOf(ns, ['b', 'c', 'a']));
     expect(new Ring(1, []).ownerOf('x')).toBeUndefined();
+  });
+
+  it('maps a namespace to a fixed bucket, and the buckets to the members without overlap', () => {
+    expect(bucketOf('tenant-1')).toMatch(/^[0-9a-f]{3}$/);
+    expect(bucketOf('tenant-1')).toBe(bucketOf('tenant-1'));
+    const r = new Ring(2, ['a', 'b', 'c']);
+    const shares = r.members.map((m) => r.bucketsOf(m));
+    const all = shares.flat();
+    expect(new Set(all).size).toBe(BUCKETS);
+    expect(all).toHaveLength(BUCKETS);
+    // Each about a third of 1,024 (the standard deviation is 15).
+    for (const s of shares) expect(Math.abs(s.length - BUCKETS / 3)).toBeLessThan(60);
+    for (const ns of namespaces.slice(0, 200)) expect(r.bucketsOf(r.ownerOf(ns)!)).toContain(bucketOf(ns));
+    expect(new Ring(1, []).bucketsOf('a')).toEqual([]);
   });
 
   it('names a shard by a valid label value', () => {

@@ -535,6 +535,28 @@ describe('Reflector', () => {
     expect(api.watchCalls[1]!.resourceVersion).toBe('20');
   });
 
+  it('a selector function is read at each list; each watch keeps the one its list used', async () => {
+    const api = new FakeApi(
+      [list('10', [cm('a', '1')]), list('20', [cm('b', '2')])],
+      [{ then: 'end', events: [ev('MODIFIED', cm('a', '11'))] }, { then: 'hang' }, { then: 'hang' }],
+    );
+    let selector = 'bucket in (001)';
+    const seen: string[] = [];
+    const [r] = make(api, { labelSelector: () => selector, onWatchEvent: (t) => seen.push(t) });
+    r.start();
+    await r.waitForSync();
+    // Changed after the list: the re-watch after the first stream ends still resumes that list.
+    selector = 'bucket in (002)';
+    await waitFor(() => api.watchCalls.length === 2);
+    expect(api.watchCalls.map((w) => w.labelSelector)).toEqual(['bucket in (001)', 'bucket in (001)']);
+    await r.relist();
+    expect(api.listCalls.map((l) => l.labelSelector)).toEqual(['bucket in (001)', 'bucket in (002)']);
+    await waitFor(() => api.watchCalls.length === 3);
+    expect(api.watchCalls[2]!.labelSelector).toBe('bucket in (002)');
+    expect([...r.store.keys()]).toEqual(['ns/b']);
+    expect(seen).toEqual(['MODIFIED']);
+  });
+
   it('a watch event the transform no longer keeps takes the object out of the store', async () => {
     const api = new FakeApi(
       [list('10', [cm('a', '1'), cm('b', '2')])],

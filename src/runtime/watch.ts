@@ -45,7 +45,12 @@ export interface ReflectorOptions<T extends KubeObject> {
   type: ResourceType;
   /** Unset: all namespaces (or a cluster-scoped resource). */
   namespace?: string;
-  labelSelector?: string;
+  /**
+   * A function when the choice changes while the reflector runs (a shard's buckets): read at
+   * each list, and each watch keeps the one its list used, so it resumes what that list saw.
+   * After the choice changes, relist() applies it.
+   */
+  labelSelector?: string | (() => string);
   fieldSelector?: string;
   /** Abort and re-watch a stream that delivered nothing (not even a bookmark) this long. Default 5 min. */
   inactivityTimeoutMs?: number;
@@ -66,6 +71,8 @@ export interface ReflectorOptions<T extends KubeObject> {
   logger?: KubeLogger;
   /** Each restart of the list/watch cycle, for metrics. */
   onRestart?: (reason: RestartReason) => void;
+  /** Each watch event received, before the transform (what the apiserver sent), for metrics. */
+  onWatchEvent?: (type: string) => void;
 }
 
 const DEFAULTS = {
@@ -92,6 +99,15 @@ const HEALTHY_WATCH_MS = 10_000;
 class WatchErrorEvent extends KubeApiError {}
 
 type WatchEnd = 'closed' | 'short' | 'inactivity' | 'relist' | 'stopped';
+
+/** Calls a metrics hook: metrics must not break the loop. */
+function hook<A>(f: ((a: A) => void) | undefined, a: A): void {
+  try {
+    f?.(a);
+  } catch {
+    // ignored
+  }
+}
 
 function errFields(e: unknown): Record<string, unknown> {
   if (isKubeApiError(e)) return { code: e.code, reason: e.reason, error: e.message };
@@ -120,6 +136,8 @@ export class Reflector<T extends KubeObject> {
   private interrupt?: () => void;
   /** relist() callers, each waiting for a list that starts after its call. */
   private relistWanted: (() => void)[] = [];
+  /** The label selector of the last complete list: its watches resume with the same. */
+  private listedSelector: string | undefined;
 
   constructor(private readonly o: ReflectorOptions<T>) {
     this.desc = o.namespace ? `${o.type.resource} in ${o.namespace}` : o.type.resource;
@@ -310,11 +328,7 @@ export class Reflector<T extends KubeObject> {
   }
 
   private restart(reason: RestartReason): void {
-    try {
-      this.o.onRestart?.(reason);
-    } catch {
-      // metrics must not break the loop
-    }
+    hook(this.o.onRestart, reason);
   }
 
   private transform(raw: T): T | undefined {
@@ -335,12 +349,14 @@ export class Reflector<T extends KubeObject> {
     let cont: string | undefined;
     let limit: number | undefined = this.pageSize > 0 ? this.pageSize : undefined;
     let rv = '';
+    const sel = this.o.labelSelector;
+    const selector = typeof sel === 'function' ? sel() : sel;
     for (;;) {
       let page;
       try {
         page = await this.o.api.list<T>(this.o.type, {
           namespace: this.o.namespace,
-          labelSelector: this.o.labelSelector,
+          labelSelector: selector,
           fieldSelector: this.o.fieldSelector,
           limit,
           continue: cont,
@@ -366,6 +382,7 @@ export class Reflector<T extends KubeObject> {
       cont = page.continue;
     }
     if (signal.aborted) return;
+    this.listedSelector = selector;
     this.replace(items, rv);
   }
 
@@ -439,7 +456,7 @@ export class Reflector<T extends KubeObject> {
     try {
       const stream = this.o.api.watch<T>(this.o.type, {
         namespace: this.o.namespace,
-        labelSelector: this.o.labelSelector,
+        labelSelector: this.listedSelector,
         fieldSelector: this.o.fieldSelector,
         resourceVersion: this.s.resourceVersion,
         timeoutSeconds: Math.floor(this.watchTimeoutSeconds * (1 + Math.random())),
@@ -452,6 +469,7 @@ export class Reflector<T extends KubeObject> {
         if (r.done) break;
         arm();
         events++;
+        hook(this.o.onWatchEvent, r.value.type);
         this.apply(r.value);
         onEvent();
       }

@@ -109,6 +109,26 @@ describe('executeExternalSecret', () => {
     expect(await t.targets.lookup('ns', 'app', false, true, t.ctx.signal)).toMatchObject({ name: 'app' });
   });
 
+  it('a label write merge-patches the labels alone: data, other labels and the status stay', async () => {
+    const t = setup();
+    t.api.seed<Secret>(SECRETS, {
+      metadata: { name: 'app', namespace: 'ns', labels: { app: 'x' } },
+      data: { password: 'b2xk' },
+    });
+    const labels = { 'sharding.syncret.io/bucket': '0ff' };
+    const done = await executeExternalSecret(
+      t.deps,
+      t.es,
+      { events: [], synced: false, write: { op: 'label', name: 'app', labels }, requeueAfterMs: 60_000 },
+      t.ctx,
+    );
+    expect(done).toEqual({ error: false, requeueAfterMs: 60_000 });
+    expect(t.api.calls()).toEqual(['patch secrets ns/app']);
+    const s = t.api.peek<Secret>(SECRETS, 'ns', 'app')!;
+    expect(s.metadata.labels).toEqual({ app: 'x', ...labels });
+    expect(s.data).toEqual({ password: 'b2xk' });
+  });
+
   it('skips a status write that changes nothing', async () => {
     const t = setup();
     await executeExternalSecret(t.deps, t.es, { events: [], synced: false, status: t.es.status }, t.ctx);

@@ -193,7 +193,7 @@ function dataChanged(
   write: SecretWrite,
   written: Secret,
 ): void {
-  if (write.op === 'delete' || write.previousDataHash === undefined) return;
+  if (write.op === 'delete' || write.op === 'label' || write.previousDataHash === undefined) return;
   const annotations = written.metadata.annotations ?? {};
   const hash = annotations[DATA_HASH_ANNOTATION];
   if (!hash || hash === write.previousDataHash) return;
@@ -220,6 +220,12 @@ async function writeSecret(
 ): Promise<Secret | undefined> {
   const namespace = es.metadata.namespace ?? '';
   const ref = { type: SECRETS, namespace, name: write.name };
+  if (write.op === 'label') {
+    const res = await deps.api.mergePatch<Secret>(ref, { metadata: { labels: write.labels } }, signal);
+    deps.metrics.secretWrite('update');
+    deps.targets.wrote(res);
+    return res;
+  }
   if (write.op === 'delete' || write.op === 'recreate') {
     try {
       await deps.api.delete(ref, { preconditionUid: write.uid, signal });
@@ -323,7 +329,7 @@ export function scrubGeneric(message: string, w: GenericWrite): string {
 
 /** Removes any written value that an apiserver error might echo back. */
 export function scrub(message: string, write: SecretWrite): string {
-  const data = write.op === 'delete' ? {} : (write.body.data ?? {});
+  const data = write.op === 'delete' || write.op === 'label' ? {} : (write.body.data ?? {});
   const values = Object.values(data).map((b64) => Buffer.from(b64, 'base64').toString('utf8'));
   const out = redactValues(message, values);
   return out.length > 512 ? `${out.slice(0, 509)}...` : out;

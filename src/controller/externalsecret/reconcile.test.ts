@@ -153,6 +153,29 @@ describe('reconcileExternalSecret', () => {
     expect(out.requeueAfterMs).toBeGreaterThan(3_000_000);
   });
 
+  it('sharded: a sync writes the bucket label; a Secret without it gains it alone, with nothing due', async () => {
+    const bucket = { 'sharding.syncret.io/bucket': '1a2' };
+    const sharded = (w: EsWorld): EsWorld => ({ ...w, secretLabels: (ns) => (ns === 'ns' ? bucket : {}) });
+    const synced = await reconcileExternalSecret(es(), sharded(makeWorld().world), 'create');
+    const labelled = (synced.write as { body: Secret }).body;
+    expect(labelled.metadata.labels).toMatchObject({
+      ...bucket,
+      'reconcile.external-secrets.io/managed': 'true',
+    });
+    // Written before sharding was on: the label only (a merge patch), no provider call, no status.
+    const plain = (await reconcileExternalSecret(es(), makeWorld().world, 'create')).write as {
+      body: Secret;
+    };
+    const current = es({}, synced.status);
+    const { world, calls } = makeWorld({ targets: { app: targetInfoFromSecret(plain.body, false) } });
+    const out = await reconcileExternalSecret(current, sharded(world), 'relist');
+    expect(calls).toEqual([]);
+    expect(out.write).toEqual({ op: 'label', name: 'app', labels: bucket });
+    expect(out.status).toBeUndefined();
+    const again = makeWorld({ targets: { app: targetInfoFromSecret(labelled, false) } });
+    expect((await reconcileExternalSecret(current, sharded(again.world), 'relist')).write).toBeUndefined();
+  });
+
   it('refuses a Secret controlled by someone else', async () => {
     const other: TargetSecretInfo = {
       name: 'app',

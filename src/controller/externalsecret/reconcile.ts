@@ -30,7 +30,7 @@ import { creationPolicyOf, mergesInto, targetSecretName } from './ownership.js';
 import { isGenericTarget, reconcileGeneric } from './generic.js';
 import { renderSecretData } from './pipeline.js';
 import type { PipelineResult } from './pipeline.js';
-import { buildTarget, mergeTargetMissing } from './target.js';
+import { buildTarget, mergeTargetMissing, ownLabelsWrite } from './target.js';
 import type { TargetResult, TargetSecretInfo } from './target.js';
 import type { EsWorld } from './world.js';
 import { windowGate } from './windows.js';
@@ -102,6 +102,8 @@ async function reconcileSteps(es: ExternalSecret, world: EsWorld, trigger: Queue
     return {
       events: [],
       synced: false,
+      write:
+        target && !mergesInto(p.creation) ? ownLabelsWrite(target, world.secretLabels?.(p.ns)) : undefined,
       requeueAfterMs: nextRun(p, decision, world, p.lastRefresh),
       storeKind: p.storeKind,
     };
@@ -298,6 +300,7 @@ async function syncNow(
     target,
     targetName: p.targetName,
     creation: p.creation,
+    ownLabels: world.secretLabels?.(p.ns),
   });
   if (!built.ok) {
     const out = errorOutcome(p.es, world, built.reason, built.message, {

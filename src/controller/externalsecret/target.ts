@@ -56,7 +56,12 @@ export type SecretWrite =
   | { op: 'apply'; body: Secret; name: string; created: boolean; previousDataHash?: string }
   /** Delete then create: type or immutable data cannot change in place. */
   | { op: 'recreate'; body: Secret; name: string; uid?: string; previousDataHash?: string }
-  | { op: 'delete'; name: string; uid?: string };
+  | { op: 'delete'; name: string; uid?: string }
+  /**
+   * Syncret's own labels only (a merge patch): a Secret written before sharding was turned on
+   * gains its bucket without a sync, so CreatedOnce and OnChange keep their data.
+   */
+  | { op: 'label'; name: string; labels: Record<string, string> };
 
 export type TargetResult =
   | { ok: true; write?: SecretWrite; ready: Pick<Condition, 'status' | 'reason' | 'message'> }
@@ -100,6 +105,8 @@ export interface DesiredSecretArgs {
   targetName?: string;
   /** Overrides creationPolicyOf(es). */
   creation?: CreationPolicy;
+  /** Syncret's own labels besides the managed label (sharding's bucket); no template overrides them. */
+  ownLabels?: Record<string, string>;
 }
 
 export type DesiredSecret =
@@ -150,6 +157,7 @@ function desiredMetadata(args: DesiredSecretArgs, creation: CreationPolicy, hash
   const tmpl = es.spec?.target?.template;
   const labels: Record<string, string> = {
     ...(args.metadata?.labels ?? (tmpl ? tmpl.metadata?.labels : withoutShardKeys(es.metadata.labels))),
+    ...args.ownLabels,
     [MANAGED_LABEL]: 'true',
   };
   if (creation === 'Owner') labels[OWNER_LABEL] = ownerLabelValue(es);
@@ -172,6 +180,15 @@ function desiredMetadata(args: DesiredSecretArgs, creation: CreationPolicy, hash
 }
 
 // ---- what to do with the existing Secret ----
+
+/** The label write `target` needs so that it carries `own` (none when it does). */
+export function ownLabelsWrite(
+  target: TargetSecretInfo,
+  own: Record<string, string> | undefined,
+): SecretWrite | undefined {
+  if (!own || subset(own, target.labels)) return undefined;
+  return { op: 'label', name: target.name, labels: own };
+}
 
 function subset(want: Record<string, string> | undefined, have: Record<string, string>): boolean {
   return Object.entries(want ?? {}).every(([k, v]) => have[k] === v);
@@ -202,6 +219,7 @@ export interface BuildTargetArgs {
   target: TargetSecretInfo | undefined;
   targetName: string;
   creation: CreationPolicy;
+  ownLabels?: Record<string, string>;
 }
 
 export function buildTarget(args: BuildTargetArgs): TargetResult {
@@ -239,6 +257,7 @@ export function buildTarget(args: BuildTargetArgs): TargetResult {
     data,
     targetName,
     creation,
+    ownLabels: args.ownLabels,
     existing: target ? { type: target.type, data: target.data } : undefined,
     metadata:
       args.labels || args.annotations ? { labels: args.labels, annotations: args.annotations } : undefined,

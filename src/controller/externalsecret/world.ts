@@ -47,6 +47,8 @@ export interface EsWorld extends PipelineWorld {
    * --unsafe-allow-generic-targets (as ESO).
    */
   generic?: GenericTargetAccess;
+  /** Labels Syncret adds to each managed Secret of `namespace` besides ESO's (sharding's bucket). */
+  secretLabels?: (namespace: string) => Record<string, string>;
 }
 
 export interface EsWorldDeps {
@@ -61,6 +63,7 @@ export interface EsWorldDeps {
   source: DataSource;
   generators?: GeneratorAccess;
   generic?: GenericTargetsLike;
+  secretLabels?: (namespace: string) => Record<string, string>;
 }
 
 /** The operator's generic targets (./generic-targets.ts), as a run binds them to its signal. */
@@ -106,6 +109,7 @@ export function externalSecretWorld(
     minRefreshIntervalMs: deps.minRefreshIntervalMs,
     failures: run.failures,
     generic: deps.generic && genericAccess(deps.generic, run.signal),
+    secretLabels: deps.secretLabels,
   };
 }
 

@@ -40,6 +40,21 @@ describe('ShardGate', () => {
     expect(gate.admit('x', obj(theirs, 'o', 6))).toBe(true); // the assigner is ahead of us
   });
 
+  it("selects the managed Secrets of its own buckets, none before its first ring, and labels each with its namespace's", async () => {
+    const gate = new ShardGate('a');
+    expect(gate.secretSelector()).toBe('sharding.syncret.io/bucket=none');
+    await gate.accept(1, ['a', 'b'], new AbortController().signal);
+    const mine = nsOwnedBy('a', ['a', 'b']);
+    const theirs = nsOwnedBy('b', ['a', 'b']);
+    const sel = gate.secretSelector();
+    expect(sel).toMatch(/^sharding\.syncret\.io\/bucket in \(([0-9a-f]{3},)+[0-9a-f]{3}\)$/);
+    const buckets = sel.slice(sel.indexOf('(') + 1, -1).split(',');
+    expect(buckets).toContain(gate.secretLabels(mine)['sharding.syncret.io/bucket']);
+    expect(buckets).not.toContain(gate.secretLabels(theirs)['sharding.syncret.io/bucket']);
+    expect(gate.keepsSecretsOf(mine)).toBe(true);
+    expect(gate.keepsSecretsOf(theirs)).toBe(false);
+  });
+
   it('on a new epoch drops the objects that leave and resolves only after their runs finished', async () => {
     const gate = new ShardGate('a');
     const stays = nsOwnedBy('a', ['a', 'b']);

@@ -9,13 +9,22 @@
 // no run of it is in flight, so the replica can tell the assigner it drained that epoch. Only
 // then does the assigner relabel it; the new owner sees it appear in its own watch.
 //
-// The managed Secrets carry no shard label (a move would then rewrite each one), so their
-// cache keeps only this replica's namespaces by its transform (keepsSecretsOf) and lists again
-// on each accepted ring. Until that list is in, an object of a namespace it gains does not
-// run: its reconcile would take the missing Secret as absent and write it again.
+// The managed Secrets carry no shard label (a move would then rewrite each one) but their
+// namespace's bucket (BUCKET_LABEL, fixed): the Secret watch selects this replica's buckets
+// (secretSelector), so the apiserver sends it only its share, and the cache lists again on each
+// accepted ring. Its transform (keepsSecretsOf) also drops what the previous selector still
+// delivers until then. Until that list is in, an object of a namespace it gains does not run:
+// its reconcile would take the missing Secret as absent and write it again.
 
 import type { KubeObject } from '../../api/types.js';
-import { Ring, SHARD_EPOCH_ANNOTATION, SHARD_LABEL, parseEpoch } from '../../kube/shards.js';
+import {
+  BUCKET_LABEL,
+  Ring,
+  SHARD_EPOCH_ANNOTATION,
+  SHARD_LABEL,
+  bucketOf,
+  parseEpoch,
+} from '../../kube/shards.js';
 import type { ObjectCache } from '../../runtime/cache.js';
 import type { WorkQueue } from '../../runtime/queue.js';
 import { sleep } from '../../runtime/time/sleep.js';
@@ -66,6 +75,20 @@ export class ShardGate {
   coverSecrets(cache: SecretScope): void {
     this.secrets = cache;
     this.covered = this.ring;
+  }
+
+  /**
+   * The managed-Secret watch's selector under the ring accepted last: this replica's buckets
+   * (none before its first ring: a value no bucket has, as `in ()` is not a valid selector).
+   */
+  secretSelector(): string {
+    const mine = this.ring.bucketsOf(this.shard);
+    return mine.length > 0 ? `${BUCKET_LABEL} in (${mine.join(',')})` : `${BUCKET_LABEL}=none`;
+  }
+
+  /** What every managed Secret of `namespace` carries, so that secretSelector finds it. */
+  secretLabels(namespace: string): Record<string, string> {
+    return { [BUCKET_LABEL]: bucketOf(namespace) };
   }
 
   /** Whether the managed Secrets of `namespace` belong in this replica's cache. */

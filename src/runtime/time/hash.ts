@@ -9,6 +9,11 @@ export function hash32(s: string): number {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  return mix32(h);
+}
+
+/** murmur3's 32-bit finalizer: every input bit moves about half of the output bits. */
+export function mix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
