@@ -8,10 +8,11 @@
 //      0.8-1.2 s without it, and 0.6-0.8 s for `node dist/main.js`); postject injects the blob
 //      into a copy of the running Node binary, whose exact version the code cache needs.
 //
-// Two places in dist/ resolve files next to themselves, which a SEA does not have: the version
-// (read from package.json) is written into the bundle, and bcryptjs is bundled instead of
-// required at run time. The build fails if either pattern moved, so the executable never
-// silently reports 0.0.0 or misses bcrypt.
+// Two kinds of places in dist/ resolve files next to themselves, which a SEA does not have: the
+// version (read from package.json) is written into the bundle, and what dist/ loads on first
+// use with createRequire (bcryptjs, node-forge, re2js, undici's parts) is bundled instead of
+// required at run time. The build fails if a pattern moved, so the executable never silently reports 0.0.0
+// or misses a module.
 //
 // The result is dist/sea/syncret with dist/sea/syncret.key, a hash of the bundle, this script,
 // the Node version and the package version: a rebuild with nothing changed only bundles (a few
@@ -38,32 +39,52 @@ const OUT = join(OUT_DIR, 'syncret');
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 
-/** Rewrites one file of dist/ in the bundle; fails the build if `from` is not in it. */
-function rewrite(file: string, from: string, to: string): Plugin['setup'] {
-  const path = resolve(file);
+/** Rewrites files of dist/ in the bundle (every occurrence); fails the build if `from` is not in one. */
+function rewrite(files: string[], from: string, to: string): Plugin['setup'] {
+  const paths = new Set(files.map((f) => resolve(f)));
   return (b) => {
     b.onLoad({ filter: /\.js$/ }, (args) => {
-      if (args.path !== path) return undefined;
-      const text = readFileSync(path, 'utf8');
-      if (!text.includes(from)) throw new Error(`${file} no longer contains ${from}: update build-sea.ts`);
-      return { contents: text.replace(from, to), loader: 'js', resolveDir: resolve(path, '..') };
+      if (!paths.has(args.path)) return undefined;
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes(from))
+        throw new Error(`${args.path} no longer contains ${from}: update build-sea.ts`);
+      return { contents: text.replaceAll(from, to), loader: 'js', resolveDir: resolve(args.path, '..') };
     });
   };
 }
+
+/**
+ * The files that load a package on first use with createRequire (bcryptjs, node-forge, re2js,
+ * yaml, undici's parts, node:http): in the bundle a plain require(), which esbuild follows.
+ */
+const LAZY_REQUIRES = [
+  'dist/secrets/template/crypto.js',
+  'dist/secrets/template/pkcs12.js',
+  'dist/regexp/engine.js',
+  'dist/net/undici.js',
+  'dist/observability/server.js',
+  'dist/secrets/yaml.js',
+  'dist/kube/kubeconfig.js',
+];
 
 const seaPlugin: Plugin = {
   name: 'syncret-sea',
   setup(b) {
     rewrite(
-      'dist/version.js',
+      ['dist/version.js'],
       'export const VERSION = readVersion();',
       `export const VERSION = ${JSON.stringify(VERSION)};`,
     )(b);
-    rewrite(
-      'dist/secrets/template/crypto.js',
-      "createRequire(import.meta.url)('bcryptjs')",
-      "require('bcryptjs')",
-    )(b);
+    rewrite(LAZY_REQUIRES, 'createRequire(import.meta.url)(', 'require(')(b);
+    // A file that loads on first use but is not in the list would miss its module only in the SEA.
+    const listed = new Set(LAZY_REQUIRES.map((f) => resolve(f)));
+    const dist = resolve('dist') + '/';
+    b.onLoad({ filter: /\.js$/ }, (args) => {
+      if (!args.path.startsWith(dist) || listed.has(args.path)) return undefined;
+      if (readFileSync(args.path, 'utf8').includes('createRequire(import.meta.url)('))
+        throw new Error(`${args.path} loads a module with createRequire: add it to LAZY_REQUIRES`);
+      return undefined;
+    });
   },
 };
 

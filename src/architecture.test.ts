@@ -13,7 +13,8 @@ const SRC = fileURLToPath(new URL('.', import.meta.url));
  * Bottom to top: a unit may import from units listed before it (and from itself). A unit is a
  * folder of src/, or a sub-folder where a folder holds two layers (runtime/time is below
  * everything; controller/store is below the kinds that read stores). regexp (the engine of
- * user patterns) sits below providers, the lowest layer that takes patterns from users.
+ * user patterns) sits below providers, the lowest layer that takes patterns from users. net
+ * (the parts of undici Syncret loads) sits below kube and providers, which both send HTTP.
  * agent (templates, leases and files for workloads: the agent, fetch, the library) needs only
  * providers and secrets, so it sits below the operator's runtime and controllers. lib (the
  * `openStore` API for applications) sits on agent's context and leases, below the operator too.
@@ -25,6 +26,7 @@ const LAYERS = [
   'api',
   'runtime/time',
   'regexp',
+  'net',
   'config',
   'kube',
   'observability',

@@ -114,7 +114,8 @@ describe('the single executable', () => {
           {
             name: 'app.env',
             path: 'app',
-            contents: 'APP_TOKEN={{ .token }}\nAPP_HASH={{ bcrypt .token }}\n',
+            contents:
+              'APP_TOKEN={{ .token }}\nAPP_HASH={{ bcrypt .token }}\nAPP_HEAD={{ regexFind "^[^-]+" .token }}\n',
           },
         ],
       }),
@@ -132,6 +133,8 @@ describe('the single executable', () => {
     expect(env).toContain('KEEP=kept');
     // bcryptjs is bundled (dist/ requires it lazily from node_modules, which is not there).
     expect(env.find((l) => l.startsWith('APP_HASH='))).toMatch(/^APP_HASH=\$2a\$10\$.{53}$/);
+    // So is re2js (loaded on first pattern).
+    expect(env).toContain(`APP_HEAD=${/^[^-]+/.exec(fakeValue)![0]}`);
   });
 
   it('agent exec logs in to OpenBao with kubernetes auth and renders a KV secret', async () => {

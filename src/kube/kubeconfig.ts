@@ -13,7 +13,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import type { ClusterConfig } from './cluster.js';
 
 export const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -84,7 +85,8 @@ export interface KubeconfigOptions {
 function parseDoc(text: string, what: string): KubeconfigDoc {
   let doc: unknown;
   try {
-    doc = parse(text);
+    // Loaded here: in a pod (the service account) no kubeconfig is read, and yaml stays unloaded.
+    doc = (createRequire(import.meta.url)('yaml') as typeof Yaml).parse(text);
   } catch {
     // The parser's message can quote the file, and a kubeconfig holds credentials.
     throw new KubeconfigError(`${what} is not valid YAML`);

@@ -3,7 +3,7 @@
 // minutes, so sharing one bounded pool would let a few dozen watches starve reconciles (and
 // lease renewals) of connections.
 
-import { Agent } from 'undici';
+import { Agent } from '../net/undici.js';
 import type { ClusterConfig } from './cluster.js';
 
 const TOKEN_CACHE_MS = 10_000;

@@ -3,12 +3,18 @@
 // broken (a failed liveness probe restarts the pod, so it must not depend on the apiserver);
 // /readyz turns 200 once caches have synced.
 
-import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import type * as Http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatListenAddress, parseListenAddress } from '../config/address.js';
 import type { KubeLogger } from '../kube/types.js';
 import type { Metrics } from './metrics.js';
+
+// Not `import ... from 'node:http'`: an ES import of a built-in reads all of its exports, and
+// node:http's WebSocket, CloseEvent and MessageEvent getters then load Node's own copy of undici
+// and the web streams (1 to 2.5 MiB of RSS at idle, Node 24.21); require() leaves them unread.
+const { createServer } = createRequire(import.meta.url)('node:http') as typeof Http;
 
 export type ReadyResult = boolean | { ok: boolean; detail: string };
 

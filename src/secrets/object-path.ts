@@ -4,7 +4,7 @@
 // and ESO's content hash (esutils.ObjectHash: sha3-224 of Go's "%+v" of the value).
 
 import { createHash } from 'node:crypto';
-import YAML from 'yaml';
+import { yaml } from './yaml.js';
 import { SecretDataError, quoteName } from './errors.js';
 
 /** A JSON value as decoded from an object (maps, lists, strings, numbers, booleans, null). */
@@ -100,7 +100,7 @@ export function setAtPath(
  */
 export function parseYamlValue(text: string): JsonValue {
   try {
-    const v = YAML.parse(text, { version: '1.1', maxAliasCount: 100 }) as unknown;
+    const v = yaml().parse(text, { version: '1.1', maxAliasCount: 100 }) as unknown;
     return v === undefined ? null : (v as JsonValue);
   } catch {
     return text;
@@ -110,7 +110,7 @@ export function parseYamlValue(text: string): JsonValue {
 /** Like parseYamlValue, but a text that is no YAML is an error (templateAs KeysAndValues at a path). */
 export function parseYamlStrict(where: string, text: string): JsonValue {
   try {
-    const v = YAML.parse(text, { version: '1.1', maxAliasCount: 100 }) as unknown;
+    const v = yaml().parse(text, { version: '1.1', maxAliasCount: 100 }) as unknown;
     return v === undefined ? null : (v as JsonValue);
   } catch {
     throw new SecretDataError('TemplateFailed', `${where}: the rendered template is not YAML`);

@@ -9,7 +9,7 @@
 // Secrets named by templateFrom live in the ExternalSecret's namespace and are read at every
 // sync (as ESO: there is no watch on them, a change shows at the next refresh).
 
-import YAML from 'yaml';
+import { yaml } from './yaml.js';
 import type { DecodingStrategy, ExternalSecret, TemplateFrom, TemplateRefItem } from '../api/types.js';
 import { decode } from './decode.js';
 import { SecretDataError, quoteName, redactValues } from './errors.js';
@@ -148,7 +148,7 @@ class Output {
 function keysAndValues(where: string, rendered: string): Record<string, string> {
   let parsed: unknown;
   try {
-    parsed = YAML.parse(rendered, { maxAliasCount: 100 }) as unknown;
+    parsed = yaml().parse(rendered, { maxAliasCount: 100 }) as unknown;
   } catch {
     // The YAML parser's message can quote the rendered text, which holds secret values.
     throw new SecretDataError('TemplateFailed', `${where}: the rendered template is not a YAML map`);

@@ -7,7 +7,7 @@
 // checks); caBundle / caProvider set the CA. ESO's GeneratorState for this kind holds only the
 // path and its cleanup does nothing, so Syncret keeps no state for it.
 
-import { Agent } from 'undici';
+import { Agent } from '../../net/undici.js';
 import type { BeyondtrustWorkloadCredentialsSpec } from '../../api/generators/cloud.js';
 import { GENERATOR_RESOURCES } from '../../kube/resources.js';
 import { ProviderError } from '../errors.js';

@@ -2,7 +2,7 @@
 // out, bounded in time and size, credentials never over plain http (the Webhook generator's
 // rule), and messages that name the host and status only (an answer may echo a credential).
 
-import { request } from 'undici';
+import { request } from '../../net/undici.js';
 import type { Dispatcher } from 'undici';
 import { ProviderError } from '../errors.js';
 import { requireTls } from '../tls.js';

@@ -2,7 +2,7 @@
 // speak the same API. It knows nothing of tokens' lifecycles (see ./client.ts): it sends the
 // token it is given and reports what Vault answered, as a VaultHttpError or as JSON.
 
-import { Agent } from 'undici';
+import { Agent } from '../../net/undici.js';
 import type { Dispatcher } from 'undici';
 
 export interface VaultHttpOptions {

@@ -10,7 +10,7 @@
 // otherwise, 5 min at most) and answers in size; messages name the host, never the URL (a
 // templated URL may carry a token). NTLM auth is not supported.
 
-import { Agent } from 'undici';
+import { Agent } from '../../net/undici.js';
 import type { Dispatcher } from 'undici';
 import type { WebhookSpec } from '../../api/generators/local.js';
 import { GENERATOR_RESOURCES } from '../../kube/resources.js';

@@ -18,7 +18,7 @@
 // and dataFrom.find are not supported (ESO has no find either); pushing is not implemented.
 
 import { connect as tcpConnect } from 'node:net';
-import { Agent } from 'undici';
+import { Agent } from '../../net/undici.js';
 import type { Dispatcher } from 'undici';
 import type { WebhookProvider } from '../../api/providers/webhook.js';
 import { ProviderError } from '../errors.js';

@@ -2,7 +2,8 @@
 // encoding/json (sorted map keys, HTML-safe escapes, float64 numbers) and
 // sigs.k8s.io/yaml (YAML via JSON, so numbers are float64 too).
 
-import YAML from 'yaml';
+import type * as Yaml from 'yaml';
+import { yaml } from '../yaml.js';
 import { ExecFailure } from './errors.js';
 import { Float, GoObject, isMap, newMap, mapSet, sortedKeys } from './value.js';
 import { compareKeys, emitYaml } from './yamlout.js';
@@ -207,7 +208,7 @@ const YAML_11 = {
   merge: true,
   uniqueKeys: false,
   maxAliasCount: 100,
-  customTags: (tags: YAML.Tags) =>
+  customTags: (tags: Yaml.Tags) =>
     tags.filter((t) => {
       const tag = t as { tag?: string; format?: string };
       return tag.tag !== 'tag:yaml.org,2002:timestamp' && tag.format !== 'TIME';
@@ -243,7 +244,7 @@ export function fromYaml(s: string): unknown {
   const m = newMap();
   let parsed: unknown;
   try {
-    parsed = YAML.parse(s, YAML_11) as unknown;
+    parsed = yaml().parse(s, YAML_11) as unknown;
   } catch (e) {
     mapSet(m, 'Error', yamlError(e));
     return m;
