@@ -174,6 +174,25 @@ describe('reconcileExternalSecret', () => {
     expect(out.status).toBeUndefined();
     const again = makeWorld({ targets: { app: targetInfoFromSecret(labelled, false) } });
     expect((await reconcileExternalSecret(current, sharded(again.world), 'relist')).write).toBeUndefined();
+    // Not a Secret Syncret wrote (no managed label), or another ExternalSecret's: no label either.
+    const foreign = (meta: Partial<Secret['metadata']>) =>
+      targetInfoFromSecret({ ...plain.body, metadata: { ...plain.body.metadata, ...meta } }, false);
+    const unmanaged = foreign({ labels: {} });
+    const other = foreign({
+      ownerReferences: [
+        {
+          apiVersion: 'external-secrets.io/v1',
+          kind: 'ExternalSecret',
+          name: 'b',
+          uid: 'u2',
+          controller: true,
+        },
+      ],
+    });
+    for (const t of [unmanaged, other]) {
+      const w = makeWorld({ targets: { app: t } }).world;
+      expect((await reconcileExternalSecret(current, sharded(w), 'relist')).write?.op).not.toBe('label');
+    }
   });
 
   it('refuses a Secret controlled by someone else', async () => {

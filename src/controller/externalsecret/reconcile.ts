@@ -103,7 +103,9 @@ async function reconcileSteps(es: ExternalSecret, world: EsWorld, trigger: Queue
       events: [],
       synced: false,
       write:
-        target && !mergesInto(p.creation) ? ownLabelsWrite(target, world.secretLabels?.(p.ns)) : undefined,
+        target && !mergesInto(p.creation)
+          ? ownLabelsWrite(target, world.secretLabels?.(p.ns), es, p.creation)
+          : undefined,
       requeueAfterMs: nextRun(p, decision, world, p.lastRefresh),
       storeKind: p.storeKind,
     };

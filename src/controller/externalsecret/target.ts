@@ -181,12 +181,19 @@ function desiredMetadata(args: DesiredSecretArgs, creation: CreationPolicy, hash
 
 // ---- what to do with the existing Secret ----
 
-/** The label write `target` needs so that it carries `own` (none when it does). */
+/**
+ * The label write `target` needs so that it carries `own` (none when it does). Only on a Secret
+ * Syncret wrote for this ExternalSecret: the managed label there, and no other owner that a sync
+ * would refuse (a label is no way to adopt a Secret; the next sync does that or says why not).
+ */
 export function ownLabelsWrite(
   target: TargetSecretInfo,
   own: Record<string, string> | undefined,
+  es: ExternalSecret,
+  creation: CreationPolicy,
 ): SecretWrite | undefined {
   if (!own || subset(own, target.labels)) return undefined;
+  if (target.labels[MANAGED_LABEL] !== 'true' || ownershipConflict(target, es, creation)) return undefined;
   return { op: 'label', name: target.name, labels: own };
 }
 
