@@ -95,6 +95,7 @@ export class Metrics {
   private readonly kubeRequestDuration: Histogram<'verb'>;
   private readonly watchRestarts: Counter<'resource' | 'reason'>;
   private readonly watchEvents: Counter<'resource' | 'type'>;
+  private readonly watchEventSeries = new Map<string, ReturnType<Counter<'resource' | 'type'>['labels']>>();
   private readonly externalSecrets: Gauge<'ready'>;
   private readonly stores: Gauge<'kind' | 'ready'>;
   private readonly cachedObjects: Gauge<'cache'>;
@@ -476,8 +477,15 @@ export class Metrics {
     this.watchRestarts.inc({ resource: this.l('resource', resource), reason: r });
   }
 
+  /** Once per watch event (150,000 in a cold sync of 50,000): the series looked up once each. */
   watchEvent(resource: string, type: string): void {
-    this.watchEvents.inc({ resource: this.l('resource', resource), type: this.l('type', type) });
+    const key = `${resource}\u0000${type}`;
+    let child = this.watchEventSeries.get(key);
+    if (!child) {
+      child = this.watchEvents.labels({ resource: this.l('resource', resource), type: this.l('type', type) });
+      this.watchEventSeries.set(key, child);
+    }
+    child.inc();
   }
 
   setExternalSecretCounts(c: ReadyCounts): void {
