@@ -34,7 +34,7 @@ import {
 import type { Obj } from '../lib/kube.js';
 import { PUSH_API, getPush } from '../lib/push.js';
 import { say } from '../lib/faults.js';
-import { startOperator } from '../lib/operator.js';
+import { OPERATOR_NAMESPACE, startOperator } from '../lib/operator.js';
 import type { OperatorHandle } from '../lib/operator.js';
 import { finishSuite } from '../lib/suite.js';
 import { secretValue } from '../lib/values.js';
@@ -72,6 +72,7 @@ const args = [
   '--metrics-per-object',
   '--min-refresh-interval',
   '1s',
+  '--unsafe-allow-generic-targets',
 ];
 
 const namespaces: string[] = [];
@@ -289,6 +290,32 @@ const gitopsDocs: { argo: object[]; flux: object[] } = { argo: [], flux: [] };
 
 beforeAll(async () => {
   await quietNamespaces();
+  // What the chart's genericTargets grants for ConfigMaps (the target.manifest test).
+  apply(
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'syncret-e2e-shard-configmaps' },
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['configmaps'],
+          verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'],
+        },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'syncret-e2e-shard-configmaps' },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'syncret-e2e-shard-configmaps',
+      },
+      subjects: [{ kind: 'ServiceAccount', name: 'syncret', namespace: OPERATOR_NAMESPACE }],
+    },
+  );
   namespaces.push(
     ...(await Promise.all(Array.from({ length: NAMESPACES }, () => createNamespace('e2e-shard')))),
   );
@@ -425,6 +452,75 @@ describe('sharding across replicas', () => {
     expect(es?.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     // The next tests count N ExternalSecrets over the replicas.
     kubectl(['delete', 'externalsecret', 'once', '-n', ns]);
+  });
+
+  it('target.manifest objects carry their bucket: each replica watches only its own; one without the label gains it alone', async () => {
+    const members = ['a', 'b', 'c'];
+    // One namespace of each replica's share, each with a CreatedOnce ConfigMap target.
+    const picks = members.map((s) => namespaces.find((ns) => expectedOwner(ns, members) === member(s))!);
+    const first = secretValue('configmap-once');
+    for (const ns of picks) {
+      apply(fakeStore(ns, 'cm-store', [{ key: 'c', value: first }]));
+      apply(
+        externalSecret(ns, 'cm', {
+          secretStoreRef: { name: 'cm-store' },
+          refreshPolicy: 'CreatedOnce',
+          target: { name: 'cm', manifest: { apiVersion: 'v1', kind: 'ConfigMap' } },
+          data: [{ secretKey: 'v', remoteRef: { key: 'c' } }],
+        }),
+      );
+    }
+    const configMap = (ns: string) =>
+      kube()
+        .core.readNamespacedConfigMap({ namespace: ns, name: 'cm' })
+        .catch(() => undefined);
+    const bucket = async (ns: string) =>
+      (await configMap(ns))?.metadata?.labels?.['sharding.syncret.io/bucket'];
+    await waitFor('the three ConfigMaps, each with its bucket', async () =>
+      (await Promise.all(picks.map(bucket))).every((b) => b) ? true : undefined,
+    );
+    // Each replica's ConfigMap watch holds the managed ConfigMaps of its namespaces only (any
+    // other suite's leftovers included).
+    await waitFor(
+      "each replica's ConfigMap cache holding its share",
+      async () => {
+        const nss = kubectl([
+          'get',
+          'configmaps',
+          '-A',
+          '-l',
+          'reconcile.external-secrets.io/managed=true',
+          '-o',
+          'jsonpath={range .items[*]}{.metadata.namespace}{"\\n"}{end}',
+        ])
+          .split('\n')
+          .filter(Boolean);
+        for (const s of members) {
+          const want = nss.filter((ns) => expectedOwner(ns, members) === member(s)).length;
+          const held = await ops.get(s)!.metric('syncret_cached_objects', { cache: 'managed_configmaps' });
+          if (held !== want || held < 1) return undefined;
+        }
+        return true;
+      },
+      { timeoutMs: 30_000, intervalMs: 1_000 },
+    );
+    // Stripped of its bucket (as one written before --sharding): its owner gets a DELETED event,
+    // reads it with a GET and writes the label back, and only the label (CreatedOnce: the new
+    // value at the source is not taken).
+    const ns = picks[0]!;
+    const label = await bucket(ns);
+    apply(fakeStore(ns, 'cm-store', [{ key: 'c', value: secretValue('configmap-not-taken') }]));
+    kubectl(['label', 'configmap', 'cm', '-n', ns, 'sharding.syncret.io/bucket-']);
+    await waitFor(
+      'the bucket label written back',
+      async () => ((await bucket(ns)) === label ? true : undefined),
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    expect((await configMap(ns))?.data).toEqual({ v: first });
+    // The next tests count the ExternalSecrets of this run over the replicas.
+    for (const n of picks) kubectl(['delete', 'externalsecret', 'cm', '-n', n]);
   });
 
   it('a replica killed with SIGKILL: its share is synced by the others within the lease duration plus one interval, no update lost', async () => {

@@ -221,14 +221,24 @@ export class Manager {
         queue: (name) => this.queueOptions(name, ROLLOUT_WORKERS),
         probeNamespace: o.namespaces[0],
       });
-    // Objects of other kinds that Syncret manages: watched by the managed label, as Secrets.
+    const shard = o.shard;
+    // Objects of other kinds that Syncret manages: watched by the managed label, as Secrets (and
+    // sharded, by this replica's buckets).
     this.generic = o.allowGenericTargets
       ? new GenericTargets({
           api: o.api,
-          newCache: (type) => this.scoped<GenericObject>(type, { labelSelector: `${MANAGED_LABEL}=true` }),
+          newCache: (type) => {
+            if (!shard) return this.scoped<GenericObject>(type, { labelSelector: `${MANAGED_LABEL}=true` });
+            const cache = this.scoped<GenericObject>(type, {
+              labelSelector: managedOf(shard),
+              transform: (obj) =>
+                shard.keepsSecretsOf(obj.metadata.namespace ?? '') ? stripManagedFields(obj) : undefined,
+            });
+            shard.alsoRelist(cache);
+            return cache;
+          },
         })
       : undefined;
-    const shard = o.shard;
     this.externalSecrets = externalSecretController({
       ...common,
       caches: this.caches,
@@ -238,7 +248,7 @@ export class Manager {
       queue: this.queueOptions('externalsecret', o.concurrency),
       onDataChanged: this.rollout?.changed,
       admit: shard && ((es) => shard.admit('externalsecret', es)),
-      secretLabels: shard && ((ns) => shard.secretLabels(ns)),
+      targetLabels: shard && ((ns) => shard.targetLabels(ns)),
     });
     this.controllers = [...stores, this.externalSecrets] as Controller<KubeObject, unknown>[];
     this.controllers.push(
@@ -286,6 +296,7 @@ export class Manager {
       managed_secrets: this.caches.secrets.size,
       pushsecrets: this.caches.pushSecrets.size,
       push_sources: this.caches.pushSources.size,
+      ...this.generic?.sizes(),
     }));
     o.metrics.storeCountsFrom(() => ({
       SecretStore: readyCounts(this.caches.stores),
@@ -346,7 +357,7 @@ export class Manager {
       // Only Secrets Syncret manages, and of those only metadata and a hash of the data;
       // sharded, only those of this replica's buckets (gate.ts).
       secrets: scoped<CachedSecret>(SECRETS, {
-        labelSelector: o.shard ? managedSecretsOf(o.shard) : `${MANAGED_LABEL}=true`,
+        labelSelector: o.shard ? managedOf(o.shard) : `${MANAGED_LABEL}=true`,
         transform: o.shard ? shardSecrets(o.shard, targets.transform) : targets.transform,
       }),
       // Watched generator kinds, only to re-issue values when one is edited (reads use a GET).
@@ -486,8 +497,8 @@ export class Manager {
   }
 }
 
-/** The sharded managed-Secret selector, as the ring accepted last gives the buckets. */
-function managedSecretsOf(shard: ShardGate): () => string {
+/** The sharded managed-object selector (Secrets and target.manifest kinds), as the ring accepted last gives the buckets. */
+function managedOf(shard: ShardGate): () => string {
   return () => `${MANAGED_LABEL}=true,${shard.secretSelector()}`;
 }
 

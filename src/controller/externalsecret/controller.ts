@@ -76,8 +76,8 @@ export interface EsControllerOptions {
   queue: Omit<WorkQueueOptions<string>, 'handler' | 'autoStart'>;
   /** Sharding: whether this replica may run the object now (src/controller/shard/gate.ts). */
   admit?: (obj: ExternalSecret) => boolean;
-  /** Sharding: the labels every managed Secret of a namespace carries (its bucket). */
-  secretLabels?: (namespace: string) => Record<string, string>;
+  /** Sharding: the labels every managed object of a namespace carries (its bucket). */
+  targetLabels?: (namespace: string) => Record<string, string>;
   /** Long-lived: aborted when the operator stops. */
   signal: AbortSignal;
   /** Stores whose reads failed; their users are requeued when they recover. */
@@ -140,7 +140,7 @@ export function externalSecretController(o: EsControllerOptions): Controller<Ext
     source: o.access,
     generators: o.generators,
     generic: o.generic,
-    secretLabels: o.secretLabels,
+    targetLabels: o.targetLabels,
   };
   const execDeps: EsExecutorDeps = { ...o, writeStatus };
   const controller = new Controller<ExternalSecret, EsOutcome>({

@@ -366,7 +366,11 @@ function logOutcome(deps: EsExecutorDeps, es: ExternalSecret, outcome: EsOutcome
     );
   } else if (outcome.synced) {
     deps.logger.debug(
-      { namespace: es.metadata.namespace, name: es.metadata.name, wrote: outcome.write?.op ?? 'none' },
+      {
+        namespace: es.metadata.namespace,
+        name: es.metadata.name,
+        wrote: outcome.write?.op ?? outcome.genericWrite?.op ?? 'none',
+      },
       'synced',
     );
   }

@@ -95,6 +95,14 @@ export class GenericTargets implements GenericTargetsLike {
     cache.wrote(res);
   }
 
+  /** Objects held per kind, as syncret_cached_objects' cache label: managed_<resource>[.<group>]. */
+  sizes(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const { type, cache } of this.caches.values())
+      out[`managed_${type.resource}${type.group ? `.${type.group}` : ''}`] = cache.size;
+    return out;
+  }
+
   /** Every kind's cache, for the manager's shutdown. */
   all(): ObjectCache<GenericObject>[] {
     return [...this.caches.values()].map((c) => c.cache);

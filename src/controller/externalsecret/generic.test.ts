@@ -141,6 +141,76 @@ describe('target.manifest of another kind', () => {
     expect(repaired.events[0]).toMatchObject({ reason: 'Updated', message: 'Updated ConfigMap app' });
   });
 
+  it('sharded: a sync writes the bucket label; an object without it gains it alone, with nothing due', async () => {
+    const bucket = { 'sharding.syncret.io/bucket': '1a2' };
+    const sharded = (w: EsWorld): EsWorld => ({ ...w, targetLabels: (ns) => (ns === 'ns' ? bucket : {}) });
+    const first = await reconcileExternalSecret(es({ manifest: CM }), sharded(makeWorld()), 'create');
+    const labelled = (first.genericWrite as { body: GenericObject }).body;
+    expect(labelled.metadata.labels).toMatchObject({ ...bucket, [MANAGED_LABEL]: 'true', team: 'a' });
+    const synced = es(
+      { manifest: CM },
+      {
+        refreshTime: '2026-03-01T09:59:00Z',
+        syncedResourceVersion: first.status?.syncedResourceVersion,
+        conditions: first.status?.conditions,
+      },
+    );
+    const inCluster = (body: GenericObject, labels = body.metadata.labels): GenericObject => ({
+      ...body,
+      metadata: { ...body.metadata, labels, uid: 'cm-1', resourceVersion: '7' },
+    });
+    const quiet = await reconcileExternalSecret(
+      synced,
+      sharded(makeWorld({ 'ConfigMap/ns/app': inCluster(labelled) })),
+      'relist',
+    );
+    expect(quiet.synced).toBe(false);
+    expect(quiet.genericWrite).toBeUndefined();
+    // Written before sharding was on: the label only, no status, no provider read.
+    const { [Object.keys(bucket)[0]!]: _, ...before } = labelled.metadata.labels!;
+    const old = inCluster(labelled, before);
+    const out = await reconcileExternalSecret(
+      synced,
+      sharded(makeWorld({ 'ConfigMap/ns/app': old })),
+      'relist',
+    );
+    // A replace of the object as read (its resourceVersion guards it), the labels added.
+    expect(out.genericWrite).toEqual({
+      op: 'replace',
+      type: CONFIGMAPS,
+      name: 'app',
+      body: { ...old, metadata: { ...old.metadata, labels: { ...before, ...bucket } } },
+    });
+    expect(out.status).toBeUndefined();
+    expect(out.synced).toBe(false);
+    // Not an object Syncret manages (a drift: a full sync repairs it), or another
+    // ExternalSecret's: no label-only write.
+    const unmanaged = inCluster(labelled, { team: 'a' });
+    const foreign: GenericObject = {
+      ...old,
+      metadata: {
+        ...old.metadata,
+        ownerReferences: [
+          {
+            apiVersion: 'external-secrets.io/v1',
+            kind: 'ExternalSecret',
+            name: 'b',
+            uid: 'u2',
+            controller: true,
+          },
+        ],
+      },
+    };
+    for (const o of [unmanaged, foreign]) {
+      const r = await reconcileExternalSecret(
+        synced,
+        sharded(makeWorld({ 'ConfigMap/ns/app': o })),
+        'relist',
+      );
+      expect(r.genericWrite === undefined || r.synced).toBe(true);
+    }
+  });
+
   it('puts a custom kind without template under spec.data; template literals go to their target paths, parsed as YAML', async () => {
     const plain = await reconcileExternalSecret(
       es({ manifest: { apiVersion: 'example.com/v1', kind: 'Widget' } }),

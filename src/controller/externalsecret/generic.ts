@@ -21,6 +21,7 @@ import {
   genericTargetValid,
   manifestConflict,
   manifestUpToDate,
+  ownLabelsGenericWrite,
 } from './manifest.js';
 import type { GenericObject, GenericWrite } from './manifest.js';
 import {
@@ -142,6 +143,9 @@ export async function reconcileGeneric(p: Plan, world: EsWorld, trigger: QueueRe
     return {
       events: [],
       synced: false,
+      genericWrite: orphan
+        ? undefined
+        : ownLabelsGenericWrite(type, p.targetName, existing, world.targetLabels?.(p.ns), p.es, p.creation),
       requeueAfterMs: nextRun(p, decision, world, p.lastRefresh),
       storeKind: p.storeKind,
     };
@@ -225,6 +229,7 @@ function write(
     data: rendered.data,
     ops: rendered.ops,
     existing,
+    ownLabels: world.targetLabels?.(p.ns),
   };
   const conflict = manifestConflict(args);
   if (conflict) return fail(p, world, Reason.SecretOwnedByOther, conflict, true, provider);

@@ -72,6 +72,8 @@ export interface ManifestArgs {
   /** The template's writes; undefined without spec.target.template. */
   ops: ManifestOp[] | undefined;
   existing: GenericObject | undefined;
+  /** Labels Syncret adds besides ESO's (EsWorld.targetLabels). */
+  ownLabels?: Record<string, string>;
 }
 
 const text = new TextDecoder();
@@ -149,6 +151,7 @@ export function desiredManifest(a: ManifestArgs): ManifestResult {
     ...meta.labels,
     ...(tmpl ? tmpl.metadata?.labels : a.es.metadata.labels),
     [MANAGED_LABEL]: 'true',
+    ...a.ownLabels,
   };
   meta.annotations = {
     ...meta.annotations,
@@ -212,6 +215,30 @@ export function manifestUpToDate(
   if (!subset(want.labels, have.labels) || !subset(want.annotations, have.annotations)) return false;
   if (creation !== 'Owner' && have.labels?.[OWNER_LABEL] !== undefined) return false;
   return controllerOf(want)?.uid === controllerOf(have)?.uid;
+}
+
+/**
+ * The object as it is plus `own` labels, for a run that does not sync (none when it has them):
+ * only an object Syncret manages for this ExternalSecret, with no owner a sync would refuse (a
+ * label is no way to take one over). A replace guarded by its resourceVersion, as every generic
+ * write: the grants for these kinds (the chart's genericTargets) have update, not patch.
+ */
+export function ownLabelsGenericWrite(
+  type: ResourceType,
+  name: string,
+  existing: GenericObject | undefined,
+  own: Record<string, string> | undefined,
+  es: ExternalSecret,
+  creation: CreationPolicy,
+): GenericWrite | undefined {
+  if (!existing || !own || creation === 'None' || subset(own, existing.metadata.labels)) return undefined;
+  if (existing.metadata.labels?.[MANAGED_LABEL] !== 'true') return undefined;
+  if (ownershipConflict(existing.metadata, es, creation)) return undefined;
+  const body = {
+    ...existing,
+    metadata: { ...existing.metadata, labels: { ...existing.metadata.labels, ...own } },
+  };
+  return { op: 'replace', type, name, body };
 }
 
 /** ESO's refusal: another ExternalSecret controls the object, or another controller does and Owner would need it too. */

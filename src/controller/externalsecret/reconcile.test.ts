@@ -155,7 +155,7 @@ describe('reconcileExternalSecret', () => {
 
   it('sharded: a sync writes the bucket label; a Secret without it gains it alone, with nothing due', async () => {
     const bucket = { 'sharding.syncret.io/bucket': '1a2' };
-    const sharded = (w: EsWorld): EsWorld => ({ ...w, secretLabels: (ns) => (ns === 'ns' ? bucket : {}) });
+    const sharded = (w: EsWorld): EsWorld => ({ ...w, targetLabels: (ns) => (ns === 'ns' ? bucket : {}) });
     const synced = await reconcileExternalSecret(es(), sharded(makeWorld().world), 'create');
     const labelled = (synced.write as { body: Secret }).body;
     expect(labelled.metadata.labels).toMatchObject({

@@ -104,7 +104,7 @@ async function reconcileSteps(es: ExternalSecret, world: EsWorld, trigger: Queue
       synced: false,
       write:
         target && !mergesInto(p.creation)
-          ? ownLabelsWrite(target, world.secretLabels?.(p.ns), es, p.creation)
+          ? ownLabelsWrite(target, world.targetLabels?.(p.ns), es, p.creation)
           : undefined,
       requeueAfterMs: nextRun(p, decision, world, p.lastRefresh),
       storeKind: p.storeKind,
@@ -302,7 +302,7 @@ async function syncNow(
     target,
     targetName: p.targetName,
     creation: p.creation,
-    ownLabels: world.secretLabels?.(p.ns),
+    ownLabels: world.targetLabels?.(p.ns),
   });
   if (!built.ok) {
     const out = errorOutcome(p.es, world, built.reason, built.message, {

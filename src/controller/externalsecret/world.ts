@@ -47,8 +47,11 @@ export interface EsWorld extends PipelineWorld {
    * --unsafe-allow-generic-targets (as ESO).
    */
   generic?: GenericTargetAccess;
-  /** Labels Syncret adds to each managed Secret of `namespace` besides ESO's (sharding's bucket). */
-  secretLabels?: (namespace: string) => Record<string, string>;
+  /**
+   * Labels Syncret adds to each object it writes for `namespace` (Secrets and target.manifest
+   * objects) besides ESO's: sharding's bucket.
+   */
+  targetLabels?: (namespace: string) => Record<string, string>;
 }
 
 export interface EsWorldDeps {
@@ -63,7 +66,7 @@ export interface EsWorldDeps {
   source: DataSource;
   generators?: GeneratorAccess;
   generic?: GenericTargetsLike;
-  secretLabels?: (namespace: string) => Record<string, string>;
+  targetLabels?: (namespace: string) => Record<string, string>;
 }
 
 /** The operator's generic targets (./generic-targets.ts), as a run binds them to its signal. */
@@ -109,7 +112,7 @@ export function externalSecretWorld(
     minRefreshIntervalMs: deps.minRefreshIntervalMs,
     failures: run.failures,
     generic: deps.generic && genericAccess(deps.generic, run.signal),
-    secretLabels: deps.secretLabels,
+    targetLabels: deps.targetLabels,
   };
 }
 

@@ -49,8 +49,8 @@ describe('ShardGate', () => {
     const sel = gate.secretSelector();
     expect(sel).toMatch(/^sharding\.syncret\.io\/bucket in \(([0-9a-f]{3},)+[0-9a-f]{3}\)$/);
     const buckets = sel.slice(sel.indexOf('(') + 1, -1).split(',');
-    expect(buckets).toContain(gate.secretLabels(mine)['sharding.syncret.io/bucket']);
-    expect(buckets).not.toContain(gate.secretLabels(theirs)['sharding.syncret.io/bucket']);
+    expect(buckets).toContain(gate.targetLabels(mine)['sharding.syncret.io/bucket']);
+    expect(buckets).not.toContain(gate.targetLabels(theirs)['sharding.syncret.io/bucket']);
     expect(gate.keepsSecretsOf(mine)).toBe(true);
     expect(gate.keepsSecretsOf(theirs)).toBe(false);
   });
@@ -140,5 +140,20 @@ describe('ShardGate', () => {
     expect(gate.admit('x', moved)).toBe(true);
     expect(relists).toBe(2);
     await queue.shutdown();
+  });
+
+  it('relists the target.manifest caches with each ring, and neither waits for them nor fails with them', async () => {
+    const gate = new ShardGate('a');
+    let relists = 0;
+    gate.alsoRelist({
+      relist: () => {
+        relists++;
+        return relists === 1 ? new Promise<void>(() => undefined) : Promise.reject(new Error('list failed'));
+      },
+    });
+    await gate.accept(1, ['a', 'b'], new AbortController().signal); // its list never ends
+    await gate.accept(2, ['a'], new AbortController().signal); // its list fails
+    expect(relists).toBe(2);
+    expect(gate.admit('x', obj(nsOwnedBy('a', ['a']), 'o'))).toBe(true);
   });
 });

@@ -14,7 +14,9 @@
 // (secretSelector), so the apiserver sends it only its share, and the cache lists again on each
 // accepted ring. Its transform (keepsSecretsOf) also drops what the previous selector still
 // delivers until then. Until that list is in, an object of a namespace it gains does not run:
-// its reconcile would take the missing Secret as absent and write it again.
+// its reconcile would take the missing Secret as absent and write it again. Objects of other
+// kinds that ExternalSecrets write (target.manifest) carry the bucket too and are watched the
+// same way, but a reconcile reads one its cache lacks with a GET, so nothing waits for them.
 
 import type { KubeObject } from '../../api/types.js';
 import {
@@ -50,6 +52,8 @@ export class ShardGate {
   /** The ring the managed-Secret cache last listed under: every Secret of its share is there. */
   private covered = new Ring(0, []);
   private secrets?: SecretScope;
+  /** Caches of target.manifest kinds: relisted with each ring, never awaited (see alsoRelist). */
+  private readonly others: SecretScope[] = [];
   private readonly views = new Map<string, View>();
 
   constructor(readonly shard: string) {}
@@ -78,6 +82,15 @@ export class ShardGate {
   }
 
   /**
+   * A cache of managed objects of another kind (target.manifest), selected and kept as the
+   * Secrets are, but relisted without holding runs back: a reconcile reads what it does not
+   * find there with a GET, so a gained namespace's objects are right before the list is in.
+   */
+  alsoRelist(cache: SecretScope): void {
+    this.others.push(cache);
+  }
+
+  /**
    * The managed-Secret watch's selector under the ring accepted last: this replica's buckets
    * (none before its first ring: a value no bucket has, as `in ()` is not a valid selector).
    */
@@ -86,12 +99,12 @@ export class ShardGate {
     return mine.length > 0 ? `${BUCKET_LABEL} in (${mine.join(',')})` : `${BUCKET_LABEL}=none`;
   }
 
-  /** What every managed Secret of `namespace` carries, so that secretSelector finds it. */
-  secretLabels(namespace: string): Record<string, string> {
+  /** What every managed object of `namespace` carries, so that secretSelector finds it. */
+  targetLabels(namespace: string): Record<string, string> {
     return { [BUCKET_LABEL]: bucketOf(namespace) };
   }
 
-  /** Whether the managed Secrets of `namespace` belong in this replica's cache. */
+  /** Whether the managed objects of `namespace` belong in this replica's caches. */
   keepsSecretsOf(namespace: string): boolean {
     return this.ring.ownerOf(namespace) === this.shard;
   }
@@ -126,6 +139,8 @@ export class ShardGate {
       this.covered = ring;
       this.readmit();
     });
+    // A failed list retries inside the reflector; nothing here waits for it.
+    for (const c of this.others) c.relist().catch(() => undefined);
     const leaving: [WorkQueue<string>, string][] = [];
     for (const v of this.views.values()) {
       for (const key of v.skipped) if (!v.cache.get(key)) v.skipped.delete(key);
