@@ -33,6 +33,7 @@ import type { Generator } from '../providers/generator.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { ObjectCache, stripManagedFields } from '../runtime/cache.js';
 import type { Controller } from '../runtime/controller.js';
+import { followNamespaces } from '../runtime/follow-namespaces.js';
 import { Interner, internObject } from '../runtime/intern.js';
 import { QUEUE_REASONS } from '../runtime/queue.js';
 import type { WorkQueueOptions } from '../runtime/queue.js';
@@ -134,7 +135,10 @@ type Caches = EsCaches & {
   clusterExternalSecrets?: ObjectCache<ClusterExternalSecret>;
   clusterPushSecrets?: ObjectCache<ClusterPushSecret>;
   pushSecrets: ObjectCache<PushSecret>;
-  /** Every Secret's metadata (no values), watched only once a PushSecret exists. */
+  /**
+   * Secrets' metadata (no values), watched only once a PushSecret exists; sharded, only in the
+   * namespaces of this replica's PushSecrets.
+   */
   pushSources: ObjectCache<SourceMeta>;
   /** Slim workload caches of the rollout controller (started by it, not by start()). */
   workloads?: Record<WorkloadKind, ObjectCache<Workload>>;
@@ -169,6 +173,14 @@ export class Manager {
     this.caches = this.buildCaches(targets);
     targets.use(this.caches.secrets);
     o.shard?.coverSecrets(this.caches.secrets);
+    if (o.shard && o.namespaces.length === 0)
+      followNamespaces({
+        leader: this.caches.pushSecrets,
+        follower: this.caches.pushSources,
+        reflectorFor: (ns) => this.reflector<SourceMeta>(SECRETS, ns, { transform: pushSourceMeta }),
+        onError: (namespace, err) =>
+          o.logger.warn({ namespace, err }, 'stopping the watch of PushSecret sources failed'),
+      });
     const policy = { allowInsecureCredentials: !!o.allowInsecureCredentials };
     const health = new StoreHealth();
     const access = new StoreAccess({
@@ -365,7 +377,12 @@ export class Manager {
         .filter((gen) => gen.watched)
         .map((gen) => ({ gen, cache: scoped<KubeObject>(gen.resource) })),
       pushSecrets: scoped<PushSecret>(PUSH_SECRETS, sharded),
-      pushSources: scoped<SourceMeta>(SECRETS, { transform: sourceMetaOf as (o: SourceMeta) => SourceMeta }),
+      // Any Secret of a PushSecret's namespace may be its source (metadata and a data hash only).
+      // Sharded and cluster-wide: watched only in the namespaces of this replica's PushSecrets.
+      pushSources:
+        o.shard && o.namespaces.length === 0
+          ? new ObjectCache<SourceMeta>([])
+          : scoped<SourceMeta>(SECRETS, { transform: pushSourceMeta }),
       // Cluster-scoped, so served only by a cluster-wide operator (ESO: a namespaced install
       // disables its ClusterExternalSecret reconciler).
       clusterExternalSecrets: clusterWide
@@ -501,6 +518,8 @@ export class Manager {
 function managedOf(shard: ShardGate): () => string {
   return () => `${MANAGED_LABEL}=true,${shard.secretSelector()}`;
 }
+
+const pushSourceMeta = sourceMetaOf as (o: SourceMeta) => SourceMeta;
 
 function shardSecrets(
   shard: ShardGate,

@@ -24,10 +24,18 @@ function fakeReflector<T extends KubeObject>() {
     onAdd: (h: (o: T) => void) => handlers.add.push(h),
     onUpdate: (h: (a: T, b: T) => void) => handlers.update.push(h),
     onDelete: (h: (o: T) => void) => handlers.del.push(h),
-    hasSynced: () => true,
+    hasSynced: () => synced,
+    start: () => void (calls.started += 1),
+    stop: async () => void (calls.stopped += 1),
   };
+  let synced = true;
+  const calls = { started: 0, stopped: 0 };
   return {
     reflector: r as unknown as Reflector<T>,
+    calls,
+    listing(on: boolean) {
+      synced = !on;
+    },
     put(o: T) {
       const prev = items.get(key(o));
       items.set(key(o), o);
@@ -116,5 +124,40 @@ describe('ReverseIndex', () => {
     f.del(o('b', ['s1']));
     expect([...index.keysFor('s1')]).toEqual([]);
     expect([...index.entries()].map(([v, k]) => [v, [...k]])).toEqual([['s3', ['ns/a']]]);
+  });
+
+  it('takes scopes while it runs: a new one gets every handler and starts; one that leaves takes its objects along', async () => {
+    const first = fakeReflector<KubeObject>();
+    const cache = new ObjectCache<KubeObject>([first.reflector]);
+    const seen: string[] = [];
+    cache.onAdd((o) => seen.push(`add ${o.metadata.name}`));
+    cache.onAdd((o) => seen.push(`news ${o.metadata.name}`), { afterList: true });
+    cache.onDelete((o) => seen.push(`del ${o.metadata.name}`));
+    cache.start();
+    expect(first.calls.started).toBe(1);
+    cache.start(); // once
+    expect(first.calls.started).toBe(1);
+
+    const later = fakeReflector<KubeObject>();
+    cache.addReflector(later.reflector);
+    expect(later.calls.started).toBe(1);
+    // Its first list: adds, but no news; the scope that watched already still has news.
+    later.listing(true);
+    later.put({ metadata: { name: 'listed', namespace: 'b' } });
+    first.put({ metadata: { name: 'meanwhile', namespace: 'a' } });
+    later.listing(false);
+    later.put({ metadata: { name: 'new', namespace: 'b' } });
+    expect(seen).toEqual(['add listed', 'add meanwhile', 'news meanwhile', 'add new', 'news new']);
+    expect(cache.size).toBe(3);
+    cache.wrote({ metadata: { name: 'new', namespace: 'b', resourceVersion: '9' } });
+
+    seen.length = 0;
+    await cache.removeReflector(later.reflector);
+    expect(later.calls.stopped).toBe(1);
+    expect(cache.size).toBe(1);
+    expect(cache.get('b/new')).toBeUndefined();
+    expect(cache.written('b/new')).toBeUndefined();
+    expect(seen).toEqual([]); // gone from the cache, not from the cluster
+    expect(cache.hasSynced()).toBe(true);
   });
 });

@@ -22,6 +22,18 @@ export function newer<T extends KubeObject>(a: T | undefined, b: T | undefined):
   return rb >= ra ? b : a;
 }
 
+function addHandler<T extends KubeObject>(
+  r: Reflector<T>,
+  h: AddHandler<T>,
+  afterList: boolean,
+): AddHandler<T> {
+  return afterList
+    ? (o) => {
+        if (r.hasSynced()) h(o);
+      }
+    : h;
+}
+
 /**
  * Drops managedFields (often the largest part of a cached object). A copy, not `delete`: a
  * deleted property turns the object into a slow dictionary, about 450 bytes more per object.
@@ -34,14 +46,50 @@ export function stripManagedFields<T extends KubeObject>(o: T): T {
 
 export class ObjectCache<T extends KubeObject> {
   private readonly writes = new Map<string, T>();
+  private readonly reflectors: Reflector<T>[] = [];
+  /** Handlers registered so far, given to a reflector added later too. */
+  private readonly handlers: {
+    add: { h: AddHandler<T>; afterList: boolean }[];
+    update: UpdateHandler<T>[];
+    delete: DeleteHandler<T>[];
+  } = { add: [], update: [], delete: [] };
+  private started = false;
 
-  constructor(readonly reflectors: readonly Reflector<T>[]) {
+  constructor(reflectors: readonly Reflector<T>[]) {
+    for (const r of reflectors) this.attach(r);
+  }
+
+  private attach(r: Reflector<T>): void {
     // Registered first, so every later handler already sees the overlay caught up.
-    for (const r of reflectors) {
-      r.onAdd((o) => this.catchUp(o));
-      r.onUpdate((_old, o) => this.catchUp(o));
-      r.onDelete((o) => this.writes.delete(storeKey(o)));
-    }
+    r.onAdd((o) => this.catchUp(o));
+    r.onUpdate((_old, o) => this.catchUp(o));
+    r.onDelete((o) => this.writes.delete(storeKey(o)));
+    for (const a of this.handlers.add) r.onAdd(addHandler(r, a.h, a.afterList));
+    for (const h of this.handlers.update) r.onUpdate(h);
+    for (const h of this.handlers.delete) r.onDelete(h);
+    this.reflectors.push(r);
+  }
+
+  /**
+   * A scope joins while the cache runs (a namespace that gained work): it gets every handler
+   * registered so far and starts if the cache has. Its initial list counts as adds, as any
+   * list does.
+   */
+  addReflector(r: Reflector<T>): void {
+    this.attach(r);
+    if (this.started) r.start();
+  }
+
+  /**
+   * A scope leaves: its objects leave the cache without delete events (they did not go from the
+   * cluster; what watched them no longer needs them).
+   */
+  async removeReflector(r: Reflector<T>): Promise<void> {
+    const i = this.reflectors.indexOf(r);
+    if (i < 0) return;
+    this.reflectors.splice(i, 1);
+    for (const key of r.store.keys()) this.writes.delete(key);
+    await r.stop();
   }
 
   /** The watched object under `key` (namespace/name, or name), or our newer write of it. */
@@ -99,15 +147,23 @@ export class ObjectCache<T extends KubeObject> {
     return n;
   }
 
-  onAdd(h: AddHandler<T>): void {
-    for (const r of this.reflectors) r.onAdd(h);
+  /**
+   * `afterList`: only objects that arrive after their own scope's first list (a scope added
+   * later lists while the others watch; their new objects must not wait for that list).
+   */
+  onAdd(h: AddHandler<T>, opts: { afterList?: boolean } = {}): void {
+    const afterList = !!opts.afterList;
+    this.handlers.add.push({ h, afterList });
+    for (const r of this.reflectors) r.onAdd(addHandler(r, h, afterList));
   }
 
   onUpdate(h: UpdateHandler<T>): void {
+    this.handlers.update.push(h);
     for (const r of this.reflectors) r.onUpdate(h);
   }
 
   onDelete(h: DeleteHandler<T>): void {
+    this.handlers.delete.push(h);
     for (const r of this.reflectors) r.onDelete(h);
   }
 
@@ -116,6 +172,8 @@ export class ObjectCache<T extends KubeObject> {
   }
 
   start(): void {
+    if (this.started) return;
+    this.started = true;
     for (const r of this.reflectors) r.start();
   }
 
@@ -129,6 +187,7 @@ export class ObjectCache<T extends KubeObject> {
   }
 
   async stop(): Promise<void> {
+    this.started = false;
     await Promise.all(this.reflectors.map((r) => r.stop()));
   }
 

@@ -108,7 +108,8 @@ export class Controller<T extends KubeObject, O> {
       else for (const k of keys) this.queue.add(k, { reason: w.reason });
     };
     const { onAdd, onUpdate, onDelete } = w;
-    if (onAdd) w.cache.onAdd((obj) => this.started && w.cache.hasSynced() && enqueue(onAdd(obj)));
+    // Adds of a scope's first list are not news: the primary objects' own first runs cover them.
+    if (onAdd) w.cache.onAdd((obj) => this.started && enqueue(onAdd(obj)), { afterList: true });
     if (onUpdate) w.cache.onUpdate((old, obj) => enqueue(onUpdate(old, obj)));
     if (onDelete) w.cache.onDelete((obj) => enqueue(onDelete(obj)));
     return this;
