@@ -173,7 +173,7 @@ export class Manager {
     this.caches = this.buildCaches(targets);
     targets.use(this.caches.secrets);
     o.shard?.coverSecrets(this.caches.secrets);
-    if (o.shard && o.namespaces.length === 0)
+    if (sourcesFollowPushSecrets(o))
       followNamespaces({
         leader: this.caches.pushSecrets,
         follower: this.caches.pushSources,
@@ -379,10 +379,9 @@ export class Manager {
       pushSecrets: scoped<PushSecret>(PUSH_SECRETS, sharded),
       // Any Secret of a PushSecret's namespace may be its source (metadata and a data hash only).
       // Sharded and cluster-wide: watched only in the namespaces of this replica's PushSecrets.
-      pushSources:
-        o.shard && o.namespaces.length === 0
-          ? new ObjectCache<SourceMeta>([])
-          : scoped<SourceMeta>(SECRETS, { transform: pushSourceMeta }),
+      pushSources: sourcesFollowPushSecrets(o)
+        ? new ObjectCache<SourceMeta>([])
+        : scoped<SourceMeta>(SECRETS, { transform: pushSourceMeta }),
       // Cluster-scoped, so served only by a cluster-wide operator (ESO: a namespaced install
       // disables its ClusterExternalSecret reconciler).
       clusterExternalSecrets: clusterWide
@@ -520,6 +519,14 @@ function managedOf(shard: ShardGate): () => string {
 }
 
 const pushSourceMeta = sourceMetaOf as (o: SourceMeta) => SourceMeta;
+
+/**
+ * Sharded and cluster-wide, PushSecret sources are watched per namespace of this replica's
+ * PushSecrets (followNamespaces), not across the cluster.
+ */
+function sourcesFollowPushSecrets(o: ManagerOptions): boolean {
+  return !!o.shard && o.namespaces.length === 0;
+}
 
 function shardSecrets(
   shard: ShardGate,
